@@ -1,0 +1,222 @@
+"""Verification of bearer tokens: RS256 only, trusted keys only, short-lived only.
+
+The checks, in the order a token meets them:
+
+1. shape: at most ``MAX_TOKEN_CHARS`` characters, a JWS compact serialisation;
+2. header: ``alg`` must be exactly ``RS256``. ``none``, ``HS256`` and every other value
+   are refused *before* any key is touched, so an attacker cannot pick an algorithm that
+   reinterprets a public key as a shared secret (the classic RS/HS confusion);
+3. signature: against the configured PEM keys, then the JWKS keys for the token's ``kid``;
+4. claims: ``aud`` names an accepted audience; ``sub``, ``iss`` and ``exp`` present;
+   ``exp`` not past, and not more than ``max_lifetime_s`` ahead (a long-lived token
+   stolen once would be useful for too long); ``nbf``/``iat`` not in the future. All time
+   checks allow ``leeway_s`` of clock skew and use an injectable clock.
+
+Failures raise :class:`Unauthenticated` (401), or :class:`KeysUnavailable` (503) when the
+JWKS is unreachable and no key we hold could have signed the token.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.exceptions import InvalidJTIError, InvalidSubjectError
+
+from deconflict.auth.errors import Unauthenticated
+from deconflict.auth.jwks import JwksCache
+from deconflict.auth.keys import key_id, load_or_create_signing_key, load_public_key
+from deconflict.auth.principal import Principal
+from deconflict.auth.scopes import parse_scope_claim
+from deconflict.auth.settings import MAX_TOKEN_LIFETIME_S, AuthSettings
+from deconflict.errors import InvalidInput
+
+ALGORITHM = "RS256"
+MAX_TOKEN_CHARS = 16 * 1024
+REQUIRED_CLAIMS = ("exp", "iss", "sub")
+
+
+class TokenVerifier:
+    """Turns a bearer token into a :class:`Principal`, or says exactly why it cannot."""
+
+    def __init__(
+        self,
+        *,
+        trusted_keys: Sequence[rsa.RSAPublicKey] = (),
+        jwks: JwksCache | None = None,
+        audiences: Iterable[str] = ("localhost",),
+        max_lifetime_s: float = MAX_TOKEN_LIFETIME_S,
+        leeway_s: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._audiences = tuple(audiences)
+        if not trusted_keys and jwks is None:
+            # A verifier that trusts nothing would answer 401 to everyone; that is a
+            # configuration mistake best reported at start-up.
+            raise InvalidInput("auth", "no trusted keys: configure a PEM key or a JWKS URL")
+        if not self._audiences:
+            raise InvalidInput("auth.audiences", "at least one audience is required")
+        self._keys = {key_id(key): key for key in trusted_keys}
+        self._jwks = jwks
+        self._max_lifetime_s = max_lifetime_s
+        self._leeway_s = leeway_s
+        self._clock = clock
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: AuthSettings,
+        data_dir: Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> TokenVerifier:
+        """The verifier ``serve`` uses; creates the own key pair if it is trusted and absent."""
+        keys = [load_public_key(path) for path in settings.trusted_key_paths]
+        if settings.trust_own_key:
+            keys.append(load_or_create_signing_key(data_dir).public_key())
+        jwks = None
+        if settings.jwks_url is not None:
+            jwks = JwksCache(
+                settings.jwks_url,
+                max_age_s=settings.jwks_max_age_s,
+                min_refresh_interval_s=settings.jwks_min_refresh_interval_s,
+                timeout_s=settings.jwks_timeout_s,
+                monotonic=monotonic,
+            )
+        return cls(
+            trusted_keys=keys,
+            jwks=jwks,
+            audiences=settings.audiences,
+            max_lifetime_s=settings.max_token_lifetime_s,
+            leeway_s=settings.leeway_s,
+            clock=clock,
+        )
+
+    @property
+    def audiences(self) -> tuple[str, ...]:
+        return self._audiences
+
+    def verify(self, token: str) -> Principal:
+        if len(token) > MAX_TOKEN_CHARS:
+            raise Unauthenticated(f"token is longer than {MAX_TOKEN_CHARS} characters")
+        header = self._header(token)
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            raise Unauthenticated("token header 'kid' must be a string")
+        claims = self._verified_claims(token, kid)
+        return self._principal(claims)
+
+    def _header(self, token: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthenticated("token is not a well-formed JWT") from None
+        alg = header.get("alg")
+        if alg != ALGORITHM:
+            shown = alg if isinstance(alg, str) and len(alg) <= 16 else "another algorithm"
+            raise Unauthenticated(f"token is signed with {shown}; only RS256 is accepted")
+        if "crit" in header:
+            raise Unauthenticated("token header has critical extensions this service ignores")
+        return header
+
+    def _verified_claims(self, token: str, kid: str | None) -> dict[str, Any]:
+        for key in self._static_candidates(kid):
+            claims = self._decode(token, key)
+            if claims is not None:
+                return claims
+        if self._jwks is not None:
+            for key in self._jwks.candidates(kid):
+                claims = self._decode(token, key)
+                if claims is not None:
+                    return claims
+        raise Unauthenticated("token signature does not verify against any trusted key")
+
+    def _static_candidates(self, kid: str | None) -> list[rsa.RSAPublicKey]:
+        # PEM keys carry no kid of their own, and a foreign issuer may label its tokens
+        # with any kid; so every PEM key is a candidate, the thumbprint match first.
+        keys = list(self._keys.values())
+        if kid in self._keys:
+            keys.remove(self._keys[kid])
+            keys.insert(0, self._keys[kid])
+        return keys
+
+    def _decode(self, token: str, key: rsa.RSAPublicKey) -> dict[str, Any] | None:
+        """Claims if ``key`` signed the token; ``None`` if it did not; raises if bad claims."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=list(self._audiences),
+                options={
+                    "require": list(REQUIRED_CLAIMS),
+                    # Times are checked below against the injectable clock.
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "verify_aud": True,
+                },
+            )
+        except jwt.InvalidSignatureError:
+            return None
+        except jwt.MissingRequiredClaimError as exc:
+            raise Unauthenticated(f"token lacks the required '{exc.claim}' claim") from None
+        except jwt.InvalidAudienceError:
+            raise Unauthenticated(
+                "token audience is not accepted here (accepted: "
+                + ", ".join(self._audiences)
+                + ")"
+            ) from None
+        except InvalidSubjectError:
+            raise Unauthenticated("token claim 'sub' must be a string") from None
+        except InvalidJTIError:
+            raise Unauthenticated("token claim 'jti' must be a string") from None
+        except jwt.PyJWTError:
+            raise Unauthenticated("token is not a well-formed JWT") from None
+        self._check_times(claims)
+        return claims
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        now = self._clock()
+        leeway = self._leeway_s
+        exp = _numeric_claim(claims, "exp")
+        if exp is None:
+            raise Unauthenticated("token lacks the required 'exp' claim")
+        if now > exp + leeway:
+            raise Unauthenticated("token has expired")
+        if exp > now + self._max_lifetime_s + leeway:
+            raise Unauthenticated(
+                f"token expires more than {int(self._max_lifetime_s)} s from now; "
+                "issue tokens that live at most one hour"
+            )
+        nbf = _numeric_claim(claims, "nbf")
+        if nbf is not None and nbf > now + leeway:
+            raise Unauthenticated("token is not valid yet (nbf is in the future)")
+        iat = _numeric_claim(claims, "iat")
+        if iat is not None and iat > now + leeway:
+            raise Unauthenticated("token was issued in the future (iat); check the issuer's clock")
+
+    def _principal(self, claims: dict[str, Any]) -> Principal:
+        sub, iss = claims["sub"], claims["iss"]
+        if not isinstance(sub, str) or not sub.strip():
+            raise Unauthenticated("token claim 'sub' must be a non-empty string")
+        if not isinstance(iss, str) or not iss.strip():
+            raise Unauthenticated("token claim 'iss' must be a non-empty string")
+        scope = claims.get("scope", "")
+        if not isinstance(scope, str):
+            raise Unauthenticated("token claim 'scope' must be a space-separated string")
+        return Principal(sub=sub, issuer=iss, scopes=parse_scope_claim(scope))
+
+
+def _numeric_claim(claims: dict[str, Any], name: str) -> float | None:
+    value = claims.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Unauthenticated(f"token claim '{name}' must be a number of seconds")
+    return float(value)
