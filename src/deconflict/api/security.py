@@ -1,0 +1,178 @@
+"""The HTTP side of authentication: bearer parsing, scope checks, ``{"message"}`` errors.
+
+Wiring (done once, where the app is built)::
+
+    app.state.token_verifier = TokenVerifier.from_settings(settings.auth, settings.data_dir)
+    install_auth_error_handlers(app)
+
+and in routes::
+
+    Coordinator = Annotated[Principal, Depends(require_scopes(Scope.STRATEGIC_COORDINATION))]
+
+The verifier lives on ``app.state`` rather than in a module global so that tests and
+several apps in one process can each trust different keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Annotated
+
+from fastapi import FastAPI, HTTPException, Request, Security
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from deconflict.auth.errors import AuthError, Forbidden, KeysUnavailable, Unauthenticated
+from deconflict.auth.principal import Principal
+from deconflict.auth.verify import TokenVerifier
+
+VERIFIER_STATE_ATTR = "token_verifier"
+"""Attribute of ``app.state`` that holds the :class:`TokenVerifier`."""
+
+PRINCIPAL_STATE_ATTR = "principal"
+"""Attribute of ``request.state`` set to the verified :class:`Principal` (for audit logs)."""
+
+RETRY_AFTER_S = 10
+
+# Only for the OpenAPI document (the "Authorize" button in /docs); the header is parsed
+# below, because HTTPBearer cannot tell a missing header from a malformed one.
+_openapi_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="Bearer",
+    description="RS256 JWT access token: `Authorization: Bearer <token>`.",
+)
+
+
+class AuthHTTPException(HTTPException):
+    """An :class:`AuthError` on its way out as an HTTP response.
+
+    It subclasses ``HTTPException`` so that, even if the app forgot
+    :func:`install_auth_error_handlers`, the status and ``WWW-Authenticate`` header are
+    still right (only the body would fall back to FastAPI's ``{"detail"}``).
+    """
+
+    def __init__(self, error: AuthError) -> None:
+        super().__init__(
+            status_code=error.status_code, detail=error.message, headers=_headers_for(error)
+        )
+        self.error = error
+
+
+def _headers_for(error: AuthError) -> dict[str, str]:
+    # RFC 6750 section 3: no error code when no credentials were sent at all.
+    if isinstance(error, _MissingCredentials):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(error, Unauthenticated):
+        return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    if isinstance(error, Forbidden) and error.required:
+        return {"WWW-Authenticate": 'Bearer error="insufficient_scope"'}
+    if isinstance(error, KeysUnavailable):
+        return {"Retry-After": str(RETRY_AFTER_S)}
+    return {}
+
+
+class _MissingCredentials(Unauthenticated):
+    """No Authorization header; distinguished only for the RFC 6750 challenge."""
+
+
+def auth_error_response(error: AuthError) -> JSONResponse:
+    """The F3548 ``ErrorResponse`` shape, used for every auth failure."""
+    return JSONResponse(
+        status_code=error.status_code,
+        content={"message": error.message},
+        headers=_headers_for(error),
+    )
+
+
+async def _handle_auth_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    if not isinstance(exc, AuthHTTPException):
+        raise exc
+    return auth_error_response(exc.error)
+
+
+async def _handle_auth_error(request: Request, exc: Exception) -> JSONResponse:
+    if not isinstance(exc, AuthError):
+        raise exc
+    return auth_error_response(exc)
+
+
+def install_auth_error_handlers(app: FastAPI) -> None:
+    """Render auth failures as ``{"message"}``, including :class:`Forbidden` raised by
+    routes themselves (e.g. for someone else's operation)."""
+    app.add_exception_handler(AuthHTTPException, _handle_auth_http_exception)
+    app.add_exception_handler(AuthError, _handle_auth_error)
+
+
+def bearer_token(request: Request) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header (RFC 6750 section 2.1)."""
+    values = request.headers.getlist("authorization")
+    if not values:
+        raise _MissingCredentials(
+            "missing Authorization header; send 'Authorization: Bearer <token>'"
+        )
+    if len(values) > 1:
+        raise Unauthenticated("more than one Authorization header")
+    scheme, _, rest = values[0].strip().partition(" ")
+    if scheme.lower() != "bearer":
+        raise Unauthenticated("Authorization header must use the Bearer scheme")
+    token = rest.strip()
+    if not token or any(ch.isspace() for ch in token):
+        raise Unauthenticated("Authorization header must be 'Bearer <token>' with one token")
+    return token
+
+
+def _verifier(request: Request) -> TokenVerifier:
+    verifier = getattr(request.app.state, VERIFIER_STATE_ATTR, None)
+    if not isinstance(verifier, TokenVerifier):
+        # Failing loudly (500) beats silently letting requests through.
+        raise RuntimeError(f"app.state.{VERIFIER_STATE_ATTR} is not set to a TokenVerifier")
+    return verifier
+
+
+def authenticate(request: Request) -> Principal:
+    """Verify the request's bearer token; raises :class:`AuthHTTPException`."""
+    try:
+        principal = _verifier(request).verify(bearer_token(request))
+    except AuthError as exc:
+        raise AuthHTTPException(exc) from None
+    setattr(request.state, PRINCIPAL_STATE_ATTR, principal)
+    return principal
+
+
+ScopeAlternative = str | Collection[str]
+
+
+def require_scopes(*any_of: ScopeAlternative) -> Callable[..., Principal]:
+    """A dependency that admits a request when its token grants *any one* of ``any_of``.
+
+    F3548 endpoints list several alternative security requirements (e.g. creating an
+    operational intent is allowed with ``utm.strategic_coordination`` *or*
+    ``utm.conformance_monitoring_sa``), so alternatives are OR-ed. An alternative may be
+    a collection of scopes that must *all* be present, mirroring OpenAPI's
+    ``[{Authority: [a, b]}]``. With no arguments, any verified token is enough.
+
+    Handlers get the :class:`Principal` and decide finer rules themselves (e.g. only
+    ``utm.conformance_monitoring_sa`` may set the Nonconforming state).
+    """
+    alternatives = tuple(
+        frozenset({alt}) if isinstance(alt, str) else frozenset(alt) for alt in any_of
+    )
+    if any(not alt for alt in alternatives):
+        raise ValueError("an empty scope alternative would admit every token")
+    wanted = " or ".join(" and ".join(sorted(alt)) for alt in alternatives)
+
+    def dependency(
+        request: Request,
+        _docs: Annotated[HTTPAuthorizationCredentials | None, Security(_openapi_bearer)],
+    ) -> Principal:
+        principal = authenticate(request)
+        if alternatives and not any(principal.has_all(alt) for alt in alternatives):
+            raise AuthHTTPException(
+                Forbidden(
+                    f"token does not grant a scope this endpoint needs: {wanted}",
+                    required=tuple(sorted(set().union(*alternatives))),
+                )
+            )
+        return principal
+
+    return dependency
