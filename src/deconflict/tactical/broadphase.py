@@ -1,0 +1,115 @@
+"""Conservative candidate search: never drop a pair the narrow phase would call a conflict.
+
+Why it is conservative (the proof the property tests exercise):
+
+Let ``u`` be unit up vectors, ``v`` ECEF ground velocities (tangent, ``|v| = gs``), ``T``
+the lookahead, ``V`` the largest ground speed, ``R`` the largest radius, ``H`` the largest
+effective half-height, ``P`` the projection onto the pair's tangent plane (normal ``m``,
+see ``detect``). Write ``d = R_E (u_b - u_a)`` (the chord, ``P d = d``) and
+``dv = v_b - v_a`` (``|dv| <= 2V``). Suppose the pair conflicts at ``t* in [0, T]``, so
+``|P w| < R`` with ``w = d + dv t*``.
+
+1. Chord: ``|d| = |P d| <= |P w| + |P dv| t* < R + 2VT =: c``.
+2. Out-of-plane part of ``w``: ``m . d = 0`` and ``|m . v_a| = |v_a . u_b| / |u_a + u_b|
+   <= gs_a (|d| / R_E) / sqrt(4 - (|d| / R_E)^2)``, so with ``s = c / R_E``,
+   ``|m . w| <= 2VT s / sqrt(4 - s^2) =: e``, hence ``|w| < sqrt(R^2 + e^2)``.
+3. Mid-lookahead points ``q = R_E u + v T/2`` (each aircraft halfway along its path):
+   ``q_b - q_a = w + dv (T/2 - t*)``, so ``|q_b - q_a| < sqrt(R^2 + e^2) + V T``.
+
+So a k-d tree over ``q`` queried with that radius finds every conflicting pair, at half
+the radius (a quarter of the area) that current positions would need.
+
+Vertically, each aircraft sweeps ``[min(z, z + vs T), max(z, z + vs T)]``; a conflicting
+pair has swept intervals, each widened by ``H/2``, that overlap. Intervals are binned into
+horizontal layers; two overlapping intervals share the layer containing the larger of
+their lower ends, so each pair is searched only in that layer (no duplicates) and one
+k-d tree per layer keeps level traffic on different flight levels out of each other's way.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from deconflict.tactical.state import EARTH_RADIUS_M, FloatArray, IntArray, Kinematics
+
+FLOAT_MARGIN_M = 1.0
+
+
+def horizontal_search_radius(radius_m: float, vmax_mps: float, lookahead_s: float) -> float:
+    """The k-d tree radius over mid-lookahead points (step 3 of the module proof)."""
+    two_vt = 2.0 * vmax_mps * lookahead_s
+    s = (radius_m + two_vt) / EARTH_RADIUS_M
+    if s >= 2.0:
+        return 4.0 * EARTH_RADIUS_M  # the whole sphere: every pair is a candidate
+    e = two_vt * s / math.sqrt(4.0 - s * s)
+    return math.sqrt(radius_m * radius_m + e * e) + vmax_mps * lookahead_s + FLOAT_MARGIN_M
+
+
+def candidate_pairs(
+    kin: Kinematics,
+    radius_m: FloatArray,
+    half_height_m: FloatArray,
+    lookahead_s: float,
+    layer_m: float | None = None,
+) -> tuple[IntArray, IntArray]:
+    """Index arrays ``(i, j)``, ``i < j``, a superset of the conflicting pairs.
+
+    ``layer_m`` is the thickness of the vertical bins (default: twice the largest
+    half-height, so level traffic sits in one or two bins).
+    """
+    n = int(kin.gs.shape[0])
+    empty = np.empty(0, dtype=np.intp)
+    if n < 2:
+        return empty, empty
+    t = float(lookahead_s)
+    vmax = float(np.max(kin.gs)) * (1.0 + 1e-9)
+    r_max = float(np.max(radius_m))
+    h_half = float(np.max(half_height_m)) / 2.0 + FLOAT_MARGIN_M
+    search = horizontal_search_radius(r_max, vmax, t)
+
+    half_t = 0.5 * t
+    q = np.empty((n, 3), dtype=np.float64)
+    q[:, 0] = EARTH_RADIUS_M * kin.ux + kin.vx * half_t
+    q[:, 1] = EARTH_RADIUS_M * kin.uy + kin.vy * half_t
+    q[:, 2] = EARTH_RADIUS_M * kin.uz + kin.vz * half_t
+
+    z_end = kin.alt + kin.vs * t
+    z_lo = np.minimum(kin.alt, z_end) - h_half
+    z_hi = np.maximum(kin.alt, z_end) + h_half
+
+    thickness = layer_m if layer_m is not None else 4.0 * h_half
+    first = np.floor(z_lo / thickness).astype(np.int64)
+    last = np.floor(z_hi / thickness).astype(np.int64)
+    counts = last - first + 1
+    member = np.repeat(np.arange(n, dtype=np.intp), counts)
+    offsets = np.cumsum(counts) - counts
+    layer = first[member] + (np.arange(member.shape[0], dtype=np.int64) - offsets[member])
+    order = np.argsort(layer, kind="stable")  # stable: members stay ascending per layer
+    layer, member = layer[order], member[order]
+    starts = np.flatnonzero(np.r_[True, layer[1:] != layer[:-1]])
+    ends = np.r_[starts[1:], layer.shape[0]]
+
+    out_i: list[IntArray] = []
+    out_j: list[IntArray] = []
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        if b - a < 2:
+            continue
+        idx = member[a:b]
+        tree = cKDTree(q[idx], leafsize=16, balanced_tree=False, compact_nodes=False)
+        p = tree.query_pairs(search, output_type="ndarray")
+        if p.shape[0] == 0:
+            continue
+        gi, gj = idx[p[:, 0]], idx[p[:, 1]]
+        swap = gi > gj
+        gi, gj = np.where(swap, gj, gi), np.where(swap, gi, gj)
+        own = np.maximum(first[gi], first[gj]) == layer[a]
+        overlap = (z_lo[gi] < z_hi[gj]) & (z_lo[gj] < z_hi[gi])
+        keep = own & overlap
+        out_i.append(gi[keep])
+        out_j.append(gj[keep])
+    if not out_i:
+        return empty, empty
+    return np.concatenate(out_i), np.concatenate(out_j)
