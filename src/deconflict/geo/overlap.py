@@ -115,18 +115,37 @@ def _touch_point(a: Polygon, b: Polygon) -> dict[str, Any]:
 
 
 def _to_geojson(geography: Any) -> dict[str, Any]:
-    """GeoJSON through WKT at full precision (spherely has no GeoJSON writer)."""
-    import shapely
-    import shapely.geometry
+    """GeoJSON for an intersection result (spherely writes WKT, not GeoJSON).
 
-    wkt = spherely.to_wkt(geography, precision=15)
-    mapping: dict[str, Any] = _lists(shapely.geometry.mapping(shapely.from_wkt(wkt)))
-    return mapping
+    Rings are closed on their first vertex exactly: a ring that ends on the antimeridian
+    may be written as starting at -180 and ending at 180, which GeoJSON readers reject.
+    """
+    polygons = [p for p in _wkt_polygons(spherely.to_wkt(geography, precision=15)) if p]
+    if len(polygons) == 1:
+        return {"type": "Polygon", "coordinates": polygons[0]}
+    return {"type": "MultiPolygon", "coordinates": polygons}
 
 
-def _lists(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _lists(v) for k, v in value.items()}
-    if isinstance(value, tuple | list):
-        return [_lists(v) for v in value]
-    return value
+def _wkt_polygons(wkt: str) -> list[list[list[list[float]]]]:
+    """Every polygon in a (MULTI)POLYGON or GEOMETRYCOLLECTION of them, as GeoJSON rings."""
+    polygons: list[list[list[list[float]]]] = []
+    depth = 0
+    ring_start = -1
+    current: list[list[list[float]]] = []
+    for k, ch in enumerate(wkt):
+        if ch == "(":
+            depth += 1
+            ring_start = k + 1
+        elif ch == ")":
+            if ring_start >= 0:
+                ring = [[float(x) for x in pt.split()[:2]] for pt in wkt[ring_start:k].split(",")]
+                ring[-1] = list(ring[0])
+                current.append(ring)
+                ring_start = -1
+            else:
+                polygons.append(current)
+                current = []
+            depth -= 1
+    if current:
+        polygons.append(current)
+    return polygons

@@ -1,0 +1,85 @@
+"""Conflict reports: which volumes overlap, when, at what altitudes and where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from deconflict.core.operation import Operation
+from deconflict.core.rules import Reason, Verdict
+from deconflict.geo.overlap import Overlap, overlap
+from deconflict.geo.volume import Volume4D
+
+
+@dataclass(frozen=True)
+class VolumeOverlap:
+    """Volume ``a_index`` of operation a overlaps volume ``b_index`` of operation b."""
+
+    a_index: int
+    b_index: int
+    overlap: Overlap
+
+
+@dataclass(frozen=True)
+class Conflict:
+    a: Operation
+    b: Operation
+    overlaps: tuple[VolumeOverlap, ...]
+    verdict: Verdict
+    reason: Reason
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form shared by the CLI and the API (ids ordered so that a < b)."""
+        a, b, swap = (self.a, self.b, False) if self.a.id < self.b.id else (self.b, self.a, True)
+        return {
+            "a": a.id,
+            "b": b.id,
+            "party_a": a.party,
+            "party_b": b.party,
+            "priority_a": a.priority,
+            "priority_b": b.priority,
+            "verdict": self.verdict.value,
+            "reason": self.reason.value,
+            "overlaps": [
+                overlap_json(o, swap)
+                for o in sorted(
+                    self.overlaps,
+                    key=lambda o: (o.b_index, o.a_index) if swap else (o.a_index, o.b_index),
+                )
+            ],
+        }
+
+
+def overlap_json(o: VolumeOverlap, swap: bool = False) -> dict[str, Any]:
+    ov = o.overlap
+    return {
+        "volume_a": o.b_index if swap else o.a_index,
+        "volume_b": o.a_index if swap else o.b_index,
+        "time_start": rfc3339(ov.time.start),
+        "time_end": rfc3339(ov.time.end),
+        "altitude_lower_m": ov.altitude.lower_m,
+        "altitude_upper_m": ov.altitude.upper_m,
+        "area_m2": ov.area_m2,
+        "geometry": ov.geometry,
+    }
+
+
+def rfc3339(t: Any) -> str:
+    """UTC with a ``Z``, as the wire wants it."""
+    from datetime import UTC
+
+    text: str = t.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return text
+
+
+def volume_overlaps(
+    a: tuple[Volume4D, ...], b: tuple[Volume4D, ...], pairs: list[tuple[int, int]] | None = None
+) -> tuple[VolumeOverlap, ...]:
+    """Every overlapping volume pair of two operations (optionally only ``pairs``)."""
+    todo = pairs if pairs is not None else [(i, j) for i in range(len(a)) for j in range(len(b))]
+    found = []
+    for i, j in todo:
+        ov = overlap(a[i], b[j])
+        if ov is not None:
+            found.append(VolumeOverlap(i, j, ov))
+    return tuple(found)
