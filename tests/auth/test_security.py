@@ -350,3 +350,9 @@ def test_app_without_a_verifier_fails_closed(trusted_key: rsa.RSAPrivateKey) -> 
         "/v1/plan", headers=bearer(sign(trusted_key))
     )
     assert response.status_code == 500
+
+
+def test_openapi_document_advertises_bearer_authentication(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["Bearer"]["scheme"] == "bearer"
+    assert {"Bearer": []} in schema["paths"]["/v1/plan"]["get"]["security"]
