@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from deconflict.core.operation import Operation, OperationState
 from deconflict.geo.footprint import Circle, Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
+from deconflict.model.operation import Operation, OperationState
 
 T0 = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 

@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deconflict.core.batch import check_plan
-from deconflict.core.operation import Operation, OperationState
 from deconflict.geo.earth import destination
 from deconflict.geo.footprint import Circle, Polygon
 from deconflict.geo.overlap import volumes_conflict
+from deconflict.model.operation import Operation, OperationState
 from deconflict.settings import EqualPriorityPolicy
 
 from ..geo.strategies import star_polygon

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from deconflict.core.operation import OperationState
 from deconflict.core.rules import Reason, Verdict, judge, judge_pair
+from deconflict.model.operation import OperationState
 from deconflict.settings import EqualPriorityPolicy
 
 from .factories import operation, square, volume

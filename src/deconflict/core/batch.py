@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deconflict.core.operation import Operation
 from deconflict.core.report import Conflict, VolumeOverlap
 from deconflict.core.rules import judge_pair
 from deconflict.geo.caps import angle_to_chord, bounding_caps
 from deconflict.geo.earth import EARTH_RADIUS_M, TOLERANCE_M
 from deconflict.geo.overlap import footprint_distances_m, overlap
 from deconflict.geo.volume import Volume4D
+from deconflict.model.operation import Operation
 from deconflict.settings import EqualPriorityPolicy
 
 PAIR_CHUNK = 4_000_000

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from deconflict.core.operation import Operation
 from deconflict.core.rules import Reason, Verdict
 from deconflict.geo.overlap import Overlap, overlap
 from deconflict.geo.volume import Volume4D
+from deconflict.model.operation import Operation
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from deconflict.core.operation import Operation
+from deconflict.model.operation import Operation
 from deconflict.settings import EqualPriorityPolicy
 
 

@@ -1,0 +1,117 @@
+"""The strategic engine: "what does this operation conflict with?" against the store.
+
+A submission is checked and written in one write session (one serializable
+transaction), so no other writer can slip a conflicting operation in between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deconflict.core.report import Conflict, volume_overlaps
+from deconflict.core.rules import Verdict, judge
+from deconflict.errors import DeconflictError
+from deconflict.model.operation import Operation, OperationState
+from deconflict.settings import EqualPriorityPolicy
+from deconflict.store.base import Store, StoredOperation, StoreSession
+
+
+class StaleVersion(DeconflictError):
+    """The caller's version of the operation is not the stored one."""
+
+
+class NotFound(DeconflictError):
+    pass
+
+
+@dataclass(frozen=True)
+class Decision:
+    accepted: bool
+    conflicts: list[Conflict]
+    stored: StoredOperation | None
+    """The operation as written, when accepted and not a dry run."""
+
+    @property
+    def blocking(self) -> list[Conflict]:
+        return [c for c in self.conflicts if c.verdict is Verdict.BLOCKING]
+
+    @property
+    def notices(self) -> list[Conflict]:
+        return [c for c in self.conflicts if c.verdict is Verdict.NOTICE]
+
+
+class StrategicEngine:
+    def __init__(self, store: Store, policy: EqualPriorityPolicy) -> None:
+        self.store = store
+        self.policy = policy
+
+    def conflicts(self, session: StoreSession, planned: Operation) -> list[Conflict]:
+        """Every stored live operation that overlaps ``planned``, judged by the rules."""
+        if not planned.state.is_live:
+            return []
+        seen: dict[str, StoredOperation] = {}
+        for v in planned.volumes:
+            for s in session.candidates(v, exclude=planned.id):
+                seen[s.operation.id] = s
+        found = []
+        for op_id in sorted(seen):
+            other = seen[op_id].operation
+            overlaps = volume_overlaps(planned.volumes, other.volumes)
+            if overlaps:
+                verdict, reason = judge(planned, other, self.policy)
+                found.append(Conflict(planned, other, overlaps, verdict, reason))
+        return found
+
+    def check(self, planned: Operation) -> Decision:
+        """A dry run: the decision a submission would get now, nothing written."""
+
+        def work(session: StoreSession) -> Decision:
+            found = self.conflicts(session, planned)
+            return Decision(not _blocking(found), found, None)
+
+        return self.store.run(work, write=False)
+
+    def submit(self, planned: Operation, expected_version: int | None = None) -> Decision:
+        """Write ``planned`` (create or replace) unless a blocking conflict stands.
+
+        ``expected_version`` makes the write conditional: 0 means "must not exist yet",
+        n means "the stored version must be n"; ``StaleVersion`` otherwise.
+        """
+
+        def work(session: StoreSession) -> Decision:
+            current = session.get(planned.id)
+            if expected_version is not None:
+                have = current.version if current is not None else 0
+                if have != expected_version:
+                    raise StaleVersion(
+                        f"operation {planned.id!r} is at version {have}, not {expected_version}"
+                    )
+            found = self.conflicts(session, planned)
+            if _blocking(found):
+                return Decision(False, found, None)
+            return Decision(True, found, session.put(planned))
+
+        return self.store.run(work)
+
+    def set_state(self, operation_id: str, state: OperationState) -> Decision:
+        """Change state; moving to a nominal state re-checks the operation's conflicts."""
+
+        def work(session: StoreSession) -> Decision:
+            current = session.get(operation_id)
+            if current is None:
+                raise NotFound(f"no operation {operation_id!r}")
+            op = current.operation
+            changed = Operation(op.id, op.party, op.priority, state, op.volumes, op.details)
+            found = self.conflicts(session, changed)
+            if state.is_nominal and not current.operation.state.is_nominal and _blocking(found):
+                return Decision(False, found, None)
+            return Decision(True, found, session.put(changed))
+
+        return self.store.run(work)
+
+    def delete(self, operation_id: str) -> bool:
+        return self.store.run(lambda s: s.delete(operation_id))
+
+
+def _blocking(conflicts: list[Conflict]) -> bool:
+    return any(c.verdict is Verdict.BLOCKING for c in conflicts)

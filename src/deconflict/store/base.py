@@ -1,0 +1,69 @@
+"""The store interface: what the core needs from persistence, nothing about SQL.
+
+One ``Store``, two implementations planned (SQLite embedded, PostgreSQL for replicas).
+All reads and writes happen inside a ``session``; a write session is one serializable
+transaction, so a check followed by a write cannot race another writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
+from deconflict.model.operation import Operation
+
+
+@dataclass(frozen=True)
+class StoredOperation:
+    operation: Operation
+    version: int
+    """Starts at 1, incremented by every write: the optimistic-concurrency token."""
+    created: datetime
+    updated: datetime
+
+
+@dataclass(frozen=True)
+class OperationQuery:
+    """Filters for listing operations; ``None`` means no filter."""
+
+    party: str | None = None
+    area: Volume4D | None = None
+    time: TimeWindow | None = None
+    altitude: AltitudeBand | None = None
+    include_ended: bool = False
+    limit: int = 1000
+
+
+class StoreSession(Protocol):
+    def get(self, operation_id: str) -> StoredOperation | None: ...
+
+    def candidates(self, volume: Volume4D, exclude: str | None = None) -> list[StoredOperation]:
+        """Live operations with a volume that may overlap ``volume``: a superset, never
+        missing one the exact test would find (cell index plus time and altitude)."""
+        ...
+
+    def put(self, operation: Operation) -> StoredOperation:
+        """Insert, or replace the stored operation with the same id (version + 1)."""
+        ...
+
+    def delete(self, operation_id: str) -> bool: ...
+
+    def query(self, q: OperationQuery) -> Iterator[StoredOperation]: ...
+
+
+T = TypeVar("T")
+
+
+class Store(Protocol):
+    def session(self, write: bool = False) -> AbstractContextManager[StoreSession]: ...
+
+    def run(self, work: Callable[[StoreSession], T], write: bool = True) -> T:
+        """``work`` in one transaction, retried on transient failures (serialization,
+        locks); ``StoreUnavailable`` when they do not clear."""
+        ...
+
+    def close(self) -> None: ...

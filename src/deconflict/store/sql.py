@@ -1,0 +1,266 @@
+"""The store on SQLAlchemy Core: one implementation for every SQL engine.
+
+Engine differences stay in ``open_store``: SQLite gets WAL, a busy timeout and
+``BEGIN IMMEDIATE`` for write sessions (so two writers serialise at the start instead
+of failing at commit); PostgreSQL gets SERIALIZABLE isolation and a bounded retry of
+serialization failures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy.exc import OperationalError
+
+from deconflict.errors import DeconflictError
+from deconflict.geo.covering import covering
+from deconflict.geo.footprint import Footprint
+from deconflict.geo.volume import Volume4D
+from deconflict.model.operation import Operation, OperationState
+from deconflict.store.base import OperationQuery, StoredOperation
+from deconflict.store.codec import from_us, to_us, volume_from_row, volume_row
+from deconflict.store.migrations_runner import upgrade
+from deconflict.store.schema import operations, volume_cells, volumes
+
+T = TypeVar("T")
+
+IN_CHUNK = 2000
+"""Cells per IN list; far below every engine's bound-parameter limit."""
+
+
+class StoreUnavailable(DeconflictError):
+    """The database could not complete the transaction (after retries)."""
+
+
+@lru_cache(maxsize=8192)
+def cells_of(footprint: Footprint) -> tuple[int, ...]:
+    """Coverings are pure functions of the footprint and cost ~0.1 ms: remember them."""
+    return tuple(covering(footprint))
+
+
+class SqlSession:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, operation_id: str) -> StoredOperation | None:
+        row = self.conn.execute(select(operations).where(operations.c.id == operation_id)).first()
+        return self._load([row])[0] if row is not None else None
+
+    def candidates(self, volume: Volume4D, exclude: str | None = None) -> list[StoredOperation]:
+        cells = cells_of(volume.footprint)
+        ids: set[str] = set()
+        for k in range(0, len(cells), IN_CHUNK):
+            q = (
+                select(volume_cells.c.operation_id)
+                .join(
+                    volumes,
+                    (volumes.c.operation_id == volume_cells.c.operation_id)
+                    & (volumes.c.idx == volume_cells.c.idx),
+                )
+                .join(operations, operations.c.id == volumes.c.operation_id)
+                .where(volume_cells.c.cell.in_(cells[k : k + IN_CHUNK]))
+                .where(volumes.c.time_start_us <= to_us(volume.time.end))
+                .where(volumes.c.time_end_us >= to_us(volume.time.start))
+                .where(volumes.c.altitude_lower_m <= volume.altitude.upper_m)
+                .where(volumes.c.altitude_upper_m >= volume.altitude.lower_m)
+                .where(operations.c.state != OperationState.ENDED.value)
+                .distinct()
+            )
+            ids.update(r[0] for r in self.conn.execute(q))
+        ids.discard(exclude or "")
+        if not ids:
+            return []
+        rows = self.conn.execute(select(operations).where(operations.c.id.in_(sorted(ids)))).all()
+        return self._load(rows)
+
+    def put(self, operation: Operation) -> StoredOperation:
+        now = datetime.now(UTC)
+        old = self.conn.execute(
+            select(operations.c.version, operations.c.created_us).where(
+                operations.c.id == operation.id
+            )
+        ).first()
+        extent_t = operation.time_extent
+        extent_a = operation.altitude_extent
+        values: dict[str, Any] = {
+            "party": operation.party,
+            "priority": operation.priority,
+            "state": operation.state.value,
+            "time_start_us": to_us(extent_t.start),
+            "time_end_us": to_us(extent_t.end),
+            "altitude_lower_m": extent_a.lower_m,
+            "altitude_upper_m": extent_a.upper_m,
+            "details": orjson.dumps(operation.details).decode(),
+            "updated_us": to_us(now),
+        }
+        if old is None:
+            version, created_us = 1, to_us(now)
+            self.conn.execute(
+                insert(operations).values(
+                    id=operation.id, version=version, created_us=created_us, **values
+                )
+            )
+        else:
+            version, created_us = old.version + 1, old.created_us
+            self.conn.execute(
+                update(operations)
+                .where(operations.c.id == operation.id)
+                .values(version=version, **values)
+            )
+            self.conn.execute(
+                delete(volume_cells).where(volume_cells.c.operation_id == operation.id)
+            )
+            self.conn.execute(delete(volumes).where(volumes.c.operation_id == operation.id))
+        self.conn.execute(
+            insert(volumes),
+            [volume_row(operation.id, i, v) for i, v in enumerate(operation.volumes)],
+        )
+        cell_rows = [
+            {"cell": c, "operation_id": operation.id, "idx": i}
+            for i, v in enumerate(operation.volumes)
+            for c in cells_of(v.footprint)
+        ]
+        self.conn.execute(insert(volume_cells), cell_rows)
+        return StoredOperation(operation, version, from_us(created_us), now)
+
+    def delete(self, operation_id: str) -> bool:
+        self.conn.execute(delete(volume_cells).where(volume_cells.c.operation_id == operation_id))
+        self.conn.execute(delete(volumes).where(volumes.c.operation_id == operation_id))
+        result = self.conn.execute(delete(operations).where(operations.c.id == operation_id))
+        return bool(result.rowcount)
+
+    def query(self, q: OperationQuery) -> Iterator[StoredOperation]:
+        if q.area is not None:
+            found = self.candidates(q.area)
+            if q.party is not None:
+                found = [s for s in found if s.operation.party == q.party]
+            yield from sorted(found, key=lambda s: s.operation.id)[: q.limit]
+            return
+        stmt = select(operations).order_by(operations.c.id).limit(q.limit)
+        if q.party is not None:
+            stmt = stmt.where(operations.c.party == q.party)
+        if not q.include_ended:
+            stmt = stmt.where(operations.c.state != OperationState.ENDED.value)
+        if q.time is not None:
+            stmt = stmt.where(operations.c.time_start_us <= to_us(q.time.end))
+            stmt = stmt.where(operations.c.time_end_us >= to_us(q.time.start))
+        if q.altitude is not None:
+            stmt = stmt.where(operations.c.altitude_lower_m <= q.altitude.upper_m)
+            stmt = stmt.where(operations.c.altitude_upper_m >= q.altitude.lower_m)
+        yield from self._load(self.conn.execute(stmt).all())
+
+    def _load(self, rows: Sequence[Any]) -> list[StoredOperation]:
+        if not rows:
+            return []
+        ids = [r.id for r in rows]
+        vols: dict[str, list[Volume4D]] = {i: [] for i in ids}
+        for k in range(0, len(ids), IN_CHUNK):
+            stmt = (
+                select(volumes)
+                .where(volumes.c.operation_id.in_(ids[k : k + IN_CHUNK]))
+                .order_by(volumes.c.operation_id, volumes.c.idx)
+            )
+            for v in self.conn.execute(stmt):
+                vols[v.operation_id].append(volume_from_row(v))
+        return [
+            StoredOperation(
+                Operation(
+                    r.id,
+                    r.party,
+                    r.priority,
+                    OperationState(r.state),
+                    tuple(vols[r.id]),
+                    orjson.loads(r.details),
+                ),
+                r.version,
+                from_us(r.created_us),
+                from_us(r.updated_us),
+            )
+            for r in rows
+        ]
+
+
+class SqlStore:
+    def __init__(self, engine: Engine, retries: int = 8) -> None:
+        self.engine = engine
+        self.retries = retries
+        self.is_sqlite = engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def session(self, write: bool = False) -> Iterator[SqlSession]:
+        """One transaction; committed when the block ends, rolled back on error.
+
+        Serialization failures and lock time-outs are retried by the caller's retry
+        loop (``run``); a plain ``session`` raises them.
+        """
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            else:
+                conn = conn.execution_options(isolation_level="SERIALIZABLE")
+                conn.begin()
+            try:
+                yield SqlSession(conn)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    def run(self, work: Callable[[SqlSession], T], write: bool = True) -> T:
+        """Run ``work(session)`` in a transaction, retrying transient failures."""
+        delay = 0.005
+        for attempt in range(self.retries + 1):
+            try:
+                with self.session(write) as s:
+                    return work(s)
+            except OperationalError as exc:
+                if attempt == self.retries or not _transient(exc):
+                    raise StoreUnavailable(f"database unavailable: {exc.orig}") from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _transient(exc: OperationalError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None)
+    text = str(exc.orig).lower()
+    return code in ("40001", "40P01") or "locked" in text or "busy" in text
+
+
+def open_store(url: str) -> SqlStore:
+    """Open (and migrate to the latest schema) the database at ``url``."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if str(path) not in ("", ":memory:"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # No implicit transactions from the driver: sessions issue BEGIN IMMEDIATE themselves.
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    with engine.begin() as conn:
+        upgrade(conn)
+    return SqlStore(engine)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
