@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from deconflict.core.operation import Operation, OperationState
+from deconflict.model.operation import Operation, OperationState
 from deconflict.errors import InvalidInput
 from deconflict.geo.footprint import Circle, Footprint, Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
