@@ -113,7 +113,18 @@ def evaluate_pairs(
     Written as straight-line NumPy over the pair arrays with no reductions, so each pair's
     result depends only on that pair's inputs (see ``state.Kinematics``).
     """
-    big_t = float(lookahead_s)
+    with np.errstate(over="ignore"):  # near-zero closure rates give infinite times: fine
+        return _evaluate(kin, i, j, radius_m, half_height_m, float(lookahead_s))
+
+
+def _evaluate(
+    kin: Kinematics,
+    i: IntArray,
+    j: IntArray,
+    radius_m: FloatArray,
+    half_height_m: FloatArray,
+    big_t: float,
+) -> PairResults:
     r = np.maximum(radius_m[i], radius_m[j])
     h = np.maximum(half_height_m[i], half_height_m[j])
 
