@@ -9,7 +9,10 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from deconflict.auth.settings import AuthSettings
 
 
 class EqualPriorityPolicy(StrEnum):
@@ -20,11 +23,14 @@ class EqualPriorityPolicy(StrEnum):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DECONFLICT_", env_file=None, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="DECONFLICT_", env_file=None, extra="ignore", env_nested_delimiter="__"
+    )
 
     data_dir: Path = Path("data")
     database_url: str | None = None
     equal_priority: EqualPriorityPolicy = EqualPriorityPolicy.REJECT
+    auth: AuthSettings = Field(default_factory=AuthSettings)
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file in the data directory."""

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
+
 import typer
+
+from deconflict.cli.check import Format, check, run_check
+from deconflict.cli.token import token
 
 app = typer.Typer(
     name="deconflict",
@@ -10,6 +16,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.command()(check)
+app.command(name="token")(token)
 
 
 @app.command()
@@ -18,3 +26,17 @@ def version() -> None:
     from deconflict import __version__
 
     typer.echo(__version__)
+
+
+@app.command()
+def demo() -> None:
+    """Check the bundled river-valley plan: two forces planning over the same valley."""
+    plan = resources.files("deconflict.examples").joinpath("river_valley.geojson")
+    with resources.as_file(plan) as path:
+        typer.echo(f"Checking {Path(path).name}: two parties planning over the Euphrates valley.\n")
+        code = run_check(Path(path), Format.TABLE)
+    typer.echo(
+        "\nExit code "
+        f"{code}: {'conflicts found' if code == 1 else 'no conflict' if code == 0 else 'error'}. "
+        "Try `deconflict check FILE --format json` on your own plan."
+    )

@@ -1,0 +1,123 @@
+"""``deconflict check FILE``: deconflict a whole plan offline, no server needed.
+
+Exit codes: 0 no conflict, 1 conflicts found, 2 invalid input (message on stderr naming
+the feature index and field; nothing on stdout).
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from deconflict.core.batch import BatchReport, check_plan
+from deconflict.errors import InvalidInput
+from deconflict.io.plan import load_plan
+from deconflict.settings import EqualPriorityPolicy
+
+PROGRESS_FROM_FEATURES = 5_000
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+def report_json(report: BatchReport) -> dict[str, Any]:
+    return {
+        "operations": report.operations,
+        "volumes": report.volumes,
+        "conflicts": [c.to_json() for c in report.conflicts],
+    }
+
+
+def run_check(
+    path: Path,
+    fmt: Format = Format.TABLE,
+    policy: EqualPriorityPolicy = EqualPriorityPolicy.REJECT,
+    out: Console | None = None,
+) -> int:
+    """The whole command; returns the exit code."""
+    err = Console(stderr=True)
+    out = out or Console(soft_wrap=True)
+    try:
+        raw = path.read_bytes() if str(path) != "-" else sys.stdin.buffer.read()
+    except OSError as exc:
+        err.print(f"[red]error:[/] cannot read {path}: {exc.strerror}")
+        return 2
+    features = raw.count(b'"Feature"')
+    show = features >= PROGRESS_FROM_FEATURES
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not show,
+    ) as progress:
+        parsing = progress.add_task("reading plan", total=features)
+        try:
+            ops = load_plan(raw, lambda n: progress.advance(parsing, n))
+        except InvalidInput as exc:
+            progress.stop()
+            err.print(f"[red]invalid plan:[/] {exc}", highlight=False)
+            return 2
+        testing = progress.add_task("checking conflicts", total=None)
+
+        def tested(done: int, total: int) -> None:
+            progress.update(testing, completed=done, total=total)
+
+        report = check_plan(ops, policy, tested)
+    if fmt is Format.JSON:
+        sys.stdout.buffer.write(orjson.dumps(report_json(report)) + b"\n")
+        sys.stdout.flush()
+    else:
+        _print_table(report, out)
+    return 1 if report.conflicts else 0
+
+
+def _print_table(report: BatchReport, out: Console) -> None:
+    if not report.conflicts:
+        out.print(
+            f"[green]No conflicts[/] among {report.operations} operations "
+            f"({report.volumes} volumes)."
+        )
+        return
+    table = Table(title=f"{len(report.conflicts)} conflicts among {report.operations} operations")
+    for name in ("a", "b", "parties", "verdict", "volumes", "when (UTC)", "altitude m", "area m²"):
+        table.add_column(name, overflow="fold")
+    for c in report.conflicts:
+        data = c.to_json()
+        for k, o in enumerate(data["overlaps"]):
+            first = k == 0
+            table.add_row(
+                data["a"] if first else "",
+                data["b"] if first else "",
+                f"{data['party_a']} / {data['party_b']}" if first else "",
+                f"{data['verdict']} ({data['reason'].replace('_', ' ')})" if first else "",
+                f"{o['volume_a']} x {o['volume_b']}",
+                f"{o['time_start'][11:19]}-{o['time_end'][11:19]} {o['time_start'][:10]}",
+                f"{o['altitude_lower_m']:.0f}-{o['altitude_upper_m']:.0f}",
+                f"{o['area_m2']:,.0f}",
+            )
+    out.print(table)
+
+
+def check(
+    file: Path = typer.Argument(..., help="GeoJSON FeatureCollection, one Feature per volume."),
+    format: Format = typer.Option(Format.TABLE, "--format", help="table or json."),
+    equal_priority: EqualPriorityPolicy = typer.Option(
+        EqualPriorityPolicy.REJECT,
+        help="What equal-priority overlaps are: reject or allow_with_notice.",
+    ),
+) -> None:
+    """Deconflict a plan file: exit 0 no conflict, 1 conflicts, 2 invalid input."""
+    raise typer.Exit(run_check(file, format, equal_priority))
