@@ -266,3 +266,30 @@ def detect_all_pairs(states: StateVectors, params: TacticalParams) -> Conflicts:
         res = evaluate_pairs(kin, ii, jj, radius, half, params.lookahead_s)
         parts.append(_kept(ii, jj, res))
     return _assemble(parts)
+
+
+def conflict_records(states: StateVectors, conflicts: Conflicts) -> list[dict[str, object]]:
+    """Wire form of a pass: one dict per pair, ``a < b`` by id, sorted by ``(a, b)``.
+
+    Ordered by id rather than by index so that the same traffic gives the same output
+    whatever order the reports arrived in. Times and distances are rounded to the
+    millimetre and millisecond: finer digits are noise from the extrapolation.
+    """
+    out: list[dict[str, object]] = []
+    for k in range(len(conflicts)):
+        a, b = states.ids[int(conflicts.i[k])], states.ids[int(conflicts.j[k])]
+        if b < a:
+            a, b = b, a
+        out.append(
+            {
+                "a": a,
+                "b": b,
+                "tcpa_s": round(float(conflicts.tcpa_s[k]), 3),
+                "dcpa_m": round(float(conflicts.dcpa_m[k]), 3),
+                "t_in_s": round(float(conflicts.t_in_s[k]), 3),
+                "t_out_s": round(float(conflicts.t_out_s[k]), 3),
+                "los": bool(conflicts.los[k]),
+            }
+        )
+    out.sort(key=lambda r: (str(r["a"]), str(r["b"])))
+    return out
