@@ -45,18 +45,23 @@ def covering(footprint: Footprint, level: int = CELL_LEVEL) -> list[int]:
     """Sorted signed cell ids at ``level`` whose union contains the grown footprint."""
     coverer = _coverer(level)
     ids: set[int] = set()
+    regions = [s2_region(footprint, GROWTH_M)]
+    if not isinstance(footprint, Circle):
+        regions.append(s2_region(footprint))  # belt and braces: the buffer is approximate
+    for region in regions:
+        for cell in coverer.GetCovering(region):
+            ids.add(to_signed(cell.id()))
+    return sorted(ids)
+
+
+def s2_region(footprint: Footprint, grown_m: float = 0.0) -> s2.S2Region:
+    """The footprint as an s2geometry region (a cap for a circle)."""
     if isinstance(footprint, Circle):
         centre = s2.S2Point_FromRaw(*unit_vector(footprint.lon, footprint.lat))
-        angle = s2.S1Angle.Radians(metres_to_radians(footprint.radius_m + GROWTH_M))
-        for cell in coverer.GetCovering(s2.S2Cap(centre, angle)):
-            ids.add(to_signed(cell.id()))
-    else:
-        polygon = _s2_polygon(footprint.vertices)
-        grown = _grown(polygon)
-        for region in (polygon, grown):
-            for cell in coverer.GetCovering(region):
-                ids.add(to_signed(cell.id()))
-    return sorted(ids)
+        angle = s2.S1Angle.Radians(metres_to_radians(footprint.radius_m + grown_m))
+        return s2.S2Cap(centre, angle)
+    polygon = _s2_polygon(footprint.vertices)
+    return _grown(polygon, grown_m) if grown_m > 0.0 else polygon
 
 
 def _s2_polygon(vertices: tuple[tuple[float, float], ...]) -> s2.S2Polygon:
@@ -65,9 +70,9 @@ def _s2_polygon(vertices: tuple[tuple[float, float], ...]) -> s2.S2Polygon:
     return s2.S2Polygon(loop)  # takes ownership of the loop
 
 
-def _grown(polygon: s2.S2Polygon) -> s2.S2Polygon:
+def _grown(polygon: s2.S2Polygon, grown_m: float) -> s2.S2Polygon:
     options = s2.S2BufferOperationOptions()
-    options.set_buffer_radius(s2.S1Angle.Radians(metres_to_radians(GROWTH_M)))
+    options.set_buffer_radius(s2.S1Angle.Radians(metres_to_radians(grown_m)))
     out = s2.S2Polygon()
     op = s2.S2BufferOperation(s2.S2PolygonLayer(out), options)
     op.AddPolygon(polygon.Clone())  # the operation takes ownership of what it is given

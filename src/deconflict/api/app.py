@@ -1,0 +1,53 @@
+"""The application factory: one settings object in, one FastAPI app out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+
+from deconflict import __version__
+from deconflict.api.errors import install_error_handlers
+from deconflict.api.limits import BodyLimit
+from deconflict.api.native import router as native_router
+from deconflict.api.security import install_auth_error_handlers
+from deconflict.auth.verify import TokenVerifier
+from deconflict.core.engine import StrategicEngine
+from deconflict.settings import Settings
+from deconflict.store.sql import SqlStore, open_store
+
+
+def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
+    """Build the service. ``store`` lets tests share one; otherwise it is opened here."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    owned = store is None
+    store = store or open_store(settings.resolved_database_url())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            app.state.store.close()
+
+    app = FastAPI(
+        title="deconflict",
+        version=__version__,
+        description="Multi-party airspace deconfliction: native party API and ASTM F3548-21 DSS.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.engine = StrategicEngine(store, settings.equal_priority)
+    app.state.token_verifier = TokenVerifier.from_settings(settings.auth, settings.data_dir)
+    install_auth_error_handlers(app)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit)
+
+    @app.get("/healthy", response_class=PlainTextResponse, tags=["service"])
+    def healthy() -> str:
+        return "ok"
+
+    app.include_router(native_router)
+    return app

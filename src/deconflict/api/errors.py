@@ -1,0 +1,53 @@
+"""Every error leaves as ``{"message": ...}`` with the status a client can act on."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from deconflict.core.engine import NotFound, StaleVersion
+from deconflict.errors import InvalidInput
+from deconflict.store.sql import StoreUnavailable
+
+
+def message(status: int, text: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"message": text}, status_code=status, headers=headers)
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if p.isdigit() else (f".{p}" if out else p)
+    return out
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [f"{_field(tuple(e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5]]
+    return message(400, "; ".join(problems))
+
+
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+    return message(400, str(exc))
+
+
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    return message(404, str(exc))
+
+
+async def _stale(request: Request, exc: Exception) -> JSONResponse:
+    return message(409, str(exc))
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    return message(503, "the database is unavailable; retry shortly", {"Retry-After": "1"})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(InvalidInput, _invalid)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(StaleVersion, _stale)
+    app.add_exception_handler(StoreUnavailable, _unavailable)

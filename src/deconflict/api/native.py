@@ -1,0 +1,234 @@
+"""The native party API under ``/v1``: plan, check, list, change state, remove.
+
+The service plans for parties that run no USS of their own, with the exact 4D test of
+the core. The party is always the token's ``sub``; a party sees its own operations in
+full and everyone else's as references.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from deconflict.api.security import require_scopes
+from deconflict.api.wire import (
+    BatchIn,
+    CheckIn,
+    OperationIn,
+    StateIn,
+    decision_json,
+    operation_json,
+    reference_json,
+)
+from deconflict.auth.errors import Forbidden
+from deconflict.auth.principal import Principal
+from deconflict.auth.scopes import Scope
+from deconflict.core.engine import NotFound, StrategicEngine
+from deconflict.errors import InvalidInput
+from deconflict.geo.footprint import Polygon
+from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
+from deconflict.io.plan import operation_features
+from deconflict.store.base import OperationQuery, StoredOperation
+from deconflict.store.sql import SqlStore
+
+GEOJSON = "application/geo+json"
+
+Planner = Annotated[Principal, Depends(require_scopes(Scope.PLAN))]
+Reader = Annotated[Principal, Depends(require_scopes(Scope.READ, Scope.PLAN))]
+
+router = APIRouter(prefix="/v1", tags=["native"])
+
+
+def _engine(request: Request) -> StrategicEngine:
+    engine: StrategicEngine = request.app.state.engine
+    return engine
+
+
+def _store(request: Request) -> SqlStore:
+    store: SqlStore = request.app.state.store
+    return store
+
+
+def _load(request: Request, op_id: str) -> StoredOperation | None:
+    return _store(request).run(lambda s: s.get(op_id), write=False)
+
+
+def _owned(request: Request, op_id: str, principal: Principal) -> StoredOperation:
+    current = _load(request, op_id)
+    if current is None:
+        raise NotFound(f"no operation {op_id!r}")
+    if current.operation.party != principal.sub:
+        raise Forbidden(f"operation {op_id!r} belongs to another party")
+    return current
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+@router.put(
+    "/operations/{op_id}",
+    responses={201: {"description": "Created"}, 409: {"description": "Blocked by conflicts"}},
+)
+def put_operation(
+    op_id: str,
+    body: OperationIn,
+    request: Request,
+    principal: Planner,
+    if_match: Annotated[
+        str | None, Header(description="Expected version; 0 = must not exist.")
+    ] = None,
+) -> Response:
+    """Plan (create or replace) an operation: 201/200 with it, or 409 with the conflicts."""
+    _check_id(op_id)
+    planned = body.to_domain(op_id, principal.sub)
+    existing = _load(request, op_id)
+    if existing is not None and existing.operation.party != principal.sub:
+        raise Forbidden(f"operation {op_id!r} belongs to another party")
+    expected = _version(if_match)
+    decision = _engine(request).submit(planned, expected)
+    if not decision.accepted:
+        return _json(409, decision_json(decision, principal.sub))
+    assert decision.stored is not None
+    return _json(
+        201 if decision.stored.version == 1 else 200, decision_json(decision, principal.sub)
+    )
+
+
+@router.post("/operations:check")
+def check_operation(body: CheckIn, request: Request, principal: Planner) -> Response:
+    """The decision a submission would get now; nothing is written."""
+    planned = body.to_domain(body.id, principal.sub)
+    return _json(200, decision_json(_engine(request).check(planned), principal.sub))
+
+
+@router.post("/operations:batch", status_code=207)
+def batch(body: BatchIn, request: Request, principal: Planner) -> Response:
+    """Plan many operations in order, each in its own transaction; one result per item."""
+    results = []
+    engine = _engine(request)
+    for item in body.operations:
+        try:
+            _check_id(item.id)
+            existing = _load(request, item.id)
+            if existing is not None and existing.operation.party != principal.sub:
+                raise Forbidden(f"operation {item.id!r} belongs to another party")
+            decision = engine.submit(item.to_domain(item.id, principal.sub))
+        except InvalidInput as exc:
+            results.append({"id": item.id, "status": 400, "message": str(exc)})
+            continue
+        except Forbidden as exc:
+            results.append({"id": item.id, "status": 403, "message": exc.message})
+            continue
+        status = 409
+        if decision.stored is not None:
+            status = 201 if decision.stored.version == 1 else 200
+        results.append({"id": item.id, "status": status, **decision_json(decision, principal.sub)})
+    return _json(207, {"results": results})
+
+
+@router.get("/operations")
+def list_operations(
+    request: Request,
+    principal: Reader,
+    bbox: Annotated[
+        str | None, Query(description="west,south,east,north in degrees (great-circle edges).")
+    ] = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    party: Annotated[str | None, Query(description="A party, or 'me'.")] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Own operations in full, others' as references; GeoJSON on request (Accept)."""
+    who = principal.sub if party == "me" else party
+    window = _window(start, end)
+    area = _area(bbox, window)
+    q = OperationQuery(party=who, area=area, time=window, limit=limit)
+    found = _store(request).run(lambda s: list(s.query(q)), write=False)
+    if area is not None and window is not None:
+        found = [s for s in found if s.operation.time_extent.overlap(window) is not None]
+    if accept and GEOJSON in accept:
+        features = [
+            f
+            for s in found
+            if s.operation.party == principal.sub
+            for f in operation_features(s.operation)
+        ]
+        return Response(
+            orjson.dumps({"type": "FeatureCollection", "features": features}), media_type=GEOJSON
+        )
+    items = [
+        operation_json(s) if s.operation.party == principal.sub else reference_json(s)
+        for s in found
+    ]
+    return _json(200, {"operations": items})
+
+
+@router.get("/operations/{op_id}")
+def get_operation(op_id: str, request: Request, principal: Reader) -> Response:
+    found = _load(request, op_id)
+    if found is None:
+        raise NotFound(f"no operation {op_id!r}")
+    if found.operation.party == principal.sub:
+        return _json(200, operation_json(found))
+    return _json(200, reference_json(found))
+
+
+@router.post("/operations/{op_id}/state")
+def set_state(op_id: str, body: StateIn, request: Request, principal: Planner) -> Response:
+    """Activate, end, or report an operation off-nominal; returning to nominal re-checks."""
+    _owned(request, op_id, principal)
+    decision = _engine(request).set_state(op_id, body.state)
+    return _json(200 if decision.accepted else 409, decision_json(decision, principal.sub))
+
+
+@router.delete("/operations/{op_id}")
+def delete_operation(op_id: str, request: Request, principal: Planner) -> JSONResponse:
+    _owned(request, op_id, principal)
+    _engine(request).delete(op_id)
+    return JSONResponse({"id": op_id, "deleted": True})
+
+
+def _check_id(op_id: str) -> None:
+    if not op_id or len(op_id) > 64 or not all(c.isalnum() or c in "-_.~" for c in op_id):
+        raise InvalidInput("id", "1-64 characters: letters, digits, '-', '_', '.', '~'")
+
+
+def _version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    text = if_match.strip().strip('"')
+    if not text.isdigit():
+        raise InvalidInput("If-Match", "must be the operation's version number")
+    return int(text)
+
+
+def _window(start: datetime | None, end: datetime | None) -> TimeWindow | None:
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        raise InvalidInput("start", "give both start and end, or neither")
+    try:
+        return TimeWindow(start, end)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.field.replace("time_", ""), exc.rule) from None
+
+
+def _area(bbox: str | None, window: TimeWindow | None) -> Volume4D | None:
+    if bbox is None:
+        return None
+    try:
+        west, south, east, north = (float(x) for x in bbox.split(","))
+    except ValueError:
+        raise InvalidInput("bbox", "must be four numbers: west,south,east,north") from None
+    try:
+        shape = Polygon(((west, south), (east, south), (east, north), (west, north)))
+    except InvalidInput as exc:
+        raise InvalidInput("bbox", exc.rule) from None
+    when = window or TimeWindow(datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
+    return Volume4D(shape, AltitudeBand(-1e6, 1e6), when)

@@ -1,0 +1,180 @@
+"""Wire formats of the native ``/v1`` API, and their translation to domain objects.
+
+Only translation lives here: validation rules belong to the domain constructors, whose
+``InvalidInput`` errors come back as 400s naming the field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from deconflict.core.engine import Decision
+from deconflict.core.report import Conflict, rfc3339
+from deconflict.errors import InvalidInput
+from deconflict.geo.bounds import bounding_box
+from deconflict.geo.footprint import Circle
+from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
+from deconflict.model.operation import Operation, OperationState
+from deconflict.store.base import StoredOperation
+
+
+class GeometryIn(BaseModel):
+    """A GeoJSON Polygon (one ring) or Point; a Point is a circle with ``radius_m``."""
+
+    model_config = ConfigDict(extra="ignore")
+    type: Literal["Polygon", "Point"]
+    coordinates: list[Any]
+
+
+class VolumeIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    geometry: GeometryIn
+    radius_m: float | None = Field(None, description="Circle radius when geometry is a Point.")
+    altitude_lower_m: float = Field(description="Metres above the WGS-84 ellipsoid.")
+    altitude_upper_m: float
+    time_start: datetime
+    time_end: datetime
+
+    def to_domain(self) -> Volume4D:
+        from deconflict.io.plan import parse_geometry
+
+        props = {"radius_m": self.radius_m} if self.radius_m is not None else {}
+        footprint = parse_geometry(self.geometry.model_dump(), props)
+        altitude = AltitudeBand(self.altitude_lower_m, self.altitude_upper_m)
+        return Volume4D(footprint, altitude, TimeWindow(self.time_start, self.time_end))
+
+
+class OperationIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    volumes: list[VolumeIn] = Field(min_length=1)
+    priority: int = 0
+    state: OperationState = OperationState.ACCEPTED
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="Private: shown to the owning party only."
+    )
+
+    def to_domain(self, op_id: str, party: str) -> Operation:
+        volumes = []
+        for i, v in enumerate(self.volumes):
+            try:
+                volumes.append(v.to_domain())
+            except InvalidInput as exc:
+                raise exc.within(f"volumes[{i}]") from None
+        return Operation(op_id, party, self.priority, self.state, tuple(volumes), self.details)
+
+
+class CheckIn(OperationIn):
+    id: str = Field(
+        "dry-run", description="The id the operation would have (its own old version is ignored)."
+    )
+
+
+class BatchItemIn(OperationIn):
+    id: str
+
+
+class BatchIn(BaseModel):
+    operations: list[BatchItemIn] = Field(min_length=1, max_length=1000)
+
+
+class StateIn(BaseModel):
+    state: OperationState
+
+
+def volume_json(v: Volume4D) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "geometry": v.footprint.to_geojson(),
+        "altitude_lower_m": v.altitude.lower_m,
+        "altitude_upper_m": v.altitude.upper_m,
+        "time_start": rfc3339(v.time.start),
+        "time_end": rfc3339(v.time.end),
+    }
+    if isinstance(v.footprint, Circle):
+        out["radius_m"] = v.footprint.radius_m
+    return out
+
+
+def operation_json(s: StoredOperation) -> dict[str, Any]:
+    """The full operation: only ever sent to its own party."""
+    op = s.operation
+    return {
+        "id": op.id,
+        "party": op.party,
+        "priority": op.priority,
+        "state": op.state.value,
+        "version": s.version,
+        "created": rfc3339(s.created),
+        "updated": rfc3339(s.updated),
+        "volumes": [volume_json(v) for v in op.volumes],
+        "details": op.details,
+    }
+
+
+def reference_json(s: StoredOperation) -> dict[str, Any]:
+    """What other parties see: where, when, how high, whose, in what state; no shape."""
+    op = s.operation
+    boxes = [bounding_box(v.footprint) for v in op.volumes]
+    t = op.time_extent
+    a = op.altitude_extent
+    return {
+        "id": op.id,
+        "party": op.party,
+        "priority": op.priority,
+        "state": op.state.value,
+        "reference": True,
+        "time_start": rfc3339(t.start),
+        "time_end": rfc3339(t.end),
+        "altitude_lower_m": a.lower_m,
+        "altitude_upper_m": a.upper_m,
+        "bbox": _union_bbox(boxes),
+    }
+
+
+def _union_bbox(boxes: list[tuple[float, float, float, float]]) -> list[float]:
+    if any(w > e for w, _, e, _ in boxes):
+        # Something crosses the antimeridian: keep it simple and honest, span all longitudes.
+        return [-180.0, min(b[1] for b in boxes), 180.0, max(b[3] for b in boxes)]
+    return [
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    ]
+
+
+def conflict_json(c: Conflict, viewer: str) -> dict[str, Any]:
+    """A conflict as the planning party sees it: the other side as a reference."""
+    data = c.to_json()
+    return {
+        "other_operation": c.b.id,
+        "other_party": c.b.party,
+        "other_priority": c.b.priority,
+        "verdict": data["verdict"],
+        "reason": data["reason"],
+        "overlaps": [
+            {
+                "volume": o.a_index,
+                "other_volume": o.b_index,
+                "time_start": rfc3339(o.overlap.time.start),
+                "time_end": rfc3339(o.overlap.time.end),
+                "altitude_lower_m": o.overlap.altitude.lower_m,
+                "altitude_upper_m": o.overlap.altitude.upper_m,
+                "area_m2": o.overlap.area_m2,
+                "geometry": o.overlap.geometry,
+            }
+            for o in c.overlaps
+        ],
+    }
+
+
+def decision_json(d: Decision, viewer: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "accepted": d.accepted,
+        "conflicts": [conflict_json(c, viewer) for c in d.conflicts],
+    }
+    if d.stored is not None:
+        out["operation"] = operation_json(d.stored)
+    return out
