@@ -1,0 +1,262 @@
+"""Resolution advisories: modified voltage potential (MVP), checked by re-detection.
+
+Method (after Eby's modified voltage potential, written from the geometry, not copied):
+for each conflicting pair, in the pair's tangent plane (see ``detect``), take ``t*``, the
+moment inside the predicted loss interval ``[t_in, t_out]`` where the aircraft are
+horizontally closest (the CPA, clipped into the interval), and the relative position
+``d*`` then. The pair must gain ``R_m - |d*|`` of miss distance along ``d*`` by ``t*``,
+``R_m = R (1 + margin)``, so the relative velocity changes by
+``(R_m - |d*|) / t* * d*/|d*|``. Each aircraft takes half, in opposite directions
+(cooperative resolution: both parties are told). An aircraft in several conflicts sums
+its contributions; that superposition is what makes MVP cheap for crowds.
+
+Vertical advisories work the same way on altitude: keep the current vertical order
+(whoever is above climbs, relatively), and reach ``H_m = H_eff (1 + margin)`` of vertical
+separation by the time the horizontal intrusion begins; a pair already diverging faster
+keeps its rate. Because the separation then never shrinks, this always clears a pair that
+is not already in loss.
+
+MVP is a first-order method: summed or large corrections can fall short (the new CPA
+comes earlier than the old one). So every advisory is *checked*: the new velocities are
+run through the same detector, pairs still in conflict get their correction doubled (up
+to ``MAX_ROUNDS`` times), and with ``Maneuver.AUTO`` pairs that horizontal manoeuvres
+cannot clear fall back to vertical ones. The result says which conflicts are cleared,
+which remain and which the manoeuvres would create. A pair already in loss cannot be
+cleared by any change of velocity; it still gets the advisory that opens it fastest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from deconflict.tactical.detect import Conflicts, detect, per_aircraft_zones
+from deconflict.tactical.settings import TacticalParams
+from deconflict.tactical.state import (
+    EARTH_RADIUS_M,
+    BoolArray,
+    FloatArray,
+    StateVectors,
+    kinematics,
+    track_from_velocity,
+)
+
+MIN_TIME_S = 10.0  # never ask for a correction faster than "within 10 s"
+MAX_ROUNDS = 5
+DEFAULT_MARGIN = 0.05
+
+
+class Maneuver(StrEnum):
+    """Which degrees of freedom an advisory may use."""
+
+    COMBINED = "combined"  # heading and speed together: the MVP vector itself
+    HEADING = "heading"  # turn only, speed kept
+    SPEED = "speed"  # speed only, track kept
+    VERTICAL = "vertical"  # vertical speed only
+    AUTO = "auto"  # combined, falling back to vertical for pairs it cannot clear
+
+
+@dataclass(frozen=True, slots=True)
+class Advisory:
+    """The manoeuvre suggested to one aircraft: new targets and the change from now."""
+
+    id: str
+    gs_mps: float
+    track_deg: float
+    vs_mps: float
+    d_gs_mps: float
+    d_track_deg: float
+    d_vs_mps: float
+
+
+Pair = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Advisories for every aircraft that should manoeuvre, and what applying them does."""
+
+    advisories: tuple[Advisory, ...]
+    cleared: frozenset[Pair]
+    unresolved: frozenset[Pair]
+    induced: frozenset[Pair]
+
+
+def _pairs(states: StateVectors, c: Conflicts) -> list[Pair]:
+    out = []
+    for i, j in zip(c.i.tolist(), c.j.tolist(), strict=True):
+        a, b = states.ids[i], states.ids[j]
+        out.append((a, b) if a < b else (b, a))
+    return out
+
+
+def _unit_rows(x: FloatArray) -> tuple[FloatArray, FloatArray]:
+    n = np.sqrt(np.sum(x * x, axis=1))
+    return x / np.where(n > 0.0, n, 1.0)[:, None], n
+
+
+def _pair_corrections(
+    states: StateVectors, c: Conflicts, params: TacticalParams, margin: float
+) -> tuple[FloatArray, FloatArray]:
+    """Per conflict: horizontal relative-velocity change (ECEF, M x 3) and vertical one."""
+    kin = kinematics(states)
+    radius, half = per_aircraft_zones(states, params)
+    i, j = c.i, c.j
+    u = np.stack([kin.ux, kin.uy, kin.uz], axis=1)
+    v = np.stack([kin.vx, kin.vy, kin.vz], axis=1)
+    dp = EARTH_RADIUS_M * (u[j] - u[i])
+    m, _ = _unit_rows(u[i] + u[j])
+    dv = v[j] - v[i]
+    dv = dv - np.sum(dv * m, axis=1)[:, None] * m
+    a = np.sum(dv * dv, axis=1)
+    b = np.sum(dp * dv, axis=1)
+    moving = a > 0.0
+    a_s = np.where(moving, a, 1.0)
+    tcpa = np.where(moving, -b / a_s, 0.0)
+    t_star = np.clip(tcpa, c.t_in_s, c.t_out_s)
+    d_star = dp + dv * t_star[:, None]
+    direction, dist = _unit_rows(d_star)
+    # Head-on (miss distance ~0): pass right of each other; stationary: push apart.
+    fallback, fb_norm = _unit_rows(np.cross(dv, m))
+    apart, ap_norm = _unit_rows(dp)
+    r_pair = np.maximum(radius[i], radius[j])
+    degenerate = dist < 1e-6 * r_pair
+    direction = np.where(
+        (degenerate & (fb_norm > 0.0))[:, None],
+        fallback,
+        np.where((degenerate & (ap_norm > 0.0))[:, None], apart, direction),
+    )
+    need = np.maximum(r_pair * (1.0 + margin) - dist, 0.0)
+    horizontal = (need / np.maximum(t_star, MIN_TIME_S))[:, None] * direction
+
+    h_pair = np.maximum(half[i], half[j]) * (1.0 + margin)
+    dz = kin.alt[j] - kin.alt[i]
+    w = kin.vs[j] - kin.vs[i]
+    side = np.where(dz != 0.0, np.sign(dz), np.where(w != 0.0, np.sign(w), 1.0))
+    c_h = np.sum(dp * dp, axis=1) - r_pair * r_pair
+    disc = b * b - a * c_h
+    h_lo = np.where(moving & (disc > 0.0), (-b - np.sqrt(np.maximum(disc, 0.0))) / a_s, 0.0)
+    t_h = np.where(h_lo > 0.0, h_lo, MIN_TIME_S)
+    rate = np.maximum(np.maximum(side * w, (h_pair - np.abs(dz)) / t_h), 0.0)
+    vertical = side * rate - w
+    return horizontal, vertical
+
+
+def _apply(
+    states: StateVectors,
+    c: Conflicts,
+    horizontal: FloatArray,
+    vertical: FloatArray,
+    gain: FloatArray,
+    use_vertical: BoolArray,
+    maneuver: Maneuver,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """New (vn, ve, vs) of every aircraft after summing its share of each correction."""
+    n = len(states)
+    dh = np.zeros((n, 3))
+    dvs = np.zeros(n)
+    h_share = np.where(use_vertical, 0.0, 0.5 * gain)[:, None] * horizontal
+    v_share = np.where(use_vertical, 0.5 * gain, 0.0) * vertical
+    np.add.at(dh, c.i, -h_share)
+    np.add.at(dh, c.j, h_share)
+    np.add.at(dvs, c.i, -v_share)
+    np.add.at(dvs, c.j, v_share)
+
+    lat, lon = np.radians(states.lat_deg), np.radians(states.lon_deg)
+    east = np.stack([-np.sin(lon), np.cos(lon), np.zeros(n)], axis=1)
+    north = np.stack([-np.sin(lat) * np.cos(lon), -np.sin(lat) * np.sin(lon), np.cos(lat)], axis=1)
+    dn, de = np.sum(dh * north, axis=1), np.sum(dh * east, axis=1)
+    vn, ve = states.vn_mps + dn, states.ve_mps + de
+    gs = np.hypot(states.vn_mps, states.ve_mps)
+    if maneuver is Maneuver.HEADING:
+        norm = np.hypot(vn, ve)
+        ok = (norm > 0.0) & (gs > 0.0)
+        scale = np.where(ok, gs / np.where(norm > 0.0, norm, 1.0), 1.0)
+        vn = np.where(ok, vn * scale, states.vn_mps)
+        ve = np.where(ok, ve * scale, states.ve_mps)
+    elif maneuver is Maneuver.SPEED:
+        moving = gs > 0.0
+        gs_s = np.where(moving, gs, 1.0)
+        along = (dn * states.vn_mps + de * states.ve_mps) / gs_s
+        factor = np.where(moving, np.maximum(gs + along, 0.0) / gs_s, 1.0)
+        vn, ve = states.vn_mps * factor, states.ve_mps * factor
+    return vn, ve, states.vs_mps + dvs
+
+
+def _check(
+    states: StateVectors, new: StateVectors, params: TacticalParams, before: list[Pair]
+) -> tuple[frozenset[Pair], frozenset[Pair], frozenset[Pair]]:
+    after = set(_pairs(new, detect(new, params)))
+    original = set(before)
+    return (
+        frozenset(original - after),
+        frozenset(original & after),
+        frozenset(after - original),
+    )
+
+
+def resolve(
+    states: StateVectors,
+    params: TacticalParams,
+    maneuver: Maneuver = Maneuver.AUTO,
+    margin: float = DEFAULT_MARGIN,
+    conflicts: Conflicts | None = None,
+) -> Resolution:
+    """Advisories for the conflicts of ``states`` (detected here unless given), checked."""
+    c = detect(states, params) if conflicts is None else conflicts
+    before = _pairs(states, c)
+    horizontal, vertical = _pair_corrections(states, c, params, margin)
+    gain = np.ones(len(c))
+    use_vertical = np.full(len(c), maneuver is Maneuver.VERTICAL)
+    apply_as = Maneuver.COMBINED if maneuver is Maneuver.AUTO else maneuver
+    new = states
+    result: tuple[frozenset[Pair], frozenset[Pair], frozenset[Pair]] = (
+        frozenset(),
+        frozenset(before),
+        frozenset(),
+    )
+    for round_ in range(MAX_ROUNDS + (1 if maneuver is Maneuver.AUTO else 0)):
+        if len(c) == 0:
+            break
+        vn, ve, vs = _apply(states, c, horizontal, vertical, gain, use_vertical, apply_as)
+        new = states.with_velocities(vn, ve, vs)
+        result = _check(states, new, params, before)
+        stuck = np.array([p in result[1] for p in before], dtype=np.bool_)
+        if not stuck.any():
+            break
+        if maneuver is Maneuver.AUTO and round_ == MAX_ROUNDS - 1:
+            use_vertical = use_vertical | stuck
+            gain = np.where(stuck, 1.0, gain)
+        else:
+            gain = np.where(stuck, gain * 2.0, gain)
+    return Resolution(_advisories(states, new), *result)
+
+
+def _advisories(states: StateVectors, new: StateVectors) -> tuple[Advisory, ...]:
+    gs0, trk0 = track_from_velocity(states.vn_mps, states.ve_mps)
+    gs1, trk1 = track_from_velocity(new.vn_mps, new.ve_mps)
+    out = []
+    for k in range(len(states)):
+        d_gs = float(gs1[k] - gs0[k])
+        d_trk = float((trk1[k] - trk0[k] + 180.0) % 360.0 - 180.0)
+        d_vs = float(new.vs_mps[k] - states.vs_mps[k])
+        changed = (
+            abs(new.vn_mps[k] - states.vn_mps[k]) > 1e-9
+            or abs(new.ve_mps[k] - states.ve_mps[k]) > 1e-9
+            or abs(d_vs) > 1e-9
+        )
+        if changed:
+            out.append(
+                Advisory(
+                    states.ids[k],
+                    float(gs1[k]),
+                    float(trk1[k]),
+                    float(new.vs_mps[k]),
+                    d_gs,
+                    d_trk,
+                    d_vs,
+                )
+            )
+    return tuple(out)
