@@ -142,3 +142,21 @@ def test_vertical_advisory_clears_any_conflict_not_already_a_loss(pair: list[Air
     res = resolve(sv, PARAMS, Maneuver.VERTICAL)
     assert res.cleared == {("A000", "A001")}
     assert np.allclose(flown(sv, res).vn_mps, sv.vn_mps)
+
+
+def test_three_aircraft_converging_on_one_point_are_all_cleared() -> None:
+    crowd: list[Aircraft] = []
+    for bearing in (0.0, 120.0, 240.0):
+        lat, lon = offset(
+            50.0,
+            5.0,
+            40_000.0 * math.sin(math.radians(bearing)),
+            40_000.0 * math.cos(math.radians(bearing)),
+        )
+        crowd.append((lat, lon, 10_000.0, *polar(200.0, bearing_deg(lat, lon, 50.0, 5.0)), 0.0))
+    sv = states(crowd)
+    assert len(detect(sv, PARAMS)) == 3
+    res = resolve(sv, PARAMS)
+    assert len(res.cleared) == 3
+    assert res.unresolved == frozenset() and res.induced == frozenset()
+    assert len(detect(flown(sv, res), PARAMS)) == 0
