@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from deconflict.cli.check import Format, check, run_check
+from deconflict.cli.remote import operations, submit
 from deconflict.cli.serve import serve
 from deconflict.cli.token import token
 
@@ -20,6 +21,8 @@ app = typer.Typer(
 app.command()(check)
 app.command(name="token")(token)
 app.command()(serve)
+app.command()(submit)
+app.command()(operations)
 
 
 @app.command()

@@ -1,0 +1,80 @@
+"""Commands that talk to a running service through the Python client."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from deconflict.client import ApiError, Client
+from deconflict.errors import InvalidInput
+from deconflict.io.plan import load_plan, operation_features
+
+URL = typer.Option("http://127.0.0.1:8080", envvar="DECONFLICT_URL", help="Service base URL.")
+TOKEN = typer.Option(..., envvar="DECONFLICT_TOKEN", help="Bearer token (see `deconflict token`).")
+
+
+def submit(
+    file: Path = typer.Argument(..., help="GeoJSON plan; its operations are planned in order."),
+    url: str = URL,
+    token: str = TOKEN,
+) -> None:
+    """Plan every operation of a GeoJSON file on the service (as the token's party)."""
+    err = Console(stderr=True)
+    try:
+        ops = load_plan(file.read_bytes())
+    except InvalidInput as exc:
+        err.print(f"[red]invalid plan:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    table = Table("operation", "result", "conflicts with")
+    rejected = 0
+    with Client(url, token) as client, Progress(console=err, transient=True) as progress:
+        task = progress.add_task("planning", total=len(ops))
+        for start in range(0, len(ops), 200):
+            chunk = ops[start : start + 200]
+            items = []
+            for op in chunk:
+                features = list(operation_features(op))
+                volumes = [{**f["properties"], "geometry": f["geometry"]} for f in features]
+                items.append(
+                    {
+                        "id": op.id,
+                        "priority": op.priority,
+                        "state": op.state.value,
+                        "volumes": volumes,
+                    }
+                )
+            try:
+                results = client.batch(items)
+            except ApiError as exc:
+                err.print(f"[red]service refused the batch:[/] {exc}")
+                raise typer.Exit(2) from None
+            for r in results:
+                ok = r["status"] in (200, 201)
+                rejected += not ok
+                others = ", ".join(c["other_operation"] for c in r.get("conflicts", []))
+                table.add_row(
+                    r["id"],
+                    "accepted" if ok else f"[red]{r['status']}[/]",
+                    others or r.get("message", ""),
+                )
+            progress.advance(task, len(chunk))
+    Console().print(table)
+    raise typer.Exit(1 if rejected else 0)
+
+
+def operations(
+    url: str = URL, token: str = TOKEN, mine: bool = typer.Option(False, help="Only mine.")
+) -> None:
+    """List operations visible to the token's party (others' as references)."""
+    with Client(url, token) as client:
+        try:
+            items = client.list_operations(party="me" if mine else None)
+        except ApiError as exc:
+            Console(stderr=True).print(f"[red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+    typer.echo(json.dumps(items, indent=2))

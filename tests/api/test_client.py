@@ -1,0 +1,80 @@
+"""The Python client and the CLI against a real server on loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from deconflict.api.app import create_app
+from deconflict.cli.main import app as cli
+from deconflict.client import ApiError, Client
+from deconflict.settings import Settings
+from deconflict.store.sql import SqlStore
+
+from .conftest import Headers
+from .test_native import body
+
+
+@pytest.fixture
+def server(settings: Settings, store: SqlStore) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(settings, store), host="127.0.0.1", port=port, log_level="error"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(5)
+
+
+def token(auth: Headers, sub: str) -> str:
+    return auth(sub)["Authorization"].removeprefix("Bearer ")
+
+
+def test_two_parties_plan_against_each_other_through_the_client(server: str, auth: Headers) -> None:
+    with Client(server, token(auth, "alpha")) as alpha, Client(server, token(auth, "beta")) as beta:
+        assert alpha.put_operation("a1", body()["volumes"]).accepted
+        refused = beta.put_operation("b1", body()["volumes"])
+        assert (refused.status, refused.accepted) == (409, False)
+        assert refused.conflicts[0]["other_operation"] == "a1"
+        assert beta.put_operation("b1", body()["volumes"], priority=3).accepted
+        assert {o["id"] for o in beta.list_operations()} == {"a1", "b1"}
+
+
+def test_client_errors_carry_the_servers_message(server: str, auth: Headers) -> None:
+    with Client(server, token(auth, "alpha")) as alpha, pytest.raises(ApiError) as err:
+        alpha.get_operation("nope")
+    assert err.value.status == 404 and "nope" in err.value.message
+
+
+def test_cli_submit_plans_a_file_and_reports_rejections(
+    server: str, auth: Headers, tmp_path: Path
+) -> None:
+    from tests.cli.test_check import feature, write
+
+    plan = write(tmp_path, feature("p1", "ignored", 0, 0), feature("p2", "ignored", 0, 0))
+    result = CliRunner().invoke(
+        cli, ["submit", str(plan), "--url", server, "--token", token(auth, "alpha")]
+    )
+    assert result.exit_code == 1
+    assert "accepted" in result.stdout and "409" in result.stdout
+    listed = CliRunner().invoke(
+        cli, ["operations", "--url", server, "--token", token(auth, "alpha"), "--mine"]
+    )
+    assert [o["id"] for o in json.loads(listed.stdout)] == ["p1"]
