@@ -1,0 +1,7 @@
+"""ASTM F3548-21 DSS semantics as plain Python: no web framework, no SQL.
+
+``service.DssService`` implements every DSS operation (operational intent references,
+subscriptions, constraint references, USS availability, reports) on top of a
+``ports.DssTransactor``; ``deconflict.store.dss`` provides the SQL one, and
+``deconflict.api.dss`` translates the wire format to and from these types.
+"""

@@ -1,0 +1,108 @@
+"""What the DSS semantics need from persistence, as a protocol: no SQL here.
+
+Every ``DssService`` operation is one call to ``DssTransactor.run``: one serializable
+transaction, so the key check, the write and the notification-index increments happen
+atomically and a concurrent writer cannot slip in between the check and the write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from deconflict.dss.model import (
+    AvailabilityStatus,
+    ConstraintRef,
+    IntentRef,
+    NotifiedSubscription,
+    SubscriptionRec,
+)
+from deconflict.geo.volume import Volume4D
+from deconflict.model.operation import OperationState
+
+T = TypeVar("T")
+
+
+class DssSession(Protocol):
+    # --- operational intent references (stored as operations) ---
+    def get_intent(self, intent_id: str) -> IntentRef | None: ...
+
+    def operation_exists(self, operation_id: str) -> bool:
+        """Whether any operation (DSS or native) already uses the id."""
+        ...
+
+    def intents_near(self, volume: Volume4D) -> list[IntentRef]:
+        """Intent references that may overlap ``volume`` (cells, time, altitude): a
+        superset of the exact answer."""
+        ...
+
+    def intents_in_cells(
+        self, cells: Collection[int], start: datetime, end: datetime
+    ) -> list[IntentRef]: ...
+
+    def put_intent(
+        self,
+        intent_id: str,
+        manager: str,
+        state: OperationState,
+        volumes: Sequence[Volume4D],
+        ovn: str,
+        uss_base_url: str,
+        subscription_id: str | None,
+    ) -> None: ...
+
+    def delete_intent(self, intent_id: str) -> None: ...
+
+    # --- subscriptions ---
+    def get_subscription(self, subscription_id: str) -> SubscriptionRec | None: ...
+
+    def subscription_cells(self, subscription_id: str) -> frozenset[int]: ...
+
+    def put_subscription(self, sub: SubscriptionRec, cells: Collection[int]) -> None:
+        """Insert or replace, cells included; ``sub.notification_index`` is stored as is."""
+        ...
+
+    def delete_subscription(self, subscription_id: str) -> None: ...
+
+    def subscriptions_in(
+        self, cells: Collection[int], start: datetime, end: datetime
+    ) -> list[SubscriptionRec]: ...
+
+    def bump_notification_indices(
+        self,
+        cells: Collection[int],
+        start: datetime,
+        end: datetime,
+        *,
+        for_constraints: bool,
+    ) -> list[NotifiedSubscription]:
+        """Increment the index of every subscription over ``cells`` and the time window
+        that asks for this kind of change; return them with their new index."""
+        ...
+
+    # --- constraint references ---
+    def get_constraint(self, constraint_id: str) -> ConstraintRef | None: ...
+
+    def put_constraint(self, ref: ConstraintRef, cells: Collection[int]) -> None: ...
+
+    def delete_constraint(self, constraint_id: str) -> None: ...
+
+    def constraints_in(
+        self, cells: Collection[int], start: datetime, end: datetime
+    ) -> list[ConstraintRef]: ...
+
+    # --- availability and reports ---
+    def get_availability(self, uss_id: str) -> AvailabilityStatus | None: ...
+
+    def put_availability(self, status: AvailabilityStatus, now: datetime) -> None: ...
+
+    def add_report(
+        self, report_id: str, reporter: str, report: dict[str, Any], now: datetime
+    ) -> None: ...
+
+
+class DssTransactor(Protocol):
+    def run(self, work: Callable[[DssSession], T], write: bool = True) -> T:
+        """``work`` in one serializable transaction, retried on transient failures."""
+        ...

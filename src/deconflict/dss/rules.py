@@ -1,0 +1,154 @@
+"""The limits and shape rules of F3548-21 requests, each failing with a 400 that names
+the field and the rule.
+
+They live here, not in the API layer, because they are DSS semantics (what may be
+stored), whatever the transport; the API layer only rejects what is malformed on the
+wire (units other than ``M``, references other than ``W84``, wrong types).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import spherely
+
+from deconflict.dss.errors import BadRequest, DssError
+from deconflict.dss.model import Extent
+from deconflict.errors import InvalidInput
+from deconflict.geo.covering import covering
+from deconflict.geo.earth import EARTH_RADIUS_M
+from deconflict.geo.footprint import Circle, Footprint
+from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
+
+MAX_AREA_KM2 = 2500.0
+"""Largest footprint accepted: the reference DSS's bound, which keeps a covering near
+2,000 level-13 cells. Applied to circles too (the reference DSS forgets them), because
+a huge circle is as costly to index as a huge polygon."""
+
+PLAN_HORIZON = timedelta(days=30)
+"""F3548 OiMaxPlanHorizonDays: an intent may not start further ahead than this."""
+
+MAX_SUBSCRIPTION_DURATION = timedelta(hours=24)
+"""F3548 DSSMaxSubscriptionDurationHours; longer requests are refused, not truncated."""
+
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far in the past a subscription may start, and the slack a subscription's start
+gets against its dependent intents' starts (the reference DSS's ``maxClockSkew``)."""
+
+ALL_TIME = TimeWindow(datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
+ALL_ALTITUDES = AltitudeBand(-1e9, 1e9)
+"""Bounds standing in for 'unbounded' where a query leaves time or altitude open."""
+
+
+def footprint_area_km2(footprint: Footprint) -> float:
+    if isinstance(footprint, Circle):
+        # Spherical cap: 2 pi R^2 (1 - cos(r / R)).
+        angle = footprint.radius_m / EARTH_RADIUS_M
+        return 2.0 * math.pi * EARTH_RADIUS_M**2 * (1.0 - math.cos(angle)) / 1e6
+    return float(spherely.area(footprint.geography, radius=EARTH_RADIUS_M)) / 1e6
+
+
+def check_area(footprint: Footprint, field: str, error: type[DssError] = BadRequest) -> None:
+    area = footprint_area_km2(footprint)
+    if area > MAX_AREA_KM2:
+        raise error(
+            f"{field}: area {area:,.0f} km² is larger than the {MAX_AREA_KM2:,.0f} km² allowed"
+        )
+
+
+@lru_cache(maxsize=4096)
+def footprint_cells(footprint: Footprint) -> frozenset[int]:
+    """The footprint's level-13 covering (the same one the store indexes)."""
+    return frozenset(covering(footprint))
+
+
+def volumes_cells(volumes: tuple[Volume4D, ...] | list[Volume4D]) -> frozenset[int]:
+    cells: set[int] = set()
+    for v in volumes:
+        cells |= footprint_cells(v.footprint)
+    return frozenset(cells)
+
+
+def check_base_url(url: str, field: str) -> str:
+    """An absolute http(s) URL: other USSs will POST notifications to it."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BadRequest(f"{field}: {url[:200]!r} is not an absolute http(s) URL")
+    return url.strip()
+
+
+def require_footprint(extent: Extent, field: str) -> Footprint:
+    if extent.footprint is None:
+        raise BadRequest(
+            f"{field}.volume: an outline is required (outline_circle or outline_polygon)"
+        )
+    return extent.footprint
+
+
+def time_window(extent: Extent, field: str, now: datetime) -> TimeWindow:
+    """Both ends required, ordered, and the end not yet past."""
+    if extent.start is None:
+        raise BadRequest(f"{field}.time_start: is required")
+    if extent.end is None:
+        raise BadRequest(f"{field}.time_end: is required")
+    if extent.end < extent.start:
+        raise BadRequest(f"{field}.time_end: is before time_start")
+    if extent.end < now:
+        raise BadRequest(f"{field}.time_end: {extent.end.isoformat()} is in the past")
+    return TimeWindow(extent.start, extent.end)
+
+
+def altitude_band(extent: Extent, field: str) -> AltitudeBand:
+    if extent.altitude_lower_m is None:
+        raise BadRequest(f"{field}.volume.altitude_lower: is required")
+    if extent.altitude_upper_m is None:
+        raise BadRequest(f"{field}.volume.altitude_upper: is required")
+    return _band(extent.altitude_lower_m, extent.altitude_upper_m, field)
+
+
+def _band(lower: float, upper: float, field: str) -> AltitudeBand:
+    try:
+        return AltitudeBand(lower, upper)
+    except InvalidInput as exc:
+        raise BadRequest(f"{field}.volume: {exc.rule}") from None
+
+
+def intent_volume(extent: Extent, field: str, now: datetime) -> Volume4D:
+    """An intent's extent must be fully bounded, current, within the plan horizon and
+    no larger than the area limit."""
+    footprint = require_footprint(extent, field)
+    check_area(footprint, f"{field}.volume")
+    window = time_window(extent, field, now)
+    if window.start > now + PLAN_HORIZON:
+        raise BadRequest(
+            f"{field}.time_start: more than {PLAN_HORIZON.days} days ahead (the plan horizon)"
+        )
+    return Volume4D(footprint, altitude_band(extent, field), window)
+
+
+def constraint_extent(extent: Extent, field: str, now: datetime) -> Extent:
+    """A constraint needs an outline and a current time window; altitudes may stay open."""
+    footprint = require_footprint(extent, field)
+    check_area(footprint, f"{field}.volume")
+    time_window(extent, field, now)
+    if extent.altitude_lower_m is not None and extent.altitude_upper_m is not None:
+        _band(extent.altitude_lower_m, extent.altitude_upper_m, field)
+    return extent
+
+
+def query_volume(area: Extent | None, field: str, error: type[DssError] = BadRequest) -> Volume4D:
+    """A search volume: an outline is required; open time or altitude means unbounded."""
+    if area is None:
+        raise BadRequest(f"{field}: is required")
+    footprint = require_footprint(area, field)
+    check_area(footprint, f"{field}.volume", error)
+    start = area.start or ALL_TIME.start
+    end = area.end or ALL_TIME.end
+    if end < start:
+        raise BadRequest(f"{field}.time_end: is before time_start")
+    lower = ALL_ALTITUDES.lower_m if area.altitude_lower_m is None else area.altitude_lower_m
+    upper = ALL_ALTITUDES.upper_m if area.altitude_upper_m is None else area.altitude_upper_m
+    return Volume4D(footprint, _band(lower, upper, field), TimeWindow(start, end))

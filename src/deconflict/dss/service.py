@@ -1,0 +1,639 @@
+"""The F3548-21 DSS operations, each one transaction on a ``DssTransactor``.
+
+Shape checks that need no data (ids, URLs, extents, limits) run before the transaction
+so that bad requests never take a lock; everything that reads stored state (ownership,
+OVN and version checks, the key check, subscription coverage) runs inside it, together
+with the write and the notification-index increments, so that what was checked is what
+gets written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from deconflict.dss.errors import (
+    AirspaceConflict,
+    AreaTooLarge,
+    BadRequest,
+    Conflict,
+    NotAllowed,
+    NotFound,
+)
+from deconflict.dss.ids import new_uuid4
+from deconflict.dss.model import (
+    AvailabilityStatus,
+    ConstraintChange,
+    ConstraintParams,
+    ConstraintRef,
+    Extent,
+    IntentChange,
+    IntentParams,
+    IntentRef,
+    NotifiedSubscription,
+    Subscriber,
+    SubscriptionChange,
+    SubscriptionParams,
+    SubscriptionRec,
+    UssAvailability,
+)
+from deconflict.dss.ovn import new_ovn, new_version
+from deconflict.dss.ports import DssSession, DssTransactor
+from deconflict.dss.rules import (
+    CLOCK_SKEW,
+    MAX_SUBSCRIPTION_DURATION,
+    check_area,
+    check_base_url,
+    constraint_extent,
+    footprint_cells,
+    intent_volume,
+    query_volume,
+    volumes_cells,
+)
+from deconflict.geo.overlap import footprints_conflict, volumes_conflict
+from deconflict.geo.volume import TimeWindow, Volume4D
+from deconflict.model.operation import OperationState
+
+OFF_NOMINAL = (OperationState.NONCONFORMING, OperationState.CONTINGENT)
+DSS_STATES = (
+    OperationState.ACCEPTED,
+    OperationState.ACTIVATED,
+    OperationState.NONCONFORMING,
+    OperationState.CONTINGENT,
+)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def group_subscribers(notified: Iterable[NotifiedSubscription]) -> tuple[Subscriber, ...]:
+    """``SubscriberToNotify`` entries: one per USS base URL, so a USS gets one POST."""
+    by_url: dict[str, list[tuple[str, int]]] = {}
+    for n in sorted(notified, key=lambda n: (n.uss_base_url, n.id)):
+        by_url.setdefault(n.uss_base_url, []).append((n.id, n.notification_index))
+    return tuple(Subscriber(url, tuple(subs)) for url, subs in by_url.items())
+
+
+def _span(volumes: Iterable[Volume4D]) -> TimeWindow:
+    vs = list(volumes)
+    return TimeWindow(min(v.time.start for v in vs), max(v.time.end for v in vs))
+
+
+def _constraint_conflicts(ref: ConstraintRef, volume: Volume4D) -> bool:
+    """Constraints are matched on footprint and time only, as in the reference DSS, so
+    that a USS's constraint query and the key check agree on what is relevant."""
+    for e in ref.extents:
+        assert e.footprint is not None and e.start is not None and e.end is not None
+        if (
+            e.start <= volume.time.end
+            and e.end >= volume.time.start
+            and footprints_conflict(e.footprint, volume.footprint)
+        ):
+            return True
+    return False
+
+
+def _constraint_cells(extents: Sequence[Extent]) -> frozenset[int]:
+    cells: set[int] = set()
+    for e in extents:
+        assert e.footprint is not None
+        cells |= footprint_cells(e.footprint)
+    return frozenset(cells)
+
+
+def _constraint_span(extents: Sequence[Extent]) -> TimeWindow:
+    starts = [e.start for e in extents if e.start is not None]
+    ends = [e.end for e in extents if e.end is not None]
+    return TimeWindow(min(starts), max(ends))
+
+
+class DssService:
+    """One instance per request is fine: it holds no state beyond its collaborators."""
+
+    def __init__(self, tx: DssTransactor, clock: Callable[[], datetime] = _utcnow) -> None:
+        self._tx = tx
+        self._clock = clock
+
+    # ------------------------------------------------------------------ intents
+
+    def get_intent(self, intent_id: str) -> IntentRef:
+        found = self._tx.run(lambda s: s.get_intent(intent_id), write=False)
+        if found is None:
+            raise NotFound(f"operational intent {intent_id} does not exist")
+        return found
+
+    def query_intents(self, area: Extent | None) -> list[IntentRef]:
+        probe = query_volume(area, "area_of_interest")
+
+        def work(s: DssSession) -> list[IntentRef]:
+            return [
+                ref
+                for ref in s.intents_near(probe)
+                if any(volumes_conflict(probe, v) for v in ref.volumes)
+            ]
+
+        return sorted(self._tx.run(work, write=False), key=lambda r: r.id)
+
+    def put_intent(
+        self,
+        caller: str,
+        intent_id: str,
+        ovn: str | None,
+        params: IntentParams,
+        *,
+        conformance_monitoring: bool,
+    ) -> IntentChange:
+        """Create (``ovn`` None) or update an intent reference.
+
+        ``conformance_monitoring`` says whether the caller holds
+        ``utm.conformance_monitoring_sa``, which the off-nominal states require.
+        """
+        now = self._clock()
+        uss_base_url = check_base_url(params.uss_base_url, "uss_base_url")
+        if params.state not in DSS_STATES:
+            raise BadRequest(
+                f"state: {params.state.value!r} is not a reference state; end an intent with DELETE"
+            )
+        if params.subscription_id is not None and params.new_subscription is not None:
+            raise BadRequest("subscription_id and new_subscription may not both be given")
+        if params.new_subscription is not None:
+            check_base_url(params.new_subscription.uss_base_url, "new_subscription.uss_base_url")
+        if not params.extents:
+            raise BadRequest("extents: at least one volume is required")
+        volumes = tuple(
+            intent_volume(e, f"extents[{i}]", now) for i, e in enumerate(params.extents)
+        )
+        if ovn is None and params.state is not OperationState.ACCEPTED:
+            raise BadRequest(
+                f"state: a new operational intent must be Accepted, not {params.state.value}"
+            )
+        if params.state in OFF_NOMINAL and not conformance_monitoring:
+            raise NotAllowed(
+                f"state: {params.state.value} requires the utm.conformance_monitoring_sa scope"
+            )
+        if (
+            params.state is not OperationState.ACCEPTED
+            and params.subscription_id is None
+            and params.new_subscription is None
+        ):
+            raise BadRequest(
+                f"state: a {params.state.value} intent needs subscription_id or new_subscription"
+            )
+        cells = volumes_cells(volumes)
+        span = _span(volumes)
+
+        def work(s: DssSession) -> IntentChange:
+            old = s.get_intent(intent_id)
+            if ovn is None:
+                if old is not None or s.operation_exists(intent_id):
+                    raise Conflict(f"operational intent {intent_id} already exists")
+            else:
+                if old is None:
+                    raise BadRequest(f"operational intent {intent_id} does not exist")
+                if old.manager != caller:
+                    raise NotAllowed(f"operational intent {intent_id} is managed by another USS")
+                if old.ovn != ovn:
+                    raise Conflict(f"OVN {ovn!r} is not the current OVN of {intent_id}")
+
+            sub_id, notify_constraints = self._attach_subscription(
+                s, caller, intent_id, params, cells, span, now
+            )
+            if params.state.is_nominal:
+                self._check_key(s, intent_id, volumes, params.key, notify_constraints)
+
+            s.put_intent(intent_id, caller, params.state, volumes, new_ovn(), uss_base_url, sub_id)
+            if old is not None and old.subscription_id not in (None, sub_id):
+                self._drop_orphaned_implicit(s, old.subscription_id)
+
+            touched = cells
+            window = span
+            if old is not None:
+                touched = cells | volumes_cells(old.volumes)
+                window = TimeWindow(min(span.start, old.time_start), max(span.end, old.time_end))
+            notified = s.bump_notification_indices(
+                touched, window.start, window.end, for_constraints=False
+            )
+            ref = s.get_intent(intent_id)
+            assert ref is not None
+            return IntentChange(ref, group_subscribers(notified))
+
+        return self._tx.run(work)
+
+    def _attach_subscription(
+        self,
+        s: DssSession,
+        caller: str,
+        intent_id: str,
+        params: IntentParams,
+        cells: frozenset[int],
+        span: TimeWindow,
+        now: datetime,
+    ) -> tuple[str | None, bool]:
+        """The subscription the intent will use, created or grown as F3548 says, and
+        whether it processes constraints (which decides if constraint OVNs are keyed)."""
+        if params.new_subscription is not None:
+            sub = SubscriptionRec(
+                id=new_uuid4(),
+                owner=caller,
+                version=new_version(),
+                notification_index=0,
+                uss_base_url=params.new_subscription.uss_base_url,
+                notify_for_operational_intents=True,
+                notify_for_constraints=params.new_subscription.notify_for_constraints,
+                implicit=True,
+                time_start=span.start,
+                time_end=span.end,
+            )
+            s.put_subscription(sub, cells)
+            return sub.id, sub.notify_for_constraints
+        if params.subscription_id is None:
+            return None, False
+        sub_id = params.subscription_id
+        found = s.get_subscription(sub_id)
+        if found is None:
+            raise BadRequest(f"subscription_id: subscription {sub_id} does not exist")
+        if found.owner != caller:
+            raise NotAllowed(f"subscription_id: subscription {sub_id} belongs to another USS")
+        if not found.notify_for_operational_intents:
+            raise BadRequest(
+                f"subscription_id: subscription {sub_id} does not notify for operational intents"
+            )
+        sub_cells = s.subscription_cells(sub_id)
+        covers = (
+            cells <= sub_cells and found.time_start <= span.start and found.time_end >= span.end
+        )
+        if not covers:
+            if not found.implicit:
+                raise BadRequest(
+                    f"subscription_id: subscription {sub_id} does not cover the intent's extents"
+                )
+            # An implicit subscription is the DSS's to manage: it grows with its intents.
+            grown = replace(
+                found,
+                time_start=min(found.time_start, span.start),
+                time_end=max(found.time_end, span.end),
+            )
+            s.put_subscription(grown, sub_cells | cells)
+        return sub_id, found.notify_for_constraints
+
+    def _check_key(
+        self,
+        s: DssSession,
+        intent_id: str,
+        volumes: Sequence[Volume4D],
+        key: frozenset[str],
+        notify_constraints: bool,
+    ) -> None:
+        """The writer must prove, with OVNs, that it knows every intersecting entity."""
+        missing: dict[str, IntentRef] = {}
+        for v in volumes:
+            for ref in s.intents_near(v):
+                if ref.id == intent_id or ref.ovn in key or ref.id in missing:
+                    continue
+                # A Down USS cannot be asked for details; its merely planned intents
+                # must not block everyone else.
+                if (
+                    ref.uss_availability is UssAvailability.DOWN
+                    and ref.state is OperationState.ACCEPTED
+                ):
+                    continue
+                if any(volumes_conflict(v, other) for other in ref.volumes):
+                    missing[ref.id] = ref
+        missing_constraints: dict[str, ConstraintRef] = {}
+        if notify_constraints:
+            for v in volumes:
+                for c in s.constraints_in(footprint_cells(v.footprint), v.time.start, v.time.end):
+                    if c.ovn in key or c.id in missing_constraints:
+                        continue
+                    if _constraint_conflicts(c, v):
+                        missing_constraints[c.id] = c
+        if missing or missing_constraints:
+            raise AirspaceConflict(
+                "the key lacks the current OVN of "
+                f"{len(missing)} operational intent(s) and "
+                f"{len(missing_constraints)} constraint(s) in the airspace",
+                sorted(missing.values(), key=lambda r: r.id),
+                sorted(missing_constraints.values(), key=lambda c: c.id),
+            )
+
+    def _drop_orphaned_implicit(self, s: DssSession, sub_id: str | None) -> None:
+        if sub_id is None:
+            return
+        sub = s.get_subscription(sub_id)
+        if sub is not None and sub.implicit and not sub.dependent_operational_intents:
+            s.delete_subscription(sub_id)
+
+    def delete_intent(self, caller: str, intent_id: str, ovn: str) -> IntentChange:
+        if not ovn:
+            raise BadRequest("ovn: is required")
+
+        def work(s: DssSession) -> IntentChange:
+            old = s.get_intent(intent_id)
+            if old is None:
+                raise NotFound(f"operational intent {intent_id} does not exist")
+            if old.manager != caller:
+                raise NotAllowed(f"operational intent {intent_id} is managed by another USS")
+            if old.ovn != ovn:
+                raise Conflict(f"OVN {ovn!r} is not the current OVN of {intent_id}")
+            s.delete_intent(intent_id)
+            self._drop_orphaned_implicit(s, old.subscription_id)
+            notified = s.bump_notification_indices(
+                volumes_cells(old.volumes), old.time_start, old.time_end, for_constraints=False
+            )
+            return IntentChange(old, group_subscribers(notified))
+
+        return self._tx.run(work)
+
+    # ------------------------------------------------------------ subscriptions
+
+    def get_subscription(self, caller: str, sub_id: str) -> SubscriptionRec:
+        found = self._tx.run(lambda s: s.get_subscription(sub_id), write=False)
+        if found is None:
+            raise NotFound(f"subscription {sub_id} does not exist")
+        if found.owner != caller:
+            raise NotAllowed(f"subscription {sub_id} belongs to another USS")
+        return found
+
+    def query_subscriptions(self, caller: str, area: Extent | None) -> list[SubscriptionRec]:
+        """Only the caller's own subscriptions that have not expired."""
+        probe = query_volume(area, "area_of_interest", AreaTooLarge)
+        now = self._clock()
+        cells = footprint_cells(probe.footprint)
+        found = self._tx.run(
+            lambda s: s.subscriptions_in(cells, probe.time.start, probe.time.end), write=False
+        )
+        return sorted(
+            (sub for sub in found if sub.owner == caller and sub.time_end >= now),
+            key=lambda sub: sub.id,
+        )
+
+    def put_subscription(
+        self, caller: str, sub_id: str, version: str | None, params: SubscriptionParams
+    ) -> SubscriptionChange:
+        """Create (``version`` None) or update an explicit subscription."""
+        now = self._clock()
+        uss_base_url = check_base_url(params.uss_base_url, "uss_base_url")
+        if not (params.notify_for_operational_intents or params.notify_for_constraints):
+            raise BadRequest(
+                "notify_for_operational_intents, notify_for_constraints: at least one must be true"
+            )
+        extent = params.extent
+        new_cells: frozenset[int] | None = None
+        if extent.footprint is not None:
+            check_area(extent.footprint, "extents.volume")
+            new_cells = footprint_cells(extent.footprint)
+        elif version is None:
+            raise BadRequest(
+                "extents.volume: an outline is required (outline_circle or outline_polygon)"
+            )
+        if extent.start is not None and extent.start < now - CLOCK_SKEW:
+            raise BadRequest(
+                f"extents.time_start: {extent.start.isoformat()} is more than "
+                f"{CLOCK_SKEW.seconds // 60} minutes in the past"
+            )
+        if (
+            extent.altitude_lower_m is not None
+            and extent.altitude_upper_m is not None
+            and extent.altitude_lower_m > extent.altitude_upper_m
+        ):
+            raise BadRequest("extents.volume.altitude_lower: is above altitude_upper")
+
+        def work(s: DssSession) -> SubscriptionChange:
+            old = s.get_subscription(sub_id)
+            if version is None:
+                if old is not None:
+                    raise Conflict(f"subscription {sub_id} already exists")
+            else:
+                if old is None:
+                    raise BadRequest(f"subscription {sub_id} does not exist")
+                if old.version != version:
+                    raise Conflict(f"version {version!r} is not the current version of {sub_id}")
+                if old.owner != caller:
+                    raise NotAllowed(f"subscription {sub_id} belongs to another USS")
+            start = extent.start or (old.time_start if old is not None else now)
+            end = extent.end or (
+                old.time_end if old is not None else start + MAX_SUBSCRIPTION_DURATION
+            )
+            if end < start:
+                raise BadRequest("extents.time_end: is before time_start")
+            if end < now:
+                raise BadRequest(f"extents.time_end: {end.isoformat()} is in the past")
+            if end - start > MAX_SUBSCRIPTION_DURATION:
+                raise BadRequest(
+                    "extents: a subscription may last at most "
+                    f"{MAX_SUBSCRIPTION_DURATION.total_seconds() / 3600:.0f} hours"
+                )
+            cells = new_cells if new_cells is not None else s.subscription_cells(sub_id)
+            if old is not None:
+                self._check_dependents(s, old, cells, extent, start, end)
+            sub = SubscriptionRec(
+                id=sub_id,
+                owner=caller,
+                version=new_version(),
+                notification_index=old.notification_index if old is not None else 0,
+                uss_base_url=uss_base_url,
+                notify_for_operational_intents=params.notify_for_operational_intents,
+                notify_for_constraints=params.notify_for_constraints,
+                implicit=old.implicit if old is not None else False,
+                time_start=start,
+                time_end=end,
+                dependent_operational_intents=(
+                    old.dependent_operational_intents if old is not None else ()
+                ),
+            )
+            s.put_subscription(sub, cells)
+            intents = (
+                tuple(sorted(s.intents_in_cells(cells, start, end), key=lambda r: r.id))
+                if sub.notify_for_operational_intents
+                else None
+            )
+            constraints = (
+                tuple(sorted(s.constraints_in(cells, start, end), key=lambda c: c.id))
+                if sub.notify_for_constraints
+                else None
+            )
+            return SubscriptionChange(sub, intents, constraints)
+
+        return self._tx.run(work)
+
+    def _check_dependents(
+        self,
+        s: DssSession,
+        old: SubscriptionRec,
+        cells: frozenset[int],
+        extent: Extent,
+        start: datetime,
+        end: datetime,
+    ) -> None:
+        """A subscription must keep covering every intent that relies on it."""
+        for intent_id in old.dependent_operational_intents:
+            ref = s.get_intent(intent_id)
+            if ref is None:
+                continue
+            lower = min(v.altitude.lower_m for v in ref.volumes)
+            upper = max(v.altitude.upper_m for v in ref.volumes)
+            covered = (
+                volumes_cells(ref.volumes) <= cells
+                and start - ref.time_start <= CLOCK_SKEW
+                and ref.time_end <= end
+                and (extent.altitude_lower_m is None or extent.altitude_lower_m <= lower)
+                and (extent.altitude_upper_m is None or extent.altitude_upper_m >= upper)
+            )
+            if not covered:
+                raise BadRequest(
+                    f"extents: the subscription would no longer cover operational intent "
+                    f"{intent_id}, which depends on it"
+                )
+
+    def delete_subscription(self, caller: str, sub_id: str, version: str) -> SubscriptionRec:
+        if not version:
+            raise BadRequest("version: is required")
+
+        def work(s: DssSession) -> SubscriptionRec:
+            old = s.get_subscription(sub_id)
+            if old is None:
+                raise NotFound(f"subscription {sub_id} does not exist")
+            if old.version != version:
+                raise Conflict(f"version {version!r} is not the current version of {sub_id}")
+            if old.owner != caller:
+                raise NotAllowed(f"subscription {sub_id} belongs to another USS")
+            if old.dependent_operational_intents:
+                raise BadRequest(
+                    f"subscription {sub_id} still serves operational intent(s) "
+                    + ", ".join(old.dependent_operational_intents)
+                )
+            s.delete_subscription(sub_id)
+            return old
+
+        return self._tx.run(work)
+
+    # -------------------------------------------------------------- constraints
+
+    def get_constraint(self, constraint_id: str) -> ConstraintRef:
+        found = self._tx.run(lambda s: s.get_constraint(constraint_id), write=False)
+        if found is None:
+            raise NotFound(f"constraint {constraint_id} does not exist")
+        return found
+
+    def query_constraints(self, area: Extent | None) -> list[ConstraintRef]:
+        probe = query_volume(area, "area_of_interest")
+        cells = footprint_cells(probe.footprint)
+
+        def work(s: DssSession) -> list[ConstraintRef]:
+            return [
+                c
+                for c in s.constraints_in(cells, probe.time.start, probe.time.end)
+                if _constraint_conflicts(c, probe)
+            ]
+
+        return sorted(self._tx.run(work, write=False), key=lambda c: c.id)
+
+    def put_constraint(
+        self, caller: str, constraint_id: str, ovn: str | None, params: ConstraintParams
+    ) -> ConstraintChange:
+        now = self._clock()
+        uss_base_url = check_base_url(params.uss_base_url, "uss_base_url")
+        if not params.extents:
+            raise BadRequest("extents: at least one volume is required")
+        extents = tuple(
+            constraint_extent(e, f"extents[{i}]", now) for i, e in enumerate(params.extents)
+        )
+        cells = _constraint_cells(extents)
+        span = _constraint_span(extents)
+
+        def work(s: DssSession) -> ConstraintChange:
+            old = s.get_constraint(constraint_id)
+            if ovn is None:
+                if old is not None:
+                    raise Conflict(f"constraint {constraint_id} already exists")
+            else:
+                if old is None:
+                    raise Conflict(f"constraint {constraint_id} does not exist")
+                if old.manager != caller:
+                    raise NotAllowed(f"constraint {constraint_id} is managed by another USS")
+                if old.ovn != ovn:
+                    raise Conflict(f"OVN {ovn!r} is not the current OVN of {constraint_id}")
+            ref = ConstraintRef(
+                id=constraint_id,
+                manager=caller,
+                version=old.version + 1 if old is not None else 1,
+                ovn=new_ovn(),
+                uss_base_url=uss_base_url,
+                time_start=span.start,
+                time_end=span.end,
+                extents=extents,
+            )
+            s.put_constraint(ref, cells)
+            touched, window = cells, span
+            if old is not None:
+                touched = cells | _constraint_cells(old.extents)
+                window = TimeWindow(min(span.start, old.time_start), max(span.end, old.time_end))
+            notified = s.bump_notification_indices(
+                touched, window.start, window.end, for_constraints=True
+            )
+            return ConstraintChange(ref, group_subscribers(notified))
+
+        return self._tx.run(work)
+
+    def delete_constraint(self, caller: str, constraint_id: str, ovn: str) -> ConstraintChange:
+        if not ovn:
+            raise BadRequest("ovn: is required")
+
+        def work(s: DssSession) -> ConstraintChange:
+            old = s.get_constraint(constraint_id)
+            if old is None:
+                raise NotFound(f"constraint {constraint_id} does not exist")
+            if old.manager != caller:
+                raise NotAllowed(f"constraint {constraint_id} is managed by another USS")
+            if old.ovn != ovn:
+                raise Conflict(f"OVN {ovn!r} is not the current OVN of {constraint_id}")
+            s.delete_constraint(constraint_id)
+            notified = s.bump_notification_indices(
+                _constraint_cells(old.extents), old.time_start, old.time_end, for_constraints=True
+            )
+            return ConstraintChange(old, group_subscribers(notified))
+
+        return self._tx.run(work)
+
+    # ------------------------------------------------- availability and reports
+
+    def get_availability(self, uss_id: str) -> AvailabilityStatus:
+        found = self._tx.run(lambda s: s.get_availability(uss_id), write=False)
+        return found or AvailabilityStatus(uss_id, UssAvailability.UNKNOWN, "")
+
+    def set_availability(
+        self, uss_id: str, old_version: str, availability: str
+    ) -> AvailabilityStatus:
+        """``old_version`` "" means "no status recorded yet", as in the reference DSS."""
+        wanted = {a.value.lower(): a for a in UssAvailability}.get(availability.strip().lower())
+        if wanted is None:
+            raise BadRequest(
+                f"availability: {availability[:32]!r} is not one of Unknown, Normal, Down"
+            )
+        if not uss_id:
+            raise BadRequest("uss_id: is required")
+        now = self._clock()
+
+        def work(s: DssSession) -> AvailabilityStatus:
+            current = s.get_availability(uss_id)
+            current_version = current.version if current is not None else ""
+            if old_version != current_version:
+                raise Conflict(
+                    f"old_version {old_version!r} is not the current version of {uss_id}'s "
+                    "availability"
+                )
+            status = AvailabilityStatus(uss_id, wanted, new_version())
+            s.put_availability(status, now)
+            return status
+
+        return self._tx.run(work)
+
+    def make_report(self, caller: str, report: dict[str, Any]) -> str:
+        """Archive a USS's report of a problem; returns the report id."""
+        report_id = new_uuid4()
+        now = self._clock()
+        self._tx.run(lambda s: s.add_report(report_id, caller, report, now))
+        return report_id

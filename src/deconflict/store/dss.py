@@ -1,0 +1,482 @@
+"""DSS persistence on SQLAlchemy Core, inside the caller's transaction.
+
+``SqlDssSession`` wraps a ``SqlSession``: an operational intent reference is written
+with ``SqlSession.put`` (so it lands in ``operations`` and the shared cell index) plus a
+``dss_intents`` row. Subscriptions and constraints have their own cell tables, searched
+the same way as ``volume_cells``: an ``IN`` list of level-13 cells, chunked to stay far
+below every engine's bound-parameter limit, then time filters.
+
+``DssStore`` adapts a ``SqlStore`` to the ``DssTransactor`` protocol of
+``deconflict.dss.ports``: one serializable transaction per DSS operation, retried by
+``SqlStore.run`` on serialization failures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import orjson
+from sqlalchemy import delete, insert, select, update
+
+from deconflict.dss.model import (
+    AvailabilityStatus,
+    ConstraintRef,
+    Extent,
+    IntentRef,
+    NotifiedSubscription,
+    SubscriptionRec,
+    UssAvailability,
+)
+from deconflict.geo.volume import Volume4D
+from deconflict.model.operation import Operation, OperationState
+from deconflict.store.base import StoredOperation
+from deconflict.store.codec import footprint_from_text, footprint_to_text, from_us, to_us
+from deconflict.store.schema import operations, volume_cells, volumes
+from deconflict.store.schema_dss import (
+    constraint_cells,
+    dss_constraints,
+    dss_intents,
+    dss_reports,
+    dss_subscriptions,
+    dss_uss_availability,
+    subscription_cells,
+)
+from deconflict.store.sql import IN_CHUNK, SqlSession, SqlStore
+
+T = TypeVar("T")
+
+DSS_PRIORITY = 0
+"""F3548 references carry no priority; the native planner sees them at the lowest one."""
+
+
+def _chunks(values: Collection[int] | Collection[str]) -> Iterable[list[Any]]:
+    ordered = sorted(values)
+    for k in range(0, len(ordered), IN_CHUNK):
+        yield ordered[k : k + IN_CHUNK]
+
+
+def _footprint_json(text: str) -> Any:
+    return orjson.loads(text)
+
+
+def _extents_to_text(extents: Sequence[Extent]) -> str:
+    rows = []
+    for e in extents:
+        assert e.footprint is not None and e.start is not None and e.end is not None
+        rows.append(
+            {
+                "footprint": _footprint_json(footprint_to_text(e.footprint)),
+                "lower_m": e.altitude_lower_m,
+                "upper_m": e.altitude_upper_m,
+                "start_us": to_us(e.start),
+                "end_us": to_us(e.end),
+            }
+        )
+    return orjson.dumps(rows).decode()
+
+
+def _extents_from_text(text: str) -> tuple[Extent, ...]:
+    return tuple(
+        Extent(
+            footprint=footprint_from_text(orjson.dumps(r["footprint"]).decode()),
+            altitude_lower_m=r["lower_m"],
+            altitude_upper_m=r["upper_m"],
+            start=from_us(r["start_us"]),
+            end=from_us(r["end_us"]),
+        )
+        for r in orjson.loads(text)
+    )
+
+
+class SqlDssSession:
+    """The ``DssSession`` protocol in one SQL transaction (the wrapped session's)."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self.ops = session
+        self.conn = session.conn
+
+    # ------------------------------------------------------------------ intents
+
+    def _availability_of(self, parties: Iterable[str]) -> dict[str, UssAvailability]:
+        wanted = sorted(set(parties))
+        found: dict[str, UssAvailability] = {}
+        for k in range(0, len(wanted), IN_CHUNK):
+            rows = self.conn.execute(
+                select(dss_uss_availability.c.uss_id, dss_uss_availability.c.availability).where(
+                    dss_uss_availability.c.uss_id.in_(wanted[k : k + IN_CHUNK])
+                )
+            )
+            found.update((r.uss_id, UssAvailability(r.availability)) for r in rows)
+        return found
+
+    def _refs(self, stored: Sequence[StoredOperation]) -> list[IntentRef]:
+        """Intent references for those of ``stored`` that are DSS intents."""
+        if not stored:
+            return []
+        dss_rows: dict[str, Any] = {}
+        ids = [s.operation.id for s in stored]
+        for chunk in _chunks(ids):
+            for r in self.conn.execute(
+                select(dss_intents).where(dss_intents.c.operation_id.in_(chunk))
+            ):
+                dss_rows[r.operation_id] = r
+        availability = self._availability_of(s.operation.party for s in stored)
+        refs = []
+        for s in stored:
+            row = dss_rows.get(s.operation.id)
+            if row is None:
+                continue  # a native operation: not visible through the DSS API
+            op = s.operation
+            extent = op.time_extent
+            refs.append(
+                IntentRef(
+                    id=op.id,
+                    manager=op.party,
+                    version=s.version,
+                    state=op.state,
+                    ovn=row.ovn,
+                    uss_base_url=row.uss_base_url,
+                    subscription_id=row.subscription_id,
+                    time_start=extent.start,
+                    time_end=extent.end,
+                    uss_availability=availability.get(op.party, UssAvailability.UNKNOWN),
+                    volumes=op.volumes,
+                )
+            )
+        return refs
+
+    def get_intent(self, intent_id: str) -> IntentRef | None:
+        stored = self.ops.get(intent_id)
+        refs = self._refs([stored]) if stored is not None else []
+        return refs[0] if refs else None
+
+    def operation_exists(self, operation_id: str) -> bool:
+        row = self.conn.execute(
+            select(operations.c.id).where(operations.c.id == operation_id)
+        ).first()
+        return row is not None
+
+    def intents_near(self, volume: Volume4D) -> list[IntentRef]:
+        return self._refs(self.ops.candidates(volume))
+
+    def intents_in_cells(
+        self, cells: Collection[int], start: datetime, end: datetime
+    ) -> list[IntentRef]:
+        ids: set[str] = set()
+        for chunk in _chunks(cells):
+            q = (
+                select(volume_cells.c.operation_id)
+                .join(
+                    volumes,
+                    (volumes.c.operation_id == volume_cells.c.operation_id)
+                    & (volumes.c.idx == volume_cells.c.idx),
+                )
+                .join(dss_intents, dss_intents.c.operation_id == volume_cells.c.operation_id)
+                .where(volume_cells.c.cell.in_(chunk))
+                .where(volumes.c.time_start_us <= to_us(end))
+                .where(volumes.c.time_end_us >= to_us(start))
+                .distinct()
+            )
+            ids.update(r[0] for r in self.conn.execute(q))
+        stored = [s for s in (self.ops.get(i) for i in sorted(ids)) if s is not None]
+        return self._refs(stored)
+
+    def put_intent(
+        self,
+        intent_id: str,
+        manager: str,
+        state: OperationState,
+        volumes: Sequence[Volume4D],
+        ovn: str,
+        uss_base_url: str,
+        subscription_id: str | None,
+    ) -> None:
+        self.ops.put(Operation(intent_id, manager, DSS_PRIORITY, state, tuple(volumes)))
+        values = {"ovn": ovn, "uss_base_url": uss_base_url, "subscription_id": subscription_id}
+        done = self.conn.execute(
+            update(dss_intents).where(dss_intents.c.operation_id == intent_id).values(**values)
+        )
+        if not done.rowcount:
+            self.conn.execute(insert(dss_intents).values(operation_id=intent_id, **values))
+
+    def delete_intent(self, intent_id: str) -> None:
+        self.conn.execute(delete(dss_intents).where(dss_intents.c.operation_id == intent_id))
+        self.ops.delete(intent_id)
+
+    # ------------------------------------------------------------ subscriptions
+
+    def _dependents(self, sub_ids: Sequence[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {i: [] for i in sub_ids}
+        for chunk in _chunks(sub_ids):
+            rows = self.conn.execute(
+                select(dss_intents.c.subscription_id, dss_intents.c.operation_id)
+                .where(dss_intents.c.subscription_id.in_(chunk))
+                .order_by(dss_intents.c.operation_id)
+            )
+            for r in rows:
+                found[r.subscription_id].append(r.operation_id)
+        return found
+
+    def _subs(self, rows: Sequence[Any]) -> list[SubscriptionRec]:
+        deps = self._dependents([r.id for r in rows])
+        return [
+            SubscriptionRec(
+                id=r.id,
+                owner=r.owner,
+                version=r.version,
+                notification_index=r.notification_index,
+                uss_base_url=r.uss_base_url,
+                notify_for_operational_intents=bool(r.notify_for_operational_intents),
+                notify_for_constraints=bool(r.notify_for_constraints),
+                implicit=bool(r.implicit),
+                time_start=from_us(r.time_start_us),
+                time_end=from_us(r.time_end_us),
+                dependent_operational_intents=tuple(deps[r.id]),
+            )
+            for r in rows
+        ]
+
+    def get_subscription(self, subscription_id: str) -> SubscriptionRec | None:
+        row = self.conn.execute(
+            select(dss_subscriptions).where(dss_subscriptions.c.id == subscription_id)
+        ).first()
+        return self._subs([row])[0] if row is not None else None
+
+    def subscription_cells(self, subscription_id: str) -> frozenset[int]:
+        rows = self.conn.execute(
+            select(subscription_cells.c.cell).where(
+                subscription_cells.c.subscription_id == subscription_id
+            )
+        )
+        return frozenset(r[0] for r in rows)
+
+    def put_subscription(self, sub: SubscriptionRec, cells: Collection[int]) -> None:
+        now_us = to_us(datetime.now(UTC))
+        values = {
+            "owner": sub.owner,
+            "version": sub.version,
+            "notification_index": sub.notification_index,
+            "uss_base_url": sub.uss_base_url,
+            "notify_for_operational_intents": sub.notify_for_operational_intents,
+            "notify_for_constraints": sub.notify_for_constraints,
+            "implicit": sub.implicit,
+            "time_start_us": to_us(sub.time_start),
+            "time_end_us": to_us(sub.time_end),
+            "updated_us": now_us,
+        }
+        done = self.conn.execute(
+            update(dss_subscriptions).where(dss_subscriptions.c.id == sub.id).values(**values)
+        )
+        if done.rowcount:
+            self.conn.execute(
+                delete(subscription_cells).where(subscription_cells.c.subscription_id == sub.id)
+            )
+        else:
+            self.conn.execute(
+                insert(dss_subscriptions).values(id=sub.id, created_us=now_us, **values)
+            )
+        if cells:
+            self.conn.execute(
+                insert(subscription_cells),
+                [{"cell": c, "subscription_id": sub.id} for c in sorted(cells)],
+            )
+
+    def delete_subscription(self, subscription_id: str) -> None:
+        self.conn.execute(
+            delete(subscription_cells).where(
+                subscription_cells.c.subscription_id == subscription_id
+            )
+        )
+        self.conn.execute(
+            delete(dss_subscriptions).where(dss_subscriptions.c.id == subscription_id)
+        )
+
+    def _sub_ids_in(
+        self, cells: Collection[int], start: datetime, end: datetime, flag: Any = None
+    ) -> list[str]:
+        ids: set[str] = set()
+        for chunk in _chunks(cells):
+            q = (
+                select(subscription_cells.c.subscription_id)
+                .join(
+                    dss_subscriptions,
+                    dss_subscriptions.c.id == subscription_cells.c.subscription_id,
+                )
+                .where(subscription_cells.c.cell.in_(chunk))
+                .where(dss_subscriptions.c.time_start_us <= to_us(end))
+                .where(dss_subscriptions.c.time_end_us >= to_us(start))
+                .distinct()
+            )
+            if flag is not None:
+                q = q.where(flag.is_(True))
+            ids.update(r[0] for r in self.conn.execute(q))
+        return sorted(ids)
+
+    def subscriptions_in(
+        self, cells: Collection[int], start: datetime, end: datetime
+    ) -> list[SubscriptionRec]:
+        ids = self._sub_ids_in(cells, start, end)
+        rows: list[Any] = []
+        for chunk in _chunks(ids):
+            rows.extend(
+                self.conn.execute(
+                    select(dss_subscriptions).where(dss_subscriptions.c.id.in_(chunk))
+                )
+            )
+        return self._subs(rows)
+
+    def bump_notification_indices(
+        self,
+        cells: Collection[int],
+        start: datetime,
+        end: datetime,
+        *,
+        for_constraints: bool,
+    ) -> list[NotifiedSubscription]:
+        flag = (
+            dss_subscriptions.c.notify_for_constraints
+            if for_constraints
+            else dss_subscriptions.c.notify_for_operational_intents
+        )
+        ids = self._sub_ids_in(cells, start, end, flag)
+        notified: list[NotifiedSubscription] = []
+        for chunk in _chunks(ids):
+            self.conn.execute(
+                update(dss_subscriptions)
+                .where(dss_subscriptions.c.id.in_(chunk))
+                .values(notification_index=dss_subscriptions.c.notification_index + 1)
+            )
+            rows = self.conn.execute(
+                select(
+                    dss_subscriptions.c.id,
+                    dss_subscriptions.c.uss_base_url,
+                    dss_subscriptions.c.notification_index,
+                ).where(dss_subscriptions.c.id.in_(chunk))
+            )
+            notified.extend(
+                NotifiedSubscription(r.id, r.uss_base_url, r.notification_index) for r in rows
+            )
+        return notified
+
+    # -------------------------------------------------------------- constraints
+
+    def _constraint(self, row: Any) -> ConstraintRef:
+        return ConstraintRef(
+            id=row.id,
+            manager=row.manager,
+            version=row.version,
+            ovn=row.ovn,
+            uss_base_url=row.uss_base_url,
+            time_start=from_us(row.time_start_us),
+            time_end=from_us(row.time_end_us),
+            extents=_extents_from_text(row.extents),
+        )
+
+    def get_constraint(self, constraint_id: str) -> ConstraintRef | None:
+        row = self.conn.execute(
+            select(dss_constraints).where(dss_constraints.c.id == constraint_id)
+        ).first()
+        return self._constraint(row) if row is not None else None
+
+    def put_constraint(self, ref: ConstraintRef, cells: Collection[int]) -> None:
+        now_us = to_us(datetime.now(UTC))
+        values = {
+            "manager": ref.manager,
+            "version": ref.version,
+            "ovn": ref.ovn,
+            "uss_base_url": ref.uss_base_url,
+            "time_start_us": to_us(ref.time_start),
+            "time_end_us": to_us(ref.time_end),
+            "extents": _extents_to_text(ref.extents),
+            "updated_us": now_us,
+        }
+        done = self.conn.execute(
+            update(dss_constraints).where(dss_constraints.c.id == ref.id).values(**values)
+        )
+        if done.rowcount:
+            self.conn.execute(
+                delete(constraint_cells).where(constraint_cells.c.constraint_id == ref.id)
+            )
+        else:
+            self.conn.execute(
+                insert(dss_constraints).values(id=ref.id, created_us=now_us, **values)
+            )
+        if cells:
+            self.conn.execute(
+                insert(constraint_cells),
+                [{"cell": c, "constraint_id": ref.id} for c in sorted(cells)],
+            )
+
+    def delete_constraint(self, constraint_id: str) -> None:
+        self.conn.execute(
+            delete(constraint_cells).where(constraint_cells.c.constraint_id == constraint_id)
+        )
+        self.conn.execute(delete(dss_constraints).where(dss_constraints.c.id == constraint_id))
+
+    def constraints_in(
+        self, cells: Collection[int], start: datetime, end: datetime
+    ) -> list[ConstraintRef]:
+        ids: set[str] = set()
+        for chunk in _chunks(cells):
+            q = (
+                select(constraint_cells.c.constraint_id)
+                .join(dss_constraints, dss_constraints.c.id == constraint_cells.c.constraint_id)
+                .where(constraint_cells.c.cell.in_(chunk))
+                .where(dss_constraints.c.time_start_us <= to_us(end))
+                .where(dss_constraints.c.time_end_us >= to_us(start))
+                .distinct()
+            )
+            ids.update(r[0] for r in self.conn.execute(q))
+        found: list[ConstraintRef] = []
+        for chunk in _chunks(ids):
+            rows = self.conn.execute(select(dss_constraints).where(dss_constraints.c.id.in_(chunk)))
+            found.extend(self._constraint(r) for r in rows)
+        return found
+
+    # ------------------------------------------------- availability and reports
+
+    def get_availability(self, uss_id: str) -> AvailabilityStatus | None:
+        row = self.conn.execute(
+            select(dss_uss_availability).where(dss_uss_availability.c.uss_id == uss_id)
+        ).first()
+        if row is None:
+            return None
+        return AvailabilityStatus(row.uss_id, UssAvailability(row.availability), row.version)
+
+    def put_availability(self, status: AvailabilityStatus, now: datetime) -> None:
+        values = {
+            "availability": status.availability.value,
+            "version": status.version,
+            "updated_us": to_us(now),
+        }
+        done = self.conn.execute(
+            update(dss_uss_availability)
+            .where(dss_uss_availability.c.uss_id == status.uss)
+            .values(**values)
+        )
+        if not done.rowcount:
+            self.conn.execute(insert(dss_uss_availability).values(uss_id=status.uss, **values))
+
+    def add_report(
+        self, report_id: str, reporter: str, report: dict[str, Any], now: datetime
+    ) -> None:
+        self.conn.execute(
+            insert(dss_reports).values(
+                id=report_id,
+                reporter=reporter,
+                report=orjson.dumps(report).decode(),
+                created_us=to_us(now),
+            )
+        )
+
+
+class DssStore:
+    """A ``DssTransactor`` over a ``SqlStore``: the DSS and the planner share one database."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    def run(self, work: Callable[[SqlDssSession], T], write: bool = True) -> T:
+        return self.store.run(lambda s: work(SqlDssSession(s)), write=write)

@@ -1,0 +1,110 @@
+"""Tables of the F3548-21 DSS, on the same ``metadata`` as the operations they extend.
+
+An operational intent reference *is* an operation (``operations`` + ``volumes`` +
+``volume_cells``): the native planner and the DSS then see one airspace and share one
+cell index. ``dss_intents`` only adds what F3548 needs beyond an operation (the OVN, the
+USS base URL, the attached subscription), and is deleted with its operation.
+
+Subscriptions and constraints carry their own cell tables: subscriptions are looked up
+*by area* on every change (to find whom to notify), and neither occupies airspace in
+the sense the planner protects, so they do not belong in ``operations``.
+
+Times are integer microseconds since the epoch, as in ``schema.py``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+
+from deconflict.store.schema import metadata
+
+dss_intents = Table(
+    "dss_intents",
+    metadata,
+    Column("operation_id", String(64), primary_key=True),
+    Column("ovn", String(128), nullable=False),
+    Column("uss_base_url", Text, nullable=False),
+    Column("subscription_id", String(36), nullable=True),
+    ForeignKeyConstraint(["operation_id"], ["operations.id"], ondelete="CASCADE"),
+    Index("ix_dss_intents_subscription", "subscription_id"),
+)
+
+dss_subscriptions = Table(
+    "dss_subscriptions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("owner", String(256), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("notification_index", Integer, nullable=False),
+    Column("uss_base_url", Text, nullable=False),
+    Column("notify_for_operational_intents", Boolean, nullable=False),
+    Column("notify_for_constraints", Boolean, nullable=False),
+    Column("implicit", Boolean, nullable=False),
+    Column("time_start_us", BigInteger, nullable=False),
+    Column("time_end_us", BigInteger, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Index("ix_dss_subscriptions_owner", "owner"),
+)
+
+subscription_cells = Table(
+    "subscription_cells",
+    metadata,
+    Column("cell", BigInteger, primary_key=True, autoincrement=False),
+    Column("subscription_id", String(36), primary_key=True),
+    ForeignKeyConstraint(["subscription_id"], ["dss_subscriptions.id"], ondelete="CASCADE"),
+    Index("ix_subscription_cells_subscription", "subscription_id"),
+)
+
+dss_constraints = Table(
+    "dss_constraints",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("manager", String(256), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("ovn", String(128), nullable=False),
+    Column("uss_base_url", Text, nullable=False),
+    Column("time_start_us", BigInteger, nullable=False),
+    Column("time_end_us", BigInteger, nullable=False),
+    Column("extents", Text, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+    Index("ix_dss_constraints_time", "time_end_us", "time_start_us"),
+)
+
+constraint_cells = Table(
+    "constraint_cells",
+    metadata,
+    Column("cell", BigInteger, primary_key=True, autoincrement=False),
+    Column("constraint_id", String(36), primary_key=True),
+    ForeignKeyConstraint(["constraint_id"], ["dss_constraints.id"], ondelete="CASCADE"),
+    Index("ix_constraint_cells_constraint", "constraint_id"),
+)
+
+dss_uss_availability = Table(
+    "dss_uss_availability",
+    metadata,
+    Column("uss_id", String(256), primary_key=True),
+    Column("availability", String(16), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("updated_us", BigInteger, nullable=False),
+)
+
+dss_reports = Table(
+    "dss_reports",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("reporter", String(256), nullable=False),
+    Column("report", Text, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+)
