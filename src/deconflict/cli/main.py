@@ -8,8 +8,10 @@ from pathlib import Path
 import typer
 
 from deconflict.cli.check import Format, check, run_check
+from deconflict.cli.generate import generate
 from deconflict.cli.remote import operations, submit
 from deconflict.cli.serve import serve
+from deconflict.cli.tactical import app as tactical_app
 from deconflict.cli.token import token
 
 app = typer.Typer(
@@ -19,6 +21,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command()(check)
+app.command()(generate)
+app.add_typer(tactical_app, name="tactical")
 app.command(name="token")(token)
 app.command()(serve)
 app.command()(submit)
@@ -45,3 +49,7 @@ def demo() -> None:
         f"{code}: {'conflicts found' if code == 1 else 'no conflict' if code == 0 else 'error'}. "
         "Try `deconflict check FILE --format json` on your own plan."
     )
+
+
+if __name__ == "__main__":
+    app()

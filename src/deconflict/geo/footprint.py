@@ -24,6 +24,9 @@ import spherely
 from deconflict.errors import InvalidInput
 from deconflict.geo.earth import MAX_CIRCLE_RADIUS_M, MAX_VERTICES, destination
 
+MIN_AREA_M2 = 1e-6
+"""A ring enclosing less than a square millimetre is a line, not an area."""
+
 CIRCLE_SEGMENTS = 128
 """Vertices of the polygon that stands for a circle in overlap *reports* (never in tests)."""
 
@@ -52,9 +55,30 @@ class Polygon:
     _geography: Any = field(default=None, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        n = len(self.vertices)
+        vertices = self.vertices
+        n = len(vertices)
         if n > MAX_VERTICES:
             raise InvalidInput("vertices", f"{n} vertices; at most {MAX_VERTICES} are allowed")
+        # The fast path: one loop, no calls. NaN and infinities fail the range test and
+        # take the slow path, which names the offending vertex and rule.
+        keys = set()
+        for lon, lat in vertices:
+            if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+                self._explain_vertices()
+            keys.add(_point_key(lon, lat))
+        if len(keys) != n:
+            self._explain_vertices()
+        if n < 3:
+            raise InvalidInput("vertices", f"{n} distinct vertices; a polygon needs at least 3")
+        try:
+            geography = spherely.create_polygon(vertices)
+        except (RuntimeError, ValueError) as exc:
+            raise InvalidInput("vertices", _explain_s2_error(str(exc))) from None
+        if spherely.area(geography) < MIN_AREA_M2:
+            raise InvalidInput("vertices", "the ring encloses no area (its vertices are collinear)")
+        object.__setattr__(self, "_geography", geography)
+
+    def _explain_vertices(self) -> None:
         seen: dict[tuple[float, float], int] = {}
         for i, (lon, lat) in enumerate(self.vertices):
             _check_coordinate(lon, lat, f"vertices[{i}]")
@@ -64,20 +88,22 @@ class Polygon:
                     f"vertices[{i}]", f"repeats vertex {seen[key]}; every vertex must be distinct"
                 )
             seen[key] = i
-        if n < 3:
-            raise InvalidInput("vertices", f"{n} distinct vertices; a polygon needs at least 3")
-        try:
-            geography = spherely.create_polygon(list(self.vertices))
-        except (RuntimeError, ValueError) as exc:
-            raise InvalidInput("vertices", _explain_s2_error(str(exc))) from None
-        if spherely.area(geography) <= 0.0:
-            raise InvalidInput("vertices", "the ring encloses no area")
-        object.__setattr__(self, "_geography", geography)
 
     @classmethod
     def from_ring(cls, ring: Sequence[Sequence[float]]) -> Polygon:
         """From a GeoJSON-style ring of [lon, lat] positions, closed or not."""
-        points = [(float(p[0]), float(p[1])) for p in ring]
+        try:
+            points = [(p[0] + 0.0, p[1] + 0.0) for p in ring]
+        except (TypeError, IndexError, KeyError):
+            for k, p in enumerate(ring):
+                if not isinstance(p, list | tuple) or len(p) < 2:
+                    raise InvalidInput(f"vertices[{k}]", "a position must be [lon, lat]") from None
+                raise InvalidInput(
+                    f"vertices[{k}]", f"coordinates must be numbers, got {p[0]!r}, {p[1]!r}"
+                ) from None
+            raise
+        if any(type(c) is bool for p in ring for c in p[:2]):
+            raise InvalidInput("vertices", "coordinates must be numbers, not true/false")
         if len(points) > 1 and points[0] == points[-1]:
             points.pop()
         return cls(tuple(points))

@@ -14,10 +14,10 @@ from typing import Any
 
 import orjson
 
-from deconflict.model.operation import Operation, OperationState
 from deconflict.errors import InvalidInput
 from deconflict.geo.footprint import Circle, Footprint, Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
+from deconflict.model.operation import Operation, OperationState
 
 REQUIRED = ("operation", "party", "altitude_lower_m", "altitude_upper_m", "time_start", "time_end")
 
@@ -126,7 +126,11 @@ def parse_geometry(geometry: Any, props: dict[str, Any]) -> Footprint:
         if kind == "Polygon":
             if not isinstance(coords, list) or len(coords) != 1:
                 raise InvalidInput("coordinates", "a Polygon must have exactly one ring (no holes)")
-            return Polygon.from_ring(_positions(coords[0]))
+            if not isinstance(coords[0], list):
+                raise InvalidInput(
+                    "coordinates[0]", "a ring must be a list of [lon, lat] positions"
+                )
+            return Polygon.from_ring(coords[0])
         if kind == "Point":
             lon, lat = _position(coords, "coordinates")
             return Circle(lon, lat, _radius(props))
@@ -144,12 +148,6 @@ def _radius(props: dict[str, Any]) -> float:
     if isinstance(radius, bool) or not isinstance(radius, int | float):
         raise InvalidInput("radius_m", f"must be a number of metres, got {radius!r}")
     return float(radius)
-
-
-def _positions(ring: Any) -> list[tuple[float, float]]:
-    if not isinstance(ring, list):
-        raise InvalidInput("coordinates[0]", "a ring must be a list of [lon, lat] positions")
-    return [_position(p, f"coordinates[0][{k}]") for k, p in enumerate(ring)]
 
 
 def _position(p: Any, where: str) -> tuple[float, float]:
