@@ -9,9 +9,11 @@ The traffic here follows the structure that dense U-space proposals use:
 * corridors fly in altitude *layers chosen by heading* (like the semicircular rule of
   manned aviation), so crossing traffic is vertically separated and conflicts come
   mostly from near-parallel traffic and from surveys and hover circles;
-* every party deconflicts strategically before filing, first come first served, by
-  delaying the later flight; a small share of operations is filed without checking
-  (late or careless filers), which is where the remaining conflicts come from.
+* every party deconflicts strategically before filing, first come first served: a
+  flight that would overlap one filed earlier is refused and re-planned (here: replaced
+  by a later candidate), so the plan is what the airspace could take; about 1 % of
+  operations are filed without checking (careless filers), and the conflicts they bring
+  are what ``deconflict check`` finds (a few percent of operations at 100,000 a day).
 
 Everything is drawn as NumPy columns (a few arrays per operation, not dicts), so a
 100,000-operation plan costs little memory; features are built one operation at a time
