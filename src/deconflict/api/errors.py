@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from deconflict.core.engine import NotFound, StaleVersion
+from deconflict.core.engine import NotFound, NotOwner, StaleVersion
 from deconflict.errors import InvalidInput
 from deconflict.store.sql import StoreUnavailable
 
@@ -37,6 +37,10 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
     return message(404, str(exc))
 
 
+async def _not_owner(request: Request, exc: Exception) -> JSONResponse:
+    return message(403, str(exc))
+
+
 async def _stale(request: Request, exc: Exception) -> JSONResponse:
     return message(409, str(exc))
 
@@ -49,5 +53,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(InvalidInput, _invalid)
     app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(NotOwner, _not_owner)
     app.add_exception_handler(StaleVersion, _stale)
     app.add_exception_handler(StoreUnavailable, _unavailable)

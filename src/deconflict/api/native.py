@@ -27,7 +27,7 @@ from deconflict.api.wire import (
 from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
-from deconflict.core.engine import NotFound, StrategicEngine
+from deconflict.core.engine import NotFound, NotOwner, StrategicEngine
 from deconflict.errors import InvalidInput
 from deconflict.geo.footprint import Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
@@ -86,9 +86,6 @@ def put_operation(
     """Plan (create or replace) an operation: 201/200 with it, or 409 with the conflicts."""
     _check_id(op_id)
     planned = body.to_domain(op_id, principal.sub)
-    existing = _load(request, op_id)
-    if existing is not None and existing.operation.party != principal.sub:
-        raise Forbidden(f"operation {op_id!r} belongs to another party")
     expected = _version(if_match)
     decision = _engine(request).submit(planned, expected)
     if not decision.accepted:
@@ -114,15 +111,12 @@ def batch(body: BatchIn, request: Request, principal: Planner) -> Response:
     for item in body.operations:
         try:
             _check_id(item.id)
-            existing = _load(request, item.id)
-            if existing is not None and existing.operation.party != principal.sub:
-                raise Forbidden(f"operation {item.id!r} belongs to another party")
             decision = engine.submit(item.to_domain(item.id, principal.sub))
         except InvalidInput as exc:
             results.append({"id": item.id, "status": 400, "message": str(exc)})
             continue
-        except Forbidden as exc:
-            results.append({"id": item.id, "status": 403, "message": exc.message})
+        except NotOwner as exc:
+            results.append({"id": item.id, "status": 403, "message": str(exc)})
             continue
         status = 409
         if decision.stored is not None:

@@ -24,6 +24,10 @@ class NotFound(DeconflictError):
     pass
 
 
+class NotOwner(DeconflictError):
+    """The operation exists and belongs to another party."""
+
+
 @dataclass(frozen=True)
 class Decision:
     accepted: bool
@@ -80,6 +84,8 @@ class StrategicEngine:
 
         def work(session: StoreSession) -> Decision:
             current = session.get(planned.id)
+            if current is not None and current.operation.party != planned.party:
+                raise NotOwner(f"operation {planned.id!r} belongs to another party")
             if expected_version is not None:
                 have = current.version if current is not None else 0
                 if have != expected_version:

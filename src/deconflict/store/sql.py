@@ -8,6 +8,8 @@ serialization failures.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -193,6 +195,10 @@ class SqlStore:
         self.engine = engine
         self.retries = retries
         self.is_sqlite = engine.dialect.name == "sqlite"
+        # SQLite has one writer at a time. Queuing writers of this process on a lock
+        # hands the database over as soon as it is free, instead of leaving them in
+        # SQLite's busy handler, which sleeps in steps of up to 100 ms.
+        self._writer = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
 
     @contextmanager
     def session(self, write: bool = False) -> Iterator[SqlSession]:
@@ -201,7 +207,7 @@ class SqlStore:
         Serialization failures and lock time-outs are retried by the caller's retry
         loop (``run``); a plain ``session`` raises them.
         """
-        with self.engine.connect() as conn:
+        with self._writer if write else contextlib.nullcontext(), self.engine.connect() as conn:
             if self.is_sqlite:
                 conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
             else:

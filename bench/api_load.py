@@ -1,0 +1,172 @@
+"""Load on a real `deconflict serve`: creations per second and latency, 10 concurrent clients.
+
+Run:  .venv/bin/python bench/api_load.py [--database URL] [--clients 10] [--count 2000]
+
+Starts the service in a subprocess on a free loopback port (SQLite in a temporary data
+directory unless --database is given), mints tokens with the service's own key, and
+drives it with an asyncio httpx client:
+  1. non-overlapping creations spread over a region (many cells);
+  2. creations that all land in one S2 level-13 cell, kept apart in time so that each
+     is accepted (every write still searches and locks the same cell).
+Targets (issue 3): >= 500 /s non-overlapping, >= 100 /s in one cell
+(the reference DSS: ~120-150 /s and 6-8 /s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+START = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def square(lon: float, lat: float, d: float) -> dict[str, Any]:
+    ring = [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def volume(geometry: dict[str, Any], t0: datetime, minutes: float) -> dict[str, Any]:
+    return {
+        "geometry": geometry,
+        "altitude_lower_m": 100.0,
+        "altitude_upper_m": 150.0,
+        "time_start": t0.isoformat().replace("+00:00", "Z"),
+        "time_end": (t0 + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z"),
+    }
+
+
+def spread_bodies(n: int, rng: random.Random) -> list[dict[str, Any]]:
+    """Small squares on a 0.02-degree lattice: no two share a cell neighbourhood."""
+    side = int(np.ceil(np.sqrt(n)))
+    out = []
+    for k in range(n):
+        lon = 5.0 + (k % side) * 0.02
+        lat = 45.0 + (k // side) * 0.02
+        out.append({"volumes": [volume(square(lon, lat, 0.002), START, 30)]})
+    rng.shuffle(out)
+    return out
+
+
+def hot_cell_bodies(n: int) -> list[dict[str, Any]]:
+    """The same 100 m square (inside one level-13 cell), in consecutive 1-minute slots."""
+    return [
+        {"volumes": [volume(square(8.6801, 50.1101, 0.0008), START + timedelta(minutes=2 * k), 1)]}
+        for k in range(n)
+    ]
+
+
+async def drive(
+    url: str, token: str, bodies: list[dict[str, Any]], clients: int, prefix: str
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    queue: asyncio.Queue[tuple[int, dict[str, Any]]] = asyncio.Queue()
+    for k, b in enumerate(bodies):
+        queue.put_nowait((k, b))
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def worker() -> None:
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+            while True:
+                try:
+                    k, b = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                t = time.perf_counter()
+                r = await client.put(f"/v1/operations/{prefix}-{k:06d}", json=b)
+                latencies.append(time.perf_counter() - t)
+                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    elapsed = time.perf_counter() - t0
+    lat = np.array(latencies) * 1000
+    return {
+        "rate": len(bodies) / elapsed,
+        "p50": float(np.percentile(lat, 50)),
+        "p99": float(np.percentile(lat, 99)),
+        "statuses": statuses,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default=None, help="postgresql://... (default: SQLite)")
+    parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--hot-count", type=int, default=500)
+    args = parser.parse_args()
+    exe = Path(sys.executable).with_name("deconflict")
+    with tempfile.TemporaryDirectory() as data:
+        port = free_port()
+        cmd = [str(exe), "serve", "--port", str(port), "--data-dir", data]
+        if args.database:
+            cmd += ["--database", args.database]
+        server = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, env={**os.environ})
+        try:
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(300):
+                try:
+                    if httpx.get(f"{url}/healthy").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.05)
+            token = subprocess.run(
+                [
+                    str(exe),
+                    "token",
+                    "--sub",
+                    "bench",
+                    "--scope",
+                    "deconflict.plan",
+                    "--data-dir",
+                    data,
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            store = args.database or "SQLite (WAL)"
+            print(f"service: {url} on {store}; {args.clients} concurrent clients")
+            rng = random.Random(7)
+            spread = asyncio.run(
+                drive(url, token, spread_bodies(args.count, rng), args.clients, "s")
+            )
+            print(
+                f"non-overlapping: {args.count} creations, {spread['rate']:.0f} /s, "
+                f"p50 {spread['p50']:.1f} ms, p99 {spread['p99']:.1f} ms, statuses {spread['statuses']}"
+                f"  (target >= 500 /s; reference DSS ~120-150 /s)"
+            )
+            hot = asyncio.run(drive(url, token, hot_cell_bodies(args.hot_count), args.clients, "h"))
+            print(
+                f"one level-13 cell: {args.hot_count} creations, {hot['rate']:.0f} /s, "
+                f"p50 {hot['p50']:.1f} ms, p99 {hot['p99']:.1f} ms, statuses {hot['statuses']}"
+                f"  (target >= 100 /s; reference DSS 6-8 /s)"
+            )
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,13 @@
+"""The F3548-21 DSS API over HTTP: wire models, their translation, and the router.
+
+Wiring into an app (see ``router.router`` for what it reads from ``app.state``)::
+
+    app.state.store = store                      # deconflict.store.sql.SqlStore
+    app.state.token_verifier = verifier          # deconflict.auth.verify.TokenVerifier
+    install_auth_error_handlers(app)
+    app.include_router(deconflict.api.dss.router())
+"""
+
+from deconflict.api.dss.router import router
+
+__all__ = ["router"]

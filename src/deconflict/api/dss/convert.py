@@ -1,0 +1,143 @@
+"""Wire models to DSS records and back; the only place that knows both.
+
+Times: RFC 3339 in, any offset accepted and converted to UTC, fractions beyond
+microseconds truncated (Go clients send nanoseconds); RFC 3339 out with ``Z`` and the
+shortest exact fraction, so a time a USS sent comes back equal to the microsecond.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+from deconflict.api.dss import models as w
+from deconflict.dss.errors import BadRequest
+from deconflict.dss.model import (
+    NO_OVN_PHRASE,
+    NULL_SUBSCRIPTION_ID,
+    ConstraintRef,
+    Extent,
+    IntentRef,
+    Subscriber,
+    SubscriptionRec,
+)
+from deconflict.errors import InvalidInput
+from deconflict.geo.footprint import Circle, Footprint, Polygon
+
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def parse_time(t: w.Time | None, field: str) -> datetime | None:
+    if t is None:
+        return None
+    m = _RFC3339.match(t.value.strip())
+    if m is None:
+        raise BadRequest(f"{field}.value: {t.value[:40]!r} is not an RFC 3339 date-time")
+    year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
+    micro = int((m.group(7) or "0")[:6].ljust(6, "0"))
+    zone = m.group(8)
+    if zone in ("Z", "z"):
+        tz = UTC
+    else:
+        sign = 1 if zone[0] == "+" else -1
+        tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
+    try:
+        return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise BadRequest(f"{field}.value: {t.value[:40]!r} is not a valid date-time") from None
+
+
+def format_time(t: datetime) -> w.Time:
+    t = t.astimezone(UTC)
+    text = t.strftime("%Y-%m-%dT%H:%M:%S")
+    if t.microsecond:
+        text += f".{t.microsecond:06d}".rstrip("0")
+    return w.Time(value=text + "Z", format="RFC3339")
+
+
+def _footprint(volume: w.Volume3D, field: str) -> Footprint | None:
+    if volume.outline_circle is not None and volume.outline_polygon is not None:
+        raise BadRequest(f"{field}: give outline_circle or outline_polygon, not both")
+    try:
+        if volume.outline_polygon is not None:
+            return Polygon(tuple((p.lng, p.lat) for p in volume.outline_polygon.vertices))
+        if volume.outline_circle is not None:
+            c = volume.outline_circle
+            if c.center is None:
+                raise BadRequest(f"{field}.outline_circle.center: is required")
+            if c.radius is None:
+                raise BadRequest(f"{field}.outline_circle.radius: is required")
+            return Circle(c.center.lng, c.center.lat, c.radius.value)
+    except InvalidInput as exc:
+        shape = "outline_polygon" if volume.outline_polygon is not None else "outline_circle"
+        raise BadRequest(str(exc.within(f"{field}.{shape}"))) from None
+    return None
+
+
+def extent(v: w.Volume4D, field: str) -> Extent:
+    return Extent(
+        footprint=_footprint(v.volume, f"{field}.volume"),
+        altitude_lower_m=v.volume.altitude_lower.value if v.volume.altitude_lower else None,
+        altitude_upper_m=v.volume.altitude_upper.value if v.volume.altitude_upper else None,
+        start=parse_time(v.time_start, f"{field}.time_start"),
+        end=parse_time(v.time_end, f"{field}.time_end"),
+    )
+
+
+def intent_ref(ref: IntentRef, caller: str) -> w.OperationalIntentReference:
+    """Only the manager sees the OVN: anyone else must get it from the manager's USS."""
+    return w.OperationalIntentReference(
+        id=ref.id,
+        manager=ref.manager,
+        uss_availability=w.UssAvailabilityState(ref.uss_availability.value),
+        version=ref.version,
+        state=w.OperationalIntentState(ref.state.value),
+        ovn=ref.ovn if ref.manager == caller else NO_OVN_PHRASE,
+        time_start=format_time(ref.time_start),
+        time_end=format_time(ref.time_end),
+        uss_base_url=ref.uss_base_url,
+        subscription_id=ref.subscription_id or NULL_SUBSCRIPTION_ID,
+    )
+
+
+def constraint_ref(ref: ConstraintRef, caller: str) -> w.ConstraintReference:
+    return w.ConstraintReference(
+        id=ref.id,
+        manager=ref.manager,
+        uss_availability=w.UssAvailabilityState.Unknown,
+        version=ref.version,
+        ovn=ref.ovn if ref.manager == caller else NO_OVN_PHRASE,
+        time_start=format_time(ref.time_start),
+        time_end=format_time(ref.time_end),
+        uss_base_url=ref.uss_base_url,
+    )
+
+
+def subscription(sub: SubscriptionRec) -> w.Subscription:
+    return w.Subscription(
+        id=sub.id,
+        version=sub.version,
+        notification_index=sub.notification_index,
+        time_start=format_time(sub.time_start),
+        time_end=format_time(sub.time_end),
+        uss_base_url=sub.uss_base_url,
+        notify_for_operational_intents=sub.notify_for_operational_intents,
+        notify_for_constraints=sub.notify_for_constraints,
+        implicit_subscription=sub.implicit,
+        dependent_operational_intents=list(sub.dependent_operational_intents),
+    )
+
+
+def subscribers(subs: tuple[Subscriber, ...]) -> list[w.SubscriberToNotify]:
+    return [
+        w.SubscriberToNotify(
+            uss_base_url=s.uss_base_url,
+            subscriptions=[
+                w.SubscriptionState(subscription_id=i, notification_index=n)
+                for i, n in s.subscriptions
+            ],
+        )
+        for s in subs
+    ]
