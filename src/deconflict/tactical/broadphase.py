@@ -110,9 +110,8 @@ def candidate_pairs(
         p = tree.query_pairs(search, output_type="ndarray")
         if p.shape[0] == 0:
             continue
+        # query_pairs gives local i < j and idx is ascending, so gi < gj globally.
         gi, gj = idx[p[:, 0]], idx[p[:, 1]]
-        swap = gi > gj
-        gi, gj = np.where(swap, gj, gi), np.where(swap, gi, gj)
         own = np.maximum(first[gi], first[gj]) == layer[a]
         overlap = (z_lo[gi] < z_hi[gj]) & (z_lo[gj] < z_hi[gi])
         keep = own & overlap
