@@ -19,7 +19,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import OperationalError
 
 from deconflict.errors import DeconflictError
@@ -48,48 +58,74 @@ def cells_of(footprint: Footprint) -> tuple[int, ...]:
     return tuple(covering(footprint))
 
 
+# Statements built once: constructing Core expressions per call costs more than
+# running them on SQLite. Parameters are bound at execution.
+_GET = select(operations).where(operations.c.id == bindparam("id"))
+_GET_MANY = select(operations).where(operations.c.id.in_(bindparam("ids", expanding=True)))
+_VOLUMES_OF = (
+    select(volumes)
+    .where(volumes.c.operation_id.in_(bindparam("ids", expanding=True)))
+    .order_by(volumes.c.operation_id, volumes.c.idx)
+)
+_CANDIDATES = (
+    select(volume_cells.c.operation_id)
+    .join(
+        volumes,
+        (volumes.c.operation_id == volume_cells.c.operation_id)
+        & (volumes.c.idx == volume_cells.c.idx),
+    )
+    .join(operations, operations.c.id == volumes.c.operation_id)
+    .where(volume_cells.c.cell.in_(bindparam("cells", expanding=True)))
+    .where(volumes.c.time_start_us <= bindparam("t1"))
+    .where(volumes.c.time_end_us >= bindparam("t0"))
+    .where(volumes.c.altitude_lower_m <= bindparam("hi"))
+    .where(volumes.c.altitude_upper_m >= bindparam("lo"))
+    .where(operations.c.state != OperationState.ENDED.value)
+    .distinct()
+)
+_VERSION = select(operations.c.version, operations.c.created_us).where(
+    operations.c.id == bindparam("id")
+)
+_COLUMNS = [c.name for c in operations.columns if c.name not in ("id", "created_us")]
+_UPDATE = (
+    update(operations)
+    .where(operations.c.id == bindparam("key"))
+    .values({name: bindparam(name) for name in _COLUMNS})
+)
+_DELETE_CELLS = delete(volume_cells).where(volume_cells.c.operation_id == bindparam("id"))
+_DELETE_VOLUMES = delete(volumes).where(volumes.c.operation_id == bindparam("id"))
+_DELETE_OPERATION = delete(operations).where(operations.c.id == bindparam("id"))
+
+
 class SqlSession:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def get(self, operation_id: str) -> StoredOperation | None:
-        row = self.conn.execute(select(operations).where(operations.c.id == operation_id)).first()
+        row = self.conn.execute(_GET, {"id": operation_id}).first()
         return self._load([row])[0] if row is not None else None
 
     def candidates(self, volume: Volume4D, exclude: str | None = None) -> list[StoredOperation]:
         cells = cells_of(volume.footprint)
         ids: set[str] = set()
+        bounds = {
+            "t0": to_us(volume.time.start),
+            "t1": to_us(volume.time.end),
+            "lo": volume.altitude.lower_m,
+            "hi": volume.altitude.upper_m,
+        }
         for k in range(0, len(cells), IN_CHUNK):
-            q = (
-                select(volume_cells.c.operation_id)
-                .join(
-                    volumes,
-                    (volumes.c.operation_id == volume_cells.c.operation_id)
-                    & (volumes.c.idx == volume_cells.c.idx),
-                )
-                .join(operations, operations.c.id == volumes.c.operation_id)
-                .where(volume_cells.c.cell.in_(cells[k : k + IN_CHUNK]))
-                .where(volumes.c.time_start_us <= to_us(volume.time.end))
-                .where(volumes.c.time_end_us >= to_us(volume.time.start))
-                .where(volumes.c.altitude_lower_m <= volume.altitude.upper_m)
-                .where(volumes.c.altitude_upper_m >= volume.altitude.lower_m)
-                .where(operations.c.state != OperationState.ENDED.value)
-                .distinct()
-            )
-            ids.update(r[0] for r in self.conn.execute(q))
+            q = self.conn.execute(_CANDIDATES, {"cells": cells[k : k + IN_CHUNK], **bounds})
+            ids.update(r[0] for r in q)
         ids.discard(exclude or "")
         if not ids:
             return []
-        rows = self.conn.execute(select(operations).where(operations.c.id.in_(sorted(ids)))).all()
+        rows = self.conn.execute(_GET_MANY, {"ids": sorted(ids)}).all()
         return self._load(rows)
 
     def put(self, operation: Operation) -> StoredOperation:
         now = datetime.now(UTC)
-        old = self.conn.execute(
-            select(operations.c.version, operations.c.created_us).where(
-                operations.c.id == operation.id
-            )
-        ).first()
+        old = self.conn.execute(_VERSION, {"id": operation.id}).first()
         extent_t = operation.time_extent
         extent_a = operation.altitude_extent
         values: dict[str, Any] = {
@@ -106,9 +142,8 @@ class SqlSession:
         if old is None:
             version, created_us = 1, to_us(now)
             self.conn.execute(
-                insert(operations).values(
-                    id=operation.id, version=version, created_us=created_us, **values
-                )
+                insert(operations),
+                {"id": operation.id, "version": version, "created_us": created_us, **values},
             )
         else:
             version, created_us = old.version + 1, old.created_us
@@ -134,9 +169,9 @@ class SqlSession:
         return StoredOperation(operation, version, from_us(created_us), now)
 
     def delete(self, operation_id: str) -> bool:
-        self.conn.execute(delete(volume_cells).where(volume_cells.c.operation_id == operation_id))
-        self.conn.execute(delete(volumes).where(volumes.c.operation_id == operation_id))
-        result = self.conn.execute(delete(operations).where(operations.c.id == operation_id))
+        self.conn.execute(_DELETE_CELLS, {"id": operation_id})
+        self.conn.execute(_DELETE_VOLUMES, {"id": operation_id})
+        result = self.conn.execute(_DELETE_OPERATION, {"id": operation_id})
         return bool(result.rowcount)
 
     def query(self, q: OperationQuery) -> Iterator[StoredOperation]:
@@ -165,12 +200,7 @@ class SqlSession:
         ids = [r.id for r in rows]
         vols: dict[str, list[Volume4D]] = {i: [] for i in ids}
         for k in range(0, len(ids), IN_CHUNK):
-            stmt = (
-                select(volumes)
-                .where(volumes.c.operation_id.in_(ids[k : k + IN_CHUNK]))
-                .order_by(volumes.c.operation_id, volumes.c.idx)
-            )
-            for v in self.conn.execute(stmt):
+            for v in self.conn.execute(_VOLUMES_OF, {"ids": ids[k : k + IN_CHUNK]}):
                 vols[v.operation_id].append(volume_from_row(v))
         return [
             StoredOperation(
