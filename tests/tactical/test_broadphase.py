@@ -103,3 +103,25 @@ def test_a_climber_crossing_many_layers_is_paired_once_with_each_level_aircraft(
     i, j = candidate_pairs(kin, r, h, params.lookahead_s)
     pairs = list(zip(i.tolist(), j.tolist(), strict=True))
     assert sorted(pairs) == [(0, 1), (0, 2)]
+
+
+@PROPERTY
+@given(traffic(), st.data())
+def test_detect_matches_the_dense_pass_with_mixed_party_zones(
+    case: tuple[list[Aircraft], float, float, float], data: st.DataObject
+) -> None:
+    aircraft, radius, half, lookahead = case
+    parties = data.draw(
+        st.lists(
+            st.sampled_from(["uss", "air", None]),
+            min_size=len(aircraft),
+            max_size=len(aircraft),
+        )
+    )
+    sv = states(aircraft, parties)
+    params = TacticalParams(
+        ProtectedZone(radius, half),
+        lookahead,
+        party_zones={"uss": ProtectedZone(50.0, 15.0), "air": ProtectedZone(9260.0, 304.8)},
+    )
+    assert detect(sv, params).pairs() == detect_all_pairs(sv, params).pairs()

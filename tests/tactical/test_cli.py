@@ -136,3 +136,37 @@ def test_non_positive_radius_exits_2_naming_the_option(tmp_path: Path) -> None:
     code, out, err = run(write(tmp_path, HEAD_ON), "--radius-m", "0")
     assert (code, out) == (2, "")
     assert "--radius-m" in err
+
+
+def test_party_zone_option_shrinks_the_zone_of_that_partys_aircraft(tmp_path: Path) -> None:
+    drones = [
+        {
+            "id": "d1",
+            "party": "uss",
+            "lat": 50.0,
+            "lon": 0.0,
+            "alt_m": 100,
+            "vn_mps": 0,
+            "ve_mps": 0,
+            "vs_mps": 0,
+        },
+        {
+            "id": "d2",
+            "party": "uss",
+            "lat": 50.001,
+            "lon": 0.0,
+            "alt_m": 100,
+            "vn_mps": 0,
+            "ve_mps": 0,
+            "vs_mps": 0,
+        },
+    ]
+    path = write(tmp_path, drones)
+    assert run(path, "--format", "json")[0] == 1
+    assert run(path, "--format", "json", "--party-zone", "uss:50:15")[0] == 0
+
+
+def test_malformed_party_zone_exits_2_naming_the_option(tmp_path: Path) -> None:
+    code, out, err = run(write(tmp_path, HEAD_ON), "--party-zone", "uss:fifty:15")
+    assert (code, out) == (2, "")
+    assert "--party-zone" in err

@@ -53,6 +53,20 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def _party_zone(spec: str) -> tuple[str, ProtectedZone]:
+    parts = spec.split(":")
+    try:
+        if len(parts) != 3 or not parts[0]:
+            raise ValueError
+        radius, half = float(parts[1]), float(parts[2])
+    except ValueError:
+        raise InvalidInput("party_zone", f"{spec!r} is not PARTY:R_M:H_M") from None
+    try:
+        return parts[0], ProtectedZone(radius, half)
+    except InvalidInput as exc:
+        raise InvalidInput("party_zone", f"{spec!r}: {exc.field} {exc.rule}") from None
+
+
 def _read(path: Path) -> object:
     try:
         raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
@@ -83,11 +97,19 @@ def check(
         help="Subtracted from H for altitude quantisation (default 5% of H).",
     ),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", help="json or table."),
+    party_zone: list[str] = typer.Option(
+        [],
+        "--party-zone",
+        help="PARTY:R_M:H_M, repeatable: the zone of aircraft whose record has that "
+        '"party" (a pair uses the larger of its two zones).',
+    ),
 ) -> None:
     """Report every pair that loses separation within the lookahead (exit 1 if any)."""
     try:
         params = TacticalParams(
-            ProtectedZone(radius_m, half_height_m, vertical_tolerance_m), lookahead_s
+            ProtectedZone(radius_m, half_height_m, vertical_tolerance_m),
+            lookahead_s,
+            party_zones=dict(_party_zone(spec) for spec in party_zone),
         )
     except InvalidInput as exc:
         raise _fail(f"--{exc.field.replace('_', '-')}: {exc.rule}") from exc
@@ -110,7 +132,8 @@ def _table(records: list[dict[str, object]], n_aircraft: int) -> None:
     if not records:
         console.print(f"No conflicts among {n_aircraft} aircraft.")
         return
-    table = Table(title=f"{len(records)} conflicts among {n_aircraft} aircraft")
+    noun = "conflict" if len(records) == 1 else "conflicts"
+    table = Table(title=f"{len(records)} {noun} among {n_aircraft} aircraft")
     columns: list[tuple[str, Literal["left", "right", "center"]]] = [
         ("a", "left"),
         ("b", "left"),
