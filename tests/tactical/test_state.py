@@ -9,10 +9,13 @@ import pytest
 from deconflict.errors import InvalidInput
 from deconflict.tactical.settings import FT_M, NM_M, ProtectedZone, TacticalParams
 from deconflict.tactical.state import (
+    EARTH_RADIUS_M,
+    align,
     feet_per_minute_to_mps,
     kinematics,
     knots_to_mps,
     parse_states,
+    propagate,
 )
 
 
@@ -125,3 +128,29 @@ def test_lookahead_must_be_positive() -> None:
     with pytest.raises(InvalidInput) as err:
         TacticalParams(lookahead_s=0.0)
     assert err.value.field == "lookahead_s"
+
+
+def test_propagation_moves_along_the_equator_by_ground_speed_times_time() -> None:
+    sv = parse_states([rec(lat=0.0, lon=179.99, gs_mps=100.0, track_deg=90.0, vs_mps=2.0)])
+    out = propagate(sv, 100.0)
+    expected_lon = 179.99 + math.degrees(10_000.0 / EARTH_RADIUS_M) - 360.0
+    assert out.lat_deg[0] == pytest.approx(0.0, abs=1e-9)
+    assert out.lon_deg[0] == pytest.approx(expected_lon, abs=1e-9)
+    assert out.alt_m[0] == pytest.approx(1200.0)
+    assert out.ve_mps[0] == pytest.approx(100.0)
+
+
+def test_propagation_over_the_pole_comes_out_flying_south() -> None:
+    sv = parse_states([rec(lat=89.99, lon=10.0, gs_mps=200.0, track_deg=0.0)])
+    gap = math.radians(0.01) * EARTH_RADIUS_M
+    out = propagate(sv, 2 * gap / 200.0)
+    assert out.lat_deg[0] == pytest.approx(89.99, abs=1e-6)
+    assert out.lon_deg[0] == pytest.approx(-170.0, abs=1e-6)
+    assert out.vn_mps[0] == pytest.approx(-200.0, abs=1e-6)
+
+
+def test_align_drops_stale_reports_and_brings_the_rest_to_now() -> None:
+    sv = parse_states([rec(id="old"), rec(id="new", gs_mps=0.0, vs_mps=1.0)])
+    out = align(sv, [0.0, 95.0], now_s=100.0, max_age_s=30.0)
+    assert out.ids == ("new",)
+    assert out.alt_m[0] == pytest.approx(1005.0)

@@ -265,3 +265,64 @@ def east_north(lat_deg: float, lon_deg: float) -> tuple[FloatArray, FloatArray, 
     n = np.array([-math.sin(lat) * math.cos(lon), -math.sin(lat) * math.sin(lon), math.cos(lat)])
     u = np.array([math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)])
     return e, n, u
+
+
+def propagate(states: StateVectors, dt_s: npt.ArrayLike) -> StateVectors:
+    """Each aircraft flown ``dt_s`` (scalar or per aircraft) along its great circle.
+
+    Used to bring reports made at slightly different times to one instant before a pass.
+    The great circle is the sphere's straight line; over the few seconds of skew between
+    reports it coincides with the detector's tangent-plane extrapolation. Done in ECEF
+    (rotate the position towards the velocity by ``gs dt / R_E``) so that flights over a
+    pole or across the antimeridian need no special case. Ground speed and vertical speed
+    are kept; the track is the great circle's track at the new position.
+    """
+    dt = np.broadcast_to(np.asarray(dt_s, dtype=np.float64), (len(states),))
+    kin = kinematics(states)
+    p = np.stack([kin.ux, kin.uy, kin.uz], axis=1)
+    v = np.stack([kin.vx, kin.vy, kin.vz], axis=1)
+    gs = kin.gs
+    moving = gs > 0.0
+    t_hat = v / np.where(moving, gs, 1.0)[:, None]
+    delta = (gs * dt / EARTH_RADIUS_M)[:, None]
+    p_new = p * np.cos(delta) + t_hat * np.sin(delta)
+    t_new = -p * np.sin(delta) + t_hat * np.cos(delta)
+    lat = np.degrees(np.arcsin(np.clip(p_new[:, 2], -1.0, 1.0)))
+    lon = np.degrees(np.arctan2(p_new[:, 1], p_new[:, 0]))
+    # Velocity at the new point, in that point's own north/east.
+    la, lo = np.radians(lat), np.radians(lon)
+    east = np.stack([-np.sin(lo), np.cos(lo), np.zeros_like(lo)], axis=1)
+    north = np.stack([-np.sin(la) * np.cos(lo), -np.sin(la) * np.sin(lo), np.cos(la)], axis=1)
+    vn = np.where(moving, gs * np.sum(t_new * north, axis=1), 0.0)
+    ve = np.where(moving, gs * np.sum(t_new * east, axis=1), 0.0)
+    lat = np.where(moving, lat, states.lat_deg)
+    lon = np.where(moving, lon, states.lon_deg)
+    return StateVectors(
+        states.ids,
+        lat,
+        lon,
+        states.alt_m + states.vs_mps * dt,
+        vn,
+        ve,
+        states.vs_mps.copy(),
+        states.parties,
+    )
+
+
+def align(
+    states: StateVectors,
+    report_time_s: npt.ArrayLike,
+    now_s: float,
+    max_age_s: float | None = None,
+) -> StateVectors:
+    """The aircraft as they are at ``now_s``, dropping reports older than ``max_age_s``.
+
+    A stale track is worse than none: extrapolating a minute-old report puts an aircraft
+    where it probably is not, and raises alerts against it.
+    """
+    t = np.broadcast_to(np.asarray(report_time_s, dtype=np.float64), (len(states),))
+    keep = np.arange(len(states), dtype=np.intp)
+    if max_age_s is not None:
+        keep = np.flatnonzero(now_s - t <= max_age_s).astype(np.intp)
+    fresh = states if keep.shape[0] == len(states) else states.subset(keep)
+    return propagate(fresh, now_s - t[keep])
