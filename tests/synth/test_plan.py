@@ -43,6 +43,11 @@ def test_exact_operation_count_and_sequential_ids(plan: dict[str, Any]) -> None:
     assert ids == [f"op-{i:06d}" for i in range(1, 601)]
 
 
+def test_ids_follow_departure_time(plan: dict[str, Any]) -> None:
+    firsts = [min(f["properties"]["time_start"] for f in fs) for fs in by_operation(plan).values()]
+    assert firsts == sorted(firsts)
+
+
 def test_every_feature_has_required_properties_with_right_types(plan: dict[str, Any]) -> None:
     party_names = {p.name for p in PARTIES}
     for f in plan["features"]:
@@ -89,8 +94,7 @@ def test_operations_are_consistent_and_realistic(plan: dict[str, Any]) -> None:
             for name in ("party", "priority", "state"):
                 assert f["properties"][name] == first[name]
         roles.update(f["properties"]["role"] for f in feats)
-    surveys = roles["survey"] / len(groups)
-    assert 0.08 < surveys < 0.25
+    assert roles["survey"] == round(0.15 * len(groups))
     priorities = Counter(feats[0]["properties"]["priority"] for feats in groups.values())
     assert set(priorities) == {0, 10} and priorities[10] < priorities[0] / 10
     assert len({feats[0]["properties"]["party"] for feats in groups.values()}) >= 5

@@ -97,11 +97,13 @@ PARTIES: tuple[Party, ...] = (
 
 MEDICAL_PRIORITY = 10
 SURVEY_SHARE = 0.15
+SURVEY_CANDIDATE_SHARE = 0.145
+"""Surveys among the candidates: filed first, they are refused less than deliveries."""
 UNCOORDINATED_SHARE = 0.012
 """Operations filed without strategic deconfliction; they keep whatever conflicts they have."""
 OPS_PER_DEPOT = 120
 """Candidate flights per depot and day; the depot count grows with the plan."""
-POOL_FACTOR = 2.2
+POOL_FACTOR = 2.5
 """Candidates drawn per wanted operation; refused candidates stand for re-planned ones."""
 
 MIN_AGL_M = 30.0
@@ -206,25 +208,31 @@ class _Plan:
     priority: IntArray
     coordinated: BoolArray
     survey: FloatArray  # per operation: lon, lat, radius, phase; then bearing jitters, radii
-    survey_n: IntArray  # vertices of the survey area (unused for deliveries)
+    survey_n: IntArray  # vertices of the survey area (0 for deliveries)
     volumes: _Columns
 
     def subset(self, keep: IntArray) -> _Plan:
-        """The operations ``keep`` (ascending), renumbered from 0 in that order."""
+        """The operations ``keep``, renumbered from 0 in that order."""
         new_index = np.full(self.party.size, -1, dtype=np.int64)
         new_index[keep] = np.arange(keep.size)
         rows = new_index[self.volumes.op] >= 0
         v = self.volumes
         picked = {name: getattr(v, name)[rows] for name in _Columns.__dataclass_fields__}
         picked["op"] = new_index[v.op[rows]]
+        order = np.lexsort((picked["t0"], picked["op"]))
         return _Plan(
             self.party[keep],
             self.priority[keep],
             self.coordinated[keep],
             self.survey[keep],
             self.survey_n[keep],
-            _Columns(**picked),
+            _Columns(**{name: column[order] for name, column in picked.items()}),
         )
+
+    def first_start(self) -> IntArray:
+        first = np.full(self.party.size, np.iinfo(np.int64).max)
+        np.minimum.at(first, self.volumes.op, self.volumes.t0)
+        return first
 
 
 def _draw(operations: int, rng: np.random.Generator, region: Region) -> _Plan:
@@ -251,7 +259,7 @@ def _draw(operations: int, rng: np.random.Generator, region: Region) -> _Plan:
     first_depot = np.searchsorted(depot_party, np.arange(len(deliverers)))
     depot_count = np.bincount(depot_party, minlength=len(deliverers))
 
-    is_survey = rng.random(n) < SURVEY_SHARE
+    is_survey = rng.random(n) < SURVEY_CANDIDATE_SHARE
     surveyors = [i for i, p in enumerate(PARTIES) if p.survey_share > 0]
     s_shares = np.array([PARTIES[i].survey_share for i in surveyors])
     s_shares = s_shares / s_shares.sum()
@@ -399,7 +407,8 @@ def _draw(operations: int, rng: np.random.Generator, region: Region) -> _Plan:
     cols = {k: np.concatenate(v) for k, v in rows.items()}
     order = np.lexsort((cols["t0"], cols["op"]))
     volumes = _Columns(**{k: v[order] for k, v in cols.items()})
-    return _Plan(party, priority, coordinated, survey, s_vertices.astype(np.int64), volumes)
+    s_n = np.where(is_survey, s_vertices, 0).astype(np.int64)
+    return _Plan(party, priority, coordinated, survey, s_n, volumes)
 
 
 def _survey_rings(rows: FloatArray) -> FloatArray:
@@ -550,15 +559,15 @@ def _segment_distance(
     return result
 
 
-def _file(plan: _Plan, wanted: int, centre: tuple[float, float]) -> IntArray | None:
-    """The first ``wanted`` operations a first-come-first-served planner accepts, or None.
+def _file(plan: _Plan, centre: tuple[float, float]) -> IntArray:
+    """The operations a first-come-first-served planner accepts, in filing order.
 
     Operations are filed in index order. A coordinated one is accepted when it conflicts
     with no operation accepted before it (a provider whose request is refused re-plans,
     which here is simply a later candidate); an uncoordinated one is accepted whatever
     it overlaps. Decisions are made in vectorised rounds: an operation is decided once
-    every earlier neighbour is. Cutting the accepted list at ``wanted`` keeps it valid,
-    since no decision depends on a later operation.
+    every earlier neighbour is. Dropping accepted operations afterwards keeps the rest
+    valid: no acceptance depends on another operation being there.
     """
     pairs = _conflicting_ops(plan, centre)
     n = plan.party.size
@@ -578,8 +587,8 @@ def _file(plan: _Plan, wanted: int, centre: tuple[float, float]) -> IntArray | N
         waiting[later[state[first] == 0]] = True
         state[open_ & blocked] = 2
         state[open_ & ~blocked & ~waiting] = 1
-    accepted = np.flatnonzero(state == 1)
-    return accepted[:wanted] if accepted.size >= wanted else None
+    accepted: IntArray = np.flatnonzero(state == 1)
+    return accepted
 
 
 def _corridor_rings(v: _Columns) -> FloatArray:
@@ -618,15 +627,26 @@ def _features(
     if operations == 0:
         return
     rng = np.random.default_rng(seed)
+    surveys = round(operations * SURVEY_SHARE)
     pool = math.ceil(operations * POOL_FACTOR) + 20
     while True:
         candidates = _draw(pool, rng, region)
-        keep = _file(candidates, operations, region.centre)
-        if keep is not None:
+        # Surveys are planned the day before, so they are filed before the deliveries.
+        is_survey = candidates.survey_n > 0
+        filed = candidates.subset(
+            np.concatenate([np.flatnonzero(is_survey), np.flatnonzero(~is_survey)])
+        )
+        accepted = _file(filed, region.centre)
+        n_filed_surveys = int(is_survey.sum())
+        kept_surveys = accepted[accepted < n_filed_surveys][:surveys]
+        kept_deliveries = accepted[accepted >= n_filed_surveys][: operations - surveys]
+        if kept_surveys.size + kept_deliveries.size == operations:
             break
-        pool *= 2
-    plan = candidates.subset(keep)
-    del candidates
+        pool = pool * 3 // 2
+    plan = filed.subset(np.concatenate([kept_surveys, kept_deliveries]))
+    del candidates, filed
+    # Dropping accepted operations never creates a conflict; ids follow departure time.
+    plan = plan.subset(np.argsort(plan.first_start(), kind="stable"))
     bounds = np.searchsorted(plan.volumes.op, np.arange(operations + 1))
     for c0 in range(0, operations, _CHUNK):
         c1 = min(c0 + _CHUNK, operations)
