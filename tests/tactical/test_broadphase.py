@@ -125,3 +125,11 @@ def test_detect_matches_the_dense_pass_with_mixed_party_zones(
         party_zones={"uss": ProtectedZone(50.0, 15.0), "air": ProtectedZone(9260.0, 304.8)},
     )
     assert detect(sv, params).pairs() == detect_all_pairs(sv, params).pairs()
+
+
+def test_very_long_vertical_sweeps_still_pair_correctly() -> None:
+    # 100 m/s climb over a day-long lookahead: bins thicken instead of multiplying.
+    fast: list[Aircraft] = [(50.0, 0.0, 0.0, 0.0, 0.0, 100.0), (50.0, 0.0, 50_000.0, 0.0, 0.0, 0.0)]
+    sv = states(fast)
+    params = TacticalParams(lookahead_s=86_400.0)
+    assert detect(sv, params).pairs() == detect_all_pairs(sv, params).pairs() == {(0, 1)}

@@ -154,3 +154,12 @@ def test_align_drops_stale_reports_and_brings_the_rest_to_now() -> None:
     out = align(sv, [0.0, 95.0], now_s=100.0, max_age_s=30.0)
     assert out.ids == ("new",)
     assert out.alt_m[0] == pytest.approx(1005.0)
+
+
+def test_absurd_altitudes_and_speeds_are_rejected_with_their_index() -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_states([rec(), rec(id="Y", alt_m=1e9)])
+    assert err.value.field == "[1].alt_m"
+    with pytest.raises(InvalidInput) as err:
+        parse_states([rec(vs_mps=-1e6)])
+    assert err.value.field == "[0].vs_mps"

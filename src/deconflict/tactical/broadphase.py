@@ -43,6 +43,7 @@ from deconflict.tactical.state import EARTH_RADIUS_M, FloatArray, IntArray, Kine
 
 FLOAT_MARGIN_M = 1.0
 FILTER_CHUNK = 1 << 14
+MAX_MEMBERSHIPS_PER_AIRCRAFT = 8
 
 
 def horizontal_search_radius(radius_m: float, vmax_mps: float, lookahead_s: float) -> float:
@@ -85,6 +86,9 @@ def candidate_pairs(
     z_hi = np.maximum(kin.alt, z_end) + h_half
 
     thickness = layer_m if layer_m is not None else 4.0 * h_half
+    # Any thickness is conservative; thicken when sweeps are long (fast climbs, long
+    # lookaheads) so that memberships stay within a few per aircraft.
+    thickness = max(thickness, float(np.sum(z_hi - z_lo)) / (MAX_MEMBERSHIPS_PER_AIRCRAFT * n))
     first = np.floor(z_lo / thickness).astype(np.int64)
     last = np.floor(z_hi / thickness).astype(np.int64)
     counts = last - first + 1

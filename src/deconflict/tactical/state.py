@@ -30,6 +30,8 @@ BoolArray = npt.NDArray[np.bool_]
 EARTH_RADIUS_M = 6_371_008.8
 KT_MPS = 1852.0 / 3600.0
 FPM_MPS = 0.3048 / 60.0
+MAX_ABS_ALT_M = 1_000_000.0
+MAX_ABS_SPEED_MPS = 10_000.0
 
 
 def knots_to_mps(knots: float) -> float:
@@ -84,6 +86,12 @@ class StateVectors:
             raise InvalidInput("parties", f"must have {n} entries")
         if np.any(np.abs(self.lat_deg) > 90.0):
             raise InvalidInput("lat_deg", "must be between -90 and 90")
+        # Bounds far beyond any aircraft, so that garbage cannot overflow the binning.
+        if np.any(np.abs(self.alt_m) > MAX_ABS_ALT_M):
+            raise InvalidInput("alt_m", f"must be within +-{MAX_ABS_ALT_M:.0f} m")
+        for name in ("vn_mps", "ve_mps", "vs_mps"):
+            if np.any(np.abs(getattr(self, name)) > MAX_ABS_SPEED_MPS):
+                raise InvalidInput(name, f"must be within +-{MAX_ABS_SPEED_MPS:.0f} m/s")
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -181,7 +189,11 @@ def parse_states(records: object, prefix: str = "") -> StateVectors:
         if not -180.0 <= lon <= 360.0:
             raise InvalidInput(f"{where}.lon", "must be between -180 and 360")
         alt = _number(rec, "alt_m", where)
+        if abs(alt) > MAX_ABS_ALT_M:
+            raise InvalidInput(f"{where}.alt_m", f"must be within +-{MAX_ABS_ALT_M:.0f} m")
         vs = _number(rec, "vs_mps", where)
+        if abs(vs) > MAX_ABS_SPEED_MPS:
+            raise InvalidInput(f"{where}.vs_mps", f"must be within +-{MAX_ABS_SPEED_MPS:.0f} m/s")
         has_polar = "gs_mps" in rec or "track_deg" in rec
         has_cartesian = "vn_mps" in rec or "ve_mps" in rec
         if has_polar and has_cartesian:
@@ -189,10 +201,16 @@ def parse_states(records: object, prefix: str = "") -> StateVectors:
         if has_cartesian:
             vn = _number(rec, "vn_mps", where)
             ve = _number(rec, "ve_mps", where)
+            if math.hypot(vn, ve) > MAX_ABS_SPEED_MPS:
+                raise InvalidInput(
+                    f"{where}.vn_mps", f"ground speed above {MAX_ABS_SPEED_MPS:.0f} m/s"
+                )
         else:
             gs = _number(rec, "gs_mps", where)
-            if gs < 0:
-                raise InvalidInput(f"{where}.gs_mps", "must be at least 0")
+            if not 0 <= gs <= MAX_ABS_SPEED_MPS:
+                raise InvalidInput(
+                    f"{where}.gs_mps", f"must be between 0 and {MAX_ABS_SPEED_MPS:.0f}"
+                )
             track = math.radians(_number(rec, "track_deg", where))
             vn, ve = gs * math.cos(track), gs * math.sin(track)
         party = rec.get("party")
