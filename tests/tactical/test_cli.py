@@ -170,3 +170,9 @@ def test_malformed_party_zone_exits_2_naming_the_option(tmp_path: Path) -> None:
     code, out, err = run(write(tmp_path, HEAD_ON), "--party-zone", "uss:fifty:15")
     assert (code, out) == (2, "")
     assert "--party-zone" in err
+
+
+def test_dash_reads_states_from_stdin() -> None:
+    result = runner.invoke(app, ["check", "-", "--format", "json"], input=json.dumps(HEAD_ON))
+    assert result.exit_code == 1
+    assert len(json.loads(result.stdout)["conflicts"]) == 1

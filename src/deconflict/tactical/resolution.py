@@ -237,26 +237,21 @@ def resolve(
 def _advisories(states: StateVectors, new: StateVectors) -> tuple[Advisory, ...]:
     gs0, trk0 = track_from_velocity(states.vn_mps, states.ve_mps)
     gs1, trk1 = track_from_velocity(new.vn_mps, new.ve_mps)
-    out = []
-    for k in range(len(states)):
-        d_gs = float(gs1[k] - gs0[k])
-        d_trk = float((trk1[k] - trk0[k] + 180.0) % 360.0 - 180.0)
-        d_vs = float(new.vs_mps[k] - states.vs_mps[k])
-        changed = (
-            abs(new.vn_mps[k] - states.vn_mps[k]) > 1e-9
-            or abs(new.ve_mps[k] - states.ve_mps[k]) > 1e-9
-            or abs(d_vs) > 1e-9
+    changed = np.flatnonzero(
+        (np.abs(new.vn_mps - states.vn_mps) > 1e-9)
+        | (np.abs(new.ve_mps - states.ve_mps) > 1e-9)
+        | (np.abs(new.vs_mps - states.vs_mps) > 1e-9)
+    )
+    d_trk = (trk1 - trk0 + 180.0) % 360.0 - 180.0
+    return tuple(
+        Advisory(
+            states.ids[k],
+            float(gs1[k]),
+            float(trk1[k]),
+            float(new.vs_mps[k]),
+            float(gs1[k] - gs0[k]),
+            float(d_trk[k]),
+            float(new.vs_mps[k] - states.vs_mps[k]),
         )
-        if changed:
-            out.append(
-                Advisory(
-                    states.ids[k],
-                    float(gs1[k]),
-                    float(trk1[k]),
-                    float(new.vs_mps[k]),
-                    d_gs,
-                    d_trk,
-                    d_vs,
-                )
-            )
-    return tuple(out)
+        for k in changed.tolist()
+    )
