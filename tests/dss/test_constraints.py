@@ -1,0 +1,119 @@
+"""Constraint references, and how they enter the key and notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deconflict.dss.model import NO_OVN_PHRASE
+
+from .conftest import CM, CP, CR, SC, Dss, circle, new_id, volume4d
+
+
+def body(*extents: dict[str, Any], base: str = "https://alpha.example.com/utm") -> dict[str, Any]:
+    return {"extents": list(extents) or [volume4d(lo=None, hi=None)], "uss_base_url": base}
+
+
+def create(dss: Dss, constraint_id: str | None = None, *extents: dict[str, Any]) -> Any:
+    r = dss.alpha.call("PUT", f"{CR}/{constraint_id or new_id()}", body(*extents))
+    assert r.status_code == 201, r.text
+    return r.json()["constraint_reference"]
+
+
+def test_create_answers_201_with_version_1_and_the_managers_ovn(dss: Dss) -> None:
+    ref = create(dss)
+    assert ref["version"] == 1
+    assert ref["manager"] == "uss-alpha"
+    assert ref["ovn"] != NO_OVN_PHRASE and len(ref["ovn"]) >= 16
+    assert ref["uss_availability"] == "Unknown"
+
+
+def test_constraints_need_the_constraint_management_scope_to_write(dss: Dss) -> None:
+    r = dss.alpha.call("PUT", f"{CR}/{new_id()}", body(), scopes=(SC, CP))
+    assert r.status_code == 403
+
+
+def test_creating_an_existing_constraint_is_a_conflict(dss: Dss) -> None:
+    constraint_id = new_id()
+    create(dss, constraint_id)
+    assert dss.alpha.call("PUT", f"{CR}/{constraint_id}", body()).status_code == 409
+
+
+def test_update_needs_the_current_ovn(dss: Dss) -> None:
+    ref = create(dss)
+    r = dss.alpha.call("PUT", f"{CR}/{ref['id']}/{ref['ovn']}", body())
+    assert r.status_code == 200
+    assert r.json()["constraint_reference"]["version"] == 2
+    assert dss.alpha.call("PUT", f"{CR}/{ref['id']}/{ref['ovn']}", body()).status_code == 409
+
+
+def test_updating_a_missing_constraint_is_a_conflict(dss: Dss) -> None:
+    assert dss.alpha.call("PUT", f"{CR}/{new_id()}/{'o' * 43}", body()).status_code == 409
+
+
+def test_only_the_manager_may_update_or_delete(dss: Dss) -> None:
+    ref = create(dss)
+    assert dss.beta.call("PUT", f"{CR}/{ref['id']}/{ref['ovn']}", body()).status_code == 403
+    assert dss.beta.call("DELETE", f"{CR}/{ref['id']}/{ref['ovn']}").status_code == 403
+
+
+def test_delete_removes_and_a_stale_ovn_is_a_conflict(dss: Dss) -> None:
+    ref = create(dss)
+    assert dss.alpha.call("DELETE", f"{CR}/{ref['id']}/{'s' * 43}").status_code == 409
+    assert dss.alpha.call("DELETE", f"{CR}/{ref['id']}/{ref['ovn']}").status_code == 200
+    assert dss.alpha.call("GET", f"{CR}/{ref['id']}").status_code == 404
+    assert dss.alpha.call("DELETE", f"{CR}/{ref['id']}/{ref['ovn']}").status_code == 404
+
+
+def test_others_see_the_constraint_without_its_ovn(dss: Dss) -> None:
+    ref = create(dss)
+    got = dss.beta.call("GET", f"{CR}/{ref['id']}", scopes=(CP,)).json()["constraint_reference"]
+    assert got["ovn"] == NO_OVN_PHRASE
+
+
+def test_query_finds_constraints_in_the_area_whatever_their_altitude(dss: Dss) -> None:
+    here = create(dss, None, volume4d(lo=500, hi=600))["id"]
+    r = dss.beta.call(
+        "POST",
+        f"{CR}/query",
+        {"area_of_interest": volume4d(circle(7.0, 46.0, 10.0), lo=2000, hi=3000)},
+        scopes=(CP,),
+    )
+    assert r.status_code == 200, r.text
+    assert here in [c["id"] for c in r.json()["constraint_references"]]
+    far = dss.beta.call(
+        "POST", f"{CR}/query", {"area_of_interest": volume4d(circle(9.0, 46.0))}, scopes=(CP,)
+    )
+    assert far.json()["constraint_references"] == []
+
+
+def test_constraint_changes_notify_subscriptions_for_constraints_only(dss: Dss) -> None:
+    for_constraints = dss.beta.create_sub(ops=False, constraints=True).json()["subscription"]["id"]
+    dss.beta.create_sub(ops=True, constraints=False)
+    r = dss.alpha.call("PUT", f"{CR}/{new_id()}", body())
+    notified = [s["subscription_id"] for x in r.json()["subscribers"] for s in x["subscriptions"]]
+    assert notified == [for_constraints]
+
+
+def test_constraint_ovns_are_keyed_when_the_subscription_processes_constraints(dss: Dss) -> None:
+    ref = create(dss)
+    implicit = {"uss_base_url": dss.beta.base, "notify_for_constraints": True}
+    r = dss.beta.create_intent(new_subscription=implicit)
+    assert r.status_code == 409, r.text
+    assert [c["id"] for c in r.json()["missing_constraints"]] == [ref["id"]]
+    assert r.json()["missing_constraints"][0]["ovn"] == NO_OVN_PHRASE
+    # The constraint's manager hands out the OVN with the details; with it the write passes.
+    assert dss.beta.create_intent(new_subscription=implicit, key=[ref["ovn"]]).status_code == 201
+
+
+def test_constraint_ovns_are_not_keyed_without_constraint_processing(dss: Dss) -> None:
+    create(dss)
+    r = dss.beta.create_intent(new_subscription={"uss_base_url": dss.beta.base})
+    assert r.status_code == 201, r.text
+
+
+def test_a_constraint_needs_time_bounds(dss: Dss) -> None:
+    extent = volume4d(lo=None, hi=None)
+    del extent["time_end"]
+    r = dss.alpha.call("PUT", f"{CR}/{new_id()}", body(extent), scopes=(CM,))
+    assert r.status_code == 400
+    assert "time_end" in r.json()["message"]
