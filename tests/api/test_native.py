@@ -172,3 +172,15 @@ def test_bodies_over_four_mebibytes_get_413(client: TestClient, auth: Headers) -
         headers={**auth(), "Content-Type": "application/json"},
     )
     assert r.status_code == 413
+
+
+def test_true_is_not_a_priority(client: TestClient, auth: Headers) -> None:
+    r = client.put("/v1/operations/a1", json=body(priority=True), headers=auth())
+    assert r.status_code == 400 and "priority" in r.json()["message"]
+
+
+def test_a_wrong_method_lists_every_allowed_one(client: TestClient) -> None:
+    r = client.patch("/v1/operations/a1")
+    assert r.status_code == 405
+    assert set(r.headers["allow"].split(", ")) == {"DELETE", "GET", "PUT"}
+    assert "message" in r.json()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from deconflict.core.engine import NotFound, NotOwner, StaleVersion
 from deconflict.errors import InvalidInput
@@ -49,7 +51,26 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     return message(503, "the database is unavailable; retry shortly", {"Retry-After": "1"})
 
 
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    """Framework errors (unparsable body, unknown path, wrong method) in our shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(sorted(_allowed_methods(request)))
+    return message(exc.status_code, str(exc.detail), headers or None)
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    """Every method some route offers for this path (Starlette names only the first)."""
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, APIRoute) and route.path_regex.match(request.url.path):
+            allowed |= route.methods
+    return allowed
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(InvalidInput, _invalid)
     app.add_exception_handler(NotFound, _not_found)

@@ -7,9 +7,9 @@ Only translation lives here: validation rules belong to the domain constructors,
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from deconflict.core.engine import Decision
 from deconflict.core.report import Conflict, rfc3339
@@ -19,6 +19,17 @@ from deconflict.geo.footprint import Circle
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import Operation, OperationState
 from deconflict.store.base import StoredOperation
+
+
+def _not_a_boolean(value: Any) -> Any:
+    """JSON true/false is not a number, whatever Python's bool-is-int says."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_a_boolean)]
+Integer = Annotated[int, BeforeValidator(_not_a_boolean)]
 
 
 class GeometryIn(BaseModel):
@@ -32,9 +43,9 @@ class GeometryIn(BaseModel):
 class VolumeIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     geometry: GeometryIn
-    radius_m: float | None = Field(None, description="Circle radius when geometry is a Point.")
-    altitude_lower_m: float = Field(description="Metres above the WGS-84 ellipsoid.")
-    altitude_upper_m: float
+    radius_m: Number | None = Field(None, description="Circle radius when geometry is a Point.")
+    altitude_lower_m: Number = Field(description="Metres above the WGS-84 ellipsoid.")
+    altitude_upper_m: Number
     time_start: datetime
     time_end: datetime
 
@@ -50,7 +61,7 @@ class VolumeIn(BaseModel):
 class OperationIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     volumes: list[VolumeIn] = Field(min_length=1)
-    priority: int = 0
+    priority: Integer = 0
     state: OperationState = OperationState.ACCEPTED
     details: dict[str, Any] = Field(
         default_factory=dict, description="Private: shown to the owning party only."
