@@ -17,12 +17,14 @@ keeps its rate. Because the separation then never shrinks, this always clears a 
 is not already in loss.
 
 MVP is a first-order method: summed or large corrections can fall short (the new CPA
-comes earlier than the old one). So every advisory is *checked*: the new velocities are
-run through the same detector, pairs still in conflict get their correction doubled (up
-to ``MAX_ROUNDS`` times), and with ``Maneuver.AUTO`` pairs that horizontal manoeuvres
-cannot clear fall back to vertical ones. The result says which conflicts are cleared,
-which remain and which the manoeuvres would create. A pair already in loss cannot be
-cleared by any change of velocity; it still gets the advisory that opens it fastest.
+comes earlier than the old one), and a correction can create a conflict with a third
+aircraft. So advisories are *iterated and checked*: each round runs the advised
+velocities through the same detector and adds MVP corrections for what is still in
+conflict (``MAX_ROUNDS`` rounds); with ``Maneuver.AUTO`` the last rounds switch to
+vertical corrections for pairs horizontal ones could not clear. Changes are capped
+(``Limits``): an advisory is something a crew can fly. The result says which conflicts
+are cleared, which remain and which the manoeuvres would create. A pair already in loss
+cannot be cleared by any change of velocity; it gets one round of advice that opens it.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ from deconflict.tactical.state import (
 )
 
 MIN_TIME_S = 10.0  # never ask for a correction faster than "within 10 s"
-MAX_ROUNDS = 5
+MAX_ROUNDS = 6
+VERTICAL_ROUNDS = 2
 DEFAULT_MARGIN = 0.05
 
 
@@ -149,7 +152,6 @@ def _apply(
     c: Conflicts,
     horizontal: FloatArray,
     vertical: FloatArray,
-    gain: FloatArray,
     use_vertical: BoolArray,
     maneuver: Maneuver,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -157,8 +159,8 @@ def _apply(
     n = len(states)
     dh = np.zeros((n, 3))
     dvs = np.zeros(n)
-    h_share = np.where(use_vertical, 0.0, 0.5 * gain)[:, None] * horizontal
-    v_share = np.where(use_vertical, 0.5 * gain, 0.0) * vertical
+    h_share = np.where(use_vertical, 0.0, 0.5)[:, None] * horizontal
+    v_share = np.where(use_vertical, 0.5, 0.0) * vertical
     np.add.at(dh, c.i, -h_share)
     np.add.at(dh, c.j, h_share)
     np.add.at(dvs, c.i, -v_share)
@@ -197,41 +199,84 @@ def _check(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What an advisory may ask of an aircraft, as changes from its reported velocity.
+
+    Without limits a conflict a few seconds away would get an absurd manoeuvre, and the
+    check itself would degrade: the broad phase's search radius grows with top speed.
+    """
+
+    max_horizontal_change_mps: float = 150.0
+    max_vertical_speed_mps: float = 30.0  # about 6,000 ft/min
+
+
+def _limited(
+    original: StateVectors,
+    vn: FloatArray,
+    ve: FloatArray,
+    vs: FloatArray,
+    limits: Limits,
+    maneuver: Maneuver,
+) -> StateVectors:
+    dn, de = vn - original.vn_mps, ve - original.ve_mps
+    size = np.hypot(dn, de)
+    cap = limits.max_horizontal_change_mps
+    scale = np.where(size > cap, cap / np.where(size > 0.0, size, 1.0), 1.0)
+    vn, ve = original.vn_mps + dn * scale, original.ve_mps + de * scale
+    if maneuver is Maneuver.HEADING:  # a shortened turn must still keep the speed
+        gs0, gs1 = np.hypot(original.vn_mps, original.ve_mps), np.hypot(vn, ve)
+        ratio = np.where(gs1 > 0.0, gs0 / np.where(gs1 > 0.0, gs1, 1.0), 1.0)
+        vn, ve = vn * ratio, ve * ratio
+    vs_cap = np.maximum(limits.max_vertical_speed_mps, np.abs(original.vs_mps))
+    return original.with_velocities(vn, ve, np.clip(vs, -vs_cap, vs_cap))
+
+
 def resolve(
     states: StateVectors,
     params: TacticalParams,
     maneuver: Maneuver = Maneuver.AUTO,
     margin: float = DEFAULT_MARGIN,
+    limits: Limits | None = None,
     conflicts: Conflicts | None = None,
 ) -> Resolution:
-    """Advisories for the conflicts of ``states`` (detected here unless given), checked."""
-    c = detect(states, params) if conflicts is None else conflicts
-    before = _pairs(states, c)
-    horizontal, vertical = _pair_corrections(states, c, params, margin)
-    gain = np.ones(len(c))
-    use_vertical = np.full(len(c), maneuver is Maneuver.VERTICAL)
+    """Advisories for the conflicts of ``states`` (detected here unless given), checked.
+
+    Iterated MVP: each round detects the conflicts of the velocities advised so far and
+    adds their MVP corrections, so a correction that fell short is topped up and a
+    conflict it induced with a third aircraft is resolved in turn. Pairs already in loss
+    get one round (they cannot be cleared, only opened). With ``AUTO`` the last
+    ``VERTICAL_ROUNDS`` rounds use vertical corrections for whatever is left.
+    """
+    limits = limits or Limits()
+    first = detect(states, params) if conflicts is None else conflicts
+    before = _pairs(states, first)
     apply_as = Maneuver.COMBINED if maneuver is Maneuver.AUTO else maneuver
-    new = states
-    result: tuple[frozenset[Pair], frozenset[Pair], frozenset[Pair]] = (
-        frozenset(),
-        frozenset(before),
-        frozenset(),
-    )
-    for round_ in range(MAX_ROUNDS + (1 if maneuver is Maneuver.AUTO else 0)):
+    current = states
+    c = first
+    for round_ in range(MAX_ROUNDS):
+        if round_ > 0:
+            found = detect(current, params)
+            keep = np.flatnonzero(~found.los)
+            c = Conflicts(
+                found.i[keep],
+                found.j[keep],
+                found.tcpa_s[keep],
+                found.dcpa_m[keep],
+                found.t_in_s[keep],
+                found.t_out_s[keep],
+                found.los[keep],
+            )
         if len(c) == 0:
             break
-        vn, ve, vs = _apply(states, c, horizontal, vertical, gain, use_vertical, apply_as)
-        new = states.with_velocities(vn, ve, vs)
-        result = _check(states, new, params, before)
-        stuck = np.array([p in result[1] for p in before], dtype=np.bool_)
-        if not stuck.any():
-            break
-        if maneuver is Maneuver.AUTO and round_ == MAX_ROUNDS - 1:
-            use_vertical = use_vertical | stuck
-            gain = np.where(stuck, 1.0, gain)
-        else:
-            gain = np.where(stuck, gain * 2.0, gain)
-    return Resolution(_advisories(states, new), *result)
+        vertical_round = maneuver is Maneuver.VERTICAL or (
+            maneuver is Maneuver.AUTO and round_ >= MAX_ROUNDS - VERTICAL_ROUNDS
+        )
+        horizontal, vertical = _pair_corrections(current, c, params, margin)
+        use_vertical = np.full(len(c), vertical_round)
+        vn, ve, vs = _apply(current, c, horizontal, vertical, use_vertical, apply_as)
+        current = _limited(states, vn, ve, vs, limits, apply_as)
+    return Resolution(_advisories(states, current), *_check(states, current, params, before))
 
 
 def _advisories(states: StateVectors, new: StateVectors) -> tuple[Advisory, ...]:
