@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from deconflict.tactical.alerts import (
     AlertBook,
     AlertEvent,
@@ -120,3 +123,35 @@ def test_acknowledging_an_unknown_alert_changes_nothing() -> None:
     book.update(0.0, [obs(100.0)])
     assert book.acknowledge(99, "red", 1.0) is None
     assert book.active()[0].acknowledged_by == frozenset()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from([30.0, 120.0]),
+    st.lists(st.floats(-4.9, 4.9), min_size=1, max_size=30),
+)
+def test_jitter_smaller_than_the_margin_changes_severity_at_most_once(
+    threshold: float, jitter: list[float]
+) -> None:
+    book = AlertBook(Th(downgrade_margin_s=10.0))
+    changes = 0
+    for k, dt in enumerate(jitter):
+        events = book.update(float(k), [obs(threshold + dt)])
+        changes += sum(e.kind is EventKind.SEVERITY_CHANGED for e in events)
+    assert changes <= 1
+    assert len(book.active()) == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=40))
+def test_every_alert_raised_is_resolved_exactly_once_after_the_pair_goes_away(
+    present: list[bool],
+) -> None:
+    book = AlertBook(Th(resolve_after_s=3.0))
+    raised = resolved = 0
+    for k, here in enumerate([*present, *([False] * 5)]):
+        for e in book.update(float(k), [obs(100.0)] if here else []):
+            raised += e.kind is EventKind.NEW
+            resolved += e.kind is EventKind.RESOLVED
+    assert raised == resolved
+    assert book.active() == []
