@@ -154,7 +154,8 @@ def main() -> None:
             )
             print(
                 f"non-overlapping: {args.count} creations, {spread['rate']:.0f} /s, "
-                f"p50 {spread['p50']:.1f} ms, p99 {spread['p99']:.1f} ms, statuses {spread['statuses']}"
+                f"p50 {spread['p50']:.1f} ms, p99 {spread['p99']:.1f} ms, "
+                f"statuses {spread['statuses']}"
                 f"  (target >= 500 /s; reference DSS ~120-150 /s)"
             )
             hot = asyncio.run(drive(url, token, hot_cell_bodies(args.hot_count), args.clients, "h"))

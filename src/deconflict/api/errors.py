@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from deconflict.core.engine import NotFound, NotOwner, StaleVersion
 from deconflict.errors import InvalidInput
@@ -60,12 +60,16 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     return message(exc.status_code, str(exc.detail), headers or None)
 
 
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
 def _allowed_methods(request: Request) -> set[str]:
     """Every method some route offers for this path (Starlette names only the first)."""
-    allowed: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, APIRoute) and route.path_regex.match(request.url.path):
-            allowed |= route.methods
+    allowed = set()
+    for method in METHODS:
+        scope = {**request.scope, "method": method}
+        if any(r.matches(scope)[0] is Match.FULL for r in request.app.router.routes):
+            allowed.add(method)
     return allowed
 
 
