@@ -276,15 +276,6 @@ def kinematics(states: StateVectors) -> Kinematics:
     )
 
 
-def east_north(lat_deg: float, lon_deg: float) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Unit east, north and up vectors (ECEF) at a point; used to express advisories."""
-    lat, lon = math.radians(lat_deg), math.radians(lon_deg)
-    e = np.array([-math.sin(lon), math.cos(lon), 0.0])
-    n = np.array([-math.sin(lat) * math.cos(lon), -math.sin(lat) * math.sin(lon), math.cos(lat)])
-    u = np.array([math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)])
-    return e, n, u
-
-
 def propagate(states: StateVectors, dt_s: npt.ArrayLike) -> StateVectors:
     """Each aircraft flown ``dt_s`` (scalar or per aircraft) along its great circle.
 
