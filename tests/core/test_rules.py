@@ -49,8 +49,12 @@ def test_activated_counts_like_accepted() -> None:
     assert judge(operation("a", V), flying, REJECT)[0] is Verdict.BLOCKING
 
 
-def test_a_pair_in_one_plan_blocks_when_the_lower_priority_side_would_be_refused() -> None:
-    assert judge_pair(operation("a", V, priority=5), operation("b", V), REJECT) == (
-        Verdict.BLOCKING,
-        Reason.LOWER_PRIORITY,
-    )
+def test_in_one_plan_a_higher_priority_overlap_is_allowed_with_a_notice_either_way() -> None:
+    high, low = operation("a", V, priority=5), operation("b", V)
+    assert judge_pair(high, low, REJECT) == (Verdict.NOTICE, Reason.HIGHER_PRIORITY)
+    assert judge_pair(low, high, REJECT) == (Verdict.NOTICE, Reason.HIGHER_PRIORITY)
+
+
+def test_in_one_plan_equal_priority_follows_the_policy() -> None:
+    assert judge_pair(operation("a", V), operation("b", V), REJECT)[0] is Verdict.BLOCKING
+    assert judge_pair(operation("a", V), operation("b", V), ALLOW)[0] is Verdict.NOTICE

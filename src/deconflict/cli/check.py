@@ -91,22 +91,31 @@ def _print_table(report: BatchReport, out: Console) -> None:
             f"({report.volumes} volumes)."
         )
         return
+    if not out.is_terminal:
+        out.width = max(out.width, 132)
     table = Table(title=f"{len(report.conflicts)} conflicts among {report.operations} operations")
-    for name in ("a", "b", "parties", "verdict", "volumes", "when (UTC)", "altitude m", "area m²"):
-        table.add_column(name, overflow="fold")
+    table.add_column("operations (party)", no_wrap=True)
+    table.add_column("verdict")
+    table.add_column("volumes", justify="center")
+    table.add_column("when (UTC)", no_wrap=True)
+    table.add_column("altitude m", justify="right", no_wrap=True)
+    table.add_column("area m²", justify="right")
     for c in report.conflicts:
         data = c.to_json()
+        verdict = data["verdict"]
+        style = "red" if verdict == "blocking" else "yellow"
         for k, o in enumerate(data["overlaps"]):
             first = k == 0
             table.add_row(
-                data["a"] if first else "",
-                data["b"] if first else "",
-                f"{data['party_a']} / {data['party_b']}" if first else "",
-                f"{data['verdict']} ({data['reason'].replace('_', ' ')})" if first else "",
+                f"{data['a']} ({data['party_a']})\n{data['b']} ({data['party_b']})"
+                if first
+                else "",
+                f"[{style}]{verdict}[/]\n{data['reason'].replace('_', ' ')}" if first else "",
                 f"{o['volume_a']} x {o['volume_b']}",
-                f"{o['time_start'][11:19]}-{o['time_end'][11:19]} {o['time_start'][:10]}",
+                f"{o['time_start'][:10]} {o['time_start'][11:19]}-{o['time_end'][11:19]}",
                 f"{o['altitude_lower_m']:.0f}-{o['altitude_upper_m']:.0f}",
                 f"{o['area_m2']:,.0f}",
+                end_section=k == len(data["overlaps"]) - 1,
             )
     out.print(table)
 

@@ -51,12 +51,12 @@ def judge(
 def judge_pair(a: Operation, b: Operation, policy: EqualPriorityPolicy) -> tuple[Verdict, Reason]:
     """The verdict on an overlap inside one plan, where neither side came first.
 
-    The pair blocks when whichever of the two was planned second would be refused,
-    which with the rules above is the same answer either way round except for
-    priority, where the lower one is the one refused.
+    A plan may hold both operations when some order of planning them accepts both: a
+    higher-priority operation may overlap a lower one (the lower one's party is told),
+    whichever is filed first. So the pair takes the more permissive of the two verdicts.
     """
     first = judge(a, b, policy)
     second = judge(b, a, policy)
-    if Verdict.BLOCKING in (first[0], second[0]):
-        return Verdict.BLOCKING, first[1] if first[0] is Verdict.BLOCKING else second[1]
-    return first
+    if first[0] is Verdict.NOTICE:
+        return first
+    return second
