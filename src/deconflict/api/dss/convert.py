@@ -51,7 +51,8 @@ def parse_time(t: w.Time | None, field: str) -> datetime | None:
 
 def format_time(t: datetime) -> w.Time:
     t = t.astimezone(UTC)
-    text = t.strftime("%Y-%m-%dT%H:%M:%S")
+    # Not strftime: glibc does not zero-pad years before 1000, and RFC 3339 needs 4 digits.
+    text = f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
     if t.microsecond:
         text += f".{t.microsecond:06d}".rstrip("0")
     return w.Time(value=text + "Z", format="RFC3339")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -56,6 +56,22 @@ Subscriber = Annotated[Principal, Depends(require_scopes(CP, SC))]
 Reporter = Annotated[Principal, Depends(require_scopes(CM, CP, SC, CMSA, AA))]
 Arbiter = Annotated[Principal, Depends(require_scopes(AA))]
 AvailabilityReader = Annotated[Principal, Depends(require_scopes(AA, SC, CMSA))]
+
+
+EntityId = Annotated[
+    str,
+    Path(
+        description="EntityID: a UUIDv4 (the 32-hex and urn:uuid: spellings are accepted too).",
+        json_schema_extra={"format": "uuid"},
+    ),
+]
+SubscriptionIdParam = Annotated[
+    str,
+    Path(
+        description="SubscriptionID: a UUIDv4 (other spellings as for EntityID).",
+        json_schema_extra={"format": "uuid"},
+    ),
+]
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -206,7 +222,7 @@ def router() -> APIRouter:
         **opts,
     )
     def get_operational_intent_reference(
-        request: Request, entityid: str, principal: OirReader
+        request: Request, entityid: EntityId, principal: OirReader
     ) -> w.GetOperationalIntentReferenceResponse:
         ref = _service(request).get_intent(parse_uuid4(entityid, "entityid"))
         return w.GetOperationalIntentReferenceResponse(
@@ -215,7 +231,7 @@ def router() -> APIRouter:
 
     def _put_intent(
         request: Request,
-        entityid: str,
+        entityid: EntityId,
         ovn: str | None,
         body: w.PutOperationalIntentReferenceParameters,
         principal: Principal,
@@ -242,7 +258,7 @@ def router() -> APIRouter:
     )
     def create_operational_intent_reference(
         request: Request,
-        entityid: str,
+        entityid: EntityId,
         body: w.PutOperationalIntentReferenceParameters,
         principal: OirWriter,
     ) -> w.ChangeOperationalIntentReferenceResponse:
@@ -257,7 +273,7 @@ def router() -> APIRouter:
     )
     def update_operational_intent_reference(
         request: Request,
-        entityid: str,
+        entityid: EntityId,
         ovn: str,
         body: w.PutOperationalIntentReferenceParameters,
         principal: OirWriter,
@@ -274,7 +290,7 @@ def router() -> APIRouter:
         **opts,
     )
     def delete_operational_intent_reference(
-        request: Request, entityid: str, ovn: str, principal: OirReader
+        request: Request, entityid: EntityId, ovn: str, principal: OirReader
     ) -> w.ChangeOperationalIntentReferenceResponse:
         change = _service(request).delete_intent(
             principal.sub, parse_uuid4(entityid, "entityid"), ovn
@@ -311,7 +327,7 @@ def router() -> APIRouter:
         **opts,
     )
     def get_constraint_reference(
-        request: Request, entityid: str, principal: ConstraintReader
+        request: Request, entityid: EntityId, principal: ConstraintReader
     ) -> w.GetConstraintReferenceResponse:
         ref = _service(request).get_constraint(parse_uuid4(entityid, "entityid"))
         return w.GetConstraintReferenceResponse(
@@ -320,7 +336,7 @@ def router() -> APIRouter:
 
     def _put_constraint(
         request: Request,
-        entityid: str,
+        entityid: EntityId,
         ovn: str | None,
         body: w.PutConstraintReferenceParameters,
         principal: Principal,
@@ -343,7 +359,7 @@ def router() -> APIRouter:
     )
     def create_constraint_reference(
         request: Request,
-        entityid: str,
+        entityid: EntityId,
         body: w.PutConstraintReferenceParameters,
         principal: ConstraintWriter,
     ) -> w.ChangeConstraintReferenceResponse:
@@ -358,7 +374,7 @@ def router() -> APIRouter:
     )
     def update_constraint_reference(
         request: Request,
-        entityid: str,
+        entityid: EntityId,
         ovn: str,
         body: w.PutConstraintReferenceParameters,
         principal: ConstraintWriter,
@@ -375,7 +391,7 @@ def router() -> APIRouter:
         **opts,
     )
     def delete_constraint_reference(
-        request: Request, entityid: str, ovn: str, principal: ConstraintWriter
+        request: Request, entityid: EntityId, ovn: str, principal: ConstraintWriter
     ) -> w.ChangeConstraintReferenceResponse:
         change = _service(request).delete_constraint(
             principal.sub, parse_uuid4(entityid, "entityid"), ovn
@@ -408,7 +424,7 @@ def router() -> APIRouter:
         **opts,
     )
     def get_subscription(
-        request: Request, subscriptionid: str, principal: Subscriber
+        request: Request, subscriptionid: SubscriptionIdParam, principal: Subscriber
     ) -> w.GetSubscriptionResponse:
         sub = _service(request).get_subscription(
             principal.sub, parse_uuid4(subscriptionid, "subscriptionid")
@@ -417,7 +433,7 @@ def router() -> APIRouter:
 
     def _put_subscription(
         request: Request,
-        subscriptionid: str,
+        subscriptionid: SubscriptionIdParam,
         version: str | None,
         body: w.PutSubscriptionParameters,
         principal: Principal,
@@ -451,7 +467,7 @@ def router() -> APIRouter:
     )
     def create_subscription(
         request: Request,
-        subscriptionid: str,
+        subscriptionid: SubscriptionIdParam,
         body: w.PutSubscriptionParameters,
         principal: Subscriber,
     ) -> w.PutSubscriptionResponse:
@@ -466,7 +482,7 @@ def router() -> APIRouter:
     )
     def update_subscription(
         request: Request,
-        subscriptionid: str,
+        subscriptionid: SubscriptionIdParam,
         version: str,
         body: w.PutSubscriptionParameters,
         principal: Subscriber,
@@ -483,7 +499,7 @@ def router() -> APIRouter:
         **opts,
     )
     def delete_subscription(
-        request: Request, subscriptionid: str, version: str, principal: Subscriber
+        request: Request, subscriptionid: SubscriptionIdParam, version: str, principal: Subscriber
     ) -> w.DeleteSubscriptionResponse:
         sub = _service(request).delete_subscription(
             principal.sub, parse_uuid4(subscriptionid, "subscriptionid"), version
@@ -503,9 +519,16 @@ def router() -> APIRouter:
     def make_dss_report(
         request: Request, body: w.ErrorReport, principal: Reporter
     ) -> w.ErrorReport:
-        report = body.model_dump(mode="json", exclude_none=True)
-        report_id = _service(request).make_report(principal.sub, report)
-        return body.model_copy(update={"report_id": report_id})
+        exchange = body.exchange
+        times: dict[str, Any] = {}
+        for name in ("request_time", "response_time"):
+            parsed = convert.parse_time(getattr(exchange, name), f"exchange.{name}")
+            times[name] = convert.format_time(parsed) if parsed is not None else None
+        report = body.model_copy(update={"exchange": exchange.model_copy(update=times)})
+        report_id = _service(request).make_report(
+            principal.sub, report.model_dump(mode="json", exclude_none=True)
+        )
+        return report.model_copy(update={"report_id": report_id})
 
     @r.put(
         "/dss/v1/uss_availability/{uss_id}",
