@@ -191,3 +191,12 @@ def _body(dss: Dss, extent: dict[str, object] | None = None) -> dict[str, object
         "uss_base_url": dss.alpha.base,
         "notify_for_operational_intents": True,
     }
+
+
+def test_a_start_at_the_end_of_time_is_refused_not_a_crash(dss: Dss) -> None:
+    extent = {
+        "volume": circle(),
+        "time_start": {"value": "9999-12-31T23:59:00Z", "format": "RFC3339"},
+    }
+    r = dss.alpha.create_sub(extent=extent)
+    assert r.status_code == 400, r.text

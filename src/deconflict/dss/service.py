@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from deconflict.dss.errors import (
@@ -42,6 +42,7 @@ from deconflict.dss.model import (
 from deconflict.dss.ovn import new_ovn, new_version
 from deconflict.dss.ports import DssSession, DssTransactor
 from deconflict.dss.rules import (
+    ALL_TIME,
     CLOCK_SKEW,
     MAX_SUBSCRIPTION_DURATION,
     check_area,
@@ -67,6 +68,14 @@ DSS_STATES = (
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _later(t: datetime, delta: timedelta) -> datetime:
+    """``t + delta``, saturating at the end of representable time instead of failing."""
+    try:
+        return t + delta
+    except OverflowError:
+        return ALL_TIME.end
 
 
 def group_subscribers(notified: Iterable[NotifiedSubscription]) -> tuple[Subscriber, ...]:
@@ -415,7 +424,7 @@ class DssService:
                     raise NotAllowed(f"subscription {sub_id} belongs to another USS")
             start = extent.start or (old.time_start if old is not None else now)
             end = extent.end or (
-                old.time_end if old is not None else start + MAX_SUBSCRIPTION_DURATION
+                old.time_end if old is not None else _later(start, MAX_SUBSCRIPTION_DURATION)
             )
             if end < start:
                 raise BadRequest("extents.time_end: is before time_start")
