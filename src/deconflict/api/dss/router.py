@@ -33,6 +33,7 @@ from deconflict.dss.ids import parse_uuid4
 from deconflict.dss.model import (
     AvailabilityStatus,
     ConstraintParams,
+    Extent,
     ImplicitSubscription,
     IntentParams,
     SubscriptionParams,
@@ -182,8 +183,7 @@ def _constraint_params(body: w.PutConstraintReferenceParameters) -> ConstraintPa
     )
 
 
-def _area(body: Any) -> Any:
-    area = body.area_of_interest
+def _area(area: w.Volume4D | None) -> Extent | None:
     return convert.extent(area, "area_of_interest") if area is not None else None
 
 
@@ -209,7 +209,7 @@ def router() -> APIRouter:
         body: w.QueryOperationalIntentReferenceParameters,
         principal: OirReader,
     ) -> w.QueryOperationalIntentReferenceResponse:
-        found = _service(request).query_intents(_area(body))
+        found = _service(request).query_intents(_area(body.area_of_interest))
         return w.QueryOperationalIntentReferenceResponse(
             operational_intent_references=[convert.intent_ref(x, principal.sub) for x in found]
         )
@@ -314,7 +314,7 @@ def router() -> APIRouter:
         body: w.QueryConstraintReferenceParameters,
         principal: ConstraintReader,
     ) -> w.QueryConstraintReferencesResponse:
-        found = _service(request).query_constraints(_area(body))
+        found = _service(request).query_constraints(_area(body.area_of_interest))
         return w.QueryConstraintReferencesResponse(
             constraint_references=[convert.constraint_ref(c, principal.sub) for c in found]
         )
@@ -413,7 +413,7 @@ def router() -> APIRouter:
     def query_subscriptions(
         request: Request, body: w.QuerySubscriptionParameters, principal: Subscriber
     ) -> w.QuerySubscriptionsResponse:
-        found = _service(request).query_subscriptions(principal.sub, _area(body))
+        found = _service(request).query_subscriptions(principal.sub, _area(body.area_of_interest))
         return w.QuerySubscriptionsResponse(subscriptions=[convert.subscription(s) for s in found])
 
     @r.get(
