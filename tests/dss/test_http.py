@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from .conftest import AA, CM, CMSA, CP, OIR, SC, Dss, intent_body, new_id
 
 
@@ -94,3 +96,18 @@ def test_a_report_is_archived_and_gets_an_id(dss: Dss) -> None:
     assert r.status_code == 201, r.text
     assert len(r.json()["report_id"]) == 36
     assert r.json()["exchange"]["problem"] == "timed out"
+
+
+def test_an_undeclared_streamed_body_over_4_mib_is_413_too(dss: Dss) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"padding": "'
+        for _ in range(5):
+            yield b"x" * (1024 * 1024)
+        yield b'"}'
+
+    r = dss.client.put(
+        f"{OIR}/{new_id()}",
+        content=chunks(),
+        headers={**dss.alpha.headers(), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 413

@@ -23,15 +23,13 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 """The reference DSS's limit (``maxBodySizeMiddleware(1<<22)``)."""
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """413 for request bodies over ``limit`` bytes, declared or streamed.
 
-    A declared ``Content-Length`` is refused before anything is read; a chunked body is
-    counted as it arrives, so a client cannot get round the limit by not declaring it.
+    A declared ``Content-Length`` is refused before anything is read. A body without one
+    (chunked) is read here first, up to the limit, and replayed to the app: counting
+    while the app reads would not do, because FastAPI turns any error raised while it
+    reads the body into a 400.
     """
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
@@ -42,38 +40,43 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        declared: int | None = None
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    declared = 0
-                if declared > self.limit:
-                    await self._refuse(send)
-                    return
-        seen = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+                    declared = None
+        if declared is not None:
+            if declared > self.limit:
                 await self._refuse(send)
+                return
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away; nothing to answer
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.limit:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
         body = b'{"message":"request body is larger than 4 MiB"}'
