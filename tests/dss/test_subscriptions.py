@@ -200,3 +200,10 @@ def test_a_start_at_the_end_of_time_is_refused_not_a_crash(dss: Dss) -> None:
     }
     r = dss.alpha.create_sub(extent=extent)
     assert r.status_code == 400, r.text
+
+
+def test_an_intent_cannot_rely_on_a_subscription_that_ignores_intents(dss: Dss) -> None:
+    sub_id = dss.alpha.create_sub(ops=False, constraints=True).json()["subscription"]["id"]
+    r = dss.alpha.create_intent(subscription_id=sub_id)
+    assert r.status_code == 400
+    assert "does not notify for operational intents" in r.json()["message"]
