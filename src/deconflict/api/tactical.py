@@ -1,0 +1,426 @@
+"""Tactical routes under ``/v1``: position reports in, alerts and traffic out.
+
+Wiring, where the app is built (after ``app.state.engine`` is set)::
+
+    app.state.live = live_picture(app)
+    app.include_router(tactical_router)
+
+The routes only translate: the live picture (``tactical.live``) owns tracks, alerts,
+advisories, conformance and need-to-know, so the WebSocket and the REST routes cannot
+drift apart in what they reveal. The party is always the token's ``sub``.
+
+When detection runs: synchronously on every ``POST /v1/tracks`` and every WebSocket
+message (so the answer already accounts for the caller's own reports), and every
+``LiveConfig.pass_interval_s`` on a background task started by this router's lifespan,
+so that silent tracks go stale, alerts of silent pairs resolve and an aircraft last seen
+outside its volumes escalates to Contingent even when nobody posts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, FastAPI, Request, Response, WebSocket
+from fastapi.concurrency import run_in_threadpool
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from starlette.websockets import WebSocketDisconnect
+
+from deconflict.api.security import require_scopes
+from deconflict.auth.errors import AuthError, Forbidden
+from deconflict.auth.principal import Principal
+from deconflict.auth.scopes import Scope
+from deconflict.auth.verify import TokenVerifier
+from deconflict.core.engine import StrategicEngine
+from deconflict.errors import InvalidInput
+from deconflict.model.operation import OperationState
+from deconflict.store.sql import SqlStore
+from deconflict.tactical.live import (
+    Clock,
+    LiveConfig,
+    LivePicture,
+    MonitoredOperation,
+    NotYourTrack,
+    OwnTrack,
+    PartyAlert,
+    PositionReport,
+    Traffic,
+    utc_now,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_REPORTS = 10_000
+WS_POLICY_VIOLATION = 1008
+
+Tracker = Annotated[Principal, Depends(require_scopes(Scope.TRACK))]
+
+
+def _not_a_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
+
+Finite = Annotated[float, BeforeValidator(_not_a_boolean), Field(allow_inf_nan=False)]
+
+
+class ReportIn(BaseModel):
+    """One position report; velocity as ``gs_mps`` + ``track_deg`` or ``vn_mps`` + ``ve_mps``.
+
+    A ``party`` field is ignored: the party is the token's, so nobody reports as someone
+    else.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+    id: str = Field(min_length=1, max_length=64)
+    time: AwareDatetime
+    lat: Finite = Field(ge=-90.0, le=90.0)
+    lon: Finite = Field(ge=-180.0, le=360.0)
+    alt_m: Finite = Field(description="Metres above the WGS-84 ellipsoid.")
+    gs_mps: Finite | None = Field(None, ge=0.0)
+    track_deg: Finite | None = Field(None, description="True track, clockwise from north.")
+    vn_mps: Finite | None = None
+    ve_mps: Finite | None = None
+    vs_mps: Finite
+    operation: str | None = Field(None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _one_velocity(self) -> ReportIn:
+        polar = (self.gs_mps, self.track_deg)
+        cartesian = (self.vn_mps, self.ve_mps)
+        has_polar = any(v is not None for v in polar)
+        has_cartesian = any(v is not None for v in cartesian)
+        if has_polar == has_cartesian:
+            raise ValueError("give either gs_mps and track_deg, or vn_mps and ve_mps")
+        if has_polar and None in polar:
+            raise ValueError("gs_mps and track_deg go together")
+        if has_cartesian and None in cartesian:
+            raise ValueError("vn_mps and ve_mps go together")
+        return self
+
+    def to_domain(self, party: str) -> PositionReport:
+        if self.gs_mps is not None and self.track_deg is not None:
+            return PositionReport.from_track(
+                self.id,
+                party,
+                self.time,
+                self.lat,
+                self.lon,
+                self.alt_m,
+                self.gs_mps,
+                self.track_deg,
+                self.vs_mps,
+                self.operation,
+            )
+        assert self.vn_mps is not None and self.ve_mps is not None
+        return PositionReport(
+            self.id,
+            party,
+            self.time,
+            self.lat,
+            self.lon,
+            self.alt_m,
+            self.vn_mps,
+            self.ve_mps,
+            self.vs_mps,
+            self.operation,
+        )
+
+
+class TracksIn(BaseModel):
+    reports: list[ReportIn] = Field(min_length=1, max_length=MAX_REPORTS)
+
+
+# ---------------------------------------------------------------- wiring
+
+
+def live_picture(
+    app: FastAPI, config: LiveConfig | None = None, clock: Clock = utc_now
+) -> LivePicture:
+    """The live picture of ``app``, monitoring operations in its store through its engine.
+
+    Store and engine are looked up on ``app.state`` at call time, not captured, so a test
+    that swaps them keeps a consistent picture.
+    """
+
+    def load(op_id: str) -> MonitoredOperation | None:
+        store: SqlStore = app.state.store
+        found = store.run(lambda s: s.get(op_id), write=False)
+        if found is None:
+            return None
+        op = found.operation
+        return MonitoredOperation(op.party, op.state, op.volumes)
+
+    def set_state(op_id: str, state: OperationState) -> None:
+        engine: StrategicEngine = app.state.engine
+        decision = engine.set_state(op_id, state)
+        if not decision.accepted:
+            # Back to Activated is refused while a blocking conflict exists; the operation
+            # then stays off-nominal, which is the safe side.
+            log.warning("operation %s could not return to %s: conflicts", op_id, state)
+
+    return LivePicture(config, load_operation=load, on_state=set_state, clock=clock)
+
+
+async def _ticker(live: LivePicture, interval_s: float) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await run_in_threadpool(live.run_pass)
+        except Exception:
+            log.exception("background detection pass failed")
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    live = getattr(app.state, "live", None)
+    interval = live.config.pass_interval_s if isinstance(live, LivePicture) else None
+    task = None
+    if isinstance(live, LivePicture) and interval is not None:
+        task = asyncio.create_task(_ticker(live, interval))
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+router = APIRouter(prefix="/v1", tags=["tactical"], lifespan=_lifespan)
+
+
+def _live(app: FastAPI | Any) -> LivePicture:
+    live = getattr(app.state, "live", None)
+    if not isinstance(live, LivePicture):
+        raise RuntimeError("app.state.live is not set to a LivePicture")
+    return live
+
+
+# ---------------------------------------------------------------- wire out
+
+
+def rfc3339(t: datetime) -> str:
+    """UTC with a ``Z``, as every native route writes times."""
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _num(x: float, digits: int = 3) -> float | None:
+    return round(x, digits) if math.isfinite(x) else None
+
+
+def own_track_json(t: OwnTrack) -> dict[str, Any]:
+    r = t.report
+    return {
+        "id": r.id,
+        "time": rfc3339(r.time),
+        "lat": r.lat,
+        "lon": r.lon,
+        "alt_m": r.alt_m,
+        "gs_mps": _num(r.gs_mps),
+        "track_deg": _num(r.track_deg),
+        "vn_mps": r.vn_mps,
+        "ve_mps": r.ve_mps,
+        "vs_mps": r.vs_mps,
+        "operation": r.operation,
+        "conformance": None if t.conformance is None else t.conformance.value,
+    }
+
+
+def traffic_json(t: Traffic) -> dict[str, Any]:
+    return {
+        "alias": t.alias,
+        "time": rfc3339(t.time),
+        "lat": t.lat,
+        "lon": t.lon,
+        "alt_m": t.alt_m,
+        "gs_mps": _num(t.gs_mps),
+        "track_deg": _num(t.track_deg),
+        "vs_mps": t.vs_mps,
+    }
+
+
+def alert_json(a: PartyAlert) -> dict[str, Any]:
+    other: dict[str, Any] = (
+        {"id": a.other_id} if a.other_id is not None else {"alias": a.other_alias}
+    )
+    if a.other_traffic is not None:
+        other["state"] = traffic_json(a.other_traffic)
+    advisory = None
+    if a.advisory is not None:
+        adv = a.advisory
+        advisory = {
+            "gs_mps": _num(adv.gs_mps),
+            "track_deg": _num(adv.track_deg),
+            "vs_mps": _num(adv.vs_mps),
+            "d_gs_mps": _num(adv.d_gs_mps),
+            "d_track_deg": _num(adv.d_track_deg),
+            "d_vs_mps": _num(adv.d_vs_mps),
+            "clears": a.advisory_clears,
+        }
+    obs = a.latest
+    return {
+        "id": a.alert_id,
+        "own": a.own,
+        "other": other,
+        "severity": a.severity.name.lower(),
+        "state": a.state.value,
+        "acknowledged": a.acknowledged,
+        "los": obs.los,
+        "tcpa_s": _num(obs.tcpa_s),
+        "dcpa_m": _num(obs.dcpa_m),
+        "t_in_s": _num(obs.t_in_s),
+        "t_out_s": _num(obs.t_out_s),
+        "first_seen": rfc3339(a.first_seen),
+        "last_seen": rfc3339(a.last_seen),
+        "advisory": advisory,
+    }
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _alerts_body(live: LivePicture, party: str) -> dict[str, Any]:
+    return {"alerts": [alert_json(a) for a in live.alerts_for(party)]}
+
+
+def _submit(live: LivePicture, party: str, reports: Sequence[ReportIn]) -> dict[str, Any]:
+    domain = []
+    for k, rep in enumerate(reports):
+        try:
+            domain.append(rep.to_domain(party))
+        except InvalidInput as exc:
+            raise exc.within(f"reports[{k}]") from None
+    try:
+        result = live.submit(party, domain)
+    except InvalidInput as exc:
+        raise InvalidInput(f"reports{exc.field}", exc.rule) from None
+    except NotYourTrack as exc:
+        raise Forbidden(str(exc)) from None
+    return {"accepted": result.accepted, "ignored": result.ignored, **_alerts_body(live, party)}
+
+
+# ---------------------------------------------------------------- routes
+
+
+@router.post("/tracks")
+def post_tracks(body: TracksIn, request: Request, principal: Tracker) -> Response:
+    """Report positions (a batch); answers with the caller's alerts after the pass they
+    triggered. A track id belongs to the first party that reports it (403 for others)."""
+    return _json(200, _submit(_live(request.app), principal.sub, body.reports))
+
+
+@router.get("/tracks")
+def get_tracks(request: Request, principal: Tracker) -> Response:
+    """Own tracks in full; others' only while in an alert with one of them, anonymised."""
+    own, traffic = _live(request.app).tracks_for(principal.sub)
+    return _json(
+        200,
+        {"tracks": [own_track_json(t) for t in own], "traffic": [traffic_json(t) for t in traffic]},
+    )
+
+
+@router.get("/alerts")
+def get_alerts(request: Request, principal: Tracker) -> Response:
+    """Alerts involving the caller's aircraft: one entry per own aircraft in the pair."""
+    return _json(200, _alerts_body(_live(request.app), principal.sub))
+
+
+@router.post("/alerts/{alert_id}/ack")
+def acknowledge(alert_id: int, request: Request, principal: Tracker) -> Response:
+    """Acknowledge an active alert for the caller; a later upgrade clears it again."""
+    live = _live(request.app)
+    if not live.acknowledge(principal.sub, alert_id):
+        return _json(404, {"message": f"no active alert {alert_id} for your aircraft"})
+    return _json(200, _alerts_body(live, principal.sub))
+
+
+def _ws_token(websocket: WebSocket) -> str | None:
+    header = websocket.headers.get("authorization")
+    if header:
+        scheme, _, token = header.strip().partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return websocket.query_params.get("access_token")
+
+
+def _ws_principal(websocket: WebSocket) -> Principal:
+    token = _ws_token(websocket)
+    if token is None:
+        raise Forbidden("send 'Authorization: Bearer <token>' or ?access_token=<token>")
+    verifier = getattr(websocket.app.state, "token_verifier", None)
+    if not isinstance(verifier, TokenVerifier):
+        raise RuntimeError("app.state.token_verifier is not set to a TokenVerifier")
+    principal = verifier.verify(token)
+    if Scope.TRACK not in principal.scopes:
+        raise Forbidden(f"token does not grant {Scope.TRACK.value}")
+    return principal
+
+
+def _reports_of(message: Any) -> list[Any]:
+    """A message is one report, an array of them, or ``{"reports": [...]}``."""
+    if isinstance(message, dict) and "reports" in message:
+        reports = message["reports"]
+    elif isinstance(message, list):
+        reports = message
+    else:
+        reports = [message]
+    if not isinstance(reports, list):
+        raise InvalidInput("reports", "must be an array of position reports")
+    return reports
+
+
+def _ws_batch(live: LivePicture, party: str, text: str) -> dict[str, Any]:
+    try:
+        message = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise InvalidInput("", "the message is not JSON") from None
+    try:
+        body = TracksIn(reports=_reports_of(message))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
+        raise InvalidInput(where.lstrip("."), first["msg"]) from None
+    return _submit(live, party, body.reports)
+
+
+@router.websocket("/stream/tracks")
+async def stream_tracks(websocket: WebSocket) -> None:
+    """Position reports as JSON messages; each message is answered with the caller's
+    alerts (``{"accepted", "ignored", "alerts"}``, as ``POST /v1/tracks``), or
+    ``{"status", "message"}`` for a bad one (400, or 403 for another party's track; the
+    stream stays open). Authentication failures close the handshake with code 1008."""
+    try:
+        principal = await run_in_threadpool(_ws_principal, websocket)
+    except AuthError as exc:
+        await websocket.close(code=WS_POLICY_VIOLATION, reason=exc.message[:120])
+        return
+    live = _live(websocket.app)
+    await websocket.accept()
+    try:
+        while True:
+            text = await websocket.receive_text()
+            try:
+                answer = await run_in_threadpool(_ws_batch, live, principal.sub, text)
+            except InvalidInput as exc:
+                answer = {"status": 400, "message": str(exc)}
+            except AuthError as exc:
+                answer = {"status": exc.status_code, "message": exc.message}
+            await websocket.send_text(orjson.dumps(answer).decode())
+    except WebSocketDisconnect:
+        return

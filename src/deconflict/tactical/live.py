@@ -1,0 +1,608 @@
+"""The live picture: the latest report of every aircraft, alerts, advisories, conformance.
+
+This is the stateful part of issue 5 that the library modules deliberately are not: it
+remembers tracks between passes, owns the one ``AlertBook`` of the service, and keeps a
+conformance machine for every track flying an operation. It stays in the core layer: no
+web or SQL imports. What it needs from the outside comes in as callables, so the same
+object runs in the service, in a replay harness or in a test with a fake clock:
+
+- ``load_operation(op_id)``: the operation's party, state and volumes, or ``None``;
+- ``on_state(op_id, state)``: told when monitoring moves an operation to
+  ``Nonconforming``, ``Contingent`` or back to ``Activated``;
+- ``clock()``: the current UTC time.
+
+When things happen:
+
+- ``submit`` (one batch of reports from one party) validates the whole batch before it
+  changes anything (ownership included, so a refused batch leaves no trace), stores the
+  reports, feeds the conformance machines and then runs a detection pass at once, so the
+  caller's answer already reflects its own reports.
+- ``run_pass`` is also what a background ticker calls every ``pass_interval_s``: without
+  it a track that stops reporting would never go stale, an alert whose pair stopped
+  reporting would never resolve and an aircraft last seen outside its volumes would never
+  escalate to Contingent.
+
+A pass drops tracks older than ``stale_after_s``, brings every remaining report to the
+pass instant with ``state.align`` (reports arrive at different times), runs ``detect``,
+advances the alert book, computes resolution advisories for the conflicts of the pass
+(one MVP resolution over all aircraft, so an aircraft in several conflicts gets one
+manoeuvre that addresses all of them, checked against everyone) and ticks the
+conformance machines. One lock serialises passes and submissions; detection is the
+vectorised library, so a pass over thousands of aircraft holds it for milliseconds. The
+cost of a pass with conflicts is up to ``1 + resolution.MAX_ROUNDS`` detections, because
+advisories are checked by re-detection.
+
+Need-to-know is enforced here, not left to the API: the views a party gets
+(``alerts_for``, ``tracks_for``) never carry another party's track id or party name,
+only a per-viewer alias that is stable for the life of the picture and cannot be linked
+across viewers (an HMAC under a key made when the picture starts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import math
+import secrets
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from deconflict.errors import DeconflictError, InvalidInput
+from deconflict.geo.contains import any_volume_contains
+from deconflict.geo.volume import Volume4D
+from deconflict.model.operation import OperationState
+from deconflict.tactical.alerts import (
+    Alert,
+    AlertBook,
+    AlertState,
+    AlertThresholds,
+    EventKind,
+    Observation,
+    Severity,
+)
+from deconflict.tactical.conformance import (
+    ConformanceMachine,
+    ConformanceState,
+    ConformanceThresholds,
+)
+from deconflict.tactical.detect import conflict_records, detect
+from deconflict.tactical.resolution import Advisory, Maneuver, resolve
+from deconflict.tactical.settings import TacticalParams
+from deconflict.tactical.state import (
+    MAX_ABS_ALT_M,
+    MAX_ABS_SPEED_MPS,
+    StateVectors,
+    align,
+)
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+MONITORED_STATES = frozenset(
+    {OperationState.ACTIVATED, OperationState.NONCONFORMING, OperationState.CONTINGENT}
+)
+"""Only a flying operation can stop conforming: an Accepted one has not started, an
+Ended one is over."""
+
+_TO_OPERATION_STATE = {
+    ConformanceState.CONFORMING: OperationState.ACTIVATED,
+    ConformanceState.NONCONFORMING: OperationState.NONCONFORMING,
+    ConformanceState.CONTINGENT: OperationState.CONTINGENT,
+}
+_RANK = {
+    ConformanceState.CONFORMING: 0,
+    ConformanceState.NONCONFORMING: 1,
+    ConformanceState.CONTINGENT: 2,
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class NotYourTrack(DeconflictError):
+    """A track id or an operation that belongs to another party (the edge answers 403)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PositionReport:
+    """One aircraft's reported state; velocity in its own local north/east frame.
+
+    Validated on construction because a report, once stored, takes part in every pass
+    until it goes stale: a bad value must be refused at the door, not break each pass.
+    """
+
+    id: str
+    party: str
+    time: datetime
+    lat: float
+    lon: float
+    alt_m: float
+    vn_mps: float
+    ve_mps: float
+    vs_mps: float
+    operation: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise InvalidInput("id", "is required")
+        if not self.party:
+            raise InvalidInput("party", "is required")
+        if self.time.tzinfo is None or self.time.utcoffset() is None:
+            raise InvalidInput("time", "must carry a timezone (RFC 3339, e.g. ...Z)")
+        for name in ("lat", "lon", "alt_m", "vn_mps", "ve_mps", "vs_mps"):
+            if not math.isfinite(getattr(self, name)):
+                raise InvalidInput(name, "must be a finite number")
+        if not -90.0 <= self.lat <= 90.0:
+            raise InvalidInput("lat", "must be between -90 and 90")
+        if not -180.0 <= self.lon <= 360.0:
+            raise InvalidInput("lon", "must be between -180 and 360")
+        if abs(self.alt_m) > MAX_ABS_ALT_M:
+            raise InvalidInput("alt_m", f"must be within +-{MAX_ABS_ALT_M:.0f} m")
+        if math.hypot(self.vn_mps, self.ve_mps) > MAX_ABS_SPEED_MPS:
+            raise InvalidInput("gs_mps", f"ground speed above {MAX_ABS_SPEED_MPS:.0f} m/s")
+        if abs(self.vs_mps) > MAX_ABS_SPEED_MPS:
+            raise InvalidInput("vs_mps", f"must be within +-{MAX_ABS_SPEED_MPS:.0f} m/s")
+
+    @classmethod
+    def from_track(
+        cls,
+        id: str,
+        party: str,
+        time: datetime,
+        lat: float,
+        lon: float,
+        alt_m: float,
+        gs_mps: float,
+        track_deg: float,
+        vs_mps: float,
+        operation: str | None = None,
+    ) -> PositionReport:
+        """From ground speed and true track (clockwise from north), as most trackers send."""
+        if not (math.isfinite(gs_mps) and gs_mps >= 0.0):
+            raise InvalidInput("gs_mps", "must be a finite number, at least 0")
+        if not math.isfinite(track_deg):
+            raise InvalidInput("track_deg", "must be a finite number")
+        rad = math.radians(track_deg)
+        return cls(
+            id,
+            party,
+            time,
+            lat,
+            lon,
+            alt_m,
+            gs_mps * math.cos(rad),
+            gs_mps * math.sin(rad),
+            vs_mps,
+            operation,
+        )
+
+    @property
+    def time_s(self) -> float:
+        return self.time.timestamp()
+
+    @property
+    def gs_mps(self) -> float:
+        return math.hypot(self.vn_mps, self.ve_mps)
+
+    @property
+    def track_deg(self) -> float:
+        return math.degrees(math.atan2(self.ve_mps, self.vn_mps)) % 360.0
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoredOperation:
+    """What conformance monitoring needs to know about an operation."""
+
+    party: str
+    state: OperationState
+    volumes: tuple[Volume4D, ...]
+
+
+OperationLoader = Callable[[str], MonitoredOperation | None]
+StateSink = Callable[[str, OperationState], None]
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """Everything configurable about the live picture, with service defaults.
+
+    ``stale_after_s`` 30 s: several missed reports at the usual 1-5 s rates, yet short
+    enough that a vanished aircraft stops raising alerts within half a minute.
+    ``max_future_s`` refuses reports stamped ahead of the service clock by more than the
+    clock skew a healthy client can have; such a report would never go stale.
+    ``conformance_tolerance_m`` 10 m: a GNSS fix plus a barometric altitude error.
+    ``pass_interval_s`` ``None`` disables the background ticker (tests drive passes).
+    """
+
+    params: TacticalParams = field(default_factory=TacticalParams)
+    alerts: AlertThresholds = field(default_factory=AlertThresholds)
+    conformance: ConformanceThresholds = field(default_factory=ConformanceThresholds)
+    conformance_tolerance_m: float = 10.0
+    stale_after_s: float = 30.0
+    max_future_s: float = 5.0
+    resolved_retention_s: float = 60.0
+    pass_interval_s: float | None = 1.0
+    maneuver: Maneuver = Maneuver.AUTO
+
+    def __post_init__(self) -> None:
+        for name in (
+            "conformance_tolerance_m",
+            "stale_after_s",
+            "max_future_s",
+            "resolved_retention_s",
+        ):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0.0):
+                raise InvalidInput(name, "must be a finite number, at least 0")
+        interval = self.pass_interval_s
+        if interval is not None and not (math.isfinite(interval) and interval > 0.0):
+            raise InvalidInput("pass_interval_s", "must be greater than 0, or None")
+
+
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    """Another party's aircraft as a viewer may see it: an alias and a state vector."""
+
+    alias: str
+    time: datetime
+    lat: float
+    lon: float
+    alt_m: float
+    gs_mps: float
+    track_deg: float
+    vs_mps: float
+
+
+@dataclass(frozen=True, slots=True)
+class OwnTrack:
+    report: PositionReport
+    conformance: ConformanceState | None
+
+
+@dataclass(frozen=True, slots=True)
+class PartyAlert:
+    """One alert as seen from one of the viewer's aircraft (``own``).
+
+    ``other_id`` is set only when the other aircraft is the viewer's too; otherwise the
+    other aircraft is ``other_alias`` and, while it still reports, ``other_traffic``.
+    """
+
+    alert_id: int
+    own: str
+    other_id: str | None
+    other_alias: str | None
+    other_traffic: Traffic | None
+    state: AlertState
+    severity: Severity
+    acknowledged: bool
+    latest: Observation
+    first_seen: datetime
+    last_seen: datetime
+    advisory: Advisory | None
+    advisory_clears: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    accepted: int
+    ignored: int
+    """Reports older than the one held for the same track, or already stale."""
+
+
+@dataclass(frozen=True, slots=True)
+class PassSummary:
+    at: datetime
+    tracks: int
+    conflicts: int
+    dropped: tuple[str, ...]
+
+
+def _at(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+class LivePicture:
+    """The service's live tactical state; every public method is thread-safe."""
+
+    def __init__(
+        self,
+        config: LiveConfig | None = None,
+        *,
+        load_operation: OperationLoader | None = None,
+        on_state: StateSink | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.config = config or LiveConfig()
+        self._load_operation = load_operation or (lambda _op_id: None)
+        self._on_state = on_state or (lambda _op_id, _state: None)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._callback_lock = threading.Lock()
+        self._alias_key = secrets.token_bytes(32)
+        self._tracks: dict[str, PositionReport] = {}
+        self._owner: dict[str, str] = {}
+        self._book = AlertBook(self.config.alerts)
+        self._resolved: dict[int, tuple[Alert, float]] = {}
+        self._advice: dict[str, Advisory] = {}
+        self._cleared: frozenset[tuple[str, str]] = frozenset()
+        self._machines: dict[str, dict[str, ConformanceMachine]] = {}
+        self._track_operation: dict[str, str] = {}
+        self._reported: dict[str, ConformanceState] = {}
+        self._pending: list[tuple[str, OperationState]] = []
+
+    # ----------------------------------------------------------------- writes
+
+    def submit(self, party: str, reports: Sequence[PositionReport]) -> SubmitResult:
+        """Store one party's batch and run a pass; all or nothing.
+
+        Raises ``InvalidInput`` (field ``[k].name``) or ``NotYourTrack`` before anything
+        is stored.
+        """
+        now_s = self._clock().timestamp()
+        for k, r in enumerate(reports):
+            if r.party != party:
+                raise InvalidInput(f"[{k}].party", "every report must be the submitter's")
+            if r.time_s > now_s + self.config.max_future_s:
+                raise InvalidInput(
+                    f"[{k}].time",
+                    f"is more than {self.config.max_future_s:g} s ahead of the service clock",
+                )
+        operations = self._operations_of(party, reports)
+        with self._lock:
+            for r in reports:
+                owner = self._owner.get(r.id, party)
+                if owner != party:
+                    raise NotYourTrack(f"track {r.id!r} is reported by another party")
+            accepted = ignored = 0
+            for r in sorted(reports, key=lambda rep: rep.time_s):
+                self._owner.setdefault(r.id, party)
+                held = self._tracks.get(r.id)
+                if now_s - r.time_s > self.config.stale_after_s or (
+                    held is not None and r.time_s < held.time_s
+                ):
+                    ignored += 1
+                    continue
+                self._tracks[r.id] = r
+                accepted += 1
+                self._monitor(r, operations)
+            self._pass_locked(now_s)
+        self._flush()
+        return SubmitResult(accepted, ignored)
+
+    def run_pass(self) -> PassSummary:
+        """One detection pass at the clock's current time (what the ticker calls)."""
+        now_s = self._clock().timestamp()
+        with self._lock:
+            summary = self._pass_locked(now_s)
+        self._flush()
+        return summary
+
+    def acknowledge(self, party: str, alert_id: int) -> bool:
+        """Acknowledge an active alert that concerns one of ``party``'s aircraft."""
+        now_s = self._clock().timestamp()
+        with self._lock:
+            for alert in self._book.active():
+                if alert.alert_id == alert_id and party in (
+                    self._owner.get(alert.a),
+                    self._owner.get(alert.b),
+                ):
+                    return self._book.acknowledge(alert_id, party, now_s) is not None
+        return False
+
+    # ------------------------------------------------------------------ reads
+
+    def alerts_for(self, party: str) -> list[PartyAlert]:
+        """Active and recently resolved alerts involving ``party``'s aircraft, by id."""
+        with self._lock:
+            alerts = [*self._book.active(), *(a for a, _ in self._resolved.values())]
+            out: list[PartyAlert] = []
+            for alert in sorted(alerts, key=lambda a: a.alert_id):
+                for own, other in ((alert.a, alert.b), (alert.b, alert.a)):
+                    if self._owner.get(own) == party:
+                        out.append(self._party_alert(party, alert, own, other))
+            return out
+
+    def tracks_for(self, party: str) -> tuple[list[OwnTrack], list[Traffic]]:
+        """The party's own tracks, and others' only while in an active alert with one."""
+        with self._lock:
+            own = [
+                OwnTrack(r, self._conformance_of(r))
+                for tid, r in sorted(self._tracks.items())
+                if self._owner.get(tid) == party
+            ]
+            traffic: dict[str, Traffic] = {}
+            for alert in self._book.active():
+                for mine, other in ((alert.a, alert.b), (alert.b, alert.a)):
+                    if self._owner.get(mine) != party or self._owner.get(other) == party:
+                        continue
+                    view = self._traffic(party, other)
+                    if view is not None:
+                        traffic[view.alias] = view
+            return own, [traffic[k] for k in sorted(traffic)]
+
+    def owner_of(self, track_id: str) -> str | None:
+        with self._lock:
+            return self._owner.get(track_id)
+
+    def alias(self, viewer: str, track_id: str) -> str:
+        """How ``viewer`` sees someone else's ``track_id``: stable, unlinkable across viewers."""
+        mac = hmac.new(self._alias_key, f"{viewer}\x00{track_id}".encode(), hashlib.sha256)
+        return f"traffic-{mac.hexdigest()[:12]}"
+
+    # --------------------------------------------------------------- internals
+
+    def _operations_of(
+        self, party: str, reports: Sequence[PositionReport]
+    ) -> dict[str, MonitoredOperation]:
+        """Load each operation the batch names once, outside the lock (it may hit SQL)."""
+        loaded: dict[str, MonitoredOperation] = {}
+        for k, r in enumerate(reports):
+            op_id = r.operation
+            if op_id is None or op_id in loaded:
+                continue
+            op = self._load_operation(op_id)
+            if op is None:
+                raise InvalidInput(f"[{k}].operation", f"no operation {op_id!r}")
+            if op.party != party:
+                raise NotYourTrack(f"operation {op_id!r} belongs to another party")
+            loaded[op_id] = op
+        return loaded
+
+    def _monitor(self, r: PositionReport, operations: dict[str, MonitoredOperation]) -> None:
+        previous = self._track_operation.get(r.id)
+        if previous is not None and previous != r.operation:
+            # The aircraft now flies something else: its old operation no longer has it.
+            self._machines.get(previous, {}).pop(r.id, None)
+            del self._track_operation[r.id]
+            self._note(previous)
+        if r.operation is None:
+            return
+        op = operations[r.operation]
+        if op.state not in MONITORED_STATES:
+            return
+        self._track_operation[r.id] = r.operation
+        machines = self._machines.setdefault(r.operation, {})
+        machine = machines.get(r.id)
+        if machine is None:
+            machine = machines[r.id] = ConformanceMachine(self.config.conformance)
+        inside = any_volume_contains(
+            op.volumes, r.lon, r.lat, r.alt_m, r.time, self.config.conformance_tolerance_m
+        )
+        machine.observe(r.time_s, inside)
+        self._note(r.operation)
+
+    def _note(self, op_id: str) -> None:
+        """Queue a state change when the operation's worst track changed level.
+
+        Only changes the monitor itself caused are reported: an operation a party put in
+        Contingent by hand is not flipped back to Activated because its aircraft is inside.
+        """
+        machines = self._machines.get(op_id, {})
+        worst = max(
+            (m.state for m in machines.values()),
+            key=_RANK.__getitem__,
+            default=ConformanceState.CONFORMING,
+        )
+        before = self._reported.get(op_id, ConformanceState.CONFORMING)
+        if worst is not before:
+            self._pending.append((op_id, _TO_OPERATION_STATE[worst]))
+        if worst is ConformanceState.CONFORMING and not machines:
+            self._reported.pop(op_id, None)
+            self._machines.pop(op_id, None)
+        else:
+            self._reported[op_id] = worst
+
+    def _flush(self) -> None:
+        """Deliver queued state changes in order, outside the picture's lock.
+
+        The callback writes to the store; holding the picture's lock through a database
+        round trip would stall every other party's submissions. A second lock keeps two
+        threads from delivering one operation's changes out of order.
+        """
+        with self._callback_lock:
+            while True:
+                with self._lock:
+                    pending, self._pending = self._pending, []
+                if not pending:
+                    return
+                for op_id, state in pending:
+                    try:
+                        self._on_state(op_id, state)
+                    except Exception:
+                        log.exception("could not set operation %s to %s", op_id, state)
+
+    def _pass_locked(self, now_s: float) -> PassSummary:
+        cutoff = now_s - self.config.stale_after_s
+        dropped = tuple(sorted(t for t, r in self._tracks.items() if r.time_s < cutoff))
+        for tid in dropped:
+            del self._tracks[tid]
+        reports = [self._tracks[t] for t in sorted(self._tracks)]
+        observations: list[Observation] = []
+        self._advice, self._cleared = {}, frozenset()
+        if len(reports) > 1:
+            states = align(
+                StateVectors.from_arrays(
+                    [r.id for r in reports],
+                    [r.lat for r in reports],
+                    [r.lon for r in reports],
+                    [r.alt_m for r in reports],
+                    [r.vn_mps for r in reports],
+                    [r.ve_mps for r in reports],
+                    [r.vs_mps for r in reports],
+                    [r.party for r in reports],
+                ),
+                [r.time_s for r in reports],
+                now_s,
+            )
+            conflicts = detect(states, self.config.params)
+            observations = [Observation.from_record(c) for c in conflict_records(states, conflicts)]
+            if len(conflicts):
+                res = resolve(states, self.config.params, self.config.maneuver, conflicts=conflicts)
+                self._advice = {a.id: a for a in res.advisories}
+                self._cleared = res.cleared
+        for event in self._book.update(now_s, observations):
+            if event.kind is EventKind.RESOLVED:
+                self._resolved[event.alert.alert_id] = (event.alert, now_s)
+        for alert_id, (_, at) in list(self._resolved.items()):
+            if now_s - at > self.config.resolved_retention_s:
+                del self._resolved[alert_id]
+        self._tick_conformance(now_s)
+        return PassSummary(_at(now_s), len(reports), len(observations), dropped)
+
+    def _tick_conformance(self, now_s: float) -> None:
+        for op_id in list(self._machines):
+            machines = self._machines[op_id]
+            for tid in list(machines):
+                machine = machines[tid]
+                machine.tick(now_s)
+                if tid not in self._tracks and machine.state is ConformanceState.CONFORMING:
+                    # Gone while conforming: nothing left to escalate or to recover from.
+                    del machines[tid]
+                    self._track_operation.pop(tid, None)
+            self._note(op_id)
+
+    def _conformance_of(self, r: PositionReport) -> ConformanceState | None:
+        op_id = self._track_operation.get(r.id)
+        machine = None if op_id is None else self._machines.get(op_id, {}).get(r.id)
+        return None if machine is None else machine.state
+
+    def _traffic(self, viewer: str, track_id: str) -> Traffic | None:
+        r = self._tracks.get(track_id)
+        if r is None:
+            return None
+        return Traffic(
+            self.alias(viewer, track_id),
+            r.time,
+            r.lat,
+            r.lon,
+            r.alt_m,
+            r.gs_mps,
+            r.track_deg,
+            r.vs_mps,
+        )
+
+    def _party_alert(self, party: str, alert: Alert, own: str, other: str) -> PartyAlert:
+        mine = self._owner.get(other) == party
+        active = alert.state is not AlertState.RESOLVED
+        advisory = self._advice.get(own) if active else None
+        pair = (alert.a, alert.b)
+        return PartyAlert(
+            alert_id=alert.alert_id,
+            own=own,
+            other_id=other if mine else None,
+            other_alias=None if mine else self.alias(party, other),
+            other_traffic=None if mine or not active else self._traffic(party, other),
+            state=alert.state,
+            severity=alert.severity,
+            acknowledged=party in alert.acknowledged_by,
+            latest=alert.latest,
+            first_seen=_at(alert.first_seen_s),
+            last_seen=_at(alert.last_seen_s),
+            advisory=advisory,
+            advisory_clears=None if advisory is None else pair in self._cleared,
+        )

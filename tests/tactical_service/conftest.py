@@ -1,0 +1,140 @@
+"""The service with the tactical router wired the way the app factory will wire it.
+
+Passes are driven by the tests through a fake clock (the background ticker is off unless
+a test turns it on), so nothing here depends on how fast the machine is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from deconflict.api.app import create_app
+from deconflict.api.tactical import live_picture
+from deconflict.api.tactical import router as tactical_router
+from deconflict.auth.keys import load_or_create_signing_key
+from deconflict.auth.tokens import mint_token
+from deconflict.settings import Settings
+from deconflict.store.sql import SqlStore
+from deconflict.tactical.conformance import ConformanceThresholds
+from deconflict.tactical.live import LiveConfig, LivePicture
+
+T0 = datetime(2030, 7, 1, 10, 5, tzinfo=UTC)
+"""Inside the time window of ``tests.api.test_native.body()`` operations."""
+
+Headers = Callable[..., dict[str, str]]
+
+
+@dataclass
+class FakeClock:
+    now: datetime = T0
+    calls: int = field(default=0)
+
+    def __call__(self) -> datetime:
+        self.calls += 1
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+def config(**changes: Any) -> LiveConfig:
+    base: dict[str, Any] = {
+        "pass_interval_s": None,
+        "conformance": ConformanceThresholds(nonconforming_after_s=10, contingent_after_s=60),
+        "conformance_tolerance_m": 5.0,
+    }
+    return LiveConfig(**{**base, **changes})
+
+
+def wire(app: FastAPI, cfg: LiveConfig, clock: Callable[[], datetime]) -> LivePicture:
+    """What ``create_app`` will do: the two lines the report asks the lead to add."""
+    app.state.live = live_picture(app, cfg, clock)
+    app.include_router(tactical_router)
+    live: LivePicture = app.state.live
+    return live
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def app(settings: Settings, store: SqlStore, clock: FakeClock) -> FastAPI:
+    app = create_app(settings, store)
+    wire(app, config(), clock)
+    return app
+
+
+@pytest.fixture
+def live(app: FastAPI) -> LivePicture:
+    picture: LivePicture = app.state.live
+    return picture
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def auth(settings: Settings) -> Headers:
+    key = load_or_create_signing_key(settings.data_dir)
+
+    def headers(sub: str = "alpha", *scopes: str) -> dict[str, str]:
+        granted = list(scopes) or ["deconflict.track", "deconflict.plan", "deconflict.read"]
+        token = mint_token(key, sub=sub, scopes=granted, audience="localhost", issuer="test")
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+def report(
+    ident: str,
+    lon: float,
+    at: datetime = T0,
+    *,
+    lat: float = 0.0,
+    alt_m: float = 3000.0,
+    gs_mps: float = 100.0,
+    track_deg: float = 90.0,
+    vs_mps: float = 0.0,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "id": ident,
+        "time": at.isoformat().replace("+00:00", "Z"),
+        "lat": lat,
+        "lon": lon,
+        "alt_m": alt_m,
+        "gs_mps": gs_mps,
+        "track_deg": track_deg,
+        "vs_mps": vs_mps,
+        **extra,
+    }
+
+
+HEAD_ON_LON = 0.18
+"""About 20 km east of lon 0 on the equator: head-on at 100 m/s each, the 5 NM zone is
+entered after about 54 s (a caution), well inside the 300 s lookahead."""
+
+
+def post(client: TestClient, headers: dict[str, str], *reports: dict[str, Any]) -> Any:
+    r = client.post("/v1/tracks", json={"reports": list(reports)}, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
