@@ -1,0 +1,168 @@
+"""Real servers, real databases: helpers for the proofs of issue 6.
+
+Servers are ``.venv/bin/deconflict serve`` subprocesses on free loopback ports; two
+replicas share one data directory so that they trust the same signing key. Each
+PostgreSQL test gets a schema of its own (dropped afterwards) on the server named by
+``DECONFLICT_TEST_DATABASE_URL``, so tests and xdist workers never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deconflict.cli.token import token_command
+
+from ..conftest import BACKENDS, PG_URL
+
+BIN = Path(sys.executable).parent
+DECONFLICT = str(BIN / "deconflict")
+START_TIMEOUT_S = 90.0
+"""Safety net only: a server that is not healthy by then has failed to start."""
+
+needs_pg = pytest.mark.skipif(PG_URL is None, reason="DECONFLICT_TEST_DATABASE_URL is not set")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def with_params(url: str, **params: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return url + sep + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def plain_url(url: str) -> str:
+    """A libpq URL (psycopg.connect does not know SQLAlchemy's ``+psycopg``)."""
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def sqlalchemy_url(url: str) -> str:
+    return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[Callable[[], str]]:
+    """Makes fresh schemas on the shared server; returns URLs whose search_path is one."""
+    import psycopg
+
+    made: list[str] = []
+
+    def make() -> str:
+        assert PG_URL is not None
+        schema = f"deconflict_r_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(plain_url(PG_URL), autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        made.append(schema)
+        return with_params(sqlalchemy_url(plain_url(PG_URL)), options=f"-csearch_path%3D{schema}")
+
+    yield make
+    if made:
+        with psycopg.connect(plain_url(PG_URL or ""), autocommit=True) as conn:
+            for schema in made:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_schema: Callable[[], str]
+) -> str:
+    """A URL of an empty database of each backend (nothing opened yet)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'service.db'}"
+    return pg_schema()
+
+
+class Server:
+    """One ``deconflict serve`` process; ``start`` again after a kill to restart it."""
+
+    def __init__(self, data_dir: Path, database: str, port: int | None = None) -> None:
+        self.data_dir = data_dir
+        self.database = database
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = data_dir / f"server-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Server:
+        cmd = [DECONFLICT, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        cmd += ["--database", self.database]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DECONFLICT_")}
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, env=env)
+        self.wait_healthy()
+        return self
+
+    def wait_healthy(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthy", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"server on {self.url} not healthy: {self.log.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handler, no flush, no rollback; the harshest crash."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def servers() -> Iterator[Callable[[Path, str], Server]]:
+    """Starts servers and stops every one of them at teardown, whatever happened."""
+    started: list[Server] = []
+
+    def start(data_dir: Path, database: str) -> Server:
+        server = Server(data_dir, database)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+def cli_token(data_dir: Path, sub: str, *scopes: str) -> str:
+    """A token from ``deconflict token``, exactly as an operator would mint one."""
+    cmd = [DECONFLICT, "token", "--sub", sub, "--data-dir", str(data_dir)]
+    for s in scopes or ("deconflict.plan",):
+        cmd += ["--scope", s]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=60)
+    return out.stdout.strip()
+
+
+def token(data_dir: Path, sub: str, *scopes: str) -> str:
+    """The same token as ``cli_token``, minted by the function the CLI runs, in-process:
+    sixteen parties would otherwise cost sixteen interpreter start-ups."""
+    return token_command(sub, list(scopes or ("deconflict.plan",)), data_dir)
