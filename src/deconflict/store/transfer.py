@@ -330,6 +330,8 @@ def import_jsonl(
             f"line 1: export format version {header.get('version')}; this build reads {VERSION}"
         )
     total = sum(int(n) for n in dict(header.get("counts") or {}).values())
+    if progress is not None:
+        progress(0, total)
     with store.session(write=True) as session:
         conn = session.conn
         dss = _has_dss(conn)

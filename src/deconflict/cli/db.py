@@ -1,0 +1,185 @@
+"""``deconflict db``: schema migrations, the integrity check, export and import.
+
+Only ``upgrade`` and ``import`` change the schema (the store migrates on open);
+``check`` and ``export`` open the database as it is, so that checking an old database
+reports its old revision instead of silently upgrading it first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import create_engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from deconflict.errors import DeconflictError
+from deconflict.settings import Settings
+from deconflict.store.sql import SqlStore, open_store
+
+FAILURES = (DeconflictError, SQLAlchemyError, OSError)
+"""What a command reports as one readable line (and exit 2) instead of a traceback."""
+
+app = typer.Typer(
+    name="db",
+    help="Database maintenance: migrate, check integrity, export and import (JSON Lines).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+Database = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="SQLite file or postgresql:// URL; default: deconflict.db in the data dir.",
+        show_default=False,
+    ),
+]
+
+
+def resolve_url(database: str | None) -> str:
+    """Like ``deconflict serve``: a bare path is a SQLite file; nothing means the default."""
+    if database is None:
+        return Settings().resolved_database_url()
+    if "://" in database:
+        return database
+    return f"sqlite:///{Path(database).resolve()}"
+
+
+def open_existing(url: str) -> SqlStore:
+    """The store without migrating it; a SQLite file must already exist.
+
+    ``open_store`` would create and upgrade the database: right for the service, wrong
+    for a command whose job is to report what is there.
+    """
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.is_file():
+            raise DeconflictError(f"no database at {path}")
+        engine = create_engine(url, connect_args={"timeout": 30})
+        return SqlStore(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return SqlStore(create_engine(url, pool_pre_ping=True))
+
+
+def _fail(console: Console, message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def _progress(console: Console, label: str) -> Progress:
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@app.command()
+def upgrade(database: Database = None) -> None:
+    """Migrate the database to the latest schema (creating it if needed)."""
+    from deconflict.store.integrity import current_revision, snapshot
+
+    console = Console(stderr=True)
+    url = resolve_url(database)
+    try:
+        store = open_store(url)
+    except FAILURES as exc:
+        raise _fail(console, str(exc)) from None
+    try:
+        with snapshot(store) as conn:
+            console.print(f"database at schema revision {current_revision(conn)} (latest)")
+    finally:
+        store.close()
+
+
+@app.command()
+def check(database: Database = None) -> None:
+    """Check every invariant the service relies on; exit 1 and list the problems if any."""
+    from deconflict.store.integrity import check as integrity_check
+
+    console = Console()
+    try:
+        store = open_existing(resolve_url(database))
+    except FAILURES as exc:
+        raise _fail(console, str(exc)) from None
+    try:
+        problems = integrity_check(store)
+    finally:
+        store.close()
+    if not problems:
+        console.print("[green]ok[/green]: no problems found")
+        return
+    console.print(f"[red]{len(problems)} problem(s)[/red]:")
+    for p in problems:
+        console.print(f"  {p.kind:<24} {p.subject:<40} {p.detail}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@app.command("export")
+def export_command(
+    file: Annotated[Path, typer.Argument(help="Where to write the JSON Lines export.")],
+    database: Database = None,
+) -> None:
+    """Write every operation (and DSS record) to FILE, from one consistent snapshot."""
+    from deconflict.store.transfer import export_jsonl
+
+    console = Console(stderr=True)
+    try:
+        store = open_existing(resolve_url(database))
+    except FAILURES as exc:
+        raise _fail(console, str(exc)) from None
+    try:
+        with _progress(console, "export") as bar, file.open("wb") as out:
+            task = bar.add_task("export", total=None)
+
+            def report(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            counts = export_jsonl(store, out, report)
+    except FAILURES as exc:
+        raise _fail(console, str(exc)) from None
+    finally:
+        store.close()
+    console.print(f"exported {_summary(counts)} to {file}")
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="A file written by `deconflict db export`.")],
+    database: Database = None,
+) -> None:
+    """Load FILE into an empty database, all or nothing (one transaction)."""
+    from deconflict.store.transfer import import_jsonl
+
+    console = Console(stderr=True)
+    if not file.is_file():
+        raise _fail(console, f"no file {file}")
+    try:
+        store = open_store(resolve_url(database))
+    except FAILURES as exc:
+        raise _fail(console, str(exc)) from None
+    try:
+        with _progress(console, "import") as bar, file.open("rb") as src:
+            task = bar.add_task("import", total=None)
+
+            def report(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            counts = import_jsonl(store, src, report)
+    except FAILURES as exc:
+        raise _fail(console, f"{exc} (nothing was imported)") from None
+    finally:
+        store.close()
+    console.print(f"imported {_summary(counts)}")
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in counts.items() if n) or "nothing"
