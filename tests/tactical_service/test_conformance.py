@@ -119,3 +119,14 @@ def test_an_unknown_operation_is_a_400_naming_the_report(
     rep = {**report("A1", 0.0, clock.now), "operation": "nope"}
     r = client.post("/v1/tracks", json={"reports": [rep]}, headers=auth("alpha"))
     assert r.status_code == 400 and r.json()["message"].startswith("reports[0].operation")
+
+
+def test_an_operation_ended_while_nonconforming_is_not_escalated_later(
+    client: TestClient, auth: Headers, clock: FakeClock, live: LivePicture
+) -> None:
+    nonconforming(client, auth, clock)
+    r = client.post("/v1/operations/op1/state", json={"state": "Ended"}, headers=auth("alpha"))
+    assert r.status_code == 200
+    clock.advance(120)
+    live.run_pass()
+    assert state(client, auth) == "Ended"

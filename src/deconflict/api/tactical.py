@@ -50,6 +50,7 @@ from deconflict.errors import InvalidInput
 from deconflict.model.operation import OperationState
 from deconflict.store.sql import SqlStore
 from deconflict.tactical.live import (
+    MONITORED_STATES,
     Clock,
     LiveConfig,
     LivePicture,
@@ -167,6 +168,9 @@ def live_picture(
         return MonitoredOperation(op.party, op.state, op.volumes)
 
     def set_state(op_id: str, state: OperationState) -> None:
+        current = load(op_id)
+        if current is None or current.state not in MONITORED_STATES:
+            return  # deleted or ended meanwhile: monitoring must not bring it back
         engine: StrategicEngine = app.state.engine
         decision = engine.set_state(op_id, state)
         if not decision.accepted:
@@ -202,7 +206,23 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await task
 
 
-router = APIRouter(prefix="/v1", tags=["tactical"], lifespan=_lifespan)
+class ErrorBody(BaseModel):
+    message: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in (
+        (400, "Invalid input: the message names the report and the field."),
+        (401, "Missing, malformed, expired or wrongly signed token."),
+        (403, "Missing scope, or another party's track id or operation."),
+        (404, "No such active alert for the caller's aircraft."),
+        (413, "Body over 4 MiB."),
+        (503, "Database unavailable; retry."),
+    )
+}
+
+router = APIRouter(prefix="/v1", tags=["tactical"], responses=ERRORS, lifespan=_lifespan)
 
 
 def _live(app: FastAPI | Any) -> LivePicture:

@@ -464,6 +464,11 @@ class LivePicture:
             return
         op = operations[r.operation]
         if op.state not in MONITORED_STATES:
+            # Ended (or not yet started): whatever was being watched is over, and must not
+            # escalate later and drag a finished operation back to Contingent.
+            for tid in self._machines.pop(r.operation, {}):
+                self._track_operation.pop(tid, None)
+            self._reported.pop(r.operation, None)
             return
         self._track_operation[r.id] = r.operation
         machines = self._machines.setdefault(r.operation, {})
