@@ -4,6 +4,9 @@ Servers are ``.venv/bin/deconflict serve`` subprocesses on free loopback ports; 
 replicas share one data directory so that they trust the same signing key. Each
 PostgreSQL test gets a schema of its own (dropped afterwards) on the server named by
 ``DECONFLICT_TEST_DATABASE_URL``, so tests and xdist workers never see each other's rows.
+
+``DECONFLICT_TEST_SERVE`` (a command line) replaces ``.venv/bin/deconflict`` as the
+server command: run the proofs against a patched build without installing it.
 """
 
 from __future__ import annotations
@@ -101,7 +104,14 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
-        cmd = [DECONFLICT, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        cmd = [
+            *os.environ.get("DECONFLICT_TEST_SERVE", DECONFLICT).split(),
+            "serve",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+        ]
         cmd += ["--database", self.database]
         env = {k: v for k, v in os.environ.items() if not k.startswith("DECONFLICT_")}
         with self.log.open("ab") as log:
