@@ -24,7 +24,7 @@ APP = create_app(Settings(data_dir=_DIR), open_store(f"sqlite:///{_DIR / 'fuzz.d
 TOKEN = mint_token(
     load_or_create_signing_key(_DIR),
     sub="fuzzer",
-    scopes=["deconflict.plan", "deconflict.read"],
+    scopes=["deconflict.plan", "deconflict.read", "deconflict.track"],
     audience="localhost",
     issuer="test",
 )

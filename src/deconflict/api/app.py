@@ -9,10 +9,13 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 
 from deconflict import __version__
+from deconflict.api.dss import router as dss_router
 from deconflict.api.errors import install_error_handlers
 from deconflict.api.limits import BodyLimit
 from deconflict.api.native import router as native_router
 from deconflict.api.security import install_auth_error_handlers
+from deconflict.api.tactical import live_picture
+from deconflict.api.tactical import router as tactical_router
 from deconflict.auth.verify import TokenVerifier
 from deconflict.core.engine import StrategicEngine
 from deconflict.settings import Settings
@@ -40,6 +43,7 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.engine = StrategicEngine(store, settings.equal_priority)
+    app.state.live = live_picture(app)
     app.state.token_verifier = TokenVerifier.from_settings(settings.auth, settings.data_dir)
     install_auth_error_handlers(app)
     install_error_handlers(app)
@@ -50,4 +54,6 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
         return "ok"
 
     app.include_router(native_router)
+    app.include_router(dss_router())
+    app.include_router(tactical_router)
     return app

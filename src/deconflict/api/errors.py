@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from deconflict.core.engine import NotFound, NotOwner, StaleVersion
 from deconflict.errors import InvalidInput
@@ -60,17 +61,33 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     return message(exc.status_code, str(exc.detail), headers or None)
 
 
-METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
-
-
 def _allowed_methods(request: Request) -> set[str]:
-    """Every method some route offers for this path (Starlette names only the first)."""
-    allowed = set()
-    for method in METHODS:
-        scope = {**request.scope, "method": method}
-        if any(r.matches(scope)[0] is Match.FULL for r in request.app.router.routes):
-            allowed.add(method)
-    return allowed
+    """The methods the documented path offers (Starlette names only one route's).
+
+    The request path is matched against the OpenAPI paths, literal templates before
+    parameterised ones, so ``/x/query`` answers for ``/x/query`` and not ``/x/{id}``.
+    """
+    paths: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        request.app.state, "_allow_index", None
+    )
+    if paths is None:
+        items = request.app.openapi().get("paths", {})
+        ordered = sorted(items.items(), key=lambda kv: (kv[0].count("{"), kv[0]))
+        paths = [
+            (
+                re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"),
+                {m.upper() for m in item if m in _HTTP_METHODS},
+            )
+            for path, item in ordered
+        ]
+        request.app.state._allow_index = paths
+    for pattern, methods in paths:
+        if pattern.match(request.url.path):
+            return methods
+    return set()
+
+
+_HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
 
 def install_error_handlers(app: FastAPI) -> None:

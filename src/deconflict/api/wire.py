@@ -12,12 +12,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from deconflict.core.engine import Decision
-from deconflict.core.report import Conflict, rfc3339
+from deconflict.core.report import Conflict
 from deconflict.errors import InvalidInput
 from deconflict.geo.bounds import bounding_box
 from deconflict.geo.footprint import Circle
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import Operation, OperationState
+from deconflict.model.times import rfc3339
 from deconflict.store.base import StoredOperation
 
 

@@ -6,6 +6,7 @@ the feature index and field; nothing on stdout).
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -17,9 +18,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from deconflict.core.batch import BatchReport, check_plan
+from deconflict.core.batch import BatchReport, PlanPool, check_columns
 from deconflict.errors import InvalidInput
-from deconflict.io.plan import load_plan
+from deconflict.io.plan_columns import read_plan_columns
 from deconflict.settings import EqualPriorityPolicy
 
 PROGRESS_FROM_FEATURES = 5_000
@@ -64,18 +65,26 @@ def run_check(
         disable=not show,
     ) as progress:
         parsing = progress.add_task("reading plan", total=features)
-        try:
-            ops = load_plan(raw, lambda n: progress.advance(parsing, n))
-        except InvalidInput as exc:
-            progress.stop()
-            err.print(f"[red]invalid plan:[/] {exc}", highlight=False)
-            return 2
-        testing = progress.add_task("checking conflicts", total=None)
+        with PlanPool(os.cpu_count() or 1) as pool:
+            try:
+                data = orjson.loads(raw)
+                cols = read_plan_columns(
+                    data, lambda n: progress.advance(parsing, n), pool.invalid_polygons
+                )
+            except orjson.JSONDecodeError as exc:
+                progress.stop()
+                err.print(f"[red]invalid plan:[/] not valid JSON: {exc}", highlight=False)
+                return 2
+            except InvalidInput as exc:
+                progress.stop()
+                err.print(f"[red]invalid plan:[/] {exc}", highlight=False)
+                return 2
+            testing = progress.add_task("checking conflicts", total=None)
 
-        def tested(done: int, total: int) -> None:
-            progress.update(testing, completed=done, total=total)
+            def tested(done: int, total: int) -> None:
+                progress.update(testing, completed=done, total=total)
 
-        report = check_plan(ops, policy, tested)
+            report = check_columns(cols, policy, tested, pool)
     if fmt is Format.JSON:
         sys.stdout.buffer.write(orjson.dumps(report_json(report)) + b"\n")
         sys.stdout.flush()

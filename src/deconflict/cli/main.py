@@ -8,8 +8,10 @@ from pathlib import Path
 import typer
 
 from deconflict.cli.check import Format, check, run_check
+from deconflict.cli.db import app as db_app
 from deconflict.cli.generate import generate
 from deconflict.cli.remote import operations, submit
+from deconflict.cli.replay import replay
 from deconflict.cli.serve import serve
 from deconflict.cli.tactical import app as tactical_app
 from deconflict.cli.token import token
@@ -27,6 +29,8 @@ app.command(name="token")(token)
 app.command()(serve)
 app.command()(submit)
 app.command()(operations)
+app.command()(replay)
+app.add_typer(db_app, name="db")
 
 
 @app.command()

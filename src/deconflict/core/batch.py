@@ -11,18 +11,23 @@ plan (a few times the median volume), so dense and sparse plans both stay fast.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from deconflict.core.report import Conflict, VolumeOverlap
 from deconflict.core.rules import judge_pair
-from deconflict.geo.caps import angle_to_chord, bounding_caps
+from deconflict.errors import InvalidInput
+from deconflict.geo.caps import angle_to_chord, bounding_caps_of_arrays
 from deconflict.geo.earth import EARTH_RADIUS_M, TOLERANCE_M
+from deconflict.geo.footprint import Footprint
 from deconflict.geo.overlap import footprint_distances_m, overlap
 from deconflict.geo.volume import Volume4D
+from deconflict.model.columns import PlanColumns
 from deconflict.model.operation import Operation
 from deconflict.settings import EqualPriorityPolicy
 
@@ -41,9 +46,8 @@ class BatchReport:
 
 @dataclass(frozen=True)
 class VolumeTable:
-    """The plan's volumes as columns, for vectorised filters."""
+    """Live volumes as columns, for vectorised filters."""
 
-    volumes: list[Volume4D]
     op: np.ndarray
     t0: np.ndarray
     t1: np.ndarray
@@ -52,21 +56,16 @@ class VolumeTable:
     centre: np.ndarray
     radius: np.ndarray
 
+    def __len__(self) -> int:
+        return len(self.op)
+
     @classmethod
-    def of(cls, operations: list[Operation]) -> VolumeTable:
-        volumes = [v for op in operations for v in op.volumes]
-        op_index = np.repeat(np.arange(len(operations)), [len(op.volumes) for op in operations])
-        centre, radius = bounding_caps([v.footprint for v in volumes])
+    def of(cls, cols: PlanColumns, rows: np.ndarray) -> VolumeTable:
+        a = cols.arrays
+        centre, radius = bounding_caps_of_arrays(a.radius, a.vertex_count, a.lons, a.lats)
         radius = radius + TOLERANCE_M / EARTH_RADIUS_M
         return cls(
-            volumes=volumes,
-            op=op_index,
-            t0=np.array([v.time.start.timestamp() for v in volumes]),
-            t1=np.array([v.time.end.timestamp() for v in volumes]),
-            lo=np.array([v.altitude.lower_m for v in volumes]),
-            hi=np.array([v.altitude.upper_m for v in volumes]),
-            centre=centre,
-            radius=radius,
+            a.op[rows], a.t0[rows], a.t1[rows], a.lo[rows], a.hi[rows], centre[rows], radius[rows]
         )
 
 
@@ -77,39 +76,159 @@ def check_plan(
 ) -> BatchReport:
     """Every conflicting pair of operations in the plan, with their overlaps.
 
-    ``progress(done, total)`` is told how many candidate volume pairs have been tested.
+    ``progress(done, total)`` is told how many conflicting pairs have been reported.
     Ended operations take no part.
     """
-    live = [op for op in operations if op.state.is_live]
-    table = VolumeTable.of(live)
+    return check_columns(PlanColumns.of(operations), policy, progress)
+
+
+def check_columns(
+    cols: PlanColumns,
+    policy: EqualPriorityPolicy = EqualPriorityPolicy.REJECT,
+    progress: Callable[[int, int], None] | None = None,
+    pool: PlanPool | None = None,
+) -> BatchReport:
+    """``check_plan`` on columns; ``pool`` spreads the exact tests over processes."""
+    live_ops = np.array([s.is_live for s in cols.states], dtype=bool)
+    rows = np.flatnonzero(live_ops[cols.arrays.op]) if len(cols) else np.zeros(0, np.int64)
+    table = VolumeTable.of(cols, rows)
     a, b = candidate_pairs(table)
-    distances = footprint_distances_m(
-        [table.volumes[i].footprint for i in a], [table.volumes[j].footprint for j in b]
-    )
+    a, b = rows[a], rows[b]
+    distances = (pool or PlanPool(1)).distances(cols, a, b)
     hit = distances <= TOLERANCE_M
     by_ops: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    op_of = cols.arrays.op
     for i, j in zip(a[hit].tolist(), b[hit].tolist(), strict=True):
-        oi, oj = int(table.op[i]), int(table.op[j])
+        oi, oj = int(op_of[i]), int(op_of[j])
         if oi > oj:
             oi, oj, i, j = oj, oi, j, i
         by_ops[(oi, oj)].append((i, j))
+    domain = _DomainCache(cols)
     conflicts = []
-    offsets = np.concatenate([[0], np.cumsum([len(op.volumes) for op in live])])
     total = len(by_ops)
     for done, ((oi, oj), pairs) in enumerate(sorted(by_ops.items())):
-        opa, opb = live[oi], live[oj]
+        opa, opb = domain.operation(oi), domain.operation(oj)
         overlaps = []
         for i, j in sorted(pairs):
-            ov = overlap(table.volumes[i], table.volumes[j])
+            ov = overlap(domain.volume(i), domain.volume(j))
             if ov is not None:
-                overlaps.append(VolumeOverlap(i - int(offsets[oi]), j - int(offsets[oj]), ov))
+                overlaps.append(VolumeOverlap(domain.position(i), domain.position(j), ov))
         if overlaps:
             verdict, reason = judge_pair(opa, opb, policy)
             conflicts.append(Conflict(opa, opb, tuple(overlaps), verdict, reason))
         if progress is not None:
             progress(done + 1, total)
     conflicts.sort(key=lambda c: tuple(sorted((c.a.id, c.b.id))))
-    return BatchReport(len(live), len(table.volumes), conflicts, len(a))
+    return BatchReport(int(live_ops.sum()), len(rows), conflicts, len(a))
+
+
+class _DomainCache:
+    """Domain objects for the few operations that conflict, built on demand."""
+
+    def __init__(self, cols: PlanColumns) -> None:
+        self.cols = cols
+        self.volumes_of: dict[int, list[int]] = defaultdict(list)
+        for v, k in enumerate(cols.vol_op):
+            self.volumes_of[k].append(v)
+        self._volumes: dict[int, Volume4D] = {}
+        self._operations: dict[int, Operation] = {}
+
+    def volume(self, v: int) -> Volume4D:
+        if v not in self._volumes:
+            self._volumes[v] = self.cols.volume(v, _footprint(self.cols, v))
+        return self._volumes[v]
+
+    def position(self, v: int) -> int:
+        """Index of volume ``v`` within its operation."""
+        return self.volumes_of[self.cols.vol_op[v]].index(v)
+
+    def operation(self, k: int) -> Operation:
+        if k not in self._operations:
+            vols = tuple(self.volume(v) for v in self.volumes_of[k])
+            self._operations[k] = self.cols.operation(k, vols)
+        return self._operations[k]
+
+
+class PlanPool:
+    """Exact S2 work on a plan's volumes, in this process or spread over several.
+
+    Worker processes are forked once the plan is read, so they inherit its columns
+    without copying them through pipes; each keeps the footprints it has built.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._executor: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> PlanPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)
+
+    def _pool(self, cols: PlanColumns) -> ProcessPoolExecutor | None:
+        if self.workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        if self._executor is None:
+            global _SHARED
+            _SHARED = cols
+            context = multiprocessing.get_context("fork")
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+        return self._executor
+
+    def invalid_polygons(self, cols: PlanColumns, volumes: np.ndarray) -> list[int]:
+        pool = self._pool(cols)
+        if pool is None or len(volumes) < 2000:
+            return _invalid_polygons(cols, volumes)
+        chunks = np.array_split(volumes, self.workers * 4)
+        found = pool.map(_invalid_polygons_shared, chunks)
+        return sorted(v for part in found for v in part)
+
+    def distances(self, cols: PlanColumns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        pool = self._pool(cols)
+        if pool is None or len(a) < 2000:
+            return _distances(cols, a, b)
+        parts = np.array_split(np.arange(len(a)), self.workers * 4)
+        found = pool.map(_distances_shared, [a[p] for p in parts], [b[p] for p in parts])
+        return np.concatenate(list(found))
+
+
+_SHARED: PlanColumns | None = None
+"""The plan a forked worker inherited; set only just before forking."""
+
+
+def _footprint(cols: PlanColumns, v: int) -> Footprint:
+    f = cols.built.get(v)
+    if f is None:
+        f = cols.built[v] = cols.footprint(v)
+    return f
+
+
+def _invalid_polygons(cols: PlanColumns, volumes: np.ndarray) -> list[int]:
+    bad = []
+    for v in volumes.tolist():
+        try:
+            _footprint(cols, v)
+        except InvalidInput:
+            bad.append(v)
+    return bad
+
+
+def _invalid_polygons_shared(volumes: np.ndarray) -> list[int]:
+    assert _SHARED is not None
+    return _invalid_polygons(_SHARED, volumes)
+
+
+def _distances(cols: PlanColumns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    fa = [_footprint(cols, v) for v in a.tolist()]
+    fb = [_footprint(cols, v) for v in b.tolist()]
+    return footprint_distances_m(fa, fb)
+
+
+def _distances_shared(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    assert _SHARED is not None
+    return _distances(_SHARED, a, b)
 
 
 SPACE_BITS = 14
@@ -121,7 +240,7 @@ every other volume directly: a few continent-sized shapes must not flood the gri
 
 def candidate_pairs(table: VolumeTable) -> tuple[np.ndarray, np.ndarray]:
     """Volume index pairs (i < j, different operations) that may conflict."""
-    n = len(table.volumes)
+    n = len(table)
     found_a: list[np.ndarray] = []
     found_b: list[np.ndarray] = []
 
@@ -153,13 +272,21 @@ def candidate_pairs(table: VolumeTable) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _may_conflict(table: VolumeTable, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Exact filters on the columns: other operation, time, altitude, cap distance."""
-    keep = table.op[i] != table.op[j]
-    keep &= (table.t0[i] <= table.t1[j]) & (table.t0[j] <= table.t1[i])
-    keep &= (table.lo[i] <= table.hi[j]) & (table.lo[j] <= table.hi[i])
-    chord = np.linalg.norm(table.centre[i] - table.centre[j], axis=1)
-    keep &= chord <= angle_to_chord(table.radius[i] + table.radius[j])
-    result: np.ndarray = keep
+    """Positions of the pairs that pass exact column filters: other operation, time,
+    altitude, cap distance. The cheap tests run first and shrink the arrays, so the
+    3D distance is computed only for pairs that meet in time and altitude."""
+    keep = np.flatnonzero(
+        (table.t0[i] <= table.t1[j])
+        & (table.t0[j] <= table.t1[i])
+        & (table.lo[i] <= table.hi[j])
+        & (table.lo[j] <= table.hi[i])
+        & (table.op[i] != table.op[j])
+    )
+    si, sj = i[keep], j[keep]
+    d = table.centre[si] - table.centre[sj]
+    chord2 = np.einsum("ij,ij->i", d, d)
+    reach = angle_to_chord(table.radius[si] + table.radius[sj])
+    result: np.ndarray = keep[chord2 <= reach * reach]
     return result
 
 

@@ -9,6 +9,7 @@ from deconflict.core.rules import Reason, Verdict
 from deconflict.geo.overlap import Overlap, overlap
 from deconflict.geo.volume import Volume4D
 from deconflict.model.operation import Operation
+from deconflict.model.times import rfc3339
 
 
 @dataclass(frozen=True)
@@ -62,14 +63,6 @@ def overlap_json(o: VolumeOverlap, swap: bool = False) -> dict[str, Any]:
         "area_m2": ov.area_m2,
         "geometry": ov.geometry,
     }
-
-
-def rfc3339(t: Any) -> str:
-    """UTC with a ``Z``, as the wire wants it."""
-    from datetime import UTC
-
-    text: str = t.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return text
 
 
 def volume_overlaps(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from deconflict.geo.earth import EARTH_RADIUS_M
-from deconflict.geo.footprint import Circle, Footprint, Polygon
+from deconflict.geo.footprint import Circle, Footprint
 
 WHOLE_SPHERE = np.pi
 SAFETY_RAD = 1e-12
@@ -39,34 +39,34 @@ def angle_to_chord(angle: np.ndarray) -> np.ndarray:
 
 def bounding_caps(footprints: list[Footprint]) -> tuple[np.ndarray, np.ndarray]:
     """Centres (n, 3) on the unit sphere and angular radii (n,) holding each footprint."""
-    n = len(footprints)
-    centres = np.empty((n, 3))
-    radii = np.empty(n)
-    circle_idx = [i for i, f in enumerate(footprints) if isinstance(f, Circle)]
-    circles = [f for f in footprints if isinstance(f, Circle)]
-    poly_idx = [i for i, f in enumerate(footprints) if isinstance(f, Polygon)]
-    polygons = [f for f in footprints if isinstance(f, Polygon)]
-    if circles:
-        lon = np.array([c.lon for c in circles])
-        lat = np.array([c.lat for c in circles])
-        centres[circle_idx] = lonlat_to_xyz(lon, lat)
-        radii[circle_idx] = np.array([c.radius_m for c in circles]) / EARTH_RADIUS_M
-    if polygons:
-        counts = np.array([len(p.vertices) for p in polygons])
-        flat = np.array([v for p in polygons for v in p.vertices], dtype=np.float64)
-        xyz = lonlat_to_xyz(flat[:, 0], flat[:, 1])
-        owner = np.repeat(np.arange(len(poly_idx)), counts)
-        sums = np.zeros((len(poly_idx), 3))
-        np.add.at(sums, owner, xyz)
-        norms = np.linalg.norm(sums, axis=1)
-        degenerate = norms < 1e-9
-        norms[degenerate] = 1.0
-        centre = sums / norms[:, None]
-        chord = np.linalg.norm(xyz - centre[owner], axis=1)
-        max_chord = np.zeros(len(poly_idx))
-        np.maximum.at(max_chord, owner, chord)
-        angle = chord_to_angle(max_chord)
-        angle[(angle >= np.pi / 2.0) | degenerate] = WHOLE_SPHERE
-        centres[poly_idx] = centre
-        radii[poly_idx] = angle
-    return centres, radii + SAFETY_RAD
+    radius = np.array([f.radius_m if isinstance(f, Circle) else 0.0 for f in footprints])
+    points = [
+        [(f.lon, f.lat)] if isinstance(f, Circle) else list(f.vertices) for f in footprints
+    ]
+    counts = np.array([len(p) for p in points], dtype=np.int64)
+    flat = np.array([v for p in points for v in p], dtype=np.float64).reshape(-1, 2)
+    return bounding_caps_of_arrays(radius, counts, flat[:, 0], flat[:, 1])
+
+
+def bounding_caps_of_arrays(
+    radius_m: np.ndarray, vertex_count: np.ndarray, lons: np.ndarray, lats: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``bounding_caps`` on columns: a circle is one vertex (its centre) and a radius
+    above 0; a polygon is its ``vertex_count`` consecutive vertices and radius 0."""
+    n = len(radius_m)
+    xyz = lonlat_to_xyz(lons, lats)
+    owner = np.repeat(np.arange(n), vertex_count)
+    sums = np.zeros((n, 3))
+    np.add.at(sums, owner, xyz)
+    norms = np.linalg.norm(sums, axis=1)
+    degenerate = norms < 1e-9
+    norms[degenerate] = 1.0
+    centre = sums / norms[:, None]
+    chord = np.linalg.norm(xyz - centre[owner], axis=1)
+    max_chord = np.zeros(n)
+    np.maximum.at(max_chord, owner, chord)
+    angle = chord_to_angle(max_chord)
+    angle[(angle >= np.pi / 2.0) | degenerate] = WHOLE_SPHERE
+    circles = radius_m > 0.0
+    angle[circles] = radius_m[circles] / EARTH_RADIUS_M
+    return centre, angle + SAFETY_RAD

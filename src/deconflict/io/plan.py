@@ -18,6 +18,7 @@ from deconflict.errors import InvalidInput
 from deconflict.geo.footprint import Circle, Footprint, Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import Operation, OperationState
+from deconflict.model.times import rfc3339
 
 REQUIRED = ("operation", "party", "altitude_lower_m", "altitude_upper_m", "time_start", "time_end")
 
@@ -191,8 +192,6 @@ def _time(props: dict[str, Any], name: str) -> datetime:
 
 def operation_features(op: Operation) -> Iterable[dict[str, Any]]:
     """The inverse of ``parse_plan`` for one operation: GeoJSON out."""
-    from deconflict.core.report import rfc3339
-
     for v in op.volumes:
         props: dict[str, Any] = {
             "operation": op.id,

@@ -1,0 +1,138 @@
+"""A plan as columns: one row per volume, the shape the whole-plan checker works on.
+
+Domain objects are built from a row only when needed (validation, exact tests,
+reports), because building 200,000 of them up front costs more than the whole check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+import numpy as np
+
+from deconflict.geo.footprint import Circle, Footprint, Polygon
+from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
+from deconflict.model.operation import Operation, OperationState
+
+
+@dataclass
+class PlanColumns:
+    """One row per volume (arrays) and one entry per operation (lists)."""
+
+    op_ids: list[str] = field(default_factory=list)
+    parties: list[str] = field(default_factory=list)
+    priorities: list[int] = field(default_factory=list)
+    states: list[OperationState] = field(default_factory=list)
+    feature: list[int] = field(default_factory=list)
+    """Index of each volume's feature in the file, for error messages (-1: none)."""
+    vol_op: list[int] = field(default_factory=list)
+    starts: list[datetime] = field(default_factory=list)
+    ends: list[datetime] = field(default_factory=list)
+    lo: list[float] = field(default_factory=list)
+    hi: list[float] = field(default_factory=list)
+    radius: list[float] = field(default_factory=list)
+    """Circle radius in metres; 0 for a polygon."""
+    first_vertex: list[int] = field(default_factory=list)
+    vertex_count: list[int] = field(default_factory=list)
+    lons: list[float] = field(default_factory=list)
+    lats: list[float] = field(default_factory=list)
+    """Polygon vertices (ring not closed), or the one centre of a circle."""
+    built: dict[int, Footprint] = field(default_factory=dict, repr=False)
+    """Footprints already built (and so validated), by volume index."""
+
+    def __len__(self) -> int:
+        return len(self.vol_op)
+
+    def add_volume(self, op: int, feature: int, v: Volume4D) -> None:
+        self.vol_op.append(op)
+        self.feature.append(feature)
+        self.starts.append(v.time.start)
+        self.ends.append(v.time.end)
+        self.lo.append(v.altitude.lower_m)
+        self.hi.append(v.altitude.upper_m)
+        self.first_vertex.append(len(self.lons))
+        f = v.footprint
+        if isinstance(f, Circle):
+            self.radius.append(f.radius_m)
+            self.vertex_count.append(1)
+            self.lons.append(f.lon)
+            self.lats.append(f.lat)
+        else:
+            self.radius.append(0.0)
+            self.vertex_count.append(len(f.vertices))
+            self.lons.extend(p[0] for p in f.vertices)
+            self.lats.extend(p[1] for p in f.vertices)
+
+    def add_operation(self, op: Operation, feature: int = -1) -> int:
+        k = len(self.op_ids)
+        self.op_ids.append(op.id)
+        self.parties.append(op.party)
+        self.priorities.append(op.priority)
+        self.states.append(op.state)
+        for v in op.volumes:
+            self.add_volume(k, feature, v)
+        return k
+
+    @classmethod
+    def of(cls, operations: list[Operation]) -> PlanColumns:
+        cols = cls()
+        for op in operations:
+            cols.add_operation(op)
+        return cols
+
+    @cached_property
+    def arrays(self) -> VolumeArrays:
+        return VolumeArrays.of(self)
+
+    def footprint(self, v: int) -> Footprint:
+        """The validated domain footprint of volume ``v`` (raises ``InvalidInput``)."""
+        start = self.first_vertex[v]
+        if self.radius[v] > 0.0:
+            return Circle(self.lons[start], self.lats[start], self.radius[v])
+        end = start + self.vertex_count[v]
+        return Polygon(tuple(zip(self.lons[start:end], self.lats[start:end], strict=True)))
+
+    def volume(self, v: int, footprint: Footprint | None = None) -> Volume4D:
+        return Volume4D(
+            footprint or self.footprint(v),
+            AltitudeBand(self.lo[v], self.hi[v]),
+            TimeWindow(self.starts[v], self.ends[v]),
+        )
+
+    def operation(self, k: int, volumes: tuple[Volume4D, ...]) -> Operation:
+        return Operation(
+            self.op_ids[k], self.parties[k], self.priorities[k], self.states[k], volumes
+        )
+
+
+@dataclass(frozen=True)
+class VolumeArrays:
+    """The numeric columns as NumPy arrays, for vectorised filters."""
+
+    op: np.ndarray
+    t0: np.ndarray
+    t1: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    radius: np.ndarray
+    first_vertex: np.ndarray
+    vertex_count: np.ndarray
+    lons: np.ndarray
+    lats: np.ndarray
+
+    @classmethod
+    def of(cls, c: PlanColumns) -> VolumeArrays:
+        return cls(
+            op=np.asarray(c.vol_op, dtype=np.int64),
+            t0=np.array([t.timestamp() for t in c.starts]),
+            t1=np.array([t.timestamp() for t in c.ends]),
+            lo=np.asarray(c.lo, dtype=np.float64),
+            hi=np.asarray(c.hi, dtype=np.float64),
+            radius=np.asarray(c.radius, dtype=np.float64),
+            first_vertex=np.asarray(c.first_vertex, dtype=np.int64),
+            vertex_count=np.asarray(c.vertex_count, dtype=np.int64),
+            lons=np.asarray(c.lons, dtype=np.float64),
+            lats=np.asarray(c.lats, dtype=np.float64),
+        )

@@ -1,0 +1,175 @@
+"""The columnar plan reader agrees with the domain parser on every input."""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from deconflict.core.batch import PlanPool, check_columns, check_plan
+from deconflict.errors import InvalidInput
+from deconflict.io.plan import parse_plan
+from deconflict.io.plan_columns import read_plan_columns
+from deconflict.synth import generate_plan
+
+BASE: dict[str, Any] = {
+    "type": "Feature",
+    "geometry": {
+        "type": "Polygon",
+        "coordinates": [[[0, 0], [0.01, 0], [0.01, 0.01], [0, 0.01], [0, 0]]],
+    },
+    "properties": {
+        "operation": "a",
+        "party": "x",
+        "priority": 1,
+        "state": "Activated",
+        "altitude_lower_m": 100,
+        "altitude_upper_m": 200,
+        "time_start": "2026-07-01T10:00:00Z",
+        "time_end": "2026-07-01T10:30:00Z",
+    },
+}
+CIRCLE: dict[str, Any] = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [0.005, 0.005]},
+    "properties": {**BASE["properties"], "operation": "b", "radius_m": 50.0},
+}
+
+ODD_VALUES = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1.5,
+    math.nan,
+    math.inf,
+    -math.inf,
+    "",
+    "x",
+    "Accepted",
+    "2026-07-01T10:00:00",
+    "2026-07-01T09:00:00Z",
+    "2026-07-01T11:00:00+02:00",
+    [],
+    [0],
+    {},
+    1e7,
+    91,
+    -181,
+    500,
+    10**20,
+]
+FIELDS = [
+    ("properties", "operation"),
+    ("properties", "party"),
+    ("properties", "priority"),
+    ("properties", "state"),
+    ("properties", "altitude_lower_m"),
+    ("properties", "altitude_upper_m"),
+    ("properties", "time_start"),
+    ("properties", "time_end"),
+    ("properties", "radius_m"),
+    ("geometry", "type"),
+    ("geometry", "coordinates"),
+    ("", "type"),
+    ("", "geometry"),
+    ("", "properties"),
+]
+
+
+def outcome(reader: Any, plan: dict[str, Any]) -> str:
+    try:
+        reader(plan)
+    except InvalidInput as exc:
+        return f"error: {exc}"
+    return "ok"
+
+
+def same_outcome(plan: dict[str, Any]) -> None:
+    assert outcome(read_plan_columns, plan) == outcome(parse_plan, plan)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.sampled_from([BASE, CIRCLE]),
+    st.sampled_from(FIELDS),
+    st.sampled_from(ODD_VALUES),
+    st.booleans(),
+)
+def test_both_readers_give_the_same_verdict_on_odd_values(
+    feature: dict[str, Any], where: tuple[str, str], value: Any, delete: bool
+) -> None:
+    f = copy.deepcopy(feature)
+    target = f[where[0]] if where[0] else f
+    if delete:
+        target.pop(where[1], None)
+    else:
+        target[where[1]] = value
+    same_outcome({"type": "FeatureCollection", "features": [copy.deepcopy(BASE), f]})
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.integers(0, 4), st.integers(0, 1), st.sampled_from(ODD_VALUES))
+def test_both_readers_give_the_same_verdict_on_odd_coordinates(
+    vertex: int, axis: int, value: Any
+) -> None:
+    f = copy.deepcopy(BASE)
+    f["geometry"]["coordinates"][0][vertex][axis] = value
+    same_outcome({"type": "FeatureCollection", "features": [f]})
+
+
+@pytest.mark.parametrize(
+    "ring",
+    [
+        [[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]],  # bow tie
+        [[0, 0], [1, 0], [1, 0], [0, 1], [0, 0]],  # repeated vertex
+        [[0, 0], [1, 0], [0, 0]],  # too few
+        [[0, 0], [1, 0], [2, 0], [0, 0]],  # no area
+    ],
+)
+def test_invalid_rings_get_the_domain_message(ring: list[list[float]]) -> None:
+    f = copy.deepcopy(BASE)
+    f["geometry"]["coordinates"] = [ring]
+    plan = {"type": "FeatureCollection", "features": [copy.deepcopy(CIRCLE), f]}
+    assert outcome(read_plan_columns, plan).startswith("error: features[1].geometry")
+    same_outcome(plan)
+
+
+def test_the_first_bad_feature_is_reported_when_several_are_bad() -> None:
+    bad_ring = copy.deepcopy(BASE)
+    bad_ring["geometry"]["coordinates"] = [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]
+    bad_time = copy.deepcopy(BASE)
+    bad_time["properties"]["time_start"] = "soon"
+    plan = {"type": "FeatureCollection", "features": [bad_ring, bad_time]}
+    assert outcome(read_plan_columns, plan).startswith("error: features[0]")
+    same_outcome(plan)
+
+
+def test_inconsistent_operations_get_the_same_message() -> None:
+    other = copy.deepcopy(BASE)
+    other["properties"]["party"] = "y"
+    same_outcome({"type": "FeatureCollection", "features": [copy.deepcopy(BASE), other]})
+
+
+def test_a_generated_plan_gives_the_same_report_both_ways() -> None:
+    plan = generate_plan(1500, seed=3)
+    from_columns = check_columns(read_plan_columns(plan))
+    from_domain = check_plan(parse_plan(plan))
+    assert [c.to_json() for c in from_columns.conflicts] == [
+        c.to_json() for c in from_domain.conflicts
+    ]
+    assert from_columns.conflicts, "the plan should hold some conflicts to compare"
+
+
+def test_worker_processes_give_the_same_report() -> None:
+    plan = generate_plan(3000, seed=4)
+    alone = check_columns(read_plan_columns(plan))
+    with PlanPool(2) as pool:
+        cols = read_plan_columns(plan, validate_polygons=pool.invalid_polygons)
+        spread = check_columns(cols, pool=pool)
+    assert [c.to_json() for c in spread.conflicts] == [c.to_json() for c in alone.conflicts]
