@@ -272,3 +272,56 @@ def test_dss_race_one_server_on_sqlite(
 ) -> None:
     database = f"sqlite:///{tmp_path / 'service.db'}"
     dss_race([servers(tmp_path, database).url], tmp_path, database)
+
+
+# ------------------------------------------------- false conflicts between far-apart writers
+
+
+def spread_body(n: int) -> dict[str, Any]:
+    """Operation ``n`` alone in its square, 0.02 degrees from the next: no conflict."""
+    lon, lat, d = 5.0 + (n % 40) * 0.02, 45.0 + (n // 40) * 0.02, 0.002
+    ring = [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]
+    t0 = BASE
+    return {
+        "volumes": [
+            {
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "altitude_lower_m": 100.0,
+                "altitude_upper_m": 150.0,
+                "time_start": rfc3339(t0),
+                "time_end": rfc3339(t0 + timedelta(hours=1)),
+            }
+        ]
+    }
+
+
+@needs_pg
+@pytest.mark.xfail(
+    strict=False,
+    reason="On a young PostgreSQL database the candidate query is planned with sequential "
+    "scans, so SERIALIZABLE takes relation-level predicate locks and writers that are "
+    "kilometres apart abort each other; store.sql's 8 un-jittered retries then give up "
+    "with 503. Remove this mark when the retry policy (jitter, time budget) is fixed.",
+)
+def test_far_apart_writers_never_get_503_on_postgresql(
+    tmp_path: Path, pg_schema: Callable[[], str], servers: Callable[[Path, str], Server]
+) -> None:
+    database = pg_schema()
+    replicas = [servers(tmp_path, database), servers(tmp_path, database)]
+    bearer = token(tmp_path, "spread")
+    statuses: list[int] = []
+
+    async def writer(url: str, first: int) -> None:
+        headers = {"Authorization": f"Bearer {bearer}"}
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
+            for n in range(first, first + 2 * REQUESTS):
+                r = await http.put(f"/v1/operations/spread-{n}", json=spread_body(n))
+                statuses.append(r.status_code)
+
+    async def all_writers() -> None:
+        await asyncio.gather(
+            *(writer(replicas[i % 2].url, i * 2 * REQUESTS) for i in range(CLIENTS))
+        )
+
+    asyncio.run(all_writers())
+    assert sorted(set(statuses)) == [201], {s: statuses.count(s) for s in set(statuses)}
