@@ -6,6 +6,7 @@ the feature index and field; nothing on stdout).
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from enum import StrEnum
@@ -53,6 +54,16 @@ def run_check(
     except OSError as exc:
         err.print(f"[red]error:[/] cannot read {path}: {exc.strerror}")
         return 2
+    # A plan becomes millions of small acyclic objects; the cyclic collector would walk
+    # them again and again as they are allocated (4x slower parsing, measured).
+    gc.disable()
+    try:
+        return _check(raw, fmt, policy, out, err)
+    finally:
+        gc.enable()
+
+
+def _check(raw: bytes, fmt: Format, policy: EqualPriorityPolicy, out: Console, err: Console) -> int:
     features = raw.count(b'"Feature"')
     show = features >= PROGRESS_FROM_FEATURES
     with Progress(

@@ -11,6 +11,7 @@ plan (a few times the median volume), so dense and sparse plans both stay fast.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -22,7 +23,8 @@ import numpy as np
 from deconflict.core.report import Conflict, VolumeOverlap
 from deconflict.core.rules import judge_pair
 from deconflict.errors import InvalidInput
-from deconflict.geo.caps import angle_to_chord, bounding_caps_of_arrays
+from deconflict.geo.boxes import Boxes, apart, oriented_boxes
+from deconflict.geo.caps import angle_to_chord, bounding_caps_of_arrays, lonlat_to_xyz
 from deconflict.geo.earth import EARTH_RADIUS_M, TOLERANCE_M
 from deconflict.geo.footprint import Footprint
 from deconflict.geo.overlap import footprint_distances_m, overlap
@@ -55,6 +57,7 @@ class VolumeTable:
     hi: np.ndarray
     centre: np.ndarray
     radius: np.ndarray
+    boxes: Boxes
 
     def __len__(self) -> int:
         return len(self.op)
@@ -63,9 +66,25 @@ class VolumeTable:
     def of(cls, cols: PlanColumns, rows: np.ndarray) -> VolumeTable:
         a = cols.arrays
         centre, radius = bounding_caps_of_arrays(a.radius, a.vertex_count, a.lons, a.lats)
+        xyz = lonlat_to_xyz(a.lons, a.lats)
+        boxes = oriented_boxes(centre, radius, a.radius / EARTH_RADIUS_M, a.vertex_count, xyz)
         radius = radius + TOLERANCE_M / EARTH_RADIUS_M
+        picked = Boxes(
+            boxes.centre[rows],
+            boxes.east[rows],
+            boxes.north[rows],
+            boxes.corners[rows],
+            boxes.usable[rows],
+        )
         return cls(
-            a.op[rows], a.t0[rows], a.t1[rows], a.lo[rows], a.hi[rows], centre[rows], radius[rows]
+            a.op[rows],
+            a.t0[rows],
+            a.t1[rows],
+            a.lo[rows],
+            a.hi[rows],
+            centre[rows],
+            radius[rows],
+            picked,
         )
 
 
@@ -174,7 +193,10 @@ class PlanPool:
             global _SHARED
             _SHARED = cols
             context = multiprocessing.get_context("fork")
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+            gc.freeze()  # children then never copy the inherited heap to collect it
+            self._executor = ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=gc.enable
+            )
         return self._executor
 
     def invalid_polygons(self, cols: PlanColumns, volumes: np.ndarray) -> list[int]:
@@ -268,7 +290,9 @@ def candidate_pairs(table: VolumeTable) -> tuple[np.ndarray, np.ndarray]:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
     code = np.unique(np.concatenate(found_a) * n + np.concatenate(found_b))
-    return code // n, code % n
+    a, b = code // n, code % n
+    near = ~apart(table.boxes, a, b, TOLERANCE_M / EARTH_RADIUS_M)
+    return a[near], b[near]
 
 
 def _may_conflict(table: VolumeTable, i: np.ndarray, j: np.ndarray) -> np.ndarray:
