@@ -170,6 +170,15 @@ def test_worker_processes_give_the_same_report() -> None:
     plan = generate_plan(3000, seed=4)
     alone = check_columns(read_plan_columns(plan))
     with PlanPool(2) as pool:
-        cols = read_plan_columns(plan, validate_polygons=pool.invalid_polygons)
+        cols = read_plan_columns(plan, validate_polygons=pool.invalid_polygons, settle=False)
         spread = check_columns(cols, pool=pool)
     assert [c.to_json() for c in spread.conflicts] == [c.to_json() for c in alone.conflicts]
+
+
+def test_an_invalid_polygon_found_by_the_workers_is_reported_by_the_check() -> None:
+    plan = generate_plan(3000, seed=5)
+    plan["features"][2500]["geometry"]["coordinates"] = [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]
+    with PlanPool(2) as pool:
+        cols = read_plan_columns(plan, validate_polygons=pool.invalid_polygons, settle=False)
+        with pytest.raises(InvalidInput, match=r"features\[2500\]\.geometry"):
+            check_columns(cols, pool=pool)

@@ -80,7 +80,10 @@ def _check(raw: bytes, fmt: Format, policy: EqualPriorityPolicy, out: Console, e
             try:
                 data = orjson.loads(raw)
                 cols = read_plan_columns(
-                    data, lambda n: progress.advance(parsing, n), pool.invalid_polygons
+                    data,
+                    lambda n: progress.advance(parsing, n),
+                    pool.invalid_polygons,
+                    settle=False,
                 )
             except orjson.JSONDecodeError as exc:
                 progress.stop()
@@ -95,7 +98,12 @@ def _check(raw: bytes, fmt: Format, policy: EqualPriorityPolicy, out: Console, e
             def tested(done: int, total: int) -> None:
                 progress.update(testing, completed=done, total=total)
 
-            report = check_columns(cols, policy, tested, pool)
+            try:
+                report = check_columns(cols, policy, tested, pool)
+            except InvalidInput as exc:
+                progress.stop()
+                err.print(f"[red]invalid plan:[/] {exc}", highlight=False)
+                return 2
     if fmt is Format.JSON:
         sys.stdout.buffer.write(orjson.dumps(report_json(report)) + b"\n")
         sys.stdout.flush()

@@ -113,6 +113,7 @@ def check_columns(
     table = VolumeTable.of(cols, rows)
     a, b = candidate_pairs(table)
     a, b = rows[a], rows[b]
+    cols.settle()
     distances = (pool or PlanPool(1)).distances(cols, a, b)
     hit = distances <= TOLERANCE_M
     by_ops: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
@@ -199,13 +200,14 @@ class PlanPool:
             )
         return self._executor
 
-    def invalid_polygons(self, cols: PlanColumns, volumes: np.ndarray) -> list[int]:
+    def invalid_polygons(self, cols: PlanColumns, volumes: np.ndarray) -> Callable[[], list[int]]:
+        """Starts checking ``volumes``; the returned call waits for the invalid ones."""
         pool = self._pool(cols)
         if pool is None or len(volumes) < 2000:
-            return _invalid_polygons(cols, volumes)
+            return lambda: _invalid_polygons(cols, volumes)
         chunks = np.array_split(volumes, self.workers * 4)
-        found = pool.map(_invalid_polygons_shared, chunks)
-        return sorted(v for part in found for v in part)
+        futures = [pool.submit(_invalid_polygons_shared, chunk) for chunk in chunks]
+        return lambda: sorted(v for f in futures for v in f.result())
 
     def distances(self, cols: PlanColumns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         pool = self._pool(cols)
@@ -231,7 +233,7 @@ def _invalid_polygons(cols: PlanColumns, volumes: np.ndarray) -> list[int]:
     bad = []
     for v in volumes.tolist():
         try:
-            _footprint(cols, v)
+            cols.footprint(v)
         except InvalidInput:
             bad.append(v)
     return bad

@@ -34,12 +34,14 @@ class _Unusual(Exception):
 def read_plan_columns(
     data: Any,
     progress: Callable[[int], None] | None = None,
-    validate_polygons: Callable[[PlanColumns, np.ndarray], list[int]] | None = None,
+    validate_polygons: PolygonCheck | None = None,
+    settle: bool = True,
 ) -> PlanColumns:
     """The plan as columns; raises the same ``InvalidInput`` as ``plan.parse_plan``.
 
-    ``validate_polygons(columns, volume_indices)`` returns the indices of invalid
-    polygons (it may run in other processes); by default they are checked here.
+    ``validate_polygons`` may check polygons in other processes. With ``settle=False``
+    their verdict is left pending in ``cols.settle()`` so that other work can overlap it;
+    nothing may be reported from the columns before that call returns.
     """
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise InvalidInput("type", "a plan must be a GeoJSON FeatureCollection")
@@ -58,12 +60,15 @@ def read_plan_columns(
         except InvalidInput:
             # An earlier feature may fail a bulk check: that one is the first error.
             _bulk_checks(cols, features, validate_polygons)
+            cols.settle()
             raise
         if progress is not None and (i + 1) % 1000 == 0:
             progress(1000)
     if progress is not None:
         progress(len(features) % 1000)
     _bulk_checks(cols, features, validate_polygons)
+    if settle:
+        cols.settle()
     return cols
 
 
@@ -166,13 +171,19 @@ def _slow_feature(
     cols.add_volume(k, i, volume)
 
 
+PolygonCheck = Callable[[PlanColumns, np.ndarray], Callable[[], list[int]]]
+"""Starts checking the given polygon volumes; the returned call waits for the invalid ones."""
+
+
 def _bulk_checks(
-    cols: PlanColumns,
-    features: list[Any],
-    validate_polygons: Callable[[PlanColumns, np.ndarray], list[int]] | None,
+    cols: PlanColumns, features: list[Any], validate_polygons: PolygonCheck | None
 ) -> None:
     """What the lean loop left out, for all volumes at once; the first failure is
-    re-read by the authoritative parser for its message."""
+    re-read by the authoritative parser for its message.
+
+    Polygon validity, the costly part, may still be running when this returns: it is
+    settled by ``cols.settle()``, which the checker calls once its broad phase is done.
+    """
     a = VolumeArrays.of(cols)
     flagged: list[int] = []
     finite = np.isfinite(a.lo) & np.isfinite(a.hi)
@@ -181,9 +192,18 @@ def _bulk_checks(
     bad_vertex = ~((a.lats >= -90.0) & (a.lats <= 90.0) & (a.lons >= -180.0) & (a.lons <= 180.0))
     flagged.extend(np.unique(owner[bad_vertex]).tolist()[:1])
     polygons = np.flatnonzero(a.radius == 0.0)
-    check = validate_polygons or validate_polygons_here
-    flagged.extend(check(cols, polygons)[:1])
-    for v in sorted(flagged):
+    waiting = (validate_polygons or validate_polygons_here)(cols, polygons)
+
+    def settle() -> None:
+        _raise_first(cols, features, sorted([*flagged, *waiting()[:1]]))
+
+    if flagged:
+        settle()  # an error is certain: find which one comes first now
+    cols.pending = settle
+
+
+def _raise_first(cols: PlanColumns, features: list[Any], flagged: list[int]) -> None:
+    for v in flagged:
         i = cols.feature[v]
         if i < 0:
             cols.footprint(v)  # a domain object that cannot be invalid; raises if it is
@@ -194,12 +214,16 @@ def _bulk_checks(
             raise exc.within(f"features[{i}]") from None
 
 
-def validate_polygons_here(cols: PlanColumns, volumes: np.ndarray) -> list[int]:
-    """Volumes among ``volumes`` whose polygon the domain rejects (sorted)."""
-    bad = []
-    for v in volumes.tolist():
-        try:
-            cols.footprint(v)
-        except InvalidInput:
-            bad.append(v)
-    return bad
+def validate_polygons_here(cols: PlanColumns, volumes: np.ndarray) -> Callable[[], list[int]]:
+    """Checks polygons in this process, when the result is first asked for."""
+
+    def wait() -> list[int]:
+        bad = []
+        for v in volumes.tolist():
+            try:
+                cols.footprint(v)
+            except InvalidInput:
+                bad.append(v)
+        return bad
+
+    return wait

@@ -6,6 +6,7 @@ reports), because building 200,000 of them up front costs more than the whole ch
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -41,6 +42,14 @@ class PlanColumns:
     """Polygon vertices (ring not closed), or the one centre of a circle."""
     built: dict[int, Footprint] = field(default_factory=dict, repr=False)
     """Footprints already built (and so validated), by volume index."""
+    pending: Callable[[], None] | None = field(default=None, repr=False)
+    """Validation still running elsewhere; see ``settle``."""
+
+    def settle(self) -> None:
+        """Wait for any validation still running; raises ``InvalidInput`` if it failed."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending()
 
     def __len__(self) -> int:
         return len(self.vol_op)
