@@ -89,3 +89,26 @@ def test_circle_centre_must_be_on_earth() -> None:
     with pytest.raises(InvalidInput) as err:
         Circle(0.0, 95.0, 10.0)
     assert err.value.field == "center"
+
+
+def test_bulk_ring_check_rejects_exactly_what_polygon_rejects() -> None:
+    from deconflict.geo.footprint import invalid_rings
+
+    rings = [
+        ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0)),  # fine
+        ((0.0, 0.0), (1.0, 1.0), (1.0, 0.0), (0.0, 1.0)),  # bow tie
+        ((0.0, 0.0), (1.0, 0.0), (1.0, 0.0), (0.0, 1.0)),  # repeated vertex
+        ((0.0, 0.0), (1.0, 0.0), (2.0, 0.0)),  # collinear: no area
+        ((0.0, 0.0), (1.0, 0.0)),  # too few
+        ((0.0, 0.0), (1.0, 95.0), (1.0, 1.0)),  # latitude out of range
+        ((0.0, 0.0), (math.nan, 0.0), (1.0, 1.0)),  # not a number
+        ((179.0, 0.0), (-179.0, 0.0), (-179.0, 1.0)),  # across the antimeridian: fine
+    ]
+    rejected = []
+    for k, ring in enumerate(rings):
+        try:
+            Polygon(ring)
+        except InvalidInput:
+            rejected.append(k)
+    assert rejected == [1, 2, 3, 4, 5, 6]
+    assert invalid_rings(rings) == rejected

@@ -22,11 +22,10 @@ import numpy as np
 
 from deconflict.core.report import Conflict, VolumeOverlap
 from deconflict.core.rules import judge_pair
-from deconflict.errors import InvalidInput
 from deconflict.geo.boxes import Boxes, apart, oriented_boxes
 from deconflict.geo.caps import angle_to_chord, bounding_caps_of_arrays, lonlat_to_xyz
 from deconflict.geo.earth import EARTH_RADIUS_M, TOLERANCE_M
-from deconflict.geo.footprint import Footprint
+from deconflict.geo.footprint import Footprint, invalid_rings
 from deconflict.geo.overlap import footprint_distances_m, overlap
 from deconflict.geo.volume import Volume4D
 from deconflict.model.columns import PlanColumns
@@ -230,13 +229,9 @@ def _footprint(cols: PlanColumns, v: int) -> Footprint:
 
 
 def _invalid_polygons(cols: PlanColumns, volumes: np.ndarray) -> list[int]:
-    bad = []
-    for v in volumes.tolist():
-        try:
-            cols.footprint(v)
-        except InvalidInput:
-            bad.append(v)
-    return bad
+    picked = volumes.tolist()
+    bad = invalid_rings([cols.ring(v) for v in picked])
+    return [picked[k] for k in bad]
 
 
 def _invalid_polygons_shared(volumes: np.ndarray) -> list[int]:

@@ -19,6 +19,7 @@ import numpy as np
 
 from deconflict.errors import InvalidInput
 from deconflict.geo.earth import MAX_CIRCLE_RADIUS_M
+from deconflict.geo.footprint import invalid_rings
 from deconflict.io.plan import _Builder, parse_feature
 from deconflict.model.columns import PlanColumns, VolumeArrays
 from deconflict.model.operation import OperationState
@@ -218,12 +219,7 @@ def validate_polygons_here(cols: PlanColumns, volumes: np.ndarray) -> Callable[[
     """Checks polygons in this process, when the result is first asked for."""
 
     def wait() -> list[int]:
-        bad = []
-        for v in volumes.tolist():
-            try:
-                cols.footprint(v)
-            except InvalidInput:
-                bad.append(v)
-        return bad
+        picked = volumes.tolist()
+        return [picked[k] for k in invalid_rings([cols.ring(v) for v in picked])]
 
     return wait

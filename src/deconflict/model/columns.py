@@ -95,13 +95,18 @@ class PlanColumns:
     def arrays(self) -> VolumeArrays:
         return VolumeArrays.of(self)
 
+    def ring(self, v: int) -> tuple[tuple[float, float], ...]:
+        """A polygon volume's vertices as (lon, lat) pairs."""
+        start = self.first_vertex[v]
+        end = start + self.vertex_count[v]
+        return tuple(zip(self.lons[start:end], self.lats[start:end], strict=True))
+
     def footprint(self, v: int) -> Footprint:
         """The validated domain footprint of volume ``v`` (raises ``InvalidInput``)."""
         start = self.first_vertex[v]
         if self.radius[v] > 0.0:
             return Circle(self.lons[start], self.lats[start], self.radius[v])
-        end = start + self.vertex_count[v]
-        return Polygon(tuple(zip(self.lons[start:end], self.lats[start:end], strict=True)))
+        return Polygon(self.ring(v))
 
     def volume(self, v: int, footprint: Footprint | None = None) -> Volume4D:
         return Volume4D(
