@@ -24,8 +24,13 @@ from .conftest import Server, token
 
 ROUNDS = 10
 CLIENTS = 8
-LOAD_S = (0.2, 0.8)
-"""The kill comes this long (uniformly drawn, seconds) after the load starts."""
+ACKS_BEFORE_KILL = (5, 40)
+"""Each round's kill comes once this many writes (drawn uniformly) were acknowledged in
+the round, then after a random 0-50 ms, so that it lands in the middle of requests.
+Counting acknowledgements rather than seconds keeps the rounds meaningful on a slow or
+busy machine."""
+ROUND_TIMEOUT_S = 120.0
+"""Safety net only: a round that cannot reach its acknowledgements fails the test."""
 UPDATE_SHARE = 0.3
 
 
@@ -60,6 +65,8 @@ class Ledger:
     def __init__(self) -> None:
         self.acked: dict[str, tuple[int, float]] = {}
         self.next_n = 0
+        self.acks = 0
+        """Acknowledgements so far, all rounds."""
 
     def new_n(self) -> int:
         self.next_n += 1
@@ -85,6 +92,7 @@ async def writer(
                 return  # the server died under us: the outcome of this write is unknown
             assert r.status_code in (200, 201), (r.status_code, r.text)
             version = r.json()["operation"]["version"]
+            ledger.acks += 1
             if version > ledger.acked.get(op_id, (0, 0.0))[0]:
                 ledger.acked[op_id] = (version, upper)
 
@@ -95,7 +103,11 @@ async def round_of_load(server: Server, bearer: str, ledger: Ledger, rng: random
         asyncio.create_task(writer(server.url, bearer, ledger, random.Random(rng.random()), stop))
         for _ in range(CLIENTS)
     ]
-    await asyncio.sleep(rng.uniform(*LOAD_S))
+    target = ledger.acks + rng.randint(*ACKS_BEFORE_KILL)
+    async with asyncio.timeout(ROUND_TIMEOUT_S):
+        while ledger.acks < target:
+            await asyncio.sleep(0.005)
+    await asyncio.sleep(rng.uniform(0.0, 0.05))
     await asyncio.get_running_loop().run_in_executor(None, server.kill)
     stop.set()
     await asyncio.gather(*tasks)
@@ -112,7 +124,6 @@ def test_sigkill_loses_no_acknowledged_write(
         if k:
             server.start()
         asyncio.run(round_of_load(server, bearer, ledger, rng))
-    assert len(ledger.acked) > ROUNDS, "the load should have been acknowledged many writes"
     assert any(v > 1 for v, _ in ledger.acked.values()), "updates should have been acknowledged"
 
     store = open_store(database_url)
