@@ -100,10 +100,16 @@ _DELETE_OPERATION = delete(operations).where(operations.c.id == bindparam("id"))
 class SqlSession:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        # (version, created) of operations read in this transaction, None if absent:
+        # a write after a read then needs no second look-up.
+        self._known: dict[str, tuple[int, int] | None] = {}
 
     def get(self, operation_id: str) -> StoredOperation | None:
         row = self.conn.execute(_GET, {"id": operation_id}).first()
-        return self._load([row])[0] if row is not None else None
+        if row is None:
+            self._known[operation_id] = None
+            return None
+        return self._load([row])[0]
 
     def candidates(self, volume: Volume4D, exclude: str | None = None) -> list[StoredOperation]:
         cells = cells_of(volume.footprint)
@@ -125,7 +131,11 @@ class SqlSession:
 
     def put(self, operation: Operation) -> StoredOperation:
         now = datetime.now(UTC)
-        old = self.conn.execute(_VERSION, {"id": operation.id}).first()
+        if operation.id in self._known:
+            old = self._known[operation.id]
+        else:
+            row = self.conn.execute(_VERSION, {"id": operation.id}).first()
+            old = (row.version, row.created_us) if row is not None else None
         extent_t = operation.time_extent
         extent_a = operation.altitude_extent
         values: dict[str, Any] = {
@@ -146,7 +156,7 @@ class SqlSession:
                 {"id": operation.id, "version": version, "created_us": created_us, **values},
             )
         else:
-            version, created_us = old.version + 1, old.created_us
+            version, created_us = old[0] + 1, old[1]
             self.conn.execute(
                 update(operations)
                 .where(operations.c.id == operation.id)
@@ -166,12 +176,14 @@ class SqlSession:
             for c in cells_of(v.footprint)
         ]
         self.conn.execute(insert(volume_cells), cell_rows)
+        self._known[operation.id] = (version, created_us)
         return StoredOperation(operation, version, from_us(created_us), now)
 
     def delete(self, operation_id: str) -> bool:
         self.conn.execute(_DELETE_CELLS, {"id": operation_id})
         self.conn.execute(_DELETE_VOLUMES, {"id": operation_id})
         result = self.conn.execute(_DELETE_OPERATION, {"id": operation_id})
+        self._known[operation_id] = None
         return bool(result.rowcount)
 
     def query(self, q: OperationQuery) -> Iterator[StoredOperation]:
@@ -202,6 +214,8 @@ class SqlSession:
         for k in range(0, len(ids), IN_CHUNK):
             for v in self.conn.execute(_VOLUMES_OF, {"ids": ids[k : k + IN_CHUNK]}):
                 vols[v.operation_id].append(volume_from_row(v))
+        for r in rows:
+            self._known[r.id] = (r.version, r.created_us)
         return [
             StoredOperation(
                 Operation(
