@@ -15,6 +15,7 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -37,6 +38,9 @@ DOWN_S = 2.0
 REQUEST_TIMEOUT_S = 20.0
 """A safety net: a request outstanding this long is a hang, and fails the test."""
 RECOVERY_TIMEOUT_S = 60.0
+HUNG_TIMEOUT_S = 10.0
+"""How long a request may wait on a database that does not answer before the test calls
+it a hang (a 503 within a few seconds is the expected behaviour)."""
 
 
 class Cluster:
@@ -183,3 +187,46 @@ def test_service_answers_503_while_postgresql_is_down_and_recovers(
         assert check(store) == []
     finally:
         store.close()
+
+
+def cluster_pids(c: Cluster) -> list[int]:
+    """The postmaster (first line of postmaster.pid) and its children, from /proc."""
+    master = int((c.data / "postmaster.pid").read_text().split()[0])
+    pids = [master]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="A database that hangs (here: its processes paused; the kernel still ACKs, so "
+    "no TCP timeout fires) hangs the requests: nothing in the store bounds how long a "
+    "query on a pooled connection may wait (connect_timeout only covers new connections; "
+    "statement_timeout runs in the hung server). Remove this mark when the store cancels "
+    "a query past a deadline (psycopg Connection.cancel) and answers 503.",
+)
+def test_service_answers_503_when_postgresql_stops_answering(
+    tmp_path: Path, cluster: Cluster, servers: Any
+) -> None:
+    server: Server = servers(tmp_path, cluster.url)
+    headers = {"Authorization": f"Bearer {token(tmp_path, 'pause-test')}"}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=HUNG_TIMEOUT_S) as http:
+        assert http.put("/v1/operations/before", json=body(0)).status_code == 201
+        pids = cluster_pids(cluster)
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            r = http.put("/v1/operations/during", json=body(1))
+        except httpx.TimeoutException:
+            pytest.fail(f"no answer within {HUNG_TIMEOUT_S} s while the database is paused")
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+        assert r.status_code == 503
+        assert http.put("/v1/operations/after", json=body(2)).status_code == 201
