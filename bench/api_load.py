@@ -33,6 +33,14 @@ import numpy as np
 START = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux), to report server cost per request
+    independently of what else the machine is running."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -149,20 +157,35 @@ def main() -> None:
             store = args.database or "SQLite (WAL)"
             print(f"service: {url} on {store}; {args.clients} concurrent clients")
             rng = random.Random(7)
+            cpu0 = cpu_seconds(server.pid)
             spread = asyncio.run(
                 drive(url, token, spread_bodies(args.count, rng), args.clients, "s")
             )
+            spread_cpu = (cpu_seconds(server.pid) - cpu0) / args.count * 1000
             print(
                 f"non-overlapping: {args.count} creations, {spread['rate']:.0f} /s, "
                 f"p50 {spread['p50']:.1f} ms, p99 {spread['p99']:.1f} ms, "
                 f"statuses {spread['statuses']}"
                 f"  (target >= 500 /s; reference DSS ~120-150 /s)"
             )
+            print(
+                f"  server CPU {spread_cpu:.2f} ms per creation: one core sustains "
+                f"{1000 / spread_cpu:.0f} /s when the client runs elsewhere"
+            )
+            cpu0 = cpu_seconds(server.pid)
             hot = asyncio.run(drive(url, token, hot_cell_bodies(args.hot_count), args.clients, "h"))
+            hot_cpu = (cpu_seconds(server.pid) - cpu0) / args.hot_count * 1000
             print(
                 f"one level-13 cell: {args.hot_count} creations, {hot['rate']:.0f} /s, "
                 f"p50 {hot['p50']:.1f} ms, p99 {hot['p99']:.1f} ms, statuses {hot['statuses']}"
                 f"  (target >= 100 /s; reference DSS 6-8 /s)"
+            )
+            print(
+                f"  server CPU {hot_cpu:.2f} ms per creation: one core sustains "
+                f"{1000 / hot_cpu:.0f} /s when the client runs elsewhere"
+            )
+            print(
+                f"  machine load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
             )
         finally:
             server.terminate()
