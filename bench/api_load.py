@@ -185,7 +185,8 @@ def main() -> None:
                 f"{1000 / hot_cpu:.0f} /s when the client runs elsewhere"
             )
             print(
-                f"  machine load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+                f"  machine load average during the run: {os.getloadavg()[0]:.1f} "
+                f"on {os.cpu_count()} cores"
             )
         finally:
             server.terminate()
