@@ -12,6 +12,7 @@ Targets (issue 2): 100,000 operations under 10 s, peak memory under 1.5 GB.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
