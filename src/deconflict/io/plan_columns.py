@@ -125,16 +125,7 @@ def _fast_feature(
             raise _Unusual
     else:
         raise _Unusual
-    k = index.get(op_id)
-    if k is None:
-        builders[op_id] = _Builder(op_id, party, priority, state, i)
-        k = index[op_id] = len(cols.op_ids)
-        cols.op_ids.append(op_id)
-        cols.parties.append(party)
-        cols.priorities.append(priority)
-        cols.states.append(state)
-    else:
-        builders[op_id].check_same(i, party, priority, state)
+    k = _operation_row(cols, builders, index, i, op_id, party, priority, state)
     cols.vol_op.append(k)
     cols.feature.append(i)
     cols.starts.append(start)
@@ -159,6 +150,21 @@ def _slow_feature(
         op_id, party, priority, state, volume = parse_feature(feature)
     except InvalidInput as exc:
         raise exc.within(f"features[{i}]") from None
+    k = _operation_row(cols, builders, index, i, op_id, party, priority, state)
+    cols.add_volume(k, i, volume)
+
+
+def _operation_row(
+    cols: PlanColumns,
+    builders: dict[str, _Builder],
+    index: dict[str, int],
+    i: int,
+    op_id: str,
+    party: str,
+    priority: int,
+    state: OperationState,
+) -> int:
+    """The operation's row, added on its first feature; later ones must agree with it."""
     k = index.get(op_id)
     if k is None:
         builders[op_id] = _Builder(op_id, party, priority, state, i)
@@ -169,7 +175,7 @@ def _slow_feature(
         cols.states.append(state)
     else:
         builders[op_id].check_same(i, party, priority, state)
-    cols.add_volume(k, i, volume)
+    return k
 
 
 PolygonCheck = Callable[[PlanColumns, np.ndarray], Callable[[], list[int]]]
