@@ -165,7 +165,7 @@ class AgreedZone:
         cls,
         zone_id: str,
         owner: str,
-        line: Sequence[tuple[float, float]],
+        line: Sequence[Sequence[float]],
         width_m: float,
         left_party: str,
         right_party: str,
@@ -217,7 +217,7 @@ def _angle(a: Vec, b: Vec) -> float:
     return math.atan2(math.sqrt(_dot(_cross(a, b), _cross(a, b))), _dot(a, b))
 
 
-def line_sectors(line: Sequence[tuple[float, float]], width_m: float) -> tuple[Polygon, Polygon]:
+def line_sectors(line: Sequence[Sequence[float]], width_m: float) -> tuple[Polygon, Polygon]:
     """The strips ``width_m`` wide on the left and on the right of ``line``.
 
     ``line`` is (lon, lat) vertices joined by great-circle arcs. Both strips share the
@@ -255,7 +255,7 @@ def line_sectors(line: Sequence[tuple[float, float]], width_m: float) -> tuple[P
         raise InvalidInput("line", f"the buffered line is not a valid area: {exc.rule}") from None
 
 
-def _checked_line(line: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+def _checked_line(line: Sequence[Sequence[float]]) -> list[tuple[float, float]]:
     pts: list[tuple[float, float]] = []
     for k, p in enumerate(line):
         if len(p) < 2 or any(isinstance(c, bool) or not isinstance(c, int | float) for c in p[:2]):
