@@ -1,0 +1,113 @@
+"""``/v1/constraints`` and ``/v1/zones``: who may write, who sees what."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import Headers
+
+ADMIN = "deconflict.admin"
+PLAN = "deconflict.plan"
+READ = "deconflict.read"
+RING = [[0.0, 0.0], [0.01, 0.0], [0.01, 0.01], [0.0, 0.01], [0.0, 0.0]]
+
+
+def volume(ring: list[list[float]] = RING, lo: float = 0.0, hi: float = 500.0) -> dict[str, Any]:
+    return {
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "altitude_lower_m": lo,
+        "altitude_upper_m": hi,
+        "time_start": "2026-07-01T12:00:00Z",
+        "time_end": "2026-07-01T13:00:00Z",
+    }
+
+
+def restricted(**extra: Any) -> dict[str, Any]:
+    return {
+        "type": "restricted",
+        "volumes": [volume()],
+        "allowed_parties": ["medevac"],
+        "allowed_min_priority": 50,
+        **extra,
+    }
+
+
+def test_a_party_writes_its_own_constraints_only(client: TestClient, auth: Headers) -> None:
+    r = client.put("/v1/constraints/ra", json=restricted(), headers=auth("alpha", PLAN))
+    assert r.status_code == 201, r.text
+    assert r.json()["owner"] == "alpha" and r.json()["version"] == 1
+    r = client.put("/v1/constraints/ra", json=restricted(), headers=auth("bravo", PLAN))
+    assert r.status_code == 403
+    assert client.delete("/v1/constraints/ra", headers=auth("bravo", PLAN)).status_code == 403
+    # The operator may change anyone's; the owner stays.
+    r = client.put("/v1/constraints/ra", json=restricted(name="x"), headers=auth("ops", ADMIN))
+    assert r.status_code == 200 and r.json()["owner"] == "alpha" and r.json()["version"] == 2
+    # Read-only tokens write nothing; stale versions are refused.
+    r = client.put("/v1/constraints/rb", json=restricted(), headers=auth("alpha", READ))
+    assert r.status_code == 403
+    stale = {**auth("alpha", PLAN), "If-Match": "1"}
+    assert client.put("/v1/constraints/ra", json=restricted(), headers=stale).status_code == 409
+    assert client.delete("/v1/constraints/ra", headers=auth("alpha", PLAN)).status_code == 200
+    assert client.get("/v1/constraints/ra", headers=auth("alpha", READ)).status_code == 404
+
+
+def test_others_see_references_of_constraints(client: TestClient, auth: Headers) -> None:
+    client.put("/v1/constraints/ra", json=restricted(), headers=auth("alpha", PLAN))
+    full = client.get("/v1/constraints/ra", headers=auth("alpha", READ)).json()
+    assert full["allowed_parties"] == ["medevac"] and full["volumes"]
+    assert client.get("/v1/constraints/ra", headers=auth("ops", ADMIN)).json()["volumes"]
+    ref = client.get("/v1/constraints/ra", headers=auth("bravo", READ)).json()
+    assert ref["reference"] is True and "volumes" not in ref and "allowed_parties" not in ref
+    assert ref["allowed_for_you"] is False
+    assert ref["bbox"] == [0.0, 0.0, 0.01, 0.01] or all(
+        abs(a - b) < 1e-6 for a, b in zip(ref["bbox"], [0.0, 0.0, 0.01, 0.01], strict=True)
+    )
+    assert client.get("/v1/constraints/ra", headers=auth("medevac", READ)).json()["allowed_for_you"]
+    listed = client.get("/v1/constraints?bbox=0.005,0.005,0.02,0.02", headers=auth("bravo", READ))
+    assert [c["id"] for c in listed.json()["constraints"]] == ["ra"]
+    far = client.get("/v1/constraints?bbox=5,5,5.1,5.1", headers=auth("bravo", READ))
+    assert far.json()["constraints"] == []
+
+
+def line_zone(**extra: Any) -> dict[str, Any]:
+    return {
+        "line": [[0.0, 0.0], [0.0, 0.1]],
+        "width_m": 2000,
+        "left_party": "alpha",
+        "right_party": "bravo",
+        "valid_start": "2026-07-01T06:00:00Z",
+        "valid_end": "2026-07-01T18:00:00Z",
+        **extra,
+    }
+
+
+def test_only_the_operator_defines_zones(client: TestClient, auth: Headers) -> None:
+    r = client.put("/v1/zones/river", json=line_zone(), headers=auth("alpha", PLAN))
+    assert r.status_code == 403
+    r = client.put("/v1/zones/river", json=line_zone(), headers=auth("ops", ADMIN))
+    assert r.status_code == 201, r.text
+    assert [s["party"] for s in r.json()["sectors"]] == ["alpha", "bravo"]
+    r = client.put("/v1/zones/river", json=line_zone(name="v2"), headers=auth("ops", ADMIN))
+    assert r.status_code == 200 and r.json()["version"] == 2
+    bad = line_zone(sectors=[])
+    assert client.put("/v1/zones/x", json=bad, headers=auth("ops", ADMIN)).status_code == 400
+
+
+def test_zones_in_full_for_their_parties_references_for_others(
+    client: TestClient, auth: Headers
+) -> None:
+    client.put("/v1/zones/river", json=line_zone(), headers=auth("ops", ADMIN))
+    assert client.get("/v1/zones/river", headers=auth("alpha", READ)).json()["sectors"]
+    ref = client.get("/v1/zones/river", headers=auth("charlie", READ)).json()
+    assert ref["reference"] is True and "sectors" not in ref
+    history = client.get("/v1/zones/river/history", headers=auth("bravo", READ))
+    assert [v["version"] for v in history.json()["versions"]] == [1]
+    assert client.get("/v1/zones/river/history", headers=auth("charlie", READ)).status_code == 403
+    mine = client.get("/v1/zones?party=me", headers=auth("bravo", READ)).json()["zones"]
+    assert [z["id"] for z in mine] == ["river"]
+    assert client.delete("/v1/zones/river", headers=auth("alpha", PLAN)).status_code == 403
+    assert client.delete("/v1/zones/river", headers=auth("ops", ADMIN)).status_code == 200
+    history = client.get("/v1/zones/river/history", headers=auth("bravo", READ)).json()
+    assert [(v["version"], v["deleted"]) for v in history["versions"]] == [(1, False), (2, True)]
