@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from deconflict.cli.token import token_command
+from deconflict.store.sql import SqlStore, open_store
 
 from ..conftest import BACKENDS, PG_URL
 
@@ -77,6 +78,19 @@ def pg_schema() -> Iterator[Callable[[], str]]:
         with psycopg.connect(plain_url(PG_URL or ""), autocommit=True) as conn:
             for schema in made:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=BACKENDS)
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_schema: Callable[[], str]
+) -> Iterator[SqlStore]:
+    """The root ``store`` fixture, but with a schema no other run can share: the root one
+    names schemas after the xdist worker (``gw0``), and two concurrent runs on the same
+    server (two engineers, or a run and CI) would drop each other's tables mid-test."""
+    url = f"sqlite:///{tmp_path / 'test.db'}" if request.param == "sqlite" else pg_schema()
+    s = open_store(url)
+    yield s
+    s.close()
 
 
 @pytest.fixture(params=BACKENDS)
