@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck bench clean web chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,21 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(STAMP)
 
-demo: $(STAMP)
+# The console's npm packages (Leaflet, country outlines); skipped with a note without Node.js.
+web:
+	@if command -v npm >/dev/null 2>&1; then \
+	  [ web/node_modules/.stamp -nt web/package-lock.json ] || \
+	  (cd web && npm ci --no-audit --no-fund && touch node_modules/.stamp); \
+	else echo "npm not found: install Node.js, then run 'npm ci' in web/ to get the console"; fi
+
+# Debian's Chromium for the console tests (Playwright's own browser download is not used).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium chromium-driver)
+
+demo: $(STAMP) web
 	$(BIN)/deconflict demo
 
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) web chromium
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 -q

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 
 from deconflict import __version__
+from deconflict.api.console import console_router
 from deconflict.api.dss import router as dss_router
 from deconflict.api.errors import install_error_handlers
 from deconflict.api.limits import BodyLimit
@@ -56,4 +57,5 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     app.include_router(native_router)
     app.include_router(dss_router())
     app.include_router(tactical_router)
+    app.include_router(console_router())
     return app

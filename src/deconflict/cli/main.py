@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from importlib import resources
-from pathlib import Path
-
 import typer
 
-from deconflict.cli.check import Format, check, run_check
+from deconflict.cli.check import check
 from deconflict.cli.db import app as db_app
+from deconflict.cli.demo import demo
 from deconflict.cli.generate import generate
 from deconflict.cli.remote import operations, submit
 from deconflict.cli.replay import replay
+from deconflict.cli.scenario import app as scenario_app
 from deconflict.cli.serve import serve
 from deconflict.cli.tactical import app as tactical_app
 from deconflict.cli.token import token
@@ -31,6 +30,8 @@ app.command()(submit)
 app.command()(operations)
 app.command()(replay)
 app.add_typer(db_app, name="db")
+app.add_typer(scenario_app, name="scenario")
+app.command()(demo)
 
 
 @app.command()
@@ -39,20 +40,6 @@ def version() -> None:
     from deconflict import __version__
 
     typer.echo(__version__)
-
-
-@app.command()
-def demo() -> None:
-    """Check the bundled river-valley plan: two forces planning over the same valley."""
-    plan = resources.files("deconflict.examples").joinpath("river_valley.geojson")
-    with resources.as_file(plan) as path:
-        typer.echo(f"Checking {Path(path).name}: two parties planning over the Euphrates valley.\n")
-        code = run_check(Path(path), Format.TABLE)
-    typer.echo(
-        "\nExit code "
-        f"{code}: {'conflicts found' if code == 1 else 'no conflict' if code == 0 else 'error'}. "
-        "Try `deconflict check FILE --format json` on your own plan."
-    )
 
 
 if __name__ == "__main__":

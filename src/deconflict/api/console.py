@@ -1,0 +1,196 @@
+"""The web console: its page and assets, and the one read endpoint it needs.
+
+Wiring (in the app factory)::
+
+    app.include_router(console_router())
+
+- ``GET /`` is the console page, ``GET /console/...`` its own modules and styles (from
+  ``web/src``), ``GET /console/vendor/...`` the npm packages it uses (from
+  ``web/node_modules``, only the files of the packages listed in ``VENDOR``). Nothing
+  is fetched from a CDN: without ``npm ci`` in ``web/`` these answer 404 with a message
+  that says so, rather than a page that silently draws nothing.
+- ``GET /v1/console/conflicts``: the overlaps between the caller's live operations and
+  any other live operation (its own included). Stored operations can overlap only when
+  the rules allowed it (a higher priority over a lower one, an off-nominal operation),
+  and a party should be able to see those standing overlaps, not only the 409/notice it
+  got when planning. Computed with the core engine on the stored operations; it reveals
+  no more than a planning answer does (the other operation's id, party and the overlap
+  geometry), and nothing about overlaps between other parties' operations.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse
+
+from deconflict.api.security import require_scopes
+from deconflict.api.wire import conflict_json
+from deconflict.auth.principal import Principal
+from deconflict.auth.scopes import Scope
+from deconflict.core.engine import StrategicEngine
+from deconflict.core.report import Conflict
+from deconflict.core.rules import judge_pair
+from deconflict.errors import InvalidInput
+from deconflict.geo.volume import TimeWindow
+from deconflict.model.operation import Operation
+from deconflict.store.base import OperationQuery, StoreSession
+
+Reader = Annotated[Principal, Depends(require_scopes(Scope.READ, Scope.PLAN))]
+
+VENDOR: dict[str, str] = {
+    "leaflet": "leaflet/dist",
+    "topojson-client": "topojson-client/dist",
+    "world-atlas": "world-atlas",
+}
+"""URL prefix under /console/vendor -> directory under web/node_modules."""
+
+MAX_OWN = 10_000
+
+MEDIA = {
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".css": "text/css",
+    ".json": "application/json",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".html": "text/html",
+}
+
+
+def default_web_dir() -> Path:
+    """``web/`` of the source tree this module was loaded from (an editable install)."""
+    return Path(__file__).resolve().parents[3] / "web"
+
+
+def _missing(what: str, web_dir: Path) -> HTMLResponse:
+    text = (
+        f"<!doctype html><title>deconflict console unavailable</title><h1>Console unavailable</h1>"
+        f"<p>{what}</p><p>Install the console's packages once: <code>cd {web_dir} &amp;&amp; "
+        "npm ci</code> (<code>make demo</code> and <code>make test</code> do it when Node.js is "
+        "installed). The API itself works: see <a href='/docs'>/docs</a>.</p>"
+    )
+    return HTMLResponse(text, status_code=404)
+
+
+def _file(root: Path, relative: str) -> Path | None:
+    """``root/relative`` if it is a file inside ``root`` (no ``..`` escapes)."""
+    try:
+        path = (root / relative).resolve()
+    except (OSError, ValueError):
+        return None
+    if not path.is_relative_to(root.resolve()) or not path.is_file():
+        return None
+    return path
+
+
+def _send(path: Path) -> FileResponse:
+    return FileResponse(
+        path,
+        media_type=MEDIA.get(path.suffix, "application/octet-stream"),
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+def standing_conflicts(
+    session: StoreSession, engine: StrategicEngine, party: str, window: TimeWindow | None
+) -> list[Conflict]:
+    """Each overlap involving one of ``party``'s live operations, once per pair.
+
+    The verdict is ``judge_pair``'s: neither stored operation is "the one being
+    planned", so the pair is judged the way a plan holding both would be.
+    """
+    own = list(session.query(OperationQuery(party=party, time=window, limit=MAX_OWN)))
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for stored in own:
+        op = stored.operation
+        for c in engine.conflicts(session, op):
+            other: Operation = c.b
+            key = (min(op.id, other.id), max(op.id, other.id))
+            if key in seen:
+                continue
+            seen.add(key)
+            verdict, reason = judge_pair(op, other, engine.policy)
+            if window is not None:
+                kept = tuple(o for o in c.overlaps if o.overlap.time.overlap(window) is not None)
+                if not kept:
+                    continue
+                c = Conflict(c.a, c.b, kept, verdict, reason)
+            else:
+                c = Conflict(c.a, c.b, c.overlaps, verdict, reason)
+            out.append(c)
+    return out
+
+
+def console_router(web_dir: Path | None = None) -> APIRouter:
+    """The console's routes, serving files from ``web_dir`` (default: ``web/`` beside ``src/``)."""
+    root = web_dir or default_web_dir()
+    modules = root / "node_modules"
+    router = APIRouter()
+
+    @router.get("/", include_in_schema=False, response_model=None)
+    def index() -> Response:
+        page = root / "index.html"
+        if not page.is_file():
+            return _missing(f"No console page at {page}.", root)
+        if not modules.is_dir():
+            return _missing(f"The console's npm packages are not installed ({modules}).", root)
+        return _send(page)
+
+    @router.get(
+        "/console/vendor/{package}/{path:path}", include_in_schema=False, response_model=None
+    )
+    def vendor(package: str, path: str) -> Response:
+        sub = VENDOR.get(package)
+        if sub is None:
+            return Response(f"no vendored package {package!r}", status_code=404)
+        if not (modules / sub).is_dir():
+            return _missing(f"npm package {package!r} is not installed in {modules}.", root)
+        found = _file(modules / sub, path)
+        if found is None:
+            return Response(f"no file {path!r} in {package}", status_code=404)
+        return _send(found)
+
+    @router.get("/console/{path:path}", include_in_schema=False, response_model=None)
+    def asset(path: str) -> Response:
+        found = _file(root / "src", path)
+        if found is None:
+            return Response(f"no console file {path!r}", status_code=404)
+        return _send(found)
+
+    @router.get("/v1/console/conflicts", tags=["console"])
+    def conflicts(
+        request: Request,
+        principal: Reader,
+        start: Annotated[
+            datetime | None, Query(description="With end: only overlaps then.")
+        ] = None,
+        end: datetime | None = None,
+    ) -> Response:
+        """Standing overlaps between the caller's live operations and any other.
+
+        Each: ``operation`` (the caller's), ``other_operation``, ``other_party``,
+        ``verdict``/``reason`` for the pair, and ``overlaps`` with time, altitudes and
+        GeoJSON geometry, as in a planning answer.
+        """
+        window = None
+        if start is not None or end is not None:
+            if start is None or end is None:
+                raise InvalidInput("start", "give both start and end, or neither")
+            window = TimeWindow(start, end)
+        engine: StrategicEngine = request.app.state.engine
+        found = engine.store.run(
+            lambda s: standing_conflicts(s, engine, principal.sub, window), write=False
+        )
+        items: list[dict[str, Any]] = []
+        for c in found:
+            item = conflict_json(c, principal.sub)
+            items.append({"operation": c.a.id, **item})
+        return Response(orjson.dumps({"conflicts": items}), media_type="application/json")
+
+    return router

@@ -1,0 +1,110 @@
+"""``deconflict demo``: the service, a bundled scenario playing into it, and the console.
+
+What a newcomer needs in two minutes: one command that starts the service on the
+embedded SQLite default in a data directory, plays the river-valley story through the
+public API, prints the console's address with a token per party, and keeps the live
+part looping until Ctrl-C. ``--check-only`` keeps the older, offline demo (the plan
+check of the same valley).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from deconflict import scenarios
+from deconflict.cli.check import Format, run_check
+from deconflict.cli.scenario import clients, mint_party_tokens, play
+from deconflict.scenarios.player import Player, ScenarioError
+
+
+def check_only() -> None:
+    plan = resources.files("deconflict.examples").joinpath("river_valley.geojson")
+    with resources.as_file(plan) as path:
+        typer.echo(f"Checking {Path(path).name}: two parties planning over the Euphrates valley.\n")
+        code = run_check(Path(path), Format.TABLE)
+    typer.echo(
+        "\nExit code "
+        f"{code}: {'conflicts found' if code == 1 else 'no conflict' if code == 0 else 'error'}. "
+        "Try `deconflict check FILE --format json` on your own plan."
+    )
+
+
+def _wait_healthy(url: str, server: threading.Thread, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and server.is_alive():
+        try:
+            if httpx.get(f"{url}/healthy", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise ScenarioError(f"the service did not come up at {url}")
+
+
+def _announce(url: str, title: str, summary: str, tokens: dict[str, str]) -> None:
+    typer.echo(f"\n{title}\n{summary}\n")
+    typer.echo("Open the console as one of the parties (tokens are valid for one hour):")
+    for party, tok in tokens.items():
+        typer.echo(f"\n  {party}:\n  {url}/#token={tok}")
+    typer.echo(f"\nOr open {url}/ and paste a token. API docs: {url}/docs. Ctrl-C stops.\n")
+
+
+def demo(
+    check: Annotated[
+        bool, typer.Option("--check-only", help="Only check the bundled plan offline.")
+    ] = False,
+    scenario: Annotated[str, typer.Option(help="Scenario to play.")] = scenarios.DEFAULT,
+    data_dir: Annotated[
+        Path, typer.Option(envvar="DECONFLICT_DATA_DIR", help="Data directory of the service.")
+    ] = Path("data/demo"),
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+) -> None:
+    """Run the service with a bundled scenario and print the console's address."""
+    if check:
+        check_only()
+        return
+    import uvicorn
+
+    from deconflict.api.app import create_app
+    from deconflict.cli.serve import build_settings
+
+    settings = build_settings(None, data_dir, [], [])
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="deconflict-demo-server", daemon=True)
+    thread.start()
+    url = f"http://{host}:{port}"
+    stop = threading.Event()
+    try:
+        _wait_healthy(url, thread)
+        typer.echo(f"deconflict is running at {url} (database: {settings.resolved_database_url()})")
+        while not stop.is_set():
+            # Tokens last an hour at most and the flown volumes less: each round lays the
+            # story around the current time and mints fresh tokens.
+            story = scenarios.build(scenario, datetime.now(UTC))
+            tokens = mint_party_tokens(story.parties, data_dir)
+            _announce(url, story.title, story.summary, tokens)
+            http = clients(url, tokens)
+            player = Player(http, say=lambda s: typer.echo(f"  {s}"))
+            play(story, player, reset=True, live=True, loops=0)
+            if not story.flights:
+                typer.echo("The scenario is played. The service keeps running until Ctrl-C.")
+                thread.join()
+    except KeyboardInterrupt:
+        typer.echo("\nstopping")
+    except ScenarioError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        stop.set()
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -1,0 +1,381 @@
+// The console: sign-in, the lists, the detail panel and the time slider, around the map.
+
+import { Api, ApiError, claims, saveToken, savedToken, subscribe } from "./api.js";
+import { ConsoleMap, PARTY_COLOURS, STATE_STYLE, boundsOfOperation, conflictId } from "./map.js";
+
+const $ = (id) => document.getElementById(id);
+const MAX_LISTED = 200;
+const TILE_KEY = "deconflict.tiles";
+
+/** Build a DOM element; children are nodes or text (never parsed as HTML). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c != null) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+const fmtTime = (iso) => (iso ? new Date(iso).toISOString().slice(0, 16).replace("T", " ") + "Z" : "");
+const fmtAlt = (lo, hi) => `${Math.round(lo)}–${Math.round(hi)} m`;
+
+const state = {
+  api: null,
+  map: null,
+  ops: [],
+  opsKey: "",
+  conflicts: [],
+  conflictBounds: new Map(),
+  live: { tracks: [], traffic: [] },
+  alerts: [],
+  selected: null, // {kind: "op"|"conflict"|"alert", id}
+  time: null, // ms; null until the first data arrives
+  following: true,
+  range: [0, 0],
+  colours: new Map(),
+  stop: null,
+};
+
+function colourOf(party) {
+  if (!state.colours.has(party)) {
+    state.colours.set(party, PARTY_COLOURS[state.colours.size % PARTY_COLOURS.length]);
+  }
+  return state.colours.get(party);
+}
+
+function say(text) {
+  $("status").textContent = text;
+}
+
+// ------------------------------------------------------------------ sign-in
+
+function signIn(token) {
+  let api;
+  try {
+    api = new Api(token.trim());
+  } catch (e) {
+    $("sign-in-error").textContent = `That is not a token: ${e.message}`;
+    return false;
+  }
+  if (api.expires && api.expires < new Date()) {
+    $("sign-in-error").textContent = `This token expired at ${api.expires.toISOString()}; mint a new one.`;
+    return false;
+  }
+  state.api = api;
+  saveToken(api.token);
+  state.colours = new Map([[api.party, PARTY_COLOURS[0]]]);
+  $("sign-in").hidden = true;
+  $("console").hidden = false;
+  $("sign-out").hidden = false;
+  $("who").textContent = `Signed in as ${api.party}` + (api.expires ? ` · token valid until ${fmtTime(api.expires.toISOString())}` : "");
+  if (!state.map) {
+    state.map = new ConsoleMap($("map"));
+    state.map.loadCountries();
+    state.map.setTiles(localStorage.getItem(TILE_KEY) || "");
+  }
+  state.map.map.invalidateSize();
+  refresh("operations");
+  refresh("live");
+  state.stop = subscribe(api, refresh);
+  return true;
+}
+
+function signOut() {
+  if (state.stop) state.stop();
+  saveToken(null);
+  location.hash = "";
+  location.reload();
+}
+
+// ------------------------------------------------------------------ data
+
+async function refresh(kind) {
+  const api = state.api;
+  if (!api) return;
+  try {
+    if (kind === "operations") {
+      const ops = await api.operations();
+      const key = ops.map((o) => `${o.id}:${o.version || ""}:${o.state}`).join(",");
+      state.ops = ops;
+      if (state.following) setTime(Date.now());
+      if (key !== state.opsKey) {
+        state.opsKey = key;
+        state.conflicts = await api.conflicts();
+        updateRange();
+        render();
+      } else if (state.following) {
+        renderMap();
+      }
+    } else if (api.canTrack()) {
+      const [live, alerts] = await Promise.all([api.tracks(), api.alerts()]);
+      const fresh = alerts.filter((a) => a.state === "new" && !state.alerts.some((b) => b.id === a.id));
+      state.live = live;
+      state.alerts = alerts;
+      if (fresh.length) say(`New alert for ${fresh.map((a) => a.own).join(", ")}`);
+      if (state.following) setTime(Date.now());
+      renderLive();
+    } else {
+      $("alerts-note").textContent = "This token has no deconflict.track scope: no live tracks or alerts.";
+    }
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      $("who").textContent = `Token refused (${e.message}). Sign out and paste a new one.`;
+    } else {
+      say(`Update failed: ${e.message}`);
+    }
+  }
+}
+
+function updateRange() {
+  let lo = Infinity, hi = -Infinity;
+  for (const op of state.ops) {
+    const spans = op.reference ? [[op.time_start, op.time_end]] : op.volumes.map((v) => [v.time_start, v.time_end]);
+    for (const [s, e] of spans) {
+      lo = Math.min(lo, Date.parse(s));
+      hi = Math.max(hi, Date.parse(e));
+    }
+  }
+  const now = Date.now();
+  if (!isFinite(lo)) [lo, hi] = [now - 3600e3, now + 3600e3];
+  lo = Math.min(lo, now);
+  hi = Math.max(hi, now);
+  state.range = [lo, hi];
+  const slider = $("time");
+  slider.min = String(Math.floor(lo / 1000));
+  slider.max = String(Math.ceil(hi / 1000));
+  if (state.time == null) state.time = now;
+  slider.value = String(Math.round(state.time / 1000));
+}
+
+function setTime(ms) {
+  state.time = ms;
+  $("time").value = String(Math.round(ms / 1000));
+  $("time-label").textContent = fmtTime(new Date(ms).toISOString());
+  $("live").setAttribute("aria-pressed", String(state.following));
+}
+
+// ------------------------------------------------------------------ rendering
+
+function render() {
+  renderMap();
+  renderConflicts();
+  renderOperations();
+  renderLegend();
+  renderDetail();
+}
+
+function renderMap() {
+  if (!state.map) return;
+  const select = (kind) => (id) => selectItem(kind, id, false);
+  state.map.drawOperations(state.ops, colourOf, state.time, select("op"));
+  const chosen = state.selected && state.selected.kind === "conflict" ? state.selected.id : null;
+  state.conflictBounds = state.map.drawConflicts(state.conflicts, state.time, chosen, select("conflict"));
+}
+
+function renderLive() {
+  state.map.drawTracks(state.live, state.alerts, colourOf(state.api.party));
+  renderAlerts();
+  if (state.selected && state.selected.kind === "alert") renderDetail();
+}
+
+function itemButton(kind, id, label, extraClass) {
+  const current = state.selected && state.selected.kind === kind && state.selected.id === id;
+  return h("button", {
+    type: "button",
+    class: extraClass,
+    "aria-current": current ? "true" : null,
+    "data-kind": kind,
+    "data-id": id,
+    onclick: () => selectItem(kind, id, true),
+  }, ...label);
+}
+
+function renderAlerts() {
+  const list = $("alerts");
+  const active = state.alerts.filter((a) => a.state !== "resolved");
+  $("alert-count").textContent = String(active.length);
+  list.replaceChildren(...state.alerts.map((a) =>
+    h("li", {}, itemButton("alert", String(a.id), [
+      h("strong", {}, `${a.severity.toUpperCase()} `),
+      `${a.own} ↔ ${a.other.id || a.other.alias}`,
+      h("br"),
+      a.state === "resolved" ? "resolved" : `closest ${Math.round(a.dcpa_m)} m in ${Math.round(a.tcpa_s)} s`,
+      a.acknowledged ? " · acknowledged" : "",
+    ], `sev-${a.severity}`))));
+  if (!state.alerts.length && state.api.canTrack()) $("alerts-note").textContent = "No alert for your aircraft.";
+  else $("alerts-note").textContent = "";
+}
+
+function renderConflicts() {
+  $("conflict-count").textContent = String(state.conflicts.length);
+  $("conflicts").replaceChildren(...state.conflicts.map((c) => {
+    const first = c.overlaps[0];
+    return h("li", {}, itemButton("conflict", conflictId(c), [
+      h("strong", {}, c.verdict === "notice" ? "Notice " : "Blocking "),
+      `${c.operation} × ${c.other_operation}`,
+      h("br"),
+      first ? `${fmtTime(first.time_start)}, ${fmtAlt(first.altitude_lower_m, first.altitude_upper_m)}` : "",
+    ]));
+  }));
+}
+
+function renderOperations() {
+  const filter = $("op-filter").value.trim().toLowerCase();
+  const shown = state.ops.filter((op) => !filter || `${op.id} ${op.party} ${op.state}`.toLowerCase().includes(filter));
+  $("op-count").textContent = String(state.ops.length);
+  $("operations").replaceChildren(...shown.slice(0, MAX_LISTED).map((op) =>
+    h("li", {}, itemButton("op", op.id, [
+      h("span", { class: "swatch", style: `border-color:${colourOf(op.party)}`, "aria-hidden": "true" }),
+      `${op.id} `,
+      h("small", {}, `${op.party} · ${op.state}${op.reference ? " · reference" : ""}`),
+    ]))));
+  $("ops-more").textContent = shown.length > MAX_LISTED ? `${shown.length - MAX_LISTED} more: type in the filter to find them.` : "";
+}
+
+function renderLegend() {
+  const parties = [...new Set(state.ops.map((o) => o.party))];
+  parties.forEach(colourOf);
+  $("legend").replaceChildren(
+    h("strong", {}, "Parties"),
+    h("ul", {}, parties.map((p) => h("li", {}, h("span", { class: "swatch", style: `border-color:${colourOf(p)};background:${colourOf(p)}` }), p === state.api.party ? `${p} (you)` : `${p} (reference boxes)`))),
+    h("strong", {}, "States (line style)"),
+    h("ul", {}, Object.entries(STATE_STYLE).filter(([s]) => s !== "Ended").map(([s, st]) => h("li", {}, `${s}: ${st.dashArray ? (st.weight > 3 ? "dotted, thick" : "dashed") : "solid"}`))),
+    h("ul", {},
+      h("li", {}, h("span", { class: "swatch", style: "border-color:#000;background:#f0e442" }), "overlap (conflict)"),
+      h("li", {}, h("span", { class: "swatch", style: "border-color:#d55e00" }), "alert: pair and closest approach")),
+  );
+}
+
+function dl(rows) {
+  return h("dl", {}, rows.filter(([, v]) => v != null && v !== "").flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+}
+
+function renderDetail() {
+  const body = $("detail-body");
+  const sel = state.selected;
+  if (!sel) return;
+  if (sel.kind === "op") {
+    const op = state.ops.find((o) => o.id === sel.id);
+    if (!op) return body.replaceChildren(h("p", { class: "note" }, `${sel.id} is gone.`));
+    if (op.reference) {
+      body.replaceChildren(h("h3", {}, op.id), dl([
+        ["Party", op.party], ["State", op.state], ["Priority", op.priority],
+        ["When", `${fmtTime(op.time_start)} – ${fmtTime(op.time_end)}`],
+        ["Altitude", fmtAlt(op.altitude_lower_m, op.altitude_upper_m)],
+        ["Extent", op.bbox.map((x) => x.toFixed(4)).join(", ")],
+      ]), h("p", { class: "note" }, "A reference: another party's operation. Its shape and details are known only to its owner."));
+    } else {
+      body.replaceChildren(h("h3", {}, op.id), dl([
+        ["Party", op.party], ["State", op.state], ["Priority", op.priority], ["Version", op.version], ["Updated", fmtTime(op.updated)],
+      ]), h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, "Shape"), h("th", {}, "Altitude"), h("th", {}, "Time"))),
+        h("tbody", {}, op.volumes.map((v, i) => h("tr", {}, h("td", {}, i), h("td", {}, v.geometry.type === "Point" ? `circle ${Math.round(v.radius_m)} m` : "polygon"), h("td", {}, fmtAlt(v.altitude_lower_m, v.altitude_upper_m)), h("td", {}, `${fmtTime(v.time_start)} – ${fmtTime(v.time_end).slice(11)}`))))),
+      h("h4", {}, "Details (private)"), h("pre", {}, JSON.stringify(op.details, null, 2)));
+    }
+  } else if (sel.kind === "conflict") {
+    const c = state.conflicts.find((x) => conflictId(x) === sel.id);
+    if (!c) return body.replaceChildren(h("p", { class: "note" }, "This conflict no longer stands."));
+    body.replaceChildren(h("h3", {}, `Conflict ${sel.id}`), dl([
+      ["Yours", c.operation], ["Other", `${c.other_operation} (${c.other_party}, priority ${c.other_priority})`],
+      ["Verdict", `${c.verdict} (${c.reason.replace(/_/g, " ")})`],
+    ]), h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "When"), h("th", {}, "Altitude"), h("th", {}, "Area"))),
+      h("tbody", {}, c.overlaps.map((o) => h("tr", {}, h("td", {}, `${fmtTime(o.time_start)} – ${fmtTime(o.time_end).slice(11)}`), h("td", {}, fmtAlt(o.altitude_lower_m, o.altitude_upper_m)), h("td", {}, `${(o.area_m2 / 1e6).toFixed(2)} km²`))))));
+  } else if (sel.kind === "alert") {
+    const a = state.alerts.find((x) => String(x.id) === sel.id);
+    if (!a) return body.replaceChildren(h("p", { class: "note" }, "This alert is over."));
+    const adv = a.advisory;
+    body.replaceChildren(h("h3", {}, `Alert ${a.id}: ${a.severity}`), dl([
+      ["Your aircraft", a.own], ["Other", a.other.id || a.other.alias], ["State", a.state + (a.acknowledged ? ", acknowledged" : "")],
+      ["Loss of separation", a.los ? "now" : a.t_in_s != null ? `in ${Math.round(a.t_in_s)} s` : ""],
+      ["Closest approach", `${Math.round(a.dcpa_m)} m in ${Math.round(a.tcpa_s)} s`],
+      ["Resolution advisory", adv ? `track ${Math.round(adv.track_deg)}°, ${Math.round(adv.gs_mps)} m/s, vertical ${adv.vs_mps.toFixed(1)} m/s${adv.clears ? " (clears the conflict)" : ""}` : "none"],
+      ["First seen", fmtTime(a.first_seen)],
+    ]), a.state !== "resolved" && !a.acknowledged
+      ? h("button", { type: "button", class: "ack", onclick: () => acknowledge(a.id) }, `Acknowledge alert ${a.id}`)
+      : null);
+  }
+}
+
+async function acknowledge(id) {
+  try {
+    state.alerts = await state.api.acknowledge(id);
+    say(`Alert ${id} acknowledged`);
+    renderLive();
+    renderDetail();
+  } catch (e) {
+    say(`Could not acknowledge: ${e.message}`);
+  }
+}
+
+function selectItem(kind, id, zoom) {
+  state.selected = { kind, id };
+  if (zoom) {
+    if (kind === "conflict") {
+      const c = state.conflicts.find((x) => conflictId(x) === id);
+      if (c && c.overlaps.length) {
+        state.following = false;
+        setTime(Date.parse(c.overlaps[0].time_start));
+      }
+      renderMap();
+      state.map.focus(state.conflictBounds.get(id));
+    } else if (kind === "op") {
+      const op = state.ops.find((o) => o.id === id);
+      if (op) state.map.focus(boundsOfOperation(op));
+    } else if (kind === "alert") {
+      const a = state.alerts.find((x) => String(x.id) === id);
+      const own = a && state.live.tracks.find((t) => t.id === a.own);
+      const other = a && (a.other.state || state.live.tracks.find((t) => t.id === a.other.id));
+      if (own) state.map.focus(L.latLngBounds([[own.lat, own.lon], other ? [other.lat, other.lon] : [own.lat, own.lon]]).pad(0.5));
+    }
+  } else if (kind === "conflict") {
+    renderMap();
+  }
+  renderConflicts();
+  renderOperations();
+  renderAlerts();
+  renderDetail();
+}
+
+// ------------------------------------------------------------------ wiring
+
+function init() {
+  $("sign-in").addEventListener("submit", (e) => {
+    e.preventDefault();
+    signIn($("token").value);
+  });
+  $("sign-out").addEventListener("click", signOut);
+  $("op-filter").addEventListener("input", renderOperations);
+  $("time").addEventListener("input", () => {
+    state.following = false;
+    setTime(Number($("time").value) * 1000);
+    renderMap();
+  });
+  $("live").addEventListener("click", () => {
+    state.following = true;
+    setTime(Date.now());
+    renderMap();
+  });
+  $("tile-url").value = localStorage.getItem(TILE_KEY) || "";
+  $("tile-save").addEventListener("click", () => {
+    const url = $("tile-url").value.trim();
+    localStorage.setItem(TILE_KEY, url);
+    if (state.map) state.map.setTiles(url);
+  });
+  // make demo prints a link with the token in the fragment, which never reaches a server.
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (fromHash) history.replaceState(null, "", location.pathname);
+  const token = fromHash || savedToken();
+  if (token) {
+    try {
+      claims(token);
+      signIn(token);
+    } catch {
+      saveToken(null);
+    }
+  }
+}
+
+init();

@@ -1,0 +1,200 @@
+// The map: Leaflet with a canvas renderer (a thousand operations stay responsive), country
+// outlines from the world-atlas npm package, and an optional tile layer.
+/* global L, topojson */
+
+export const PARTY_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#000000"];
+export const ALERT = "#d55e00";
+export const OVERLAP = "#f0e442";
+
+/** Line style per state, so a state reads without relying on colour. */
+export const STATE_STYLE = {
+  Accepted: { dashArray: "8 5", weight: 2 },
+  Activated: { dashArray: null, weight: 3 },
+  Nonconforming: { dashArray: "2 5", weight: 5 },
+  Contingent: { dashArray: "1 3", weight: 6 },
+  Ended: { dashArray: "1 8", weight: 1 },
+};
+
+export class ConsoleMap {
+  constructor(el) {
+    this.el = el;
+    this.renderer = L.canvas({ padding: 0.2, tolerance: 4 });
+    this.map = L.map(el, { renderer: this.renderer, worldCopyJump: true, keyboard: true }).setView([30, 20], 3);
+    this.base = L.layerGroup().addTo(this.map);
+    this.ops = L.layerGroup().addTo(this.map);
+    this.overlaps = L.layerGroup().addTo(this.map);
+    this.tracks = L.layerGroup().addTo(this.map);
+    this.tiles = null;
+    this.fitted = false;
+  }
+
+  async loadCountries() {
+    const r = await fetch("/console/vendor/world-atlas/countries-50m.json");
+    if (!r.ok) return;
+    const world = await r.json();
+    const land = topojson.feature(world, world.objects.countries);
+    L.geoJSON(land, {
+      interactive: false,
+      renderer: this.renderer,
+      style: { color: "#8a8a8a", weight: 1, fillColor: "#f4f1ea", fillOpacity: 1 },
+    }).addTo(this.base);
+  }
+
+  setTiles(url) {
+    if (this.tiles) this.tiles.remove();
+    this.tiles = null;
+    if (url) {
+      this.tiles = L.tileLayer(url, { maxZoom: 19, attribution: "tiles: " + new URL(url.replace(/[{}]/g, "")).host });
+      this.tiles.addTo(this.map);
+      this.tiles.bringToBack();
+    }
+    this.base.eachLayer((l) => l.setStyle && l.setStyle({ fillOpacity: url ? 0 : 1 }));
+  }
+
+  /** Own operations volume by volume; others' as their reference box. */
+  drawOperations(ops, colourOf, t, onSelect) {
+    this.ops.clearLayers();
+    const bounds = L.latLngBounds([]);
+    let drawn = 0;
+    for (const op of ops) {
+      const style = STATE_STYLE[op.state] || STATE_STYLE.Accepted;
+      const colour = colourOf(op.party);
+      const shapes = [];
+      if (op.reference) {
+        const [w, s, e, n] = op.bbox;
+        const on = active(op.time_start, op.time_end, t);
+        shapes.push(L.rectangle([[s, w], [n, e]], {
+          ...style, color: colour, fill: true, fillOpacity: on ? 0.04 : 0, opacity: on ? 0.9 : 0.2, renderer: this.renderer,
+        }));
+      } else {
+        for (const v of op.volumes) {
+          const on = active(v.time_start, v.time_end, t);
+          const opts = { ...style, color: colour, fillColor: colour, fillOpacity: on ? 0.3 : 0.03, opacity: on ? 1 : 0.25, renderer: this.renderer };
+          shapes.push(volumeLayer(v, opts));
+        }
+      }
+      for (const shape of shapes) {
+        shape.on("click", () => onSelect(op.id));
+        shape.bindTooltip(`${op.id} · ${op.party} · ${op.state}`, { sticky: true });
+        shape.addTo(this.ops);
+        bounds.extend(shape.getBounds());
+        drawn += 1;
+      }
+    }
+    this.el.dataset.operations = String(ops.length);
+    this.el.dataset.shapes = String(drawn);
+    if (!this.fitted && bounds.isValid()) {
+      this.map.fitBounds(bounds, { padding: [20, 20] });
+      this.fitted = true;
+    }
+  }
+
+  /** Overlap areas, in the overlap colour with a black outline; returns id -> bounds. */
+  drawConflicts(conflicts, t, selected, onSelect) {
+    this.overlaps.clearLayers();
+    const where = new Map();
+    for (const c of conflicts) {
+      const id = conflictId(c);
+      const group = L.featureGroup();
+      for (const o of c.overlaps) {
+        const on = active(o.time_start, o.time_end, t);
+        const chosen = id === selected;
+        L.geoJSON(o.geometry, {
+          renderer: this.renderer,
+          pointToLayer: (_f, latlng) => L.circleMarker(latlng, { radius: 8 }),
+          style: {
+            color: "#000", weight: chosen ? 4 : 2, dashArray: "4 3",
+            fillColor: OVERLAP, fillOpacity: on || chosen ? 0.75 : 0.2, opacity: on || chosen ? 1 : 0.4,
+          },
+        }).addTo(group);
+      }
+      group.on("click", () => onSelect(id));
+      group.bindTooltip(`Overlap: ${c.operation} × ${c.other_operation}`, { sticky: true });
+      group.addTo(this.overlaps);
+      where.set(id, group.getBounds());
+    }
+    this.el.dataset.overlaps = String(this.overlaps.getLayers().length);
+    return where;
+  }
+
+  /** Own tracks, other parties' aircraft while in an alert, and each alert's geometry. */
+  drawTracks(live, alerts, colour) {
+    this.tracks.clearLayers();
+    const lookahead = 60;
+    for (const t of live.tracks || []) {
+      const pos = [t.lat, t.lon];
+      L.polyline([pos, ahead(t, lookahead)], { color: colour, weight: 2, renderer: this.renderer }).addTo(this.tracks);
+      L.circleMarker(pos, { radius: 7, color: "#000", weight: 2, fillColor: colour, fillOpacity: 1, renderer: this.renderer })
+        .bindTooltip(`${t.id} ${Math.round(t.alt_m)} m${t.conformance && t.conformance !== "conforming" ? " · " + t.conformance : ""}`, { permanent: true, direction: "right", className: "track-label" })
+        .addTo(this.tracks);
+    }
+    for (const t of live.traffic || []) {
+      const pos = [t.lat, t.lon];
+      L.polyline([pos, ahead(t, lookahead)], { color: "#000", weight: 2, dashArray: "3 3", renderer: this.renderer }).addTo(this.tracks);
+      L.circleMarker(pos, { radius: 7, color: "#000", weight: 2, fillColor: "#fff", fillOpacity: 1, renderer: this.renderer })
+        .bindTooltip(`traffic ${Math.round(t.alt_m)} m`, { permanent: true, direction: "right", className: "track-label" })
+        .addTo(this.tracks);
+    }
+    const byId = new Map((live.tracks || []).map((t) => [t.id, t]));
+    for (const a of alerts) {
+      const own = byId.get(a.own);
+      const other = a.other.state || byId.get(a.other.id);
+      if (!own || !other || a.state === "resolved") continue;
+      L.polyline([[own.lat, own.lon], [other.lat, other.lon]], { color: ALERT, weight: 3, dashArray: "6 4", renderer: this.renderer }).addTo(this.tracks);
+      if (a.tcpa_s != null && a.tcpa_s > 0) {
+        for (const p of [own, other]) {
+          L.circleMarker(ahead(p, a.tcpa_s), { radius: 5, color: ALERT, weight: 2, fill: false, renderer: this.renderer })
+            .bindTooltip(`closest approach in ${Math.round(a.tcpa_s)} s`).addTo(this.tracks);
+        }
+      }
+    }
+    this.el.dataset.tracks = String((live.tracks || []).length + (live.traffic || []).length);
+  }
+
+  focus(bounds) {
+    if (bounds && bounds.isValid()) this.map.fitBounds(bounds, { padding: [40, 40], maxZoom: 14 });
+  }
+}
+
+export function conflictId(c) {
+  return [c.operation, c.other_operation].sort().join(" × ");
+}
+
+function active(start, end, t) {
+  return t == null || (Date.parse(start) <= t && t <= Date.parse(end));
+}
+
+function volumeLayer(v, opts) {
+  const g = v.geometry;
+  if (g.type === "Point") return L.circle([g.coordinates[1], g.coordinates[0]], { ...opts, radius: v.radius_m });
+  return L.polygon(g.coordinates.map((ring) => ring.map(([x, y]) => [y, x])), opts);
+}
+
+/** Where a track is `s` seconds ahead at its current velocity (flat earth, fine at this scale). */
+function ahead(t, s) {
+  let vn = t.vn_mps, ve = t.ve_mps;
+  if (vn == null) {
+    const rad = ((t.track_deg || 0) * Math.PI) / 180;
+    vn = (t.gs_mps || 0) * Math.cos(rad);
+    ve = (t.gs_mps || 0) * Math.sin(rad);
+  }
+  const lat = t.lat + (vn * s) / 111320;
+  const lon = t.lon + (ve * s) / (111320 * Math.cos((t.lat * Math.PI) / 180));
+  return [lat, lon];
+}
+
+export function boundsOfOperation(op) {
+  if (op.reference) {
+    const [w, s, e, n] = op.bbox;
+    return L.latLngBounds([[s, w], [n, e]]);
+  }
+  const b = L.latLngBounds([]);
+  for (const v of op.volumes) b.extend(boundsOfVolume(v));
+  return b;
+}
+
+function boundsOfVolume(v) {
+  const g = v.geometry;
+  if (g.type === "Point") return L.latLng(g.coordinates[1], g.coordinates[0]).toBounds(2 * v.radius_m);
+  return L.latLngBounds(g.coordinates[0].map(([x, y]) => [y, x]));
+}
