@@ -10,6 +10,7 @@ import gc
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,9 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from deconflict.core.batch import BatchReport, PlanPool, check_columns
+from deconflict.core.constraints import check_plan_airspace
 from deconflict.errors import InvalidInput
+from deconflict.io.airspace import Airspace, load_airspace
 from deconflict.io.plan_columns import read_plan_columns
 from deconflict.settings import EqualPriorityPolicy
 
@@ -33,12 +36,16 @@ class Format(StrEnum):
     JSON = "json"
 
 
-def report_json(report: BatchReport) -> dict[str, Any]:
-    return {
+def report_json(report: BatchReport, airspace: bool = False) -> dict[str, Any]:
+    """``airspace``: constraints were given, so ``constraint_conflicts`` is reported."""
+    out: dict[str, Any] = {
         "operations": report.operations,
         "volumes": report.volumes,
         "conflicts": [c.to_json() for c in report.conflicts],
     }
+    if airspace:
+        out["constraint_conflicts"] = [c.to_json() for c in report.airspace]
+    return out
 
 
 def check_raw(
@@ -47,6 +54,7 @@ def check_raw(
     workers: int | None = None,
     read: Callable[[int], None] | None = None,
     tested: Callable[[int, int], None] | None = None,
+    airspace: Airspace | None = None,
 ) -> BatchReport:
     """A plan file's bytes to its report, as fast as this machine allows.
 
@@ -61,7 +69,16 @@ def check_raw(
         with PlanPool(workers or os.cpu_count() or 1) as pool:
             data = orjson.loads(raw)
             cols = read_plan_columns(data, read, pool.invalid_polygons, settle=False)
-            return check_columns(cols, policy, tested, pool)
+            report = check_columns(cols, policy, tested, pool)
+            if airspace is not None:
+                found = check_plan_airspace(
+                    cols,
+                    airspace.constraints,
+                    airspace.zones,
+                    lambda v: cols.built.get(v) or cols.footprint(v),
+                )
+                report = replace(report, airspace=found)
+            return report
     finally:
         if enabled:
             gc.enable()
@@ -72,6 +89,7 @@ def run_check(
     fmt: Format = Format.TABLE,
     policy: EqualPriorityPolicy = EqualPriorityPolicy.REJECT,
     out: Console | None = None,
+    constraints: Path | None = None,
 ) -> int:
     """The whole command; returns the exit code."""
     err = Console(stderr=True)
@@ -81,6 +99,16 @@ def run_check(
     except OSError as exc:
         err.print(f"[red]error:[/] cannot read {path}: {exc.strerror}")
         return 2
+    airspace = None
+    if constraints is not None:
+        try:
+            airspace = load_airspace(constraints.read_bytes())
+        except OSError as exc:
+            err.print(f"[red]error:[/] cannot read {constraints}: {exc.strerror}")
+            return 2
+        except InvalidInput as exc:
+            err.print(f"[red]invalid constraints:[/] {exc}", highlight=False)
+            return 2
     features = raw.count(b'"Feature"')
     with Progress(
         TextColumn("{task.description}"),
@@ -99,7 +127,11 @@ def run_check(
 
         try:
             report = check_raw(
-                raw, policy, read=lambda n: progress.advance(parsing, n), tested=tested
+                raw,
+                policy,
+                read=lambda n: progress.advance(parsing, n),
+                tested=tested,
+                airspace=airspace,
             )
         except orjson.JSONDecodeError as exc:
             progress.stop()
@@ -110,11 +142,13 @@ def run_check(
             err.print(f"[red]invalid plan:[/] {exc}", highlight=False)
             return 2
     if fmt is Format.JSON:
-        sys.stdout.buffer.write(orjson.dumps(report_json(report)) + b"\n")
+        sys.stdout.buffer.write(orjson.dumps(report_json(report, airspace is not None)) + b"\n")
         sys.stdout.flush()
     else:
         _print_table(report, out)
-    return 1 if report.conflicts else 0
+        if airspace is not None:
+            _print_airspace(report, out)
+    return 1 if report.conflicts or report.airspace else 0
 
 
 def _print_table(report: BatchReport, out: Console) -> None:
@@ -153,6 +187,36 @@ def _print_table(report: BatchReport, out: Console) -> None:
     out.print(table)
 
 
+def _print_airspace(report: BatchReport, out: Console) -> None:
+    if not report.airspace:
+        out.print("[green]No operation enters a constraint or another party's sector.[/]")
+        return
+    table = Table(title=f"{len(report.airspace)} constraint and zone conflicts")
+    for name in ("operation (party)", "constraint / zone", "verdict", "when (UTC)", "altitude m"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("area m²", justify="right")
+    for c in report.airspace:
+        data = c.to_json()
+        style = "red" if data["verdict"] == "blocking" else "yellow"
+        ref = f"{c.ref_id} ({c.ref_type})"
+        if c.assigned_party is not None:
+            ref += f"\nsector of {c.assigned_party}"
+        for k, o in enumerate(data["overlaps"]):
+            first = k == 0
+            table.add_row(
+                f"{c.operation.id} ({c.operation.party})" if first else "",
+                ref if first else "",
+                f"[{style}]{data['verdict']}[/]\n{data['reason'].replace('_', ' ')}"
+                if first
+                else "",
+                f"{o['time_start'][:10]} {o['time_start'][11:19]}-{o['time_end'][11:19]}",
+                f"{o['altitude_lower_m']:.0f}-{o['altitude_upper_m']:.0f}",
+                f"{o['area_m2']:,.1f}",
+                end_section=k == len(data["overlaps"]) - 1,
+            )
+    out.print(table)
+
+
 def check(
     file: Path = typer.Argument(..., help="GeoJSON FeatureCollection, one Feature per volume."),
     format: Format = typer.Option(Format.TABLE, "--format", help="table or json."),
@@ -160,6 +224,11 @@ def check(
         EqualPriorityPolicy.REJECT,
         help="What equal-priority overlaps are: reject or allow_with_notice.",
     ),
+    constraints: Path | None = typer.Option(
+        None,
+        "--constraints",
+        help="Constraints and agreed zones to check the plan against (GeoJSON or ED-269).",
+    ),
 ) -> None:
     """Deconflict a plan file: exit 0 no conflict, 1 conflicts, 2 invalid input."""
-    raise typer.Exit(run_check(file, format, equal_priority))
+    raise typer.Exit(run_check(file, format, equal_priority, constraints=constraints))

@@ -16,10 +16,11 @@ import multiprocessing
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from deconflict.core.constraints import ConstraintConflict
 from deconflict.core.report import Conflict, VolumeOverlap
 from deconflict.core.rules import judge_pair
 from deconflict.geo.boxes import Boxes, apart, oriented_boxes
@@ -43,6 +44,8 @@ class BatchReport:
     conflicts: list[Conflict]
     candidates: int
     """Volume pairs that reached the exact test (for benchmarks)."""
+    airspace: list[ConstraintConflict] = field(default_factory=list)
+    """Operations inside constraints or others' agreed-zone sectors (``--constraints``)."""
 
 
 @dataclass(frozen=True)

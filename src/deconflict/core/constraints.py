@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from deconflict.core.rules import Verdict
-from deconflict.geo.caps import angle_to_chord, bounding_caps
+from deconflict.geo.caps import angle_to_chord, bounding_caps, bounding_caps_of_arrays
 from deconflict.geo.earth import EARTH_RADIUS_M, TOLERANCE_M
 from deconflict.geo.footprint import Footprint
 from deconflict.geo.overlap import Overlap, overlap
@@ -232,23 +232,20 @@ def check_plan_airspace(
 
     Constraints are few and plans large, so each constraint volume is compared with all
     plan volumes at once on columns (time, altitude, bounding-cap distance: exact and
-    conservative filters), and only the survivors reach the exact S2 test.
+    conservative filters), and footprints are built (``footprint_of``, which may cache)
+    only for the survivors of those filters, which then get the exact S2 test.
     """
     n = len(cols)
-    if n == 0 or not (constraints or zones):
-        return []
-    a = cols.arrays
-    live = np.array([s.is_live for s in cols.states], dtype=bool)[a.op]
-    footprints = footprint_of or cols.footprint
-    plan_fp = [footprints(v) for v in range(n)]
-    centre, radius = bounding_caps(plan_fp)
     targets: list[tuple[str, str, int, Volume4D]] = []
     for c in constraints:
         targets.extend(("constraint", c.id, k, v) for k, v in c.in_force())
     for z in zones:
         targets.extend(("zone", z.id, k, z.volume(k)) for k in range(len(z.sectors)))
-    if not targets:
+    if n == 0 or not targets:
         return []
+    a = cols.arrays
+    live = np.array([s.is_live for s in cols.states], dtype=bool)[a.op]
+    centre, radius = bounding_caps_of_arrays(a.radius, a.vertex_count, a.lons, a.lats)
     t_centre, t_radius = bounding_caps([t[3].footprint for t in targets])
     pairs: dict[tuple[str, str, int], list[tuple[int, int]]] = {}
     slack = TOLERANCE_M / EARTH_RADIUS_M
@@ -267,6 +264,7 @@ def check_plan_airspace(
             pairs.setdefault((kind, ref, int(a.op[vol])), []).append((vol, k))
     if not pairs:
         return []
+    footprint = footprint_of or cols.footprint
     volumes_of: dict[int, list[int]] = {}
     for vol, k in enumerate(cols.vol_op):
         volumes_of.setdefault(k, []).append(vol)
@@ -274,11 +272,9 @@ def check_plan_airspace(
     by_id_z = {z.id: z for z in zones}
     ops: dict[int, Operation] = {}
     found: list[ConstraintConflict] = []
-    for (kind, ref, k), vols in sorted(
-        pairs.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1])
-    ):
+    for (kind, ref, k), vols in sorted(pairs.items(), key=lambda kv: (kv[0][2], *kv[0][:2])):
         if k not in ops:
-            ops[k] = cols.operation(k, tuple(cols.volume(v, plan_fp[v]) for v in volumes_of[k]))
+            ops[k] = cols.operation(k, tuple(cols.volume(v, footprint(v)) for v in volumes_of[k]))
         position = {v: i for i, v in enumerate(volumes_of[k])}
         local = [(position[v], other) for v, other in vols]
         if kind == "constraint":
