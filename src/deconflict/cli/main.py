@@ -14,6 +14,7 @@ from deconflict.cli.scenario import app as scenario_app
 from deconflict.cli.serve import serve
 from deconflict.cli.tactical import app as tactical_app
 from deconflict.cli.token import token
+from deconflict.cli.zones import app as zones_app
 
 app = typer.Typer(
     name="deconflict",
@@ -31,6 +32,7 @@ app.command()(operations)
 app.command()(replay)
 app.add_typer(db_app, name="db")
 app.add_typer(scenario_app, name="scenario")
+app.add_typer(zones_app, name="zones")
 app.command()(demo)
 
 
