@@ -9,6 +9,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from sqlalchemy import insert, select
 
 from deconflict.dss.ids import new_uuid4
 from deconflict.dss.model import ConstraintParams, Extent, IntentParams, SubscriptionParams
@@ -17,6 +18,7 @@ from deconflict.geo.footprint import Circle
 from deconflict.model.operation import OperationState
 from deconflict.store.dss import DssStore
 from deconflict.store.integrity import check
+from deconflict.store.schema_notify import notify_outbox, party_event_heads, party_events
 from deconflict.store.sql import SqlStore, open_store
 from deconflict.store.transfer import TransferError, export_jsonl, import_jsonl
 
@@ -65,6 +67,28 @@ def fill(store: SqlStore) -> None:
     )
     dss.set_availability("uss1", "", "Normal")
     dss.make_report("uss1", {"problem": "test"})
+    with store.session(write=True) as s:  # tables this module knows only as rows
+        s.conn.execute(insert(notify_outbox), [outbox_row("a"), outbox_row("b")])
+        s.conn.execute(insert(party_event_heads).values(party="alpha", last_seq=1))
+        s.conn.execute(
+            insert(party_events).values(
+                party="alpha", seq=1, kind="accepted", created_us=1, body='{"id":"a"}'
+            )
+        )
+
+
+def outbox_row(entity: str) -> dict[str, object]:
+    return {
+        "channel": "uss1",
+        "url": "https://uss1.example.com/n",
+        "kind": "intent",
+        "entity_id": entity,
+        "body": "{}",
+        "status": "pending",
+        "attempts": 0,
+        "created_us": 1,
+        "next_attempt_us": 1,
+    }
 
 
 def dump(store: SqlStore) -> list[bytes]:
@@ -83,6 +107,7 @@ def test_export_then_import_reproduces_the_database_exactly(
     exported = dump(store)
     kinds = {orjson.loads(line).get("kind") for line in exported[1:]}
     assert {"operation", "dss_subscriptions", "dss_constraints", "end"} <= kinds
+    assert {"table:notify_outbox", "table:party_events"} <= kinds
     calls: list[tuple[int, int]] = []
     counts = import_jsonl(target, io.BytesIO(b"\n".join(exported)), lambda *a: calls.append(a))
     assert counts["operation"] == 4
@@ -95,6 +120,10 @@ def test_export_then_import_reproduces_the_database_exactly(
     with store.session() as s:
         assert b == s.get("b")
     assert b is not None and b.version == 2
+    with target.session(write=True) as s:  # the outbox's ids continue after the imported
+        s.conn.execute(insert(notify_outbox), [outbox_row("c")])
+        ids = sorted(r[0] for r in s.conn.execute(select(notify_outbox.c.id)))
+    assert len(set(ids)) == 3
 
 
 def test_import_refuses_a_database_that_is_not_empty(store: SqlStore, target: SqlStore) -> None:

@@ -18,6 +18,7 @@ Layout::
     {"kind": "dss_constraints", "row": {...}, "cells": [...]}
     {"kind": "dss_uss_availability", "row": {...}}
     {"kind": "dss_reports", "row": {...}}
+    {"kind": "table:notify_outbox", "row": {...}}                     (every other table, as rows)
     {"kind": "end", "counts": {...}}
 
 The closing ``end`` line lets import tell a complete file from a truncated one.
@@ -32,7 +33,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 import orjson
-from sqlalchemy import Connection, Table, func, insert, inspect, select
+from sqlalchemy import Connection, Table, func, insert, inspect, select, text
 
 from deconflict.errors import DeconflictError, InvalidInput
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
@@ -80,6 +81,58 @@ def _dss_intents() -> Table:
     from deconflict.store.schema_dss import dss_intents
 
     return dss_intents
+
+
+TABLE = "table:"
+"""Kind prefix of a plain table row (tables with no special treatment here)."""
+
+
+def _other_tables(conn: Connection) -> list[Table]:
+    """Every other table of the schema present in the database, parents first.
+
+    Tables added by later migrations (the notification outbox, party event logs,
+    constraints and agreed zones, ...) travel as plain rows, so an export stays complete
+    without this module knowing them: it loads every ``deconflict.store.schema*``
+    module to learn the whole schema.
+    """
+    import importlib
+    import pkgutil
+
+    import deconflict.store as package
+    from deconflict.store.schema import metadata
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("schema"):
+            importlib.import_module(f"deconflict.store.{info.name}")
+    handled = {"operations", "volumes", "volume_cells", "dss_intents"}
+    for t, c, _ in _dss_tables():
+        handled |= {str(t.name)} | ({str(c.name)} if c is not None else set())
+    present = set(inspect(conn).get_table_names())
+    return [t for t in metadata.sorted_tables if t.name in present and str(t.name) not in handled]
+
+
+def _plain_lines(conn: Connection, table: Table) -> Iterator[dict[str, Any]]:
+    kind = TABLE + str(table.name)
+    for row in conn.execute(select(table).order_by(*table.primary_key.columns)):
+        yield {"kind": kind, "row": {str(k): v for k, v in row._mapping.items()}}
+
+
+def _reset_sequences(conn: Connection, tables: list[Table]) -> None:
+    """Move PostgreSQL's sequences past the imported ids (SQLite does this by itself):
+    otherwise the next row the service adds to e.g. the outbox reuses an imported id."""
+    if conn.dialect.name == "sqlite":
+        return
+    for t in tables:
+        col = t.autoincrement_column
+        if col is None:
+            continue
+        conn.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence(:t, :c), "
+                f"COALESCE((SELECT MAX({col.name}) FROM {t.name}), 0) + 1, false)"
+            ),
+            {"t": str(t.name), "c": str(col.name)},
+        )
 
 
 def _has_dss(conn: Connection) -> bool:
@@ -191,6 +244,9 @@ def export_jsonl(
         tables = _dss_tables() if dss else []
         for table, _, _ in tables:
             counts[str(table.name)] = _count(conn, table)
+        others = _other_tables(conn)
+        for table in others:
+            counts[TABLE + str(table.name)] = _count(conn, table)
         total = sum(counts.values())
         header = {
             "format": FORMAT,
@@ -217,6 +273,7 @@ def export_jsonl(
             sections.append(_table_lines(conn, *tables[0]))  # subscriptions before intents
         sections.append(_operation_lines(conn, dss))
         sections.extend(_table_lines(conn, *t) for t in tables[1:])
+        sections.extend(_plain_lines(conn, t) for t in others)
         for section in sections:
             for line in section:
                 emit(line)
@@ -304,6 +361,7 @@ def _operation_rows(rec: dict[str, Any]) -> tuple[dict[str, Any], list[Volume4D]
 
 def _is_empty(conn: Connection, dss: bool) -> bool:
     tables = [operations] + ([t for t, _, _ in _dss_tables()] if dss else [])
+    tables += _other_tables(conn)
     return all(conn.execute(select(t).limit(1)).first() is None for t in tables)
 
 
@@ -345,6 +403,9 @@ def import_jsonl(
             order += [t] if c is None else [t, c]
         if not dss_tables:
             order += [operations, volumes, volume_cells]
+        others = _other_tables(conn)
+        order += others
+        plain = {TABLE + str(t.name): t for t in others}
         by_name = {str(t.name): (t, c, fk) for t, c, fk in dss_tables}
         batch = _Batch(order)
         seen: dict[str, int] = {}
@@ -371,6 +432,10 @@ def import_jsonl(
                     if cells is not None and fk is not None:
                         key = rec["row"][next(iter(table.primary_key.columns)).name]
                         batch.add(cells, [{"cell": c, fk: key} for c in rec.get("cells", [])])
+                elif kind in plain:
+                    batch.add(plain[kind], [rec["row"]])
+                elif str(kind).startswith(TABLE):
+                    raise InvalidInput("kind", f"{kind}: the target database has no such table")
                 elif str(kind).startswith("dss_"):
                     raise InvalidInput("kind", f"{kind}: the target database has no DSS tables")
                 else:
@@ -387,6 +452,7 @@ def import_jsonl(
                 if progress is not None:
                     progress(done, total)
         _flush(batch, conn, lineno)
+        _reset_sequences(conn, others)
         if ended is None:
             raise TransferError(f"line {lineno}: the file ends without its end line (truncated?)")
         expected = {k: int(v) for k, v in dict(ended.get("counts") or {}).items() if int(v)}
