@@ -379,3 +379,6 @@ function init() {
 }
 
 init();
+
+// For debugging from the browser's console and for the console tests: read-only use.
+window.deconflict = { state };

@@ -152,7 +152,7 @@ export class ConsoleMap {
   }
 
   focus(bounds) {
-    if (bounds && bounds.isValid()) this.map.fitBounds(bounds, { padding: [40, 40], maxZoom: 14 });
+    if (bounds && bounds.isValid()) this.map.fitBounds(bounds, { padding: [40, 40], maxZoom: 14, animate: false });
   }
 }
 
