@@ -12,6 +12,15 @@ A zone change writes, in the same transaction, a new row in ``agreed_zone_versio
 one event per party concerned (the parties of the old and the new sectors) in the
 per-party event log of ``schema_notify``, so no party can miss a change to a line it
 agreed to, and no event is ever sent for a change that rolled back.
+
+How these relate to the F3548 constraint references of the DSS API (``store.dss``,
+``dss_constraints``): an F3548 reference is a pointer a USS publishes to constraint
+details held on its own server; the DSS never sees the rules and never judges an
+intent against them (USSs do). Native constraints carry their rules here, and the
+native planner enforces them. The two are deliberately separate tables: publishing a
+native constraint as an F3548 reference would need a ``uss_base_url`` that serves its
+details (``GET /uss/v1/constraints/{id}``), which the service does not implement, and a
+USS-managed reference has no type or allowed parties to enforce.
 """
 
 from __future__ import annotations
