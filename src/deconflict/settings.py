@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from deconflict.auth.settings import AuthSettings
@@ -22,6 +22,45 @@ class EqualPriorityPolicy(StrEnum):
     ALLOW_WITH_NOTICE = "allow_with_notice"
 
 
+class NotifySettings(BaseModel):
+    """Durable notifications: USS delivery (F3548) and the party event log.
+
+    Delays are seconds. The defaults aim at F3548's "notify within 5 s" in normal running
+    while a receiver that is down for a while still gets everything, in order, once it
+    is back (up to ``give_up_s``; after that a notification is dead-lettered).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    deliver_uss_notifications: bool = Field(
+        default=True,
+        description="Also POST F3548 notifications to subscribers; the DSS responses keep "
+        "listing `subscribers` either way, for USSs that notify each other themselves.",
+    )
+    worker_in_process: bool = Field(
+        default=True,
+        description="Run the delivery worker inside `serve`; turn off when `deconflict "
+        "worker` runs separately.",
+    )
+    retry_base_s: float = Field(default=0.5, gt=0)
+    retry_max_s: float = Field(default=60.0, gt=0)
+    give_up_s: float = Field(default=3600.0, gt=0)
+    request_timeout_s: float = Field(default=5.0, gt=0)
+    poll_interval_s: float = Field(default=0.1, gt=0)
+    lease_s: float = Field(default=30.0, gt=0)
+    batch_size: int = Field(default=64, ge=1)
+    event_retention_s: float = Field(default=7 * 86400.0, gt=0)
+    delivered_retention_s: float = Field(default=86400.0, gt=0)
+    name_other_operation: bool = Field(
+        default=False,
+        description="Conflict notices name the other operation and party. Off by default: "
+        "need-to-know says where and when, not who.",
+    )
+    service_subject: str = Field(
+        default="deconflict", min_length=1, description="`sub` of the tokens the service mints."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DECONFLICT_", env_file=None, extra="ignore", env_nested_delimiter="__"
@@ -31,6 +70,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     equal_priority: EqualPriorityPolicy = EqualPriorityPolicy.REJECT
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file in the data directory."""

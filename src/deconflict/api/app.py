@@ -12,6 +12,7 @@ from deconflict import __version__
 from deconflict.api.console import console_router
 from deconflict.api.dss import router as dss_router
 from deconflict.api.errors import install_error_handlers
+from deconflict.api.events import router as events_router
 from deconflict.api.limits import BodyLimit
 from deconflict.api.native import router as native_router
 from deconflict.api.security import install_auth_error_handlers
@@ -19,6 +20,7 @@ from deconflict.api.tactical import live_picture
 from deconflict.api.tactical import router as tactical_router
 from deconflict.auth.verify import TokenVerifier
 from deconflict.core.engine import StrategicEngine
+from deconflict.notify import NotifyRuntime
 from deconflict.settings import Settings
 from deconflict.store.sql import SqlStore, open_store
 
@@ -28,12 +30,17 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     owned = store is None
     store = store or open_store(settings.resolved_database_url())
+    notify = NotifyRuntime(store, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned:
-            app.state.store.close()
+        notify.start()
+        try:
+            yield
+        finally:
+            notify.stop()
+            if owned:
+                app.state.store.close()
 
     app = FastAPI(
         title="deconflict",
@@ -43,7 +50,13 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.engine = StrategicEngine(store, settings.equal_priority)
+    app.state.engine = StrategicEngine(
+        store, settings.equal_priority, on_change=notify.notifier.operation_changed
+    )
+    app.state.notify = notify
+    app.state.dss_notifier = notify.notifier
+    app.state.party_bus = notify.bus
+    app.state.notify_wake = notify.wake
     app.state.live = live_picture(app)
     app.state.token_verifier = TokenVerifier.from_settings(settings.auth, settings.data_dir)
     install_auth_error_handlers(app)
@@ -58,4 +71,5 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     app.include_router(dss_router())
     app.include_router(tactical_router)
     app.include_router(console_router())
+    app.include_router(events_router)
     return app

@@ -6,7 +6,9 @@ transaction), so no other writer can slip a conflicting operation in between.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from deconflict.core.report import Conflict, volume_overlaps
 from deconflict.core.rules import Verdict, judge
@@ -44,10 +46,45 @@ class Decision:
         return [c for c in self.conflicts if c.verdict is Verdict.NOTICE]
 
 
+class ChangeKind(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    STATE_CHANGED = "state_changed"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class OperationChange:
+    """A written change, handed to ``on_change`` inside the transaction that wrote it.
+
+    ``notices`` are the notice-verdict conflicts the operation was accepted with: the
+    parties on both sides must be told, and telling them in the same transaction is
+    what makes the telling durable.
+    """
+
+    kind: ChangeKind
+    operation: Operation
+    version: int | None
+    """The stored version; None once deleted."""
+    notices: tuple[Conflict, ...] = ()
+
+
+ChangeHook = Callable[[StoreSession, OperationChange], None]
+"""Called with the open write session; whatever it writes commits or rolls back with
+the change. The core knows nothing of what it does (notify's outbox, an audit log)."""
+
+
 class StrategicEngine:
-    def __init__(self, store: Store, policy: EqualPriorityPolicy) -> None:
+    def __init__(
+        self, store: Store, policy: EqualPriorityPolicy, on_change: ChangeHook | None = None
+    ) -> None:
         self.store = store
         self.policy = policy
+        self.on_change = on_change
+
+    def _changed(self, session: StoreSession, change: OperationChange) -> None:
+        if self.on_change is not None:
+            self.on_change(session, change)
 
     def conflicts(self, session: StoreSession, planned: Operation) -> list[Conflict]:
         """Every stored live operation that overlaps ``planned``, judged by the rules."""
@@ -95,7 +132,10 @@ class StrategicEngine:
             found = self.conflicts(session, planned)
             if _blocking(found):
                 return Decision(False, found, None)
-            return Decision(True, found, session.put(planned))
+            stored = session.put(planned)
+            kind = ChangeKind.CREATED if current is None else ChangeKind.UPDATED
+            self._changed(session, OperationChange(kind, planned, stored.version, _notices(found)))
+            return Decision(True, found, stored)
 
         return self.store.run(work)
 
@@ -111,12 +151,29 @@ class StrategicEngine:
             found = self.conflicts(session, changed)
             if state.is_nominal and not current.operation.state.is_nominal and _blocking(found):
                 return Decision(False, found, None)
-            return Decision(True, found, session.put(changed))
+            stored = session.put(changed)
+            change = OperationChange(
+                ChangeKind.STATE_CHANGED, changed, stored.version, _notices(found)
+            )
+            self._changed(session, change)
+            return Decision(True, found, stored)
 
         return self.store.run(work)
 
     def delete(self, operation_id: str) -> bool:
-        return self.store.run(lambda s: s.delete(operation_id))
+        def work(session: StoreSession) -> bool:
+            current = session.get(operation_id) if self.on_change is not None else None
+            deleted = session.delete(operation_id)
+            if deleted and current is not None:
+                change = OperationChange(ChangeKind.DELETED, current.operation, None)
+                self._changed(session, change)
+            return deleted
+
+        return self.store.run(work)
+
+
+def _notices(conflicts: list[Conflict]) -> tuple[Conflict, ...]:
+    return tuple(c for c in conflicts if c.verdict is Verdict.NOTICE)
 
 
 def _blocking(conflicts: list[Conflict]) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from deconflict.dss.errors import (
     AirspaceConflict,
@@ -119,12 +119,35 @@ def _constraint_span(extents: Sequence[Extent]) -> TimeWindow:
     return TimeWindow(min(starts), max(ends))
 
 
+class DssNotifier(Protocol):
+    """Told of every intent and constraint change inside the transaction that makes it.
+
+    Writing the notifications there (an outbox) means a change never commits without
+    them and a rolled-back change never notifies; the DSS itself stays free of how they
+    are delivered.
+    """
+
+    def intent_changed(
+        self, session: DssSession, change: IntentChange, *, deleted: bool
+    ) -> None: ...
+
+    def constraint_changed(
+        self, session: DssSession, change: ConstraintChange, *, deleted: bool
+    ) -> None: ...
+
+
 class DssService:
     """One instance per request is fine: it holds no state beyond its collaborators."""
 
-    def __init__(self, tx: DssTransactor, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(
+        self,
+        tx: DssTransactor,
+        clock: Callable[[], datetime] = _utcnow,
+        notifier: DssNotifier | None = None,
+    ) -> None:
         self._tx = tx
         self._clock = clock
+        self._notifier = notifier
 
     # ------------------------------------------------------------------ intents
 
@@ -227,7 +250,10 @@ class DssService:
             )
             ref = s.get_intent(intent_id)
             assert ref is not None
-            return IntentChange(ref, group_subscribers(notified))
+            change = IntentChange(ref, group_subscribers(notified))
+            if self._notifier is not None:
+                self._notifier.intent_changed(s, change, deleted=False)
+            return change
 
         return self._tx.run(work)
 
@@ -352,7 +378,10 @@ class DssService:
             notified = s.bump_notification_indices(
                 volumes_cells(old.volumes), old.time_start, old.time_end, for_constraints=False
             )
-            return IntentChange(old, group_subscribers(notified))
+            change = IntentChange(old, group_subscribers(notified))
+            if self._notifier is not None:
+                self._notifier.intent_changed(s, change, deleted=True)
+            return change
 
         return self._tx.run(work)
 
@@ -583,7 +612,10 @@ class DssService:
             notified = s.bump_notification_indices(
                 touched, window.start, window.end, for_constraints=True
             )
-            return ConstraintChange(ref, group_subscribers(notified))
+            change = ConstraintChange(ref, group_subscribers(notified))
+            if self._notifier is not None:
+                self._notifier.constraint_changed(s, change, deleted=False)
+            return change
 
         return self._tx.run(work)
 
@@ -603,7 +635,10 @@ class DssService:
             notified = s.bump_notification_indices(
                 _constraint_cells(old.extents), old.time_start, old.time_end, for_constraints=True
             )
-            return ConstraintChange(old, group_subscribers(notified))
+            change = ConstraintChange(old, group_subscribers(notified))
+            if self._notifier is not None:
+                self._notifier.constraint_changed(s, change, deleted=True)
+            return change
 
         return self._tx.run(work)
 

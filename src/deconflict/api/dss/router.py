@@ -134,7 +134,7 @@ def _service(request: Request) -> DssService:
     store = getattr(request.app.state, "store", None)
     if store is None:
         raise RuntimeError("app.state.store is not set to a SqlStore")
-    return DssService(DssStore(store))
+    return DssService(DssStore(store), notifier=getattr(request.app.state, "dss_notifier", None))
 
 
 def _errors(*codes: int, conflict: bool = False) -> dict[int | str, dict[str, Any]]:

@@ -1,0 +1,209 @@
+"""What a notification says: F3548 USS bodies and native party event bodies.
+
+F3548 bodies (``PutOperationalIntentDetailsParameters``, ``PutConstraintDetailsParameters``)
+are written by the *managing USS* in the standard, which knows the full details. Here
+the DSS itself notifies, and a DSS holds only references and their extents. The choice,
+made so that a receiver can act on a notification without a round trip yet is never
+misled:
+
+* ``operational_intent.reference`` is the reference as its manager sees it, OVN
+  included (the spec requires the OVN; the manager would send it too);
+* ``operational_intent.details`` carries the reference's extents as ``volumes`` (or as
+  ``off_nominal_volumes`` for Nonconforming and Contingent intents) and ``priority`` 0,
+  since F3548 references carry no priority. They contain the manager's details by the
+  standard's own rule (extents must wholly contain the intent); a receiver that needs
+  the exact details asks the manager's ``uss_base_url`` as usual;
+* a deletion omits ``operational_intent`` (resp. ``constraint``), as the spec says.
+
+Party event bodies never carry another party's identity unless disclosure allows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from deconflict.api.dss import convert
+from deconflict.core.engine import OperationChange
+from deconflict.core.report import Conflict
+from deconflict.dss.model import ConstraintRef, Extent, IntentRef
+from deconflict.geo.footprint import Circle, Footprint, Polygon
+from deconflict.geo.volume import Volume4D
+from deconflict.model.operation import Operation, OperationState
+from deconflict.model.times import rfc3339
+from deconflict.notify.disclosure import Disclosure
+
+INTENTS_PATH = "/uss/v1/operational_intents"
+CONSTRAINTS_PATH = "/uss/v1/constraints"
+
+
+def _time(t: Any) -> dict[str, Any]:
+    return convert.format_time(t).model_dump(mode="json", exclude_none=True)
+
+
+def _alt(value: float) -> dict[str, Any]:
+    return {"value": value, "reference": "W84", "units": "M"}
+
+
+def _outline(fp: Footprint) -> dict[str, Any]:
+    if isinstance(fp, Circle):
+        return {
+            "outline_circle": {
+                "center": {"lng": fp.lon, "lat": fp.lat},
+                "radius": {"value": fp.radius_m, "units": "M"},
+            }
+        }
+    assert isinstance(fp, Polygon)
+    return {"outline_polygon": {"vertices": [{"lng": x, "lat": y} for x, y in fp.vertices]}}
+
+
+def volume4d(v: Volume4D) -> dict[str, Any]:
+    return {
+        "volume": {
+            **_outline(v.footprint),
+            "altitude_lower": _alt(v.altitude.lower_m),
+            "altitude_upper": _alt(v.altitude.upper_m),
+        },
+        "time_start": _time(v.time.start),
+        "time_end": _time(v.time.end),
+    }
+
+
+def extent4d(e: Extent) -> dict[str, Any]:
+    volume: dict[str, Any] = {}
+    if e.footprint is not None:
+        volume.update(_outline(e.footprint))
+    if e.altitude_lower_m is not None:
+        volume["altitude_lower"] = _alt(e.altitude_lower_m)
+    if e.altitude_upper_m is not None:
+        volume["altitude_upper"] = _alt(e.altitude_upper_m)
+    out: dict[str, Any] = {"volume": volume}
+    if e.start is not None:
+        out["time_start"] = _time(e.start)
+    if e.end is not None:
+        out["time_end"] = _time(e.end)
+    return out
+
+
+def subscription_states(subs: Sequence[tuple[str, int]]) -> list[dict[str, Any]]:
+    return [{"subscription_id": sid, "notification_index": idx} for sid, idx in subs]
+
+
+def intent_body(ref: IntentRef, deleted: bool, subs: Sequence[tuple[str, int]]) -> dict[str, Any]:
+    body: dict[str, Any] = {"operational_intent_id": ref.id}
+    if not deleted:
+        volumes = [volume4d(v) for v in ref.volumes]
+        off_nominal = ref.state in (OperationState.NONCONFORMING, OperationState.CONTINGENT)
+        body["operational_intent"] = {
+            "reference": convert.intent_ref(ref, ref.manager).model_dump(
+                mode="json", exclude_none=True
+            ),
+            "details": {
+                "volumes": [] if off_nominal else volumes,
+                "off_nominal_volumes": volumes if off_nominal else [],
+                "priority": 0,
+            },
+        }
+    body["subscriptions"] = subscription_states(subs)
+    return body
+
+
+def constraint_body(
+    ref: ConstraintRef, deleted: bool, subs: Sequence[tuple[str, int]]
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"constraint_id": ref.id}
+    if not deleted:
+        body["constraint"] = {
+            "reference": convert.constraint_ref(ref, ref.manager).model_dump(
+                mode="json", exclude_none=True
+            ),
+            "details": {"volumes": [extent4d(e) for e in ref.extents]},
+        }
+    body["subscriptions"] = subscription_states(subs)
+    return body
+
+
+# ------------------------------------------------------------------ party events
+
+
+def operation_event(change: OperationChange) -> dict[str, Any]:
+    """The owner's own view: enough to know what changed, with a version to fetch."""
+    op = change.operation
+    extent = op.time_extent
+    alt = op.altitude_extent
+    return {
+        "operation_id": op.id,
+        "change": change.kind.value,
+        "version": change.version,
+        "state": op.state.value,
+        "priority": op.priority,
+        "time_start": rfc3339(extent.start),
+        "time_end": rfc3339(extent.end),
+        "altitude_lower_m": alt.lower_m,
+        "altitude_upper_m": alt.upper_m,
+        "volumes": len(op.volumes),
+    }
+
+
+def conflict_notices(
+    conflict: Conflict, disclosure: Disclosure
+) -> list[tuple[str, dict[str, Any]]]:
+    """One notice per side: ``(party, body)``, each about that party's own volumes.
+
+    Each side learns which of its volumes, when, at what altitudes and where; whether
+    it also learns *who* (the other operation and party) is the disclosure policy's
+    call, asked separately for each side.
+    """
+    out: list[tuple[str, dict[str, Any]]] = []
+    sides: tuple[tuple[Operation, Operation, bool], ...] = (
+        (conflict.a, conflict.b, False),
+        (conflict.b, conflict.a, True),
+    )
+    for own, other, swap in sides:
+        overlaps = []
+        for o in conflict.overlaps:
+            ov = o.overlap
+            overlaps.append(
+                {
+                    "volume": o.b_index if swap else o.a_index,
+                    "time_start": rfc3339(ov.time.start),
+                    "time_end": rfc3339(ov.time.end),
+                    "altitude_lower_m": ov.altitude.lower_m,
+                    "altitude_upper_m": ov.altitude.upper_m,
+                    "area_m2": ov.area_m2,
+                    "geometry": ov.geometry,
+                }
+            )
+        body: dict[str, Any] = {
+            "operation_id": own.id,
+            "planned_by_you": not swap,
+            "verdict": conflict.verdict.value,
+            "reason": conflict.reason.value,
+            "overlaps": sorted(overlaps, key=lambda o: (o["volume"], o["time_start"])),
+        }
+        if disclosure.may_name(own.party, own, other):
+            body["other_operation_id"] = other.id
+            body["other_party"] = other.party
+        out.append((own.party, body))
+    return out
+
+
+def intent_event(ref: IntentRef, deleted: bool) -> dict[str, Any]:
+    return {
+        "operational_intent_id": ref.id,
+        "change": "deleted" if deleted else "updated" if ref.version > 1 else "created",
+        "version": ref.version,
+        "state": ref.state.value,
+        "time_start": rfc3339(ref.time_start),
+        "time_end": rfc3339(ref.time_end),
+    }
+
+
+def constraint_event(ref: ConstraintRef, deleted: bool) -> dict[str, Any]:
+    return {
+        "constraint_id": ref.id,
+        "change": "deleted" if deleted else "updated" if ref.version > 1 else "created",
+        "version": ref.version,
+        "time_start": rfc3339(ref.time_start),
+        "time_end": rfc3339(ref.time_end),
+    }

@@ -1,0 +1,154 @@
+"""Writing notifications inside the change's own transaction (the outbox pattern).
+
+``Notifier`` is the engine's ``on_change`` hook and the DSS service's notifier port. It
+only writes rows; sending is the delivery worker's job, after commit, so a request
+never waits on a receiver and a crash can lose neither a change's notifications nor
+send notifications for a change that rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+from sqlalchemy import Connection
+
+from deconflict.core.engine import OperationChange
+from deconflict.dss.model import ConstraintChange, IntentChange, Subscriber
+from deconflict.notify import bodies
+from deconflict.notify.disclosure import Disclosure, ServiceWideSharing
+from deconflict.settings import NotifySettings
+from deconflict.store.codec import to_us
+from deconflict.store.outbox import NewEvent, NewNotification, add_notifications, append_events
+
+KIND_INTENT = "operational_intent"
+KIND_CONSTRAINT = "constraint"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _conn(session: Any) -> Connection:
+    """The SQL connection under a store or DSS session: the outbox must share it."""
+    conn = getattr(session, "conn", None)
+    if not isinstance(conn, Connection):
+        raise TypeError(f"{type(session).__name__} has no SQL connection to write the outbox on")
+    return conn
+
+
+def target_url(uss_base_url: str, path: str) -> str:
+    return uss_base_url.rstrip("/") + path
+
+
+def channel_of(uss_base_url: str) -> str:
+    """Receivers are told apart by base URL (scheme and host case-folded)."""
+    parts = urlsplit(uss_base_url.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+class Notifier:
+    """Records notifications; ``written`` callbacks fire as soon as rows are written
+    (still inside the transaction) so in-process readers can look sooner than their
+    next poll. They must tolerate finding nothing yet."""
+
+    def __init__(
+        self,
+        settings: NotifySettings,
+        *,
+        disclosure: Disclosure | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.settings = settings
+        self.disclosure = disclosure or ServiceWideSharing(settings.name_other_operation)
+        self.clock = clock
+        self.on_outbox: list[Callable[[], None]] = []
+        self.on_events: list[Callable[[Iterable[str]], None]] = []
+
+    # ------------------------------------------------------------ native engine
+
+    def operation_changed(self, session: Any, change: OperationChange) -> None:
+        op = change.operation
+        events = [
+            NewEvent(
+                op.party, f"operation.{change.kind.value}", _dump(bodies.operation_event(change))
+            )
+        ]
+        for conflict in change.notices:
+            for party, body in bodies.conflict_notices(conflict, self.disclosure):
+                events.append(NewEvent(party, "conflict.notice", _dump(body)))
+        self.record_events(session, events)
+
+    def record_events(self, session: Any, events: list[NewEvent]) -> None:
+        """Append party events in the caller's transaction (also for other writers,
+        e.g. native constraints or tactical alerts, that want durable party events)."""
+        append_events(_conn(session), events, to_us(self.clock()))
+        parties = {e.party for e in events}
+        for cb in self.on_events:
+            cb(parties)
+
+    # ---------------------------------------------------------------------- DSS
+
+    def intent_changed(self, session: Any, change: IntentChange, *, deleted: bool) -> None:
+        ref = change.intent
+        self._queue(
+            session,
+            change.subscribers,
+            bodies.INTENTS_PATH,
+            KIND_INTENT,
+            ref.id,
+            lambda subs: bodies.intent_body(ref, deleted, subs),
+        )
+        kind = "deleted" if deleted else "changed"
+        event = NewEvent(
+            ref.manager, f"operational_intent.{kind}", _dump(bodies.intent_event(ref, deleted))
+        )
+        self.record_events(session, [event])
+
+    def constraint_changed(self, session: Any, change: ConstraintChange, *, deleted: bool) -> None:
+        ref = change.constraint
+        self._queue(
+            session,
+            change.subscribers,
+            bodies.CONSTRAINTS_PATH,
+            KIND_CONSTRAINT,
+            ref.id,
+            lambda subs: bodies.constraint_body(ref, deleted, subs),
+        )
+        kind = "deleted" if deleted else "changed"
+        event = NewEvent(
+            ref.manager, f"constraint.{kind}", _dump(bodies.constraint_event(ref, deleted))
+        )
+        self.record_events(session, [event])
+
+    def _queue(
+        self,
+        session: Any,
+        subscribers: tuple[Subscriber, ...],
+        path: str,
+        kind: str,
+        entity_id: str,
+        body: Callable[[tuple[tuple[str, int], ...]], dict[str, Any]],
+    ) -> None:
+        if not self.settings.deliver_uss_notifications or not subscribers:
+            return
+        items = [
+            NewNotification(
+                channel=channel_of(s.uss_base_url),
+                url=target_url(s.uss_base_url, path),
+                kind=kind,
+                entity_id=entity_id,
+                body=_dump(body(s.subscriptions)),
+            )
+            for s in subscribers
+        ]
+        add_notifications(_conn(session), items, to_us(self.clock()))
+        for cb in self.on_outbox:
+            cb()
+
+
+def _dump(body: dict[str, Any]) -> str:
+    return orjson.dumps(body).decode()

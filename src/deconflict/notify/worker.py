@@ -1,0 +1,302 @@
+"""The delivery worker: drains the outbox to USSs, in order, retrying, dead-lettering.
+
+One worker owns a channel (a receiver's base URL) at a time through a lease in the
+database, so several workers (replicas, or ``deconflict worker`` processes) can share
+one outbox. Within a channel rows go out one after another in ``id`` order; at the
+first failure the channel stops until that row's retry time, so order per
+subscription holds even across retries. Different channels proceed concurrently, so
+one receiver that is down delays no one else.
+
+Delivery is at least once: a worker that dies after a receiver accepted a row but
+before recording it sends that row again. F3548 receivers can tell by the
+subscription's ``notification_index``.
+
+The worker runs on its own asyncio loop (a thread inside ``serve``, or the main thread
+of ``deconflict worker``); database calls go to worker threads so that slow commits do
+not stall HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import random
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from deconflict.auth.scopes import Scope
+from deconflict.notify.backoff import Backoff
+from deconflict.notify.recorder import KIND_CONSTRAINT
+from deconflict.notify.tokens import TokenSource
+from deconflict.settings import NotifySettings
+from deconflict.store import outbox
+from deconflict.store.codec import to_us
+from deconflict.store.sql import SqlSession, SqlStore
+
+log = logging.getLogger(__name__)
+
+PERMANENT_STATUSES = frozenset({400, 410, 413, 422})
+"""Answers that say the request itself is wrong: retrying the same body cannot help."""
+
+HOUSEKEEPING_S = 60.0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    ok: bool
+    error: str = ""
+    permanent: bool = False
+
+
+def scope_for(kind: str) -> str:
+    """The scope the receiving endpoint requires (F3548: constraints need CM)."""
+    if kind == KIND_CONSTRAINT:
+        return Scope.CONSTRAINT_MANAGEMENT.value
+    return Scope.STRATEGIC_COORDINATION.value
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        store: SqlStore,
+        settings: NotifySettings,
+        tokens: TokenSource,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        rng: random.Random | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        owner: str | None = None,
+        on_delivered: Callable[[outbox.OutboxRow, datetime], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.tokens = tokens
+        self.clock = clock
+        self.backoff = Backoff(
+            settings.retry_base_s, settings.retry_max_s, settings.give_up_s, rng or random.Random()
+        )
+        self.owner = owner or f"worker-{uuid.uuid4().hex[:12]}"
+        self.on_delivered = on_delivered
+        self._transport = transport
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+
+    # ------------------------------------------------------------------ control
+
+    def wake(self) -> None:
+        """Look at the outbox now rather than at the next poll; safe from any thread."""
+        loop, event = self._loop, self._wake
+        if loop is not None and event is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(event.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set; in-flight channels are released on the way out."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        last_housekeeping = float("-inf")
+        async with self._client() as client:
+            try:
+                while not stop.is_set():
+                    self._wake.clear()
+                    await self._dispatch(client)
+                    now = self._loop.time()
+                    if now - last_housekeeping >= HOUSEKEEPING_S:
+                        last_housekeeping = now
+                        await asyncio.to_thread(self.housekeeping)
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self.settings.poll_interval_s):
+                            await self._wake.wait()
+            finally:
+                for task in list(self._inflight.values()):
+                    task.cancel()
+                if self._inflight:
+                    await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+                self._loop = None
+
+    async def drain(self, max_rounds: int = 1000) -> None:
+        """Deliver everything due now and return (tests, the CLI's ``--once``)."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        async with self._client() as client:
+            for _ in range(max_rounds):
+                started = await self._dispatch(client)
+                if self._inflight:
+                    await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+                if not started:
+                    break
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=self.settings.request_timeout_s,
+            transport=self._transport,
+            limits=httpx.Limits(max_connections=256, max_keepalive_connections=256),
+        )
+
+    # ----------------------------------------------------------------- delivery
+
+    async def _dispatch(self, client: httpx.AsyncClient) -> int:
+        """Claim idle due channels and start a drain task for each."""
+        busy = set(self._inflight)
+        try:
+            claimed = await asyncio.to_thread(self._claim, busy)
+        except Exception:  # the database may be briefly unavailable: try next round
+            log.exception("notify: claiming from the outbox failed")
+            return 0
+        for channel, rows in claimed.items():
+            task = asyncio.create_task(self._drain_channel(client, channel, rows))
+            self._inflight[channel] = task
+            task.add_done_callback(functools.partial(self._done, channel))
+        return len(claimed)
+
+    def _done(self, channel: str, _task: asyncio.Task[None]) -> None:
+        self._inflight.pop(channel, None)
+        if self._wake is not None:
+            self._wake.set()
+
+    def _claim(self, busy: set[str]) -> dict[str, list[outbox.OutboxRow]]:
+        now_us = to_us(self.clock())
+        lease_us = int(self.settings.lease_s * 1e6)
+
+        if not self.store.run(lambda s: outbox.has_due(s.conn, now_us), write=False):
+            return {}
+
+        def work(s: SqlSession) -> dict[str, list[outbox.OutboxRow]]:
+            return outbox.claim(
+                s.conn, self.owner, now_us, lease_us, self.settings.batch_size, exclude=busy
+            )
+
+        return self.store.run(work)
+
+    async def _drain_channel(
+        self, client: httpx.AsyncClient, channel: str, rows: list[outbox.OutboxRow]
+    ) -> None:
+        delivered: list[outbox.OutboxRow] = []
+        try:
+            for i, row in enumerate(rows):
+                outcome = await self._post(client, row)
+                if outcome.ok:
+                    delivered.append(row)
+                    continue
+                rest = [r.id for r in rows[i + 1 :]]
+                await asyncio.to_thread(self._record, delivered, row, outcome, rest)
+                return
+            await asyncio.to_thread(self._record, delivered, None, None, [])
+        except asyncio.CancelledError:
+            done = {r.id for r in delivered}
+            rest = [r.id for r in rows if r.id not in done]
+            await asyncio.to_thread(self._record, delivered, None, None, rest)
+            raise
+        except Exception:
+            log.exception("notify: channel %s", channel)
+            done = {r.id for r in delivered}
+            rest = [r.id for r in rows if r.id not in done]
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._record, delivered, None, None, rest)
+
+    async def _post(self, client: httpx.AsyncClient, row: outbox.OutboxRow) -> Outcome:
+        audience = urlsplit(row.url).hostname or "localhost"
+        try:
+            token = self.tokens.token(audience, scope_for(row.kind))
+            response = await client.post(
+                row.url,
+                content=row.body.encode(),
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": "application/json",
+                },
+            )
+        except httpx.HTTPError as exc:
+            return Outcome(False, f"{type(exc).__name__}: {exc}"[:500])
+        if 200 <= response.status_code < 300:
+            return Outcome(True)
+        text = response.text[:300]
+        return Outcome(
+            False,
+            f"HTTP {response.status_code}: {text}",
+            permanent=response.status_code in PERMANENT_STATUSES,
+        )
+
+    def _record(
+        self,
+        delivered: list[outbox.OutboxRow],
+        failed: outbox.OutboxRow | None,
+        outcome: Outcome | None,
+        release: list[int],
+    ) -> None:
+        now = self.clock()
+        now_us = to_us(now)
+
+        def work(s: SqlSession) -> None:
+            outbox.mark_delivered(s.conn, [r.id for r in delivered], self.owner, now_us)
+            if failed is not None and outcome is not None:
+                next_us = (
+                    None
+                    if outcome.permanent
+                    else self.backoff.next_attempt_us(
+                        failed.created_us, now_us, failed.attempts + 1
+                    )
+                )
+                outbox.mark_failed(
+                    s.conn, failed.id, now_us, outcome.error, next_attempt_us=next_us
+                )
+            outbox.release(s.conn, release, self.owner)
+
+        self.store.run(work)
+        if self.on_delivered is not None:
+            for r in delivered:
+                self.on_delivered(r, now)
+
+    # -------------------------------------------------------------- housekeeping
+
+    def housekeeping(self) -> tuple[int, int]:
+        """Drop delivered rows and party events older than their retention times."""
+        now_us = to_us(self.clock())
+        delivered_before = now_us - int(self.settings.delivered_retention_s * 1e6)
+        events_before = now_us - int(self.settings.event_retention_s * 1e6)
+        return self.store.run(lambda s: outbox.purge(s.conn, delivered_before, events_before))
+
+
+class WorkerThread:
+    """The worker on a private event loop in a daemon thread (``serve``'s lifespan)."""
+
+    def __init__(self, worker: DeliveryWorker) -> None:
+        self.worker = worker
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="deconflict-notify", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait(timeout=10)
+
+    def _main(self) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            self._ready.set()
+            await self.worker.run(self._stop)
+
+        asyncio.run(main())
+
+    def stop(self, timeout: float = 10.0) -> None:
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stop.set)
+        self.worker.wake()
+        self._thread.join(timeout)

@@ -1,0 +1,370 @@
+"""SQL for the notification outbox and the party event log, on a caller's connection.
+
+Writers (``add_notifications``, ``append_events``) run inside the transaction of the
+change they report; the delivery worker's calls each run in a transaction of their own.
+Nothing here knows HTTP or F3548: rows carry an opaque JSON body and a target URL.
+
+Order: a channel's (receiver's) rows are handed out strictly by ``id``, and only its
+head row decides whether the channel is due, so a later notification can never
+overtake an earlier one that is waiting for a retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+
+from deconflict.store.schema_notify import notify_outbox, party_event_heads, party_events
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    """Dead-lettered: given up after the configured time; kept for operators."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewNotification:
+    channel: str
+    url: str
+    kind: str
+    entity_id: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    channel: str
+    url: str
+    kind: str
+    entity_id: str
+    body: str
+    status: OutboxStatus
+    attempts: int
+    created_us: int
+    next_attempt_us: int
+    finished_us: int | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    party: str
+    kind: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    party: str
+    seq: int
+    kind: str
+    created_us: int
+    body: str
+
+
+def _row(r: Any) -> OutboxRow:
+    return OutboxRow(
+        id=r.id,
+        channel=r.channel,
+        url=r.url,
+        kind=r.kind,
+        entity_id=r.entity_id,
+        body=r.body,
+        status=OutboxStatus(r.status),
+        attempts=r.attempts,
+        created_us=r.created_us,
+        next_attempt_us=r.next_attempt_us,
+        finished_us=r.finished_us,
+        last_error=r.last_error,
+    )
+
+
+def add_notifications(conn: Connection, items: Sequence[NewNotification], now_us: int) -> None:
+    if not items:
+        return
+    conn.execute(
+        insert(notify_outbox),
+        [
+            {
+                "channel": n.channel,
+                "url": n.url,
+                "kind": n.kind,
+                "entity_id": n.entity_id,
+                "body": n.body,
+                "status": OutboxStatus.PENDING.value,
+                "attempts": 0,
+                "created_us": now_us,
+                "next_attempt_us": now_us,
+                "lease_owner": None,
+                "lease_until_us": None,
+                "finished_us": None,
+                "last_error": None,
+            }
+            for n in items
+        ],
+    )
+
+
+def claim(
+    conn: Connection,
+    owner: str,
+    now_us: int,
+    lease_us: int,
+    batch: int,
+    exclude: Collection[str] = (),
+    max_channels: int = 256,
+) -> dict[str, list[OutboxRow]]:
+    """Lease the due prefix of every idle channel: up to ``batch`` rows each, in order.
+
+    A channel is due when its head row is not leased by a live worker and its next
+    attempt time has come. Rows after the head are leased with it so that one worker
+    owns the whole channel while it sends; a lease that outlives a crashed worker
+    simply expires.
+    """
+    pending = OutboxStatus.PENDING.value
+    heads = conn.execute(
+        select(notify_outbox.c.channel, func.min(notify_outbox.c.id))
+        .where(notify_outbox.c.status == pending)
+        .group_by(notify_outbox.c.channel)
+    ).all()
+    head_ids = [h[1] for h in heads if h[0] not in exclude]
+    if not head_ids:
+        return {}
+    due = (
+        conn.execute(
+            select(notify_outbox.c.channel)
+            .where(notify_outbox.c.id.in_(head_ids))
+            .where(notify_outbox.c.next_attempt_us <= now_us)
+            .where(
+                or_(
+                    notify_outbox.c.lease_until_us.is_(None),
+                    notify_outbox.c.lease_until_us < now_us,
+                )
+            )
+            .order_by(notify_outbox.c.id)
+            .limit(max_channels)
+        )
+        .scalars()
+        .all()
+    )
+    claimed: dict[str, list[OutboxRow]] = {}
+    for channel in due:
+        rows = [
+            _row(r)
+            for r in conn.execute(
+                select(notify_outbox)
+                .where(notify_outbox.c.status == pending)
+                .where(notify_outbox.c.channel == channel)
+                .order_by(notify_outbox.c.id)
+                .limit(batch)
+            )
+        ]
+        if not rows:
+            continue
+        conn.execute(
+            update(notify_outbox)
+            .where(notify_outbox.c.id.in_([r.id for r in rows]))
+            .values(lease_owner=owner, lease_until_us=now_us + lease_us)
+        )
+        claimed[channel] = rows
+    return claimed
+
+
+def has_due(conn: Connection, now_us: int) -> bool:
+    """A cheap read that lets an idle worker skip taking the write lock to claim."""
+    stmt = (
+        select(notify_outbox.c.id)
+        .where(notify_outbox.c.status == OutboxStatus.PENDING.value)
+        .where(notify_outbox.c.next_attempt_us <= now_us)
+        .where(
+            or_(notify_outbox.c.lease_until_us.is_(None), notify_outbox.c.lease_until_us < now_us)
+        )
+        .limit(1)
+    )
+    return conn.execute(stmt).first() is not None
+
+
+def mark_delivered(conn: Connection, ids: Collection[int], owner: str, now_us: int) -> None:
+    if not ids:
+        return
+    conn.execute(
+        update(notify_outbox)
+        .where(notify_outbox.c.id.in_(sorted(ids)))
+        .values(
+            status=OutboxStatus.DELIVERED.value,
+            attempts=notify_outbox.c.attempts + 1,
+            finished_us=now_us,
+            lease_owner=None,
+            lease_until_us=None,
+            last_error=None,
+        )
+    )
+
+
+def mark_failed(
+    conn: Connection,
+    row_id: int,
+    now_us: int,
+    error: str,
+    *,
+    next_attempt_us: int | None,
+) -> None:
+    """Record a failed attempt: retry at ``next_attempt_us``, or dead-letter if None."""
+    values: dict[str, Any] = {
+        "attempts": notify_outbox.c.attempts + 1,
+        "last_error": error[:2000],
+        "lease_owner": None,
+        "lease_until_us": None,
+    }
+    if next_attempt_us is None:
+        values.update(status=OutboxStatus.FAILED.value, finished_us=now_us)
+    else:
+        values.update(next_attempt_us=next_attempt_us)
+    conn.execute(update(notify_outbox).where(notify_outbox.c.id == row_id).values(values))
+
+
+def release(conn: Connection, ids: Collection[int], owner: str) -> None:
+    """Give back leased rows that were not attempted (the channel stopped at a failure)."""
+    if not ids:
+        return
+    conn.execute(
+        update(notify_outbox)
+        .where(notify_outbox.c.id.in_(sorted(ids)))
+        .where(notify_outbox.c.lease_owner == owner)
+        .values(lease_owner=None, lease_until_us=None)
+    )
+
+
+def list_notifications(
+    conn: Connection, status: OutboxStatus | None, after_id: int = 0, limit: int = 100
+) -> list[OutboxRow]:
+    stmt = select(notify_outbox).where(notify_outbox.c.id > after_id)
+    if status is not None:
+        stmt = stmt.where(notify_outbox.c.status == status.value)
+    return [_row(r) for r in conn.execute(stmt.order_by(notify_outbox.c.id).limit(limit))]
+
+
+def count_pending(conn: Connection) -> int:
+    stmt = select(func.count()).where(notify_outbox.c.status == OutboxStatus.PENDING.value)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def retry_failed(conn: Connection, ids: Collection[int], now_us: int) -> int:
+    """Put dead letters back in the queue (behind everything already queued)."""
+    rows = conn.execute(
+        select(notify_outbox)
+        .where(notify_outbox.c.id.in_(sorted(ids)))
+        .where(notify_outbox.c.status == OutboxStatus.FAILED.value)
+        .order_by(notify_outbox.c.id)
+    ).all()
+    add_notifications(
+        conn,
+        [NewNotification(r.channel, r.url, r.kind, r.entity_id, r.body) for r in rows],
+        now_us,
+    )
+    conn.execute(delete(notify_outbox).where(notify_outbox.c.id.in_([r.id for r in rows])))
+    return len(rows)
+
+
+def purge(conn: Connection, delivered_before_us: int, events_before_us: int) -> tuple[int, int]:
+    """Forget delivered notifications and party events past their retention time.
+
+    Dead letters stay until an operator retries or removes them: they are the record
+    of what a party never received.
+    """
+    a = conn.execute(
+        delete(notify_outbox).where(
+            and_(
+                notify_outbox.c.status == OutboxStatus.DELIVERED.value,
+                notify_outbox.c.finished_us < delivered_before_us,
+            )
+        )
+    )
+    b = conn.execute(delete(party_events).where(party_events.c.created_us < events_before_us))
+    return int(a.rowcount or 0), int(b.rowcount or 0)
+
+
+def append_events(conn: Connection, events: Sequence[NewEvent], now_us: int) -> list[EventRow]:
+    """Append to each party's log; the head row update serialises a party's writers.
+
+    Parties are handled in sorted order so that two transactions touching the same
+    parties lock their head rows in the same order.
+    """
+    if not events:
+        return []
+    by_party: dict[str, list[NewEvent]] = {}
+    for e in events:
+        by_party.setdefault(e.party, []).append(e)
+    written: list[EventRow] = []
+    for party in sorted(by_party):
+        batch = by_party[party]
+        last = conn.execute(_bump_head(conn, party, len(batch))).scalar_one()
+        first = int(last) - len(batch) + 1
+        rows = [EventRow(party, first + i, e.kind, now_us, e.body) for i, e in enumerate(batch)]
+        conn.execute(
+            insert(party_events),
+            [
+                {
+                    "party": r.party,
+                    "seq": r.seq,
+                    "kind": r.kind,
+                    "created_us": r.created_us,
+                    "body": r.body,
+                }
+                for r in rows
+            ],
+        )
+        written.extend(rows)
+    return written
+
+
+def _bump_head(conn: Connection, party: str, n: int) -> Any:
+    """One upsert, so two first events of a new party cannot both try to insert the head."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return (
+            postgresql.insert(party_event_heads)
+            .values(party=party, last_seq=n)
+            .on_conflict_do_update(
+                index_elements=[party_event_heads.c.party],
+                set_={"last_seq": party_event_heads.c.last_seq + n},
+            )
+            .returning(party_event_heads.c.last_seq)
+        )
+    from sqlalchemy.dialects import sqlite
+
+    return (
+        sqlite.insert(party_event_heads)
+        .values(party=party, last_seq=n)
+        .on_conflict_do_update(
+            index_elements=[party_event_heads.c.party],
+            set_={"last_seq": party_event_heads.c.last_seq + n},
+        )
+        .returning(party_event_heads.c.last_seq)
+    )
+
+
+def events_after(conn: Connection, party: str, after_seq: int, limit: int = 500) -> list[EventRow]:
+    rows = conn.execute(
+        select(party_events)
+        .where(party_events.c.party == party)
+        .where(party_events.c.seq > after_seq)
+        .order_by(party_events.c.seq)
+        .limit(limit)
+    )
+    return [EventRow(r.party, r.seq, r.kind, r.created_us, r.body) for r in rows]
+
+
+def last_seq(conn: Connection, party: str) -> int:
+    found = conn.execute(
+        select(party_event_heads.c.last_seq).where(party_event_heads.c.party == party)
+    ).scalar_one_or_none()
+    return int(found or 0)

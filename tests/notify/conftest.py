@@ -1,0 +1,220 @@
+"""A real USS receiver on 127.0.0.1, the full app with its delivery worker, and helpers.
+
+The receiver is ``http.server`` in a thread: it records every POST (path, headers,
+JSON body) and can be stopped and restarted on the same port to play a USS that is
+down for a while. Waits poll with a generous deadline that is only a safety net.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from deconflict.api.app import create_app
+from deconflict.auth.keys import load_or_create_signing_key
+from deconflict.auth.tokens import mint_token
+from deconflict.settings import NotifySettings, Settings
+from deconflict.store.sql import SqlStore
+
+SC = "utm.strategic_coordination"
+CM = "utm.constraint_management"
+CP = "utm.constraint_processing"
+DEADLINE_S = 20.0
+
+
+def wait_for(predicate: Callable[[], bool], what: str, deadline_s: float = DEADLINE_S) -> None:
+    """Poll until true; the deadline only stops a broken test from hanging."""
+    end = time.monotonic() + deadline_s
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass
+class Receiver:
+    port: int
+    received: list[Received] = field(default_factory=list)
+    status: int = 204
+    _server: ThreadingHTTPServer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                with receiver._lock:
+                    if receiver.status < 300:
+                        receiver.received.append(
+                            Received(self.path, dict(self.headers.items()), body)
+                        )
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server.daemon_threads = True
+        self._server = server
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def bodies(self, path: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r.body for r in self.received if path is None or r.path == path]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver(free_port())
+    r.start()
+    yield r
+    r.stop()
+
+
+def fast_notify(**overrides: Any) -> NotifySettings:
+    values: dict[str, Any] = {
+        "retry_base_s": 0.05,
+        "retry_max_s": 0.2,
+        "poll_interval_s": 0.02,
+        "request_timeout_s": 2.0,
+        "lease_s": 5.0,
+    }
+    values.update(overrides)
+    return NotifySettings(**values)
+
+
+@pytest.fixture
+def notify_settings() -> NotifySettings:
+    return fast_notify()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, notify_settings: NotifySettings) -> Settings:
+    return Settings(data_dir=tmp_path / "data", notify=notify_settings)
+
+
+@pytest.fixture
+def client(settings: Settings, store: SqlStore) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, store)) as c:
+        yield c
+
+
+Headers = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def auth(settings: Settings) -> Headers:
+    key = load_or_create_signing_key(settings.data_dir)
+
+    def headers(sub: str = "alpha", *scopes: str) -> dict[str, str]:
+        granted = list(scopes) or ["deconflict.plan", "deconflict.read"]
+        token = mint_token(key, sub=sub, scopes=granted, audience="localhost", issuer="test")
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+# ------------------------------------------------------------------ request bodies
+
+
+def rfc3339(t: datetime) -> dict[str, str]:
+    return {"value": t.astimezone(UTC).isoformat().replace("+00:00", "Z"), "format": "RFC3339"}
+
+
+def at(minutes: float) -> datetime:
+    return datetime.now(UTC) + timedelta(minutes=minutes)
+
+
+def volume4d(lng: float = 7.0, lat: float = 46.0, radius: float = 300.0) -> dict[str, Any]:
+    return {
+        "volume": {
+            "outline_circle": {
+                "center": {"lng": lng, "lat": lat},
+                "radius": {"value": radius, "units": "M"},
+            },
+            "altitude_lower": {"value": 0, "reference": "W84", "units": "M"},
+            "altitude_upper": {"value": 120, "reference": "W84", "units": "M"},
+        },
+        "time_start": rfc3339(at(1)),
+        "time_end": rfc3339(at(61)),
+    }
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def subscribe(
+    client: TestClient, auth: Headers, uss: str, base: str, *, constraints: bool = False
+) -> str:
+    sub_id = new_id()
+    r = client.put(
+        f"/dss/v1/subscriptions/{sub_id}",
+        json={
+            "extents": volume4d(radius=2000),
+            "uss_base_url": base,
+            "notify_for_operational_intents": True,
+            "notify_for_constraints": constraints,
+        },
+        headers=auth(uss, SC, CP),
+    )
+    assert r.status_code == 200, r.text
+    return sub_id
+
+
+def native_op(lon: float = 0.0, priority: int = 0) -> dict[str, Any]:
+    d = 0.01
+    ring = [[lon, 0.0], [lon + d, 0.0], [lon + d, d], [lon, d], [lon, 0.0]]
+    return {
+        "priority": priority,
+        "volumes": [
+            {
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "altitude_lower_m": 100,
+                "altitude_upper_m": 200,
+                "time_start": "2030-07-01T10:00:00Z",
+                "time_end": "2030-07-01T10:30:00Z",
+            }
+        ],
+    }
