@@ -8,6 +8,7 @@ from deconflict.cli.check import check
 from deconflict.cli.db import app as db_app
 from deconflict.cli.demo import demo
 from deconflict.cli.generate import generate
+from deconflict.cli.notifications import notifications, worker
 from deconflict.cli.remote import operations, submit
 from deconflict.cli.replay import replay
 from deconflict.cli.scenario import app as scenario_app
@@ -27,6 +28,8 @@ app.command()(generate)
 app.add_typer(tactical_app, name="tactical")
 app.command(name="token")(token)
 app.command()(serve)
+app.command()(notifications)
+app.command()(worker)
 app.command()(submit)
 app.command()(operations)
 app.command()(replay)
