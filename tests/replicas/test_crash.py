@@ -90,6 +90,11 @@ async def writer(
                 r = await http.put(f"/v1/operations/{op_id}", json=body(n, upper))
             except httpx.HTTPError:
                 return  # the server died under us: the outcome of this write is unknown
+            if r.status_code == 503:
+                # Not acknowledged, so nothing to prove about it. (Whether far-apart writers
+                # should ever see one is test_race's far-apart proof, an xfail for now.)
+                await asyncio.sleep(0.05)
+                continue
             assert r.status_code in (200, 201), (r.status_code, r.text)
             version = r.json()["operation"]["version"]
             ledger.acks += 1
