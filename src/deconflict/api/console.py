@@ -28,6 +28,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
+from deconflict.api.native import ERRORS
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import conflict_json
 from deconflict.auth.principal import Principal
@@ -163,7 +164,7 @@ def console_router(web_dir: Path | None = None) -> APIRouter:
             return Response(f"no console file {path!r}", status_code=404)
         return _send(found)
 
-    @router.get("/v1/console/conflicts", tags=["console"])
+    @router.get("/v1/console/conflicts", tags=["console"], responses=ERRORS)
     def conflicts(
         request: Request,
         principal: Reader,
