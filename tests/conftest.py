@@ -18,17 +18,25 @@ PG_URL = os.environ.get("DECONFLICT_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 
-def _pg_store(worker: str) -> SqlStore:
+def _pg_schema(drop: bool = False) -> str:
+    """A schema of this worker process (unique even across concurrent runs), fresh."""
     import psycopg
 
     assert PG_URL is not None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    schema = f"deconflict_test_{worker}_{os.getpid()}"
     plain = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    schema = f"deconflict_test_{worker}"
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        conn.execute(f'CREATE SCHEMA "{schema}"')
+        if not drop:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    return schema
+
+
+def _pg_store() -> SqlStore:
+    assert PG_URL is not None
     sep = "&" if "?" in PG_URL else "?"
-    return open_store(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
+    return open_store(f"{PG_URL}{sep}options=-csearch_path%3D{_pg_schema()}")
 
 
 @pytest.fixture(params=BACKENDS)
@@ -36,6 +44,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
     if request.param == "sqlite":
         s = open_store(f"sqlite:///{tmp_path / 'test.db'}")
     else:
-        s = _pg_store(os.environ.get("PYTEST_XDIST_WORKER", "main"))
+        s = _pg_store()
     yield s
     s.close()
+    if request.param != "sqlite":
+        _pg_schema(drop=True)

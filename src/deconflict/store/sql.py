@@ -9,6 +9,7 @@ serialization failures.
 from __future__ import annotations
 
 import contextlib
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -235,9 +236,9 @@ class SqlSession:
 
 
 class SqlStore:
-    def __init__(self, engine: Engine, retries: int = 8) -> None:
+    def __init__(self, engine: Engine, retry_budget_s: float = 10.0) -> None:
         self.engine = engine
-        self.retries = retries
+        self.retry_budget_s = retry_budget_s
         self.is_sqlite = engine.dialect.name == "sqlite"
         # SQLite has one writer at a time. Queuing writers of this process on a lock
         # hands the database over as soon as it is free, instead of leaving them in
@@ -265,18 +266,24 @@ class SqlStore:
             conn.commit()
 
     def run(self, work: Callable[[SqlSession], T], write: bool = True) -> T:
-        """Run ``work(session)`` in a transaction, retrying transient failures."""
-        delay = 0.005
-        for attempt in range(self.retries + 1):
+        """Run ``work(session)`` in a transaction, retrying transient failures.
+
+        Serialization failures are expected under SERIALIZABLE when writers meet: they
+        are retried with exponential backoff and full jitter (so that the writers that
+        collided do not collide again in step) until ``retry_budget_s`` is spent, then
+        ``StoreUnavailable`` (a 503) is raised.
+        """
+        deadline = time.monotonic() + self.retry_budget_s
+        cap = 0.005
+        while True:
             try:
                 with self.session(write) as s:
                     return work(s)
             except OperationalError as exc:
-                if attempt == self.retries or not _transient(exc):
+                if not _transient(exc) or time.monotonic() >= deadline:
                     raise StoreUnavailable(f"database unavailable: {exc.orig}") from exc
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
-        raise AssertionError("unreachable")
+                time.sleep(random.uniform(0.0, cap))
+                cap = min(cap * 2.0, 0.25)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -301,7 +308,22 @@ def open_store(url: str) -> SqlStore:
     else:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-        engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # Fail over dead servers in seconds instead of hanging requests on them.
+        connect_args = {
+            "connect_timeout": 5,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 3,
+            "keepalives_count": 3,
+        }
+        engine = create_engine(
+            url,
+            pool_size=10,
+            max_overflow=20,
+            pool_pre_ping=True,
+            pool_timeout=10,
+            connect_args=connect_args,
+        )
     with engine.begin() as conn:
         upgrade(conn)
     return SqlStore(engine)
