@@ -86,3 +86,7 @@ def test_bad_lines_are_rejected_with_the_field() -> None:
         line_sectors([(0.0, 0.0), (1.0, 0.0)], -1.0)
     with pytest.raises(InvalidInput, match="turns by more than"):
         line_sectors([(0.0, 0.0), (0.1, 0.0), (0.0, 0.001)], 100.0)
+    with pytest.raises(InvalidInput, match="turns by more than"):
+        line_sectors([(0.0, 0.0), (0.1, 0.0), (0.0, 0.0)], 100.0)  # doubles back
+    with pytest.raises(InvalidInput, match=r"line\[1\].*at most 1000 km"):
+        line_sectors([(0.0, 0.0), (180.0, 0.0)], 100.0)  # antipodal: no one great circle

@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 
 from deconflict import __version__
 from deconflict.api.console import console_router
+from deconflict.api.constraints import router as constraints_router
 from deconflict.api.dss import router as dss_router
 from deconflict.api.errors import install_error_handlers
 from deconflict.api.events import router as events_router
@@ -22,6 +23,7 @@ from deconflict.auth.verify import TokenVerifier
 from deconflict.core.engine import StrategicEngine
 from deconflict.notify import NotifyRuntime
 from deconflict.settings import Settings
+from deconflict.store.constraints import airspace_of
 from deconflict.store.sql import SqlStore, open_store
 
 
@@ -51,7 +53,10 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.engine = StrategicEngine(
-        store, settings.equal_priority, on_change=notify.notifier.operation_changed
+        store,
+        settings.equal_priority,
+        on_change=notify.notifier.operation_changed,
+        airspace=airspace_of,
     )
     app.state.notify = notify
     app.state.dss_notifier = notify.notifier
@@ -68,6 +73,7 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
         return "ok"
 
     app.include_router(native_router)
+    app.include_router(constraints_router)
     app.include_router(dss_router())
     app.include_router(tactical_router)
     app.include_router(console_router())

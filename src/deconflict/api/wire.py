@@ -187,6 +187,8 @@ def decision_json(d: Decision, viewer: str) -> dict[str, Any]:
         "accepted": d.accepted,
         "conflicts": [conflict_json(c, viewer) for c in d.conflicts],
     }
+    if d.airspace:
+        out["constraint_conflicts"] = [c.to_json() for c in d.airspace]
     if d.stored is not None:
         out["operation"] = operation_json(d.stored)
     return out

@@ -7,9 +7,11 @@ transaction), so no other writer can slip a conflicting operation in between.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
+from deconflict.core.constraints import AirspaceLookup, ConstraintConflict, airspace_conflicts
+from deconflict.core.constraints import blocking as airspace_blocking
 from deconflict.core.report import Conflict, volume_overlaps
 from deconflict.core.rules import Verdict, judge
 from deconflict.errors import DeconflictError
@@ -36,6 +38,9 @@ class Decision:
     conflicts: list[Conflict]
     stored: StoredOperation | None
     """The operation as written, when accepted and not a dry run."""
+    airspace: list[ConstraintConflict] = field(default_factory=list)
+    """Constraints and agreed-zone sectors the operation enters (empty when the engine
+    has no ``airspace``); a blocking one refuses the operation like a conflict does."""
 
     @property
     def blocking(self) -> list[Conflict]:
@@ -76,11 +81,26 @@ the change. The core knows nothing of what it does (notify's outbox, an audit lo
 
 class StrategicEngine:
     def __init__(
-        self, store: Store, policy: EqualPriorityPolicy, on_change: ChangeHook | None = None
+        self,
+        store: Store,
+        policy: EqualPriorityPolicy,
+        on_change: ChangeHook | None = None,
+        airspace: Callable[[StoreSession], AirspaceLookup] | None = None,
     ) -> None:
+        """``airspace`` finds the constraints and zones a session sees (the store's
+        ``SqlAirspace``): a parameter, so that the core never imports SQL."""
         self.store = store
         self.policy = policy
         self.on_change = on_change
+        self.airspace = airspace
+
+    def airspace_conflicts(
+        self, session: StoreSession, planned: Operation
+    ) -> list[ConstraintConflict]:
+        """The constraints and zones in force that ``planned`` enters, judged."""
+        if self.airspace is None:
+            return []
+        return airspace_conflicts(self.airspace(session), planned)
 
     def _changed(self, session: StoreSession, change: OperationChange) -> None:
         if self.on_change is not None:
@@ -108,7 +128,8 @@ class StrategicEngine:
 
         def work(session: StoreSession) -> Decision:
             found = self.conflicts(session, planned)
-            return Decision(not _blocking(found), found, None)
+            air = self.airspace_conflicts(session, planned)
+            return Decision(not (_blocking(found) or airspace_blocking(air)), found, None, air)
 
         return self.store.run(work, write=False)
 
@@ -130,12 +151,13 @@ class StrategicEngine:
                         f"operation {planned.id!r} is at version {have}, not {expected_version}"
                     )
             found = self.conflicts(session, planned)
-            if _blocking(found):
-                return Decision(False, found, None)
+            air = self.airspace_conflicts(session, planned)
+            if _blocking(found) or airspace_blocking(air):
+                return Decision(False, found, None, air)
             stored = session.put(planned)
             kind = ChangeKind.CREATED if current is None else ChangeKind.UPDATED
             self._changed(session, OperationChange(kind, planned, stored.version, _notices(found)))
-            return Decision(True, found, stored)
+            return Decision(True, found, stored, air)
 
         return self.store.run(work)
 
@@ -149,14 +171,16 @@ class StrategicEngine:
             op = current.operation
             changed = Operation(op.id, op.party, op.priority, state, op.volumes, op.details)
             found = self.conflicts(session, changed)
-            if state.is_nominal and not current.operation.state.is_nominal and _blocking(found):
-                return Decision(False, found, None)
+            air = self.airspace_conflicts(session, changed)
+            returning = state.is_nominal and not current.operation.state.is_nominal
+            if returning and (_blocking(found) or airspace_blocking(air)):
+                return Decision(False, found, None, air)
             stored = session.put(changed)
             change = OperationChange(
                 ChangeKind.STATE_CHANGED, changed, stored.version, _notices(found)
             )
             self._changed(session, change)
-            return Decision(True, found, stored)
+            return Decision(True, found, stored, air)
 
         return self.store.run(work)
 

@@ -45,6 +45,11 @@ MAX_TURN_DEG = 120.0
 mean anything (and an inner side that folds over itself): such a line is rejected."""
 
 
+MAX_SEGMENT_M = 1_000_000.0
+"""Longer line segments are refused: between far-apart (let alone antipodal) points the
+great circle is not what anyone drawing a line on a map means."""
+
+
 class ConstraintType(StrEnum):
     NO_FLY = "no_fly"
     """Nobody may plan inside it."""
@@ -265,8 +270,16 @@ def _checked_line(line: Sequence[Sequence[float]]) -> list[tuple[float, float]]:
             raise InvalidInput(f"line[{k}]", f"longitude {lon} is outside [-180, 180]")
         if not (math.isfinite(lat) and -90.0 <= lat <= 90.0):
             raise InvalidInput(f"line[{k}]", f"latitude {lat} is outside [-90, 90]")
-        if pts and _angle(unit_vector(*pts[-1]), unit_vector(lon, lat)) < 1e-12:
-            raise InvalidInput(f"line[{k}]", "repeats the previous point")
+        if pts:
+            arc = _angle(unit_vector(*pts[-1]), unit_vector(lon, lat))
+            if arc < 1e-12:
+                raise InvalidInput(f"line[{k}]", "repeats the previous point")
+            if arc * EARTH_RADIUS_M > MAX_SEGMENT_M:
+                raise InvalidInput(
+                    f"line[{k}]",
+                    f"{arc * EARTH_RADIUS_M / 1000:.0f} km from the previous point; segments "
+                    f"are great-circle arcs of at most {MAX_SEGMENT_M / 1000:.0f} km: add points",
+                )
         pts.append((lon, lat))
     if len(pts) < 2:
         raise InvalidInput("line", "a line needs at least two points")
@@ -293,11 +306,15 @@ def _offset(points: list[Vec], i: int, d: float) -> Vec:
         poles.append(_norm(_cross(points[i - 1], p)))
     if i < len(points) - 1:
         poles.append(_norm(_cross(p, points[i + 1])))
-    m = poles[0] if len(poles) == 1 else _norm(_comb(1.0, poles[0], 1.0, poles[1]))
-    # Make m exactly tangent at p (the poles are, up to rounding).
-    m = _norm(_comb(1.0, m, -_dot(m, p), p))
-    cos_half = _dot(m, poles[0])
-    if cos_half < math.cos(math.radians(MAX_TURN_DEG / 2.0)):
+    m = poles[0] if len(poles) == 1 else _comb(1.0, poles[0], 1.0, poles[1])
+    # |n1 + n2| = 2 cos(half the turn): test it before normalising, since a line that
+    # doubles back has poles that cancel.
+    too_sharp = math.sqrt(_dot(m, m)) < len(poles) * math.cos(math.radians(MAX_TURN_DEG / 2.0))
+    if not too_sharp:
+        # Make m exactly tangent at p (the poles are, up to rounding).
+        m = _norm(_comb(1.0, m, -_dot(m, p), p))
+    cos_half = _dot(m, poles[0]) if not too_sharp else 0.0
+    if too_sharp or cos_half < math.cos(math.radians(MAX_TURN_DEG / 2.0)):
         lon, lat = _lonlat(p)
         raise InvalidInput(
             "line",

@@ -36,6 +36,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from deconflict.geo.footprint import Footprint
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.constraint import AgreedZone, Constraint, ConstraintType, Sector
+from deconflict.store.base import StoreSession
 from deconflict.store.codec import (
     footprint_from_text,
     footprint_to_text,
@@ -43,6 +44,7 @@ from deconflict.store.codec import (
     to_us,
     volume_from_row,
 )
+from deconflict.store.outbox import NewEvent, append_events
 from deconflict.store.schema_constraints import (
     agreed_zone_cells,
     agreed_zone_sectors,
@@ -52,7 +54,6 @@ from deconflict.store.schema_constraints import (
     airspace_constraint_volumes,
     airspace_constraints,
 )
-from deconflict.store.schema_notify import party_event_heads, party_events
 from deconflict.store.sql import IN_CHUNK, SqlSession, cells_of
 
 ZONE_CHANGED = "zone.changed"
@@ -360,26 +361,8 @@ class SqlAirspace:
         )
 
     def _event(self, party: str, kind: str, body: dict[str, Any], now: datetime) -> None:
-        """Append to ``party``'s event log, drawing the sequence number from its head
-        row in this transaction (the protocol ``schema_notify`` documents)."""
-        heads = party_event_heads
-        last = self.conn.execute(select(heads.c.last_seq).where(heads.c.party == party)).scalar()
-        if last is None:
-            seq = 1
-            self.conn.execute(insert(heads), {"party": party, "last_seq": seq})
-        else:
-            seq = int(last) + 1
-            self.conn.execute(update(heads).where(heads.c.party == party).values(last_seq=seq))
-        self.conn.execute(
-            insert(party_events),
-            {
-                "party": party,
-                "seq": seq,
-                "kind": kind,
-                "created_us": to_us(now),
-                "body": orjson.dumps(body).decode(),
-            },
-        )
+        """Into ``party``'s event log (``/v1/events``), in this transaction."""
+        append_events(self.conn, [NewEvent(party, kind, orjson.dumps(body).decode())], to_us(now))
 
     def zone_history(self, zone_id: str) -> list[ZoneVersion]:
         rows = self.conn.execute(
@@ -454,6 +437,13 @@ class SqlAirspace:
             )
             for r in sorted(rows, key=lambda r: r.id)
         ]
+
+
+def airspace_of(session: StoreSession) -> SqlAirspace:
+    """The engine's ``airspace`` hook: constraints and zones in the session's transaction."""
+    if not isinstance(session, SqlSession):
+        raise TypeError(f"SqlAirspace needs a SqlSession, got {type(session).__name__}")
+    return SqlAirspace(session)
 
 
 def zone_to_dict(zone: AgreedZone) -> dict[str, Any]:
