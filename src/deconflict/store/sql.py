@@ -258,6 +258,11 @@ class SqlStore:
             else:
                 conn = conn.execution_options(isolation_level="SERIALIZABLE")
                 conn.begin()
+                if self.engine.dialect.name == "postgresql":
+                    # Under SERIALIZABLE a sequential scan takes a predicate lock on the
+                    # whole table, so writers kilometres apart abort each other. Index
+                    # scans lock only the index pages read: the cells actually searched.
+                    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
             try:
                 yield SqlSession(conn)
             except BaseException:
