@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import Headers
@@ -60,10 +61,8 @@ def test_others_see_references_of_constraints(client: TestClient, auth: Headers)
     assert client.get("/v1/constraints/ra", headers=auth("ops", ADMIN)).json()["volumes"]
     ref = client.get("/v1/constraints/ra", headers=auth("bravo", READ)).json()
     assert ref["reference"] is True and "volumes" not in ref and "allowed_parties" not in ref
-    assert ref["allowed_for_you"] is False
-    assert ref["bbox"] == [0.0, 0.0, 0.01, 0.01] or all(
-        abs(a - b) < 1e-6 for a, b in zip(ref["bbox"], [0.0, 0.0, 0.01, 0.01], strict=True)
-    )
+    assert ref["allowed_for_you"] is False and ref["allowed_min_priority"] == 50
+    assert ref["bbox"] == pytest.approx([0.0, 0.0, 0.01, 0.01], abs=1e-9)
     assert client.get("/v1/constraints/ra", headers=auth("medevac", READ)).json()["allowed_for_you"]
     listed = client.get("/v1/constraints?bbox=0.005,0.005,0.02,0.02", headers=auth("bravo", READ))
     assert [c["id"] for c in listed.json()["constraints"]] == ["ra"]

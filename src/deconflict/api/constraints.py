@@ -152,8 +152,11 @@ def constraint_reference_json(s: StoredConstraint, viewer: Principal) -> dict[st
         "altitude_lower_m": band.lower_m,
         "altitude_upper_m": band.upper_m,
         "bbox": _bbox([v.footprint for v in c.volumes]),
+        # Whether the viewer's party is let in, and the priority that lets anyone in:
+        # what a party needs to plan, without the list of who else is.
         "allowed_for_you": c.type is not ConstraintType.NO_FLY
         and (c.type is ConstraintType.ADVISORY or viewer.sub in c.allowed_parties),
+        "allowed_min_priority": c.allowed_min_priority,
     }
 
 

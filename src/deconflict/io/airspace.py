@@ -228,11 +228,13 @@ def _band(props: dict[str, Any], required: bool) -> AltitudeBand:
     lo, hi = props.get("altitude_lower_m"), props.get("altitude_upper_m")
     if lo is None and hi is None and not required:
         return EVERYWHERE_ALTITUDE
+    metres = []
     for name, value in (("altitude_lower_m", lo), ("altitude_upper_m", hi)):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidInput(f"properties.{name}", f"must be a number of metres, got {value!r}")
+        metres.append(float(value))
     try:
-        return AltitudeBand(float(lo), float(hi))  # type: ignore[arg-type]
+        return AltitudeBand(metres[0], metres[1])
     except InvalidInput as exc:
         raise exc.within("properties") from None
 
