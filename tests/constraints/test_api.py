@@ -110,3 +110,21 @@ def test_zones_in_full_for_their_parties_references_for_others(
     assert client.delete("/v1/zones/river", headers=auth("ops", ADMIN)).status_code == 200
     history = client.get("/v1/zones/river/history", headers=auth("bravo", READ)).json()
     assert [(v["version"], v["deleted"]) for v in history["versions"]] == [(1, False), (2, True)]
+
+
+def test_zone_changes_reach_the_parties_event_streams(client: TestClient, auth: Headers) -> None:
+    client.put("/v1/zones/river", json=line_zone(), headers=auth("ops", ADMIN))
+    moved = line_zone(right_party="charlie")
+    client.put("/v1/zones/river", json=moved, headers=auth("ops", ADMIN))
+    seen: dict[str, list[str]] = {}
+    for party in ("alpha", "bravo", "charlie", "delta"):
+        r = client.get("/v1/events?follow=false", headers=auth(party, READ))
+        assert r.status_code == 200
+        lines = r.text.splitlines()
+        seen[party] = [x.removeprefix("event: ") for x in lines if x.startswith("event:")]
+    assert seen == {
+        "alpha": ["zone.changed", "zone.changed"],
+        "bravo": ["zone.changed", "zone.changed"],  # told it lost its sector
+        "charlie": ["zone.changed"],
+        "delta": [],
+    }
