@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import anyio
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, WebSocket
 from fastapi.responses import StreamingResponse
@@ -168,26 +169,25 @@ async def stream(websocket: WebSocket) -> None:
     app = websocket.app
     items = party_stream(_store(app), _bus(app), principal.sub, start, poll_s=_poll_s(app))
 
-    async def pump() -> None:
-        async for item in items:
-            await websocket.send_text(item.json())
+    async with anyio.create_task_group() as group:
 
-    async def watch() -> None:
-        # Clients send nothing meaningful; reading is how a disconnect is noticed.
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
+        async def pump() -> None:
+            try:
+                async for item in items:
+                    await websocket.send_text(item.json())
+            except (WebSocketDisconnect, RuntimeError):
+                pass  # the client went away mid-send
+            group.cancel_scope.cancel()
 
-    tasks = {asyncio.ensure_future(pump()), asyncio.ensure_future(watch())}
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    except WebSocketDisconnect:
-        pass
-    finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        async def watch() -> None:
+            # Clients send nothing meaningful; reading is how a disconnect is noticed.
+            while (await websocket.receive())["type"] != "websocket.disconnect":
+                pass
+            group.cancel_scope.cancel()
+
+        group.start_soon(pump)
+        group.start_soon(watch)
+    await items.aclose()
 
 
 def _int_param(value: str | None) -> int | None:

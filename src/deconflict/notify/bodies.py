@@ -90,6 +90,11 @@ def subscription_states(subs: Sequence[tuple[str, int]]) -> list[dict[str, Any]]
 
 
 def intent_body(ref: IntentRef, deleted: bool, subs: Sequence[tuple[str, int]]) -> dict[str, Any]:
+    return with_subscriptions(intent_part(ref, deleted), subs)
+
+
+def intent_part(ref: IntentRef, deleted: bool) -> dict[str, Any]:
+    """Everything but ``subscriptions``: built once per change, shared by every receiver."""
     body: dict[str, Any] = {"operational_intent_id": ref.id}
     if not deleted:
         volumes = [volume4d(v) for v in ref.volumes]
@@ -104,13 +109,16 @@ def intent_body(ref: IntentRef, deleted: bool, subs: Sequence[tuple[str, int]]) 
                 "priority": 0,
             },
         }
-    body["subscriptions"] = subscription_states(subs)
     return body
 
 
 def constraint_body(
     ref: ConstraintRef, deleted: bool, subs: Sequence[tuple[str, int]]
 ) -> dict[str, Any]:
+    return with_subscriptions(constraint_part(ref, deleted), subs)
+
+
+def constraint_part(ref: ConstraintRef, deleted: bool) -> dict[str, Any]:
     body: dict[str, Any] = {"constraint_id": ref.id}
     if not deleted:
         body["constraint"] = {
@@ -119,8 +127,11 @@ def constraint_body(
             ),
             "details": {"volumes": [extent4d(e) for e in ref.extents]},
         }
-    body["subscriptions"] = subscription_states(subs)
     return body
+
+
+def with_subscriptions(part: dict[str, Any], subs: Sequence[tuple[str, int]]) -> dict[str, Any]:
+    return {**part, "subscriptions": subscription_states(subs)}
 
 
 # ------------------------------------------------------------------ party events

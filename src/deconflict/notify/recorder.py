@@ -94,13 +94,14 @@ class Notifier:
 
     def intent_changed(self, session: Any, change: IntentChange, *, deleted: bool) -> None:
         ref = change.intent
+        part = bodies.intent_part(ref, deleted) if change.subscribers else {}
         self._queue(
             session,
             change.subscribers,
             bodies.INTENTS_PATH,
             KIND_INTENT,
             ref.id,
-            lambda subs: bodies.intent_body(ref, deleted, subs),
+            lambda subs: bodies.with_subscriptions(part, subs),
         )
         kind = "deleted" if deleted else "changed"
         event = NewEvent(
@@ -110,13 +111,14 @@ class Notifier:
 
     def constraint_changed(self, session: Any, change: ConstraintChange, *, deleted: bool) -> None:
         ref = change.constraint
+        part = bodies.constraint_part(ref, deleted) if change.subscribers else {}
         self._queue(
             session,
             change.subscribers,
             bodies.CONSTRAINTS_PATH,
             KIND_CONSTRAINT,
             ref.id,
-            lambda subs: bodies.constraint_body(ref, deleted, subs),
+            lambda subs: bodies.with_subscriptions(part, subs),
         )
         kind = "deleted" if deleted else "changed"
         event = NewEvent(

@@ -1,0 +1,272 @@
+"""Commit-to-delivery latency of F3548 notifications: p50/p99 with 1,000 subscribers.
+
+Setup: one SQLite store; ``--subscribers`` subscriptions over one area, spread over
+``--usss`` receivers (distinct ``uss_base_url``s on one local uvicorn process, so each
+change makes one POST per receiver carrying that receiver's subscriptions and
+indices); intents created at ``--rate`` per second through ``DssService`` with the
+outbox notifier, delivered by the in-process worker. Latency is the receiver's arrival
+time minus the moment the creating transaction returned (committed), wall clock on one
+machine. The receiver runs in its own process so it does not share our GIL.
+
+    .venv/bin/python bench/notify.py [--subscribers 1000] [--usss 10] [--rate 100] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from deconflict.dss.model import (
+    Extent,
+    IntentChange,
+    IntentParams,
+    IntentRef,
+    Subscriber,
+    SubscriptionParams,
+)
+from deconflict.dss.service import DssService
+from deconflict.geo.footprint import Circle
+from deconflict.model.operation import OperationState
+from deconflict.notify.recorder import Notifier
+from deconflict.notify.tokens import ServiceTokens
+from deconflict.notify.worker import DeliveryWorker, WorkerThread
+from deconflict.settings import NotifySettings
+from deconflict.store.dss import DssStore, SqlDssSession
+from deconflict.store.sql import SqlStore, open_store
+
+RECEIVER = """
+import time, orjson
+arrivals = []
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    if scope["path"] == "/stats":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": orjson.dumps(arrivals)})
+        return
+    body = b""
+    while True:
+        m = await receive()
+        body += m.get("body", b"")
+        if not m.get("more_body"):
+            break
+    now = time.time()
+    data = orjson.loads(body)
+    arrivals.append([data["operational_intent_id"], now, len(data["subscriptions"])])
+    await send({"type": "http.response.start", "status": 204, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def start_receiver(workdir: Path, port: int) -> subprocess.Popen[bytes]:
+    (workdir / "receiver_app.py").write_text(RECEIVER)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "receiver_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=workdir,
+        env={**os.environ, "PYTHONPATH": str(workdir)},
+    )
+    for _ in range(200):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/stats", timeout=0.5)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise SystemExit("receiver did not start")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--subscribers", type=int, default=1000)
+    ap.add_argument("--usss", type=int, default=10)
+    ap.add_argument("--rate", type=float, default=100.0)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument(
+        "--worker-process",
+        action="store_true",
+        help="deliver with `deconflict worker` in its own process (no shared GIL; polls)",
+    )
+    ap.add_argument(
+        "--mode",
+        choices=["dss", "outbox"],
+        default="dss",
+        help="dss: changes through DssService (its index bumps included); outbox: only the "
+        "notifier's transaction (same rows, same bodies), to measure delivery at rates the "
+        "DSS write path cannot reach on SQLite",
+    )
+    args = ap.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="deconflict-bench-notify-"))
+    port = free_port()
+    receiver = start_receiver(workdir, port)
+    try:
+        run(args, workdir, port)
+    finally:
+        receiver.terminate()
+        receiver.wait(10)
+
+
+def run(args: argparse.Namespace, workdir: Path, port: int) -> None:
+    store = open_store(f"sqlite:///{workdir / 'bench.db'}")
+    settings = NotifySettings(poll_interval_s=0.05)
+    notifier = Notifier(settings)
+    dss = DssService(DssStore(store), notifier=notifier)
+    now = datetime.now(UTC)
+    area = Circle(7.0, 46.0, 5000.0)
+    for i in range(args.subscribers):
+        dss.put_subscription(
+            f"uss{i % args.usss}",
+            str(uuid.uuid4()),
+            None,
+            SubscriptionParams(
+                extent=Extent(area, None, None, now, now + timedelta(hours=23)),
+                uss_base_url=f"http://127.0.0.1:{port}/uss{i % args.usss}",
+                notify_for_operational_intents=True,
+            ),
+        )
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    worker = DeliveryWorker(store, settings, ServiceTokens(key, issuer="bench", subject="bench"))
+    notifier.on_outbox.append(worker.wake)
+    thread = WorkerThread(worker)
+    separate: subprocess.Popen[bytes] | None = None
+    if args.worker_process:
+        separate = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "deconflict"),
+                "worker",
+                "--database",
+                str(workdir / "bench.db"),
+                "--data-dir",
+                str(workdir / "data"),
+            ],
+            env={**os.environ, "DECONFLICT_NOTIFY__POLL_INTERVAL_S": "0.02"},
+        )
+    else:
+        thread.start()
+
+    template, subscribers = None, ()
+    if args.mode == "outbox":
+        template, subscribers = first_change(dss, now, port, args.usss)
+    total = int(args.rate * args.seconds)
+    committed: dict[str, float] = {}
+    lock = threading.Lock()
+    began = time.time()
+    for n in range(total):
+        due = began + n / args.rate
+        pause = due - time.time()
+        if pause > 0:
+            time.sleep(pause)
+        start = now + timedelta(minutes=5 + n)
+        intent_id = str(uuid.uuid4())
+        params = IntentParams(
+            extents=(
+                Extent(Circle(7.0, 46.0, 200.0), 0, 100, start, start + timedelta(seconds=30)),
+            ),
+            state=OperationState.ACCEPTED,
+            uss_base_url="http://127.0.0.1:9/manager",
+        )
+        if args.mode == "dss":
+            dss.put_intent("manager", intent_id, None, params, conformance_monitoring=False)
+        else:
+            outbox_only(store, notifier, template, intent_id, subscribers, n + 1)
+        with lock:
+            committed[intent_id] = time.time()
+    offered = time.time() - began
+    expected = total * args.usss
+    deadline = time.time() + 120
+    arrivals: list[Any] = []
+    while time.time() < deadline:
+        arrivals = orjson.loads(httpx.get(f"http://127.0.0.1:{port}/stats", timeout=10).content)
+        if len(arrivals) >= expected:
+            break
+        time.sleep(0.2)
+    if separate is not None:
+        separate.terminate()
+        separate.wait(10)
+    else:
+        thread.stop()
+    store.close()
+
+    latencies = sorted(t - committed[i] for i, t, _ in arrivals if i in committed)
+    subs = sum(k for _, _, k in arrivals)
+    q = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else latencies * 99
+    print(
+        f"notify [{args.mode}]: {args.subscribers} subscribers over {args.usss} USSs, "
+        f"{total} changes at {total / offered:.1f}/s offered (target {args.rate:g}/s), "
+        f"worker {'in its own process' if args.worker_process else 'in-process'}"
+    )
+    print(
+        f"  delivered {len(arrivals)}/{expected} POSTs ({subs} subscription states); "
+        f"commit-to-delivery p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms, "
+        f"max {latencies[-1] * 1000:.0f} ms"
+    )
+
+
+def first_change(
+    dss: DssService, now: datetime, port: int, usss: int
+) -> tuple[IntentRef, tuple[Subscriber, ...]]:
+    """One real DSS change: its reference and subscriber groups are the template."""
+    start = now + timedelta(minutes=1)
+    params = IntentParams(
+        extents=(Extent(Circle(7.0, 46.0, 200.0), 0, 100, start, start + timedelta(minutes=1)),),
+        state=OperationState.ACCEPTED,
+        uss_base_url="http://127.0.0.1:9/manager",
+    )
+    change = dss.put_intent(
+        "manager", str(uuid.uuid4()), None, params, conformance_monitoring=False
+    )
+    assert len(change.subscribers) == usss
+    return change.intent, change.subscribers
+
+
+def outbox_only(
+    store: SqlStore,
+    notifier: Notifier,
+    template: IntentRef | None,
+    intent_id: str,
+    subscribers: tuple[Subscriber, ...],
+    index: int,
+) -> None:
+    assert template is not None
+    subs = tuple(
+        Subscriber(s.uss_base_url, tuple((sid, index + 1) for sid, _ in s.subscriptions))
+        for s in subscribers
+    )
+    change = IntentChange(replace(template, id=intent_id), subs)
+    store.run(lambda s: notifier.intent_changed(SqlDssSession(s), change, deleted=False))
+
+
+if __name__ == "__main__":
+    main()
