@@ -111,3 +111,17 @@ def test_an_undeclared_streamed_body_over_4_mib_is_413_too(dss: Dss) -> None:
         headers={**dss.alpha.headers(), "Content-Type": "application/json"},
     )
     assert r.status_code == 413
+
+
+def test_a_report_with_a_response_code_outside_int32_is_a_400(dss: Dss) -> None:
+    report = {
+        "exchange": {
+            "url": "https://uss.example.com/uss/v1/operational_intents/x",
+            "method": "GET",
+            "recorder_role": "Client",
+            "request_time": {"value": "2026-01-01T00:00:00Z", "format": "RFC3339"},
+            "response_code": -9223372036854775809,
+        }
+    }
+    r = dss.alpha.call("POST", "/dss/v1/reports", report, scopes=(SC,))
+    assert r.status_code == 400, r.text

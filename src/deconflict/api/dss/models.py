@@ -263,7 +263,7 @@ class ExchangeRecord(_Wire):
     request_body: str | None = None
     response_time: Time | None = None
     response_body: str | None = None
-    response_code: int | None = None
+    response_code: int | None = Field(None, ge=-(2**31), le=2**31 - 1)  # int32 in the spec
     problem: str | None = None
 
 
