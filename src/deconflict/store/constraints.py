@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from deconflict.geo.footprint import Footprint
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
@@ -191,23 +191,11 @@ class SqlAirspace:
 
     def constraints_near(self, volume: Volume4D) -> list[Constraint]:
         t = airspace_constraints
-        v = airspace_constraint_volumes
-        cells = airspace_constraint_cells
         ids: set[str] = set()
-        t0, t1 = to_us(volume.time.start), to_us(volume.time.end)
+        bounds = _bounds(volume)
         for chunk in _chunks(cells_of(volume.footprint)):
-            stmt = (
-                select(cells.c.constraint_id)
-                .join(v, (v.c.constraint_id == cells.c.constraint_id) & (v.c.idx == cells.c.idx))
-                .join(t, t.c.id == v.c.constraint_id)
-                .where(cells.c.cell.in_(chunk))
-                .where(v.c.time_start_us <= t1, v.c.time_end_us >= t0)
-                .where(t.c.valid_start_us <= t1, t.c.valid_end_us >= t0)
-                .where(v.c.altitude_lower_m <= volume.altitude.upper_m)
-                .where(v.c.altitude_upper_m >= volume.altitude.lower_m)
-                .distinct()
-            )
-            ids.update(r[0] for r in self.conn.execute(stmt))
+            found = self.conn.execute(_CONSTRAINTS_NEAR, {"cells": list(chunk), **bounds})
+            ids.update(r[0] for r in found)
         if not ids:
             return []
         rows: list[Any] = []
@@ -396,20 +384,11 @@ class SqlAirspace:
 
     def zones_near(self, volume: Volume4D) -> list[AgreedZone]:
         z = agreed_zones
-        cells = agreed_zone_cells
         ids: set[str] = set()
-        t0, t1 = to_us(volume.time.start), to_us(volume.time.end)
+        bounds = _bounds(volume)
         for chunk in _chunks(cells_of(volume.footprint)):
-            stmt = (
-                select(cells.c.zone_id)
-                .join(z, z.c.id == cells.c.zone_id)
-                .where(cells.c.cell.in_(chunk))
-                .where(z.c.valid_start_us <= t1, z.c.valid_end_us >= t0)
-                .where(z.c.altitude_lower_m <= volume.altitude.upper_m)
-                .where(z.c.altitude_upper_m >= volume.altitude.lower_m)
-                .distinct()
-            )
-            ids.update(r[0] for r in self.conn.execute(stmt))
+            found = self.conn.execute(_ZONES_NEAR, {"cells": list(chunk), **bounds})
+            ids.update(r[0] for r in found)
         rows: list[Any] = []
         for chunk in _chunks(ids):
             rows.extend(self.conn.execute(select(z).where(z.c.id.in_(chunk))).all())
@@ -476,3 +455,46 @@ def zone_from_dict(data: dict[str, Any]) -> AgreedZone:
         data["name"],
         data["version"],
     )
+
+
+def _bounds(volume: Volume4D) -> dict[str, Any]:
+    return {
+        "t0": to_us(volume.time.start),
+        "t1": to_us(volume.time.end),
+        "lo": volume.altitude.lower_m,
+        "hi": volume.altitude.upper_m,
+    }
+
+
+# Built once: a Core expression costs more to construct than SQLite takes to run it, and
+# these two run on every planned volume.
+_CONSTRAINTS_NEAR = (
+    select(airspace_constraint_cells.c.constraint_id)
+    .join(
+        airspace_constraint_volumes,
+        (airspace_constraint_volumes.c.constraint_id == airspace_constraint_cells.c.constraint_id)
+        & (airspace_constraint_volumes.c.idx == airspace_constraint_cells.c.idx),
+    )
+    .join(
+        airspace_constraints,
+        airspace_constraints.c.id == airspace_constraint_volumes.c.constraint_id,
+    )
+    .where(airspace_constraint_cells.c.cell.in_(bindparam("cells", expanding=True)))
+    .where(airspace_constraint_volumes.c.time_start_us <= bindparam("t1"))
+    .where(airspace_constraint_volumes.c.time_end_us >= bindparam("t0"))
+    .where(airspace_constraints.c.valid_start_us <= bindparam("t1"))
+    .where(airspace_constraints.c.valid_end_us >= bindparam("t0"))
+    .where(airspace_constraint_volumes.c.altitude_lower_m <= bindparam("hi"))
+    .where(airspace_constraint_volumes.c.altitude_upper_m >= bindparam("lo"))
+    .distinct()
+)
+_ZONES_NEAR = (
+    select(agreed_zone_cells.c.zone_id)
+    .join(agreed_zones, agreed_zones.c.id == agreed_zone_cells.c.zone_id)
+    .where(agreed_zone_cells.c.cell.in_(bindparam("cells", expanding=True)))
+    .where(agreed_zones.c.valid_start_us <= bindparam("t1"))
+    .where(agreed_zones.c.valid_end_us >= bindparam("t0"))
+    .where(agreed_zones.c.altitude_lower_m <= bindparam("hi"))
+    .where(agreed_zones.c.altitude_upper_m >= bindparam("lo"))
+    .distinct()
+)
