@@ -10,8 +10,6 @@ the other lies in both grown shapes, hence in a cell of both coverings).
 
 from __future__ import annotations
 
-import math
-
 import s2geometry as s2
 
 from deconflict.geo.earth import TOLERANCE_M, metres_to_radians, unit_vector
@@ -78,14 +76,3 @@ def _grown(polygon: s2.S2Polygon, grown_m: float) -> s2.S2Polygon:
     op.AddPolygon(polygon.Clone())  # the operation takes ownership of what it is given
     op.Build()
     return out
-
-
-def cell_center(cell: int) -> tuple[float, float]:
-    """(lon, lat) of a stored cell's centre, for debugging and drawing."""
-    latlng = s2.S2CellId(to_unsigned(cell)).ToLatLng()
-    return (latlng.lng().degrees(), latlng.lat().degrees())
-
-
-def cell_level_size_m(level: int = CELL_LEVEL) -> float:
-    """Average edge of a cell at ``level``, in metres."""
-    return math.sqrt(4.0 * math.pi / (6.0 * 4.0**level)) * 6_371_008.8
