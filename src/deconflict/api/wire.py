@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from deconflict.core.engine import Decision
-from deconflict.core.report import Conflict
+from deconflict.core.report import Conflict, where_and_when
 from deconflict.errors import InvalidInput
 from deconflict.geo.bounds import bounding_box
 from deconflict.geo.footprint import Circle
@@ -167,16 +167,7 @@ def conflict_json(c: Conflict, viewer: str) -> dict[str, Any]:
         "verdict": data["verdict"],
         "reason": data["reason"],
         "overlaps": [
-            {
-                "volume": o.a_index,
-                "other_volume": o.b_index,
-                "time_start": rfc3339(o.overlap.time.start),
-                "time_end": rfc3339(o.overlap.time.end),
-                "altitude_lower_m": o.overlap.altitude.lower_m,
-                "altitude_upper_m": o.overlap.altitude.upper_m,
-                "area_m2": o.overlap.area_m2,
-                "geometry": o.overlap.geometry,
-            }
+            {"volume": o.a_index, "other_volume": o.b_index, **where_and_when(o.overlap)}
             for o in c.overlaps
         ],
     }

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from deconflict.core.report import where_and_when
 from deconflict.core.rules import Verdict
 from deconflict.geo.caps import angle_to_chord, bounding_caps, bounding_caps_of_arrays
 from deconflict.geo.earth import EARTH_RADIUS_M, TOLERANCE_M
@@ -36,7 +37,6 @@ from deconflict.geo.volume import Volume4D
 from deconflict.model.columns import PlanColumns
 from deconflict.model.constraint import AgreedZone, Constraint, ConstraintType
 from deconflict.model.operation import Operation
-from deconflict.model.times import rfc3339
 
 
 class ConstraintReason(StrEnum):
@@ -89,12 +89,7 @@ class ConstraintConflict:
                 {
                     "volume": o.volume,
                     "sector" if self.kind == "zone" else "constraint_volume": o.other,
-                    "time_start": rfc3339(o.overlap.time.start),
-                    "time_end": rfc3339(o.overlap.time.end),
-                    "altitude_lower_m": o.overlap.altitude.lower_m,
-                    "altitude_upper_m": o.overlap.altitude.upper_m,
-                    "area_m2": o.overlap.area_m2,
-                    "geometry": o.overlap.geometry,
+                    **where_and_when(o.overlap),
                 }
                 for o in self.overlaps
             ],

@@ -52,10 +52,16 @@ class Conflict:
 
 
 def overlap_json(o: VolumeOverlap, swap: bool = False) -> dict[str, Any]:
-    ov = o.overlap
     return {
         "volume_a": o.b_index if swap else o.a_index,
         "volume_b": o.a_index if swap else o.b_index,
+        **where_and_when(o.overlap),
+    }
+
+
+def where_and_when(ov: Overlap) -> dict[str, Any]:
+    """The wire form of an overlap, shared by every report, response and notice."""
+    return {
         "time_start": rfc3339(ov.time.start),
         "time_end": rfc3339(ov.time.end),
         "altitude_lower_m": ov.altitude.lower_m,

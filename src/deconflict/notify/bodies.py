@@ -25,7 +25,7 @@ from typing import Any
 
 from deconflict.api.dss import convert
 from deconflict.core.engine import OperationChange
-from deconflict.core.report import Conflict
+from deconflict.core.report import Conflict, where_and_when
 from deconflict.dss.model import ConstraintRef, Extent, IntentRef
 from deconflict.geo.footprint import Circle, Footprint, Polygon
 from deconflict.geo.volume import Volume4D
@@ -173,17 +173,8 @@ def conflict_notices(
     for own, other, swap in sides:
         overlaps = []
         for o in conflict.overlaps:
-            ov = o.overlap
             overlaps.append(
-                {
-                    "volume": o.b_index if swap else o.a_index,
-                    "time_start": rfc3339(ov.time.start),
-                    "time_end": rfc3339(ov.time.end),
-                    "altitude_lower_m": ov.altitude.lower_m,
-                    "altitude_upper_m": ov.altitude.upper_m,
-                    "area_m2": ov.area_m2,
-                    "geometry": ov.geometry,
-                }
+                {"volume": o.b_index if swap else o.a_index, **where_and_when(o.overlap)}
             )
         body: dict[str, Any] = {
             "operation_id": own.id,
