@@ -61,6 +61,32 @@ class NotifySettings(BaseModel):
     )
 
 
+class HotlineSettings(BaseModel):
+    """The hotline: messages between parties that must be acknowledged in time.
+
+    An unacknowledged message escalates once its deadline passes (to the sender and to
+    ``operator_party``). Bounds on the deadline keep a sender from asking for an answer
+    faster than people can give one, or from parking a message that never escalates.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    default_deadline_s: float = Field(default=120.0, gt=0)
+    min_deadline_s: float = Field(default=10.0, gt=0)
+    max_deadline_s: float = Field(default=3600.0, gt=0)
+    max_text_chars: int = Field(default=2000, ge=1)
+    operator_party: str = Field(
+        default="operator",
+        min_length=1,
+        description="Party whose event stream receives every escalation.",
+    )
+    escalation_interval_s: float = Field(default=1.0, gt=0)
+    escalation_in_process: bool = Field(
+        default=True, description="Run the escalation loop inside `serve`."
+    )
+    escalation_batch: int = Field(default=100, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DECONFLICT_", env_file=None, extra="ignore", env_nested_delimiter="__"
@@ -71,6 +97,7 @@ class Settings(BaseSettings):
     equal_priority: EqualPriorityPolicy = EqualPriorityPolicy.REJECT
     auth: AuthSettings = Field(default_factory=AuthSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    hotline: HotlineSettings = Field(default_factory=HotlineSettings)
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file in the data directory."""

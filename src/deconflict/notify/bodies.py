@@ -157,13 +157,14 @@ def operation_event(change: OperationChange) -> dict[str, Any]:
 
 
 def conflict_notices(
-    conflict: Conflict, disclosure: Disclosure
+    conflict: Conflict, disclosure: Disclosure, conflict_id: str | None = None
 ) -> list[tuple[str, dict[str, Any]]]:
     """One notice per side: ``(party, body)``, each about that party's own volumes.
 
     Each side learns which of its volumes, when, at what altitudes and where; whether
     it also learns *who* (the other operation and party) is the disclosure policy's
-    call, asked separately for each side.
+    call, asked separately for each side. ``conflict_id`` (the same opaque id on both
+    sides) lets either side message the other through the hotline without knowing it.
     """
     out: list[tuple[str, dict[str, Any]]] = []
     sides: tuple[tuple[Operation, Operation, bool], ...] = (
@@ -183,6 +184,8 @@ def conflict_notices(
             "reason": conflict.reason.value,
             "overlaps": sorted(overlaps, key=lambda o: (o["volume"], o["time_start"])),
         }
+        if conflict_id is not None:
+            body["conflict_id"] = conflict_id
         if disclosure.may_name(own.party, own, other):
             body["other_operation_id"] = other.id
             body["other_party"] = other.party

@@ -17,11 +17,14 @@ import orjson
 from sqlalchemy import Connection
 
 from deconflict.core.engine import OperationChange
+from deconflict.core.report import Conflict
 from deconflict.dss.model import ConstraintChange, IntentChange, Subscriber
+from deconflict.hotline.model import ConflictKind
 from deconflict.notify import bodies
 from deconflict.notify.disclosure import Disclosure, ServiceWideSharing
 from deconflict.settings import NotifySettings
 from deconflict.store.codec import to_us
+from deconflict.store.hotline import conflict_id_for
 from deconflict.store.outbox import NewEvent, NewNotification, add_notifications, append_events
 
 KIND_INTENT = "operational_intent"
@@ -78,9 +81,18 @@ class Notifier:
             )
         ]
         for conflict in change.notices:
-            for party, body in bodies.conflict_notices(conflict, self.disclosure):
+            conflict_id = self._conflict_id(session, conflict)
+            for party, body in bodies.conflict_notices(conflict, self.disclosure, conflict_id):
                 events.append(NewEvent(party, "conflict.notice", _dump(body)))
         self.record_events(session, events)
+
+    def _conflict_id(self, session: Any, conflict: Conflict) -> str | None:
+        """The hotline's id for this pair of operations (None within one party)."""
+        a, b = conflict.a, conflict.b
+        if a.party == b.party:
+            return None
+        sides = ((a.party, a.id), (b.party, b.id))
+        return conflict_id_for(_conn(session), ConflictKind.STRATEGIC, *sides, self.clock())
 
     def record_events(self, session: Any, events: list[NewEvent]) -> None:
         """Append party events in the caller's transaction (also for other writers,

@@ -1,0 +1,177 @@
+"""The hotline on the wire: ``/v1/conflicts/{id}/messages`` and ``/v1/messages``.
+
+Translation only: the rules (who may read or acknowledge, bounds on text and deadline)
+live in ``deconflict.hotline``. A message the caller may not see answers 404 on every
+route, exactly like an unknown id, so probing ids reveals nothing.
+
+``HotlineRuntime`` wires the hotline for one process: the SQL store, the notifier's
+party event log (delivery), the audit log, and the escalation loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from deconflict.api.security import require_scopes
+from deconflict.audit.entry import AuditEntry
+from deconflict.auth.errors import Forbidden
+from deconflict.auth.principal import Principal
+from deconflict.auth.scopes import Scope
+from deconflict.hotline.escalator import EscalationThread
+from deconflict.hotline.events import PartyNotice, view
+from deconflict.hotline.model import Message, MessageQuery, MessageStatus, Role
+from deconflict.hotline.service import Hotline
+from deconflict.notify.recorder import Notifier
+from deconflict.settings import Settings
+from deconflict.store.audit import append_audit
+from deconflict.store.hotline import SqlTransactions
+from deconflict.store.outbox import NewEvent
+from deconflict.store.sql import SqlStore
+
+
+class HotlineRuntime:
+    """The hotline service and, when configured, its in-process escalation loop."""
+
+    def __init__(self, store: SqlStore, settings: Settings, notifier: Notifier) -> None:
+        def deliver(session: object, notices: Sequence[PartyNotice]) -> None:
+            events = [NewEvent(n.party, n.kind, orjson.dumps(n.body).decode()) for n in notices]
+            notifier.record_events(session, events)
+
+        def audit(session: object, entries: Sequence[AuditEntry]) -> None:
+            append_audit(session, entries)
+
+        self.settings = settings.hotline
+        self.hotline = Hotline(
+            SqlTransactions(store), deliver, settings.hotline, audit=audit, clock=notifier.clock
+        )
+        self.escalator = EscalationThread(self.hotline, settings.hotline.escalation_interval_s)
+
+    def start(self) -> None:
+        if self.settings.escalation_in_process:
+            self.escalator.start()
+
+    def stop(self) -> None:
+        self.escalator.stop()
+
+
+Sender = Annotated[Principal, Depends(require_scopes(Scope.PLAN, Scope.TRACK))]
+Reader = Annotated[
+    Principal, Depends(require_scopes(Scope.READ, Scope.PLAN, Scope.TRACK, Scope.ADMIN))
+]
+
+
+class ErrorBody(BaseModel):
+    message: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in (
+        (400, "Invalid input: the message names the field and the rule."),
+        (401, "Missing, malformed, expired or wrongly signed token."),
+        (403, "Missing scope, or not the recipient (acknowledgement)."),
+        (404, "No such message or conflict, or not yours."),
+        (413, "Body over 4 MiB."),
+        (503, "Database unavailable; retry."),
+    )
+}
+
+router = APIRouter(prefix="/v1", tags=["hotline"], responses=ERRORS)
+
+
+class ConflictMessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(description="What to tell the other side.")
+    deadline_s: float | None = Field(
+        None, description="Seconds to acknowledge before escalation (default from settings)."
+    )
+
+
+class MessageIn(ConflictMessageIn):
+    to: str = Field(description="The party to message.")
+
+
+def _hotline(request: Request) -> Hotline:
+    hotline: Hotline = request.app.state.hotline
+    return hotline
+
+
+def _operator(principal: Principal) -> bool:
+    return Scope.ADMIN in principal.scopes
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _view(message: Message, principal: Principal) -> dict[str, Any]:
+    return view(message, principal.sub, operator=_operator(principal))
+
+
+@router.post("/conflicts/{conflict_id}/messages", status_code=201)
+def send_to_conflict(
+    conflict_id: str, body: ConflictMessageIn, request: Request, principal: Sender
+) -> Response:
+    """Message the other side of a conflict (the id from your notice or alert); the
+    service finds the recipient, whom you need not and do not learn."""
+    message = _hotline(request).send_to_conflict(
+        principal.sub, conflict_id, body.text, body.deadline_s
+    )
+    return _json(201, _view(message, principal))
+
+
+@router.post("/messages", status_code=201)
+def send(body: MessageIn, request: Request, principal: Sender) -> Response:
+    """Message a named party; it must acknowledge before the deadline or it escalates."""
+    message = _hotline(request).send(principal.sub, body.to, body.text, body.deadline_s)
+    return _json(201, _view(message, principal))
+
+
+@router.get("/messages")
+def list_messages(
+    request: Request,
+    principal: Reader,
+    role: Annotated[Role, Query(description="Sent by you, received, or either.")] = Role.ANY,
+    conflict_id: Annotated[str | None, Query(max_length=64)] = None,
+    status: MessageStatus | None = None,
+    since: Annotated[datetime | None, Query(description="Created at or after.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    everyone: Annotated[
+        bool, Query(alias="all", description="Every party's messages (operator only).")
+    ] = False,
+) -> Response:
+    """Your messages, newest first; the operator may list everyone's with ``all=true``."""
+    if everyone and not _operator(principal):
+        raise Forbidden(f"listing every party's messages needs {Scope.ADMIN.value}")
+    q = MessageQuery(
+        party=None if everyone else principal.sub,
+        role=role,
+        conflict_id=conflict_id,
+        status=status,
+        since=since,
+        limit=limit,
+    )
+    found = _hotline(request).messages(q)
+    return _json(200, {"messages": [_view(m, principal) for m in found]})
+
+
+@router.get("/messages/{message_id}")
+def get_message(message_id: str, request: Request, principal: Reader) -> Response:
+    """A message you sent or received (the operator: any)."""
+    message = _hotline(request).get(principal.sub, message_id, operator=_operator(principal))
+    return _json(200, _view(message, principal))
+
+
+@router.post("/messages/{message_id}/ack")
+def acknowledge(message_id: str, request: Request, principal: Sender) -> Response:
+    """Acknowledge a message addressed to you; the sender is told. Repeating is harmless."""
+    message = _hotline(request).acknowledge(
+        principal.sub, message_id, operator=_operator(principal)
+    )
+    return _json(200, _view(message, principal))

@@ -1,0 +1,72 @@
+"""What each party is told about a message, in the API and on its event stream.
+
+One view function serves both, so a message read through ``GET /v1/messages/{id}`` and
+the same message on the event stream cannot disagree about what they disclose. In a
+message about a conflict the counterpart is not named (``null``): the sender reached
+"the other side" without knowing who it is, and the recipient learns no more about the
+sender than the conflict notice already said. The operator sees both names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from deconflict.hotline.model import Message
+from deconflict.model.times import rfc3339
+
+RECEIVED = "message.received"
+ACKNOWLEDGED = "message.acknowledged"
+ESCALATED = "message.escalated"
+
+
+@dataclass(frozen=True, slots=True)
+class PartyNotice:
+    """One event for one party's stream."""
+
+    party: str
+    kind: str
+    body: dict[str, Any]
+
+
+def view(message: Message, viewer: str, *, operator: bool = False) -> dict[str, Any]:
+    """``message`` as ``viewer`` may see it (the caller has checked that it may)."""
+    hide = message.conflict_id is not None and not operator
+    sender = message.sender if not hide or viewer == message.sender else None
+    recipient = message.recipient if not hide or viewer == message.recipient else None
+    body: dict[str, Any] = {
+        "id": message.id,
+        "conflict_id": message.conflict_id,
+        "from": sender,
+        "to": recipient,
+        "text": message.text,
+        "status": message.status.value,
+        "created": rfc3339(message.created),
+        "deadline": rfc3339(message.deadline),
+        "acknowledged_at": _time(message.acknowledged_at),
+        "escalated_at": _time(message.escalated_at),
+    }
+    if operator:
+        body["acknowledged_by"] = message.acknowledged_by
+    return body
+
+
+def _time(t: Any) -> str | None:
+    return rfc3339(t) if t is not None else None
+
+
+def on_sent(message: Message) -> list[PartyNotice]:
+    return [PartyNotice(message.recipient, RECEIVED, view(message, message.recipient))]
+
+
+def on_acknowledged(message: Message) -> list[PartyNotice]:
+    return [PartyNotice(message.sender, ACKNOWLEDGED, view(message, message.sender))]
+
+
+def on_escalated(message: Message, operator_party: str) -> list[PartyNotice]:
+    """The sender learns its message went unanswered; the operator, who can act, learns
+    everything about it."""
+    return [
+        PartyNotice(message.sender, ESCALATED, view(message, message.sender)),
+        PartyNotice(operator_party, ESCALATED, view(message, operator_party, operator=True)),
+    ]

@@ -1,0 +1,170 @@
+"""The hotline's use cases, each one transaction: the change and its events commit together.
+
+A message is written with its ``message.received`` event, an acknowledgement with its
+``message.acknowledged`` event, an escalation with its ``message.escalated`` events,
+so a crash never leaves a message that nobody was told about, nor an escalation that
+fired without being recorded (and so would fire again).
+
+Escalating exactly once with several replicas: each escalation re-checks the row
+inside a serializable write transaction and marks it there; two replicas that pick the
+same message collide, one is retried by the store, and the retry finds it escalated.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from deconflict.audit.entry import AuditEntry
+from deconflict.hotline import audit, events, rules
+from deconflict.hotline.model import Message, MessageQuery
+from deconflict.hotline.ports import AuditSink, MessageBook, NoticeSink, Transactions
+from deconflict.settings import HotlineSettings
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_message_id() -> str:
+    """128 random bits: ids are not guessable, so they cannot be probed for existence."""
+    return "m-" + secrets.token_hex(16)
+
+
+class Hotline:
+    def __init__(
+        self,
+        transactions: Transactions,
+        notices: NoticeSink,
+        settings: HotlineSettings,
+        *,
+        audit: AuditSink | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.transactions = transactions
+        self.notices = notices
+        self.audit = audit
+        self.settings = settings
+        self.clock = clock
+
+    # ----------------------------------------------------------------- sending
+
+    def send_to_conflict(
+        self, sender: str, conflict_id: str, text: str, deadline_s: float | None = None
+    ) -> Message:
+        """To the other side of conflict ``conflict_id``, whoever that is."""
+        body = rules.message_text(text, self.settings)
+
+        def work(book: MessageBook, session: object) -> Message:
+            recipient = rules.other_side(book.conflict(conflict_id), sender)
+            return self._send(book, session, sender, recipient, conflict_id, body, deadline_s)
+
+        return self.transactions.run(work, write=True)
+
+    def send(
+        self, sender: str, recipient: str, text: str, deadline_s: float | None = None
+    ) -> Message:
+        """To a named party, about anything."""
+        to = rules.recipient_named(sender, recipient)
+        body = rules.message_text(text, self.settings)
+        return self.transactions.run(
+            lambda book, session: self._send(book, session, sender, to, None, body, deadline_s),
+            write=True,
+        )
+
+    def _send(
+        self,
+        book: MessageBook,
+        session: object,
+        sender: str,
+        recipient: str,
+        conflict_id: str | None,
+        text: str,
+        deadline_s: float | None,
+    ) -> Message:
+        now = self.clock()
+        message = Message(
+            id=new_message_id(),
+            conflict_id=conflict_id,
+            sender=sender,
+            recipient=recipient,
+            text=text,
+            created=now,
+            deadline=rules.deadline_of(now, deadline_s, self.settings),
+        )
+        book.add(message)
+        self.notices(session, events.on_sent(message))
+        self._audit(session, audit.sent(message))
+        return message
+
+    # ----------------------------------------------------------------- reading
+
+    def get(self, viewer: str, message_id: str, *, operator: bool = False) -> Message:
+        found = self.transactions.run(lambda book, _: book.get(message_id), write=False)
+        return rules.readable(found, viewer, operator=operator)
+
+    def messages(self, q: MessageQuery) -> list[Message]:
+        """``q.party`` None is the operator's view of every message."""
+        return self.transactions.run(lambda book, _: book.query(q), write=False)
+
+    # ---------------------------------------------------------- acknowledging
+
+    def acknowledge(self, party: str, message_id: str, *, operator: bool = False) -> Message:
+        """Acknowledge as the recipient; acknowledging again changes nothing.
+
+        A message acknowledged after it escalated is still acknowledged (the sender
+        is told): late is better than never, and the record keeps both times.
+        """
+
+        def work(book: MessageBook, session: object) -> Message:
+            message = rules.readable(book.get(message_id), party, operator=operator)
+            rules.check_acknowledger(message, party)
+            if message.acknowledged_at is not None:
+                return message
+            done = book.acknowledge(message_id, party, self.clock())
+            if done is None:
+                return message
+            self.notices(session, events.on_acknowledged(done))
+            self._audit(session, audit.acknowledged(done))
+            return done
+
+        return self.transactions.run(work, write=True)
+
+    # ------------------------------------------------------------- escalating
+
+    def escalate_due(self, now: datetime | None = None) -> list[Message]:
+        """Escalate every message overdue at ``now`` (default: the clock), each once.
+
+        Returns the messages this call escalated. Runs in batches of
+        ``escalation_batch`` so that one transaction stays short after an outage.
+        """
+        at = self.clock() if now is None else now
+        if not self.transactions.run(lambda book, _: book.any_due(at), write=False):
+            return []
+        escalated: list[Message] = []
+        while True:
+            batch = self.transactions.run(
+                lambda book, session: self._escalate_batch(book, session, at), write=True
+            )
+            escalated.extend(batch)
+            if len(batch) < self.settings.escalation_batch:
+                return escalated
+
+    def _escalate_batch(self, book: MessageBook, session: object, at: datetime) -> list[Message]:
+        done: list[Message] = []
+        for message in book.due(at, self.settings.escalation_batch):
+            if not rules.is_due(message, at):
+                continue
+            marked = book.escalate(message.id, at)
+            if marked is None:
+                continue
+            operator = self.settings.operator_party
+            self.notices(session, events.on_escalated(marked, operator))
+            self._audit(session, audit.escalated(marked, operator))
+            done.append(marked)
+        return done
+
+    def _audit(self, session: object, entries: list[AuditEntry]) -> None:
+        if self.audit is not None:
+            self.audit(session, entries)

@@ -1,0 +1,133 @@
+"""A hotline on a real store with a clock the test steps, and the full app with tokens.
+
+The service's escalation loop is off in these fixtures: tests escalate by calling
+``escalate_due`` at a chosen instant, so no test sleeps or races a background thread
+(one test turns the loop on to prove it runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from deconflict.api.app import create_app
+from deconflict.api.messages import HotlineRuntime
+from deconflict.auth.keys import load_or_create_signing_key
+from deconflict.auth.tokens import mint_token
+from deconflict.hotline.service import Hotline
+from deconflict.notify.recorder import Notifier
+from deconflict.settings import HotlineSettings, NotifySettings, Settings
+from deconflict.store import outbox
+from deconflict.store.sql import SqlStore
+
+T0 = datetime(2030, 7, 1, 10, 0, tzinfo=UTC)
+
+
+@dataclass
+class Clock:
+    now: datetime = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def hotline_settings() -> HotlineSettings:
+    return HotlineSettings(escalation_in_process=False)
+
+
+@pytest.fixture
+def hotline(store: SqlStore, clock: Clock, tmp_path: Path) -> Hotline:
+    """The hotline as the service wires it (event log, audit), on the stepped clock."""
+    settings = Settings(data_dir=tmp_path, hotline=HotlineSettings(escalation_in_process=False))
+    return HotlineRuntime(store, settings, Notifier(NotifySettings(), clock=clock)).hotline
+
+
+def events_of(store: SqlStore, party: str) -> list[tuple[str, dict[str, Any]]]:
+    """``(kind, body)`` of every event in ``party``'s log."""
+    rows = store.run(lambda s: outbox.events_after(s.conn, party, 0), write=False)
+    return [(r.kind, orjson.loads(r.body)) for r in rows]
+
+
+# ------------------------------------------------------------------------- the app
+
+
+@pytest.fixture
+def settings(tmp_path: Path, hotline_settings: HotlineSettings) -> Settings:
+    return Settings(data_dir=tmp_path / "data", hotline=hotline_settings)
+
+
+@pytest.fixture
+def client(settings: Settings, store: SqlStore) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, store)) as c:
+        yield c
+
+
+Headers = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def auth(settings: Settings) -> Headers:
+    key = load_or_create_signing_key(settings.data_dir)
+
+    def headers(sub: str = "alpha", *scopes: str) -> dict[str, str]:
+        granted = list(scopes) or ["deconflict.plan", "deconflict.read"]
+        token = mint_token(key, sub=sub, scopes=granted, audience="localhost", issuer="test")
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+def native_op(lon: float = 0.0, priority: int = 0) -> dict[str, Any]:
+    d = 0.01
+    ring = [[lon, 0.0], [lon + d, 0.0], [lon + d, d], [lon, d], [lon, 0.0]]
+    return {
+        "priority": priority,
+        "volumes": [
+            {
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "altitude_lower_m": 100,
+                "altitude_upper_m": 200,
+                "time_start": "2030-07-01T10:00:00Z",
+                "time_end": "2030-07-01T10:30:00Z",
+            }
+        ],
+    }
+
+
+def sse(text: str) -> list[dict[str, Any]]:
+    """Parse an SSE body into its events (id, event, data)."""
+    out = []
+    for block in text.split("\n\n"):
+        fields: dict[str, Any] = {}
+        for line in block.splitlines():
+            name, _, value = line.partition(": ")
+            if name in ("id", "event", "data"):
+                fields[name] = value
+        if "data" in fields:
+            fields["data"] = orjson.loads(fields["data"])
+            out.append(fields)
+    return out
+
+
+def stream_of(client: TestClient, headers: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """``(kind, data)`` of every event the party's ``/v1/events`` stream has so far."""
+    r = client.get("/v1/events", params={"follow": "false"}, headers=headers)
+    assert r.status_code == 200, r.text
+    return [(e["event"], e["data"]["data"]) for e in sse(r.text)]
