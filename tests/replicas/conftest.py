@@ -106,9 +106,11 @@ def database_url(
 class Server:
     """One ``deconflict serve`` process; ``start`` again after a kill to restart it."""
 
-    def __init__(self, data_dir: Path, database: str, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, database: str, port: int | None = None, *args: str) -> None:
         self.data_dir = data_dir
         self.database = database
+        self.args = args
+        """More ``serve`` options, e.g. ``--database-timeout 3``."""
         self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = data_dir / f"server-{self.port}.log"
@@ -126,7 +128,7 @@ class Server:
             "--data-dir",
             str(self.data_dir),
         ]
-        cmd += ["--database", self.database]
+        cmd += ["--database", self.database, *self.args]
         env = {k: v for k, v in os.environ.items() if not k.startswith("DECONFLICT_")}
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, env=env)
@@ -163,12 +165,13 @@ class Server:
 
 
 @pytest.fixture
-def servers() -> Iterator[Callable[[Path, str], Server]]:
-    """Starts servers and stops every one of them at teardown, whatever happened."""
+def servers() -> Iterator[Callable[..., Server]]:
+    """Starts servers and stops every one of them at teardown, whatever happened;
+    arguments after the database are more ``serve`` options."""
     started: list[Server] = []
 
-    def start(data_dir: Path, database: str) -> Server:
-        server = Server(data_dir, database)
+    def start(data_dir: Path, database: str, *args: str) -> Server:
+        server = Server(data_dir, database, None, *args)
         started.append(server)
         return server.start()
 

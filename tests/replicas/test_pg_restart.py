@@ -41,6 +41,8 @@ RECOVERY_TIMEOUT_S = 60.0
 HUNG_TIMEOUT_S = 10.0
 """How long a request may wait on a database that does not answer before the test calls
 it a hang (a 503 within a few seconds is the expected behaviour)."""
+DATABASE_TIMEOUT_S = 3.0
+"""The server's ``--database-timeout``: well inside ``HUNG_TIMEOUT_S``."""
 
 
 class Cluster:
@@ -203,18 +205,12 @@ def cluster_pids(c: Cluster) -> list[int]:
     return pids
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="A database that hangs (here: its processes paused; the kernel still ACKs, so "
-    "no TCP timeout fires) hangs the requests: nothing in the store bounds how long a "
-    "query on a pooled connection may wait (connect_timeout only covers new connections; "
-    "statement_timeout runs in the hung server). Remove this mark when the store cancels "
-    "a query past a deadline (psycopg Connection.cancel) and answers 503.",
-)
 def test_service_answers_503_when_postgresql_stops_answering(
     tmp_path: Path, cluster: Cluster, servers: Any
 ) -> None:
-    server: Server = servers(tmp_path, cluster.url)
+    """Paused processes: the kernel still ACKs, so no TCP timeout fires, and the
+    server's own statement_timeout cannot run; only the client's deadline can end it."""
+    server: Server = servers(tmp_path, cluster.url, "--database-timeout", str(DATABASE_TIMEOUT_S))
     headers = {"Authorization": f"Bearer {token(tmp_path, 'pause-test')}"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=HUNG_TIMEOUT_S) as http:
         assert http.put("/v1/operations/before", json=body(0)).status_code == 201

@@ -9,6 +9,9 @@ import typer
 from deconflict.auth.settings import AuthSettings
 from deconflict.settings import Settings
 
+DATABASE_TIMEOUT_S = 10.0
+"""The default of ``--database-timeout`` (the store's own default, without importing it)."""
+
 
 def build_settings(
     database: str | None, data_dir: Path | None, trust_key: list[Path], audience: list[str]
@@ -41,17 +44,30 @@ def serve(
     audience: list[str] = typer.Option(
         [], help="Accepted token audience, besides localhost (repeatable)."
     ),
+    database_timeout: float = typer.Option(
+        DATABASE_TIMEOUT_S,
+        min=0.5,
+        envvar="DECONFLICT_DATABASE_TIMEOUT",
+        help="Seconds a request may wait on the database (locks, retries, a server that "
+        "does not answer) before it is answered 503.",
+    ),
 ) -> None:
     """Run the service: native API under /v1, docs at /docs, health at /healthy."""
     import uvicorn
 
     from deconflict.api.app import create_app
+    from deconflict.store.sql import open_store
 
     settings = build_settings(database, data_dir, trust_key, audience)
-    app = create_app(settings)
-    typer.echo(
-        f"deconflict on http://{host}:{port}  (docs: /docs, database: "
-        f"{settings.resolved_database_url()})",
-        err=True,
-    )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings.resolved_database_url(), timeout_s=database_timeout)
+    try:
+        app = create_app(settings, store)
+        typer.echo(
+            f"deconflict on http://{host}:{port}  (docs: /docs, database: "
+            f"{settings.resolved_database_url()})",
+            err=True,
+        )
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        store.close()

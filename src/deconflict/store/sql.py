@@ -1,14 +1,14 @@
 """The store on SQLAlchemy Core: one implementation for every SQL engine.
 
-Engine differences stay in ``open_store``: SQLite gets WAL, a busy timeout and
-``BEGIN IMMEDIATE`` for write sessions (so two writers serialise at the start instead
-of failing at commit); PostgreSQL gets SERIALIZABLE isolation and a bounded retry of
-serialization failures.
+Engine differences stay in ``open_store`` and the session: SQLite gets WAL, a busy
+timeout and ``BEGIN IMMEDIATE`` for write sessions (so two writers serialise at the
+start instead of failing at commit); PostgreSQL (and CockroachDB) gets SERIALIZABLE
+isolation, a bounded retry of serialization failures, and a deadline on every
+transaction that holds even when the server stops answering (``watchdog.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import random
 import threading
 import time
@@ -32,6 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SaTimeoutError
 
 from deconflict.errors import DeconflictError
 from deconflict.geo.covering import covering
@@ -42,6 +43,7 @@ from deconflict.store.base import OperationQuery, StoredOperation
 from deconflict.store.codec import from_us, to_us, volume_from_row, volume_row
 from deconflict.store.migrations_runner import upgrade
 from deconflict.store.schema import operations, volume_cells, volumes
+from deconflict.store.watchdog import WATCHDOG, Watch
 
 T = TypeVar("T")
 
@@ -235,63 +237,161 @@ class SqlSession:
         ]
 
 
+DEFAULT_TIMEOUT_S = 10.0
+"""How long a transaction, retries included, may take before the caller gets a 503."""
+
+WATCHDOG_GRACE_S = 0.5
+"""The watchdog fires this long after the deadline, so that on a server that still
+answers its own ``statement_timeout`` ends the query first (the connection survives)."""
+
+
 class SqlStore:
-    def __init__(self, engine: Engine, retry_budget_s: float = 10.0) -> None:
+    def __init__(self, engine: Engine, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.engine = engine
-        self.retry_budget_s = retry_budget_s
+        self.timeout_s = timeout_s
         self.is_sqlite = engine.dialect.name == "sqlite"
+        # PostgreSQL proper; CockroachDB speaks its protocol but lacks its planner knobs.
+        self.is_postgresql = engine.dialect.name == "postgresql"
         # SQLite has one writer at a time. Queuing writers of this process on a lock
         # hands the database over as soon as it is free, instead of leaving them in
         # SQLite's busy handler, which sleeps in steps of up to 100 ms.
-        self._writer = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        self._writer = threading.Lock()
+
+    @property
+    def retry_budget_s(self) -> float:
+        """The former name of ``timeout_s``."""
+        return self.timeout_s
 
     @contextmanager
-    def session(self, write: bool = False) -> Iterator[SqlSession]:
+    def session(self, write: bool = False, deadline: float | None = None) -> Iterator[SqlSession]:
         """One transaction; committed when the block ends, rolled back on error.
 
-        Serialization failures and lock time-outs are retried by the caller's retry
-        loop (``run``); a plain ``session`` raises them.
+        It must end by ``deadline`` (``time.monotonic()``; default ``timeout_s`` from
+        now) or raise ``StoreUnavailable``: waiting for the SQLite writer lock, for a
+        pooled connection, for the server to answer, all count. Serialization failures
+        are retried by ``run``; a plain ``session`` raises them.
         """
-        with self._writer if write else contextlib.nullcontext(), self.engine.connect() as conn:
-            if self.is_sqlite:
+        if deadline is None:
+            deadline = time.monotonic() + self.timeout_s
+        if self.is_sqlite:
+            with self._sqlite_session(write, deadline) as s:
+                yield s
+        else:
+            with self._server_session(deadline) as s:
+                yield s
+
+    @contextmanager
+    def _sqlite_session(self, write: bool, deadline: float) -> Iterator[SqlSession]:
+        if write and not self._writer.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise StoreUnavailable(f"the database stayed locked for {self.timeout_s:g} s")
+        try:
+            with self.engine.connect() as conn:
                 conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-            else:
+                try:
+                    yield SqlSession(conn)
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+        finally:
+            if write:
+                self._writer.release()
+
+    @contextmanager
+    def _server_session(self, deadline: float) -> Iterator[SqlSession]:
+        with WATCHDOG.watch(deadline + WATCHDOG_GRACE_S) as watch:
+            try:
+                with self._connect(deadline, watch) as conn:
+                    try:
+                        yield SqlSession(conn)
+                    except BaseException:
+                        conn.rollback()
+                        raise
+                    conn.commit()
+            except (OperationalError, SaTimeoutError) as exc:
+                if watch.fired or isinstance(exc, SaTimeoutError) or _timed_out(exc):
+                    raise StoreUnavailable(
+                        f"the database did not answer within {self.timeout_s:g} s"
+                    ) from exc
+                raise
+
+    @contextmanager
+    def _connect(self, deadline: float, watch: Watch) -> Iterator[Connection]:
+        """A pooled connection in a SERIALIZABLE transaction bounded by ``deadline``.
+
+        The first statement (the transaction's settings) doubles as the pool's liveness
+        check: a connection that died while pooled (the server restarted) fails it with
+        a disconnect, which makes the pool drop every connection as old as it; one more
+        try then gets a fresh one. That saves ``pool_pre_ping``'s extra round trip on
+        every checkout.
+        """
+        for attempt in (1, 2):
+            conn = self.engine.connect()
+            try:
+                WATCHDOG.arm(watch, _socket_of(conn))
                 conn = conn.execution_options(isolation_level="SERIALIZABLE")
                 conn.begin()
-                if self.engine.dialect.name == "postgresql":
-                    # Under SERIALIZABLE a sequential scan takes a predicate lock on the
-                    # whole table, so writers kilometres apart abort each other. Index
-                    # scans lock only the index pages read: the cells actually searched.
-                    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-            try:
-                yield SqlSession(conn)
-            except BaseException:
-                conn.rollback()
+                conn.exec_driver_sql(self._settings_sql(deadline))
+            except OperationalError as exc:
+                conn.close()
+                if attempt == 1 and exc.connection_invalidated and not watch.fired:
+                    continue
                 raise
-            conn.commit()
+            except BaseException:
+                conn.close()
+                raise
+            with conn:
+                yield conn
+            return
+
+    def _settings_sql(self, deadline: float) -> str:
+        """``SET LOCAL`` statements for one transaction, sent in a single round trip.
+
+        ``statement_timeout`` makes a live server end a query (a lock wait included)
+        by the transaction's deadline and give its locks back. On PostgreSQL, under
+        SERIALIZABLE a sequential scan takes a predicate lock on the whole table, so
+        writers kilometres apart abort each other; index scans lock only the index
+        pages read: the cells actually searched. CockroachDB has no such planner
+        switch (nor needs it: its conflicts are by key span).
+        """
+        ms = max(1, int((deadline - time.monotonic()) * 1000))
+        sql = f"SET LOCAL statement_timeout = {ms}"
+        if self.is_postgresql:
+            sql += "; SET LOCAL enable_seqscan = off"
+        return sql
 
     def run(self, work: Callable[[SqlSession], T], write: bool = True) -> T:
         """Run ``work(session)`` in a transaction, retrying transient failures.
 
         Serialization failures are expected under SERIALIZABLE when writers meet: they
         are retried with exponential backoff and full jitter (so that the writers that
-        collided do not collide again in step) until ``retry_budget_s`` is spent, then
-        ``StoreUnavailable`` (a 503) is raised.
+        collided do not collide again in step) until ``timeout_s`` is spent, then
+        ``StoreUnavailable`` (a 503) is raised. Every attempt shares that deadline.
         """
-        deadline = time.monotonic() + self.retry_budget_s
+        deadline = time.monotonic() + self.timeout_s
         cap = 0.005
         while True:
             try:
-                with self.session(write) as s:
+                with self.session(write, deadline) as s:
                     return work(s)
             except OperationalError as exc:
                 if not _transient(exc) or time.monotonic() >= deadline:
                     raise StoreUnavailable(f"database unavailable: {exc.orig}") from exc
-                time.sleep(random.uniform(0.0, cap))
+                time.sleep(min(random.uniform(0.0, cap), max(0.0, deadline - time.monotonic())))
                 cap = min(cap * 2.0, 0.25)
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _socket_of(conn: Connection) -> int | None:
+    """The file descriptor under a pooled connection (psycopg 3 or psycopg2)."""
+    raw: Any = conn.connection.dbapi_connection
+    pgconn = getattr(raw, "pgconn", None)
+    if pgconn is not None:
+        return int(pgconn.socket)
+    fileno = getattr(raw, "fileno", None)
+    return int(fileno()) if callable(fileno) else None
 
 
 def _transient(exc: OperationalError) -> bool:
@@ -300,44 +400,84 @@ def _transient(exc: OperationalError) -> bool:
     return code in ("40001", "40P01") or "locked" in text or "busy" in text
 
 
-def open_store(url: str) -> SqlStore:
-    """Open (and migrate to the latest schema) the database at ``url``."""
+def _timed_out(exc: OperationalError) -> bool:
+    """The server ended the statement at its deadline (statement or lock timeout)."""
+    return getattr(exc.orig, "sqlstate", None) in ("57014", "55P03")
+
+
+def open_store(url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> SqlStore:
+    """Open (and migrate to the latest schema) the database at ``url``.
+
+    ``timeout_s`` bounds every transaction, retries included: past it the caller gets
+    ``StoreUnavailable`` (503), whether the database is locked, overloaded, down or
+    hung.
+    """
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         if str(path) not in ("", ":memory:"):
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"timeout": timeout_s, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas(int(timeout_s * 1000)))
         # No implicit transactions from the driver: sessions issue BEGIN IMMEDIATE themselves.
         engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     else:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-        # Fail over dead servers in seconds instead of hanging requests on them.
+        if url.startswith("cockroachdb://"):
+            url = "cockroachdb+psycopg://" + url.removeprefix("cockroachdb://")
+        ms = str(int(timeout_s * 1000))
         connect_args = {
-            "connect_timeout": 5,
+            # Fail over dead servers in seconds instead of hanging requests on them:
+            # connect_timeout bounds a new connection, keepalives and the TCP user
+            # timeout notice a peer that vanished from the network.
+            "connect_timeout": max(2, min(5, int(timeout_s))),
             "keepalives": 1,
             "keepalives_idle": 10,
             "keepalives_interval": 3,
             "keepalives_count": 3,
+            "tcp_user_timeout": int(ms),
         }
         engine = create_engine(
             url,
             pool_size=10,
             max_overflow=20,
-            pool_pre_ping=True,
-            pool_timeout=10,
+            pool_timeout=timeout_s,
             connect_args=connect_args,
         )
+        event.listen(engine, "connect", _server_settings(ms))
+    # Migrations run without the request deadline: on a large database they may
+    # rightly take longer, and nothing waits on them but the starting process.
     with engine.begin() as conn:
         upgrade(conn)
-    return SqlStore(engine)
+    return SqlStore(engine, timeout_s)
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.close()
+def _server_settings(ms: str) -> Callable[[Any, Any], None]:
+    """Per-connection ceilings the server enforces even without a client: a
+    transaction left idle (its client paused or partitioned away) gives its locks
+    back after ``ms``; a lock wait ends then too."""
+
+    def apply(dbapi_conn: Any, _record: Any) -> None:
+        autocommit = dbapi_conn.autocommit
+        dbapi_conn.autocommit = True
+        cur = dbapi_conn.cursor()
+        for name in ("lock_timeout", "idle_in_transaction_session_timeout"):
+            cur.execute(f"SET {name} = {ms}")
+        cur.close()
+        dbapi_conn.autocommit = autocommit
+
+    return apply
+
+
+def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
+    """WAL, and a busy timeout no longer than the transaction deadline."""
+
+    def apply(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cur.close()
+
+    return apply
