@@ -15,10 +15,19 @@ from deconflict.api.dss import router as dss_router
 from deconflict.api.errors import install_error_handlers
 from deconflict.api.events import router as events_router
 from deconflict.api.limits import BodyLimit
+from deconflict.api.messages import HotlineRuntime
+from deconflict.api.messages import router as messages_router
 from deconflict.api.native import router as native_router
 from deconflict.api.security import install_auth_error_handlers
 from deconflict.api.tactical import live_picture
 from deconflict.api.tactical import router as tactical_router
+from deconflict.audit.recording import (
+    AuditedDssNotifier,
+    AuthFailureRecorder,
+    compose,
+    record_operation_change,
+)
+from deconflict.audit.runtime import Chainer
 from deconflict.auth.verify import TokenVerifier
 from deconflict.core.engine import StrategicEngine
 from deconflict.notify import NotifyRuntime
@@ -33,13 +42,19 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     owned = store is None
     store = store or open_store(settings.resolved_database_url())
     notify = NotifyRuntime(store, settings)
+    hotline = HotlineRuntime(store, settings, notify.notifier)
+    chainer = Chainer(store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         notify.start()
+        chainer.start()
+        hotline.start()
         try:
             yield
         finally:
+            hotline.stop()
+            chainer.stop()
             notify.stop()
             if owned:
                 app.state.store.close()
@@ -55,11 +70,14 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     app.state.engine = StrategicEngine(
         store,
         settings.equal_priority,
-        on_change=notify.notifier.operation_changed,
+        on_change=compose(notify.notifier.operation_changed, record_operation_change),
         airspace=airspace_of,
     )
     app.state.notify = notify
-    app.state.dss_notifier = notify.notifier
+    app.state.hotline = hotline.hotline
+    app.state.dss_notifier = AuditedDssNotifier(notify.notifier)
+    app.state.audit_chainer = chainer
+    app.state.audit_auth_failure = AuthFailureRecorder(store)
     app.state.party_bus = notify.bus
     app.state.notify_wake = notify.wake
     app.state.live = live_picture(app)
@@ -78,4 +96,5 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     app.include_router(tactical_router)
     app.include_router(console_router())
     app.include_router(events_router)
+    app.include_router(messages_router)
     return app

@@ -32,6 +32,10 @@ VERIFIER_STATE_ATTR = "token_verifier"
 PRINCIPAL_STATE_ATTR = "principal"
 """Attribute of ``request.state`` set to the verified :class:`Principal` (for audit logs)."""
 
+AUTH_FAILURE_STATE_ATTR = "audit_auth_failure"
+"""Attribute of ``app.state`` holding ``(reason, authorization, path, client) -> None``,
+called on every 401 (the audit log's record of authentication failures)."""
+
 RETRY_AFTER_S = 10
 
 # Only for the OpenAPI document (the "Authorize" button in /docs); the header is parsed
@@ -134,9 +138,17 @@ def authenticate(request: Request) -> Principal:
     try:
         principal = _verifier(request).verify(bearer_token(request))
     except AuthError as exc:
+        _record_failure(request, exc)
         raise AuthHTTPException(exc) from None
     setattr(request.state, PRINCIPAL_STATE_ATTR, principal)
     return principal
+
+
+def _record_failure(request: Request, error: AuthError) -> None:
+    record = getattr(request.app.state, AUTH_FAILURE_STATE_ATTR, None)
+    if record is not None and isinstance(error, Unauthenticated):
+        client = request.client.host if request.client else None
+        record(error.message, request.headers.get("authorization"), request.url.path, client)
 
 
 ScopeAlternative = str | Collection[str]

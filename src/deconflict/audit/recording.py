@@ -1,0 +1,168 @@
+"""What the service records in the audit log, and the hooks that record it.
+
+This module sits above the store (it writes through ``store.audit``) and below the
+API: the app factory composes these hooks with the notification ones, so each change
+appends its entry in the transaction that makes the change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import jwt
+
+from deconflict.audit.entry import ANONYMOUS, AUTH_FAILURE, CHANGE, NO_SUBJECT, AuditEntry
+from deconflict.core.engine import ChangeHook, OperationChange
+from deconflict.dss.model import ConstraintChange, IntentChange
+from deconflict.dss.ports import DssSession
+from deconflict.dss.service import DssNotifier
+from deconflict.store.audit import append_audit
+from deconflict.store.base import StoreSession
+from deconflict.store.sql import SqlStore
+
+log = logging.getLogger(__name__)
+
+MAX_REASON = 300
+
+
+def operation_entry(change: OperationChange) -> AuditEntry:
+    """The engine accepts writes only from an operation's party, so it is the actor."""
+    op = change.operation
+    return AuditEntry(
+        CHANGE,
+        op.party,
+        op.party,
+        "operation",
+        op.id,
+        {
+            "change": change.kind.value,
+            "version": change.version,
+            "state": op.state.value,
+            "priority": op.priority,
+        },
+    )
+
+
+def intent_entry(change: IntentChange, deleted: bool) -> AuditEntry:
+    ref = change.intent
+    detail: dict[str, Any] = {"change": "deleted" if deleted else "written", "ovn": ref.ovn}
+    if not deleted:
+        detail.update(version=ref.version, state=ref.state.value)
+    return AuditEntry(CHANGE, ref.manager, ref.manager, "operational_intent", ref.id, detail)
+
+
+def dss_constraint_entry(change: ConstraintChange, deleted: bool) -> AuditEntry:
+    ref = change.constraint
+    detail: dict[str, Any] = {"change": "deleted" if deleted else "written", "ovn": ref.ovn}
+    if not deleted:
+        detail["version"] = ref.version
+    return AuditEntry(CHANGE, ref.manager, ref.manager, "constraint_reference", ref.id, detail)
+
+
+def record_operation_change(session: StoreSession, change: OperationChange) -> None:
+    """The engine's ``on_change`` hook for the audit log."""
+    append_audit(session, [operation_entry(change)])
+
+
+def compose(*hooks: ChangeHook | None) -> ChangeHook:
+    """One ``on_change`` hook that calls each of ``hooks`` in turn (same transaction)."""
+    present = [h for h in hooks if h is not None]
+
+    def both(session: StoreSession, change: OperationChange) -> None:
+        for hook in present:
+            hook(session, change)
+
+    return both
+
+
+class AuditedDssNotifier:
+    """The DSS notifier port: records the change, then hands it to ``inner``."""
+
+    def __init__(self, inner: DssNotifier | None) -> None:
+        self.inner = inner
+
+    def intent_changed(self, session: DssSession, change: IntentChange, *, deleted: bool) -> None:
+        append_audit(session, [intent_entry(change, deleted)])
+        if self.inner is not None:
+            self.inner.intent_changed(session, change, deleted=deleted)
+
+    def constraint_changed(
+        self, session: DssSession, change: ConstraintChange, *, deleted: bool
+    ) -> None:
+        append_audit(session, [dss_constraint_entry(change, deleted)])
+        if self.inner is not None:
+            self.inner.constraint_changed(session, change, deleted=deleted)
+
+
+def record_change(
+    session: Any,
+    actor: str,
+    subjects: str | Iterable[str],
+    object_kind: str,
+    object_id: str,
+    **detail: Any,
+) -> None:
+    """A change made outside the engine and the DSS (native constraints, zones): one
+    entry per party concerned, so that each finds it in its export."""
+    parties = [subjects] if isinstance(subjects, str) else sorted(set(subjects))
+    entries = [
+        AuditEntry(CHANGE, actor, p, object_kind, object_id, detail) for p in parties or [""]
+    ]
+    append_audit(session, entries)
+
+
+# ----------------------------------------------------------- authentication
+
+
+def claimed_subject(authorization: str | None) -> str | None:
+    """The ``sub`` an unverified bearer token claims, if it is readable at all.
+
+    Only ``sub`` is kept: the token itself (a credential, even when expired) is never
+    recorded. What a forged token claims is still worth recording: it names whom
+    someone tried to be.
+    """
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        claims = jwt.decode(token.strip(), options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return None
+    sub = claims.get("sub")
+    return sub[:256] if isinstance(sub, str) and sub else None
+
+
+def auth_failure_entry(
+    reason: str, authorization: str | None, path: str, client: str | None
+) -> AuditEntry:
+    sub = claimed_subject(authorization)
+    return AuditEntry(
+        AUTH_FAILURE,
+        ANONYMOUS,
+        sub or NO_SUBJECT,
+        "endpoint",
+        path[:256],
+        {"reason": reason[:MAX_REASON], "claimed_sub": sub, "client": client},
+    )
+
+
+class AuthFailureRecorder:
+    """Appends an ``auth_failure`` entry in a transaction of its own (the request it
+    belongs to writes nothing). A database failure is logged, not raised: the caller
+    still gets its 401."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    def __call__(
+        self, reason: str, authorization: str | None, path: str, client: str | None
+    ) -> None:
+        entry = auth_failure_entry(reason, authorization, path, client)
+        try:
+            self.store.run(lambda s: append_audit(s, [entry]))
+        except Exception:
+            log.exception("audit: could not record an authentication failure")
