@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 
 from deconflict.audit.entry import AuditEntry, ChainedEntry, ChainHead, PendingEntry
+from deconflict.model.times import rfc3339
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def canonical_detail(detail: Mapping[str, Any]) -> str:
@@ -62,3 +66,20 @@ def link(head: ChainHead, pending: Sequence[PendingEntry]) -> list[ChainedEntry]
         chained.append(ChainedEntry(seq, p.at_us, p.entry, prev, h))
         prev = h
     return chained
+
+
+def export_record(c: ChainedEntry) -> dict[str, Any]:
+    """An entry as a party receives it: the hashed fields, the hash, and ``at`` (the
+    same instant as ``at_us``, readable; not hashed)."""
+    record = hashed_fields(c.entry, c.at_us, c.seq, c.prev_hash)
+    record["hash"] = c.hash
+    record["at"] = rfc3339(_EPOCH + timedelta(microseconds=c.at_us))
+    return record
+
+
+def record_is_intact(record: Mapping[str, Any]) -> bool:
+    """Whether an exported record still matches its own hash (what a party can check
+    without the service; that it is still *in* the chain takes ``audit verify``)."""
+    hashed = {k: v for k, v in record.items() if k not in ("hash", "at")}
+    body = orjson.dumps(hashed, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(body).hexdigest() == record.get("hash")

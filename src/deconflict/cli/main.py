@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from deconflict.cli.audit import app as audit_app
 from deconflict.cli.check import check
 from deconflict.cli.db import app as db_app
 from deconflict.cli.demo import demo
@@ -36,6 +37,7 @@ app.command()(replay)
 app.add_typer(db_app, name="db")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(zones_app, name="zones")
+app.add_typer(audit_app, name="audit")
 app.command()(demo)
 
 

@@ -20,13 +20,14 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 from sqlalchemy import Connection, Engine, delete, event, func, insert, select, update
 
-from deconflict.audit.chain import canonical_detail, link
+from deconflict.audit.chain import canonical_detail, export_record, link
 from deconflict.audit.entry import AuditEntry, ChainedEntry, ChainHead, PendingEntry
+from deconflict.audit.verify import Verdict, verify_chain
 from deconflict.store.codec import to_us
 from deconflict.store.schema_audit import HEAD_ID, audit_head, audit_log, audit_pending
 from deconflict.store.sql import SqlStore
@@ -247,3 +248,40 @@ def _log_row(c: ChainedEntry) -> dict[str, Any]:
         "prev_hash": c.prev_hash,
         "hash": c.hash,
     }
+
+
+# ------------------------------------------------------------- verify and export
+
+
+Progress = Callable[[int, int], None]
+"""``(entries done, entries in all)``."""
+
+PROGRESS_EVERY = 1000
+
+
+def verify_store(store: SqlStore, progress: Progress | None = None) -> Verdict:
+    """Check the whole chain against its head, from one snapshot."""
+    with store.session() as s:
+        head = read_head(s.conn)
+
+        def entries() -> Iterator[ChainedEntry]:
+            for i, c in enumerate(iter_chain(s.conn), 1):
+                yield c
+                if progress is not None and i % PROGRESS_EVERY == 0:
+                    progress(i, head.seq)
+
+        verdict = verify_chain(entries(), head, lambda h: seq_of_hash(s.conn, h))
+    if progress is not None:
+        progress(verdict.checked, head.seq)
+    return verdict
+
+
+def export_subject(store: SqlStore, subject: str, out: BinaryIO) -> int:
+    """Write the entries about ``subject`` to ``out`` as JSON Lines; returns how many."""
+    n = 0
+    with store.session() as s:
+        for c in entries_about(s.conn, subject):
+            out.write(orjson.dumps(export_record(c), option=orjson.OPT_SORT_KEYS))
+            out.write(b"\n")
+            n += 1
+    return n
