@@ -25,6 +25,7 @@ import uvicorn
 from deconflict.api.app import create_app
 from deconflict.api.console import default_web_dir
 from deconflict.api.tactical import live_picture
+from deconflict.auth.scopes import Scope
 from deconflict.cli.scenario import PARTY_SCOPES
 from deconflict.cli.token import token_command
 from deconflict.settings import Settings
@@ -61,12 +62,14 @@ class Service:
     data_dir: Path
     clock: FakeClock
 
-    def token(self, party: str) -> str:
-        return token_command(party, PARTY_SCOPES, self.data_dir)
+    def token(self, party: str, *, admin: bool = False) -> str:
+        scopes = [*PARTY_SCOPES, Scope.ADMIN.value] if admin else PARTY_SCOPES
+        return token_command(party, scopes, self.data_dir)
 
-    def client(self, party: str) -> httpx.Client:
+    def client(self, party: str, *, admin: bool = False) -> httpx.Client:
+        token = self.token(party, admin=admin)
         return httpx.Client(
-            base_url=self.url, headers={"Authorization": f"Bearer {self.token(party)}"}, timeout=60
+            base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
         )
 
 
@@ -81,7 +84,8 @@ def _free_port() -> int:
 def service(tmp_path: Path) -> Iterator[Service]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} missing: `make test` installs Debian's chromium")
-    if not (default_web_dir() / "node_modules").is_dir():
+    web = default_web_dir()
+    if web is None or not (web / "node_modules").is_dir():
         pytest.skip("web/node_modules missing: `make test` runs npm ci in web/")
     pytest.importorskip("playwright")
     data = tmp_path / "data"

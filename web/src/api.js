@@ -76,20 +76,213 @@ export class Api {
   acknowledge(alertId) {
     return this.request("POST", `/v1/alerts/${alertId}/ack`).then((d) => d.alerts);
   }
+
+  constraints() {
+    return this.request("GET", "/v1/constraints?limit=10000").then((d) => d.constraints);
+  }
+
+  zones() {
+    return this.request("GET", "/v1/zones?limit=10000").then((d) => d.zones);
+  }
+
+  /** The hotline, or null when this service has none (404): the panel then stays hidden. */
+  messages() {
+    return this.request("GET", "/v1/messages").then(
+      (d) => d.messages,
+      (e) => {
+        if (e instanceof ApiError && e.status === 404) return null;
+        throw e;
+      },
+    );
+  }
+
+  acknowledgeMessage(id) {
+    return this.request("POST", `/v1/messages/${encodeURIComponent(id)}/ack`);
+  }
+
+  sendMessage(conflictId, text) {
+    return this.request("POST", `/v1/conflicts/${encodeURIComponent(conflictId)}/messages`, { text });
+  }
+}
+
+// ------------------------------------------------------------------ live updates
+
+/** The layers the console refreshes; an event names which of them changed. */
+export const LAYERS = ["operations", "airspace", "live", "messages"];
+
+const LAYER_OF_PREFIX = {
+  operation: ["operations", "live"], // an activation means aircraft may start reporting
+  operational_intent: ["operations"],
+  conflict: ["operations"],
+  constraint: ["airspace"],
+  zone: ["airspace"],
+  alert: ["live"],
+  message: ["messages"],
+};
+
+/**
+ * The layers an event kind ("operation.updated", "zone.changed", ...) may have changed.
+ * A kind this console does not know yet (the service grows new ones) refreshes every
+ * layer: slower, but nothing shown goes stale.
+ */
+export function layersOf(kind) {
+  return LAYER_OF_PREFIX[String(kind).split(".")[0]] || LAYERS;
 }
 
 /**
- * Call `onChange(kind)` whenever `kind` ("operations" or "live") may have changed; returns
- * a function that stops it.
- *
- * For now this polls: live data every `liveMs`, operations every `opsMs`. When the
- * service's event stream (GET /v1/events, server-sent events) is available, this is the
- * one function to replace: open an EventSource and call `onChange` per event.
+ * Server-sent events parsed from a stream of text chunks: feed() returns the complete
+ * events so far as {id, event, data}; a partial event waits for the next chunk.
+ * Follows the SSE format (fields, comments, CR/LF/CRLF line ends, multi-line data).
  */
-export function subscribe(api, onChange, { liveMs = 1500, opsMs = 5000 } = {}) {
-  const timers = [
-    setInterval(() => onChange("live"), liveMs),
-    setInterval(() => onChange("operations"), opsMs),
-  ];
-  return () => timers.forEach(clearInterval);
+export class SseParser {
+  constructor() {
+    this.buffer = "";
+    this.reset();
+    this.retry = null;
+  }
+
+  reset() {
+    this.id = null;
+    this.event = "";
+    this.data = [];
+  }
+
+  feed(chunk) {
+    this.buffer += chunk;
+    const out = [];
+    for (;;) {
+      const m = /\r\n|\r|\n/.exec(this.buffer);
+      // A lone CR at the end may be the first half of CRLF: wait for more.
+      if (!m || (m[0] === "\r" && m.index === this.buffer.length - 1)) break;
+      const line = this.buffer.slice(0, m.index);
+      this.buffer = this.buffer.slice(m.index + m[0].length);
+      if (line === "") {
+        if (this.data.length || this.event) out.push({ id: this.id, event: this.event || "message", data: this.data.join("\n") });
+        this.reset();
+        continue;
+      }
+      if (line.startsWith(":")) continue; // a comment: the server's keep-alive
+      const colon = line.indexOf(":");
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let value = colon < 0 ? "" : line.slice(colon + 1);
+      if (value.startsWith(" ")) value = value.slice(1);
+      if (field === "data") this.data.push(value);
+      else if (field === "event") this.event = value;
+      else if (field === "id" && !value.includes("\0")) this.id = value;
+      else if (field === "retry" && /^\d+$/.test(value)) this.retry = Number(value);
+    }
+    return out;
+  }
+}
+
+/**
+ * Call `onChange(layer)` whenever a layer (see LAYERS) may have changed, from the
+ * party's event stream (GET /v1/events); returns a function that stops it.
+ *
+ * The stream is read with fetch() rather than EventSource because EventSource cannot
+ * send the Authorization header, and a token in the URL ends up in logs and history.
+ * After a drop it reconnects with Last-Event-ID, so nothing said meanwhile is missed.
+ *
+ * Polling remains for what the stream does not carry: aircraft positions (every
+ * `liveMs` while `flying()` says own aircraft may be airborne: positions are not
+ * events), other parties' new operations (a party's stream holds only what is
+ * addressed to it), every `pollMs`; and everything every `fallbackMs` while the stream
+ * is down. `pollMs` 0 turns both of the latter off (the console tests use it to show
+ * the stream alone keeps the page current). `onStatus(text, live)` reports the
+ * connection.
+ */
+export function subscribe(api, onChange, {
+  pollMs = 30000, fallbackMs = 5000, liveMs = 1500, debounceMs = 150,
+  flying = () => false, onStatus = () => {},
+} = {}) {
+  const ctl = new AbortController();
+  let lastId = null;
+  let connected = false;
+  let stopped = false;
+  const pending = new Set();
+  let flush = null;
+
+  // Catching up after a reconnect can deliver hundreds of events at once: one refresh
+  // per layer covers them all.
+  const changed = (layers) => {
+    layers.forEach((l) => pending.add(l));
+    if (flush == null) {
+      flush = setTimeout(() => {
+        flush = null;
+        const layers = [...pending];
+        pending.clear();
+        layers.forEach((l) => onChange(l));
+      }, debounceMs);
+    }
+  };
+
+  const timers = [setInterval(() => { if (flying()) onChange("live"); }, liveMs)];
+  if (pollMs > 0) {
+    let last = Date.now();
+    timers.push(setInterval(() => {
+      const due = connected ? pollMs : fallbackMs;
+      if (Date.now() - last >= due) {
+        last = Date.now();
+        changed(LAYERS);
+      }
+    }, Math.min(fallbackMs, 1000)));
+  }
+
+  async function read() {
+    const parser = new SseParser();
+    const headers = { Authorization: `Bearer ${api.token}`, Accept: "text/event-stream" };
+    if (lastId != null) headers["Last-Event-ID"] = lastId;
+    const r = await fetch(api.base + "/v1/events", { headers, signal: ctl.signal, cache: "no-store" });
+    if (!r.ok) {
+      const body = await r.json().catch(() => ({}));
+      throw new ApiError(r.status, body.message || r.statusText);
+    }
+    connected = true;
+    onStatus("live: event stream", true);
+    // After a drop the service replays what was missed from lastId; the very first
+    // connection replays the whole retained log. The debounce folds either into one
+    // refresh per layer.
+    const reader = r.body.getReader();
+    const text = new TextDecoder();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      for (const ev of parser.feed(text.decode(value, { stream: true }))) {
+        if (ev.id != null && ev.id !== "") lastId = ev.id;
+        changed(layersOf(ev.event));
+      }
+    }
+    return parser.retry;
+  }
+
+  (async () => {
+    let delay = 1000;
+    while (!stopped) {
+      let retry = null;
+      try {
+        retry = await read();
+        delay = 1000;
+      } catch (e) {
+        if (stopped) return;
+        if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
+          connected = false;
+          onStatus(`event stream refused (${e.message})`, false);
+          return; // a new token is needed; polling (if on) keeps the page as current as it can
+        }
+        delay = Math.min(delay * 2, 30000);
+      }
+      connected = false;
+      if (stopped) return;
+      const wait = retry ?? delay;
+      onStatus(`event stream lost: reconnecting${pollMs > 0 ? `, polling every ${fallbackMs / 1000} s` : ""}`, false);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  })();
+
+  return () => {
+    stopped = true;
+    ctl.abort();
+    timers.forEach(clearInterval);
+    if (flush != null) clearTimeout(flush);
+  };
 }

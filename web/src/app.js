@@ -1,7 +1,9 @@
 // The console: sign-in, the lists, the detail panel and the time slider, around the map.
 
 import { Api, ApiError, claims, saveToken, savedToken, subscribe } from "./api.js";
-import { ConsoleMap, PARTY_COLOURS, STATE_STYLE, boundsOfOperation, conflictId } from "./map.js";
+import {
+  CONSTRAINT_STYLE, ConsoleMap, PARTY_COLOURS, SECTOR_STYLE, STATE_STYLE, boundsOfOperation, conflictId, conflictLabel,
+} from "./map.js";
 
 const $ = (id) => document.getElementById(id);
 const MAX_LISTED = 200;
@@ -32,13 +34,27 @@ const state = {
   conflictBounds: new Map(),
   live: { tracks: [], traffic: [] },
   alerts: [],
-  selected: null, // {kind: "op"|"conflict"|"alert", id}
+  constraints: [],
+  zones: [],
+  airspaceBounds: new Map(),
+  selected: null, // {kind: "op"|"conflict"|"alert"|"constraint"|"zone", id}
   time: null, // ms; null until the first data arrives
   following: true,
   range: [0, 0],
   colours: new Map(),
   stop: null,
+  pollMs: 30000,
 };
+
+const FLYING = new Set(["Activated", "Nonconforming", "Contingent"]);
+
+/** Whether own aircraft may be reporting: then positions are polled (they are not events). */
+function flying() {
+  const api = state.api;
+  if (!api || !api.canTrack()) return false;
+  if ((state.live.tracks || []).length || state.alerts.some((a) => a.state !== "resolved")) return true;
+  return state.ops.some((o) => !o.reference && FLYING.has(o.state));
+}
 
 function colourOf(party) {
   if (!state.colours.has(party)) {
@@ -79,8 +95,16 @@ function signIn(token) {
   }
   state.map.map.invalidateSize();
   refresh("operations");
+  refresh("airspace");
   refresh("live");
-  state.stop = subscribe(api, refresh);
+  state.stop = subscribe(api, refresh, {
+    pollMs: state.pollMs,
+    flying,
+    onStatus: (text, live) => {
+      $("stream").textContent = text;
+      $("stream").dataset.live = String(live);
+    },
+  });
   return true;
 }
 
@@ -110,6 +134,16 @@ async function refresh(kind) {
       } else if (state.following) {
         renderMap();
       }
+    } else if (kind === "airspace") {
+      const [constraints, zones] = await Promise.all([api.constraints(), api.zones()]);
+      state.constraints = constraints;
+      state.zones = zones;
+      renderAirspace();
+      renderAirspaceList();
+      renderLegend();
+      if (state.selected && (state.selected.kind === "constraint" || state.selected.kind === "zone")) renderDetail();
+    } else if (kind === "messages") {
+      return; // no hotline in this service yet
     } else if (api.canTrack()) {
       const [live, alerts] = await Promise.all([api.tracks(), api.alerts()]);
       const fresh = alerts.filter((a) => a.state === "new" && !state.alerts.some((b) => b.id === a.id));
@@ -141,14 +175,23 @@ function updateRange() {
   }
   const now = Date.now();
   if (!isFinite(lo)) [lo, hi] = [now - 3600e3, now + 3600e3];
-  lo = Math.min(lo, now);
-  hi = Math.max(hi, now);
+  // The slider always reaches now and the time shown (which selecting airspace may have
+  // moved outside the operations' span).
+  lo = Math.min(lo, now, state.time ?? now);
+  hi = Math.max(hi, now, state.time ?? now);
   state.range = [lo, hi];
   const slider = $("time");
   slider.min = String(Math.floor(lo / 1000));
   slider.max = String(Math.ceil(hi / 1000));
   if (state.time == null) state.time = now;
   slider.value = String(Math.round(state.time / 1000));
+}
+
+/** Let the slider reach `ms` (an airspace item outside the operations' span). */
+function widenRange(ms) {
+  const slider = $("time");
+  slider.min = String(Math.min(Number(slider.min), Math.floor(ms / 1000)));
+  slider.max = String(Math.max(Number(slider.max), Math.ceil(ms / 1000)));
 }
 
 function setTime(ms) {
@@ -171,9 +214,39 @@ function render() {
 function renderMap() {
   if (!state.map) return;
   const select = (kind) => (id) => selectItem(kind, id, false);
+  renderAirspace();
   state.map.drawOperations(state.ops, colourOf, state.time, select("op"));
   const chosen = state.selected && state.selected.kind === "conflict" ? state.selected.id : null;
   state.conflictBounds = state.map.drawConflicts(state.conflicts, state.time, chosen, select("conflict"));
+}
+
+function renderAirspace() {
+  if (!state.map) return;
+  state.airspaceBounds = state.map.drawAirspace(state.constraints, state.zones, state.time, colourOf, (key) => {
+    const [kind, ...rest] = key.split(":");
+    selectItem(kind, rest.join(":"), false);
+  });
+}
+
+function airspaceName(kind, x) {
+  if (kind === "zone") return `Agreed zone ${x.name || x.id}`;
+  const st = CONSTRAINT_STYLE[x.type] || CONSTRAINT_STYLE.advisory;
+  return `${st.label} ${x.name || x.id}`;
+}
+
+function renderAirspaceList() {
+  const items = [
+    ...state.constraints.map((c) => ["constraint", c]),
+    ...state.zones.map((z) => ["zone", z]),
+  ];
+  $("airspace-count").textContent = String(items.length);
+  $("airspace").replaceChildren(...items.slice(0, MAX_LISTED).map(([kind, x]) =>
+    h("li", {}, itemButton(kind, x.id, [
+      h("strong", {}, airspaceName(kind, x)),
+      h("br"),
+      h("small", {}, `${x.owner}${x.reference ? " · reference" : ""} · ${fmtTime(x.valid_start)} – ${fmtTime(x.valid_end)}`),
+    ], kind === "constraint" ? `air-${x.type}` : "air-zone"))));
+  $("airspace-note").textContent = items.length ? "" : "No constraint or agreed zone.";
 }
 
 function renderLive() {
@@ -216,7 +289,7 @@ function renderConflicts() {
     const first = c.overlaps[0];
     return h("li", {}, itemButton("conflict", conflictId(c), [
       h("strong", {}, c.verdict === "notice" ? "Notice " : "Blocking "),
-      `${c.operation} × ${c.other_operation}`,
+      conflictLabel(c),
       h("br"),
       first ? `${fmtTime(first.time_start)}, ${fmtAlt(first.altitude_lower_m, first.altitude_upper_m)}` : "",
     ]));
@@ -237,8 +310,17 @@ function renderOperations() {
 }
 
 function renderLegend() {
+  if (!state.api) return;
   const parties = [...new Set(state.ops.map((o) => o.party))];
   parties.forEach(colourOf);
+  const types = new Set(state.constraints.map((c) => c.type));
+  const sectorParties = [...new Set(state.zones.flatMap((z) => (z.sectors || []).map((s) => s.party)))];
+  const airspace = [
+    ...Object.entries(CONSTRAINT_STYLE).filter(([t]) => types.has(t)).map(([, st]) =>
+      h("li", {}, h("span", { class: "swatch", style: `border-color:${st.color};border-style:${st.dashArray ? (st.dashArray.startsWith("2") ? "dotted" : "dashed") : "solid"};background:${st.color}${Math.round(st.fillOpacity * 255).toString(16).padStart(2, "0")}` }), `${st.label} (${st.dashArray ? (st.dashArray.startsWith("2") ? "dotted" : "dashed") : "solid"})`)),
+    ...sectorParties.map((p) => h("li", {}, h("span", { class: "swatch", style: `border-color:${colourOf(p)};border-style:dashed;background:${colourOf(p)}${Math.round(SECTOR_STYLE.fillOpacity * 255).toString(16).padStart(2, "0")}` }), `sector assigned to ${p}`)),
+    state.zones.some((z) => z.reference) ? h("li", {}, h("span", { class: "swatch", style: "border-color:#4d4d4d;border-style:dashed" }), "agreed zone (reference)") : null,
+  ].filter(Boolean);
   $("legend").replaceChildren(
     h("strong", {}, "Parties"),
     h("ul", {}, parties.map((p) => h("li", {}, h("span", { class: "swatch", style: `border-color:${colourOf(p)};background:${colourOf(p)}` }), p === state.api.party ? `${p} (you)` : `${p} (reference boxes)`))),
@@ -247,11 +329,18 @@ function renderLegend() {
     h("ul", {},
       h("li", {}, h("span", { class: "swatch", style: "border-color:#000;background:#f0e442" }), "overlap (conflict)"),
       h("li", {}, h("span", { class: "swatch", style: "border-color:#d55e00" }), "alert: pair and closest approach")),
+    airspace.length ? h("strong", {}, "Airspace (valid at the slider's time)") : null,
+    airspace.length ? h("ul", { id: "legend-airspace" }, airspace) : null,
   );
 }
 
 function dl(rows) {
   return h("dl", {}, rows.filter(([, v]) => v != null && v !== "").flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+}
+
+function volumesTable(volumes) {
+  return h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, "Shape"), h("th", {}, "Altitude"), h("th", {}, "Time"))),
+    h("tbody", {}, volumes.map((v, i) => h("tr", {}, h("td", {}, i), h("td", {}, v.geometry.type === "Point" ? `circle ${Math.round(v.radius_m)} m` : "polygon"), h("td", {}, fmtAlt(v.altitude_lower_m, v.altitude_upper_m)), h("td", {}, `${fmtTime(v.time_start)} – ${fmtTime(v.time_end).slice(11)}`)))));
 }
 
 function renderDetail() {
@@ -271,18 +360,58 @@ function renderDetail() {
     } else {
       body.replaceChildren(h("h3", {}, op.id), dl([
         ["Party", op.party], ["State", op.state], ["Priority", op.priority], ["Version", op.version], ["Updated", fmtTime(op.updated)],
-      ]), h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, "Shape"), h("th", {}, "Altitude"), h("th", {}, "Time"))),
-        h("tbody", {}, op.volumes.map((v, i) => h("tr", {}, h("td", {}, i), h("td", {}, v.geometry.type === "Point" ? `circle ${Math.round(v.radius_m)} m` : "polygon"), h("td", {}, fmtAlt(v.altitude_lower_m, v.altitude_upper_m)), h("td", {}, `${fmtTime(v.time_start)} – ${fmtTime(v.time_end).slice(11)}`))))),
+      ]), volumesTable(op.volumes),
       h("h4", {}, "Details (private)"), h("pre", {}, JSON.stringify(op.details, null, 2)));
     }
   } else if (sel.kind === "conflict") {
     const c = state.conflicts.find((x) => conflictId(x) === sel.id);
     if (!c) return body.replaceChildren(h("p", { class: "note" }, "This conflict no longer stands."));
-    body.replaceChildren(h("h3", {}, `Conflict ${sel.id}`), dl([
-      ["Yours", c.operation], ["Other", `${c.other_operation} (${c.other_party}, priority ${c.other_priority})`],
+    body.replaceChildren(h("h3", {}, `Conflict ${conflictLabel(c)}`), dl([
+      ["Yours", c.operation], ["Other", `${c.other_operation || "(not named to you)"} (${c.other_party}, priority ${c.other_priority})`],
       ["Verdict", `${c.verdict} (${c.reason.replace(/_/g, " ")})`],
     ]), h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "When"), h("th", {}, "Altitude"), h("th", {}, "Area"))),
       h("tbody", {}, c.overlaps.map((o) => h("tr", {}, h("td", {}, `${fmtTime(o.time_start)} – ${fmtTime(o.time_end).slice(11)}`), h("td", {}, fmtAlt(o.altitude_lower_m, o.altitude_upper_m)), h("td", {}, `${(o.area_m2 / 1e6).toFixed(2)} km²`))))));
+  } else if (sel.kind === "constraint") {
+    const c = state.constraints.find((x) => x.id === sel.id);
+    if (!c) return body.replaceChildren(h("p", { class: "note" }, `Constraint ${sel.id} is gone.`));
+    const st = CONSTRAINT_STYLE[c.type] || CONSTRAINT_STYLE.advisory;
+    const rows = [
+      ["Type", st.label], ["Name", c.name], ["Owner", c.owner], ["Version", c.version],
+      ["Valid", `${fmtTime(c.valid_start)} – ${fmtTime(c.valid_end)}`],
+    ];
+    if (c.reference) {
+      rows.push(["Altitude", fmtAlt(c.altitude_lower_m, c.altitude_upper_m)],
+        ["You may enter", c.allowed_for_you ? "yes" : "no"],
+        ["Open to priority", c.allowed_min_priority != null ? `${c.allowed_min_priority} and above` : ""],
+        ["Extent", c.bbox.map((x) => x.toFixed(4)).join(", ")]);
+      body.replaceChildren(h("h3", {}, airspaceName("constraint", c)), dl(rows),
+        h("p", { class: "note" }, "A reference: another party's constraint. Its exact shape is known to its owner and to the planner, which reports where an operation enters it."));
+    } else {
+      rows.push(["Parties let in", c.allowed_parties.join(", ")],
+        ["Open to priority", c.allowed_min_priority != null ? `${c.allowed_min_priority} and above` : ""]);
+      body.replaceChildren(h("h3", {}, airspaceName("constraint", c)), dl(rows), volumesTable(c.volumes),
+        Object.keys(c.details || {}).length ? h("pre", {}, JSON.stringify(c.details, null, 2)) : null);
+    }
+  } else if (sel.kind === "zone") {
+    const z = state.zones.find((x) => x.id === sel.id);
+    if (!z) return body.replaceChildren(h("p", { class: "note" }, `Zone ${sel.id} is gone.`));
+    const rows = [
+      ["Name", z.name], ["Defined by", z.owner], ["Version", z.version],
+      ["Valid", `${fmtTime(z.valid_start)} – ${fmtTime(z.valid_end)}`],
+      ["Altitude", z.altitude_lower_m != null ? fmtAlt(z.altitude_lower_m, z.altitude_upper_m) : "all"],
+    ];
+    if (z.reference) {
+      rows.push(["Extent", z.bbox.map((x) => x.toFixed(4)).join(", ")]);
+      body.replaceChildren(h("h3", {}, airspaceName("zone", z)), dl(rows),
+        h("p", { class: "note" }, "This zone assigns you no sector: you see its extent only."));
+    } else {
+      body.replaceChildren(h("h3", {}, airspaceName("zone", z)), dl(rows),
+        h("p", { class: "note" }, "Each sector is for its party alone; planning into another party's sector is refused."),
+        h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, "Party"), h("th", {}, "Shape"))),
+          h("tbody", {}, z.sectors.map((s, i) => h("tr", {}, h("td", {}, i),
+            h("td", {}, h("span", { class: "swatch", style: `border-color:${colourOf(s.party)}`, "aria-hidden": "true" }), s.party === state.api.party ? `${s.party} (you)` : s.party),
+            h("td", {}, s.geometry.type === "Point" ? `circle ${Math.round(s.radius_m)} m` : "polygon"))))));
+    }
   } else if (sel.kind === "alert") {
     const a = state.alerts.find((x) => String(x.id) === sel.id);
     if (!a) return body.replaceChildren(h("p", { class: "note" }, "This alert is over."));
@@ -324,6 +453,17 @@ function selectItem(kind, id, zoom) {
     } else if (kind === "op") {
       const op = state.ops.find((o) => o.id === id);
       if (op) state.map.focus(boundsOfOperation(op));
+    } else if (kind === "constraint" || kind === "zone") {
+      const x = (kind === "zone" ? state.zones : state.constraints).find((y) => y.id === id);
+      // Not valid at the slider's time: move the slider into its validity, so it shows.
+      if (x && !(Date.parse(x.valid_start) <= state.time && state.time <= Date.parse(x.valid_end))) {
+        state.following = false;
+        const start = Date.parse(x.valid_start);
+        widenRange(start);
+        setTime(start);
+      }
+      renderMap();
+      state.map.focus(state.airspaceBounds.get(`${kind}:${id}`));
     } else if (kind === "alert") {
       const a = state.alerts.find((x) => String(x.id) === id);
       const own = a && state.live.tracks.find((t) => t.id === a.own);
@@ -336,6 +476,7 @@ function selectItem(kind, id, zoom) {
   renderConflicts();
   renderOperations();
   renderAlerts();
+  renderAirspaceList();
   renderDetail();
 }
 
@@ -353,6 +494,13 @@ function init() {
     setTime(Number($("time").value) * 1000);
     renderMap();
   });
+  // Following the clock moves the 4D picture along even when no event arrives.
+  setInterval(() => {
+    if (state.api && state.following && state.time != null) {
+      setTime(Date.now());
+      renderMap();
+    }
+  }, 30000);
   $("live").addEventListener("click", () => {
     state.following = true;
     setTime(Date.now());
@@ -365,7 +513,10 @@ function init() {
     if (state.map) state.map.setTiles(url);
   });
   // make demo prints a link with the token in the fragment, which never reaches a server.
-  const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+  // `poll=SECONDS` in the fragment sets the background poll (0: the event stream alone).
+  const hash = new URLSearchParams(location.hash.slice(1));
+  const fromHash = hash.get("token");
+  if (hash.has("poll") && /^\d+$/.test(hash.get("poll"))) state.pollMs = Number(hash.get("poll")) * 1000;
   if (fromHash) history.replaceState(null, "", location.pathname);
   const token = fromHash || savedToken();
   if (token) {

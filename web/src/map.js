@@ -6,6 +6,18 @@ export const PARTY_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4
 export const ALERT = "#d55e00";
 export const OVERLAP = "#f0e442";
 
+/**
+ * Imposed airspace, by type: each also has its own line pattern and a label on the
+ * map, so the type reads without relying on colour.
+ */
+export const CONSTRAINT_STYLE = {
+  no_fly: { label: "No-fly", color: "#a50026", weight: 3, dashArray: null, fillOpacity: 0.3 },
+  restricted: { label: "Restricted", color: "#5e3c99", weight: 2.5, dashArray: "10 6", fillOpacity: 0.18 },
+  advisory: { label: "Advisory", color: "#4d4d4d", weight: 2, dashArray: "2 6", fillOpacity: 0.08 },
+};
+/** An agreed zone's sectors: the assigned party's colour, dash-dot, lightly filled. */
+export const SECTOR_STYLE = { weight: 2, dashArray: "14 4 3 4", fillOpacity: 0.12 };
+
 /** Line style per state, so a state reads without relying on colour. */
 export const STATE_STYLE = {
   Accepted: { dashArray: "8 5", weight: 2 },
@@ -20,7 +32,11 @@ export class ConsoleMap {
     this.el = el;
     this.renderer = L.canvas({ padding: 0.2, tolerance: 4 });
     this.map = L.map(el, { renderer: this.renderer, worldCopyJump: true, keyboard: true }).setView([30, 20], 3);
+    // Airspace lies under the operations: its own pane and canvas, below the overlay pane.
+    this.map.createPane("airspace").style.zIndex = "350";
+    this.airspaceRenderer = L.canvas({ padding: 0.2, tolerance: 4, pane: "airspace" });
     this.base = L.layerGroup().addTo(this.map);
+    this.airspace = L.layerGroup().addTo(this.map);
     this.ops = L.layerGroup().addTo(this.map);
     this.overlaps = L.layerGroup().addTo(this.map);
     this.tracks = L.layerGroup().addTo(this.map);
@@ -89,6 +105,67 @@ export class ConsoleMap {
     }
   }
 
+  /**
+   * Constraints and agreed zones valid at `t` (all when `t` is null): own constraints
+   * and zones assigning the viewer a sector have their shapes, the others are the
+   * reference box the service shows. Returns id -> bounds for zooming.
+   */
+  drawAirspace(constraints, zones, t, colourOf, onSelect) {
+    this.airspace.clearLayers();
+    const where = new Map();
+    let drawn = 0;
+    const add = (key, shape, tip, label) => {
+      shape.on("click", () => onSelect(key));
+      shape.bindTooltip(tip, { sticky: true });
+      shape.addTo(this.airspace);
+      if (label) {
+        L.tooltip({ permanent: true, direction: "center", className: "airspace-label", interactive: false })
+          .setLatLng(shape.getBounds().getCenter()).setContent(label).addTo(this.airspace);
+      }
+      drawn += 1;
+    };
+    for (const c of constraints) {
+      const key = `constraint:${c.id}`;
+      if (!active(c.valid_start, c.valid_end, t)) continue;
+      const st = CONSTRAINT_STYLE[c.type] || CONSTRAINT_STYLE.advisory;
+      const opts = { color: st.color, weight: st.weight, dashArray: st.dashArray, fillColor: st.color, fillOpacity: st.fillOpacity, renderer: this.airspaceRenderer };
+      const name = `${st.label}${c.name ? ": " + c.name : ""}`;
+      const tip = `${name} · ${c.owner} · ${c.id}`;
+      const group = L.featureGroup();
+      if (c.reference) {
+        const [w, s, e, n] = c.bbox;
+        L.rectangle([[s, w], [n, e]], opts).addTo(group);
+      } else {
+        for (const v of c.volumes) if (active(v.time_start, v.time_end, t)) volumeLayer(v, opts).addTo(group);
+      }
+      if (!group.getLayers().length) continue;
+      add(key, group, tip, st.label.toUpperCase());
+      where.set(key, group.getBounds());
+    }
+    for (const z of zones) {
+      const key = `zone:${z.id}`;
+      if (!active(z.valid_start, z.valid_end, t)) continue;
+      const group = L.featureGroup();
+      if (z.reference) {
+        const [w, s, e, n] = z.bbox;
+        L.rectangle([[s, w], [n, e]], { ...SECTOR_STYLE, color: "#4d4d4d", fillColor: "#4d4d4d", renderer: this.airspaceRenderer }).addTo(group);
+        add(key, group, `Agreed zone ${z.name || z.id} (reference)`, null);
+      } else {
+        for (const sector of z.sectors) {
+          const colour = colourOf(sector.party);
+          const shape = volumeLayer(sector, { ...SECTOR_STYLE, color: colour, fillColor: colour, renderer: this.airspaceRenderer });
+          shape.addTo(group);
+          L.tooltip({ permanent: true, direction: "center", className: "airspace-label", interactive: false })
+            .setLatLng(shape.getBounds().getCenter()).setContent(`sector: ${sector.party}`).addTo(this.airspace);
+        }
+        add(key, group, `Agreed zone ${z.name || z.id} · sectors for ${[...new Set(z.sectors.map((s) => s.party))].join(", ")}`, null);
+      }
+      where.set(key, group.getBounds());
+    }
+    this.el.dataset.airspace = String(drawn);
+    return where;
+  }
+
   /** Overlap areas, in the overlap colour with a black outline; returns id -> bounds. */
   drawConflicts(conflicts, t, selected, onSelect) {
     this.overlaps.clearLayers();
@@ -109,7 +186,7 @@ export class ConsoleMap {
         }).addTo(group);
       }
       group.on("click", () => onSelect(id));
-      group.bindTooltip(`Overlap: ${c.operation} × ${c.other_operation}`, { sticky: true });
+      group.bindTooltip(`Overlap: ${conflictLabel(c)}`, { sticky: true });
       group.addTo(this.overlaps);
       where.set(id, group.getBounds());
     }
@@ -156,8 +233,19 @@ export class ConsoleMap {
   }
 }
 
+/**
+ * A conflict's key in the lists and on the map. The other operation's id is there only
+ * when a sharing agreement lets this party know it; otherwise the service says whose
+ * it is and where, and the key uses the other party and the first overlap's start.
+ */
 export function conflictId(c) {
-  return [c.operation, c.other_operation].sort().join(" × ");
+  if (c.other_operation) return [c.operation, c.other_operation].sort().join(" × ");
+  const first = c.overlaps[0];
+  return `${c.operation} × ${c.other_party}@${first ? first.time_start : ""}`;
+}
+
+export function conflictLabel(c) {
+  return `${c.operation} × ${c.other_operation || `an operation of ${c.other_party}`}`;
 }
 
 function active(start, end, t) {
@@ -167,6 +255,7 @@ function active(start, end, t) {
 function volumeLayer(v, opts) {
   const g = v.geometry;
   if (g.type === "Point") return L.circle([g.coordinates[1], g.coordinates[0]], { ...opts, radius: v.radius_m });
+  if (g.type === "MultiPolygon") return L.polygon(g.coordinates.map((poly) => poly.map((ring) => ring.map(([x, y]) => [y, x]))), opts);
   return L.polygon(g.coordinates.map((ring) => ring.map(([x, y]) => [y, x])), opts);
 }
 

@@ -9,6 +9,11 @@ Wiring (in the app factory)::
   ``web/node_modules``, only the files of the packages listed in ``VENDOR``). Nothing
   is fetched from a CDN: without ``npm ci`` in ``web/`` these answer 404 with a message
   that says so, rather than a page that silently draws nothing.
+- Where ``web/`` is: ``DECONFLICT_WEB_DIR`` when set, else the ``web/`` of the source
+  checkout this module runs from. An installed wheel does not carry the console (its
+  npm packages are installed by ``npm ci``, not by pip), so a service installed with
+  ``pip install .`` serves it only with ``DECONFLICT_WEB_DIR`` pointing at a prepared
+  ``web/``; without it ``/`` answers 404 and says exactly that.
 - ``GET /v1/console/conflicts``: the overlaps between the caller's live operations and
   any other live operation (its own included). Stored operations can overlap only when
   the rules allowed it (a higher priority over a lower one, an off-nominal operation),
@@ -20,7 +25,9 @@ Wiring (in the app factory)::
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
+from html import escape
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -63,19 +70,53 @@ MEDIA = {
 }
 
 
-def default_web_dir() -> Path:
-    """``web/`` of the source tree this module was loaded from (an editable install)."""
-    return Path(__file__).resolve().parents[3] / "web"
+WEB_DIR_ENV = "DECONFLICT_WEB_DIR"
+
+
+def source_web_dir() -> Path | None:
+    """``web/`` of the source checkout this module runs from, if it runs from one.
+
+    Installed into site-packages there is no checkout around the module: the
+    ``pyproject.toml`` beside ``web/`` tells the two apart.
+    """
+    top = Path(__file__).resolve().parents[3]
+    if (top / "pyproject.toml").is_file() and (top / "web").is_dir():
+        return top / "web"
+    return None
+
+
+def default_web_dir() -> Path | None:
+    """``$DECONFLICT_WEB_DIR`` if set, else the source checkout's ``web/``, else None."""
+    configured = os.environ.get(WEB_DIR_ENV, "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    return source_web_dir()
+
+
+def _page(body: str) -> HTMLResponse:
+    text = (
+        "<!doctype html><title>deconflict console unavailable</title>"
+        f"<h1>Console unavailable</h1>{body}"
+        "<p>The API itself works: see <a href='/docs'>/docs</a>.</p>"
+    )
+    return HTMLResponse(text, status_code=404)
 
 
 def _missing(what: str, web_dir: Path) -> HTMLResponse:
-    text = (
-        f"<!doctype html><title>deconflict console unavailable</title><h1>Console unavailable</h1>"
-        f"<p>{what}</p><p>Install the console's packages once: <code>cd {web_dir} &amp;&amp; "
-        "npm ci</code> (<code>make demo</code> and <code>make test</code> do it when Node.js is "
-        "installed). The API itself works: see <a href='/docs'>/docs</a>.</p>"
+    return _page(
+        f"<p>{escape(what)}</p><p>Install the console's packages once: <code>cd "
+        f"{escape(str(web_dir))} &amp;&amp; npm ci</code> (<code>make demo</code> and "
+        "<code>make test</code> do it when Node.js is installed).</p>"
     )
-    return HTMLResponse(text, status_code=404)
+
+
+def _no_web_dir() -> HTMLResponse:
+    return _page(
+        "<p>This deconflict is installed without its web console: the console's files "
+        "and npm packages are not part of the Python package.</p><p>Get them from the "
+        "source (<code>web/</code>), run <code>npm ci</code> there, and start the service "
+        f"with <code>{WEB_DIR_ENV}=/path/to/web deconflict serve</code>.</p>"
+    )
 
 
 def _file(root: Path, relative: str) -> Path | None:
@@ -129,14 +170,39 @@ def standing_conflicts(
 
 
 def console_router(web_dir: Path | None = None) -> APIRouter:
-    """The console's routes, serving files from ``web_dir`` (default: ``web/`` beside ``src/``)."""
-    root = web_dir or default_web_dir()
-    modules = root / "node_modules"
+    """The console's routes, serving files from ``web_dir`` (default: ``default_web_dir()``)."""
     router = APIRouter()
+    root = web_dir or default_web_dir()
+    if root is None:
+        _add_unavailable(router)
+    else:
+        _add_files(router, root)
+    _add_conflicts(router)
+    return router
+
+
+def _add_unavailable(router: APIRouter) -> None:
+    @router.get("/", include_in_schema=False, response_model=None)
+    def index() -> Response:
+        return _no_web_dir()
+
+    @router.get("/console/{path:path}", include_in_schema=False, response_model=None)
+    def asset(path: str) -> Response:
+        return _no_web_dir()
+
+
+def _add_files(router: APIRouter, root: Path) -> None:
+    modules = root / "node_modules"
 
     @router.get("/", include_in_schema=False, response_model=None)
     def index() -> Response:
         page = root / "index.html"
+        if not root.is_dir():
+            return _page(
+                f"<p>No console directory at <code>{escape(str(root))}</code>: set "
+                f"<code>{WEB_DIR_ENV}</code> to the <code>web/</code> directory of the "
+                "deconflict source, after <code>npm ci</code> there.</p>"
+            )
         if not page.is_file():
             return _missing(f"No console page at {page}.", root)
         if not modules.is_dir():
@@ -164,6 +230,8 @@ def console_router(web_dir: Path | None = None) -> APIRouter:
             return Response(f"no console file {path!r}", status_code=404)
         return _send(found)
 
+
+def _add_conflicts(router: APIRouter) -> None:
     @router.get("/v1/console/conflicts", tags=["console"], responses=ERRORS)
     def conflicts(
         request: Request,
@@ -193,5 +261,3 @@ def console_router(web_dir: Path | None = None) -> APIRouter:
             item = conflict_json(c, principal.sub)
             items.append({"operation": c.a.id, **item})
         return Response(orjson.dumps({"conflicts": items}), media_type="application/json")
-
-    return router

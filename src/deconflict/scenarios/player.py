@@ -199,9 +199,11 @@ def _describe_plan(step: Plan, result: StepResult) -> str:
                 f" over {o['area_m2'] / 1e6:.1f} km2, {o['altitude_lower_m']:.0f}-"
                 f"{o['altitude_upper_m']:.0f} m, {o['time_start'][11:16]}-{o['time_end'][11:16]}Z"
             )
+        # The other operation is named only where a sharing agreement allows it.
+        other = c.get("other_operation", "an operation")
         text += (
             f"\n    {c['verdict']} ({c['reason'].replace('_', ' ')}) with "
-            f"{c['other_operation']} of {c['other_party']}{where}"
+            f"{other} of {c['other_party']}{where}"
         )
     if not result.as_expected:
         text += f"\n    (the scenario expected: {step.expect.value})"
