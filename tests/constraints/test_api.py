@@ -123,8 +123,8 @@ def test_zone_changes_reach_the_parties_event_streams(client: TestClient, auth: 
         lines = r.text.splitlines()
         seen[party] = [x.removeprefix("event: ") for x in lines if x.startswith("event:")]
     assert seen == {
-        "alpha": ["zone.changed", "zone.changed"],
-        "bravo": ["zone.changed", "zone.changed"],  # told it lost its sector
-        "charlie": ["zone.changed"],
+        "alpha": ["zone.created", "zone.updated"],
+        "bravo": ["zone.created", "zone.updated"],  # told it lost its sector
+        "charlie": ["zone.updated"],
         "delta": [],
     }

@@ -7,7 +7,7 @@ from sqlalchemy import inspect, select
 
 from deconflict.model.constraint import AgreedZone, ConstraintType, Sector
 from deconflict.store import schema_constraints
-from deconflict.store.constraints import ZONE_CHANGED, ZONE_DELETED, SqlAirspace
+from deconflict.store.constraints import SqlAirspace
 from deconflict.store.schema_notify import party_events
 from deconflict.store.sql import SqlStore
 from tests.constraints.helpers import box, constraint, window
@@ -80,15 +80,17 @@ def test_zone_versions_history_and_events_to_the_parties_concerned(store: SqlSto
         assert air.list_zones(party="charlie") == []
     events = _events(store)
     # bravo lost its sector in v2 and is still told; charlie is told of v2 and the deletion.
-    assert [(p, k, b["version"]) for p, k, b in events if p == "bravo"] == [
-        ("bravo", ZONE_CHANGED, 1),
-        ("bravo", ZONE_CHANGED, 2),
-        ("bravo", ZONE_CHANGED, 4),
+    assert [(k, b["version"]) for p, k, b in events if p == "bravo"] == [
+        ("zone.created", 1),
+        ("zone.updated", 2),
+        ("zone.created", 4),
     ]
     assert [(k, b["version"]) for p, k, b in events if p == "charlie"] == [
-        (ZONE_CHANGED, 2),
-        (ZONE_DELETED, 3),
+        ("zone.updated", 2),
+        ("zone.deleted", 3),
     ]
+    # The owner hears of every change it makes.
+    assert [b["version"] for p, _, b in events if p == "op"] == [1, 2, 3, 4]
 
 
 def test_deleting_a_missing_zone_is_false(store: SqlStore) -> None:

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+import pytest
+from sqlalchemy import select
+
+from deconflict.core.constraints import ConstraintReason
+from deconflict.core.engine import StrategicEngine
+from deconflict.core.rules import Verdict
 from deconflict.dss.model import NO_OVN_PHRASE
+from deconflict.geo.footprint import Circle
+from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
+from deconflict.model.constraint import Constraint, ConstraintType
+from deconflict.model.operation import Operation, OperationState
+from deconflict.settings import EqualPriorityPolicy
+from deconflict.store.constraints import ManagedByDss, SqlAirspace, airspace_of
+from deconflict.store.schema_notify import party_events
+from deconflict.store.sql import SqlStore
 
 from .conftest import CM, CP, CR, SC, Dss, circle, new_id, volume4d
 
@@ -117,3 +133,97 @@ def test_a_constraint_needs_time_bounds(dss: Dss) -> None:
     r = dss.alpha.call("PUT", f"{CR}/{new_id()}", body(extent), scopes=(CM,))
     assert r.status_code == 400
     assert "time_end" in r.json()["message"]
+
+
+# --- the planner's view: a constraint reference is a constraint it enforces ------------
+
+
+def _planned(party: str, lng: float = 7.0, lat: float = 46.0) -> Operation:
+    """A native operation 10-20 minutes from now, 100-200 m, over ``(lng, lat)``."""
+    now = datetime.now(UTC)
+    window = TimeWindow(now + timedelta(minutes=10), now + timedelta(minutes=20))
+    v = Volume4D(Circle(lng, lat, 100.0), AltitudeBand(100.0, 200.0), window)
+    return Operation(f"{party}-op", party, 0, OperationState.ACCEPTED, (v,))
+
+
+def _engine(store: SqlStore) -> StrategicEngine:
+    return StrategicEngine(store, EqualPriorityPolicy.REJECT, airspace=airspace_of)
+
+
+def test_a_native_operation_planned_into_a_dss_constraint_is_refused_naming_it(
+    dss: Dss, store: SqlStore
+) -> None:
+    ref = create(dss)  # a 300 m circle at (7, 46), 1-61 minutes from now, altitude open
+    decision = _engine(store).submit(_planned("bravo"))
+    assert not decision.accepted and decision.stored is None
+    (hit,) = decision.airspace
+    assert (hit.ref_id, hit.ref_type, hit.verdict) == (ref["id"], "restricted", Verdict.BLOCKING)
+    assert hit.to_json()["constraint"] == ref["id"]
+    assert hit.to_json()["overlaps"][0]["altitude_lower_m"] == 100.0
+
+
+def test_the_managing_uss_may_plan_inside_its_own_constraint_and_is_told(
+    dss: Dss, store: SqlStore
+) -> None:
+    create(dss)
+    decision = _engine(store).submit(_planned("uss-alpha"))
+    assert decision.accepted
+    assert [(c.verdict, c.reason) for c in decision.airspace] == [
+        (Verdict.NOTICE, ConstraintReason.ALLOWED_PARTY)
+    ]
+
+
+def test_moving_or_deleting_a_dss_constraint_frees_the_airspace(dss: Dss, store: SqlStore) -> None:
+    ref = create(dss)
+    far = body(volume4d(circle(9.0, 46.0), lo=None, hi=None))
+    r = dss.alpha.call("PUT", f"{CR}/{ref['id']}/{ref['ovn']}", far)
+    assert r.status_code == 200, r.text
+    assert _engine(store).check(_planned("bravo")).accepted
+    assert not _engine(store).check(_planned("bravo", lng=9.0)).accepted
+    moved = r.json()["constraint_reference"]
+    assert dss.alpha.call("DELETE", f"{CR}/{ref['id']}/{moved['ovn']}").status_code == 200
+    assert _engine(store).check(_planned("bravo", lng=9.0)).accepted
+
+
+def test_an_id_a_native_constraint_uses_is_taken_for_the_dss(dss: Dss, store: SqlStore) -> None:
+    taken = new_id()
+    native = _planned("operator").volumes[0]
+    with store.session(write=True) as s:
+        SqlAirspace(s).put_constraint(
+            Constraint(taken, ConstraintType.NO_FLY, "operator", (native,), native.time)
+        )
+    assert dss.alpha.call("PUT", f"{CR}/{taken}", body()).status_code == 409
+    # Native constraints are not published to DSS readers (no USS serves their details).
+    assert dss.alpha.call("GET", f"{CR}/{taken}").status_code == 404
+
+
+def test_native_writes_to_a_dss_constraint_are_refused(dss: Dss, store: SqlStore) -> None:
+    ref = create(dss)
+    with store.session(write=True) as s:
+        air = SqlAirspace(s)
+        stored = air.get_constraint(ref["id"])
+        assert stored is not None
+        with pytest.raises(ManagedByDss, match="uss-alpha"):
+            air.put_constraint(stored.constraint)
+        with pytest.raises(ManagedByDss):
+            air.delete_constraint(ref["id"])
+
+
+def test_parties_with_operations_inside_hear_of_a_dss_constraint(dss: Dss, store: SqlStore) -> None:
+    assert _engine(store).submit(_planned("bravo")).accepted
+    ref = create(dss)
+    events = party_events_of(store, "bravo")
+    assert [k for k, _ in events] == ["constraint.created"]
+    body_ = events[0][1]
+    assert body_["constraint"] == ref["id"] and body_["why"] == ["operations"]
+    assert [c["operation"] for c in body_["your_conflicts"]] == ["bravo-op"]
+    # The manager hears of it from the DSS's own event, not twice.
+    assert [k for k, _ in party_events_of(store, "uss-alpha")] == []
+
+
+def party_events_of(store: SqlStore, party: str) -> list[tuple[str, dict[str, Any]]]:
+    with store.session() as s:
+        rows = s.conn.execute(
+            select(party_events).where(party_events.c.party == party).order_by(party_events.c.seq)
+        )
+        return [(r.kind, orjson.loads(r.body)) for r in rows]

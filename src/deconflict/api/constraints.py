@@ -2,8 +2,11 @@
 
 Who may write: the service operator (scope ``deconflict.admin``) anything; a party
 (``deconflict.plan``) its own constraints only. Agreed zones are agreements *between*
-parties, so only the operator defines them; every change is versioned and told to the
-parties concerned (``store.constraints``).
+parties, so only the operator defines them; zone changes are versioned. Every change to
+a constraint or a zone is told to the parties concerned on their event streams
+(``core.airspace_events``), through the app's notifier in the change's transaction.
+F3548 constraint references created through ``/dss/v1`` are listed here too, and are
+enforced, but only the DSS API changes them (403 here).
 
 Who sees what follows the operations' need-to-know rule: the owner (and the operator)
 sees a constraint in full; other parties see a reference (type, owner, extent, time,
@@ -28,9 +31,9 @@ from deconflict.api.wire import GeometryIn, Integer, Number, VolumeIn, volume_js
 from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
+from deconflict.core.airspace_events import bbox
 from deconflict.core.engine import NotFound, StaleVersion
 from deconflict.errors import InvalidInput
-from deconflict.geo.bounds import bounding_box
 from deconflict.geo.footprint import Circle, Footprint
 from deconflict.geo.overlap import footprints_conflict
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
@@ -43,7 +46,13 @@ from deconflict.model.constraint import (
     Sector,
 )
 from deconflict.model.times import rfc3339
-from deconflict.store.constraints import SqlAirspace, StoredConstraint, ZoneVersion
+from deconflict.store.constraints import (
+    EventSink,
+    ManagedByDss,
+    SqlAirspace,
+    StoredConstraint,
+    ZoneVersion,
+)
 from deconflict.store.sql import SqlSession, SqlStore
 
 Writer = Annotated[Principal, Depends(require_scopes(Scope.PLAN, Scope.ADMIN))]
@@ -57,6 +66,13 @@ router = APIRouter(prefix="/v1", tags=["constraints"], responses=ERRORS)
 def _store(request: Request) -> SqlStore:
     store: SqlStore = request.app.state.store
     return store
+
+
+def _airspace(request: Request, session: SqlSession) -> SqlAirspace:
+    """Writes tell the parties through the app's notifier, so live streams wake up."""
+    notify = getattr(request.app.state, "notify", None)
+    record: EventSink | None = notify.notifier.record_events if notify is not None else None
+    return SqlAirspace(session, record)
 
 
 def _is_operator(p: Principal) -> bool:
@@ -151,7 +167,7 @@ def constraint_reference_json(s: StoredConstraint, viewer: Principal) -> dict[st
         "valid_end": rfc3339(c.validity.end),
         "altitude_lower_m": band.lower_m,
         "altitude_upper_m": band.upper_m,
-        "bbox": _bbox([v.footprint for v in c.volumes]),
+        "bbox": bbox([v.footprint for v in c.volumes]),
         # Whether the viewer's party is let in, and the priority that lets anyone in:
         # what a party needs to plan, without the list of who else is.
         "allowed_for_you": c.type is not ConstraintType.NO_FLY
@@ -166,13 +182,18 @@ def _constraint_view(s: StoredConstraint, p: Principal) -> dict[str, Any]:
     return constraint_reference_json(s, p)
 
 
-def _bbox(footprints: list[Footprint]) -> list[float]:
-    boxes = [bounding_box(f) for f in footprints]
-    south = min(b[1] for b in boxes)
-    north = max(b[3] for b in boxes)
-    if any(w > e for w, _, e, _ in boxes):
-        return [-180.0, south, 180.0, north]  # across the antimeridian: all longitudes
-    return [min(b[0] for b in boxes), south, max(b[2] for b in boxes), north]
+def _check_writable(
+    air: SqlAirspace, cid: str, current: StoredConstraint | None, principal: Principal
+) -> None:
+    """Owners write their own, the operator anyone's; F3548 ones only through the DSS
+    (its OVN, subscribers and notification indices must follow every change)."""
+    theirs = current is not None and current.constraint.owner != principal.sub
+    if theirs and not _is_operator(principal):
+        raise Forbidden(f"constraint {cid!r} belongs to another party")
+    try:
+        air.check_native(cid)
+    except ManagedByDss as exc:
+        raise Forbidden(str(exc)) from None
 
 
 @router.put(
@@ -187,14 +208,12 @@ def put_constraint(
     expected = _version(if_match)
 
     def work(s: SqlSession) -> StoredConstraint:
-        air = SqlAirspace(s)
+        air = _airspace(request, s)
         current = air.get_constraint(cid)
-        theirs = current is not None and current.constraint.owner != principal.sub
-        if theirs and not _is_operator(principal):
-            raise Forbidden(f"constraint {cid!r} belongs to another party")
+        _check_writable(air, cid, current, principal)
         _check_expected("constraint", cid, current.version if current else 0, expected)
         owner = current.constraint.owner if current is not None else principal.sub
-        return air.put_constraint(body.to_domain(cid, owner))
+        return air.put_constraint(body.to_domain(cid, owner), principal.sub)
 
     stored = _store(request).run(work)
     return _json(201 if stored.version == 1 else 200, constraint_json(stored))
@@ -239,13 +258,12 @@ def get_constraint(cid: str, request: Request, principal: Reader) -> Response:
 @router.delete("/constraints/{cid}")
 def delete_constraint(cid: str, request: Request, principal: Writer) -> Response:
     def work(s: SqlSession) -> None:
-        air = SqlAirspace(s)
+        air = _airspace(request, s)
         current = air.get_constraint(cid)
         if current is None:
             raise NotFound(f"no constraint {cid!r}")
-        if current.constraint.owner != principal.sub and not _is_operator(principal):
-            raise Forbidden(f"constraint {cid!r} belongs to another party")
-        air.delete_constraint(cid)
+        _check_writable(air, cid, current, principal)
+        air.delete_constraint(cid, principal.sub)
 
     _store(request).run(work)
     return _json(200, {"id": cid, "deleted": True})
@@ -349,7 +367,7 @@ def zone_reference_json(z: AgreedZone) -> dict[str, Any]:
         "valid_end": rfc3339(z.validity.end),
         "altitude_lower_m": z.altitude.lower_m,
         "altitude_upper_m": z.altitude.upper_m,
-        "bbox": _bbox([s.footprint for s in z.sectors]),
+        "bbox": bbox([s.footprint for s in z.sectors]),
     }
 
 
@@ -373,7 +391,7 @@ def put_zone(
     zone = body.to_domain(zid, principal.sub)
 
     def work(s: SqlSession) -> tuple[AgreedZone, bool]:
-        air = SqlAirspace(s)
+        air = _airspace(request, s)
         current = air.get_zone(zid)
         _check_expected("zone", zid, current.version if current else 0, expected)
         return air.put_zone(zone, principal.sub), current is None
@@ -440,7 +458,7 @@ def zone_history(zid: str, request: Request, principal: Reader) -> Response:
 
 @router.delete("/zones/{zid}")
 def delete_zone(zid: str, request: Request, principal: Operator) -> Response:
-    deleted = _store(request).run(lambda s: SqlAirspace(s).delete_zone(zid, principal.sub))
+    deleted = _store(request).run(lambda s: _airspace(request, s).delete_zone(zid, principal.sub))
     if not deleted:
         raise NotFound(f"no zone {zid!r}")
     return _json(200, {"id": zid, "deleted": True})

@@ -2,8 +2,10 @@
 
 The operator's tool, working on the database directly like ``deconflict db`` (the API
 is the parties' way in). ``import`` writes the whole file in one transaction, so a file
-with one bad zone changes nothing; zone changes are versioned and told to the parties
-concerned exactly as through the API.
+with one bad zone changes nothing; every constraint and zone it writes is told to the
+parties concerned exactly as through the API (a ``Notifier`` built from the settings
+records the events in the import's transaction; a running server's streams pick them up
+from the event log).
 
 Exit codes: 0 done, 2 invalid input or database error (one line on stderr).
 """
@@ -25,6 +27,8 @@ from deconflict.cli.db import FAILURES, Database, resolve_url
 from deconflict.io.airspace import Airspace, airspace_geojson, load_airspace
 from deconflict.io.ed269 import to_ed269
 from deconflict.model.times import rfc3339
+from deconflict.notify.recorder import Notifier
+from deconflict.settings import Settings
 from deconflict.store.constraints import SqlAirspace
 from deconflict.store.sql import SqlSession, open_store
 
@@ -63,7 +67,9 @@ def import_(
     ground_max: Annotated[
         float | None, typer.Option(help="ED-269 AGL upper limits: highest ground, W84 metres.")
     ] = None,
-    changed_by: Annotated[str, typer.Option(help="Recorded in zone histories.")] = "operator",
+    changed_by: Annotated[
+        str, typer.Option(help="Recorded in zone histories and told to the parties.")
+    ] = "operator",
 ) -> None:
     """Create or replace every constraint and zone in FILE (all or nothing)."""
     try:
@@ -76,12 +82,13 @@ def import_(
             ground_max_m=ground_max,
         )
         store = open_store(resolve_url(database))
+        notifier = Notifier(Settings().notify)
         try:
 
             def work(s: SqlSession) -> tuple[int, int]:
-                air = SqlAirspace(s)
+                air = SqlAirspace(s, notifier.record_events)
                 for c in airspace.constraints:
-                    air.put_constraint(c)
+                    air.put_constraint(c, changed_by)
                 for z in airspace.zones:
                     air.put_zone(z, changed_by)
                 return len(airspace.constraints), len(airspace.zones)

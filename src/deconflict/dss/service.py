@@ -585,7 +585,7 @@ class DssService:
         def work(s: DssSession) -> ConstraintChange:
             old = s.get_constraint(constraint_id)
             if ovn is None:
-                if old is not None:
+                if old is not None or s.constraint_exists(constraint_id):
                     raise Conflict(f"constraint {constraint_id} already exists")
             else:
                 if old is None:

@@ -8,24 +8,27 @@ either is seen by the check or is created after the operation (and then reports 
 Candidate search is the operations' one: an ``IN`` list of level-13 cells of the grown
 footprint (``cells_of``), then time and altitude filters, then the exact test in core.
 
-A zone change writes, in the same transaction, a new row in ``agreed_zone_versions`` and
-one event per party concerned (the parties of the old and the new sectors) in the
-per-party event log of ``schema_notify``, so no party can miss a change to a line it
-agreed to, and no event is ever sent for a change that rolled back.
+Every change (create, new version, delete) is told, in the same transaction, to the
+parties concerned (``core.airspace_events``: the owner, the parties a restricted
+constraint admits or a zone assigns sectors to, and the parties with live operations
+inside the old or the new version), through ``record``: the app's
+``Notifier.record_events``, which also wakes live event streams; by default the events
+are appended to the party event log directly. No party can miss a change to a line it
+agreed to, and no event is ever sent for a change that rolled back. Zones also keep
+every version in ``agreed_zone_versions``.
 
-How these relate to the F3548 constraint references of the DSS API (``store.dss``,
-``dss_constraints``): an F3548 reference is a pointer a USS publishes to constraint
-details held on its own server; the DSS never sees the rules and never judges an
-intent against them (USSs do). Native constraints carry their rules here, and the
-native planner enforces them. The two are deliberately separate tables: publishing a
-native constraint as an F3548 reference would need a ``uss_base_url`` that serves its
-details (``GET /uss/v1/constraints/{id}``), which the service does not implement, and a
-USS-managed reference has no type or allowed parties to enforce.
+F3548 constraint references (``store.dss``) are constraints here too: the DSS writes
+them with ``put_constraint(..., dss=True)`` next to its ``dss_constraints`` row (OVN,
+USS base URL), as an intent reference is an operation next to its ``dss_intents`` row.
+So the planner enforces them, and the two APIs cannot overwrite each other's: a native
+write to a constraint the DSS manages is refused (``ManagedByDss``), and the DSS finds
+native ids taken. Native constraints are not published to DSS readers: see
+``docs/constraints.md`` for why F3548 does not allow it here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,10 +36,14 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
+from deconflict.core.airspace_events import PartyEvent, constraint_events, zone_events
+from deconflict.errors import DeconflictError
 from deconflict.geo.footprint import Footprint
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.constraint import AgreedZone, Constraint, ConstraintType, Sector
+from deconflict.model.operation import Operation
 from deconflict.store.base import StoreSession
+from deconflict.store.cellindex import chunks, ids_in_cells, rows_by_id
 from deconflict.store.codec import (
     footprint_from_text,
     footprint_to_text,
@@ -54,10 +61,20 @@ from deconflict.store.schema_constraints import (
     airspace_constraint_volumes,
     airspace_constraints,
 )
-from deconflict.store.sql import IN_CHUNK, SqlSession, cells_of
+from deconflict.store.schema_dss import dss_constraints
+from deconflict.store.sql import SqlSession, cells_of
 
-ZONE_CHANGED = "zone.changed"
-ZONE_DELETED = "zone.deleted"
+EventSink = Callable[[Any, list[NewEvent]], None]
+"""``Notifier.record_events``: called with this ``SqlAirspace`` (it has ``conn``)."""
+
+
+class ManagedByDss(DeconflictError):
+    """A native write to a constraint an F3548 USS manages through the DSS API."""
+
+
+def append_now(session: Any, events: list[NewEvent]) -> None:
+    """The default sink: straight into the party event log, in the caller's transaction."""
+    append_events(session.conn, events, to_us(datetime.now(UTC)))
 
 
 @dataclass(frozen=True)
@@ -80,17 +97,38 @@ class ZoneVersion:
     zone: AgreedZone | None
 
 
-def _chunks(values: Collection[Any]) -> Iterable[list[Any]]:
-    ordered = sorted(values)
-    for k in range(0, len(ordered), IN_CHUNK):
-        yield ordered[k : k + IN_CHUNK]
-
-
 class SqlAirspace:
     """The ``AirspaceLookup`` of the core plus reads and writes of constraints and zones."""
 
-    def __init__(self, session: SqlSession | Connection) -> None:
+    def __init__(self, session: SqlSession | Connection, record: EventSink | None = None) -> None:
         self.conn: Connection = session.conn if isinstance(session, SqlSession) else session
+        self.record = record or append_now
+
+    def _tell(self, events: list[PartyEvent]) -> None:
+        if events:
+            self.record(
+                self, [NewEvent(e.party, e.kind, orjson.dumps(e.body).decode()) for e in events]
+            )
+
+    def _nearby(self, volumes: Iterable[Volume4D]) -> list[Operation]:
+        """Live operations that may be inside ``volumes`` (candidates; core decides)."""
+        ops = SqlSession(self.conn)
+        return [s.operation for v in volumes for s in ops.candidates(v)]
+
+    def dss_manager(self, constraint_id: str) -> str | None:
+        """The managing USS when the constraint is an F3548 constraint reference."""
+        return self.conn.execute(
+            select(dss_constraints.c.manager).where(dss_constraints.c.id == constraint_id)
+        ).scalar()
+
+    def check_native(self, constraint_id: str) -> None:
+        """``ManagedByDss`` unless native writes may change the constraint."""
+        manager = self.dss_manager(constraint_id)
+        if manager is not None:
+            raise ManagedByDss(
+                f"constraint {constraint_id!r} is an F3548 constraint reference managed by "
+                f"{manager!r}; change it through /dss/v1/constraint_references"
+            )
 
     # ----------------------------------------------------------- constraints
 
@@ -101,14 +139,21 @@ class SqlAirspace:
         found = self._constraints(rows)
         return found[0] if found else None
 
-    def put_constraint(self, c: Constraint) -> StoredConstraint:
-        """Insert, or replace the constraint with the same id (version + 1)."""
+    def put_constraint(
+        self,
+        c: Constraint,
+        changed_by: str | None = None,
+        *,
+        dss: bool = False,
+        skip: Iterable[str] = (),
+    ) -> StoredConstraint:
+        """Insert, or replace the constraint with the same id (version + 1), and tell the
+        parties concerned. ``dss``: the write is the DSS's own (else F3548-managed
+        constraints are refused); ``skip``: parties told by other means."""
+        if not dss:
+            self.check_native(c.id)
         now = datetime.now(UTC)
-        old = self.conn.execute(
-            select(airspace_constraints.c.version, airspace_constraints.c.created_us).where(
-                airspace_constraints.c.id == c.id
-            )
-        ).first()
+        before = self.get_constraint(c.id)
         values = {
             "type": c.type.value,
             "owner": c.owner,
@@ -120,14 +165,14 @@ class SqlAirspace:
             "details": orjson.dumps(c.details).decode(),
             "updated_us": to_us(now),
         }
-        if old is None:
+        if before is None:
             version, created_us = 1, to_us(now)
             self.conn.execute(
                 insert(airspace_constraints),
                 {"id": c.id, "version": version, "created_us": created_us, **values},
             )
         else:
-            version, created_us = old.version + 1, old.created_us
+            version, created_us = before.version + 1, to_us(before.created)
             self.conn.execute(
                 update(airspace_constraints)
                 .where(airspace_constraints.c.id == c.id)
@@ -157,6 +202,9 @@ class SqlAirspace:
                 for cell in cells_of(v.footprint)
             ],
         )
+        previous = before.constraint if before is not None else None
+        volumes = [v for x in (previous, c) if x is not None for _, v in x.in_force()]
+        self._tell(constraint_events(previous, c, version, self._nearby(volumes), changed_by, skip))
         return StoredConstraint(c, version, from_us(created_us), now)
 
     def _drop_constraint_volumes(self, constraint_id: str) -> None:
@@ -171,12 +219,29 @@ class SqlAirspace:
             )
         )
 
-    def delete_constraint(self, constraint_id: str) -> bool:
+    def delete_constraint(
+        self,
+        constraint_id: str,
+        changed_by: str | None = None,
+        *,
+        dss: bool = False,
+        skip: Iterable[str] = (),
+    ) -> bool:
+        if not dss:
+            self.check_native(constraint_id)
+        before = self.get_constraint(constraint_id)
+        if before is None:
+            return False
         self._drop_constraint_volumes(constraint_id)
-        result = self.conn.execute(
+        self.conn.execute(
             delete(airspace_constraints).where(airspace_constraints.c.id == constraint_id)
         )
-        return bool(result.rowcount)
+        old = before.constraint
+        nearby = self._nearby(v for _, v in old.in_force())
+        # A deletion is a version of its own, so readers can order it after the last.
+        version = before.version + 1
+        self._tell(constraint_events(old, None, version, nearby, changed_by, skip))
+        return True
 
     def list_constraints(
         self, owner: str | None = None, window: TimeWindow | None = None, limit: int = 1000
@@ -190,25 +255,20 @@ class SqlAirspace:
         return self._constraints(self.conn.execute(stmt).all())
 
     def constraints_near(self, volume: Volume4D) -> list[Constraint]:
-        t = airspace_constraints
-        ids: set[str] = set()
-        bounds = _bounds(volume)
-        for chunk in _chunks(cells_of(volume.footprint)):
-            found = self.conn.execute(_CONSTRAINTS_NEAR, {"cells": list(chunk), **bounds})
-            ids.update(r[0] for r in found)
-        if not ids:
-            return []
-        rows: list[Any] = []
-        for chunk in _chunks(ids):
-            rows.extend(self.conn.execute(select(t).where(t.c.id.in_(chunk))).all())
-        return [s.constraint for s in self._constraints(rows)]
+        ids = ids_in_cells(
+            self.conn, _CONSTRAINTS_NEAR, cells_of(volume.footprint), _bounds(volume)
+        )
+        return [s.constraint for s in self.constraints_by_id(ids)]
+
+    def constraints_by_id(self, ids: Iterable[str]) -> list[StoredConstraint]:
+        return self._constraints(rows_by_id(self.conn, airspace_constraints, set(ids)))
 
     def _constraints(self, rows: Sequence[Any]) -> list[StoredConstraint]:
         if not rows:
             return []
         vols: dict[str, list[Volume4D]] = {r.id: [] for r in rows}
         v = airspace_constraint_volumes
-        for chunk in _chunks(vols):
+        for chunk in chunks(vols):
             for row in self.conn.execute(
                 select(v).where(v.c.constraint_id.in_(chunk)).order_by(v.c.constraint_id, v.c.idx)
             ):
@@ -241,8 +301,8 @@ class SqlAirspace:
         return found[0] if found else None
 
     def put_zone(self, zone: AgreedZone, changed_by: str) -> AgreedZone:
-        """Write a new version of ``zone`` (its ``version`` field is ignored); the parties
-        of the old and the new sectors are each told in their event log."""
+        """Write a new version of ``zone`` (its ``version`` field is ignored) and tell the
+        parties concerned (those of the old and the new sectors among them)."""
         now = datetime.now(UTC)
         old = self.get_zone(zone.id)
         version = self._next_version(zone.id)
@@ -288,12 +348,9 @@ class SqlAirspace:
         stored = AgreedZone(
             zone.id, zone.owner, zone.sectors, zone.validity, zone.altitude, zone.name, version
         )
-        body = zone_to_dict(stored)
-        self._record(zone.id, version, False, changed_by, now, body)
-        concerned = stored.parties | (old.parties if old is not None else frozenset())
-        event = {"zone": zone.id, "version": version, "changed_by": changed_by}
-        for party in sorted(concerned):
-            self._event(party, ZONE_CHANGED, event, now)
+        self._record(zone.id, version, False, changed_by, now, zone_to_dict(stored))
+        nearby = self._nearby(_zone_volumes(old, stored))
+        self._tell(zone_events(old, stored, version, nearby, changed_by))
         return stored
 
     def delete_zone(self, zone_id: str, changed_by: str) -> bool:
@@ -305,9 +362,8 @@ class SqlAirspace:
         self.conn.execute(delete(agreed_zones).where(agreed_zones.c.id == zone_id))
         version = self._next_version(zone_id)
         self._record(zone_id, version, True, changed_by, now, {"id": zone_id})
-        event = {"zone": zone_id, "version": version, "changed_by": changed_by}
-        for party in sorted(old.parties):
-            self._event(party, ZONE_DELETED, event, now)
+        nearby = self._nearby(_zone_volumes(old))
+        self._tell(zone_events(old, None, version, nearby, changed_by))
         return True
 
     def _drop_sectors(self, zone_id: str) -> None:
@@ -348,10 +404,6 @@ class SqlAirspace:
             },
         )
 
-    def _event(self, party: str, kind: str, body: dict[str, Any], now: datetime) -> None:
-        """Into ``party``'s event log (``/v1/events``), in this transaction."""
-        append_events(self.conn, [NewEvent(party, kind, orjson.dumps(body).decode())], to_us(now))
-
     def zone_history(self, zone_id: str) -> list[ZoneVersion]:
         rows = self.conn.execute(
             select(agreed_zone_versions)
@@ -383,23 +435,15 @@ class SqlAirspace:
         return self._zones(self.conn.execute(stmt).all())
 
     def zones_near(self, volume: Volume4D) -> list[AgreedZone]:
-        z = agreed_zones
-        ids: set[str] = set()
-        bounds = _bounds(volume)
-        for chunk in _chunks(cells_of(volume.footprint)):
-            found = self.conn.execute(_ZONES_NEAR, {"cells": list(chunk), **bounds})
-            ids.update(r[0] for r in found)
-        rows: list[Any] = []
-        for chunk in _chunks(ids):
-            rows.extend(self.conn.execute(select(z).where(z.c.id.in_(chunk))).all())
-        return self._zones(rows)
+        ids = ids_in_cells(self.conn, _ZONES_NEAR, cells_of(volume.footprint), _bounds(volume))
+        return self._zones(rows_by_id(self.conn, agreed_zones, ids))
 
     def _zones(self, rows: Sequence[Any]) -> list[AgreedZone]:
         if not rows:
             return []
         sectors: dict[str, list[Sector]] = {r.id: [] for r in rows}
         s = agreed_zone_sectors
-        for chunk in _chunks(sectors):
+        for chunk in chunks(sectors):
             for row in self.conn.execute(
                 select(s).where(s.c.zone_id.in_(chunk)).order_by(s.c.zone_id, s.c.idx)
             ):
@@ -455,6 +499,10 @@ def zone_from_dict(data: dict[str, Any]) -> AgreedZone:
         data["name"],
         data["version"],
     )
+
+
+def _zone_volumes(*zones: AgreedZone | None) -> list[Volume4D]:
+    return [z.volume(k) for z in zones if z is not None for k in range(len(z.sectors))]
 
 
 def _bounds(volume: Volume4D) -> dict[str, Any]:

@@ -2,9 +2,11 @@
 
 ``SqlDssSession`` wraps a ``SqlSession``: an operational intent reference is written
 with ``SqlSession.put`` (so it lands in ``operations`` and the shared cell index) plus a
-``dss_intents`` row. Subscriptions and constraints have their own cell tables, searched
-the same way as ``volume_cells``: an ``IN`` list of level-13 cells, chunked to stay far
-below every engine's bound-parameter limit, then time filters.
+``dss_intents`` row. Likewise a constraint reference is a native constraint written
+through ``SqlAirspace`` (``airspace_constraints`` and its cell index, so the planner
+enforces it; ``dss.airspace`` says as what) plus a ``dss_constraints`` row (OVN, USS
+base URL, the extents as sent, for an exact echo). Subscriptions have their own cell
+table. Every cell table is searched through ``store.cellindex``.
 
 ``DssStore`` adapts a ``SqlStore`` to the ``DssTransactor`` protocol of
 ``deconflict.dss.ports``: one serializable transaction per DSS operation, retried by
@@ -18,8 +20,9 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
+from deconflict.dss.airspace import as_constraint
 from deconflict.dss.model import (
     AvailabilityStatus,
     ConstraintRef,
@@ -32,10 +35,12 @@ from deconflict.dss.model import (
 from deconflict.geo.volume import Volume4D
 from deconflict.model.operation import Operation, OperationState
 from deconflict.store.base import StoredOperation
+from deconflict.store.cellindex import chunks, ids_in_cells, rows_by_id
 from deconflict.store.codec import footprint_from_text, footprint_to_text, from_us, to_us
+from deconflict.store.constraints import EventSink, SqlAirspace
 from deconflict.store.schema import operations, volume_cells, volumes
+from deconflict.store.schema_constraints import airspace_constraint_cells, airspace_constraints
 from deconflict.store.schema_dss import (
-    constraint_cells,
     dss_constraints,
     dss_intents,
     dss_reports,
@@ -43,18 +48,12 @@ from deconflict.store.schema_dss import (
     dss_uss_availability,
     subscription_cells,
 )
-from deconflict.store.sql import IN_CHUNK, SqlSession, SqlStore
+from deconflict.store.sql import SqlSession, SqlStore
 
 T = TypeVar("T")
 
 DSS_PRIORITY = 0
 """F3548 references carry no priority; the native planner sees them at the lowest one."""
-
-
-def _chunks(values: Collection[int] | Collection[str]) -> Iterable[list[Any]]:
-    ordered = sorted(values)
-    for k in range(0, len(ordered), IN_CHUNK):
-        yield ordered[k : k + IN_CHUNK]
 
 
 def _footprint_json(text: str) -> Any:
@@ -93,23 +92,16 @@ def _extents_from_text(text: str) -> tuple[Extent, ...]:
 class SqlDssSession:
     """The ``DssSession`` protocol in one SQL transaction (the wrapped session's)."""
 
-    def __init__(self, session: SqlSession) -> None:
+    def __init__(self, session: SqlSession, record: EventSink | None = None) -> None:
         self.ops = session
         self.conn = session.conn
+        self.airspace = SqlAirspace(session, record)
 
     # ------------------------------------------------------------------ intents
 
     def _availability_of(self, parties: Iterable[str]) -> dict[str, UssAvailability]:
-        wanted = sorted(set(parties))
-        found: dict[str, UssAvailability] = {}
-        for k in range(0, len(wanted), IN_CHUNK):
-            rows = self.conn.execute(
-                select(dss_uss_availability.c.uss_id, dss_uss_availability.c.availability).where(
-                    dss_uss_availability.c.uss_id.in_(wanted[k : k + IN_CHUNK])
-                )
-            )
-            found.update((r.uss_id, UssAvailability(r.availability)) for r in rows)
-        return found
+        rows = rows_by_id(self.conn, dss_uss_availability, set(parties), "uss_id")
+        return {r.uss_id: UssAvailability(r.availability) for r in rows}
 
     def _refs(self, stored: Sequence[StoredOperation]) -> list[IntentRef]:
         """Intent references for those of ``stored`` that are DSS intents."""
@@ -117,11 +109,8 @@ class SqlDssSession:
             return []
         dss_rows: dict[str, Any] = {}
         ids = [s.operation.id for s in stored]
-        for chunk in _chunks(ids):
-            for r in self.conn.execute(
-                select(dss_intents).where(dss_intents.c.operation_id.in_(chunk))
-            ):
-                dss_rows[r.operation_id] = r
+        for r in rows_by_id(self.conn, dss_intents, ids, "operation_id"):
+            dss_rows[r.operation_id] = r
         availability = self._availability_of(s.operation.party for s in stored)
         refs = []
         for s in stored:
@@ -164,22 +153,7 @@ class SqlDssSession:
     def intents_in_cells(
         self, cells: Collection[int], start: datetime, end: datetime
     ) -> list[IntentRef]:
-        ids: set[str] = set()
-        for chunk in _chunks(cells):
-            q = (
-                select(volume_cells.c.operation_id)
-                .join(
-                    volumes,
-                    (volumes.c.operation_id == volume_cells.c.operation_id)
-                    & (volumes.c.idx == volume_cells.c.idx),
-                )
-                .join(dss_intents, dss_intents.c.operation_id == volume_cells.c.operation_id)
-                .where(volume_cells.c.cell.in_(chunk))
-                .where(volumes.c.time_start_us <= to_us(end))
-                .where(volumes.c.time_end_us >= to_us(start))
-                .distinct()
-            )
-            ids.update(r[0] for r in self.conn.execute(q))
+        ids = ids_in_cells(self.conn, _INTENTS_IN, cells, _span(start, end))
         stored = [s for s in (self.ops.get(i) for i in sorted(ids)) if s is not None]
         return self._refs(stored)
 
@@ -209,7 +183,7 @@ class SqlDssSession:
 
     def _dependents(self, sub_ids: Sequence[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {i: [] for i in sub_ids}
-        for chunk in _chunks(sub_ids):
+        for chunk in chunks(sub_ids):
             rows = self.conn.execute(
                 select(dss_intents.c.subscription_id, dss_intents.c.operation_id)
                 .where(dss_intents.c.subscription_id.in_(chunk))
@@ -293,38 +267,11 @@ class SqlDssSession:
             delete(dss_subscriptions).where(dss_subscriptions.c.id == subscription_id)
         )
 
-    def _sub_ids_in(
-        self, cells: Collection[int], start: datetime, end: datetime, flag: Any = None
-    ) -> list[str]:
-        ids: set[str] = set()
-        for chunk in _chunks(cells):
-            q = (
-                select(subscription_cells.c.subscription_id)
-                .join(
-                    dss_subscriptions,
-                    dss_subscriptions.c.id == subscription_cells.c.subscription_id,
-                )
-                .where(subscription_cells.c.cell.in_(chunk))
-                .where(dss_subscriptions.c.time_start_us <= to_us(end))
-                .where(dss_subscriptions.c.time_end_us >= to_us(start))
-                .distinct()
-            )
-            if flag is not None:
-                q = q.where(flag.is_(True))
-            ids.update(r[0] for r in self.conn.execute(q))
-        return sorted(ids)
-
     def subscriptions_in(
         self, cells: Collection[int], start: datetime, end: datetime
     ) -> list[SubscriptionRec]:
-        ids = self._sub_ids_in(cells, start, end)
-        rows: list[Any] = []
-        for chunk in _chunks(ids):
-            rows.extend(
-                self.conn.execute(
-                    select(dss_subscriptions).where(dss_subscriptions.c.id.in_(chunk))
-                )
-            )
+        ids = ids_in_cells(self.conn, _SUBS_IN[None], cells, _span(start, end))
+        rows = sorted(rows_by_id(self.conn, dss_subscriptions, ids), key=lambda r: r.id)
         return self._subs(rows)
 
     def bump_notification_indices(
@@ -335,14 +282,9 @@ class SqlDssSession:
         *,
         for_constraints: bool,
     ) -> list[NotifiedSubscription]:
-        flag = (
-            dss_subscriptions.c.notify_for_constraints
-            if for_constraints
-            else dss_subscriptions.c.notify_for_operational_intents
-        )
-        ids = self._sub_ids_in(cells, start, end, flag)
+        ids = ids_in_cells(self.conn, _SUBS_IN[for_constraints], cells, _span(start, end))
         notified: list[NotifiedSubscription] = []
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             self.conn.execute(
                 update(dss_subscriptions)
                 .where(dss_subscriptions.c.id.in_(chunk))
@@ -380,8 +322,17 @@ class SqlDssSession:
         ).first()
         return self._constraint(row) if row is not None else None
 
+    def constraint_exists(self, constraint_id: str) -> bool:
+        """Whether any constraint (DSS or native) already uses the id."""
+        row = self.conn.execute(
+            select(airspace_constraints.c.id).where(airspace_constraints.c.id == constraint_id)
+        ).first()
+        return row is not None
+
     def put_constraint(self, ref: ConstraintRef, cells: Collection[int]) -> None:
-        now_us = to_us(datetime.now(UTC))
+        """Write the constraint the planner enforces, then the F3548 row; ``cells`` are
+        the airspace index's own (the same covering of the same footprints)."""
+        self.airspace.put_constraint(as_constraint(ref), ref.manager, dss=True, skip=(ref.manager,))
         values = {
             "manager": ref.manager,
             "version": ref.version,
@@ -390,50 +341,29 @@ class SqlDssSession:
             "time_start_us": to_us(ref.time_start),
             "time_end_us": to_us(ref.time_end),
             "extents": _extents_to_text(ref.extents),
-            "updated_us": now_us,
+            "updated_us": to_us(datetime.now(UTC)),
         }
         done = self.conn.execute(
             update(dss_constraints).where(dss_constraints.c.id == ref.id).values(**values)
         )
-        if done.rowcount:
+        if not done.rowcount:
             self.conn.execute(
-                delete(constraint_cells).where(constraint_cells.c.constraint_id == ref.id)
-            )
-        else:
-            self.conn.execute(
-                insert(dss_constraints).values(id=ref.id, created_us=now_us, **values)
-            )
-        if cells:
-            self.conn.execute(
-                insert(constraint_cells),
-                [{"cell": c, "constraint_id": ref.id} for c in sorted(cells)],
+                insert(dss_constraints).values(id=ref.id, created_us=values["updated_us"], **values)
             )
 
     def delete_constraint(self, constraint_id: str) -> None:
-        self.conn.execute(
-            delete(constraint_cells).where(constraint_cells.c.constraint_id == constraint_id)
-        )
+        manager = self.airspace.dss_manager(constraint_id)
         self.conn.execute(delete(dss_constraints).where(dss_constraints.c.id == constraint_id))
+        self.airspace.delete_constraint(
+            constraint_id, manager, dss=True, skip=(manager,) if manager else ()
+        )
 
     def constraints_in(
         self, cells: Collection[int], start: datetime, end: datetime
     ) -> list[ConstraintRef]:
-        ids: set[str] = set()
-        for chunk in _chunks(cells):
-            q = (
-                select(constraint_cells.c.constraint_id)
-                .join(dss_constraints, dss_constraints.c.id == constraint_cells.c.constraint_id)
-                .where(constraint_cells.c.cell.in_(chunk))
-                .where(dss_constraints.c.time_start_us <= to_us(end))
-                .where(dss_constraints.c.time_end_us >= to_us(start))
-                .distinct()
-            )
-            ids.update(r[0] for r in self.conn.execute(q))
-        found: list[ConstraintRef] = []
-        for chunk in _chunks(ids):
-            rows = self.conn.execute(select(dss_constraints).where(dss_constraints.c.id.in_(chunk)))
-            found.extend(self._constraint(r) for r in rows)
-        return found
+        """F3548 references only: native constraints are not published (docs/constraints.md)."""
+        ids = ids_in_cells(self.conn, _CONSTRAINTS_IN, cells, _span(start, end))
+        return [self._constraint(r) for r in rows_by_id(self.conn, dss_constraints, ids)]
 
     # ------------------------------------------------- availability and reports
 
@@ -473,10 +403,57 @@ class SqlDssSession:
 
 
 class DssStore:
-    """A ``DssTransactor`` over a ``SqlStore``: the DSS and the planner share one database."""
+    """A ``DssTransactor`` over a ``SqlStore``: the DSS and the planner share one database.
 
-    def __init__(self, store: SqlStore) -> None:
+    ``record`` receives the party events of constraint changes (the app's
+    ``Notifier.record_events``); by default they go straight to the event log."""
+
+    def __init__(self, store: SqlStore, record: EventSink | None = None) -> None:
         self.store = store
+        self.record = record
 
     def run(self, work: Callable[[SqlDssSession], T], write: bool = True) -> T:
-        return self.store.run(lambda s: work(SqlDssSession(s)), write=write)
+        return self.store.run(lambda s: work(SqlDssSession(s, self.record)), write=write)
+
+
+def _span(start: datetime, end: datetime) -> dict[str, int]:
+    return {"t0": to_us(start), "t1": to_us(end)}
+
+
+# Cell searches, built once (``store.cellindex`` runs them). Subscriptions and
+# constraints are matched on footprint and time only, as in the reference DSS.
+_INTENTS_IN = (
+    select(volume_cells.c.operation_id)
+    .join(
+        volumes,
+        (volumes.c.operation_id == volume_cells.c.operation_id)
+        & (volumes.c.idx == volume_cells.c.idx),
+    )
+    .join(dss_intents, dss_intents.c.operation_id == volume_cells.c.operation_id)
+    .where(volume_cells.c.cell.in_(bindparam("cells", expanding=True)))
+    .where(volumes.c.time_start_us <= bindparam("t1"))
+    .where(volumes.c.time_end_us >= bindparam("t0"))
+    .distinct()
+)
+_ANY_SUBSCRIPTION = (
+    select(subscription_cells.c.subscription_id)
+    .join(dss_subscriptions, dss_subscriptions.c.id == subscription_cells.c.subscription_id)
+    .where(subscription_cells.c.cell.in_(bindparam("cells", expanding=True)))
+    .where(dss_subscriptions.c.time_start_us <= bindparam("t1"))
+    .where(dss_subscriptions.c.time_end_us >= bindparam("t0"))
+    .distinct()
+)
+_SUBS_IN = {
+    None: _ANY_SUBSCRIPTION,
+    False: _ANY_SUBSCRIPTION.where(dss_subscriptions.c.notify_for_operational_intents.is_(True)),
+    True: _ANY_SUBSCRIPTION.where(dss_subscriptions.c.notify_for_constraints.is_(True)),
+}
+"""By the kind of change a subscription must ask for: any, intents (False), constraints."""
+_CONSTRAINTS_IN = (
+    select(airspace_constraint_cells.c.constraint_id)
+    .join(dss_constraints, dss_constraints.c.id == airspace_constraint_cells.c.constraint_id)
+    .where(airspace_constraint_cells.c.cell.in_(bindparam("cells", expanding=True)))
+    .where(dss_constraints.c.time_start_us <= bindparam("t1"))
+    .where(dss_constraints.c.time_end_us >= bindparam("t0"))
+    .distinct()
+)

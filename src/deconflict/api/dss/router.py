@@ -134,7 +134,11 @@ def _service(request: Request) -> DssService:
     store = getattr(request.app.state, "store", None)
     if store is None:
         raise RuntimeError("app.state.store is not set to a SqlStore")
-    return DssService(DssStore(store), notifier=getattr(request.app.state, "dss_notifier", None))
+    notifier = getattr(request.app.state, "dss_notifier", None)
+    # Constraint references are native constraints too: their party events (to the
+    # parties with operations inside) go through the same notifier, waking live streams.
+    record = getattr(notifier, "record_events", None)
+    return DssService(DssStore(store, record), notifier=notifier)
 
 
 def _errors(*codes: int, conflict: bool = False) -> dict[int | str, dict[str, Any]]:
