@@ -1,0 +1,203 @@
+"""The hotline through the API: the conflict's other side without naming it, the
+recipient's acknowledgement, nothing for a third party on any route, escalation, and
+delivery through the parties' event streams."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from fastapi.testclient import TestClient
+
+from deconflict.hotline.service import Hotline
+
+from .conftest import Headers, native_op, stream_of
+
+
+def hotline_of(client: TestClient) -> Hotline:
+    hotline: Hotline = client.app.state.hotline  # type: ignore[attr-defined]
+    return hotline
+
+
+def strategic_conflict(client: TestClient, auth: Headers) -> str:
+    """alpha plans a1; beta's higher-priority b1 overlaps it: a notice to both sides."""
+    r = client.put("/v1/operations/a1", json=native_op(), headers=auth("alpha"))
+    assert r.status_code == 201, r.text
+    r = client.put("/v1/operations/b1", json=native_op(lon=0.005, priority=5), headers=auth("beta"))
+    assert r.status_code == 201, r.text
+    [notice] = [d for k, d in stream_of(client, auth("alpha")) if k == "conflict.notice"]
+    conflict_id: str = notice["conflict_id"]
+    return conflict_id
+
+
+def send(client: TestClient, auth: Headers, sender: str, to: str, **extra: Any) -> dict[str, Any]:
+    r = client.post(
+        "/v1/messages", json={"to": to, "text": "confirm", **extra}, headers=auth(sender)
+    )
+    assert r.status_code == 201, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def test_both_sides_of_a_conflict_see_the_same_opaque_conflict_id(
+    client: TestClient, auth: Headers
+) -> None:
+    conflict_id = strategic_conflict(client, auth)
+    [beta_notice] = [d for k, d in stream_of(client, auth("beta")) if k == "conflict.notice"]
+    assert beta_notice["conflict_id"] == conflict_id
+
+
+def test_a_party_messages_the_other_side_of_its_conflict_without_naming_it(
+    client: TestClient, auth: Headers
+) -> None:
+    conflict_id = strategic_conflict(client, auth)
+    r = client.post(
+        f"/v1/conflicts/{conflict_id}/messages",
+        json={"text": "we hold at 100 m until 10:15"},
+        headers=auth("alpha"),
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["to"] is None and r.json()["from"] == "alpha"
+    received = [d for k, d in stream_of(client, auth("beta")) if k == "message.received"]
+    assert [(m["text"], m["conflict_id"], m["from"]) for m in received] == [
+        ("we hold at 100 m until 10:15", conflict_id, None)
+    ]
+    # Neither side learns the other's name from the exchange.
+    assert "beta" not in orjson.dumps(stream_of(client, auth("alpha"))).decode()
+    assert "alpha" not in orjson.dumps(received).decode()
+
+
+def test_a_third_party_cannot_message_someone_elses_conflict(
+    client: TestClient, auth: Headers
+) -> None:
+    conflict_id = strategic_conflict(client, auth)
+    r = client.post(
+        f"/v1/conflicts/{conflict_id}/messages", json={"text": "hi"}, headers=auth("gamma")
+    )
+    assert r.status_code == 404
+    unknown = client.post(
+        "/v1/conflicts/c-nope/messages", json={"text": "hi"}, headers=auth("gamma")
+    )
+    assert unknown.status_code == 404 and unknown.json() == r.json()
+
+
+def test_the_recipient_acknowledges_and_the_sender_sees_it_in_its_stream(
+    client: TestClient, auth: Headers
+) -> None:
+    m = send(client, auth, "alpha", "beta")
+    r = client.post(f"/v1/messages/{m['id']}/ack", headers=auth("beta"))
+    assert r.status_code == 200 and r.json()["status"] == "acknowledged"
+    acks = [d for k, d in stream_of(client, auth("alpha")) if k == "message.acknowledged"]
+    assert [a["id"] for a in acks] == [m["id"]]
+
+
+def test_only_the_recipient_may_acknowledge(client: TestClient, auth: Headers) -> None:
+    m = send(client, auth, "alpha", "beta")
+    r = client.post(f"/v1/messages/{m['id']}/ack", headers=auth("alpha"))
+    assert r.status_code == 403
+    assert client.get(f"/v1/messages/{m['id']}", headers=auth("beta")).json()["status"] == (
+        "awaiting_ack"
+    )
+
+
+def test_a_third_party_can_neither_read_nor_acknowledge_nor_list_a_message(
+    client: TestClient, auth: Headers
+) -> None:
+    m = send(client, auth, "alpha", "beta")
+    gamma = auth("gamma")
+    missing = client.get("/v1/messages/m-00000000000000000000000000000000", headers=gamma)
+    read = client.get(f"/v1/messages/{m['id']}", headers=gamma)
+    ack = client.post(f"/v1/messages/{m['id']}/ack", headers=gamma)
+    # 404 like an unknown id: the answer does not even confirm that the message exists.
+    assert (read.status_code, read.json()) == (404, missing.json())
+    assert (ack.status_code, ack.json()) == (404, missing.json())
+    for role in ("any", "sent", "received"):
+        listed = client.get("/v1/messages", params={"role": role}, headers=gamma)
+        assert listed.status_code == 200 and listed.json() == {"messages": []}
+    assert client.get("/v1/messages", params={"all": "true"}, headers=gamma).status_code == 403
+    assert stream_of(client, gamma) == []
+
+
+def test_a_third_party_cannot_see_a_conflict_message_either(
+    client: TestClient, auth: Headers
+) -> None:
+    conflict_id = strategic_conflict(client, auth)
+    client.post(f"/v1/conflicts/{conflict_id}/messages", json={"text": "x"}, headers=auth("beta"))
+    gamma = auth("gamma")
+    listed = client.get("/v1/messages", params={"conflict_id": conflict_id}, headers=gamma)
+    assert listed.json() == {"messages": []}
+
+
+def test_the_operator_lists_every_message(client: TestClient, auth: Headers) -> None:
+    send(client, auth, "alpha", "beta")
+    send(client, auth, "beta", "gamma")
+    r = client.get(
+        "/v1/messages", params={"all": "true"}, headers=auth("operator", "deconflict.admin")
+    )
+    assert r.status_code == 200
+    assert sorted((m["from"], m["to"]) for m in r.json()["messages"]) == [
+        ("alpha", "beta"),
+        ("beta", "gamma"),
+    ]
+
+
+def test_a_party_lists_its_sent_and_received_messages(client: TestClient, auth: Headers) -> None:
+    out = send(client, auth, "alpha", "beta")
+    back = send(client, auth, "beta", "alpha")
+    alpha = auth("alpha")
+
+    def ids(**params: str) -> list[str]:
+        r = client.get("/v1/messages", params=params, headers=alpha)
+        assert r.status_code == 200, r.text
+        return [m["id"] for m in r.json()["messages"]]
+
+    assert sorted(ids()) == sorted([out["id"], back["id"]])
+    assert ids(role="sent") == [out["id"]]
+    assert ids(role="received") == [back["id"]]
+
+
+def test_an_unacknowledged_message_escalates_to_the_sender_and_the_operator(
+    client: TestClient, auth: Headers
+) -> None:
+    m = send(client, auth, "alpha", "beta", deadline_s=30)
+    deadline = hotline_of(client).get("alpha", m["id"]).deadline
+    assert hotline_of(client).escalate_due(deadline - timedelta(seconds=1)) == []
+    assert len(hotline_of(client).escalate_due(deadline)) == 1
+    assert [k for k, _ in stream_of(client, auth("alpha"))] == ["message.escalated"]
+    [(kind, body)] = stream_of(client, auth("operator", "deconflict.read"))
+    assert kind == "message.escalated" and (body["from"], body["to"]) == ("alpha", "beta")
+    r = client.get(f"/v1/messages/{m['id']}", headers=auth("alpha"))
+    assert r.json()["status"] == "escalated" and r.json()["escalated_at"] is not None
+
+
+def test_a_message_acknowledged_in_time_does_not_escalate(
+    client: TestClient, auth: Headers
+) -> None:
+    m = send(client, auth, "alpha", "beta", deadline_s=30)
+    client.post(f"/v1/messages/{m['id']}/ack", headers=auth("beta"))
+    deadline = hotline_of(client).get("alpha", m["id"]).deadline
+    assert hotline_of(client).escalate_due(deadline + timedelta(hours=1)) == []
+    assert stream_of(client, auth("operator", "deconflict.read")) == []
+
+
+def test_bad_input_is_a_400_naming_the_field(client: TestClient, auth: Headers) -> None:
+    for body, field in (
+        ({"to": "beta", "text": " "}, "text"),
+        ({"to": "beta", "text": "x", "deadline_s": 1}, "deadline_s"),
+        ({"to": "alpha", "text": "x"}, "to"),
+        ({"text": "x"}, "to"),
+    ):
+        r = client.post("/v1/messages", json=body, headers=auth("alpha"))
+        assert r.status_code == 400 and r.json()["message"].startswith(field), (body, r.text)
+
+
+def test_sending_needs_a_planning_or_tracking_scope(client: TestClient, auth: Headers) -> None:
+    r = client.post(
+        "/v1/messages", json={"to": "beta", "text": "x"}, headers=auth("alpha", "deconflict.read")
+    )
+    assert r.status_code == 403
+    r = client.post(
+        "/v1/messages", json={"to": "beta", "text": "x"}, headers=auth("alpha", "deconflict.track")
+    )
+    assert r.status_code == 201
