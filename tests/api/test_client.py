@@ -52,9 +52,12 @@ def test_two_parties_plan_against_each_other_through_the_client(server: str, aut
         assert alpha.put_operation("a1", body()["volumes"]).accepted
         refused = beta.put_operation("b1", body()["volumes"])
         assert (refused.status, refused.accepted) == (409, False)
-        assert refused.conflicts[0]["other_operation"] == "a1"
+        assert refused.conflicts[0]["other_party"] == "alpha"
         assert beta.put_operation("b1", body()["volumes"], priority=3).accepted
-        assert {o["id"] for o in beta.list_operations()} == {"a1", "b1"}
+        assert {(o["party"], o.get("id")) for o in beta.list_operations()} == {
+            ("alpha", None),
+            ("beta", "b1"),
+        }
 
 
 def test_client_errors_carry_the_servers_message(server: str, auth: Headers) -> None:

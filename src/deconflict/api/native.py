@@ -15,6 +15,9 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from deconflict.access.policy import DisclosurePolicy
+from deconflict.api import disclosure
+from deconflict.api.disclosure import policy_for
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import (
     BatchIn,
@@ -22,17 +25,17 @@ from deconflict.api.wire import (
     OperationIn,
     StateIn,
     decision_json,
-    operation_json,
-    reference_json,
+    operation_view_json,
 )
 from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
-from deconflict.core.engine import NotFound, NotOwner, StrategicEngine
+from deconflict.core.engine import Decision, NotFound, NotOwner, StrategicEngine
 from deconflict.errors import InvalidInput
 from deconflict.geo.footprint import Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.io.plan import operation_features
+from deconflict.store.audit import append_audit
 from deconflict.store.base import OperationQuery, StoredOperation
 from deconflict.store.sql import SqlStore
 
@@ -85,6 +88,23 @@ def _owned(request: Request, op_id: str, principal: Principal) -> StoredOperatio
     return current
 
 
+def _policy(
+    request: Request, principal: Principal, decisions: list[Decision], via: str
+) -> DisclosurePolicy:
+    """The policy for answering with ``decisions``, whose conflict reports show where
+    and when other parties' operations are: recorded before the answer is sent."""
+    store = _store(request)
+    if not any(c.b.party != principal.sub for d in decisions for c in d.conflicts):
+        return store.run(lambda s: policy_for(s, principal), write=False)
+
+    def work(session: Any) -> DisclosurePolicy:
+        policy = policy_for(session, principal)
+        append_audit(session, disclosure.shown_conflicts(principal.sub, decisions, policy, via))
+        return policy
+
+    return store.run(work, write=True)
+
+
 def _json(status: int, body: Any) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
@@ -107,11 +127,13 @@ def put_operation(
     planned = body.to_domain(op_id, principal.sub)
     expected = _version(if_match)
     decision = _engine(request).submit(planned, expected)
+    policy = _policy(request, principal, [decision], "put")
     if not decision.accepted:
-        return _json(409, decision_json(decision, principal.sub))
+        return _json(409, decision_json(decision, principal.sub, policy))
     assert decision.stored is not None
     return _json(
-        201 if decision.stored.version == 1 else 200, decision_json(decision, principal.sub)
+        201 if decision.stored.version == 1 else 200,
+        decision_json(decision, principal.sub, policy),
     )
 
 
@@ -119,7 +141,9 @@ def put_operation(
 def check_operation(body: CheckIn, request: Request, principal: Planner) -> Response:
     """The decision a submission would get now; nothing is written."""
     planned = body.to_domain(body.id, principal.sub)
-    return _json(200, decision_json(_engine(request).check(planned), principal.sub))
+    decision = _engine(request).check(planned)
+    policy = _policy(request, principal, [decision], "check")
+    return _json(200, decision_json(decision, principal.sub, policy))
 
 
 @router.post("/operations:batch", status_code=207)
@@ -127,6 +151,7 @@ def batch(body: BatchIn, request: Request, principal: Planner) -> Response:
     """Plan many operations in order, each in its own transaction; one result per item."""
     results = []
     engine = _engine(request)
+    decided: list[tuple[str, int, Decision]] = []
     for item in body.operations:
         try:
             _check_id(item.id)
@@ -140,7 +165,11 @@ def batch(body: BatchIn, request: Request, principal: Planner) -> Response:
         status = 409
         if decision.stored is not None:
             status = 201 if decision.stored.version == 1 else 200
-        results.append({"id": item.id, "status": status, **decision_json(decision, principal.sub)})
+        results.append({"id": item.id, "status": status})
+        decided.append((item.id, len(results) - 1, decision))
+    policy = _policy(request, principal, [d for _, _, d in decided], "batch")
+    for _, at, decision in decided:
+        results[at].update(decision_json(decision, principal.sub, policy))
     return _json(207, {"results": results})
 
 
@@ -162,7 +191,9 @@ def list_operations(
     window = _window(start, end)
     area = _area(bbox, window)
     q = OperationQuery(party=who, area=area, time=window, limit=limit)
-    found = _store(request).run(lambda s: list(s.query(q)), write=False)
+    found, policy = _store(request).run(
+        lambda s: (list(s.query(q)), policy_for(s, principal)), write=False
+    )
     if area is not None and window is not None:
         found = [s for s in found if s.operation.time_extent.overlap(window) is not None]
     if accept and GEOJSON in accept:
@@ -175,21 +206,25 @@ def list_operations(
         return Response(
             orjson.dumps({"type": "FeatureCollection", "features": features}), media_type=GEOJSON
         )
-    items = [
-        operation_json(s) if s.operation.party == principal.sub else reference_json(s)
-        for s in found
-    ]
-    return _json(200, {"operations": items})
+    views = [(s, policy.operation(principal.sub, s.operation)) for s in found]
+    shown = [(s.operation, v) for s, v in views]
+    disclosure.record(_store(request), disclosure.shown_views(principal.sub, shown, "list"))
+    return _json(200, {"operations": [operation_view_json(s, v) for s, v in views]})
 
 
 @router.get("/operations/{op_id}")
 def get_operation(op_id: str, request: Request, principal: Reader) -> Response:
-    found = _load(request, op_id)
-    if found is None:
+    """Own operation in full; another party's as a reference, and only to a party that
+    may know its id (otherwise 404, so that guessing ids reveals nothing)."""
+    found, policy = _store(request).run(
+        lambda s: (s.get(op_id), policy_for(s, principal)), write=False
+    )
+    view = None if found is None else policy.operation(principal.sub, found.operation)
+    if found is None or view is None or not view.operation_id:
         raise NotFound(f"no operation {op_id!r}")
-    if found.operation.party == principal.sub:
-        return _json(200, operation_json(found))
-    return _json(200, reference_json(found))
+    shown = [(found.operation, view)]
+    disclosure.record(_store(request), disclosure.shown_views(principal.sub, shown, "get"))
+    return _json(200, operation_view_json(found, view))
 
 
 @router.post("/operations/{op_id}/state")
@@ -197,7 +232,8 @@ def set_state(op_id: str, body: StateIn, request: Request, principal: Planner) -
     """Activate, end, or report an operation off-nominal; returning to nominal re-checks."""
     _owned(request, op_id, principal)
     decision = _engine(request).set_state(op_id, body.state)
-    return _json(200 if decision.accepted else 409, decision_json(decision, principal.sub))
+    policy = _policy(request, principal, [decision], "state")
+    return _json(200 if decision.accepted else 409, decision_json(decision, principal.sub, policy))
 
 
 @router.delete("/operations/{op_id}")

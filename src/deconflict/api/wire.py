@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from deconflict.access.policy import REFERENCE_ONLY, DisclosurePolicy, OperationView, call_sign
 from deconflict.core.engine import Decision
 from deconflict.core.report import Conflict, where_and_when
 from deconflict.errors import InvalidInput
@@ -125,14 +126,17 @@ def operation_json(s: StoredOperation) -> dict[str, Any]:
     }
 
 
-def reference_json(s: StoredOperation) -> dict[str, Any]:
-    """What other parties see: where, when, how high, whose, in what state; no shape."""
+def reference_json(s: StoredOperation, view: OperationView = REFERENCE_ONLY) -> dict[str, Any]:
+    """What other parties see: where, when, how high, whose, in what state; no shape.
+
+    The id, call sign and details are added only as far as ``view`` (the disclosure
+    policy's answer for this viewer) allows.
+    """
     op = s.operation
     boxes = [bounding_box(v.footprint) for v in op.volumes]
     t = op.time_extent
     a = op.altitude_extent
-    return {
-        "id": op.id,
+    out: dict[str, Any] = {
         "party": op.party,
         "priority": op.priority,
         "state": op.state.value,
@@ -143,6 +147,18 @@ def reference_json(s: StoredOperation) -> dict[str, Any]:
         "altitude_upper_m": a.upper_m,
         "bbox": _union_bbox(boxes),
     }
+    if view.operation_id:
+        out["id"] = op.id
+    if view.call_sign and (sign := call_sign(op.details)) is not None:
+        out["call_sign"] = sign
+    if view.details:
+        out["details"] = op.details
+    return out
+
+
+def operation_view_json(s: StoredOperation, view: OperationView) -> dict[str, Any]:
+    """One operation as ``view`` allows: in full, or as a reference."""
+    return operation_json(s) if view.full else reference_json(s, view)
 
 
 def _union_bbox(boxes: list[tuple[float, float, float, float]]) -> list[float]:
@@ -157,11 +173,11 @@ def _union_bbox(boxes: list[tuple[float, float, float, float]]) -> list[float]:
     ]
 
 
-def conflict_json(c: Conflict, viewer: str) -> dict[str, Any]:
-    """A conflict as the planning party sees it: the other side as a reference."""
+def conflict_json(c: Conflict, viewer: str, policy: DisclosurePolicy) -> dict[str, Any]:
+    """A conflict as the planning party sees it: where and when, whose and how urgent;
+    the other operation's id only when the policy lets ``viewer`` know it."""
     data = c.to_json()
-    return {
-        "other_operation": c.b.id,
+    out: dict[str, Any] = {
         "other_party": c.b.party,
         "other_priority": c.b.priority,
         "verdict": data["verdict"],
@@ -171,12 +187,15 @@ def conflict_json(c: Conflict, viewer: str) -> dict[str, Any]:
             for o in c.overlaps
         ],
     }
+    if policy.may_name(viewer, c.a, c.b):
+        out["other_operation"] = c.b.id
+    return out
 
 
-def decision_json(d: Decision, viewer: str) -> dict[str, Any]:
+def decision_json(d: Decision, viewer: str, policy: DisclosurePolicy) -> dict[str, Any]:
     out: dict[str, Any] = {
         "accepted": d.accepted,
-        "conflicts": [conflict_json(c, viewer) for c in d.conflicts],
+        "conflicts": [conflict_json(c, viewer, policy) for c in d.conflicts],
     }
     if d.airspace:
         out["constraint_conflicts"] = [c.to_json() for c in d.airspace]

@@ -10,6 +10,7 @@ from deconflict.cli.db import app as db_app
 from deconflict.cli.demo import demo
 from deconflict.cli.generate import generate
 from deconflict.cli.notifications import notifications, worker
+from deconflict.cli.parties import app as parties_app
 from deconflict.cli.remote import operations, submit
 from deconflict.cli.replay import replay
 from deconflict.cli.scenario import app as scenario_app
@@ -38,6 +39,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(zones_app, name="zones")
 app.add_typer(audit_app, name="audit")
+app.add_typer(parties_app, name="parties")
 app.command()(demo)
 
 

@@ -1,18 +1,19 @@
 """Whether a conflict notice may name the other side.
 
-HOOK (need-to-know disclosure): this is the single place the event stream asks "may
-``viewer`` learn who owns ``other``?". The default answers with one service-wide
-setting (``notify.name_other_operation``, off). Per-pair sharing agreements belong in
-an implementation of ``Disclosure`` passed to ``Notifier``; nothing else in ``notify``
-needs to change for them.
+The event stream asks one question of the need-to-know policy: "may ``viewer`` learn
+who owns ``other``?". By default the answer comes from the sharing agreements as they
+stand in the notice's own transaction (``deconflict parties share``), so a notice and
+the change it reports are decided on the same facts. ``notify.name_other_operation``
+turns naming on for every pair, for a service whose parties all agreed to it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from deconflict.model.operation import Operation
+from deconflict.store.sharing import policy_of
 
 
 class Disclosure(Protocol):
@@ -21,11 +22,28 @@ class Disclosure(Protocol):
         ...
 
 
+class DisclosureSource(Protocol):
+    def in_session(self, session: Any) -> Disclosure:
+        """The answer as of the caller's transaction."""
+        ...
+
+
 @dataclass(frozen=True)
 class ServiceWideSharing:
-    """One answer for every pair: the conservative default until agreements exist."""
+    """One answer for every pair, whatever the agreements say."""
 
     share: bool = False
 
     def may_name(self, viewer: str, own: Operation, other: Operation) -> bool:
         return self.share or other.party == viewer
+
+    def in_session(self, session: Any) -> Disclosure:
+        return self
+
+
+@dataclass(frozen=True)
+class AgreedSharing:
+    """The sharing agreements in the store decide, pair by pair."""
+
+    def in_session(self, session: Any) -> Disclosure:
+        return policy_of(session)

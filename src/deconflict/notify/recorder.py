@@ -16,13 +16,20 @@ from urllib.parse import urlsplit
 import orjson
 from sqlalchemy import Connection
 
+from deconflict.audit.entry import DISCLOSURE, AuditEntry
 from deconflict.core.engine import OperationChange
 from deconflict.core.report import Conflict
 from deconflict.dss.model import ConstraintChange, IntentChange, Subscriber
 from deconflict.hotline.model import ConflictKind
 from deconflict.notify import bodies
-from deconflict.notify.disclosure import Disclosure, ServiceWideSharing
+from deconflict.notify.disclosure import (
+    AgreedSharing,
+    Disclosure,
+    DisclosureSource,
+    ServiceWideSharing,
+)
 from deconflict.settings import NotifySettings
+from deconflict.store.audit import append_audit
 from deconflict.store.codec import to_us
 from deconflict.store.hotline import conflict_id_for
 from deconflict.store.outbox import NewEvent, NewNotification, add_notifications, append_events
@@ -62,11 +69,13 @@ class Notifier:
         self,
         settings: NotifySettings,
         *,
-        disclosure: Disclosure | None = None,
+        disclosure: DisclosureSource | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.settings = settings
-        self.disclosure = disclosure or ServiceWideSharing(settings.name_other_operation)
+        self.disclosure: DisclosureSource = disclosure or (
+            ServiceWideSharing(True) if settings.name_other_operation else AgreedSharing()
+        )
         self.clock = clock
         self.on_outbox: list[Callable[[], None]] = []
         self.on_events: list[Callable[[Iterable[str]], None]] = []
@@ -80,10 +89,15 @@ class Notifier:
                 op.party, f"operation.{change.kind.value}", _dump(bodies.operation_event(change))
             )
         ]
-        for conflict in change.notices:
-            conflict_id = self._conflict_id(session, conflict)
-            for party, body in bodies.conflict_notices(conflict, self.disclosure, conflict_id):
-                events.append(NewEvent(party, "conflict.notice", _dump(body)))
+        if change.notices:
+            disclosure = self.disclosure.in_session(session)
+            shown: list[AuditEntry] = []
+            for conflict in change.notices:
+                conflict_id = self._conflict_id(session, conflict)
+                for party, body in bodies.conflict_notices(conflict, disclosure, conflict_id):
+                    events.append(NewEvent(party, "conflict.notice", _dump(body)))
+                shown.extend(_notice_disclosures(conflict, disclosure))
+            append_audit(session, shown)
         self.record_events(session, events)
 
     def _conflict_id(self, session: Any, conflict: Conflict) -> str | None:
@@ -162,6 +176,19 @@ class Notifier:
         add_notifications(_conn(session), items, to_us(self.clock()))
         for cb in self.on_outbox:
             cb()
+
+
+def _notice_disclosures(conflict: Conflict, disclosure: Disclosure) -> list[AuditEntry]:
+    """Each side's notice shows where and when the other side's operation overlaps."""
+    out = []
+    for own, other in ((conflict.a, conflict.b), (conflict.b, conflict.a)):
+        if own.party != other.party:
+            named = disclosure.may_name(own.party, own, other)
+            detail = {"via": "conflict.notice", "level": "conflict", "id": named}
+            out.append(
+                AuditEntry(DISCLOSURE, own.party, other.party, "operation", other.id, detail)
+            )
+    return out
 
 
 def _dump(body: dict[str, Any]) -> str:

@@ -4,16 +4,23 @@ Revision ID: 0007
 Revises: 0006
 """
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0007"
 down_revision = "0006"
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "sharing_agreements",
+        sa.Column("party_a", sa.String(256), primary_key=True),
+        sa.Column("party_b", sa.String(256), primary_key=True),
+        sa.Column("grants", sa.Text, nullable=False),
+        sa.Column("updated_us", sa.BigInteger, nullable=False),
+        sa.Column("updated_by", sa.String(256), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("sharing_agreements")

@@ -1,0 +1,126 @@
+"""``deconflict parties``: the operator's sharing agreements between pairs of parties.
+
+Agreements widen what two parties see of each other beyond references (see
+``deconflict.access``). Every change is written with an ``agreement`` audit entry for
+each of the two parties, in the same transaction, so either can later learn from
+``deconflict audit export`` when its data started (or stopped) being shown.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+import typer
+
+from deconflict.access.agreements import Agreement, Grant, parse_grants
+from deconflict.audit.entry import AGREEMENT, OPERATOR, AuditEntry
+from deconflict.cli.db import FAILURES, Database, resolve_url
+from deconflict.errors import DeconflictError
+from deconflict.store.audit import append_audit
+from deconflict.store.sharing import list_agreements, save_agreement
+from deconflict.store.sql import SqlStore, open_store
+
+app = typer.Typer(
+    name="parties",
+    help="Sharing agreements: what pairs of parties see of each other beyond references.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+GRANT_HELP = "One of: " + ", ".join(g.value for g in Grant) + " (repeatable)."
+Grants = Annotated[list[str], typer.Option("--grant", "-g", help=GRANT_HELP)]
+
+
+def _change(store: SqlStore, a: str, b: str, grants: frozenset[Grant], add: bool) -> Agreement:
+    def work(session: Any) -> Agreement:
+        pair = Agreement(a, b, frozenset())
+        current = next((x.grants for x in list_agreements(session) if x.pair == pair.pair), None)
+        before = current or frozenset()
+        after = (before | grants) if add else (before - grants)
+        agreement = Agreement(a, b, after)
+        save_agreement(session, agreement, by=OPERATOR)
+        detail = {
+            "other": "",
+            "before": sorted(g.value for g in before),
+            "after": sorted(g.value for g in after),
+        }
+        append_audit(
+            session,
+            [
+                AuditEntry(
+                    AGREEMENT,
+                    OPERATOR,
+                    p,
+                    "agreement",
+                    f"{agreement.a}|{agreement.b}",
+                    {**detail, "other": o},
+                )
+                for p, o in ((agreement.a, agreement.b), (agreement.b, agreement.a))
+            ],
+        )
+        return agreement
+
+    return store.run(work, write=True)
+
+
+def _run(database: str | None, a: str, b: str, names: list[str], add: bool) -> None:
+    try:
+        if add and not names:
+            raise DeconflictError("give at least one --grant to share")
+        grants = parse_grants(names) if names else frozenset(Grant)
+        store = open_store(resolve_url(database))
+        try:
+            agreement = _change(store, a, b, grants, add)
+        finally:
+            store.close()
+    except FAILURES as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    shown = ", ".join(sorted(g.value for g in agreement.grants)) or "nothing beyond references"
+    typer.echo(f"{agreement.a} and {agreement.b} now see each other's: {shown}")
+
+
+@app.command()
+def share(a: str, b: str, grant: Grants, database: Database = None) -> None:
+    """Let parties A and B see more of each other (e.g. -g operation_ids -g call_signs)."""
+    _run(database, a, b, grant, add=True)
+
+
+@app.command()
+def revoke(
+    a: str,
+    b: str,
+    grant: Annotated[
+        list[str] | None, typer.Option("--grant", "-g", help="Default: every grant.")
+    ] = None,
+    database: Database = None,
+) -> None:
+    """Withdraw grants between A and B (all of them unless --grant is given)."""
+    _run(database, a, b, grant or [], add=False)
+
+
+@app.command(name="list")
+def list_(
+    party: Annotated[str | None, typer.Option(help="Only agreements involving this party.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines instead of text.")] = False,
+    database: Database = None,
+) -> None:
+    """Every agreement in force."""
+    try:
+        store = open_store(resolve_url(database))
+        try:
+            found = store.run(list_agreements, write=False)
+        finally:
+            store.close()
+    except FAILURES as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for ag in found:
+        if party is not None and party not in ag.pair:
+            continue
+        grants = sorted(g.value for g in ag.grants)
+        if as_json:
+            typer.echo(orjson.dumps({"a": ag.a, "b": ag.b, "grants": grants}).decode())
+        else:
+            typer.echo(f"{ag.a}  {ag.b}  {', '.join(grants)}")

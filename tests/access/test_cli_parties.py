@@ -1,0 +1,67 @@
+"""``deconflict parties``: the operator's agreements, as a party's reads then see them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from typer.testing import CliRunner
+
+from deconflict.access.agreements import Grant
+from deconflict.audit.entry import AGREEMENT
+from deconflict.cli.main import app
+from deconflict.store.audit import chain_pending, entries_about
+from deconflict.store.sharing import load_agreements
+from deconflict.store.sql import open_store
+
+runner = CliRunner()
+
+
+def run(db: Path, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["parties", *args, "--database", str(db)])
+    return result.exit_code, result.output
+
+
+def test_share_adds_grants_and_revoke_withdraws_them(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    assert run(db, "share", "beta", "alpha", "-g", "operation_ids", "-g", "call_signs")[0] == 0
+    assert run(db, "revoke", "alpha", "beta", "-g", "call_signs")[0] == 0
+    code, out = run(db, "list", "--json")
+    assert code == 0
+    assert [orjson.loads(line) for line in out.splitlines()] == [
+        {"a": "alpha", "b": "beta", "grants": ["operation_ids"]}
+    ]
+    store = open_store(f"sqlite:///{db}")
+    try:
+        assert store.run(load_agreements, write=False).between("beta", "alpha") == {
+            Grant.OPERATION_IDS
+        }
+    finally:
+        store.close()
+
+
+def test_revoking_everything_removes_the_agreement(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    run(db, "share", "alpha", "beta", "-g", "details")
+    assert run(db, "revoke", "alpha", "beta")[0] == 0
+    assert run(db, "list")[1] == ""
+
+
+def test_an_unknown_grant_is_an_error_naming_the_valid_ones(tmp_path: Path) -> None:
+    code, out = run(tmp_path / "d.db", "share", "alpha", "beta", "-g", "everything")
+    assert code == 2 and "operation_ids, call_signs, details, telemetry" in out
+
+
+def test_each_party_finds_the_agreement_change_in_its_audit_record(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    run(db, "share", "alpha", "beta", "-g", "telemetry")
+    store = open_store(f"sqlite:///{db}")
+    try:
+        chain_pending(store)
+        for party, other in (("alpha", "beta"), ("beta", "alpha")):
+            [entry] = store.run(lambda s, p=party: list(entries_about(s.conn, p)), write=False)
+            assert entry.entry.kind == AGREEMENT
+            assert entry.entry.detail["other"] == other
+            assert entry.entry.detail["after"] == ["telemetry"]
+    finally:
+        store.close()
