@@ -87,6 +87,52 @@ class HotlineSettings(BaseModel):
     escalation_batch: int = Field(default=100, ge=1)
 
 
+class ZoneOverride(BaseModel):
+    """One party's protected zone (e.g. 50 m / 15 m for small drones)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    radius_m: float = Field(gt=0)
+    half_height_m: float = Field(gt=0)
+    vertical_tolerance_m: float | None = Field(default=None, ge=0)
+
+
+class TacticalSettings(BaseModel):
+    """Tactical deconfliction: detection, alerting, conformance (docs/tactical.md).
+
+    Defaults are the en-route values (5 NM, 1,000 ft, 300 s); ``party_zones`` gives
+    parties flying small drones their own zone, e.g.
+    ``DECONFLICT_TACTICAL__PARTY_ZONES='{"dronecorp": {"radius_m": 50, "half_height_m": 15}}'``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    radius_m: float = Field(default=9260.0, gt=0, description="Protected zone radius.")
+    half_height_m: float = Field(default=304.8, gt=0, description="Protected zone half-height.")
+    vertical_tolerance_m: float | None = Field(
+        default=None, ge=0, description="Altitude quantisation allowance; default 5 % of H."
+    )
+    lookahead_s: float = Field(default=300.0, gt=0)
+    party_zones: dict[str, ZoneOverride] = Field(default_factory=dict)
+    stale_after_s: float = Field(default=30.0, ge=0)
+    max_future_s: float = Field(default=5.0, ge=0)
+    pass_interval_s: float = Field(
+        default=1.0, ge=0, description="Background detection pass period; 0 turns it off."
+    )
+    caution_s: float = Field(default=120.0, ge=0, description="t_in at or below: caution.")
+    warning_s: float = Field(default=30.0, ge=0, description="t_in below: warning.")
+    downgrade_margin_s: float = Field(default=10.0, ge=0)
+    resolve_after_s: float = Field(default=10.0, ge=0)
+    resolved_retention_s: float = Field(default=60.0, ge=0)
+    conformance_tolerance_m: float = Field(default=10.0, ge=0)
+    nonconforming_after_s: float = Field(default=10.0, ge=0)
+    contingent_after_s: float = Field(default=60.0, ge=0)
+    near_distance_m: float = Field(
+        default=10_000.0, ge=0, description="Who is told of an off-nominal operation."
+    )
+    near_vertical_m: float = Field(default=300.0, ge=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DECONFLICT_", env_file=None, extra="ignore", env_nested_delimiter="__"
@@ -97,6 +143,7 @@ class Settings(BaseSettings):
     equal_priority: EqualPriorityPolicy = EqualPriorityPolicy.REJECT
     auth: AuthSettings = Field(default_factory=AuthSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    tactical: TacticalSettings = Field(default_factory=TacticalSettings)
     hotline: HotlineSettings = Field(default_factory=HotlineSettings)
 
     def resolved_database_url(self) -> str:

@@ -6,6 +6,7 @@ a test turns it on), so nothing here depends on how fast the machine is.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -138,3 +139,41 @@ def post(client: TestClient, headers: dict[str, str], *reports: dict[str, Any]) 
     r = client.post("/v1/tracks", json={"reports": list(reports)}, headers=headers)
     assert r.status_code == 200, r.text
     return r.json()
+
+
+def events(client: TestClient, headers: dict[str, str], prefix: str = "") -> list[Any]:
+    """The caller's party events so far (``/v1/events`` without following), as
+    ``(kind, body)`` pairs, those whose kind starts with ``prefix``."""
+    r = client.get("/v1/events", params={"follow": "false"}, headers=headers)
+    assert r.status_code == 200, r.text
+    out: list[Any] = []
+    for block in r.text.split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if "event" in lines and lines["event"].startswith(prefix):
+            out.append((lines["event"], json.loads(lines["data"])["data"]))
+    return out
+
+
+@dataclass(frozen=True)
+class Agreements:
+    """A stand-in sharing policy: ``pairs`` identify each other, ``telemetry`` pairs see
+    each other's tracks at all times (the shape of ``DisclosurePolicy``'s answers)."""
+
+    pairs: frozenset[frozenset[str]] = frozenset()
+    telemetry: frozenset[frozenset[str]] = frozenset()
+
+    def may_identify(self, viewer: str, owner: str) -> bool:
+        return viewer == owner or frozenset({viewer, owner}) in self.pairs
+
+    def may_see_telemetry(
+        self, viewer: str, owner: str, *, in_conflict_with_viewer: bool, off_nominal: bool
+    ) -> bool:
+        shared = frozenset({viewer, owner}) in self.telemetry
+        return viewer == owner or shared or in_conflict_with_viewer or off_nominal
+
+
+def agree(app: FastAPI, *parties: str, telemetry: bool = False) -> None:
+    """Wire a policy under which ``parties`` (two) identify each other."""
+    pair = frozenset({frozenset(parties)})
+    policy = Agreements(pair, pair if telemetry else frozenset())
+    app.state.sharing_of = lambda _session: policy

@@ -40,7 +40,17 @@ def test_another_partys_aircraft_in_conflict_appears_as_anonymous_traffic(
     post(client, auth("beta"), report("B1", HEAD_ON_LON, clock.now, track_deg=270.0))
     r = client.get("/v1/tracks", headers=auth("alpha"))
     [traffic] = r.json()["traffic"]
-    assert set(traffic) == {"alias", "time", "lat", "lon", "alt_m", "gs_mps", "track_deg", "vs_mps"}
+    assert set(traffic) == {
+        "alias",
+        "time",
+        "lat",
+        "lon",
+        "alt_m",
+        "gs_mps",
+        "track_deg",
+        "vs_mps",
+        "off_nominal",
+    }
     assert (traffic["lon"], traffic["track_deg"]) == (HEAD_ON_LON, 270.0)
     assert "B1" not in r.text and "beta" not in r.text
     [alert] = client.get("/v1/alerts", headers=auth("alpha")).json()["alerts"]

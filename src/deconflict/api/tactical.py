@@ -2,8 +2,9 @@
 
 Wiring, where the app is built (after ``app.state.engine`` is set)::
 
-    app.state.live = live_picture(app)
+    app.state.live = live_picture(app)   # config from settings.tactical
     app.include_router(tactical_router)
+    app.state.sharing_of = policy_of     # optional: sharing agreements (see SharingSource)
 
 The routes only translate: the live picture (``tactical.live``) owns tracks, alerts,
 advisories, conformance and need-to-know, so the WebSocket and the REST routes cannot
@@ -14,6 +15,11 @@ message (so the answer already accounts for the caller's own reports), and every
 ``LiveConfig.pass_interval_s`` on a background task started by this router's lifespan,
 so that silent tracks go stale, alerts of silent pairs resolve and an aircraft last seen
 outside its volumes escalates to Contingent even when nobody posts.
+
+What leaves through the party event stream (``/v1/events``, ``/v1/stream``): alert
+events to both parties of an alert, on lifecycle and severity changes only (never per
+position report), and ``conformance.notice`` to the parties flying near an operation
+that monitoring made Nonconforming or Contingent, or that recovered.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -47,21 +54,31 @@ from deconflict.auth.scopes import Scope
 from deconflict.auth.verify import TokenVerifier
 from deconflict.core.engine import StrategicEngine
 from deconflict.errors import InvalidInput
-from deconflict.model.operation import OperationState
+from deconflict.geo.volume import Volume4D
+from deconflict.hotline.model import ConflictKind
+from deconflict.notify.bodies import volume4d
+from deconflict.notify.recorder import Notifier
+from deconflict.settings import TacticalSettings
+from deconflict.store.hotline import ConflictIdTaken, register_conflict
+from deconflict.store.outbox import NewEvent
 from deconflict.store.sql import SqlStore
+from deconflict.tactical.alerts import EventKind
+from deconflict.tactical.configure import live_config
 from deconflict.tactical.live import (
     MONITORED_STATES,
+    OFF_NOMINAL_STATES,
     Clock,
     LiveConfig,
     LivePicture,
     MonitoredOperation,
     NotYourTrack,
     OwnTrack,
-    PartyAlert,
     PositionReport,
-    Traffic,
     utc_now,
 )
+from deconflict.tactical.nearby import STATE_NOTICE, Region, nearby_parties, trouble_regions
+from deconflict.tactical.sharing import NO_AGREEMENTS, Sharing
+from deconflict.tactical.views import AlertNotice, PartyAlert, StateChange, Traffic
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +86,7 @@ MAX_REPORTS = 10_000
 WS_POLICY_VIOLATION = 1008
 
 Tracker = Annotated[Principal, Depends(require_scopes(Scope.TRACK))]
+TrackReader = Annotated[Principal, Depends(require_scopes(Scope.TRACK, Scope.ADMIN))]
 
 
 def _not_a_boolean(value: Any) -> Any:
@@ -149,15 +167,226 @@ class TracksIn(BaseModel):
 
 # ---------------------------------------------------------------- wiring
 
+SharingSource = Callable[[Any], Sharing]
+"""``app.state.sharing_of(session)``: the sharing agreements as of that transaction.
+
+HOOK (need-to-know): set it to ``deconflict.store.sharing.policy_of`` (a
+``DisclosurePolicy`` satisfies ``tactical.sharing.Sharing``) and every tactical read
+path and alert event follows the agreements. Unset, no pair of parties shares anything
+beyond what the need-to-know rule shows.
+"""
+
+ALERT_EVENT_KINDS = {
+    EventKind.NEW: "alert.new",
+    EventKind.SEVERITY_CHANGED: "alert.updated",
+    EventKind.RESOLVED: "alert.resolved",
+    EventKind.ACKNOWLEDGED: "alert.acknowledged",
+}
+CONFORMANCE_EVENT = "conformance.notice"
+
+
+def sharing_of(app: Any, session: Any) -> Sharing:
+    """The sharing policy in ``session``'s transaction (no agreements without the hook)."""
+    source = getattr(app.state, "sharing_of", None)
+    if source is None:
+        return NO_AGREEMENTS
+    policy: Sharing = source(session)
+    return policy
+
+
+def _read_sharing(app: Any) -> Sharing:
+    """The policy for one read; no database round trip when no policy is wired."""
+    if getattr(app.state, "sharing_of", None) is None:
+        return NO_AGREEMENTS
+    store: SqlStore = app.state.store
+    return store.run(lambda s: sharing_of(app, s), write=False)
+
+
+def _notifier(app: Any) -> Notifier | None:
+    notify = getattr(app.state, "notify", None)
+    notifier = getattr(notify, "notifier", None)
+    return notifier if isinstance(notifier, Notifier) else None
+
+
+def alert_event_json(notice: AlertNotice, sharing: Sharing) -> dict[str, Any]:
+    """The body of an ``alert.*`` party event: the alert as ``GET /v1/alerts`` shows it
+    to that party, plus who acknowledged for ``alert.acknowledged``."""
+    body = alert_json(notice.view_for(sharing))
+    if notice.acknowledged_by is not None:
+        body["acknowledged_by_you"] = notice.acknowledged_by == notice.party
+    return body
+
+
+def publish_alerts(app: Any, notices: Sequence[AlertNotice]) -> None:
+    """Alert events to every party involved, in one transaction of the party event log.
+
+    A new alert between two parties is registered with the hotline in the same
+    transaction (conflict id = alert id), so the id a party sees can be messaged about.
+    """
+    notifier = _notifier(app)
+    if notifier is None or not notices:
+        return
+    store: SqlStore = app.state.store
+
+    def work(session: Any) -> None:
+        sharing = sharing_of(app, session)
+        events = [
+            NewEvent(
+                n.party,
+                ALERT_EVENT_KINDS[n.kind],
+                orjson.dumps(alert_event_json(n, sharing)).decode(),
+            )
+            for n in notices
+        ]
+        registered: set[int] = set()
+        for n in notices:
+            alert_id = n.view.alert_id
+            if n.kind is not EventKind.NEW or n.other_party == n.party or alert_id in registered:
+                continue
+            registered.add(alert_id)
+            try:
+                register_conflict(
+                    session,
+                    str(alert_id),
+                    n.party,
+                    n.other_party,
+                    ConflictKind.TACTICAL,
+                    n.view.own,
+                    n.other_id,
+                )
+            except ConflictIdTaken:
+                log.error("alert id %s is already a hotline conflict of other parties", alert_id)
+        notifier.record_events(session, events)
+
+    store.run(work)
+
+
+def _where_json(regions: Sequence[Region]) -> dict[str, Any]:
+    """The volumes in force (clipped to the window, F3548 ``Volume4D`` form) and the
+    aircraft's last positions."""
+    return {
+        "volumes": [
+            volume4d(Volume4D(r.footprint, r.altitude, r.time))
+            for r in regions
+            if r.aircraft is None
+        ],
+        "aircraft": [
+            {
+                "time": rfc3339(r.aircraft.time),
+                "lat": r.aircraft.lat,
+                "lon": r.aircraft.lon,
+                "alt_m": r.aircraft.alt_m,
+            }
+            for r in regions
+            if r.aircraft is not None
+        ],
+    }
+
+
+def conformance_notice_json(
+    change: StateChange,
+    regions: Sequence[Region],
+    horizon_s: float,
+    yours: Sequence[str],
+    name: bool,
+) -> dict[str, Any]:
+    """Where and when an off-nominal operation is (or that it recovered), not whose,
+    unless ``name``; ``your_operations`` are the recipient's own operations nearby."""
+    body: dict[str, Any] = {
+        "change": STATE_NOTICE[change.state],
+        "state": change.state.value,
+        "at": rfc3339(change.at),
+        "time_start": rfc3339(change.at),
+        "time_end": rfc3339(change.at + timedelta(seconds=horizon_s)),
+        "where": _where_json(regions),
+        "your_operations": list(yours),
+    }
+    if name:
+        body["operation_id"] = change.operation
+        body["party"] = change.party
+    return body
+
+
+class NearbyTeller:
+    """Tells the parties flying near an operation that monitoring changed its state.
+
+    Remembers who was told of an off-nominal operation, so that its recovery reaches
+    them even if they have moved away since.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._told: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+
+    def tell(self, change: StateChange, volumes: Sequence[Volume4D], config: LiveConfig) -> None:
+        notifier = _notifier(self._app)
+        if notifier is None:
+            return
+        store: SqlStore = self._app.state.store
+        horizon_s = config.params.lookahead_s
+        regions = trouble_regions(volumes, change.aircraft, change.at, horizon_s)
+        recovered = change.state not in OFF_NOMINAL_STATES
+
+        def work(session: Any) -> set[str]:
+            near = nearby_parties(
+                session,
+                change,
+                volumes,
+                horizon_s=horizon_s,
+                near_m=config.near_distance_m,
+                near_vertical_m=config.near_vertical_m,
+            )
+            yours = {n.party: n.operations for n in near}
+            with self._lock:
+                before = self._told.get(change.operation, set()) if recovered else set()
+            parties = sorted(set(yours) | before)
+            sharing = sharing_of(self._app, session)
+            events = [
+                NewEvent(
+                    party,
+                    CONFORMANCE_EVENT,
+                    orjson.dumps(
+                        conformance_notice_json(
+                            change,
+                            regions,
+                            horizon_s,
+                            yours.get(party, ()),
+                            sharing.may_identify(party, change.party),
+                        )
+                    ).decode(),
+                )
+                for party in parties
+            ]
+            notifier.record_events(session, events)
+            return set(parties)
+
+        told = store.run(work)
+        with self._lock:
+            if recovered:
+                self._told.pop(change.operation, None)
+            else:
+                self._told.setdefault(change.operation, set()).update(told)
+
 
 def live_picture(
     app: FastAPI, config: LiveConfig | None = None, clock: Clock = utc_now
 ) -> LivePicture:
     """The live picture of ``app``, monitoring operations in its store through its engine.
 
-    Store and engine are looked up on ``app.state`` at call time, not captured, so a test
-    that swaps them keeps a consistent picture.
+    ``config`` defaults to the app's ``settings.tactical``. Store, engine and notifier
+    are looked up on ``app.state`` at call time, not captured, so a test that swaps them
+    keeps a consistent picture. Alert events and conformance notices go to the party
+    event stream (``/v1/events``) through ``app.state.notify.notifier``.
     """
+    if config is None:
+        settings = getattr(app.state, "settings", None)
+        tactical = getattr(settings, "tactical", None)
+        config = live_config(
+            tactical if isinstance(tactical, TacticalSettings) else TacticalSettings()
+        )
+    cfg = config
+    nearby = NearbyTeller(app)
 
     def load(op_id: str) -> MonitoredOperation | None:
         store: SqlStore = app.state.store
@@ -167,18 +396,32 @@ def live_picture(
         op = found.operation
         return MonitoredOperation(op.party, op.state, op.volumes)
 
-    def set_state(op_id: str, state: OperationState) -> None:
-        current = load(op_id)
+    def set_state(change: StateChange) -> bool:
+        current = load(change.operation)
         if current is None or current.state not in MONITORED_STATES:
-            return  # deleted or ended meanwhile: monitoring must not bring it back
+            return False  # deleted or ended meanwhile: monitoring must not bring it back
         engine: StrategicEngine = app.state.engine
-        decision = engine.set_state(op_id, state)
+        decision = engine.set_state(change.operation, change.state)
         if not decision.accepted:
             # Back to Activated is refused while a blocking conflict exists; the operation
             # then stays off-nominal, which is the safe side.
-            log.warning("operation %s could not return to %s: conflicts", op_id, state)
+            log.warning(
+                "operation %s could not return to %s: conflicts", change.operation, change.state
+            )
+            return False
+        try:
+            nearby.tell(change, current.volumes, cfg)
+        except Exception:
+            log.exception("could not tell the parties near operation %s", change.operation)
+        return True
 
-    return LivePicture(config, load_operation=load, on_state=set_state, clock=clock)
+    return LivePicture(
+        config,
+        load_operation=load,
+        on_state=set_state,
+        on_alerts=lambda notices: publish_alerts(app, notices),
+        clock=clock,
+    )
 
 
 async def _ticker(live: LivePicture, interval_s: float) -> None:
@@ -244,10 +487,12 @@ def _num(x: float, digits: int = 3) -> float | None:
     return round(x, digits) if math.isfinite(x) else None
 
 
-def own_track_json(t: OwnTrack) -> dict[str, Any]:
+def own_track_json(t: OwnTrack, with_party: bool = False) -> dict[str, Any]:
     r = t.report
+    party = {"party": r.party} if with_party else {}
     return {
         "id": r.id,
+        **party,
         "time": rfc3339(r.time),
         "lat": r.lat,
         "lon": r.lon,
@@ -263,8 +508,11 @@ def own_track_json(t: OwnTrack) -> dict[str, Any]:
 
 
 def traffic_json(t: Traffic) -> dict[str, Any]:
+    """Anonymous unless an agreement identified it (then ``id`` and ``party`` too)."""
+    named = {} if t.id is None else {"id": t.id, "party": t.party}
     return {
         "alias": t.alias,
+        **named,
         "time": rfc3339(t.time),
         "lat": t.lat,
         "lon": t.lon,
@@ -272,13 +520,18 @@ def traffic_json(t: Traffic) -> dict[str, Any]:
         "gs_mps": _num(t.gs_mps),
         "track_deg": _num(t.track_deg),
         "vs_mps": t.vs_mps,
+        "off_nominal": t.off_nominal,
     }
 
 
 def alert_json(a: PartyAlert) -> dict[str, Any]:
-    other: dict[str, Any] = (
-        {"id": a.other_id} if a.other_id is not None else {"alias": a.other_alias}
-    )
+    other: dict[str, Any] = {}
+    if a.other_alias is not None:
+        other["alias"] = a.other_alias
+    if a.other_id is not None:
+        other["id"] = a.other_id
+    if a.other_party is not None:
+        other["party"] = a.other_party
     if a.other_traffic is not None:
         other["state"] = traffic_json(a.other_traffic)
     advisory = None
@@ -316,11 +569,13 @@ def _json(status: int, body: Any) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-def _alerts_body(live: LivePicture, party: str) -> dict[str, Any]:
-    return {"alerts": [alert_json(a) for a in live.alerts_for(party)]}
+def _alerts_body(live: LivePicture, party: str, sharing: Sharing) -> dict[str, Any]:
+    return {"alerts": [alert_json(a) for a in live.alerts_for(party, sharing)]}
 
 
-def _submit(live: LivePicture, party: str, reports: Sequence[ReportIn]) -> dict[str, Any]:
+def _submit(
+    live: LivePicture, party: str, reports: Sequence[ReportIn], sharing: Sharing
+) -> dict[str, Any]:
     domain = []
     for k, rep in enumerate(reports):
         try:
@@ -333,7 +588,11 @@ def _submit(live: LivePicture, party: str, reports: Sequence[ReportIn]) -> dict[
         raise InvalidInput(f"reports{exc.field}", exc.rule) from None
     except NotYourTrack as exc:
         raise Forbidden(str(exc)) from None
-    return {"accepted": result.accepted, "ignored": result.ignored, **_alerts_body(live, party)}
+    return {
+        "accepted": result.accepted,
+        "ignored": result.ignored,
+        **_alerts_body(live, party, sharing),
+    }
 
 
 # ---------------------------------------------------------------- routes
@@ -343,13 +602,21 @@ def _submit(live: LivePicture, party: str, reports: Sequence[ReportIn]) -> dict[
 def post_tracks(body: TracksIn, request: Request, principal: Tracker) -> Response:
     """Report positions (a batch); answers with the caller's alerts after the pass they
     triggered. A track id belongs to the first party that reports it (403 for others)."""
-    return _json(200, _submit(_live(request.app), principal.sub, body.reports))
+    app = request.app
+    return _json(200, _submit(_live(app), principal.sub, body.reports, _read_sharing(app)))
 
 
 @router.get("/tracks")
-def get_tracks(request: Request, principal: Tracker) -> Response:
-    """Own tracks in full; others' only while in an alert with one of them, anonymised."""
-    own, traffic = _live(request.app).tracks_for(principal.sub)
+def get_tracks(request: Request, principal: TrackReader) -> Response:
+    """Own tracks in full; another party's aircraft only while it is in an alert with
+    one of yours or off-nominal (its operation Nonconforming or Contingent), as
+    anonymous ``traffic`` unless a sharing agreement names it. The service operator
+    (``deconflict.admin``) gets every track in full, with its party."""
+    live = _live(request.app)
+    if Scope.ADMIN in principal.scopes:
+        every = [own_track_json(t, with_party=True) for t in live.everything()]
+        return _json(200, {"tracks": every, "traffic": []})
+    own, traffic = live.tracks_for(principal.sub, _read_sharing(request.app))
     return _json(
         200,
         {"tracks": [own_track_json(t) for t in own], "traffic": [traffic_json(t) for t in traffic]},
@@ -358,8 +625,12 @@ def get_tracks(request: Request, principal: Tracker) -> Response:
 
 @router.get("/alerts")
 def get_alerts(request: Request, principal: Tracker) -> Response:
-    """Alerts involving the caller's aircraft: one entry per own aircraft in the pair."""
-    return _json(200, _alerts_body(_live(request.app), principal.sub))
+    """Alerts involving the caller's aircraft: one entry per own aircraft in the pair.
+
+    The same alerts reach both parties as ``alert.new``, ``alert.updated`` (severity),
+    ``alert.acknowledged`` and ``alert.resolved`` events on ``/v1/events``."""
+    app = request.app
+    return _json(200, _alerts_body(_live(app), principal.sub, _read_sharing(app)))
 
 
 @router.post("/alerts/{alert_id}/ack")
@@ -368,7 +639,7 @@ def acknowledge(alert_id: int, request: Request, principal: Tracker) -> Response
     live = _live(request.app)
     if not live.acknowledge(principal.sub, alert_id):
         return _json(404, {"message": f"no active alert {alert_id} for your aircraft"})
-    return _json(200, _alerts_body(live, principal.sub))
+    return _json(200, _alerts_body(live, principal.sub, _read_sharing(request.app)))
 
 
 def _ws_token(websocket: WebSocket) -> str | None:
@@ -405,7 +676,7 @@ def _reports_of(message: Any) -> list[Any]:
     return reports
 
 
-def _ws_batch(live: LivePicture, party: str, text: str) -> dict[str, Any]:
+def _ws_batch(app: Any, party: str, text: str) -> dict[str, Any]:
     try:
         message = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -416,7 +687,7 @@ def _ws_batch(live: LivePicture, party: str, text: str) -> dict[str, Any]:
         first = exc.errors()[0]
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
         raise InvalidInput(where.lstrip("."), first["msg"]) from None
-    return _submit(live, party, body.reports)
+    return _submit(_live(app), party, body.reports, _read_sharing(app))
 
 
 @router.websocket("/stream/tracks")
@@ -430,13 +701,14 @@ async def stream_tracks(websocket: WebSocket) -> None:
     except AuthError as exc:
         await websocket.close(code=WS_POLICY_VIOLATION, reason=exc.message[:120])
         return
-    live = _live(websocket.app)
+    app = websocket.app
+    _live(app)
     await websocket.accept()
     try:
         while True:
             text = await websocket.receive_text()
             try:
-                answer = await run_in_threadpool(_ws_batch, live, principal.sub, text)
+                answer = await run_in_threadpool(_ws_batch, app, principal.sub, text)
             except InvalidInput as exc:
                 answer = {"status": 400, "message": str(exc)}
             except AuthError as exc:

@@ -154,10 +154,12 @@ def _with_hysteresis(current: Severity, obs: Observation, th: AlertThresholds) -
 class AlertBook:
     """The alerts of one detection stream; feed it every pass with ``update``."""
 
-    def __init__(self, thresholds: AlertThresholds | None = None) -> None:
+    def __init__(self, thresholds: AlertThresholds | None = None, first_id: int = 1) -> None:
+        """``first_id``: the id of the first alert; a service starts it from its start
+        time so that ids never repeat across restarts (they name hotline conflicts)."""
         self.thresholds = thresholds or AlertThresholds()
         self._active: dict[tuple[str, str], Alert] = {}
-        self._next_id = 1
+        self._next_id = first_id
 
     def active(self) -> list[Alert]:
         """Alerts not yet resolved, oldest first."""

@@ -7,8 +7,12 @@ web or SQL imports. What it needs from the outside comes in as callables, so the
 object runs in the service, in a replay harness or in a test with a fake clock:
 
 - ``load_operation(op_id)``: the operation's party, state and volumes, or ``None``;
-- ``on_state(op_id, state)``: told when monitoring moves an operation to
-  ``Nonconforming``, ``Contingent`` or back to ``Activated``;
+- ``on_state(change)``: told when monitoring moves an operation to ``Nonconforming``,
+  ``Contingent`` or back to ``Activated`` (a ``StateChange``); answers whether the
+  change was applied;
+- ``on_alerts(notices)``: the alert events of a pass or an acknowledgement, one
+  ``AlertNotice`` per party and own aircraft (new, severity changed, resolved,
+  acknowledged), for the party event stream;
 - ``clock()``: the current UTC time.
 
 When things happen:
@@ -33,9 +37,16 @@ cost of a pass with conflicts is up to ``1 + resolution.MAX_ROUNDS`` detections,
 advisories are checked by re-detection.
 
 Need-to-know is enforced here, not left to the API: the views a party gets
-(``alerts_for``, ``tracks_for``) never carry another party's track id or party name,
-only a per-viewer alias that is stable for the life of the picture and cannot be linked
-across viewers (an HMAC under a key made when the picture starts).
+(``alerts_for``, ``tracks_for``, alert notices) never carry another party's track id or
+party name unless the ``Sharing`` policy passed in allows it, only a per-viewer alias
+that is stable for the life of the picture and cannot be linked across viewers (an HMAC
+under a key made when the picture starts). Another party's telemetry is shown only
+while its aircraft is in an active alert with one of the viewer's, or off-nominal (its
+operation Nonconforming or Contingent, whether monitoring or its party said so), unless
+the policy grants more. Only ``everything()`` (the service operator's view) shows all.
+
+Alert ids start from the picture's start time in microseconds, so they do not repeat
+after a restart: an alert id is also the conflict id the hotline knows the alert by.
 """
 
 from __future__ import annotations
@@ -47,7 +58,7 @@ import math
 import secrets
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from deconflict.errors import DeconflictError, InvalidInput
@@ -61,7 +72,6 @@ from deconflict.tactical.alerts import (
     AlertThresholds,
     EventKind,
     Observation,
-    Severity,
 )
 from deconflict.tactical.conformance import (
     ConformanceMachine,
@@ -71,11 +81,20 @@ from deconflict.tactical.conformance import (
 from deconflict.tactical.detect import conflict_records, detect
 from deconflict.tactical.resolution import Advisory, Maneuver, resolve
 from deconflict.tactical.settings import TacticalParams
+from deconflict.tactical.sharing import NO_AGREEMENTS, Sharing
 from deconflict.tactical.state import (
     MAX_ABS_ALT_M,
     MAX_ABS_SPEED_MPS,
     StateVectors,
     align,
+)
+from deconflict.tactical.views import (
+    AlertNotice,
+    PartyAlert,
+    Position,
+    StateChange,
+    Traffic,
+    identified,
 )
 
 log = logging.getLogger(__name__)
@@ -204,7 +223,9 @@ class MonitoredOperation:
 
 
 OperationLoader = Callable[[str], MonitoredOperation | None]
-StateSink = Callable[[str, OperationState], None]
+StateSink = Callable[[StateChange], bool]
+AlertSink = Callable[[Sequence[AlertNotice]], None]
+OFF_NOMINAL_STATES = frozenset({OperationState.NONCONFORMING, OperationState.CONTINGENT})
 
 
 @dataclass(frozen=True)
@@ -217,6 +238,10 @@ class LiveConfig:
     clock skew a healthy client can have; such a report would never go stale.
     ``conformance_tolerance_m`` 10 m: a GNSS fix plus a barometric altitude error.
     ``pass_interval_s`` ``None`` disables the background ticker (tests drive passes).
+    ``near_distance_m`` / ``near_vertical_m``: how far around an off-nominal operation
+    (its volumes and its aircraft) other parties' operations count as near and are told
+    of the change; 10 km and 300 m by default, a couple of minutes of flight for the
+    fast traffic and well beyond any drone's reach.
     """
 
     params: TacticalParams = field(default_factory=TacticalParams)
@@ -228,9 +253,13 @@ class LiveConfig:
     resolved_retention_s: float = 60.0
     pass_interval_s: float | None = 1.0
     maneuver: Maneuver = Maneuver.AUTO
+    near_distance_m: float = 10_000.0
+    near_vertical_m: float = 300.0
 
     def __post_init__(self) -> None:
         for name in (
+            "near_distance_m",
+            "near_vertical_m",
             "conformance_tolerance_m",
             "stale_after_s",
             "max_future_s",
@@ -245,46 +274,9 @@ class LiveConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class Traffic:
-    """Another party's aircraft as a viewer may see it: an alias and a state vector."""
-
-    alias: str
-    time: datetime
-    lat: float
-    lon: float
-    alt_m: float
-    gs_mps: float
-    track_deg: float
-    vs_mps: float
-
-
-@dataclass(frozen=True, slots=True)
 class OwnTrack:
     report: PositionReport
     conformance: ConformanceState | None
-
-
-@dataclass(frozen=True, slots=True)
-class PartyAlert:
-    """One alert as seen from one of the viewer's aircraft (``own``).
-
-    ``other_id`` is set only when the other aircraft is the viewer's too; otherwise the
-    other aircraft is ``other_alias`` and, while it still reports, ``other_traffic``.
-    """
-
-    alert_id: int
-    own: str
-    other_id: str | None
-    other_alias: str | None
-    other_traffic: Traffic | None
-    state: AlertState
-    severity: Severity
-    acknowledged: bool
-    latest: Observation
-    first_seen: datetime
-    last_seen: datetime
-    advisory: Advisory | None
-    advisory_clears: bool | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,25 +307,30 @@ class LivePicture:
         *,
         load_operation: OperationLoader | None = None,
         on_state: StateSink | None = None,
+        on_alerts: AlertSink | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.config = config or LiveConfig()
         self._load_operation = load_operation or (lambda _op_id: None)
-        self._on_state = on_state or (lambda _op_id, _state: None)
+        self._on_state = on_state or (lambda _change: True)
+        self._on_alerts = on_alerts or (lambda _notices: None)
         self._clock = clock
         self._lock = threading.Lock()
         self._callback_lock = threading.Lock()
         self._alias_key = secrets.token_bytes(32)
         self._tracks: dict[str, PositionReport] = {}
         self._owner: dict[str, str] = {}
-        self._book = AlertBook(self.config.alerts)
+        first_id = max(1, int(clock().timestamp() * 1_000_000))
+        self._book = AlertBook(self.config.alerts, first_id=first_id)
         self._resolved: dict[int, tuple[Alert, float]] = {}
         self._advice: dict[str, Advisory] = {}
         self._cleared: frozenset[tuple[str, str]] = frozenset()
         self._machines: dict[str, dict[str, ConformanceMachine]] = {}
         self._track_operation: dict[str, str] = {}
         self._reported: dict[str, ConformanceState] = {}
-        self._pending: list[tuple[str, OperationState]] = []
+        self._op_states: dict[str, OperationState] = {}
+        self._op_party: dict[str, str] = {}
+        self._pending: list[StateChange | list[AlertNotice]] = []
 
     # ----------------------------------------------------------------- writes
 
@@ -358,6 +355,8 @@ class LivePicture:
                 owner = self._owner.get(r.id, party)
                 if owner != party:
                     raise NotYourTrack(f"track {r.id!r} is reported by another party")
+            for op_id, op in operations.items():
+                self._op_states[op_id] = op.state
             accepted = ignored = 0
             for r in sorted(reports, key=lambda rep: rep.time_s):
                 self._owner.setdefault(r.id, party)
@@ -383,7 +382,11 @@ class LivePicture:
         return summary
 
     def acknowledge(self, party: str, alert_id: int) -> bool:
-        """Acknowledge an active alert that concerns one of ``party``'s aircraft."""
+        """Acknowledge an active alert that concerns one of ``party``'s aircraft.
+
+        Both parties of the alert are told (``acknowledged``): the other side learns that
+        someone is looking at it, which is what an acknowledgement is for.
+        """
         now_s = self._clock().timestamp()
         with self._lock:
             for alert in self._book.active():
@@ -391,12 +394,19 @@ class LivePicture:
                     self._owner.get(alert.a),
                     self._owner.get(alert.b),
                 ):
-                    return self._book.acknowledge(alert_id, party, now_s) is not None
-        return False
+                    event = self._book.acknowledge(alert_id, party, now_s)
+                    if event is None:
+                        return False
+                    self._pending.append(self._notices(event.kind, event.alert, by=party))
+                    break
+            else:
+                return False
+        self._flush()
+        return True
 
     # ------------------------------------------------------------------ reads
 
-    def alerts_for(self, party: str) -> list[PartyAlert]:
+    def alerts_for(self, party: str, sharing: Sharing = NO_AGREEMENTS) -> list[PartyAlert]:
         """Active and recently resolved alerts involving ``party``'s aircraft, by id."""
         with self._lock:
             alerts = [*self._book.active(), *(a for a, _ in self._resolved.values())]
@@ -404,26 +414,48 @@ class LivePicture:
             for alert in sorted(alerts, key=lambda a: a.alert_id):
                 for own, other in ((alert.a, alert.b), (alert.b, alert.a)):
                     if self._owner.get(own) == party:
-                        out.append(self._party_alert(party, alert, own, other))
+                        view = self._party_alert(party, alert, own, other)
+                        other_party = self._owner.get(other, "")
+                        if other_party != party and sharing.may_identify(party, other_party):
+                            view = identified(view, other, other_party)
+                        out.append(view)
             return out
 
-    def tracks_for(self, party: str) -> tuple[list[OwnTrack], list[Traffic]]:
-        """The party's own tracks, and others' only while in an active alert with one."""
+    def tracks_for(
+        self, party: str, sharing: Sharing = NO_AGREEMENTS
+    ) -> tuple[list[OwnTrack], list[Traffic]]:
+        """The party's own tracks, and others' only where ``sharing`` allows it.
+
+        By default (no agreement) that is while they are in an active alert with one of
+        the party's aircraft, or off-nominal.
+        """
         with self._lock:
-            own = [
-                OwnTrack(r, self._conformance_of(r))
-                for tid, r in sorted(self._tracks.items())
-                if self._owner.get(tid) == party
-            ]
+            own: list[OwnTrack] = []
             traffic: dict[str, Traffic] = {}
-            for alert in self._book.active():
-                for mine, other in ((alert.a, alert.b), (alert.b, alert.a)):
-                    if self._owner.get(mine) != party or self._owner.get(other) == party:
-                        continue
-                    view = self._traffic(party, other)
-                    if view is not None:
-                        traffic[view.alias] = view
+            in_conflict = self._in_conflict_with(party)
+            for tid, r in sorted(self._tracks.items()):
+                owner = self._owner.get(tid, "")
+                if owner == party:
+                    own.append(OwnTrack(r, self._conformance_of(r)))
+                    continue
+                off_nominal = self._off_nominal(r)
+                if not sharing.may_see_telemetry(
+                    party,
+                    owner,
+                    in_conflict_with_viewer=tid in in_conflict,
+                    off_nominal=off_nominal,
+                ):
+                    continue
+                view = self._traffic(party, tid, off_nominal)
+                if sharing.may_identify(party, owner):
+                    view = replace(view, id=tid, party=owner)
+                traffic[view.alias] = view
             return own, [traffic[k] for k in sorted(traffic)]
+
+    def everything(self) -> list[OwnTrack]:
+        """Every live track in full: the service operator's view, nobody else's."""
+        with self._lock:
+            return [OwnTrack(r, self._conformance_of(r)) for _, r in sorted(self._tracks.items())]
 
     def owner_of(self, track_id: str) -> str | None:
         with self._lock:
@@ -459,7 +491,7 @@ class LivePicture:
             # The aircraft now flies something else: its old operation no longer has it.
             self._machines.get(previous, {}).pop(r.id, None)
             del self._track_operation[r.id]
-            self._note(previous)
+            self._note(previous, r.time_s)
         if r.operation is None:
             return
         op = operations[r.operation]
@@ -471,6 +503,7 @@ class LivePicture:
             self._reported.pop(r.operation, None)
             return
         self._track_operation[r.id] = r.operation
+        self._op_party[r.operation] = op.party
         machines = self._machines.setdefault(r.operation, {})
         machine = machines.get(r.id)
         if machine is None:
@@ -479,9 +512,9 @@ class LivePicture:
             op.volumes, r.lon, r.lat, r.alt_m, r.time, self.config.conformance_tolerance_m
         )
         machine.observe(r.time_s, inside)
-        self._note(r.operation)
+        self._note(r.operation, r.time_s)
 
-    def _note(self, op_id: str) -> None:
+    def _note(self, op_id: str, now_s: float) -> None:
         """Queue a state change when the operation's worst track changed level.
 
         Only changes the monitor itself caused are reported: an operation a party put in
@@ -495,19 +528,27 @@ class LivePicture:
         )
         before = self._reported.get(op_id, ConformanceState.CONFORMING)
         if worst is not before:
-            self._pending.append((op_id, _TO_OPERATION_STATE[worst]))
+            aircraft = tuple(
+                Position(r.time, r.lat, r.lon, r.alt_m)
+                for tid in sorted(machines)
+                if (r := self._tracks.get(tid)) is not None
+            )
+            party = self._op_party.get(op_id, "")
+            state = _TO_OPERATION_STATE[worst]
+            self._pending.append(StateChange(op_id, party, state, _at(now_s), aircraft))
         if worst is ConformanceState.CONFORMING and not machines:
             self._reported.pop(op_id, None)
             self._machines.pop(op_id, None)
+            self._op_party.pop(op_id, None)
         else:
             self._reported[op_id] = worst
 
     def _flush(self) -> None:
-        """Deliver queued state changes in order, outside the picture's lock.
+        """Deliver queued state changes and alert notices in order, outside the lock.
 
-        The callback writes to the store; holding the picture's lock through a database
+        The callbacks write to the store; holding the picture's lock through a database
         round trip would stall every other party's submissions. A second lock keeps two
-        threads from delivering one operation's changes out of order.
+        threads from delivering changes out of order.
         """
         with self._callback_lock:
             while True:
@@ -515,11 +556,24 @@ class LivePicture:
                     pending, self._pending = self._pending, []
                 if not pending:
                     return
-                for op_id, state in pending:
-                    try:
-                        self._on_state(op_id, state)
-                    except Exception:
-                        log.exception("could not set operation %s to %s", op_id, state)
+                for item in pending:
+                    self._deliver(item)
+
+    def _deliver(self, item: StateChange | list[AlertNotice]) -> None:
+        if isinstance(item, StateChange):
+            try:
+                applied = self._on_state(item)
+            except Exception:
+                log.exception("could not set operation %s to %s", item.operation, item.state)
+                return
+            if applied:
+                with self._lock:
+                    self._op_states[item.operation] = item.state
+            return
+        try:
+            self._on_alerts(item)
+        except Exception:
+            log.exception("could not publish %d alert events", len(item))
 
     def _pass_locked(self, now_s: float) -> PassSummary:
         cutoff = now_s - self.config.stale_after_s
@@ -550,14 +604,30 @@ class LivePicture:
                 res = resolve(states, self.config.params, self.config.maneuver, conflicts=conflicts)
                 self._advice = {a.id: a for a in res.advisories}
                 self._cleared = res.cleared
+        notices: list[AlertNotice] = []
         for event in self._book.update(now_s, observations):
             if event.kind is EventKind.RESOLVED:
                 self._resolved[event.alert.alert_id] = (event.alert, now_s)
+            notices += self._notices(event.kind, event.alert)
+        if notices:
+            self._pending.append(notices)
         for alert_id, (_, at) in list(self._resolved.items()):
             if now_s - at > self.config.resolved_retention_s:
                 del self._resolved[alert_id]
         self._tick_conformance(now_s)
         return PassSummary(_at(now_s), len(reports), len(observations), dropped)
+
+    def _notices(self, kind: EventKind, alert: Alert, by: str | None = None) -> list[AlertNotice]:
+        """One notice per party and own aircraft in the alert, as ``alerts_for`` shows it."""
+        out: list[AlertNotice] = []
+        for own, other in ((alert.a, alert.b), (alert.b, alert.a)):
+            party = self._owner.get(own)
+            if party is None:
+                continue
+            view = self._party_alert(party, alert, own, other)
+            other_party = self._owner.get(other, "")
+            out.append(AlertNotice(kind, party, view, other_party, other, by))
+        return out
 
     def _tick_conformance(self, now_s: float) -> None:
         for op_id in list(self._machines):
@@ -569,17 +639,31 @@ class LivePicture:
                     # Gone while conforming: nothing left to escalate or to recover from.
                     del machines[tid]
                     self._track_operation.pop(tid, None)
-            self._note(op_id)
+            self._note(op_id, now_s)
 
     def _conformance_of(self, r: PositionReport) -> ConformanceState | None:
         op_id = self._track_operation.get(r.id)
         machine = None if op_id is None else self._machines.get(op_id, {}).get(r.id)
         return None if machine is None else machine.state
 
-    def _traffic(self, viewer: str, track_id: str) -> Traffic | None:
-        r = self._tracks.get(track_id)
-        if r is None:
-            return None
+    def _off_nominal(self, r: PositionReport) -> bool:
+        """Out of its volumes by monitoring, or its operation off-nominal by any cause."""
+        conformance = self._conformance_of(r)
+        if conformance is not None and conformance is not ConformanceState.CONFORMING:
+            return True
+        return r.operation is not None and self._op_states.get(r.operation) in OFF_NOMINAL_STATES
+
+    def _in_conflict_with(self, party: str) -> set[str]:
+        """Other parties' track ids in an active alert with one of ``party``'s aircraft."""
+        out: set[str] = set()
+        for alert in self._book.active():
+            for mine, other in ((alert.a, alert.b), (alert.b, alert.a)):
+                if self._owner.get(mine) == party:
+                    out.add(other)
+        return out
+
+    def _traffic(self, viewer: str, track_id: str, off_nominal: bool = False) -> Traffic:
+        r = self._tracks[track_id]
         return Traffic(
             self.alias(viewer, track_id),
             r.time,
@@ -589,19 +673,24 @@ class LivePicture:
             r.gs_mps,
             r.track_deg,
             r.vs_mps,
+            off_nominal,
         )
 
     def _party_alert(self, party: str, alert: Alert, own: str, other: str) -> PartyAlert:
+        """The anonymous view (the plain one when both aircraft are ``party``'s)."""
         mine = self._owner.get(other) == party
         active = alert.state is not AlertState.RESOLVED
         advisory = self._advice.get(own) if active else None
         pair = (alert.a, alert.b)
+        traffic = None
+        if not mine and active and other in self._tracks:
+            traffic = self._traffic(party, other, self._off_nominal(self._tracks[other]))
         return PartyAlert(
             alert_id=alert.alert_id,
             own=own,
             other_id=other if mine else None,
             other_alias=None if mine else self.alias(party, other),
-            other_traffic=None if mine or not active else self._traffic(party, other),
+            other_traffic=traffic,
             state=alert.state,
             severity=alert.severity,
             acknowledged=party in alert.acknowledged_by,
