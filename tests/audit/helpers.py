@@ -1,0 +1,70 @@
+"""Writing entries, and tampering with the log the way someone with SQL access could."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+
+from deconflict.audit.chain import canonical_detail, entry_hash
+from deconflict.audit.entry import AuditEntry
+from deconflict.store.audit import append_audit, chain_pending, read_head
+from deconflict.store.sql import SqlStore
+
+
+def entry(n: int, subject: str = "alpha", actor: str | None = None) -> AuditEntry:
+    return AuditEntry("change", actor or subject, subject, "operation", f"op{n}", {"n": n})
+
+
+def logged(store: SqlStore, count: int, subject: str = "alpha") -> None:
+    """``count`` entries, each appended in a transaction of its own, then chained."""
+    for n in range(1, count + 1):
+        with store.session(write=True) as s:
+            append_audit(s, [entry(n, subject)])
+    chain_pending(store)
+
+
+def sql(store: SqlStore, statement: str, **params: Any) -> None:
+    """Raw SQL past the store interface: what an intruder or a careless DBA can do."""
+    with store.engine.connect() as conn:
+        if store.is_sqlite:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.begin()
+        conn.execute(text(statement), params)
+        conn.commit()
+
+
+def row_hash(store: SqlStore, seq: int) -> str:
+    with store.session() as s:
+        return str(
+            s.conn.execute(
+                text("SELECT hash FROM audit_log WHERE seq = :s"), {"s": seq}
+            ).scalar_one()
+        )
+
+
+def head_seq(store: SqlStore) -> int:
+    with store.session() as s:
+        return read_head(s.conn).seq
+
+
+def forge(store: SqlStore, seq: int, prev_hash: str, forged: AuditEntry, at_us: int = 0) -> None:
+    """Insert a well-formed entry at ``seq``, hashed exactly as the chainer would."""
+    h = entry_hash(forged, at_us, seq, prev_hash)
+    sql(
+        store,
+        "INSERT INTO audit_log (seq, at_us, kind, actor, subject, object_kind, object_id,"
+        " detail, prev_hash, hash) VALUES (:seq, :at, :kind, :actor, :subject, :ok, :oid,"
+        " :detail, :prev, :hash)",
+        seq=seq,
+        at=at_us,
+        kind=forged.kind,
+        actor=forged.actor,
+        subject=forged.subject,
+        ok=forged.object_kind,
+        oid=forged.object_id,
+        detail=canonical_detail(forged.detail),
+        prev=prev_hash,
+        hash=h,
+    )

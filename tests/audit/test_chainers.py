@@ -1,0 +1,79 @@
+"""Several chainers at once (threads here; replicas in production) never fork the chain."""
+
+from __future__ import annotations
+
+import threading
+
+from deconflict.audit.runtime import Chainer
+from deconflict.store.audit import append_audit, chain_pending, count_pending, verify_store
+from deconflict.store.sql import SqlStore
+
+from .helpers import entry
+
+WRITERS = 3
+PER_WRITER = 40
+CHAINERS = 4
+
+
+def test_concurrent_chainers_link_every_entry_once_into_one_chain(store: SqlStore) -> None:
+    done = threading.Event()
+    errors: list[BaseException] = []
+    linked: list[int] = []
+
+    def write(w: int) -> None:
+        try:
+            for n in range(PER_WRITER):
+                with store.session(write=True) as s:
+                    append_audit(s, [entry(w * 1000 + n)])
+        except BaseException as exc:
+            errors.append(exc)
+
+    def chain() -> None:
+        try:
+            while not done.is_set():
+                linked.append(chain_pending(store, batch=7))
+            linked.append(chain_pending(store, batch=7))
+        except BaseException as exc:
+            errors.append(exc)
+
+    writers = [threading.Thread(target=write, args=(w,)) for w in range(WRITERS)]
+    chainers = [threading.Thread(target=chain) for _ in range(CHAINERS)]
+    for t in chainers + writers:
+        t.start()
+    for t in writers:
+        t.join()
+    done.set()
+    for t in chainers:
+        t.join()
+
+    assert errors == []
+    assert sum(linked) == WRITERS * PER_WRITER
+    verdict = verify_store(store)
+    assert verdict.ok and verdict.checked == WRITERS * PER_WRITER
+
+
+def test_the_chainer_thread_links_entries_soon_after_their_commit(store: SqlStore) -> None:
+    chainer = Chainer(store, poll_s=3600.0)  # only a wake-up can get it going in time
+    chainer.start()
+    try:
+        with store.session(write=True) as s:
+            append_audit(s, [entry(1)])
+        for _ in range(200):
+            if verify_store(store).checked == 1:
+                break
+            threading.Event().wait(0.05)
+        assert verify_store(store).checked == 1
+    finally:
+        chainer.stop()
+
+
+def test_stopping_the_chainer_links_what_is_pending(store: SqlStore) -> None:
+    chainer = Chainer(store, poll_s=3600.0)
+    chainer.start()
+    chainer.stop()
+    with store.session(write=True) as s:
+        append_audit(s, [entry(1)])
+    chainer.start()
+    chainer.stop()
+    with store.session() as s:
+        assert count_pending(s.conn) == 0

@@ -1,0 +1,134 @@
+"""Through the HTTP API: changes and authentication failures leave audit entries."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi.testclient import TestClient
+
+from deconflict.auth.keys import load_or_create_signing_key
+from deconflict.auth.scopes import Scope
+from deconflict.auth.tokens import mint_token
+from deconflict.settings import Settings
+from deconflict.store.audit import chain_pending, entries_about, verify_store
+from deconflict.store.sql import SqlStore
+from tests.api.conftest import Headers, auth, client, settings
+from tests.api.test_native import body
+from tests.dss.conftest import OIR, intent_body, new_id
+
+__all__ = ["auth", "client", "settings"]
+
+
+def _about(store: SqlStore, party: str) -> list[Any]:
+    chain_pending(store)
+    with store.session() as s:
+        return list(entries_about(s.conn, party))
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_an_operation_created_through_the_native_api_is_logged(
+    client: TestClient, auth: Headers, store: SqlStore
+) -> None:
+    r = client.put("/v1/operations/op1", json=body(), headers=auth("alpha"))
+    assert r.status_code == 201
+    (e,) = _about(store, "alpha")
+    assert (e.entry.kind, e.entry.actor, e.entry.object_kind, e.entry.object_id) == (
+        "change",
+        "alpha",
+        "operation",
+        "op1",
+    )
+    assert e.entry.detail["change"] == "created"
+    assert verify_store(store).ok
+
+
+def test_a_refused_operation_leaves_no_change_entry(
+    client: TestClient, auth: Headers, store: SqlStore
+) -> None:
+    client.put("/v1/operations/a1", json=body(priority=5), headers=auth("alpha"))
+    r = client.put("/v1/operations/b1", json=body(priority=0), headers=auth("beta"))
+    assert r.status_code == 409
+    assert _about(store, "beta") == []
+
+
+def test_a_deleted_operation_is_logged(client: TestClient, auth: Headers, store: SqlStore) -> None:
+    client.put("/v1/operations/op1", json=body(), headers=auth("alpha"))
+    assert client.delete("/v1/operations/op1", headers=auth("alpha")).status_code in (200, 204)
+    assert [e.entry.detail["change"] for e in _about(store, "alpha")] == ["created", "deleted"]
+
+
+def test_an_intent_created_through_the_dss_api_is_logged(
+    client: TestClient, settings: Settings, store: SqlStore
+) -> None:
+    key = load_or_create_signing_key(settings.data_dir)
+    token = mint_token(
+        key,
+        sub="uss1",
+        scopes=[Scope.STRATEGIC_COORDINATION.value],
+        audience="localhost",
+        issuer="test",
+    )
+    intent = new_id()
+    r = client.put(f"{OIR}/{intent}", json=intent_body(), headers=_bearer(token))
+    assert r.status_code == 201, r.text
+    (e,) = _about(store, "uss1")
+    assert (e.entry.object_kind, e.entry.object_id) == ("operational_intent", intent)
+
+
+def test_a_token_signed_by_an_unknown_key_is_logged_under_the_sub_it_claims(
+    client: TestClient, store: SqlStore
+) -> None:
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    token = mint_token(
+        forger, sub="alpha", scopes=["deconflict.plan"], audience="localhost", issuer="test"
+    )
+    r = client.get("/v1/operations", headers=_bearer(token))
+    assert r.status_code == 401
+    (e,) = _about(store, "alpha")
+    assert (e.entry.kind, e.entry.actor, e.entry.object_id) == (
+        "auth_failure",
+        "anonymous",
+        "/v1/operations",
+    )
+    assert e.entry.detail["claimed_sub"] == "alpha"
+    assert e.entry.detail["client"] == "testclient"
+    assert token not in str(e.entry.detail)
+    assert token.split(".")[2] not in str(e.entry.detail)
+
+
+def test_an_expired_token_is_logged_with_the_reason(
+    client: TestClient, settings: Settings, store: SqlStore
+) -> None:
+    key = load_or_create_signing_key(settings.data_dir)
+    token = mint_token(
+        key,
+        sub="beta",
+        scopes=["deconflict.read"],
+        audience="localhost",
+        issuer="test",
+        now=time.time() - 7200,
+    )
+    assert client.get("/v1/operations", headers=_bearer(token)).status_code == 401
+    (e,) = _about(store, "beta")
+    assert "expired" in e.entry.detail["reason"]
+
+
+def test_a_request_without_a_token_is_logged_with_no_subject(
+    client: TestClient, store: SqlStore
+) -> None:
+    assert client.get("/v1/operations").status_code == 401
+    (e,) = _about(store, "")
+    assert e.entry.kind == "auth_failure" and e.entry.detail["claimed_sub"] is None
+
+
+def test_a_valid_token_lacking_a_scope_is_not_an_authentication_failure(
+    client: TestClient, auth: Headers, store: SqlStore
+) -> None:
+    r = client.put("/v1/operations/op1", json=body(), headers=auth("alpha", "deconflict.read"))
+    assert r.status_code == 403
+    assert _about(store, "alpha") == []
