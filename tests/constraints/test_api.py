@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -128,3 +131,65 @@ def test_zone_changes_reach_the_parties_event_streams(client: TestClient, auth: 
         "charlie": ["zone.updated"],
         "delta": [],
     }
+
+
+def _events(client: TestClient, auth: Headers, party: str) -> list[tuple[str, Any]]:
+    r = client.get("/v1/events?follow=false", headers=auth(party, READ))
+    assert r.status_code == 200
+    kinds = [x.removeprefix("event: ") for x in r.text.splitlines() if x.startswith("event:")]
+    data = [
+        json.loads(x.removeprefix("data: "))["data"]
+        for x in r.text.splitlines()
+        if x.startswith("data:")
+    ]
+    return list(zip(kinds, data, strict=True))
+
+
+def test_a_new_no_fly_zone_tells_the_parties_with_operations_inside(
+    client: TestClient, auth: Headers
+) -> None:
+    inside = [[0.002, 0.002], [0.008, 0.002], [0.008, 0.008], [0.002, 0.008], [0.002, 0.002]]
+    r = client.put(
+        "/v1/operations/b1", json={"volumes": [volume(inside, 100, 200)]}, headers=auth("bravo")
+    )
+    assert r.status_code == 201, r.text
+    nfz = {"type": "no_fly", "volumes": [volume()]}
+    assert (
+        client.put("/v1/constraints/nfz", json=nfz, headers=auth("ops", ADMIN)).status_code == 201
+    )
+    assert client.delete("/v1/constraints/nfz", headers=auth("ops", ADMIN)).status_code == 200
+    told = [(k, d) for k, d in _events(client, auth, "bravo") if k.startswith("constraint.")]
+    assert [(k, d["constraint"], d["version"]) for k, d in told] == [
+        ("constraint.created", "nfz", 1),
+        ("constraint.deleted", "nfz", 2),
+    ]
+    (hit,) = told[0][1]["your_conflicts"]
+    assert (hit["operation"], hit["verdict"]) == ("b1", "blocking")
+    assert [k for k, _ in _events(client, auth, "charlie")] == []
+
+
+def test_f3548_constraints_are_listed_and_enforced_but_changed_only_through_the_dss(
+    client: TestClient, auth: Headers
+) -> None:
+    cid = str(uuid.uuid4())
+    soon = datetime.now(UTC) + timedelta(minutes=5)
+    extent = {
+        "volume": {"outline_polygon": {"vertices": [{"lng": x, "lat": y} for x, y in RING[:4]]}},
+        "time_start": {"value": soon.isoformat(), "format": "RFC3339"},
+        "time_end": {"value": (soon + timedelta(hours=1)).isoformat(), "format": "RFC3339"},
+    }
+    cm = auth("uss-a", "utm.constraint_management")
+    ref = {"extents": [extent], "uss_base_url": "https://uss-a.example.com"}
+    assert (
+        client.put(f"/dss/v1/constraint_references/{cid}", json=ref, headers=cm).status_code == 201
+    )
+    mine = client.get(f"/v1/constraints/{cid}", headers=auth("uss-a", READ)).json()
+    assert (mine["type"], mine["owner"], mine["allowed_parties"]) == (
+        "restricted",
+        "uss-a",
+        ["uss-a"],
+    )
+    for who in (auth("uss-a", PLAN), auth("ops", ADMIN)):
+        r = client.put(f"/v1/constraints/{cid}", json=restricted(), headers=who)
+        assert r.status_code == 403 and "/dss/v1/constraint_references" in r.json()["message"]
+        assert client.delete(f"/v1/constraints/{cid}", headers=who).status_code == 403

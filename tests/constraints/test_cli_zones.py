@@ -5,15 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from deconflict.cli.main import app
 from deconflict.io.airspace import load_airspace
 from deconflict.io.ed269 import to_ed269
 from deconflict.store.constraints import SqlAirspace
+from deconflict.store.schema_notify import party_events
 from deconflict.store.sql import open_store
-from tests.constraints.helpers import constraint
+from tests.constraints.helpers import box, constraint
 from tests.constraints.test_files import _file
+from tests.core.factories import operation, volume
 
 runner = CliRunner()
 
@@ -57,3 +60,28 @@ def test_a_bad_file_changes_nothing(tmp_path: Path) -> None:
         assert store.run(lambda s: SqlAirspace(s).list_constraints(), write=False) == []
     finally:
         store.close()
+
+
+def test_import_tells_the_parties_with_operations_inside(tmp_path: Path) -> None:
+    db = str(tmp_path / "z.db")
+    store = open_store(f"sqlite:///{db}")
+    try:
+        with store.session(write=True) as s:
+            s.put(operation("b1", volume(box(0.002, 0.002, 0.008, 0.008)), party="bravo"))
+    finally:
+        store.close()
+    ed = tmp_path / "ed269.json"
+    ed.write_bytes(orjson.dumps(to_ed269([constraint("ED1")])))
+    args = ["zones", "import", str(ed), "--database", db, "--changed-by", "caa"]
+    assert runner.invoke(app, args).exit_code == 0
+    store = open_store(f"sqlite:///{db}")
+    try:
+        with store.session() as s:
+            rows = s.conn.execute(select(party_events).where(party_events.c.party == "bravo"))
+            told = [(r.kind, orjson.loads(r.body)) for r in rows]
+    finally:
+        store.close()
+    assert [(k, b["constraint"], b["changed_by"]) for k, b in told] == [
+        ("constraint.created", "ED1", "caa")
+    ]
+    assert [c["operation"] for c in told[0][1]["your_conflicts"]] == ["b1"]
