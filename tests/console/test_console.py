@@ -28,6 +28,7 @@ def test_story_operations_conflict_alert_and_acknowledgement(
     page = browser_page
     story = river_valley.build(service.clock.now)
     clients = {p: service.client(p) for p in story.parties}
+    clients |= {p: service.client(p, admin=True) for p in story.operators}
     player = Player(clients)
     assert all(r.as_expected for r in player.plan(story))
     player.fly(story, clock=service.clock, sleep=service.clock.sleep, until_s=16)
@@ -39,6 +40,10 @@ def test_story_operations_conflict_alert_and_acknowledgement(
     expect(page.locator("#map")).to_have_attribute("data-shapes", str(12 + 5))
     expect(page.locator("#operations li")).to_have_count(10)
     expect(page.locator("#operations")).to_contain_text("reference")
+    # The airspace valid now: the river line's two sectors, the no-fly zone and
+    # northern-force's restricted and advisory areas (as reference boxes).
+    expect(page.locator("#map")).to_have_attribute("data-airspace", "4")
+    expect(page.locator("#legend")).to_contain_text("sector assigned to northern-force")
     # Before KRASNY 4 takes off there is no alert.
     expect(page.locator("#alerts-note")).to_contain_text("No alert")
     shot(page, "console-operations")
@@ -46,7 +51,8 @@ def test_story_operations_conflict_alert_and_acknowledgement(
     # The one standing conflict: DUSTOFF 5 (priority 10) over SOKOL 7, with a notice.
     conflict = page.locator("#conflicts button")
     expect(conflict).to_have_count(1)
-    expect(conflict).to_contain_text("coa-dustoff-5 \u00d7 nf-sokol-7")
+    # The other operation is named only where a sharing agreement says so.
+    expect(conflict).to_contain_text("coa-dustoff-5 \u00d7 ")
     zoom_before = page.evaluate("deconflict.state.map.map.getZoom()")
     conflict.click()
     expect(page.locator("#detail-body")).to_contain_text("notice (higher priority)")

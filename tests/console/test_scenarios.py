@@ -8,22 +8,21 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from deconflict.api.app import create_app
-from deconflict.cli.scenario import PARTY_SCOPES
-from deconflict.cli.token import token_command
+from deconflict.cli.scenario import mint_party_tokens
 from deconflict.scenarios import city, river_valley
-from deconflict.scenarios.model import Expect
+from deconflict.scenarios.model import Expect, Plan, Scenario
 from deconflict.scenarios.player import Player
 from deconflict.settings import Settings
 
 NOW = datetime(2030, 7, 1, 12, 0, tzinfo=UTC)
 
 
-def _clients(app: object, data: Path, parties: tuple[str, ...]) -> dict[str, TestClient]:
+def _clients(app: object, data: Path, story: Scenario) -> dict[str, TestClient]:
     out = {}
-    for p in parties:
+    for party, token in mint_party_tokens(story.parties, data, story.operators).items():
         c = TestClient(app)  # type: ignore[arg-type]
-        c.headers["Authorization"] = f"Bearer {token_command(p, PARTY_SCOPES, data)}"
-        out[p] = c
+        c.headers["Authorization"] = f"Bearer {token}"
+        out[party] = c
     return out
 
 
@@ -33,9 +32,11 @@ def test_river_valley_plans_as_the_story_says_and_conflicts_show_the_notice(
     data = tmp_path / "data"
     app = create_app(Settings(data_dir=data))
     story = river_valley.build(NOW)
-    clients = _clients(app, data, story.parties)
+    clients = _clients(app, data, story)
     results = Player(clients).plan(story)  # type: ignore[arg-type]
-    outcomes = [r.outcome for r in results if r.step.op_id == "coa-jackal-11"]  # type: ignore[union-attr]
+    outcomes = [
+        r.outcome for r in results if isinstance(r.step, Plan) and r.step.op_id == "coa-jackal-11"
+    ]
     assert outcomes == [Expect.REJECTED, Expect.ACCEPTED]
     assert all(r.as_expected for r in results)
     for party, mine in (("coalition", "coa-dustoff-5"), ("northern-force", "nf-sokol-7")):
@@ -52,7 +53,7 @@ def test_city_deliveries_refuse_some_crossings_and_let_medical_ones_through(
     data = tmp_path / "data"
     app = create_app(Settings(data_dir=data))
     story = city.build(NOW, per_provider=24)
-    results = Player(_clients(app, data, story.parties)).plan(story)  # type: ignore[arg-type]
+    results = Player(_clients(app, data, story)).plan(story)  # type: ignore[arg-type]
     total = {k: sum(r.counts[k] for r in results) for k in ("accepted", "notice", "rejected")}
     assert sum(total.values()) == 72
     assert total["accepted"] > total["rejected"]
@@ -71,3 +72,25 @@ def test_console_page_and_assets(tmp_path: Path) -> None:
     assert client.get("/console/app.js").status_code == 200
     assert client.get("/console/vendor/leaflet/../../package.json").status_code == 404
     assert client.get("/console/vendor/left-pad/index.js").status_code == 404
+
+
+def test_river_valley_airspace_is_drawn_for_each_side_as_it_may_see_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    app = create_app(Settings(data_dir=data))
+    story = river_valley.build(NOW)
+    clients = _clients(app, data, story)
+    Player(clients).plan(story)  # type: ignore[arg-type]
+    coalition = clients["coalition"]
+    constraints = {c["id"]: c for c in coalition.get("/v1/constraints").json()["constraints"]}
+    assert {k: (c["type"], c.get("reference", False)) for k, c in constraints.items()} == {
+        "nf-airbase": ("restricted", True),
+        "nf-bridges": ("advisory", True),
+        "coa-hospital": ("no_fly", False),
+    }
+    assert constraints["nf-airbase"]["allowed_for_you"] is False
+    (zone,) = coalition.get("/v1/zones").json()["zones"]
+    assert sorted(s["party"] for s in zone["sectors"]) == ["coalition", "northern-force"]
+    # Played again (the demo loops, resetting operations only), the airspace is replaced.
+    player = Player(clients)  # type: ignore[arg-type]
+    player.reset(story)
+    assert all(r.as_expected for r in player.plan(story))

@@ -100,8 +100,13 @@ export class Api {
     return this.request("POST", `/v1/messages/${encodeURIComponent(id)}/ack`);
   }
 
+  /** To the other side of a conflict or alert, whom the service finds (and does not name). */
   sendMessage(conflictId, text) {
     return this.request("POST", `/v1/conflicts/${encodeURIComponent(conflictId)}/messages`, { text });
+  }
+
+  sendMessageTo(party, text) {
+    return this.request("POST", "/v1/messages", { to: party, text });
   }
 }
 

@@ -22,6 +22,11 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** Replace `el`'s children, skipping the null of an absent optional part. */
+function put(el, ...children) {
+  el.replaceChildren(...children.flat().filter((c) => c != null));
+}
+
 const fmtTime = (iso) => (iso ? new Date(iso).toISOString().slice(0, 16).replace("T", " ") + "Z" : "");
 const fmtAlt = (lo, hi) => `${Math.round(lo)}–${Math.round(hi)} m`;
 
@@ -36,6 +41,7 @@ const state = {
   alerts: [],
   constraints: [],
   zones: [],
+  messages: null, // null: this service has no hotline
   airspaceBounds: new Map(),
   selected: null, // {kind: "op"|"conflict"|"alert"|"constraint"|"zone", id}
   time: null, // ms; null until the first data arrives
@@ -54,6 +60,17 @@ function flying() {
   if (!api || !api.canTrack()) return false;
   if ((state.live.tracks || []).length || state.alerts.some((a) => a.state !== "resolved")) return true;
   return state.ops.some((o) => !o.reference && FLYING.has(o.state));
+}
+
+/**
+ * Give each operation a `key` (for lists and selection) and a `label`. Another party's
+ * operation may come without its id (the service names it only where a sharing
+ * agreement allows): its key is then its party, time and extent.
+ */
+function named(op) {
+  const key = op.id ?? `${op.party}|${op.time_start}|${op.time_end}|${(op.bbox || []).join(",")}`;
+  const label = op.id ?? op.call_sign ?? `${op.party} operation ${fmtTime(op.time_start).slice(11)}`;
+  return { ...op, key, label };
 }
 
 function colourOf(party) {
@@ -97,6 +114,7 @@ function signIn(token) {
   refresh("operations");
   refresh("airspace");
   refresh("live");
+  refresh("messages");
   state.stop = subscribe(api, refresh, {
     pollMs: state.pollMs,
     flying,
@@ -122,8 +140,8 @@ async function refresh(kind) {
   if (!api) return;
   try {
     if (kind === "operations") {
-      const ops = await api.operations();
-      const key = ops.map((o) => `${o.id}:${o.version || ""}:${o.state}`).join(",");
+      const ops = (await api.operations()).map(named);
+      const key = ops.map((o) => `${o.key}:${o.version || ""}:${o.state}`).join(",");
       state.ops = ops;
       if (state.following) setTime(Date.now());
       if (key !== state.opsKey) {
@@ -143,7 +161,13 @@ async function refresh(kind) {
       renderLegend();
       if (state.selected && (state.selected.kind === "constraint" || state.selected.kind === "zone")) renderDetail();
     } else if (kind === "messages") {
-      return; // no hotline in this service yet
+      const messages = await api.messages();
+      const known = new Set((state.messages || []).map((m) => m.id));
+      const fresh = (messages || []).filter((m) => !known.has(m.id) && isForMe(m));
+      if (state.messages != null && fresh.length) say(`New message: ${fresh[0].text}`);
+      state.messages = messages;
+      renderMessages();
+      if (state.selected && state.selected.kind === "message") renderDetail();
     } else if (api.canTrack()) {
       const [live, alerts] = await Promise.all([api.tracks(), api.alerts()]);
       const fresh = alerts.filter((a) => a.state === "new" && !state.alerts.some((b) => b.id === a.id));
@@ -249,6 +273,78 @@ function renderAirspaceList() {
   $("airspace-note").textContent = items.length ? "" : "No constraint or agreed zone.";
 }
 
+/** Received (not sent) by the signed-in party: only those can be acknowledged. */
+function isForMe(m) {
+  return m.to === state.api.party && m.from !== state.api.party;
+}
+
+function renderMessages() {
+  const section = $("messages-section");
+  section.hidden = state.messages == null;
+  if (state.messages == null) return;
+  const awaiting = state.messages.filter((m) => isForMe(m) && !m.acknowledged_at);
+  $("message-count").textContent = String(awaiting.length);
+  $("messages").replaceChildren(...state.messages.slice(0, MAX_LISTED).map((m) => {
+    const mine = isForMe(m);
+    const who = mine ? `from ${m.from || "the other side"}` : `to ${m.to || "the other side"}`;
+    return h("li", {}, itemButton("message", m.id, [
+      h("strong", {}, mine ? (m.acknowledged_at ? "Received " : "RECEIVED ") : "Sent "),
+      who, h("br"),
+      h("span", { class: "msg-text" }, m.text.length > 80 ? m.text.slice(0, 79) + "…" : m.text), h("br"),
+      h("small", {}, messageStatus(m)),
+    ], mine && !m.acknowledged_at ? "msg-awaiting" : null),
+    mine && !m.acknowledged_at
+      ? h("button", { type: "button", class: "ack", onclick: () => acknowledgeMessage(m.id) }, `Acknowledge message from ${m.from || "the other side"}`)
+      : null);
+  }));
+  $("messages-note").textContent = state.messages.length ? "" : "No message.";
+}
+
+function messageStatus(m) {
+  if (m.acknowledged_at) return `acknowledged ${fmtTime(m.acknowledged_at)}`;
+  if (m.status === "escalated") return `not acknowledged in time: escalated ${fmtTime(m.escalated_at)}`;
+  return `awaiting acknowledgement until ${fmtTime(m.deadline)}`;
+}
+
+async function acknowledgeMessage(id) {
+  try {
+    await state.api.acknowledgeMessage(id);
+    say("Message acknowledged");
+    await refresh("messages");
+  } catch (e) {
+    say(`Could not acknowledge: ${e.message}`);
+  }
+}
+
+/**
+ * A form that writes to the other side of a conflict or alert (by its hotline id), or
+ * to a named party; the service delivers it and escalates it if not acknowledged.
+ */
+function messageForm(label, send) {
+  const text = h("textarea", { rows: "3", required: true, "aria-label": label, maxlength: "2000" });
+  const result = h("p", { class: "note", role: "status" });
+  return h("form", {
+    class: "message-form",
+    onsubmit: async (e) => {
+      e.preventDefault();
+      if (!text.value.trim()) return;
+      try {
+        await send(text.value.trim());
+        text.value = "";
+        result.textContent = "Sent: the other side must acknowledge it before its deadline.";
+        refresh("messages");
+      } catch (err) {
+        result.textContent = `Not sent: ${err.message}`;
+      }
+    },
+  }, h("h4", {}, label), text, h("button", { type: "submit" }, "Send"), result);
+}
+
+function talkTo(conflictId) {
+  if (state.messages == null || !conflictId) return null;
+  return messageForm("Message the other side", (text) => state.api.sendMessage(conflictId, text));
+}
+
 function renderLive() {
   state.map.drawTracks(state.live, state.alerts, colourOf(state.api.party));
   renderAlerts();
@@ -298,12 +394,12 @@ function renderConflicts() {
 
 function renderOperations() {
   const filter = $("op-filter").value.trim().toLowerCase();
-  const shown = state.ops.filter((op) => !filter || `${op.id} ${op.party} ${op.state}`.toLowerCase().includes(filter));
+  const shown = state.ops.filter((op) => !filter || `${op.label} ${op.party} ${op.state}`.toLowerCase().includes(filter));
   $("op-count").textContent = String(state.ops.length);
   $("operations").replaceChildren(...shown.slice(0, MAX_LISTED).map((op) =>
-    h("li", {}, itemButton("op", op.id, [
+    h("li", {}, itemButton("op", op.key, [
       h("span", { class: "swatch", style: `border-color:${colourOf(op.party)}`, "aria-hidden": "true" }),
-      `${op.id} `,
+      `${op.label} `,
       h("small", {}, `${op.party} · ${op.state}${op.reference ? " · reference" : ""}`),
     ]))));
   $("ops-more").textContent = shown.length > MAX_LISTED ? `${shown.length - MAX_LISTED} more: type in the filter to find them.` : "";
@@ -321,7 +417,7 @@ function renderLegend() {
     ...sectorParties.map((p) => h("li", {}, h("span", { class: "swatch", style: `border-color:${colourOf(p)};border-style:dashed;background:${colourOf(p)}${Math.round(SECTOR_STYLE.fillOpacity * 255).toString(16).padStart(2, "0")}` }), `sector assigned to ${p}`)),
     state.zones.some((z) => z.reference) ? h("li", {}, h("span", { class: "swatch", style: "border-color:#4d4d4d;border-style:dashed" }), "agreed zone (reference)") : null,
   ].filter(Boolean);
-  $("legend").replaceChildren(
+  put($("legend"), 
     h("strong", {}, "Parties"),
     h("ul", {}, parties.map((p) => h("li", {}, h("span", { class: "swatch", style: `border-color:${colourOf(p)};background:${colourOf(p)}` }), p === state.api.party ? `${p} (you)` : `${p} (reference boxes)`))),
     h("strong", {}, "States (line style)"),
@@ -347,33 +443,45 @@ function renderDetail() {
   const body = $("detail-body");
   const sel = state.selected;
   if (!sel) return;
+  // Live refreshes re-render the panel: keep a message being written.
+  const typing = body.querySelector(".message-form textarea");
+  const draft = typing && typing.value;
+  const focused = typing && document.activeElement === typing;
+  renderDetailOf(body, sel);
+  const again = body.querySelector(".message-form textarea");
+  if (again && draft) again.value = draft;
+  if (again && focused) again.focus();
+}
+
+function renderDetailOf(body, sel) {
   if (sel.kind === "op") {
-    const op = state.ops.find((o) => o.id === sel.id);
-    if (!op) return body.replaceChildren(h("p", { class: "note" }, `${sel.id} is gone.`));
+    const op = state.ops.find((o) => o.key === sel.id);
+    if (!op) return put(body, h("p", { class: "note" }, `${sel.id} is gone.`));
     if (op.reference) {
-      body.replaceChildren(h("h3", {}, op.id), dl([
+      put(body, h("h3", {}, op.label), dl([
         ["Party", op.party], ["State", op.state], ["Priority", op.priority],
         ["When", `${fmtTime(op.time_start)} – ${fmtTime(op.time_end)}`],
         ["Altitude", fmtAlt(op.altitude_lower_m, op.altitude_upper_m)],
         ["Extent", op.bbox.map((x) => x.toFixed(4)).join(", ")],
       ]), h("p", { class: "note" }, "A reference: another party's operation. Its shape and details are known only to its owner."));
     } else {
-      body.replaceChildren(h("h3", {}, op.id), dl([
+      put(body, h("h3", {}, op.label), dl([
         ["Party", op.party], ["State", op.state], ["Priority", op.priority], ["Version", op.version], ["Updated", fmtTime(op.updated)],
       ]), volumesTable(op.volumes),
       h("h4", {}, "Details (private)"), h("pre", {}, JSON.stringify(op.details, null, 2)));
     }
   } else if (sel.kind === "conflict") {
     const c = state.conflicts.find((x) => conflictId(x) === sel.id);
-    if (!c) return body.replaceChildren(h("p", { class: "note" }, "This conflict no longer stands."));
-    body.replaceChildren(h("h3", {}, `Conflict ${conflictLabel(c)}`), dl([
+    if (!c) return put(body, h("p", { class: "note" }, "This conflict no longer stands."));
+    put(body, h("h3", {}, `Conflict ${conflictLabel(c)}`), dl([
       ["Yours", c.operation], ["Other", `${c.other_operation || "(not named to you)"} (${c.other_party}, priority ${c.other_priority})`],
       ["Verdict", `${c.verdict} (${c.reason.replace(/_/g, " ")})`],
     ]), h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "When"), h("th", {}, "Altitude"), h("th", {}, "Area"))),
-      h("tbody", {}, c.overlaps.map((o) => h("tr", {}, h("td", {}, `${fmtTime(o.time_start)} – ${fmtTime(o.time_end).slice(11)}`), h("td", {}, fmtAlt(o.altitude_lower_m, o.altitude_upper_m)), h("td", {}, `${(o.area_m2 / 1e6).toFixed(2)} km²`))))));
+      h("tbody", {}, c.overlaps.map((o) => h("tr", {}, h("td", {}, `${fmtTime(o.time_start)} – ${fmtTime(o.time_end).slice(11)}`), h("td", {}, fmtAlt(o.altitude_lower_m, o.altitude_upper_m)), h("td", {}, `${(o.area_m2 / 1e6).toFixed(2)} km²`))))),
+      talkTo(c.conflict_id));
   } else if (sel.kind === "constraint") {
     const c = state.constraints.find((x) => x.id === sel.id);
-    if (!c) return body.replaceChildren(h("p", { class: "note" }, `Constraint ${sel.id} is gone.`));
+    if (!c) return put(body, h("p", { class: "note" }, `Constraint ${sel.id} is gone.`));
     const st = CONSTRAINT_STYLE[c.type] || CONSTRAINT_STYLE.advisory;
     const rows = [
       ["Type", st.label], ["Name", c.name], ["Owner", c.owner], ["Version", c.version],
@@ -384,17 +492,17 @@ function renderDetail() {
         ["You may enter", c.allowed_for_you ? "yes" : "no"],
         ["Open to priority", c.allowed_min_priority != null ? `${c.allowed_min_priority} and above` : ""],
         ["Extent", c.bbox.map((x) => x.toFixed(4)).join(", ")]);
-      body.replaceChildren(h("h3", {}, airspaceName("constraint", c)), dl(rows),
+      put(body, h("h3", {}, airspaceName("constraint", c)), dl(rows),
         h("p", { class: "note" }, "A reference: another party's constraint. Its exact shape is known to its owner and to the planner, which reports where an operation enters it."));
     } else {
       rows.push(["Parties let in", c.allowed_parties.join(", ")],
         ["Open to priority", c.allowed_min_priority != null ? `${c.allowed_min_priority} and above` : ""]);
-      body.replaceChildren(h("h3", {}, airspaceName("constraint", c)), dl(rows), volumesTable(c.volumes),
+      put(body, h("h3", {}, airspaceName("constraint", c)), dl(rows), volumesTable(c.volumes),
         Object.keys(c.details || {}).length ? h("pre", {}, JSON.stringify(c.details, null, 2)) : null);
     }
   } else if (sel.kind === "zone") {
     const z = state.zones.find((x) => x.id === sel.id);
-    if (!z) return body.replaceChildren(h("p", { class: "note" }, `Zone ${sel.id} is gone.`));
+    if (!z) return put(body, h("p", { class: "note" }, `Zone ${sel.id} is gone.`));
     const rows = [
       ["Name", z.name], ["Defined by", z.owner], ["Version", z.version],
       ["Valid", `${fmtTime(z.valid_start)} – ${fmtTime(z.valid_end)}`],
@@ -402,10 +510,10 @@ function renderDetail() {
     ];
     if (z.reference) {
       rows.push(["Extent", z.bbox.map((x) => x.toFixed(4)).join(", ")]);
-      body.replaceChildren(h("h3", {}, airspaceName("zone", z)), dl(rows),
+      put(body, h("h3", {}, airspaceName("zone", z)), dl(rows),
         h("p", { class: "note" }, "This zone assigns you no sector: you see its extent only."));
     } else {
-      body.replaceChildren(h("h3", {}, airspaceName("zone", z)), dl(rows),
+      put(body, h("h3", {}, airspaceName("zone", z)), dl(rows),
         h("p", { class: "note" }, "Each sector is for its party alone; planning into another party's sector is refused."),
         h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "#"), h("th", {}, "Party"), h("th", {}, "Shape"))),
           h("tbody", {}, z.sectors.map((s, i) => h("tr", {}, h("td", {}, i),
@@ -414,9 +522,9 @@ function renderDetail() {
     }
   } else if (sel.kind === "alert") {
     const a = state.alerts.find((x) => String(x.id) === sel.id);
-    if (!a) return body.replaceChildren(h("p", { class: "note" }, "This alert is over."));
+    if (!a) return put(body, h("p", { class: "note" }, "This alert is over."));
     const adv = a.advisory;
-    body.replaceChildren(h("h3", {}, `Alert ${a.id}: ${a.severity}`), dl([
+    put(body, h("h3", {}, `Alert ${a.id}: ${a.severity}`), dl([
       ["Your aircraft", a.own], ["Other", a.other.id || a.other.alias], ["State", a.state + (a.acknowledged ? ", acknowledged" : "")],
       ["Loss of separation", a.los ? "now" : a.t_in_s != null ? `in ${Math.round(a.t_in_s)} s` : ""],
       ["Closest approach", `${Math.round(a.dcpa_m)} m in ${Math.round(a.tcpa_s)} s`],
@@ -424,7 +532,21 @@ function renderDetail() {
       ["First seen", fmtTime(a.first_seen)],
     ]), a.state !== "resolved" && !a.acknowledged
       ? h("button", { type: "button", class: "ack", onclick: () => acknowledge(a.id) }, `Acknowledge alert ${a.id}`)
-      : null);
+      : null,
+    talkTo(a.conflict_id));
+  } else if (sel.kind === "message") {
+    const m = (state.messages || []).find((x) => x.id === sel.id);
+    if (!m) return put(body, h("p", { class: "note" }, "This message is no longer listed."));
+    const mine = isForMe(m);
+    put(body, h("h3", {}, mine ? "Message received" : "Message sent"), dl([
+      ["From", m.from || "the other side"], ["To", m.to || "the other side"],
+      ["About conflict", m.conflict_id], ["Sent", fmtTime(m.created)], ["Status", messageStatus(m)],
+    ]), h("blockquote", { class: "msg" }, m.text),
+    mine && !m.acknowledged_at
+      ? h("button", { type: "button", class: "ack", onclick: () => acknowledgeMessage(m.id) }, "Acknowledge")
+      : null,
+    m.conflict_id ? talkTo(m.conflict_id)
+      : mine && m.from ? messageForm(`Reply to ${m.from}`, (text) => state.api.sendMessageTo(m.from, text)) : null);
   }
 }
 
@@ -451,7 +573,7 @@ function selectItem(kind, id, zoom) {
       renderMap();
       state.map.focus(state.conflictBounds.get(id));
     } else if (kind === "op") {
-      const op = state.ops.find((o) => o.id === id);
+      const op = state.ops.find((o) => o.key === id);
       if (op) state.map.focus(boundsOfOperation(op));
     } else if (kind === "constraint" || kind === "zone") {
       const x = (kind === "zone" ? state.zones : state.constraints).find((y) => y.id === id);
@@ -477,6 +599,7 @@ function selectItem(kind, id, zoom) {
   renderOperations();
   renderAlerts();
   renderAirspaceList();
+  renderMessages();
   renderDetail();
 }
 

@@ -32,8 +32,11 @@ export class ConsoleMap {
     this.el = el;
     this.renderer = L.canvas({ padding: 0.2, tolerance: 4 });
     this.map = L.map(el, { renderer: this.renderer, worldCopyJump: true, keyboard: true }).setView([30, 20], 3);
-    // Airspace lies under the operations: its own pane and canvas, below the overlay pane.
+    // Country outlines, then airspace, then operations: each below the next in its own
+    // pane and canvas (tiles are at z-index 200, the overlay pane at 400).
+    this.map.createPane("countries").style.zIndex = "250";
     this.map.createPane("airspace").style.zIndex = "350";
+    this.baseRenderer = L.canvas({ padding: 0.2, pane: "countries" });
     this.airspaceRenderer = L.canvas({ padding: 0.2, tolerance: 4, pane: "airspace" });
     this.base = L.layerGroup().addTo(this.map);
     this.airspace = L.layerGroup().addTo(this.map);
@@ -51,7 +54,7 @@ export class ConsoleMap {
     const land = topojson.feature(world, world.objects.countries);
     L.geoJSON(land, {
       interactive: false,
-      renderer: this.renderer,
+      renderer: this.baseRenderer,
       style: { color: "#8a8a8a", weight: 1, fillColor: "#f4f1ea", fillOpacity: 1 },
     }).addTo(this.base);
   }
@@ -90,8 +93,8 @@ export class ConsoleMap {
         }
       }
       for (const shape of shapes) {
-        shape.on("click", () => onSelect(op.id));
-        shape.bindTooltip(`${op.id} · ${op.party} · ${op.state}`, { sticky: true });
+        shape.on("click", () => onSelect(op.key));
+        shape.bindTooltip(`${op.label} · ${op.party} · ${op.state}`, { sticky: true });
         shape.addTo(this.ops);
         bounds.extend(shape.getBounds());
         drawn += 1;

@@ -26,7 +26,7 @@ Wiring (in the app factory)::
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +35,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
+from deconflict.api.disclosure import policy_for
 from deconflict.api.native import ERRORS
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import conflict_json
@@ -45,8 +46,10 @@ from deconflict.core.report import Conflict
 from deconflict.core.rules import judge_pair
 from deconflict.errors import InvalidInput
 from deconflict.geo.volume import TimeWindow
+from deconflict.hotline.model import ConflictKind
 from deconflict.model.operation import Operation
 from deconflict.store.base import OperationQuery, StoreSession
+from deconflict.store.hotline import conflict_id_for
 
 Reader = Annotated[Principal, Depends(require_scopes(Scope.READ, Scope.PLAN))]
 
@@ -169,6 +172,31 @@ def standing_conflicts(
     return out
 
 
+def hotline_ids(engine: StrategicEngine, found: list[Conflict]) -> dict[tuple[str, str], str]:
+    """The hotline's id of each pair of two parties' operations, made on first use.
+
+    The conflict notice usually made it already (the same pair always gets the same
+    id); a pair whose overlap came about without a notice (an off-nominal operation)
+    gets its id here, so the console can offer "message the other side" for every
+    standing conflict with another party.
+    """
+    pairs = [(c.a, c.b) for c in found if c.a.party != c.b.party]
+    if not pairs:
+        return {}
+    now = datetime.now(UTC)
+
+    def work(session: Any) -> dict[tuple[str, str], str]:
+        return {
+            (a.id, b.id): conflict_id_for(
+                session, ConflictKind.STRATEGIC, (a.party, a.id), (b.party, b.id), now
+            )
+            for a, b in pairs
+        }
+
+    ids: dict[tuple[str, str], str] = engine.store.run(work, write=True)
+    return ids
+
+
 def console_router(web_dir: Path | None = None) -> APIRouter:
     """The console's routes, serving files from ``web_dir`` (default: ``default_web_dir()``)."""
     router = APIRouter()
@@ -243,9 +271,10 @@ def _add_conflicts(router: APIRouter) -> None:
     ) -> Response:
         """Standing overlaps between the caller's live operations and any other.
 
-        Each: ``operation`` (the caller's), ``other_operation``, ``other_party``,
-        ``verdict``/``reason`` for the pair, and ``overlaps`` with time, altitudes and
-        GeoJSON geometry, as in a planning answer.
+        Each: ``operation`` (the caller's), ``other_operation`` (when disclosed),
+        ``other_party``, ``verdict``/``reason`` for the pair, and ``overlaps`` with time,
+        altitudes and GeoJSON geometry, as in a planning answer; between two parties also
+        ``conflict_id``, the hotline's id for messaging the other side.
         """
         window = None
         if start is not None or end is not None:
@@ -253,11 +282,17 @@ def _add_conflicts(router: APIRouter) -> None:
                 raise InvalidInput("start", "give both start and end, or neither")
             window = TimeWindow(start, end)
         engine: StrategicEngine = request.app.state.engine
-        found = engine.store.run(
-            lambda s: standing_conflicts(s, engine, principal.sub, window), write=False
+        found, policy = engine.store.run(
+            lambda s: (
+                standing_conflicts(s, engine, principal.sub, window),
+                policy_for(s, principal),
+            ),
+            write=False,
         )
+        ids = hotline_ids(engine, found)
         items: list[dict[str, Any]] = []
         for c in found:
-            item = conflict_json(c, principal.sub)
-            items.append({"operation": c.a.id, **item})
+            item = conflict_json(c, principal.sub, policy)
+            cid = ids.get((c.a.id, c.b.id))
+            items.append({"operation": c.a.id, **item, **({"conflict_id": cid} if cid else {})})
         return Response(orjson.dumps({"conflicts": items}), media_type="application/json")

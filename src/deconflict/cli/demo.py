@@ -91,7 +91,7 @@ def demo(
             # Tokens last an hour at most and the flown volumes less: each round lays the
             # story around the current time and mints fresh tokens.
             story = scenarios.build(scenario, datetime.now(UTC))
-            tokens = mint_party_tokens(story.parties, data_dir)
+            tokens = mint_party_tokens(story.parties, data_dir, story.operators)
             _announce(url, story.title, story.summary, tokens)
             http = clients(url, tokens)
             player = Player(http, say=lambda s: typer.echo(f"  {s}"))

@@ -26,9 +26,15 @@ PARTY_SCOPES = [Scope.PLAN.value, Scope.READ.value, Scope.TRACK.value]
 app = typer.Typer(add_completion=False, help="Play bundled scenarios against a service.")
 
 
-def mint_party_tokens(parties: tuple[str, ...], data_dir: Path) -> dict[str, str]:
-    """One token per party, signed with the local service's key (one hour, the maximum)."""
-    return {p: token_command(p, PARTY_SCOPES, data_dir) for p in parties}
+def mint_party_tokens(
+    parties: tuple[str, ...], data_dir: Path, operators: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """One token per party, signed with the local service's key (one hour, the maximum);
+    ``operators`` get the admin scope too."""
+    tokens = {p: token_command(p, PARTY_SCOPES, data_dir) for p in parties}
+    for p in operators:
+        tokens[p] = token_command(p, [*PARTY_SCOPES, Scope.ADMIN.value], data_dir)
+    return tokens
 
 
 def clients(url: str, tokens: Mapping[str, str]) -> dict[str, httpx.Client]:
@@ -96,7 +102,11 @@ def run(
     ] = "http://127.0.0.1:8080",
     token: Annotated[
         list[str] | None,
-        typer.Option("--token", help="PARTY=TOKEN with plan, read and track scopes (repeat)."),
+        typer.Option(
+            "--token",
+            help="PARTY=TOKEN with plan, read and track scopes (repeat); the scenario's "
+            "operator needs deconflict.admin too.",
+        ),
     ] = None,
     data_dir: Annotated[
         Path | None,
@@ -117,8 +127,8 @@ def run(
         raise typer.Exit(2) from None
     tokens = _parse_tokens(token or [])
     if data_dir is not None:
-        tokens = {**mint_party_tokens(scenario.parties, data_dir), **tokens}
-    missing = [p for p in scenario.parties if p not in tokens]
+        tokens = {**mint_party_tokens(scenario.parties, data_dir, scenario.operators), **tokens}
+    missing = [p for p in (*scenario.parties, *scenario.operators) if p not in tokens]
     if missing:
         typer.echo(
             f"error: no token for {', '.join(missing)}: give --token or --data-dir", err=True

@@ -60,7 +60,20 @@ class SetState:
     say: str
 
 
-Step = Plan | Batch | SetState
+@dataclass(frozen=True)
+class Airspace:
+    """``PUT /v1/{collection}/{item_id}`` by ``party``: a constraint (a party's own) or
+    an agreed zone (only an operator defines those). Replaying replaces it."""
+
+    party: str
+    collection: str
+    """``constraints`` or ``zones``."""
+    item_id: str
+    body: dict[str, Any]
+    say: str
+
+
+Step = Plan | Batch | SetState | Airspace
 
 
 @dataclass(frozen=True)
@@ -138,6 +151,8 @@ class Scenario:
     show aircraft outside their volumes."""
     operation_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Each party's operation ids, so a replay can remove them first (``--reset``)."""
+    operators: tuple[str, ...] = ()
+    """Who plays the service operator (agreed zones): tokens with the admin scope too."""
 
     @property
     def live_duration_s(self) -> float:

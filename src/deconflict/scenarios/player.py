@@ -18,7 +18,16 @@ from typing import Any
 
 import httpx
 
-from deconflict.scenarios.model import Batch, Expect, Plan, Scenario, SetState, Step, rfc3339
+from deconflict.scenarios.model import (
+    Airspace,
+    Batch,
+    Expect,
+    Plan,
+    Scenario,
+    SetState,
+    Step,
+    rfc3339,
+)
 
 Say = Callable[[str], None]
 
@@ -116,6 +125,12 @@ class Player:
             body = r.json()
             self.say(f"{step.say}: {step.op_id} -> {step.state}")
             return StepResult(step, r.status_code, _outcome(r.status_code, body), body["conflicts"])
+        if isinstance(step, Airspace):
+            r = http.put(f"/v1/{step.collection}/{step.item_id}", json=step.body)
+            if r.status_code not in (200, 201):
+                raise self._refuse(f"defining {step.item_id}", r)
+            self.say(f"{step.say}: {step.item_id}")
+            return StepResult(step, r.status_code, None, [])
         return self._batch(http, step)
 
     def _batch(self, http: httpx.Client, step: Batch) -> StepResult:

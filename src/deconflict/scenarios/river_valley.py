@@ -9,6 +9,12 @@ against its own clock.
 
 The story, in the order the steps play it:
 
+0. The airspace both sides plan around, all of it below 250 m, where none of the day's
+   operations flies (so it shapes the picture without changing the story): the
+   operator records the agreed low-level deconfliction line along the river (coalition
+   keeps to the north-east bank, northern-force to the south-west); northern-force
+   restricts its air base approach to itself and advises of low-level crossings at the
+   city bridges; coalition declares a no-fly zone over its field hospital.
 1. northern-force files its day: BERKUT 2 (ISR orbit), SOKOL 7 and KRASNY 4
    (transports along the west bank), GROM 12 and GROM 14 (strikes).
 2. coalition files JACKAL 11 (strike box 3,000-7,500 m): **rejected**, it overlaps the
@@ -36,7 +42,17 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
-from deconflict.scenarios.model import Expect, Fix, Flight, Plan, Scenario, SetState, rfc3339
+from deconflict.scenarios.model import (
+    Airspace,
+    Expect,
+    Fix,
+    Flight,
+    Plan,
+    Scenario,
+    SetState,
+    Step,
+    rfc3339,
+)
 
 NAME = "river-valley"
 COALITION = "coalition"
@@ -45,7 +61,13 @@ STORY_NOW = datetime(2018, 7, 15, 14, 2, tzinfo=UTC)
 LIVE_WINDOW_END = datetime(2018, 7, 15, 14, 30, tzinfo=UTC)
 """HERC 22 and KRASNY 4 leave their first corridor legs then."""
 
+OPERATOR = "operator"
+"""The service operator, who records zones the two sides agreed on."""
 RAISED_FLOOR_M = 6100.0
+AIRSPACE_START = datetime(2018, 7, 15, 10, 0, tzinfo=UTC)
+AIRSPACE_END = datetime(2018, 7, 15, 17, 0, tzinfo=UTC)
+LOW_LEVEL_M = 250.0
+"""The airspace's ceiling: below every operation of the day (the lowest floor is 300 m)."""
 
 
 def _features() -> list[dict[str, Any]]:
@@ -86,6 +108,79 @@ def _bodies(shift: timedelta) -> dict[str, tuple[str, dict[str, Any]]]:
         body["volumes"].append(volume)
         body["details"]["roles"].append(p["role"])
     return ops
+
+
+def _airspace(shift: timedelta) -> tuple[Airspace, ...]:
+    start, end = rfc3339(AIRSPACE_START + shift), rfc3339(AIRSPACE_END + shift)
+
+    def constraint(kind: str, name: str, geometry: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        volume = {
+            "geometry": geometry,
+            "altitude_lower_m": 0,
+            "altitude_upper_m": LOW_LEVEL_M,
+            "time_start": start,
+            "time_end": end,
+            **({"radius_m": extra.pop("radius_m")} if "radius_m" in extra else {}),
+        }
+        return {"type": kind, "name": name, "volumes": [volume], **extra}
+
+    def point(lon: float, lat: float) -> dict[str, Any]:
+        return {"type": "Point", "coordinates": [lon, lat]}
+
+    city = [[40.10, 35.32], [40.17, 35.32], [40.17, 35.35], [40.10, 35.35], [40.10, 35.32]]
+    line = {
+        "name": "Euphrates low-level deconfliction line",
+        # Down the river between the two transport corridors, north-west to south-east:
+        # the left (north-east) bank is coalition's, the right bank northern-force's.
+        "line": [[39.90, 35.468], [39.959, 35.433], [40.140, 35.330], [40.30, 35.24]],
+        "width_m": 4000,
+        "left_party": COALITION,
+        "right_party": NORTHERN,
+        "valid_start": start,
+        "valid_end": end,
+        "altitude_lower_m": 0,
+        "altitude_upper_m": LOW_LEVEL_M,
+    }
+    return (
+        Airspace(
+            OPERATOR,
+            "zones",
+            "rv-river-line",
+            line,
+            "the operator records the low-level line the two sides agreed along the river",
+        ),
+        Airspace(
+            NORTHERN,
+            "constraints",
+            "nf-airbase",
+            constraint(
+                "restricted",
+                "Air base approach",
+                point(40.1764, 35.2847),
+                radius_m=5000,
+                allowed_parties=[NORTHERN],
+            ),
+            "northern-force restricts its air base approach to itself",
+        ),
+        Airspace(
+            NORTHERN,
+            "constraints",
+            "nf-bridges",
+            constraint(
+                "advisory",
+                "Bridge crossings",
+                {"type": "Polygon", "coordinates": [city]},
+            ),
+            "northern-force advises of low-level crossings at the city bridges",
+        ),
+        Airspace(
+            COALITION,
+            "constraints",
+            "coa-hospital",
+            constraint("no_fly", "Field hospital", point(40.50, 35.17), radius_m=4000),
+            "coalition declares a no-fly zone over its field hospital",
+        ),
+    )
 
 
 def _raised(body: dict[str, Any]) -> dict[str, Any]:
@@ -161,7 +256,8 @@ def build(now: datetime) -> Scenario:
         party, default = ops[op_id]
         return Plan(party, op_id, body or default, expect, say)
 
-    steps = (
+    steps: tuple[Step, ...] = (
+        *_airspace(shift),
         plan("nf-berkut-2", Expect.ACCEPTED, "northern-force files BERKUT 2, an ISR orbit"),
         plan("nf-sokol-7", Expect.ACCEPTED, "northern-force files SOKOL 7, a transport"),
         plan("nf-krasny-4", Expect.ACCEPTED, "northern-force files KRASNY 4, a transport"),
@@ -207,4 +303,5 @@ def build(now: datetime) -> Scenario:
         flights=_flights(),
         live_until=LIVE_WINDOW_END + shift,
         operation_ids={party: tuple(v) for party, v in ids.items()},
+        operators=(OPERATOR,),
     )
