@@ -15,10 +15,53 @@ from deconflict.settings import Settings
 from deconflict.store.audit import chain_pending, entries_about, verify_store
 from deconflict.store.sql import SqlStore
 from tests.api.conftest import Headers, auth, client, settings
-from tests.api.test_native import body
 from tests.dss.conftest import OIR, intent_body, new_id
 
 __all__ = ["auth", "client", "settings"]
+
+ADMIN = "deconflict.admin"
+PLAN = "deconflict.plan"
+
+
+def body(priority: int = 0) -> dict[str, Any]:
+    """A native operation over a small square."""
+    ring = [[0.0, 0.0], [0.01, 0.0], [0.01, 0.01], [0.0, 0.01], [0.0, 0.0]]
+    return {
+        "priority": priority,
+        "volumes": [
+            {
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "altitude_lower_m": 100,
+                "altitude_upper_m": 200,
+                "time_start": "2030-07-01T10:00:00Z",
+                "time_end": "2030-07-01T10:30:00Z",
+            }
+        ],
+    }
+
+
+def restricted(**extra: Any) -> dict[str, Any]:
+    ring = [[0.0, 0.0], [0.01, 0.0], [0.01, 0.01], [0.0, 0.01], [0.0, 0.0]]
+    volume = {
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "altitude_lower_m": 0.0,
+        "altitude_upper_m": 500.0,
+        "time_start": "2030-07-01T12:00:00Z",
+        "time_end": "2030-07-01T13:00:00Z",
+    }
+    return {"type": "restricted", "volumes": [volume], "allowed_parties": ["medevac"], **extra}
+
+
+def line_zone(**extra: Any) -> dict[str, Any]:
+    return {
+        "line": [[0.0, 0.0], [0.0, 0.1]],
+        "width_m": 2000,
+        "left_party": "alpha",
+        "right_party": "bravo",
+        "valid_start": "2030-07-01T06:00:00Z",
+        "valid_end": "2030-07-01T18:00:00Z",
+        **extra,
+    }
 
 
 def _about(store: SqlStore, party: str) -> list[Any]:
@@ -132,3 +175,40 @@ def test_a_valid_token_lacking_a_scope_is_not_an_authentication_failure(
     r = client.put("/v1/operations/op1", json=body(), headers=auth("alpha", "deconflict.read"))
     assert r.status_code == 403
     assert _about(store, "alpha") == []
+
+
+def _changes(store: SqlStore, party: str, object_kind: str) -> list[tuple[str, str, Any]]:
+    return [
+        (e.entry.actor, e.entry.object_id, e.entry.detail["change"])
+        for e in _about(store, party)
+        if e.entry.object_kind == object_kind
+    ]
+
+
+def test_a_constraint_changed_by_the_operator_is_logged_for_its_owner(
+    client: TestClient, auth: Headers, store: SqlStore
+) -> None:
+    ra = restricted()
+    assert client.put("/v1/constraints/ra", json=ra, headers=auth("alpha", PLAN)).status_code == 201
+    r = client.put("/v1/constraints/ra", json={**ra, "name": "x"}, headers=auth("ops", ADMIN))
+    assert r.status_code == 200
+    assert client.delete("/v1/constraints/ra", headers=auth("alpha", PLAN)).status_code == 200
+    assert _changes(store, "alpha", "constraint") == [
+        ("alpha", "ra", "created"),
+        ("ops", "ra", "updated"),
+        ("alpha", "ra", "deleted"),
+    ]
+
+
+def test_a_zone_change_is_logged_for_every_party_it_concerns(
+    client: TestClient, auth: Headers, store: SqlStore
+) -> None:
+    client.put("/v1/zones/river", json=line_zone(), headers=auth("ops", ADMIN))
+    moved = line_zone(right_party="charlie")
+    client.put("/v1/zones/river", json=moved, headers=auth("ops", ADMIN))
+    assert _changes(store, "bravo", "zone") == [
+        ("ops", "river", "created"),
+        ("ops", "river", "updated"),
+    ]
+    assert _changes(store, "charlie", "zone") == [("ops", "river", "updated")]
+    assert _changes(store, "delta", "zone") == []

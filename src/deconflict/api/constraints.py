@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from deconflict.api.native import ERRORS, _area, _check_id, _version, _window
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import GeometryIn, Integer, Number, VolumeIn, volume_json
+from deconflict.audit.recording import audited_sink
 from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
@@ -72,7 +73,7 @@ def _airspace(request: Request, session: SqlSession) -> SqlAirspace:
     """Writes tell the parties through the app's notifier, so live streams wake up."""
     notify = getattr(request.app.state, "notify", None)
     record: EventSink | None = notify.notifier.record_events if notify is not None else None
-    return SqlAirspace(session, record)
+    return SqlAirspace(session, audited_sink(record))
 
 
 def _is_operator(p: Principal) -> bool:

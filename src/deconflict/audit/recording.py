@@ -8,10 +8,11 @@ appends its entry in the transaction that makes the change.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import jwt
+import orjson
 
 from deconflict.audit.entry import ANONYMOUS, AUTH_FAILURE, CHANGE, NO_SUBJECT, AuditEntry
 from deconflict.core.engine import ChangeHook, OperationChange
@@ -20,6 +21,8 @@ from deconflict.dss.ports import DssSession
 from deconflict.dss.service import DssNotifier
 from deconflict.store.audit import append_audit
 from deconflict.store.base import StoreSession
+from deconflict.store.constraints import EventSink, append_now
+from deconflict.store.outbox import NewEvent
 from deconflict.store.sql import SqlStore
 
 log = logging.getLogger(__name__)
@@ -77,11 +80,51 @@ def compose(*hooks: ChangeHook | None) -> ChangeHook:
     return both
 
 
+AIRSPACE_KINDS = ("constraint", "zone")
+
+
+def airspace_entries(events: Sequence[NewEvent]) -> list[AuditEntry]:
+    """One ``change`` entry per party told of a constraint or zone change.
+
+    The parties told are exactly those the change concerns (owner, parties let in or
+    given sectors, parties with operations inside), so each finds it in its export.
+    """
+    entries = []
+    for e in events:
+        object_kind, _, _ = e.kind.partition(".")
+        if object_kind not in AIRSPACE_KINDS:
+            continue
+        body = orjson.loads(e.body)
+        detail = {k: body[k] for k in ("change", "version", "why") if k in body}
+        actor = body.get("changed_by") or "unknown"
+        entries.append(
+            AuditEntry(CHANGE, actor, e.party, object_kind, str(body.get(object_kind)), detail)
+        )
+    return entries
+
+
+def audited_sink(inner: EventSink | None) -> EventSink:
+    """An event sink that also logs constraint and zone changes (``SqlAirspace``'s
+    ``record``); ``None`` stands for writing straight to the party event log."""
+    target = inner or append_now
+
+    def record(session: Any, events: list[NewEvent]) -> None:
+        target(session, events)
+        append_audit(session, airspace_entries(events))
+
+    return record
+
+
 class AuditedDssNotifier:
-    """The DSS notifier port: records the change, then hands it to ``inner``."""
+    """The DSS notifier port: records the change, then hands it to ``inner``.
+
+    ``record_events`` is the event sink of the DSS's constraint references (which are
+    native constraints too): audited like the native constraint API's.
+    """
 
     def __init__(self, inner: DssNotifier | None) -> None:
         self.inner = inner
+        self.record_events = audited_sink(getattr(inner, "record_events", None))
 
     def intent_changed(self, session: DssSession, change: IntentChange, *, deleted: bool) -> None:
         append_audit(session, [intent_entry(change, deleted)])

@@ -23,6 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from deconflict.audit.recording import audited_sink
 from deconflict.cli.db import FAILURES, Database, resolve_url
 from deconflict.io.airspace import Airspace, airspace_geojson, load_airspace
 from deconflict.io.ed269 import to_ed269
@@ -86,7 +87,7 @@ def import_(
         try:
 
             def work(s: SqlSession) -> tuple[int, int]:
-                air = SqlAirspace(s, notifier.record_events)
+                air = SqlAirspace(s, audited_sink(notifier.record_events))
                 for c in airspace.constraints:
                     air.put_constraint(c, changed_by)
                 for z in airspace.zones:
