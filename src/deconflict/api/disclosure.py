@@ -67,6 +67,19 @@ def shown_conflicts(
     ]
 
 
+def shown_references(
+    viewer: str, shown: Iterable[tuple[str, str, str]], via: str
+) -> list[AuditEntry]:
+    """F3548 references ``(manager, kind, id)``: the standard has every USS see every
+    other USS's references (ids and base URLs included) so that it can ask the manager
+    for details; that is their whole disclosure level, and it is recorded all the same."""
+    return [
+        AuditEntry(DISCLOSURE, viewer, manager, kind, ref_id, {"via": via, "level": "f3548"})
+        for manager, kind, ref_id in shown
+        if manager != viewer
+    ]
+
+
 def record(store: SqlStore, entries: list[AuditEntry]) -> None:
     """Write the disclosure entries; the caller answers only once they are stored."""
     if entries:

@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 import deconflict
+from deconflict.api import disclosure
 from deconflict.api.dss import convert
 from deconflict.api.dss import models as w
 from deconflict.api.security import PRINCIPAL_STATE_ATTR, require_scopes
@@ -151,6 +152,15 @@ def _errors(*codes: int, conflict: bool = False) -> dict[int | str, dict[str, An
     return out
 
 
+def _disclosed(
+    request: Request, principal: Principal, refs: list[tuple[str, str, str]], via: str
+) -> None:
+    """Record, before answering, which other managers' references the caller was shown."""
+    disclosure.record(
+        request.app.state.store, disclosure.shown_references(principal.sub, refs, via)
+    )
+
+
 def _intent_params(body: w.PutOperationalIntentReferenceParameters) -> IntentParams:
     new_sub = body.new_subscription
     return IntentParams(
@@ -214,6 +224,8 @@ def router() -> APIRouter:
         principal: OirReader,
     ) -> w.QueryOperationalIntentReferenceResponse:
         found = _service(request).query_intents(_area(body.area_of_interest))
+        refs = [(x.manager, "operational_intent", x.id) for x in found]
+        _disclosed(request, principal, refs, "dss.query")
         return w.QueryOperationalIntentReferenceResponse(
             operational_intent_references=[convert.intent_ref(x, principal.sub) for x in found]
         )
@@ -229,6 +241,7 @@ def router() -> APIRouter:
         request: Request, entityid: EntityId, principal: OirReader
     ) -> w.GetOperationalIntentReferenceResponse:
         ref = _service(request).get_intent(parse_uuid4(entityid, "entityid"))
+        _disclosed(request, principal, [(ref.manager, "operational_intent", ref.id)], "dss.get")
         return w.GetOperationalIntentReferenceResponse(
             operational_intent_reference=convert.intent_ref(ref, principal.sub)
         )
@@ -319,6 +332,8 @@ def router() -> APIRouter:
         principal: ConstraintReader,
     ) -> w.QueryConstraintReferencesResponse:
         found = _service(request).query_constraints(_area(body.area_of_interest))
+        refs = [(c.manager, "constraint_reference", c.id) for c in found]
+        _disclosed(request, principal, refs, "dss.query")
         return w.QueryConstraintReferencesResponse(
             constraint_references=[convert.constraint_ref(c, principal.sub) for c in found]
         )
@@ -334,6 +349,7 @@ def router() -> APIRouter:
         request: Request, entityid: EntityId, principal: ConstraintReader
     ) -> w.GetConstraintReferenceResponse:
         ref = _service(request).get_constraint(parse_uuid4(entityid, "entityid"))
+        _disclosed(request, principal, [(ref.manager, "constraint_reference", ref.id)], "dss.get")
         return w.GetConstraintReferenceResponse(
             constraint_reference=convert.constraint_ref(ref, principal.sub)
         )
