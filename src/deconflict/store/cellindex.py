@@ -3,19 +3,53 @@
 Every indexed thing (constraint volumes, zone sectors, DSS subscriptions, intents) is
 found the same way: an ``IN`` list of level-13 cells, chunked to stay far below every
 engine's bound-parameter limit, joined to the owning rows for the time (and altitude)
-filters, then the rows themselves by id, chunked again. The statements are built once
-by their modules (constructing a Core expression costs more than SQLite takes to run
-it); this module only runs them.
+filters, then the rows themselves by id, chunked again. The statements are built
+once per module with ``cell_search`` (constructing a Core expression costs more than
+SQLite takes to run it) and run with ``ids_in_cells``. The operations' own copy in
+``store.sql`` predates this module and is left to its owner.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Row, Table, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Executable,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    select,
+)
 
 from deconflict.store.sql import IN_CHUNK
+
+Bounds = tuple[ColumnElement[Any], ColumnElement[Any]]
+"""(lower, upper) columns of a closed interval a search must meet."""
+
+
+def cell_search(
+    cells: Table,
+    key: str,
+    joins: Sequence[tuple[Table, ColumnElement[bool]]],
+    times: Sequence[Bounds],
+    altitudes: Sequence[Bounds] = (),
+) -> Select[Any]:
+    """``SELECT DISTINCT cells.key`` of the rows with a cell in the expanding parameter
+    ``cells`` whose every time interval meets [``t0``, ``t1``] and every altitude
+    interval meets [``lo``, ``hi``] (all closed, as volumes are)."""
+    stmt = select(cells.c[key])
+    for table, on in joins:
+        stmt = stmt.join(table, on)
+    stmt = stmt.where(cells.c.cell.in_(bindparam("cells", expanding=True)))
+    for lower, upper in times:
+        stmt = stmt.where(lower <= bindparam("t1")).where(upper >= bindparam("t0"))
+    for lower, upper in altitudes:
+        stmt = stmt.where(lower <= bindparam("hi")).where(upper >= bindparam("lo"))
+    return stmt.distinct()
 
 
 def chunks(values: Collection[Any]) -> Iterable[list[Any]]:

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from deconflict.core.airspace_events import PartyEvent, constraint_events, zone_events
 from deconflict.errors import DeconflictError
@@ -43,7 +43,7 @@ from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.constraint import AgreedZone, Constraint, ConstraintType, Sector
 from deconflict.model.operation import Operation
 from deconflict.store.base import StoreSession
-from deconflict.store.cellindex import chunks, ids_in_cells, rows_by_id
+from deconflict.store.cellindex import cell_search, chunks, ids_in_cells, rows_by_id
 from deconflict.store.codec import (
     footprint_from_text,
     footprint_to_text,
@@ -516,33 +516,28 @@ def _bounds(volume: Volume4D) -> dict[str, Any]:
 
 # Built once: a Core expression costs more to construct than SQLite takes to run it, and
 # these two run on every planned volume.
-_CONSTRAINTS_NEAR = (
-    select(airspace_constraint_cells.c.constraint_id)
-    .join(
-        airspace_constraint_volumes,
-        (airspace_constraint_volumes.c.constraint_id == airspace_constraint_cells.c.constraint_id)
-        & (airspace_constraint_volumes.c.idx == airspace_constraint_cells.c.idx),
-    )
-    .join(
-        airspace_constraints,
-        airspace_constraints.c.id == airspace_constraint_volumes.c.constraint_id,
-    )
-    .where(airspace_constraint_cells.c.cell.in_(bindparam("cells", expanding=True)))
-    .where(airspace_constraint_volumes.c.time_start_us <= bindparam("t1"))
-    .where(airspace_constraint_volumes.c.time_end_us >= bindparam("t0"))
-    .where(airspace_constraints.c.valid_start_us <= bindparam("t1"))
-    .where(airspace_constraints.c.valid_end_us >= bindparam("t0"))
-    .where(airspace_constraint_volumes.c.altitude_lower_m <= bindparam("hi"))
-    .where(airspace_constraint_volumes.c.altitude_upper_m >= bindparam("lo"))
-    .distinct()
+_CV = airspace_constraint_volumes.c
+_CONSTRAINTS_NEAR = cell_search(
+    airspace_constraint_cells,
+    "constraint_id",
+    [
+        (
+            airspace_constraint_volumes,
+            (_CV.constraint_id == airspace_constraint_cells.c.constraint_id)
+            & (_CV.idx == airspace_constraint_cells.c.idx),
+        ),
+        (airspace_constraints, airspace_constraints.c.id == _CV.constraint_id),
+    ],
+    times=[
+        (_CV.time_start_us, _CV.time_end_us),
+        (airspace_constraints.c.valid_start_us, airspace_constraints.c.valid_end_us),
+    ],
+    altitudes=[(_CV.altitude_lower_m, _CV.altitude_upper_m)],
 )
-_ZONES_NEAR = (
-    select(agreed_zone_cells.c.zone_id)
-    .join(agreed_zones, agreed_zones.c.id == agreed_zone_cells.c.zone_id)
-    .where(agreed_zone_cells.c.cell.in_(bindparam("cells", expanding=True)))
-    .where(agreed_zones.c.valid_start_us <= bindparam("t1"))
-    .where(agreed_zones.c.valid_end_us >= bindparam("t0"))
-    .where(agreed_zones.c.altitude_lower_m <= bindparam("hi"))
-    .where(agreed_zones.c.altitude_upper_m >= bindparam("lo"))
-    .distinct()
+_ZONES_NEAR = cell_search(
+    agreed_zone_cells,
+    "zone_id",
+    [(agreed_zones, agreed_zones.c.id == agreed_zone_cells.c.zone_id)],
+    times=[(agreed_zones.c.valid_start_us, agreed_zones.c.valid_end_us)],
+    altitudes=[(agreed_zones.c.altitude_lower_m, agreed_zones.c.altitude_upper_m)],
 )

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from deconflict.dss.airspace import as_constraint
 from deconflict.dss.model import (
@@ -35,7 +35,7 @@ from deconflict.dss.model import (
 from deconflict.geo.volume import Volume4D
 from deconflict.model.operation import Operation, OperationState
 from deconflict.store.base import StoredOperation
-from deconflict.store.cellindex import chunks, ids_in_cells, rows_by_id
+from deconflict.store.cellindex import cell_search, chunks, ids_in_cells, rows_by_id
 from deconflict.store.codec import footprint_from_text, footprint_to_text, from_us, to_us
 from deconflict.store.constraints import EventSink, SqlAirspace
 from deconflict.store.schema import operations, volume_cells, volumes
@@ -422,38 +422,35 @@ def _span(start: datetime, end: datetime) -> dict[str, int]:
 
 # Cell searches, built once (``store.cellindex`` runs them). Subscriptions and
 # constraints are matched on footprint and time only, as in the reference DSS.
-_INTENTS_IN = (
-    select(volume_cells.c.operation_id)
-    .join(
-        volumes,
-        (volumes.c.operation_id == volume_cells.c.operation_id)
-        & (volumes.c.idx == volume_cells.c.idx),
-    )
-    .join(dss_intents, dss_intents.c.operation_id == volume_cells.c.operation_id)
-    .where(volume_cells.c.cell.in_(bindparam("cells", expanding=True)))
-    .where(volumes.c.time_start_us <= bindparam("t1"))
-    .where(volumes.c.time_end_us >= bindparam("t0"))
-    .distinct()
+_INTENTS_IN = cell_search(
+    volume_cells,
+    "operation_id",
+    [
+        (
+            volumes,
+            (volumes.c.operation_id == volume_cells.c.operation_id)
+            & (volumes.c.idx == volume_cells.c.idx),
+        ),
+        (dss_intents, dss_intents.c.operation_id == volume_cells.c.operation_id),
+    ],
+    times=[(volumes.c.time_start_us, volumes.c.time_end_us)],
 )
-_ANY_SUBSCRIPTION = (
-    select(subscription_cells.c.subscription_id)
-    .join(dss_subscriptions, dss_subscriptions.c.id == subscription_cells.c.subscription_id)
-    .where(subscription_cells.c.cell.in_(bindparam("cells", expanding=True)))
-    .where(dss_subscriptions.c.time_start_us <= bindparam("t1"))
-    .where(dss_subscriptions.c.time_end_us >= bindparam("t0"))
-    .distinct()
+_SUBS = dss_subscriptions.c
+_ANY_SUBSCRIPTION = cell_search(
+    subscription_cells,
+    "subscription_id",
+    [(dss_subscriptions, _SUBS.id == subscription_cells.c.subscription_id)],
+    times=[(_SUBS.time_start_us, _SUBS.time_end_us)],
 )
 _SUBS_IN = {
     None: _ANY_SUBSCRIPTION,
-    False: _ANY_SUBSCRIPTION.where(dss_subscriptions.c.notify_for_operational_intents.is_(True)),
-    True: _ANY_SUBSCRIPTION.where(dss_subscriptions.c.notify_for_constraints.is_(True)),
+    False: _ANY_SUBSCRIPTION.where(_SUBS.notify_for_operational_intents.is_(True)),
+    True: _ANY_SUBSCRIPTION.where(_SUBS.notify_for_constraints.is_(True)),
 }
 """By the kind of change a subscription must ask for: any, intents (False), constraints."""
-_CONSTRAINTS_IN = (
-    select(airspace_constraint_cells.c.constraint_id)
-    .join(dss_constraints, dss_constraints.c.id == airspace_constraint_cells.c.constraint_id)
-    .where(airspace_constraint_cells.c.cell.in_(bindparam("cells", expanding=True)))
-    .where(dss_constraints.c.time_start_us <= bindparam("t1"))
-    .where(dss_constraints.c.time_end_us >= bindparam("t0"))
-    .distinct()
+_CONSTRAINTS_IN = cell_search(
+    airspace_constraint_cells,
+    "constraint_id",
+    [(dss_constraints, dss_constraints.c.id == airspace_constraint_cells.c.constraint_id)],
+    times=[(dss_constraints.c.time_start_us, dss_constraints.c.time_end_us)],
 )
