@@ -1,46 +1,75 @@
-"""The ``deconflict`` command: one Typer app, sub-commands registered from their modules."""
+"""The ``deconflict`` command: one Typer app whose sub-commands load when they are used.
+
+Each sub-command's module pulls in what it needs (NumPy and the geometry kernel for
+``check``, FastAPI for ``serve``, SQLAlchemy and Alembic for ``db``...). Importing them
+all for every invocation made ``deconflict version`` take seconds; the group below
+imports a module only when its command runs or when help lists it.
+"""
 
 from __future__ import annotations
 
-import typer
+import importlib
+from typing import Any
 
-from deconflict.cli.audit import app as audit_app
-from deconflict.cli.check import check
-from deconflict.cli.db import app as db_app
-from deconflict.cli.demo import demo
-from deconflict.cli.generate import generate
-from deconflict.cli.notifications import notifications, worker
-from deconflict.cli.parties import app as parties_app
-from deconflict.cli.remote import operations, submit
-from deconflict.cli.replay import replay
-from deconflict.cli.scenario import app as scenario_app
-from deconflict.cli.serve import serve
-from deconflict.cli.tactical import app as tactical_app
-from deconflict.cli.token import token
-from deconflict.cli.zones import app as zones_app
+import typer
+from typer.core import TyperGroup
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("deconflict.cli.check", "check"),
+    "generate": ("deconflict.cli.generate", "generate"),
+    "tactical": ("deconflict.cli.tactical", "app"),
+    "token": ("deconflict.cli.token", "token"),
+    "serve": ("deconflict.cli.serve", "serve"),
+    "notifications": ("deconflict.cli.notifications", "notifications"),
+    "worker": ("deconflict.cli.notifications", "worker"),
+    "submit": ("deconflict.cli.remote", "submit"),
+    "operations": ("deconflict.cli.remote", "operations"),
+    "replay": ("deconflict.cli.replay", "replay"),
+    "db": ("deconflict.cli.db", "app"),
+    "scenario": ("deconflict.cli.scenario", "app"),
+    "zones": ("deconflict.cli.zones", "app"),
+    "audit": ("deconflict.cli.audit", "app"),
+    "parties": ("deconflict.cli.parties", "app"),
+    "demo": ("deconflict.cli.demo", "demo"),
+}
+"""Command name -> (module, attribute): a Typer app (a group) or a command function."""
+
+
+def load_command(name: str) -> Any:
+    """The click command for ``name``, built from its module on first use."""
+    module, attr = COMMANDS[name]
+    target = getattr(importlib.import_module(module), attr)
+    if not isinstance(target, typer.Typer):
+        single = typer.Typer(add_completion=False)
+        single.command(name=name)(target)
+        target = single
+    command = typer.main.get_command(target)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *super().list_commands(ctx)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in COMMANDS:
+            return load_command(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
 
 app = typer.Typer(
     name="deconflict",
+    cls=LazyGroup,
     help="Multi-party airspace deconfliction: plan checks, the service, tactical detection.",
     no_args_is_help=True,
     add_completion=False,
 )
-app.command()(check)
-app.command()(generate)
-app.add_typer(tactical_app, name="tactical")
-app.command(name="token")(token)
-app.command()(serve)
-app.command()(notifications)
-app.command()(worker)
-app.command()(submit)
-app.command()(operations)
-app.command()(replay)
-app.add_typer(db_app, name="db")
-app.add_typer(scenario_app, name="scenario")
-app.add_typer(zones_app, name="zones")
-app.add_typer(audit_app, name="audit")
-app.add_typer(parties_app, name="parties")
-app.command()(demo)
+
+
+@app.callback()
+def main() -> None:
+    """Multi-party airspace deconfliction: plan checks, the service, tactical detection."""
 
 
 @app.command()
