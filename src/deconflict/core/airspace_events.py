@@ -19,10 +19,10 @@ Pure functions: the store gives the live operations near the old and new volumes
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from deconflict.core.constraints import ConstraintConflict, constraint_conflict, zone_conflicts
 from deconflict.geo.bounds import bounding_box
@@ -31,6 +31,8 @@ from deconflict.geo.volume import AltitudeBand
 from deconflict.model.constraint import EVERYWHERE_ALTITUDE, AgreedZone, Constraint
 from deconflict.model.operation import Operation
 from deconflict.model.times import rfc3339
+
+T = TypeVar("T")
 
 
 class Change(StrEnum):
@@ -154,21 +156,15 @@ def constraint_events(
         return []
     reasons: dict[str, set[Why]] = {shown.owner: {Why.OWNER}}
     for c in (old, new):
-        if c is not None:
-            for p in c.allowed_parties:
-                reasons.setdefault(p, set()).add(Why.ALLOWED)
-    now: list[ConstraintConflict] = []
-    for op in _unique(nearby):
-        hit_new = constraint_conflict(op, new) if new is not None else None
-        hit_old = constraint_conflict(op, old) if old is not None else None
-        if hit_new is not None:
-            now.append(hit_new)
-        if hit_new is not None or hit_old is not None:
-            reasons.setdefault(op.party, set()).add(Why.OPERATIONS)
-    head: dict[str, Any] = {"constraint": shown.id, "version": version}
-    if changed_by is not None:
-        head["changed_by"] = changed_by
-    head.update(_constraint_summary(shown))
+        for p in c.allowed_parties if c is not None else ():
+            reasons.setdefault(p, set()).add(Why.ALLOWED)
+
+    def judged(c: Constraint | None, op: Operation) -> list[ConstraintConflict]:
+        hit = constraint_conflict(op, c) if c is not None else None
+        return [hit] if hit is not None else []
+
+    now = _inside(nearby, old, new, judged, reasons)
+    head = _head("constraint", shown.id, version, changed_by, _constraint_summary(shown))
     return _events("constraint", _change(old, new), head, reasons, now, skip=skip)
 
 
@@ -186,25 +182,45 @@ def zone_events(
         return []
     reasons: dict[str, set[Why]] = {shown.owner: {Why.OWNER}}
     for z in (old, new):
-        if z is not None:
-            for p in z.parties:
-                reasons.setdefault(p, set()).add(Why.SECTOR)
+        for p in z.parties if z is not None else ():
+            reasons.setdefault(p, set()).add(Why.SECTOR)
+
+    def judged(z: AgreedZone | None, op: Operation) -> list[ConstraintConflict]:
+        return zone_conflicts(op, z) if z is not None else []
+
+    now = _inside(nearby, old, new, judged, reasons)
+    head = _head("zone", shown.id, version, changed_by, _zone_summary(shown))
+    extra: dict[str, dict[str, Any]] = {}
+    for k, s in enumerate(new.sectors if new is not None else ()):
+        extra.setdefault(s.party, {"your_sectors": []})["your_sectors"].append(k)
+    return _events("zone", _change(old, new), head, reasons, now, extra)
+
+
+def _inside(
+    nearby: Iterable[Operation],
+    old: T | None,
+    new: T | None,
+    judged: Callable[[T | None, Operation], list[ConstraintConflict]],
+    reasons: dict[str, set[Why]],
+) -> list[ConstraintConflict]:
+    """Conflicts with ``new``; every party with an operation inside either version is
+    added to ``reasons``."""
     now: list[ConstraintConflict] = []
     for op in _unique(nearby):
-        hit_new = zone_conflicts(op, new) if new is not None else []
-        hit_old = zone_conflicts(op, old) if old is not None else []
+        hit_new = judged(new, op)
         now.extend(hit_new)
-        if hit_new or hit_old:
+        if hit_new or judged(old, op):
             reasons.setdefault(op.party, set()).add(Why.OPERATIONS)
-    head: dict[str, Any] = {"zone": shown.id, "version": version}
+    return now
+
+
+def _head(
+    kind: str, ref_id: str, version: int, changed_by: str | None, summary: dict[str, Any]
+) -> dict[str, Any]:
+    head: dict[str, Any] = {kind: ref_id, "version": version}
     if changed_by is not None:
         head["changed_by"] = changed_by
-    head.update(_zone_summary(shown))
-    extra: dict[str, dict[str, Any]] = {}
-    if new is not None:
-        for k, s in enumerate(new.sectors):
-            extra.setdefault(s.party, {"your_sectors": []})["your_sectors"].append(k)
-    return _events("zone", _change(old, new), head, reasons, now, extra)
+    return {**head, **summary}
 
 
 def _unique(ops: Iterable[Operation]) -> list[Operation]:
