@@ -19,6 +19,7 @@ from deconflict.model.constraint import Constraint, ConstraintType
 from deconflict.model.operation import Operation, OperationState
 from deconflict.settings import EqualPriorityPolicy
 from deconflict.store.constraints import ManagedByDss, SqlAirspace, airspace_of
+from deconflict.store.dss import backfill_constraints
 from deconflict.store.schema_notify import party_events
 from deconflict.store.sql import SqlStore
 
@@ -227,3 +228,17 @@ def party_events_of(store: SqlStore, party: str) -> list[tuple[str, dict[str, An
             select(party_events).where(party_events.c.party == party).order_by(party_events.c.seq)
         )
         return [(r.kind, orjson.loads(r.body)) for r in rows]
+
+
+def test_backfill_brings_references_stored_before_the_merge_into_the_planners_view(
+    dss: Dss, store: SqlStore
+) -> None:
+    ref = create(dss)
+    with store.session(write=True) as s:  # as an older version left it: no native row
+        SqlAirspace(s).delete_constraint(ref["id"], dss=True)
+    assert _engine(store).check(_planned("bravo")).accepted
+    with store.session(write=True) as s:
+        assert backfill_constraints(s.conn) == 1
+        assert backfill_constraints(s.conn) == 0
+    assert not _engine(store).check(_planned("bravo")).accepted
+    assert dss.alpha.call("GET", f"{CR}/{ref['id']}").json()["constraint_reference"] == ref

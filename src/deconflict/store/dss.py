@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from deconflict.dss.airspace import as_constraint
 from deconflict.dss.model import (
@@ -400,6 +400,19 @@ class SqlDssSession:
                 created_us=to_us(now),
             )
         )
+
+
+def backfill_constraints(conn: Connection) -> int:
+    """Copy constraint references stored before they were native constraints into the
+    shared store (for a data migration); idempotent, and tells no one. Returns how many."""
+    known = select(airspace_constraints.c.id)
+    rows = conn.execute(select(dss_constraints).where(dss_constraints.c.id.not_in(known))).all()
+    session = SqlDssSession(SqlSession(conn))
+    air = SqlAirspace(conn, record=lambda _session, _events: None)
+    for row in rows:
+        ref = session._constraint(row)
+        air.put_constraint(as_constraint(ref), ref.manager, dss=True)
+    return len(rows)
 
 
 class DssStore:
