@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from deconflict.geo.overlap import volumes_conflict
@@ -290,16 +289,12 @@ def spread_body(n: int) -> dict[str, Any]:
 
 
 @needs_pg
-@pytest.mark.xfail(
-    strict=False,
-    reason="Writers kilometres apart still abort each other now and then under SERIALIZABLE "
-    "(index-only predicate locks and full-jitter retries within a 10 s budget brought it "
-    "from 17 to 1 503 in 480 at load average 6 on 2 cores); zero needs per-cell lock rows "
-    "(SELECT ... FOR UPDATE) so that writers wait instead of aborting.",
-)
 def test_far_apart_writers_never_get_503_on_postgresql(
     tmp_path: Path, pg_schema: Callable[[], str], servers: Callable[[Path, str], Server]
 ) -> None:
+    """One party (as a USS placing many flights at once) on sixteen connections: its
+    writes share no cell, and must share no row either (its event log's counter was
+    one, which made them abort each other until the retry budget ran out)."""
     database = pg_schema()
     replicas = [servers(tmp_path, database), servers(tmp_path, database)]
     bearer = token(tmp_path, "spread")

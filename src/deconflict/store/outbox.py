@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
+from deconflict.store.hooks import after_commit
+from deconflict.store.schema_event_queue import party_events_pending
 from deconflict.store.schema_notify import notify_outbox, party_event_heads, party_events
 
 
@@ -292,12 +294,19 @@ def purge(conn: Connection, delivered_before_us: int, events_before_us: int) -> 
 
 
 def append_events(conn: Connection, events: Sequence[NewEvent], now_us: int) -> list[EventRow]:
-    """Append to each party's log; the head row update serialises a party's writers.
+    """Append to each party's log, in the caller's transaction.
 
-    Parties are handled in sorted order so that two transactions touching the same
-    parties lock their head rows in the same order.
+    On SQLite (one writer at a time) each event gets its ``seq`` here, from the
+    party's head row, and the written rows are returned. On PostgreSQL a head row
+    updated by every writer of a party would make that party's concurrent writers
+    abort each other under SERIALIZABLE, however far apart their operations: the
+    events are queued instead (a plain insert, no shared row read) and get their
+    ``seq`` right after the commit (``sequence_events``); nothing is returned.
     """
     if not events:
+        return []
+    if conn.dialect.name != "sqlite":
+        _queue(conn, events, now_us)
         return []
     by_party: dict[str, list[NewEvent]] = {}
     for e in events:
@@ -306,23 +315,90 @@ def append_events(conn: Connection, events: Sequence[NewEvent], now_us: int) -> 
     for party in sorted(by_party):
         batch = by_party[party]
         last = conn.execute(_bump_head(conn, party, len(batch))).scalar_one()
-        first = int(last) - len(batch) + 1
-        rows = [EventRow(party, first + i, e.kind, now_us, e.body) for i, e in enumerate(batch)]
-        conn.execute(
-            insert(party_events),
-            [
-                {
-                    "party": r.party,
-                    "seq": r.seq,
-                    "kind": r.kind,
-                    "created_us": r.created_us,
-                    "body": r.body,
-                }
-                for r in rows
-            ],
-        )
-        written.extend(rows)
+        written.extend(_insert_events(conn, party, int(last) - len(batch), batch, now_us))
     return written
+
+
+def _insert_events(
+    conn: Connection, party: str, after: int, batch: Sequence[NewEvent], now_us: int
+) -> list[EventRow]:
+    rows = [EventRow(party, after + 1 + i, e.kind, now_us, e.body) for i, e in enumerate(batch)]
+    _insert_rows(conn, rows)
+    return rows
+
+
+def _insert_rows(conn: Connection, rows: Sequence[EventRow]) -> None:
+    conn.execute(
+        insert(party_events),
+        [
+            {
+                "party": r.party,
+                "seq": r.seq,
+                "kind": r.kind,
+                "created_us": r.created_us,
+                "body": r.body,
+            }
+            for r in rows
+        ],
+    )
+
+
+class _Sequencer:
+    """The after-commit hook of a transaction that queued events: their parties."""
+
+    def __init__(self) -> None:
+        self.parties: set[str] = set()
+
+    def __call__(self, conn: Connection) -> None:
+        sequence_events(conn, self.parties)
+
+
+def _queue(conn: Connection, events: Sequence[NewEvent], now_us: int) -> None:
+    conn.execute(
+        insert(party_events_pending),
+        [{"party": e.party, "kind": e.kind, "created_us": now_us, "body": e.body} for e in events],
+    )
+    after_commit(conn, "outbox.sequence_events", _Sequencer).parties.update(e.party for e in events)
+
+
+def sequence_events(conn: Connection, parties: Collection[str]) -> int:
+    """Give queued events of ``parties`` their ``seq``, in a transaction of its own.
+
+    ``conn`` must have no transaction open. The transaction is READ COMMITTED: the
+    party's head row lock (taken first, parties in sorted order) makes a second
+    sequencer of the party wait and then see the first one's result, where under
+    SERIALIZABLE it would abort; and it reads the queue without predicate locks, so
+    writers queuing meanwhile are never made to retry. Sequencers commit in ``seq``
+    order, so every reader's snapshot holds a gap-free prefix of each log. Within a
+    party, queued events keep the order of their ids. Returns how many were moved.
+    """
+    moved = 0
+    conn = conn.execution_options(isolation_level="READ COMMITTED")
+    with conn.begin():
+        for party in sorted(parties):
+            last = int(conn.execute(_bump_head(conn, party, 0)).scalar_one())
+            queued = conn.execute(
+                select(party_events_pending)
+                .where(party_events_pending.c.party == party)
+                .order_by(party_events_pending.c.id)
+            ).all()
+            if not queued:
+                continue
+            _insert_rows(
+                conn,
+                [
+                    EventRow(party, last + 1 + i, q.kind, q.created_us, q.body)
+                    for i, q in enumerate(queued)
+                ],
+            )
+            conn.execute(
+                delete(party_events_pending).where(
+                    party_events_pending.c.id.in_([q.id for q in queued])
+                )
+            )
+            conn.execute(_bump_head(conn, party, len(queued)))
+            moved += len(queued)
+    return moved
 
 
 def _bump_head(conn: Connection, party: str, n: int) -> Any:
@@ -353,6 +429,15 @@ def _bump_head(conn: Connection, party: str, n: int) -> Any:
 
 
 def events_after(conn: Connection, party: str, after_seq: int, limit: int = 500) -> list[EventRow]:
+    """The party's events after ``after_seq``, in order.
+
+    Queued events left by a writer that died between its commit and their sequencing
+    are sequenced first (on a connection of their own); this transaction's snapshot
+    may predate that, in which case the next read returns them.
+    """
+    if conn.dialect.name != "sqlite" and _has_queued(conn, party):
+        with conn.engine.connect() as side:
+            sequence_events(side, [party])
     rows = conn.execute(
         select(party_events)
         .where(party_events.c.party == party)
@@ -361,6 +446,13 @@ def events_after(conn: Connection, party: str, after_seq: int, limit: int = 500)
         .limit(limit)
     )
     return [EventRow(r.party, r.seq, r.kind, r.created_us, r.body) for r in rows]
+
+
+def _has_queued(conn: Connection, party: str) -> bool:
+    found = conn.execute(
+        select(party_events_pending.c.id).where(party_events_pending.c.party == party).limit(1)
+    )
+    return found.first() is not None
 
 
 def last_seq(conn: Connection, party: str) -> int:

@@ -9,6 +9,8 @@ transaction that holds even when the server stops answering (``watchdog.py``).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import random
 import threading
 import time
@@ -41,11 +43,14 @@ from deconflict.geo.volume import Volume4D
 from deconflict.model.operation import Operation, OperationState
 from deconflict.store.base import OperationQuery, StoredOperation
 from deconflict.store.codec import from_us, to_us, volume_from_row, volume_row
+from deconflict.store.hooks import take_after_commit
 from deconflict.store.migrations_runner import upgrade
 from deconflict.store.schema import operations, volume_cells, volumes
 from deconflict.store.watchdog import WATCHDOG, Watch
 
 T = TypeVar("T")
+
+_log = logging.getLogger(__name__)
 
 IN_CHUNK = 2000
 """Cells per IN list; far below every engine's bound-parameter limit."""
@@ -290,9 +295,11 @@ class SqlStore:
                 try:
                     yield SqlSession(conn)
                 except BaseException:
+                    take_after_commit(conn)
                     conn.rollback()
                     raise
                 conn.commit()
+                _after_commit(conn)
         finally:
             if write:
                 self._writer.release()
@@ -305,9 +312,11 @@ class SqlStore:
                     try:
                         yield SqlSession(conn)
                     except BaseException:
+                        take_after_commit(conn)
                         conn.rollback()
                         raise
                     conn.commit()
+                    _after_commit(conn)
             except (OperationalError, SaTimeoutError) as exc:
                 if watch.fired or isinstance(exc, SaTimeoutError) or _timed_out(exc):
                     raise StoreUnavailable(
@@ -382,6 +391,18 @@ class SqlStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _after_commit(conn: Connection) -> None:
+    """Run the committed transaction's follow-up work (``hooks.py``). Its failure must
+    not turn a committed change into an error: the work is left for readers to finish."""
+    for hook in take_after_commit(conn):
+        try:
+            hook(conn)
+        except (OperationalError, SaTimeoutError) as exc:
+            _log.warning("follow-up of a committed transaction left for later: %s", exc)
+            with contextlib.suppress(Exception):
+                conn.rollback()
 
 
 def _socket_of(conn: Connection) -> int | None:
