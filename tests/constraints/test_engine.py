@@ -91,3 +91,19 @@ def test_the_api_reports_constraint_conflicts(client: TestClient, auth: Headers)
     assert r.status_code == 409, r.text
     (hit,) = r.json()["constraint_conflicts"]
     assert (hit["constraint"], hit["verdict"], hit["reason"]) == ("nfz", "blocking", "no_fly")
+
+
+def test_wrong_party_beside_a_line_on_the_antimeridian_is_refused_through_the_store(
+    store: SqlStore,
+) -> None:
+    # Walking north along 180: "w" has the 1 km west of it, "e" the 1 km east.
+    line = [(180.0, -17.0), (180.0, -16.0)]
+    _put(store, AgreedZone.from_line("dateline", "op", line, 1000.0, "w", "e", window()))
+    lat = -16.5
+    # 400-500 m east of the line, across the antimeridian from the sector of "w".
+    east = volume(box(-180.0 + deg(400.0, lat), -16.6, -180.0 + deg(500.0, lat), -16.4))
+    refused = _engine(store).submit(operation("w1", east, party="w"))
+    assert not refused.accepted
+    (hit,) = refused.airspace
+    assert (hit.ref_id, hit.assigned_party) == ("dateline", "e")
+    assert _engine(store).submit(operation("e1", east, party="e")).accepted
