@@ -17,12 +17,14 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from deconflict.access.agreements import Agreement, Grant
 from deconflict.api.app import create_app
 from deconflict.api.tactical import live_picture
 from deconflict.api.tactical import router as tactical_router
 from deconflict.auth.keys import load_or_create_signing_key
 from deconflict.auth.tokens import mint_token
 from deconflict.settings import Settings
+from deconflict.store.sharing import save_agreement
 from deconflict.store.sql import SqlStore
 from deconflict.tactical.conformance import ConformanceThresholds
 from deconflict.tactical.live import LiveConfig, LivePicture
@@ -154,26 +156,8 @@ def events(client: TestClient, headers: dict[str, str], prefix: str = "") -> lis
     return out
 
 
-@dataclass(frozen=True)
-class Agreements:
-    """A stand-in sharing policy: ``pairs`` identify each other, ``telemetry`` pairs see
-    each other's tracks at all times (the shape of ``DisclosurePolicy``'s answers)."""
-
-    pairs: frozenset[frozenset[str]] = frozenset()
-    telemetry: frozenset[frozenset[str]] = frozenset()
-
-    def may_identify(self, viewer: str, owner: str) -> bool:
-        return viewer == owner or frozenset({viewer, owner}) in self.pairs
-
-    def may_see_telemetry(
-        self, viewer: str, owner: str, *, in_conflict_with_viewer: bool, off_nominal: bool
-    ) -> bool:
-        shared = frozenset({viewer, owner}) in self.telemetry
-        return viewer == owner or shared or in_conflict_with_viewer or off_nominal
-
-
-def agree(app: FastAPI, *parties: str, telemetry: bool = False) -> None:
-    """Wire a policy under which ``parties`` (two) identify each other."""
-    pair = frozenset({frozenset(parties)})
-    policy = Agreements(pair, pair if telemetry else frozenset())
-    app.state.sharing_of = lambda _session: policy
+def agree(app: FastAPI, a: str, b: str, *, telemetry: bool = False) -> None:
+    """The operator records that ``a`` and ``b`` share call signs (and telemetry)."""
+    grants = {Grant.CALL_SIGNS, *([Grant.TELEMETRY] if telemetry else [])}
+    store: SqlStore = app.state.store
+    store.run(lambda s: save_agreement(s, Agreement(a, b, frozenset(grants)), by="operator"))

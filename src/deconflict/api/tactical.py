@@ -4,7 +4,6 @@ Wiring, where the app is built (after ``app.state.engine`` is set)::
 
     app.state.live = live_picture(app)   # config from settings.tactical
     app.include_router(tactical_router)
-    app.state.sharing_of = policy_of     # optional: sharing agreements (see SharingSource)
 
 The routes only translate: the live picture (``tactical.live``) owns tracks, alerts,
 advisories, conformance and need-to-know, so the WebSocket and the REST routes cannot
@@ -29,7 +28,7 @@ import contextlib
 import logging
 import math
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -47,6 +46,7 @@ from pydantic import (
 )
 from starlette.websockets import WebSocketDisconnect
 
+from deconflict.api.disclosure import policy_for
 from deconflict.api.security import require_scopes
 from deconflict.auth.errors import AuthError, Forbidden
 from deconflict.auth.principal import Principal
@@ -61,6 +61,7 @@ from deconflict.notify.recorder import Notifier
 from deconflict.settings import TacticalSettings
 from deconflict.store.hotline import ConflictIdTaken, register_conflict
 from deconflict.store.outbox import NewEvent
+from deconflict.store.sharing import policy_of
 from deconflict.store.sql import SqlStore
 from deconflict.tactical.alerts import EventKind
 from deconflict.tactical.configure import live_config
@@ -77,7 +78,7 @@ from deconflict.tactical.live import (
     utc_now,
 )
 from deconflict.tactical.nearby import STATE_NOTICE, Region, nearby_parties, trouble_regions
-from deconflict.tactical.sharing import NO_AGREEMENTS, Sharing
+from deconflict.tactical.sharing import Sharing
 from deconflict.tactical.views import AlertNotice, PartyAlert, StateChange, Traffic
 
 log = logging.getLogger(__name__)
@@ -167,15 +168,6 @@ class TracksIn(BaseModel):
 
 # ---------------------------------------------------------------- wiring
 
-SharingSource = Callable[[Any], Sharing]
-"""``app.state.sharing_of(session)``: the sharing agreements as of that transaction.
-
-HOOK (need-to-know): set it to ``deconflict.store.sharing.policy_of`` (a
-``DisclosurePolicy`` satisfies ``tactical.sharing.Sharing``) and every tactical read
-path and alert event follows the agreements. Unset, no pair of parties shares anything
-beyond what the need-to-know rule shows.
-"""
-
 ALERT_EVENT_KINDS = {
     EventKind.NEW: "alert.new",
     EventKind.SEVERITY_CHANGED: "alert.updated",
@@ -185,21 +177,17 @@ ALERT_EVENT_KINDS = {
 CONFORMANCE_EVENT = "conformance.notice"
 
 
-def sharing_of(app: Any, session: Any) -> Sharing:
-    """The sharing policy in ``session``'s transaction (no agreements without the hook)."""
-    source = getattr(app.state, "sharing_of", None)
-    if source is None:
-        return NO_AGREEMENTS
-    policy: Sharing = source(session)
+def sharing_of(session: Any) -> Sharing:
+    """The sharing agreements in force in ``session``'s transaction (for events)."""
+    policy: Sharing = policy_of(session)
     return policy
 
 
-def _read_sharing(app: Any) -> Sharing:
-    """The policy for one read; no database round trip when no policy is wired."""
-    if getattr(app.state, "sharing_of", None) is None:
-        return NO_AGREEMENTS
+def _read_sharing(app: Any, principal: Principal) -> Sharing:
+    """The disclosure policy for one read by ``principal`` (the operator sees all)."""
     store: SqlStore = app.state.store
-    return store.run(lambda s: sharing_of(app, s), write=False)
+    policy: Sharing = store.run(lambda s: policy_for(s, principal), write=False)
+    return policy
 
 
 def _notifier(app: Any) -> Notifier | None:
@@ -229,7 +217,7 @@ def publish_alerts(app: Any, notices: Sequence[AlertNotice]) -> None:
     store: SqlStore = app.state.store
 
     def work(session: Any) -> None:
-        sharing = sharing_of(app, session)
+        sharing = sharing_of(session)
         events = [
             NewEvent(
                 n.party,
@@ -341,7 +329,7 @@ class NearbyTeller:
             with self._lock:
                 before = self._told.get(change.operation, set()) if recovered else set()
             parties = sorted(set(yours) | before)
-            sharing = sharing_of(self._app, session)
+            sharing = sharing_of(session)
             events = [
                 NewEvent(
                     party,
@@ -603,7 +591,9 @@ def post_tracks(body: TracksIn, request: Request, principal: Tracker) -> Respons
     """Report positions (a batch); answers with the caller's alerts after the pass they
     triggered. A track id belongs to the first party that reports it (403 for others)."""
     app = request.app
-    return _json(200, _submit(_live(app), principal.sub, body.reports, _read_sharing(app)))
+    return _json(
+        200, _submit(_live(app), principal.sub, body.reports, _read_sharing(app, principal))
+    )
 
 
 @router.get("/tracks")
@@ -616,7 +606,7 @@ def get_tracks(request: Request, principal: TrackReader) -> Response:
     if Scope.ADMIN in principal.scopes:
         every = [own_track_json(t, with_party=True) for t in live.everything()]
         return _json(200, {"tracks": every, "traffic": []})
-    own, traffic = live.tracks_for(principal.sub, _read_sharing(request.app))
+    own, traffic = live.tracks_for(principal.sub, _read_sharing(request.app, principal))
     return _json(
         200,
         {"tracks": [own_track_json(t) for t in own], "traffic": [traffic_json(t) for t in traffic]},
@@ -630,7 +620,7 @@ def get_alerts(request: Request, principal: Tracker) -> Response:
     The same alerts reach both parties as ``alert.new``, ``alert.updated`` (severity),
     ``alert.acknowledged`` and ``alert.resolved`` events on ``/v1/events``."""
     app = request.app
-    return _json(200, _alerts_body(_live(app), principal.sub, _read_sharing(app)))
+    return _json(200, _alerts_body(_live(app), principal.sub, _read_sharing(app, principal)))
 
 
 @router.post("/alerts/{alert_id}/ack")
@@ -639,7 +629,7 @@ def acknowledge(alert_id: int, request: Request, principal: Tracker) -> Response
     live = _live(request.app)
     if not live.acknowledge(principal.sub, alert_id):
         return _json(404, {"message": f"no active alert {alert_id} for your aircraft"})
-    return _json(200, _alerts_body(live, principal.sub, _read_sharing(request.app)))
+    return _json(200, _alerts_body(live, principal.sub, _read_sharing(request.app, principal)))
 
 
 def _ws_token(websocket: WebSocket) -> str | None:
@@ -676,7 +666,7 @@ def _reports_of(message: Any) -> list[Any]:
     return reports
 
 
-def _ws_batch(app: Any, party: str, text: str) -> dict[str, Any]:
+def _ws_batch(app: Any, principal: Principal, text: str) -> dict[str, Any]:
     try:
         message = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -687,7 +677,7 @@ def _ws_batch(app: Any, party: str, text: str) -> dict[str, Any]:
         first = exc.errors()[0]
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
         raise InvalidInput(where.lstrip("."), first["msg"]) from None
-    return _submit(_live(app), party, body.reports, _read_sharing(app))
+    return _submit(_live(app), principal.sub, body.reports, _read_sharing(app, principal))
 
 
 @router.websocket("/stream/tracks")
@@ -708,7 +698,7 @@ async def stream_tracks(websocket: WebSocket) -> None:
         while True:
             text = await websocket.receive_text()
             try:
-                answer = await run_in_threadpool(_ws_batch, app, principal.sub, text)
+                answer = await run_in_threadpool(_ws_batch, app, principal, text)
             except InvalidInput as exc:
                 answer = {"status": 400, "message": str(exc)}
             except AuthError as exc:
