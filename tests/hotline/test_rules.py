@@ -8,6 +8,7 @@ import pytest
 
 from deconflict.errors import InvalidInput
 from deconflict.hotline import events, rules
+from deconflict.hotline.ids import opaque_id
 from deconflict.hotline.model import ConflictKind, ConflictSides, Message, MessageStatus
 from deconflict.settings import HotlineSettings
 
@@ -114,3 +115,8 @@ def test_an_escalation_tells_the_sender_and_the_operator_but_not_the_recipient()
         ("alpha", events.ESCALATED),
         ("operator", events.ESCALATED),
     ]
+
+
+def test_ids_hold_no_digit_nor_vowel_so_they_never_spell_a_name_or_an_operation_id() -> None:
+    text = "".join(opaque_id("") for _ in range(200))
+    assert not set(text) & set("0123456789aeiouy")

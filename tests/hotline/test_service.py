@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import inspect
 
 from deconflict.hotline.model import ConflictKind, MessageQuery, MessageStatus, Role
 from deconflict.hotline.rules import NotRecipient, UnknownConflict, UnknownMessage
@@ -17,6 +18,7 @@ from deconflict.store.hotline import (
     conflict_id_for,
     register_conflict,
 )
+from deconflict.store.schema_hotline import hotline_conflicts, hotline_messages
 from deconflict.store.sql import SqlStore
 
 from .conftest import Clock, events_of
@@ -268,3 +270,10 @@ def test_sending_acknowledging_and_escalating_are_audited(
         ("message", "beta", "alpha", "acknowledged"),
     ]
     assert all("confirm" not in str(c.entry.detail) for c in about_beta)
+
+
+def test_migration_0006_creates_the_hotline_tables_the_code_uses(store: SqlStore) -> None:
+    found = inspect(store.engine)
+    for table in (hotline_conflicts, hotline_messages):
+        assert {c["name"] for c in found.get_columns(table.name)} == {c.name for c in table.c}
+        assert {i["name"] for i in found.get_indexes(table.name)} == {i.name for i in table.indexes}

@@ -12,12 +12,12 @@ same message collide, one is retried by the store, and the retry finds it escala
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from deconflict.audit.entry import AuditEntry
 from deconflict.hotline import audit, events, rules
+from deconflict.hotline.ids import opaque_id
 from deconflict.hotline.model import Message, MessageQuery
 from deconflict.hotline.ports import AuditSink, MessageBook, NoticeSink, Transactions
 from deconflict.settings import HotlineSettings
@@ -28,8 +28,7 @@ def utc_now() -> datetime:
 
 
 def new_message_id() -> str:
-    """128 random bits: ids are not guessable, so they cannot be probed for existence."""
-    return "m-" + secrets.token_hex(16)
+    return opaque_id("m-")
 
 
 class Hotline:

@@ -9,13 +9,13 @@ that records the notice, so an id is never shown to a party without being regist
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
+from deconflict.hotline.ids import opaque_id
 from deconflict.hotline.model import (
     ConflictKind,
     ConflictSides,
@@ -46,8 +46,8 @@ def _conn(session: Connection | HasConnection) -> Connection:
 
 
 def new_conflict_id() -> str:
-    """128 random bits: an id says nothing about the conflict or its parties."""
-    return "c-" + secrets.token_hex(16)
+    """Random: an id says nothing about the conflict or its parties."""
+    return opaque_id("c-")
 
 
 # ------------------------------------------------------------ conflict registry
