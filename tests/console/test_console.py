@@ -47,6 +47,11 @@ def test_story_operations_conflict_alert_and_acknowledgement(
     # Before KRASNY 4 takes off there is no alert.
     expect(page.locator("#alerts-note")).to_contain_text("No alert")
     shot(page, "console-operations")
+    # The agreed zone: each side's sector along the river, and what it means.
+    page.locator("#airspace button", has_text="Agreed zone").click()
+    expect(page.locator("#detail-body")).to_contain_text("Each sector is for its party alone")
+    expect(page.locator("#detail-body table")).to_contain_text("coalition (you)")
+    shot(page, "console-airspace")
 
     # The one standing conflict: DUSTOFF 5 (priority 10) over SOKOL 7, with a notice.
     conflict = page.locator("#conflicts button")

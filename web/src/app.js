@@ -246,10 +246,12 @@ function renderMap() {
 
 function renderAirspace() {
   if (!state.map) return;
+  const sel = state.selected;
+  const chosen = sel && (sel.kind === "constraint" || sel.kind === "zone") ? `${sel.kind}:${sel.id}` : null;
   state.airspaceBounds = state.map.drawAirspace(state.constraints, state.zones, state.time, colourOf, (key) => {
     const [kind, ...rest] = key.split(":");
     selectItem(kind, rest.join(":"), false);
-  });
+  }, chosen);
 }
 
 function airspaceName(kind, x) {
@@ -592,7 +594,7 @@ function selectItem(kind, id, zoom) {
       const other = a && (a.other.state || state.live.tracks.find((t) => t.id === a.other.id));
       if (own) state.map.focus(L.latLngBounds([[own.lat, own.lon], other ? [other.lat, other.lon] : [own.lat, own.lon]]).pad(0.5));
     }
-  } else if (kind === "conflict") {
+  } else if (kind === "conflict" || kind === "constraint" || kind === "zone") {
     renderMap();
   }
   renderConflicts();

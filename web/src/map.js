@@ -113,7 +113,9 @@ export class ConsoleMap {
    * and zones assigning the viewer a sector have their shapes, the others are the
    * reference box the service shows. Returns id -> bounds for zooming.
    */
-  drawAirspace(constraints, zones, t, colourOf, onSelect) {
+  drawAirspace(constraints, zones, t, colourOf, onSelect, selected = null) {
+    // The selected item stands out: a heavier outline and a denser fill.
+    const emphasis = (key, o) => (key === selected ? { ...o, weight: o.weight + 2, fillOpacity: Math.min(0.6, o.fillOpacity * 2.5) } : o);
     this.airspace.clearLayers();
     const where = new Map();
     let drawn = 0;
@@ -131,7 +133,7 @@ export class ConsoleMap {
       const key = `constraint:${c.id}`;
       if (!active(c.valid_start, c.valid_end, t)) continue;
       const st = CONSTRAINT_STYLE[c.type] || CONSTRAINT_STYLE.advisory;
-      const opts = { color: st.color, weight: st.weight, dashArray: st.dashArray, fillColor: st.color, fillOpacity: st.fillOpacity, renderer: this.airspaceRenderer };
+      const opts = emphasis(key, { color: st.color, weight: st.weight, dashArray: st.dashArray, fillColor: st.color, fillOpacity: st.fillOpacity, renderer: this.airspaceRenderer });
       const name = `${st.label}${c.name ? ": " + c.name : ""}`;
       const tip = `${name} · ${c.owner} · ${c.id}`;
       const group = L.featureGroup();
@@ -151,12 +153,12 @@ export class ConsoleMap {
       const group = L.featureGroup();
       if (z.reference) {
         const [w, s, e, n] = z.bbox;
-        L.rectangle([[s, w], [n, e]], { ...SECTOR_STYLE, color: "#4d4d4d", fillColor: "#4d4d4d", renderer: this.airspaceRenderer }).addTo(group);
+        L.rectangle([[s, w], [n, e]], emphasis(key, { ...SECTOR_STYLE, color: "#4d4d4d", fillColor: "#4d4d4d", renderer: this.airspaceRenderer })).addTo(group);
         add(key, group, `Agreed zone ${z.name || z.id} (reference)`, null);
       } else {
         for (const sector of z.sectors) {
           const colour = colourOf(sector.party);
-          const shape = volumeLayer(sector, { ...SECTOR_STYLE, color: colour, fillColor: colour, renderer: this.airspaceRenderer });
+          const shape = volumeLayer(sector, emphasis(key, { ...SECTOR_STYLE, color: colour, fillColor: colour, renderer: this.airspaceRenderer }));
           shape.addTo(group);
           L.tooltip({ permanent: true, direction: "center", className: "airspace-label", interactive: false })
             .setLatLng(shape.getBounds().getCenter()).setContent(`sector: ${sector.party}`).addTo(this.airspace);

@@ -49,11 +49,18 @@ def _wait_healthy(url: str, server: threading.Thread, timeout_s: float = 30.0) -
     raise ScenarioError(f"the service did not come up at {url}")
 
 
-def _announce(url: str, title: str, summary: str, tokens: dict[str, str]) -> None:
+def _announce(
+    url: str, title: str, summary: str, tokens: dict[str, str], operators: tuple[str, ...] = ()
+) -> None:
     typer.echo(f"\n{title}\n{summary}\n")
     typer.echo("Open the console as one of the parties (tokens are valid for one hour):")
     for party, tok in tokens.items():
-        typer.echo(f"\n  {party}:\n  {url}/#token={tok}")
+        who = (
+            f"{party} (the service operator: sees everything in full)"
+            if party in operators
+            else party
+        )
+        typer.echo(f"\n  {who}:\n  {url}/#token={tok}")
     typer.echo(f"\nOr open {url}/ and paste a token. API docs: {url}/docs. Ctrl-C stops.\n")
 
 
@@ -92,7 +99,7 @@ def demo(
             # story around the current time and mints fresh tokens.
             story = scenarios.build(scenario, datetime.now(UTC))
             tokens = mint_party_tokens(story.parties, data_dir, story.operators)
-            _announce(url, story.title, story.summary, tokens)
+            _announce(url, story.title, story.summary, tokens, story.operators)
             http = clients(url, tokens)
             player = Player(http, say=lambda s: typer.echo(f"  {s}"))
             play(story, player, reset=True, live=True, loops=0)

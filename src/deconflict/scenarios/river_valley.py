@@ -296,7 +296,9 @@ def build(now: datetime) -> Scenario:
             "coalition and northern-force plan strike, surveillance and transport operations "
             "over one river valley: one plan is rejected, one is accepted with a notice to "
             "the other side; live, two transports converge (alert, resolution advisory) and "
-            "a drone leaves its orbit (non-conformance)."
+            "a drone leaves its orbit (non-conformance). Below them, the airspace both sides "
+            "plan around: an agreed low-level line along the river, a restricted air base, "
+            "an advisory and a no-fly zone."
         ),
         parties=(COALITION, NORTHERN),
         steps=steps,
