@@ -69,3 +69,20 @@ def test_export_writes_the_party_entries_as_json_lines(store: SqlStore, tmp_path
 def test_verify_of_a_missing_database_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["audit", "verify", "--database", str(tmp_path / "none.db")])
     assert result.exit_code == 2
+
+
+def test_check_accepts_an_untouched_export_and_names_an_edited_line(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    logged(store, 3)
+    out = tmp_path / "alpha.jsonl"
+    runner.invoke(
+        app, ["audit", "export", "--party", "alpha", "-o", str(out), "--database", _url(store)]
+    )
+    result = runner.invoke(app, ["audit", "check", str(out)])
+    assert result.exit_code == 0 and "ok: 3 entries" in result.stdout
+    lines = out.read_bytes().splitlines()
+    edited = orjson.loads(lines[1]) | {"actor": "mallory"}
+    out.write_bytes(b"\n".join([lines[0], orjson.dumps(edited), lines[2]]))
+    result = runner.invoke(app, ["audit", "check", str(out)])
+    assert result.exit_code == 1 and "FAILED at line 2 (seq 2)" in result.stdout
