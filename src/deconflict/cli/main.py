@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "zones": ("deconflict.cli.zones", "app"),
     "audit": ("deconflict.cli.audit", "app"),
     "parties": ("deconflict.cli.parties", "app"),
+    "messages": ("deconflict.cli.messages", "app"),
     "demo": ("deconflict.cli.demo", "demo"),
 }
 """Command name -> (module, attribute): a Typer app (a group) or a command function."""
