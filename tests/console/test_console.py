@@ -78,6 +78,14 @@ def test_story_operations_conflict_alert_and_acknowledgement(
     expect(page.locator("#detail-body")).to_contain_text("Resolution advisory")
     expect(page.locator("#map")).to_have_attribute("data-tracks", "3")  # 2 own + 1 traffic
     shot(page, "console-alert")
+    # The crew can call the other aircraft's party without knowing who it is.
+    page.get_by_role("textbox", name="Message the other side").fill("HERC22 climbing")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#detail-body")).to_contain_text("Sent")
+    received = clients["northern-force"].get("/v1/messages", params={"role": "received"})
+    assert [(m["text"], m["from"]) for m in received.json()["messages"]] == [
+        ("HERC22 climbing", None)
+    ]
     page.get_by_role("button", name="Acknowledge alert").click()
     expect(alert).to_contain_text("acknowledged")
     expect(page.locator("#detail-body")).to_contain_text("acknowledged")

@@ -342,6 +342,16 @@ function messageForm(label, send) {
   }, h("h4", {}, label), text, h("button", { type: "submit" }, "Send"), result);
 }
 
+/**
+ * The hotline id of an alert with another party's aircraft: the one it carries, else the
+ * alert's own id, under which the tactical service registers it. None between two of
+ * one's own aircraft: there is nobody to call.
+ */
+function alertConflict(a) {
+  if (a.other.party && a.other.party === state.api.party) return null;
+  return a.conflict_id ?? String(a.id);
+}
+
 function talkTo(conflictId) {
   if (state.messages == null || !conflictId) return null;
   return messageForm("Message the other side", (text) => state.api.sendMessage(conflictId, text));
@@ -535,7 +545,7 @@ function renderDetailOf(body, sel) {
     ]), a.state !== "resolved" && !a.acknowledged
       ? h("button", { type: "button", class: "ack", onclick: () => acknowledge(a.id) }, `Acknowledge alert ${a.id}`)
       : null,
-    talkTo(a.conflict_id));
+    talkTo(alertConflict(a)));
   } else if (sel.kind === "message") {
     const m = (state.messages || []).find((x) => x.id === sel.id);
     if (!m) return put(body, h("p", { class: "note" }, "This message is no longer listed."));
