@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from deconflict.audit.runtime import Chainer
-from deconflict.store.audit import append_audit, chain_pending, count_pending, verify_store
+from deconflict.store.audit import (
+    append_audit,
+    chain_pending,
+    count_pending,
+    on_appended,
+    verify_store,
+)
 from deconflict.store.sql import SqlStore
 
 from .helpers import entry
@@ -77,3 +85,22 @@ def test_stopping_the_chainer_links_what_is_pending(store: SqlStore) -> None:
     chainer.stop()
     with store.session() as s:
         assert count_pending(s.conn) == 0
+
+
+def test_a_commit_that_appended_wakes_the_chainer_even_after_a_rollback(
+    store: SqlStore,
+) -> None:
+    woken: list[int] = []
+    stop = on_appended(store.engine, lambda: woken.append(1))
+    try:
+        with pytest.raises(RuntimeError), store.session(write=True) as s:
+            append_audit(s, [entry(1)])
+            raise RuntimeError("rolled back")
+        assert woken == []
+        with store.session(write=True) as s:
+            append_audit(s, [entry(2)])
+            append_audit(s, [entry(3)])
+            assert woken == []  # not before the commit
+        assert woken == [1]
+    finally:
+        stop()

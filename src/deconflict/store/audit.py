@@ -37,6 +37,8 @@ CHAIN_BATCH = 500
 
 _wakers: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = weakref.WeakKeyDictionary()
 _wakers_lock = threading.Lock()
+_armed: weakref.WeakSet[Connection] = weakref.WeakSet()
+"""Connections whose current transaction already wakes the chainer at commit."""
 
 
 def connection_of(session: Any) -> Connection:
@@ -89,11 +91,13 @@ def append_audit(session: Any, entries: Sequence[AuditEntry], at: datetime | Non
     )
     with _wakers_lock:
         wakers = list(_wakers.get(conn.engine, ()))
-    if wakers and not conn.info.get("audit_wake"):
-        conn.info["audit_wake"] = True
+    if wakers and conn not in _armed:
+        # Once per transaction; on the Connection object (not ``conn.info``, which the
+        # pooled DBAPI connection keeps across checkouts, rollbacks included).
+        _armed.add(conn)
 
         def after_commit(c: Connection) -> None:
-            c.info.pop("audit_wake", None)
+            _armed.discard(c)
             for wake in wakers:
                 wake()
 
