@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -26,6 +28,15 @@ def _clients(app: object, data: Path, story: Scenario) -> dict[str, TestClient]:
     return out
 
 
+def _events(client: TestClient) -> list[dict[str, Any]]:
+    text = client.get("/v1/events", params={"follow": "false"}).text
+    return [
+        json.loads(line.removeprefix("data: "))
+        for line in text.splitlines()
+        if line.startswith("data: ")
+    ]
+
+
 def test_river_valley_plans_as_the_story_says_and_conflicts_show_the_notice(
     tmp_path: Path,
 ) -> None:
@@ -39,10 +50,15 @@ def test_river_valley_plans_as_the_story_says_and_conflicts_show_the_notice(
     ]
     assert outcomes == [Expect.REJECTED, Expect.ACCEPTED]
     assert all(r.as_expected for r in results)
+    ids = set()
     for party, mine in (("coalition", "coa-dustoff-5"), ("northern-force", "nf-sokol-7")):
         conflicts = clients[party].get("/v1/console/conflicts").json()["conflicts"]
         assert [(c["operation"], c["verdict"]) for c in conflicts] == [(mine, "notice")]
         assert conflicts[0]["overlaps"][0]["geometry"]["type"] == "Polygon"
+        ids.add(conflicts[0]["conflict_id"])
+    # Both sides see the hotline id their conflict notices carried.
+    notices = [e for e in _events(clients["northern-force"]) if e["kind"] == "conflict.notice"]
+    assert ids == {notices[0]["data"]["conflict_id"]}
     # Replaying from the start removes the operations first.
     assert Player(clients).reset(story) == 10  # type: ignore[arg-type]
 
