@@ -104,3 +104,18 @@ def test_a_commit_that_appended_wakes_the_chainer_even_after_a_rollback(
         assert woken == [1]
     finally:
         stop()
+
+
+def test_open_writers_and_a_chainer_do_not_make_each_other_fail(store: SqlStore) -> None:
+    """Appending reads nothing shared: under SERIALIZABLE two writers open at once, and a
+    chaining between them, all commit (PostgreSQL; SQLite has one writer at a time)."""
+    if store.is_sqlite:
+        pytest.skip("SQLite never has two write transactions open")
+    with store.session(write=True) as s:
+        append_audit(s, [entry(0)])
+    with store.session(write=True) as first, store.session(write=True) as second:
+        append_audit(first, [entry(1)])
+        append_audit(second, [entry(2)])
+        assert chain_pending(store) == 1
+    assert chain_pending(store) == 2
+    assert verify_store(store).checked == 3
