@@ -86,3 +86,11 @@ def test_check_accepts_an_untouched_export_and_names_an_edited_line(
     out.write_bytes(b"\n".join([lines[0], orjson.dumps(edited), lines[2]]))
     result = runner.invoke(app, ["audit", "check", str(out)])
     assert result.exit_code == 1 and "FAILED at line 2 (seq 2)" in result.stdout
+
+
+def test_verify_without_a_chain_head_exits_2_saying_so(store: SqlStore) -> None:
+    logged(store, 1)
+    sql(store, "DELETE FROM audit_head")
+    result = runner.invoke(app, ["audit", "verify", "--database", _url(store)])
+    assert result.exit_code == 2
+    assert "chain head" in result.output

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, delete, event, func, insert, select, 
 from deconflict.audit.chain import canonical_detail, export_record, link
 from deconflict.audit.entry import AuditEntry, ChainedEntry, ChainHead, PendingEntry
 from deconflict.audit.verify import Verdict, verify_chain
+from deconflict.errors import DeconflictError
 from deconflict.store.codec import to_us
 from deconflict.store.schema_audit import HEAD_ID, audit_head, audit_log, audit_pending
 from deconflict.store.sql import SqlStore
@@ -136,7 +137,7 @@ def chain_step(conn: Connection, batch: int = CHAIN_BATCH) -> int:
         .with_for_update()
     ).first()
     if row is None:
-        raise RuntimeError("audit_head has no row: the 0005 migration did not run")
+        raise DeconflictError("the audit chain head (audit_head) is missing: restore it")
     pending = [
         PendingEntry(r.id, r.at_us, _entry(r))
         for r in conn.execute(select(audit_pending).order_by(audit_pending.c.id).limit(batch))
@@ -181,7 +182,7 @@ def read_head(conn: Connection) -> ChainHead:
         select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == HEAD_ID)
     ).first()
     if row is None:
-        raise RuntimeError("audit_head has no row: the 0005 migration did not run")
+        raise DeconflictError("the audit chain head (audit_head) is missing: restore it")
     return ChainHead(int(row.seq), row.hash)
 
 
