@@ -201,3 +201,29 @@ def test_sending_needs_a_planning_or_tracking_scope(client: TestClient, auth: He
         "/v1/messages", json={"to": "beta", "text": "x"}, headers=auth("alpha", "deconflict.track")
     )
     assert r.status_code == 201
+
+
+def test_control_characters_in_text_are_a_400_not_a_database_error(
+    client: TestClient, auth: Headers
+) -> None:
+    r = client.post("/v1/messages", json={"to": "beta", "text": "a\x00b"}, headers=auth("alpha"))
+    assert r.status_code == 400 and r.json()["message"].startswith("text")
+    ok = client.post("/v1/messages", json={"to": "beta", "text": "a\n\tb"}, headers=auth("alpha"))
+    assert ok.status_code == 201
+
+
+def test_ids_no_message_could_have_are_unknown_on_every_route(
+    client: TestClient, auth: Headers
+) -> None:
+    for bad in ("a%00b", "x" * 65):
+        assert client.get(f"/v1/messages/{bad}", headers=auth("alpha")).status_code == 404
+        assert client.post(f"/v1/messages/{bad}/ack", headers=auth("alpha")).status_code == 404
+        r = client.post(f"/v1/conflicts/{bad}/messages", json={"text": "x"}, headers=auth("alpha"))
+        assert r.status_code == 404
+
+
+def test_listing_refuses_a_time_without_a_zone(client: TestClient, auth: Headers) -> None:
+    r = client.get("/v1/messages", params={"since": "2030-07-01T10:00:00"}, headers=auth("alpha"))
+    assert r.status_code == 400 and r.json()["message"].startswith("since")
+    r = client.get("/v1/messages", params={"since": "2030-07-01T10:00:00Z"}, headers=auth("alpha"))
+    assert r.status_code == 200

@@ -23,6 +23,8 @@ from deconflict.audit.entry import AuditEntry
 from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
+from deconflict.errors import InvalidInput
+from deconflict.hotline import rules
 from deconflict.hotline.escalator import EscalationThread
 from deconflict.hotline.events import PartyNotice, view
 from deconflict.hotline.model import Message, MessageQuery, MessageStatus, Role
@@ -149,6 +151,10 @@ def list_messages(
     """Your messages, newest first; the operator may list everyone's with ``all=true``."""
     if everyone and not _operator(principal):
         raise Forbidden(f"listing every party's messages needs {Scope.ADMIN.value}")
+    if since is not None and since.tzinfo is None:
+        raise InvalidInput("since", "needs a time zone (e.g. 2030-07-01T10:00:00Z)")
+    if conflict_id is not None and not rules.well_formed_id(conflict_id):
+        raise InvalidInput("conflict_id", "must be a conflict id (1-64 characters, no spaces)")
     q = MessageQuery(
         party=None if everyone else principal.sub,
         role=role,

@@ -19,6 +19,14 @@ PARTY_NAME = re.compile(r"^[^\s\x00-\x1f\x7f]{1,256}$")
 """Party names are token ``sub`` values: no whitespace or control characters, at most
 256 characters (the width of the party columns)."""
 
+ID = re.compile(r"^[^\s\x00-\x1f\x7f]{1,64}$")
+"""Message and conflict ids (ours are ``m-``/``c-`` plus letters; tactical alert ids are
+digits): at most 64 characters, the width of the id columns."""
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters other than tab and line breaks: not text a person wrote, and NUL
+cannot even be stored by PostgreSQL."""
+
 
 class UnknownMessage(NotFound):
     """No such message, or not one the caller may see."""
@@ -39,7 +47,15 @@ def message_text(raw: str, settings: HotlineSettings) -> str:
         raise InvalidInput("text", "must not be empty")
     if len(text) > settings.max_text_chars:
         raise InvalidInput("text", f"must be at most {settings.max_text_chars} characters")
+    if CONTROL.search(text):
+        raise InvalidInput("text", "must not contain control characters (tab and newline are fine)")
     return text
+
+
+def well_formed_id(value: str) -> bool:
+    """False for what can be no message's or conflict's id: answered as unknown without
+    asking the database (which may refuse such a string outright)."""
+    return ID.match(value) is not None
 
 
 def deadline_of(created: datetime, deadline_s: float | None, settings: HotlineSettings) -> datetime:

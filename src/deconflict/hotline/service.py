@@ -56,7 +56,8 @@ class Hotline:
         body = rules.message_text(text, self.settings)
 
         def work(book: MessageBook, session: object) -> Message:
-            recipient = rules.other_side(book.conflict(conflict_id), sender)
+            found = book.conflict(conflict_id) if rules.well_formed_id(conflict_id) else None
+            recipient = rules.other_side(found, sender)
             return self._send(book, session, sender, recipient, conflict_id, body, deadline_s)
 
         return self.transactions.run(work, write=True)
@@ -100,7 +101,9 @@ class Hotline:
     # ----------------------------------------------------------------- reading
 
     def get(self, viewer: str, message_id: str, *, operator: bool = False) -> Message:
-        found = self.transactions.run(lambda book, _: book.get(message_id), write=False)
+        found = None
+        if rules.well_formed_id(message_id):
+            found = self.transactions.run(lambda book, _: book.get(message_id), write=False)
         return rules.readable(found, viewer, operator=operator)
 
     def messages(self, q: MessageQuery) -> list[Message]:
@@ -117,7 +120,8 @@ class Hotline:
         """
 
         def work(book: MessageBook, session: object) -> Message:
-            message = rules.readable(book.get(message_id), party, operator=operator)
+            found = book.get(message_id) if rules.well_formed_id(message_id) else None
+            message = rules.readable(found, party, operator=operator)
             rules.check_acknowledger(message, party)
             if message.acknowledged_at is not None:
                 return message
