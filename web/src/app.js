@@ -135,7 +135,34 @@ function signOut() {
 
 // ------------------------------------------------------------------ data
 
-async function refresh(kind) {
+const inflight = new Map(); // layer -> {again, done}
+
+/**
+ * Reload one layer. One load per layer at a time: a request made meanwhile runs once
+ * after it, so answers never land out of order and a burst of events costs two loads.
+ */
+function refresh(kind) {
+  const running = inflight.get(kind);
+  if (running) {
+    running.again = true;
+    return running.done;
+  }
+  const entry = { again: false, done: null };
+  entry.done = (async () => {
+    try {
+      do {
+        entry.again = false;
+        await load(kind);
+      } while (entry.again);
+    } finally {
+      inflight.delete(kind);
+    }
+  })();
+  inflight.set(kind, entry);
+  return entry.done;
+}
+
+async function load(kind) {
   const api = state.api;
   if (!api) return;
   try {
