@@ -10,7 +10,10 @@ from typing import Any
 import orjson
 from fastapi.testclient import TestClient
 
+from deconflict.hotline.model import ConflictKind
 from deconflict.hotline.service import Hotline
+from deconflict.store.hotline import register_conflict
+from deconflict.store.sql import SqlStore
 
 from .conftest import Headers, native_op, stream_of
 
@@ -66,6 +69,25 @@ def test_a_party_messages_the_other_side_of_its_conflict_without_naming_it(
     # Neither side learns the other's name from the exchange.
     assert "beta" not in orjson.dumps(stream_of(client, auth("alpha"))).decode()
     assert "alpha" not in orjson.dumps(received).decode()
+
+
+def test_a_registered_tactical_alert_id_reaches_the_other_aircrafts_party(
+    client: TestClient, auth: Headers, store: SqlStore
+) -> None:
+    # As tactical does when it publishes a new alert between two parties' aircraft.
+    store.run(
+        lambda s: register_conflict(s, "1764000000000001", "alpha", "beta", ConflictKind.TACTICAL)
+    )
+    r = client.post(
+        "/v1/conflicts/1764000000000001/messages",
+        json={"text": "turning right"},
+        headers=auth("beta", "deconflict.track"),
+    )
+    assert r.status_code == 201, r.text
+    received = [d for k, d in stream_of(client, auth("alpha")) if k == "message.received"]
+    assert [(m["text"], m["conflict_id"]) for m in received] == [
+        ("turning right", "1764000000000001")
+    ]
 
 
 def test_a_third_party_cannot_message_someone_elses_conflict(

@@ -120,3 +120,8 @@ def test_an_escalation_tells_the_sender_and_the_operator_but_not_the_recipient()
 def test_ids_hold_no_digit_nor_vowel_so_they_never_spell_a_name_or_an_operation_id() -> None:
     text = "".join(opaque_id("") for _ in range(200))
     assert not set(text) & set("0123456789aeiouy")
+
+
+def test_an_operator_escalation_of_its_own_message_is_told_once() -> None:
+    notices = events.on_escalated(message(sender="operator", conflict_id=None), "operator")
+    assert [(n.party, n.body["to"]) for n in notices] == [("operator", "beta")]

@@ -66,7 +66,9 @@ def on_acknowledged(message: Message) -> list[PartyNotice]:
 def on_escalated(message: Message, operator_party: str) -> list[PartyNotice]:
     """The sender learns its message went unanswered; the operator, who can act, learns
     everything about it."""
-    return [
-        PartyNotice(message.sender, ESCALATED, view(message, message.sender)),
-        PartyNotice(operator_party, ESCALATED, view(message, operator_party, operator=True)),
-    ]
+    to_operator = PartyNotice(
+        operator_party, ESCALATED, view(message, operator_party, operator=True)
+    )
+    if message.sender == operator_party:
+        return [to_operator]
+    return [PartyNotice(message.sender, ESCALATED, view(message, message.sender)), to_operator]
