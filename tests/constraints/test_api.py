@@ -189,6 +189,21 @@ def test_f3548_constraints_are_listed_and_enforced_but_changed_only_through_the_
         "uss-a",
         ["uss-a"],
     )
+    planned = {
+        "volumes": [
+            {
+                "geometry": {"type": "Polygon", "coordinates": [RING]},
+                "altitude_lower_m": 100,
+                "altitude_upper_m": 200,
+                "time_start": (soon + timedelta(minutes=10)).isoformat(),
+                "time_end": (soon + timedelta(minutes=20)).isoformat(),
+            }
+        ]
+    }
+    r = client.put("/v1/operations/b1", json=planned, headers=auth("bravo"))
+    assert r.status_code == 409, r.text
+    (hit,) = r.json()["constraint_conflicts"]
+    assert (hit["constraint"], hit["type"], hit["reason"]) == (cid, "restricted", "restricted")
     for who in (auth("uss-a", PLAN), auth("ops", ADMIN)):
         r = client.put(f"/v1/constraints/{cid}", json=restricted(), headers=who)
         assert r.status_code == 403 and "/dss/v1/constraint_references" in r.json()["message"]
