@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from tests.api.test_native import body
 
-from .conftest import HEAD_ON_LON, FakeClock, Headers, agree, post, report
+from .conftest import HEAD_ON_LON, FakeClock, Headers, agree, events, post, report
 
 PARALLEL = {"track_deg": 90.0}
 TOWARDS = {"track_deg": 270.0}
@@ -157,3 +157,33 @@ def test_the_websocket_answers_carry_telemetry_only_in_conflict(
     assert apart == {"accepted": 1, "ignored": 0, "alerts": []}
     [alert] = closing["alerts"]
     assert alert["other"]["state"]["lon"] == 0.0 and "A1" not in str(closing)
+
+
+def test_alerts_carry_no_telemetry_of_an_aircraft_not_in_conflict(
+    client: TestClient, auth: Headers, clock: FakeClock
+) -> None:
+    alpha_and_beta(client, auth, clock, **PARALLEL)
+    assert client.get("/v1/alerts", headers=auth("alpha")).json()["alerts"] == []
+
+
+def test_alerts_carry_the_telemetry_of_an_aircraft_in_conflict(
+    client: TestClient, auth: Headers, clock: FakeClock
+) -> None:
+    alpha_and_beta(client, auth, clock, **TOWARDS)
+    [alert] = client.get("/v1/alerts", headers=auth("alpha")).json()["alerts"]
+    assert alert["other"]["state"]["lon"] == HEAD_ON_LON
+
+
+def test_the_event_stream_carries_no_telemetry_of_an_aircraft_not_in_conflict(
+    client: TestClient, auth: Headers, clock: FakeClock
+) -> None:
+    alpha_and_beta(client, auth, clock, **PARALLEL)
+    assert events(client, auth("alpha"), "alert.") == []
+
+
+def test_the_event_stream_carries_the_telemetry_of_an_aircraft_in_conflict(
+    client: TestClient, auth: Headers, clock: FakeClock
+) -> None:
+    alpha_and_beta(client, auth, clock, **TOWARDS)
+    [(_, alert)] = events(client, auth("alpha"), "alert.")
+    assert alert["other"]["state"]["lon"] == HEAD_ON_LON
