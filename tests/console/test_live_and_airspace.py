@@ -62,9 +62,11 @@ def test_after_a_drop_the_stream_resumes_from_the_last_event_id(
 ) -> None:
     page = browser_page
     asked: list[str | None] = []
+    urls: list[str] = []
 
     def events(route: Route) -> None:
         asked.append(route.request.headers.get("last-event-id"))
+        urls.append(route.request.url)
         if len(asked) == 1:
             # The first connection delivers event 41, then the connection drops.
             body = 'retry: 50\n\nid: 41\nevent: operation.created\ndata: {"id": 41}\n\n'
@@ -72,11 +74,13 @@ def test_after_a_drop_the_stream_resumes_from_the_last_event_id(
         else:
             route.continue_()
 
-    page.route("**/v1/events", events)
+    page.route("**/v1/events*", events)
     _open(page, service, "alpha", poll=False)
     page.wait_for_function("document.querySelector('#stream').dataset.live === 'true'")
     expect(page.locator("#stream")).to_have_attribute("data-live", "true")
     assert asked[:2] == [None, "41"]
+    # The first connection starts at the newest event instead of replaying the log.
+    assert urls[0].endswith("/v1/events?latest=true") and urls[1].endswith("/v1/events")
 
 
 def _module(page: Any, expression: str) -> Any:

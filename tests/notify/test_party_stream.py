@@ -121,3 +121,14 @@ def test_a_reader_needs_a_native_scope(client: TestClient, auth: Headers) -> Non
     r = client.get("/v1/events?follow=false", headers=auth("alpha", "deconflict.track"))
     assert r.status_code == 403
     assert client.get("/v1/events?follow=false").status_code == 401
+
+
+def test_latest_starts_after_the_newest_event_instead_of_replaying_the_log(
+    client: TestClient, auth: Headers
+) -> None:
+    for i in range(3):
+        client.put(f"/v1/operations/a{i}", json=native_op(lon=i), headers=auth("alpha"))
+    assert catch_up(client, auth("alpha"), latest="true") == []
+    # A client resuming from an id it saw still gets what came after it.
+    resumed = catch_up(client, {**auth("alpha"), "Last-Event-ID": "2"}, latest="true")
+    assert [e["id"] for e in resumed] == ["3"]

@@ -237,16 +237,18 @@ export function subscribe(api, onChange, {
     const parser = new SseParser();
     const headers = { Authorization: `Bearer ${api.token}`, Accept: "text/event-stream" };
     if (lastId != null) headers["Last-Event-ID"] = lastId;
-    const r = await fetch(api.base + "/v1/events", { headers, signal: ctl.signal, cache: "no-store" });
+    // The first connection starts at the newest event (the page has just loaded the
+    // current state); a reconnection resumes from the last id seen, missing nothing.
+    const url = api.base + "/v1/events" + (lastId == null ? "?latest=true" : "");
+    const r = await fetch(url, { headers, signal: ctl.signal, cache: "no-store" });
     if (!r.ok) {
       const body = await r.json().catch(() => ({}));
       throw new ApiError(r.status, body.message || r.statusText);
     }
     connected = true;
     onStatus("live: event stream", true);
-    // After a drop the service replays what was missed from lastId; the very first
-    // connection replays the whole retained log. The debounce folds either into one
-    // refresh per layer.
+    // After a drop the service replays what was missed from lastId; the debounce
+    // folds a burst of them into one refresh per layer.
     const reader = r.body.getReader();
     const text = new TextDecoder();
     for (;;) {

@@ -74,6 +74,11 @@ def _resume_point(after: int | None, last_event_id: str | None) -> int:
     return int(text)
 
 
+def _latest(app: Any, party: str) -> int:
+    """The id of the party's newest stored event (0 when it has none)."""
+    return _store(app).run(lambda s: outbox.last_seq(s.conn, party), write=False)
+
+
 def _sse(item: StreamItem) -> bytes:
     head = f"id: {item.id}\n" if item.id is not None else ""
     return f"{head}event: {item.kind}\ndata: {item.json()}\n\n".encode()
@@ -94,6 +99,14 @@ async def events(
     follow: Annotated[
         bool, Query(description="Keep the stream open for new events (false: catch up, end).")
     ] = True,
+    latest: Annotated[
+        bool,
+        Query(
+            description="Start after the newest stored event rather than replaying the "
+            "retained log (for a client that has just loaded the current state); "
+            "`after` and `Last-Event-ID` win over it."
+        ),
+    ] = False,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Your events as Server-Sent Events: your operations' changes and conflict notices.
@@ -103,6 +116,8 @@ async def events(
     """
     start = _resume_point(after, last_event_id)
     app = request.app
+    if latest and after is None and not (last_event_id or "").strip():
+        start = await run_in_threadpool(_latest, app, principal.sub)
 
     async def body() -> AsyncIterator[bytes]:
         yield b"retry: 1000\n\n"
