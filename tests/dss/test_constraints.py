@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 import pytest
+from alembic import command
 from sqlalchemy import select
 
 from deconflict.core.constraints import ConstraintReason
@@ -18,6 +19,7 @@ from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.constraint import Constraint, ConstraintType
 from deconflict.model.operation import Operation, OperationState
 from deconflict.settings import EqualPriorityPolicy
+from deconflict.store import migrations_runner
 from deconflict.store.constraints import ManagedByDss, SqlAirspace, airspace_of
 from deconflict.store.dss import backfill_constraints
 from deconflict.store.schema_notify import party_events
@@ -242,3 +244,17 @@ def test_backfill_brings_references_stored_before_the_merge_into_the_planners_vi
         assert backfill_constraints(s.conn) == 0
     assert not _engine(store).check(_planned("bravo")).accepted
     assert dss.alpha.call("GET", f"{CR}/{ref['id']}").json()["constraint_reference"] == ref
+
+
+def test_upgrading_the_schema_backfills_references_stored_before_the_merge(
+    dss: Dss, store: SqlStore
+) -> None:
+    ref = create(dss)
+    with store.session(write=True) as s:  # as an older version left it: no native row
+        SqlAirspace(s).delete_constraint(ref["id"], dss=True)
+    with store.engine.begin() as conn:  # the database as of revision 0007, upgraded
+        cfg = migrations_runner.config(conn)
+        command.stamp(cfg, "0007")
+        command.upgrade(cfg, "0008")
+        command.stamp(cfg, "head")
+    assert not _engine(store).check(_planned("bravo")).accepted
