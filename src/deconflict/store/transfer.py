@@ -28,8 +28,11 @@ all, so a failed import never leaves a half-restored database behind.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import IO, Any
 
 import orjson
@@ -359,10 +362,59 @@ def _operation_rows(rec: dict[str, Any]) -> tuple[dict[str, Any], list[Volume4D]
     return row, vols
 
 
+@lru_cache(maxsize=1)
+def _seed_rows() -> dict[str, frozenset[tuple[Any, ...]]]:
+    """Rows the migrations themselves insert (the audit chain's genesis head, ...),
+    by table: a database holding only these is new. Learned by migrating a scratch
+    SQLite database, so that a migration adding seed rows needs no change here."""
+    from deconflict.store.sql import open_store
+
+    with tempfile.TemporaryDirectory() as scratch:
+        store = open_store(f"sqlite:///{Path(scratch) / 'fresh.db'}")
+        try:
+            with store.session() as s:
+                return {
+                    str(t.name): rows
+                    for t in _other_tables(s.conn)
+                    if (rows := frozenset(tuple(r) for r in s.conn.execute(select(t))))
+                }
+        finally:
+            store.close()
+
+
 def _is_empty(conn: Connection, dss: bool) -> bool:
     tables = [operations] + ([t for t, _, _ in _dss_tables()] if dss else [])
     tables += _other_tables(conn)
-    return all(conn.execute(select(t).limit(1)).first() is None for t in tables)
+    seeds = _seed_rows()
+    for t in tables:
+        seed = seeds.get(str(t.name))
+        if seed is None:
+            if conn.execute(select(t).limit(1)).first() is not None:
+                return False
+        elif not {tuple(r) for r in conn.execute(select(t))} <= seed:
+            return False
+    return True
+
+
+def _clear_seeds(conn: Connection, tables: list[Table]) -> list[Table]:
+    """Remove seed rows (the file brings its own); returns the tables that had some."""
+    seeds = _seed_rows()
+    seeded = [t for t in tables if str(t.name) in seeds]
+    for t in seeded:
+        conn.execute(t.delete())
+    return seeded
+
+
+def _restore_seeds(conn: Connection, seeded: list[Table], seen: dict[str, int]) -> None:
+    """Seed rows back in tables the file had nothing for (an export from before the
+    migration that seeds them)."""
+    seeds = _seed_rows()
+    for t in seeded:
+        if not seen.get(TABLE + str(t.name)):
+            cols = [c.name for c in t.columns]
+            conn.execute(
+                insert(t), [dict(zip(cols, row, strict=True)) for row in seeds[str(t.name)]]
+            )
 
 
 def import_jsonl(
@@ -404,6 +456,7 @@ def import_jsonl(
         if not dss_tables:
             order += [operations, volumes, volume_cells]
         others = _other_tables(conn)
+        seeded = _clear_seeds(conn, others)
         order += others
         plain = {TABLE + str(t.name): t for t in others}
         by_name = {str(t.name): (t, c, fk) for t, c, fk in dss_tables}
@@ -452,6 +505,7 @@ def import_jsonl(
                 if progress is not None:
                     progress(done, total)
         _flush(batch, conn, lineno)
+        _restore_seeds(conn, seeded, seen)
         _reset_sequences(conn, others)
         if ended is None:
             raise TransferError(f"line {lineno}: the file ends without its end line (truncated?)")
