@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from deconflict.store.audit import chain_pending, entries_about
 from deconflict.store.hotline import SqlMessageBook
 from deconflict.store.sql import SqlStore
 from deconflict.tactical.live import LivePicture
@@ -132,3 +133,19 @@ def test_a_new_alert_is_a_hotline_conflict_between_the_two_parties(
         ("alpha", "A1"),
         ("beta", "B1"),
     }
+
+
+def disclosures_about(store: SqlStore, party: str) -> list[Any]:
+    chain_pending(store)
+    return store.run(
+        lambda s: [c.entry for c in entries_about(s.conn, party) if c.entry.kind == "disclosure"],
+        write=False,
+    )
+
+
+def test_a_new_alert_records_in_the_audit_log_who_was_shown_whose_aircraft(
+    client: TestClient, auth: Headers, clock: FakeClock, store: SqlStore
+) -> None:
+    head_on(client, auth, clock)
+    [shown] = [e for e in disclosures_about(store, "beta") if e.object_kind == "track"]
+    assert (shown.actor, shown.object_id, shown.detail["via"]) == ("alpha", "B1", "alert.new")

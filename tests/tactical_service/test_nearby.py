@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from deconflict.store.audit import chain_pending, entries_about
+from deconflict.store.sql import SqlStore
 from deconflict.tactical.live import LivePicture
 from tests.api.test_native import body
 
@@ -115,3 +117,13 @@ def test_the_owner_gets_no_notice_about_its_own_operation(
 ) -> None:
     nonconforming(client, auth, clock)
     assert notices(client, auth("alpha")) == []
+
+
+def test_a_notice_is_recorded_in_the_audit_log_as_shown_to_the_party_near(
+    client: TestClient, auth: Headers, clock: FakeClock, store: SqlStore
+) -> None:
+    nonconforming(client, auth, clock)
+    chain_pending(store)
+    entries = store.run(lambda s: [c.entry for c in entries_about(s.conn, "alpha")], write=False)
+    shown = [e for e in entries if e.detail.get("via") == "conformance.notice"]
+    assert [(e.actor, e.object_id) for e in shown] == [("beta", "op1")]

@@ -48,6 +48,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from deconflict.api.disclosure import policy_for
 from deconflict.api.security import require_scopes
+from deconflict.audit.entry import DISCLOSURE, AuditEntry
 from deconflict.auth.errors import AuthError, Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
@@ -59,6 +60,7 @@ from deconflict.hotline.model import ConflictKind
 from deconflict.notify.bodies import volume4d
 from deconflict.notify.recorder import Notifier
 from deconflict.settings import TacticalSettings
+from deconflict.store.audit import append_audit
 from deconflict.store.hotline import ConflictIdTaken, register_conflict
 from deconflict.store.outbox import NewEvent
 from deconflict.store.sharing import policy_of
@@ -245,8 +247,32 @@ def publish_alerts(app: Any, notices: Sequence[AlertNotice]) -> None:
             except ConflictIdTaken:
                 log.error("alert id %s is already a hotline conflict of other parties", alert_id)
         notifier.record_events(session, events)
+        append_audit(session, alert_disclosures(notices, sharing))
 
     store.run(work)
+
+
+def alert_disclosures(notices: Sequence[AlertNotice], sharing: Sharing) -> list[AuditEntry]:
+    """What alert events showed of another party's aircraft, for the audit log: one
+    entry per party and other aircraft when the alert is new (its telemetry then reaches
+    the party; later events of the same alert show the same aircraft)."""
+    return [
+        AuditEntry(
+            DISCLOSURE,
+            n.party,
+            n.other_party,
+            "track",
+            n.other_id,
+            {
+                "via": ALERT_EVENT_KINDS[n.kind],
+                "level": "telemetry",
+                "id": sharing.may_identify(n.party, n.other_party),
+                "alert": n.view.alert_id,
+            },
+        )
+        for n in notices
+        if n.kind is EventKind.NEW and n.other_party != n.party
+    ]
 
 
 def _where_json(regions: Sequence[Region]) -> dict[str, Any]:
@@ -347,6 +373,24 @@ class NearbyTeller:
                 for party in parties
             ]
             notifier.record_events(session, events)
+            append_audit(
+                session,
+                [
+                    AuditEntry(
+                        DISCLOSURE,
+                        party,
+                        change.party,
+                        "operation",
+                        change.operation,
+                        {
+                            "via": CONFORMANCE_EVENT,
+                            "level": "where_and_when",
+                            "id": sharing.may_identify(party, change.party),
+                        },
+                    )
+                    for party in parties
+                ],
+            )
             return set(parties)
 
         told = store.run(work)
