@@ -143,3 +143,15 @@ def test_the_operator_sees_every_operation_in_full(client: TestClient, auth: Hea
     alpha_plans(client, auth)
     [seen] = listed(client, auth("ops", "deconflict.read", "deconflict.admin"))
     assert seen["details"] == SECRET and "volumes" in seen
+
+
+def test_another_partys_constraint_is_a_reference_unless_a_details_agreement_exists(
+    client: TestClient, auth: Headers, share: Share
+) -> None:
+    no_fly = {"type": "no_fly", "volumes": plan()["volumes"]}
+    assert client.put("/v1/constraints/base", json=no_fly, headers=auth("alpha")).is_success
+    before = client.get("/v1/constraints/base", headers=auth("beta")).json()
+    assert before["reference"] is True and "volumes" not in before
+    share("alpha", "beta", "details")
+    after = client.get("/v1/constraints/base", headers=auth("beta")).json()
+    assert "reference" not in after and after["volumes"]

@@ -19,7 +19,7 @@ transaction, so a revoked agreement stops disclosure on every replica at once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +73,16 @@ class DisclosurePolicy:
             call_sign=details or Grant.CALL_SIGNS in g,
             details=details,
         )
+
+    def constraint_in_full(self, viewer: str, owner: str) -> bool:
+        """A constraint's shape and details: its owner, the operator, or a ``details``
+        agreement with the owner; everyone else plans against its reference and learns
+        exactly where it bites from the planner's conflict reports."""
+        return Grant.DETAILS in self.grants(viewer, owner)
+
+    def zone_in_full(self, viewer: str, parties: Iterable[str]) -> bool:
+        """An agreed zone in full to the operator and to the parties it assigns."""
+        return viewer in self.operators or viewer in set(parties)
 
     def may_name(self, viewer: str, own: Operation, other: Operation) -> bool:
         """May ``viewer`` (the owner of ``own``) learn ``other``'s id? (notices, reports)"""

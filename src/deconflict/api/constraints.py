@@ -25,6 +25,8 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from deconflict.access.policy import DisclosurePolicy
+from deconflict.api.disclosure import policy_for
 from deconflict.api.native import ERRORS, _area, _check_id, _version, _window
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import GeometryIn, Integer, Number, VolumeIn, volume_json
@@ -177,8 +179,10 @@ def constraint_reference_json(s: StoredConstraint, viewer: Principal) -> dict[st
     }
 
 
-def _constraint_view(s: StoredConstraint, p: Principal) -> dict[str, Any]:
-    if s.constraint.owner == p.sub or _is_operator(p):
+def _constraint_view(
+    s: StoredConstraint, p: Principal, policy: DisclosurePolicy
+) -> dict[str, Any]:
+    if policy.constraint_in_full(p.sub, s.constraint.owner):
         return constraint_json(s)
     return constraint_reference_json(s, p)
 
@@ -236,12 +240,16 @@ def list_constraints(
     who = principal.sub if owner == "me" else owner
     window = _window(start, end)
     area = _area(bbox, window)
-    found = _store(request).run(
-        lambda s: SqlAirspace(s).list_constraints(who, window, limit), write=False
+    found, policy = _store(request).run(
+        lambda s: (
+            SqlAirspace(s).list_constraints(who, window, limit),
+            policy_for(s, principal),
+        ),
+        write=False,
     )
     if area is not None:
         found = [s for s in found if _meets(area, [v.footprint for v in s.constraint.volumes])]
-    return _json(200, {"constraints": [_constraint_view(s, principal) for s in found]})
+    return _json(200, {"constraints": [_constraint_view(s, principal, policy) for s in found]})
 
 
 def _meets(area: Volume4D, footprints: list[Footprint]) -> bool:
@@ -250,10 +258,12 @@ def _meets(area: Volume4D, footprints: list[Footprint]) -> bool:
 
 @router.get("/constraints/{cid}")
 def get_constraint(cid: str, request: Request, principal: Reader) -> Response:
-    found = _store(request).run(lambda s: SqlAirspace(s).get_constraint(cid), write=False)
+    found, policy = _store(request).run(
+        lambda s: (SqlAirspace(s).get_constraint(cid), policy_for(s, principal)), write=False
+    )
     if found is None:
         raise NotFound(f"no constraint {cid!r}")
-    return _json(200, _constraint_view(found, principal))
+    return _json(200, _constraint_view(found, principal, policy))
 
 
 @router.delete("/constraints/{cid}")
@@ -372,8 +382,8 @@ def zone_reference_json(z: AgreedZone) -> dict[str, Any]:
     }
 
 
-def _zone_view(z: AgreedZone, p: Principal) -> dict[str, Any]:
-    if _is_operator(p) or p.sub in z.parties:
+def _zone_view(z: AgreedZone, p: Principal, policy: DisclosurePolicy) -> dict[str, Any]:
+    if policy.zone_in_full(p.sub, z.parties):
         return zone_json(z)
     return zone_reference_json(z)
 
@@ -416,18 +426,21 @@ def list_zones(
 ) -> Response:
     who = principal.sub if party == "me" else party
     window = _window(start, end)
-    found = _store(request).run(
-        lambda s: SqlAirspace(s).list_zones(who, window, limit), write=False
+    found, policy = _store(request).run(
+        lambda s: (SqlAirspace(s).list_zones(who, window, limit), policy_for(s, principal)),
+        write=False,
     )
-    return _json(200, {"zones": [_zone_view(z, principal) for z in found]})
+    return _json(200, {"zones": [_zone_view(z, principal, policy) for z in found]})
 
 
 @router.get("/zones/{zid}")
 def get_zone(zid: str, request: Request, principal: Reader) -> Response:
-    found = _store(request).run(lambda s: SqlAirspace(s).get_zone(zid), write=False)
+    found, policy = _store(request).run(
+        lambda s: (SqlAirspace(s).get_zone(zid), policy_for(s, principal)), write=False
+    )
     if found is None:
         raise NotFound(f"no zone {zid!r}")
-    return _json(200, _zone_view(found, principal))
+    return _json(200, _zone_view(found, principal, policy))
 
 
 @router.get("/zones/{zid}/history")
