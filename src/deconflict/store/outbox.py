@@ -403,7 +403,7 @@ def sequence_events(conn: Connection, parties: Collection[str]) -> int:
 
 def _bump_head(conn: Connection, party: str, n: int) -> Any:
     """One upsert, so two first events of a new party cannot both try to insert the head."""
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name != "sqlite":  # PostgreSQL and CockroachDB (its dialect derives)
         from sqlalchemy.dialects import postgresql
 
         return (

@@ -122,8 +122,10 @@ def _plain_lines(conn: Connection, table: Table) -> Iterator[dict[str, Any]]:
 
 def _reset_sequences(conn: Connection, tables: list[Table]) -> None:
     """Move PostgreSQL's sequences past the imported ids (SQLite does this by itself):
-    otherwise the next row the service adds to e.g. the outbox reuses an imported id."""
-    if conn.dialect.name == "sqlite":
+    otherwise the next row the service adds to e.g. the outbox reuses an imported id.
+    CockroachDB's SERIAL draws from ``unique_rowid()``, not a sequence: its new ids are
+    far above any imported one."""
+    if conn.dialect.name != "postgresql":
         return
     for t in tables:
         col = t.autoincrement_column
