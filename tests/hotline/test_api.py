@@ -10,9 +10,11 @@ from typing import Any
 import orjson
 from fastapi.testclient import TestClient
 
+from deconflict.access.agreements import Agreement, Grant
 from deconflict.hotline.model import ConflictKind
 from deconflict.hotline.service import Hotline
 from deconflict.store.hotline import register_conflict
+from deconflict.store.sharing import save_agreement
 from deconflict.store.sql import SqlStore
 
 from .conftest import Headers, native_op, stream_of
@@ -69,6 +71,22 @@ def test_a_party_messages_the_other_side_of_its_conflict_without_naming_it(
     # Neither side learns the other's name from the exchange.
     assert "beta" not in orjson.dumps(stream_of(client, auth("alpha"))).decode()
     assert "alpha" not in orjson.dumps(received).decode()
+
+
+def test_parties_that_agreed_to_identify_each_other_see_each_others_name(
+    client: TestClient, auth: Headers, store: SqlStore
+) -> None:
+    conflict_id = strategic_conflict(client, auth)
+    agreement = Agreement("alpha", "beta", frozenset({Grant.CALL_SIGNS}))
+    store.run(lambda s: save_agreement(s, agreement, by="operator"))
+    r = client.post(
+        f"/v1/conflicts/{conflict_id}/messages", json={"text": "x"}, headers=auth("alpha")
+    )
+    assert r.json()["to"] == "beta"
+    [received] = [d for k, d in stream_of(client, auth("beta")) if k == "message.received"]
+    assert received["from"] == "alpha"
+    listed = client.get("/v1/messages", headers=auth("beta")).json()["messages"]
+    assert [(m["from"], m["to"]) for m in listed] == [("alpha", "beta")]
 
 
 def test_a_registered_tactical_alert_id_reaches_the_other_aircrafts_party(

@@ -125,3 +125,8 @@ def test_ids_hold_no_digit_nor_vowel_so_they_never_spell_a_name_or_an_operation_
 def test_an_operator_escalation_of_its_own_message_is_told_once() -> None:
     notices = events.on_escalated(message(sender="operator", conflict_id=None), "operator")
     assert [(n.party, n.body["to"]) for n in notices] == [("operator", "beta")]
+
+
+def test_a_sharing_agreement_lets_a_conflict_message_name_the_counterpart() -> None:
+    seen = events.view(message(), "alpha", identify=True)
+    assert (seen["from"], seen["to"]) == ("alpha", "beta")

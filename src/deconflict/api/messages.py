@@ -10,7 +10,7 @@ party event log (delivery), the audit log, and the escalation loop.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -26,7 +26,7 @@ from deconflict.auth.scopes import Scope
 from deconflict.errors import InvalidInput
 from deconflict.hotline import rules
 from deconflict.hotline.escalator import EscalationThread
-from deconflict.hotline.events import PartyNotice, view
+from deconflict.hotline.events import PartyNotice
 from deconflict.hotline.model import Message, MessageQuery, MessageStatus, Role
 from deconflict.hotline.service import Hotline
 from deconflict.notify.recorder import Notifier
@@ -34,6 +34,7 @@ from deconflict.settings import Settings
 from deconflict.store.audit import append_audit
 from deconflict.store.hotline import SqlTransactions
 from deconflict.store.outbox import NewEvent
+from deconflict.store.sharing import policy_of
 from deconflict.store.sql import SqlStore
 
 
@@ -49,8 +50,17 @@ class HotlineRuntime:
             append_audit(session, entries)
 
         self.settings = settings.hotline
+
+        def identification(session: object) -> Callable[[str, str], bool]:
+            return policy_of(session).may_identify
+
         self.hotline = Hotline(
-            SqlTransactions(store), deliver, settings.hotline, audit=audit, clock=notifier.clock
+            SqlTransactions(store),
+            deliver,
+            settings.hotline,
+            audit=audit,
+            identification=identification,
+            clock=notifier.clock,
         )
         self.escalator = EscalationThread(self.hotline, settings.hotline.escalation_interval_s)
 
@@ -112,8 +122,13 @@ def _json(status: int, body: Any) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-def _view(message: Message, principal: Principal) -> dict[str, Any]:
-    return view(message, principal.sub, operator=_operator(principal))
+def _view(request: Request, message: Message, principal: Principal) -> dict[str, Any]:
+    [one] = _views(request, [message], principal)
+    return one
+
+
+def _views(request: Request, messages: list[Message], principal: Principal) -> list[dict[str, Any]]:
+    return _hotline(request).views(principal.sub, messages, operator=_operator(principal))
 
 
 @router.post("/conflicts/{conflict_id}/messages", status_code=201)
@@ -125,14 +140,14 @@ def send_to_conflict(
     message = _hotline(request).send_to_conflict(
         principal.sub, conflict_id, body.text, body.deadline_s
     )
-    return _json(201, _view(message, principal))
+    return _json(201, _view(request, message, principal))
 
 
 @router.post("/messages", status_code=201)
 def send(body: MessageIn, request: Request, principal: Sender) -> Response:
     """Message a named party; it must acknowledge before the deadline or it escalates."""
     message = _hotline(request).send(principal.sub, body.to, body.text, body.deadline_s)
-    return _json(201, _view(message, principal))
+    return _json(201, _view(request, message, principal))
 
 
 @router.get("/messages")
@@ -164,14 +179,14 @@ def list_messages(
         limit=limit,
     )
     found = _hotline(request).messages(q)
-    return _json(200, {"messages": [_view(m, principal) for m in found]})
+    return _json(200, {"messages": _views(request, found, principal)})
 
 
 @router.get("/messages/{message_id}")
 def get_message(message_id: str, request: Request, principal: Reader) -> Response:
     """A message you sent or received (the operator: any)."""
     message = _hotline(request).get(principal.sub, message_id, operator=_operator(principal))
-    return _json(200, _view(message, principal))
+    return _json(200, _view(request, message, principal))
 
 
 @router.post("/messages/{message_id}/ack")
@@ -180,4 +195,4 @@ def acknowledge(message_id: str, request: Request, principal: Sender) -> Respons
     message = _hotline(request).acknowledge(
         principal.sub, message_id, operator=_operator(principal)
     )
-    return _json(200, _view(message, principal))
+    return _json(200, _view(request, message, principal))

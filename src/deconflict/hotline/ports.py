@@ -62,3 +62,7 @@ NoticeSink = Callable[[object, Sequence[PartyNotice]], None]
 
 AuditSink = Callable[[object, Sequence[AuditEntry]], None]
 """Appends audit entries through the given session (the change's own transaction)."""
+
+Identification = Callable[[object], Callable[[str, str], bool]]
+"""Given a session, the disclosure policy's ``may_identify(viewer, other_party)`` as of
+that transaction: whether a conflict message may name the counterpart."""

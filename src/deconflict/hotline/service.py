@@ -14,12 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from deconflict.audit.entry import AuditEntry
 from deconflict.hotline import audit, events, rules
 from deconflict.hotline.ids import opaque_id
 from deconflict.hotline.model import Message, MessageQuery
-from deconflict.hotline.ports import AuditSink, MessageBook, NoticeSink, Transactions
+from deconflict.hotline.ports import (
+    AuditSink,
+    Identification,
+    MessageBook,
+    NoticeSink,
+    Transactions,
+)
 from deconflict.settings import HotlineSettings
 
 
@@ -39,11 +46,13 @@ class Hotline:
         settings: HotlineSettings,
         *,
         audit: AuditSink | None = None,
+        identification: Identification | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.transactions = transactions
         self.notices = notices
         self.audit = audit
+        self.identification = identification
         self.settings = settings
         self.clock = clock
 
@@ -94,7 +103,8 @@ class Hotline:
             deadline=rules.deadline_of(now, deadline_s, self.settings),
         )
         book.add(message)
-        self.notices(session, events.on_sent(message))
+        identify = self._identifies(session)(recipient, sender)
+        self.notices(session, events.on_sent(message, identify))
         self._audit(session, audit.sent(message))
         return message
 
@@ -128,7 +138,8 @@ class Hotline:
             done = book.acknowledge(message_id, party, self.clock())
             if done is None:
                 return message
-            self.notices(session, events.on_acknowledged(done))
+            identify = self._identifies(session)(done.sender, done.recipient)
+            self.notices(session, events.on_acknowledged(done, identify))
             self._audit(session, audit.acknowledged(done))
             return done
 
@@ -156,6 +167,7 @@ class Hotline:
 
     def _escalate_batch(self, book: MessageBook, session: object, at: datetime) -> list[Message]:
         done: list[Message] = []
+        identifies: Callable[[str, str], bool] | None = None
         for message in book.due(at, self.settings.escalation_batch):
             if not rules.is_due(message, at):
                 continue
@@ -163,11 +175,39 @@ class Hotline:
             if marked is None:
                 continue
             operator = self.settings.operator_party
-            self.notices(session, events.on_escalated(marked, operator))
+            if identifies is None:
+                identifies = self._identifies(session)
+            identify = identifies(marked.sender, marked.recipient)
+            self.notices(session, events.on_escalated(marked, operator, identify))
             self._audit(session, audit.escalated(marked, operator))
             done.append(marked)
         return done
 
+    def views(
+        self, viewer: str, messages: list[Message], *, operator: bool = False
+    ) -> list[dict[str, Any]]:
+        """``messages`` as ``viewer`` may see them, names as the sharing agreements allow."""
+        if operator or not any(m.conflict_id for m in messages):
+            return [events.view(m, viewer, operator=operator) for m in messages]
+
+        def render(book: MessageBook, session: object) -> list[dict[str, Any]]:
+            identifies = self._identifies(session)
+            return [
+                events.view(m, viewer, identify=identifies(viewer, events.counterpart(m, viewer)))
+                for m in messages
+            ]
+
+        return self.transactions.run(render, write=False)
+
+    def _identifies(self, session: object) -> Callable[[str, str], bool]:
+        if self.identification is None:
+            return _never
+        return self.identification(session)
+
     def _audit(self, session: object, entries: list[AuditEntry]) -> None:
         if self.audit is not None:
             self.audit(session, entries)
+
+
+def _never(viewer: str, other: str) -> bool:
+    return False
