@@ -15,10 +15,9 @@ message (so the answer already accounts for the caller's own reports), and every
 so that silent tracks go stale, alerts of silent pairs resolve and an aircraft last seen
 outside its volumes escalates to Contingent even when nobody posts.
 
-What leaves through the party event stream (``/v1/events``, ``/v1/stream``): alert
-events to both parties of an alert, on lifecycle and severity changes only (never per
-position report), and ``conformance.notice`` to the parties flying near an operation
-that monitoring made Nonconforming or Contingent, or that recovered.
+``live_picture`` (in ``tactical_events``) wires the picture to the engine, the party
+event stream, the hotline and the audit log; ``tactical_wire`` renders the JSON. Every
+read here passes the caller's disclosure policy to the picture, which applies it.
 """
 
 from __future__ import annotations
@@ -26,10 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
-import threading
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -48,40 +44,20 @@ from starlette.websockets import WebSocketDisconnect
 
 from deconflict.api.disclosure import policy_for
 from deconflict.api.security import require_scopes
-from deconflict.audit.entry import DISCLOSURE, AuditEntry
+from deconflict.api.tactical_events import live_picture as live_picture
+from deconflict.api.tactical_wire import alert_json, own_track_json, traffic_json
 from deconflict.auth.errors import AuthError, Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
 from deconflict.auth.verify import TokenVerifier
-from deconflict.core.engine import StrategicEngine
 from deconflict.errors import InvalidInput
-from deconflict.geo.volume import Volume4D
-from deconflict.hotline.model import ConflictKind
-from deconflict.notify.bodies import volume4d
-from deconflict.notify.recorder import Notifier
-from deconflict.settings import TacticalSettings
-from deconflict.store.audit import append_audit
-from deconflict.store.hotline import ConflictIdTaken, register_conflict
-from deconflict.store.outbox import NewEvent
-from deconflict.store.sharing import policy_of
 from deconflict.store.sql import SqlStore
-from deconflict.tactical.alerts import EventKind
-from deconflict.tactical.configure import live_config
 from deconflict.tactical.live import (
-    MONITORED_STATES,
-    OFF_NOMINAL_STATES,
-    Clock,
-    LiveConfig,
     LivePicture,
-    MonitoredOperation,
     NotYourTrack,
-    OwnTrack,
     PositionReport,
-    utc_now,
 )
-from deconflict.tactical.nearby import STATE_NOTICE, Region, nearby_parties, trouble_regions
 from deconflict.tactical.sharing import Sharing
-from deconflict.tactical.views import AlertNotice, PartyAlert, StateChange, Traffic
 
 log = logging.getLogger(__name__)
 
@@ -168,21 +144,7 @@ class TracksIn(BaseModel):
     reports: list[ReportIn] = Field(min_length=1, max_length=MAX_REPORTS)
 
 
-# ---------------------------------------------------------------- wiring
-
-ALERT_EVENT_KINDS = {
-    EventKind.NEW: "alert.new",
-    EventKind.SEVERITY_CHANGED: "alert.updated",
-    EventKind.RESOLVED: "alert.resolved",
-    EventKind.ACKNOWLEDGED: "alert.acknowledged",
-}
-CONFORMANCE_EVENT = "conformance.notice"
-
-
-def sharing_of(session: Any) -> Sharing:
-    """The sharing agreements in force in ``session``'s transaction (for events)."""
-    policy: Sharing = policy_of(session)
-    return policy
+# ---------------------------------------------------------------- need-to-know
 
 
 def _read_sharing(app: Any, principal: Principal) -> Sharing:
@@ -190,270 +152,6 @@ def _read_sharing(app: Any, principal: Principal) -> Sharing:
     store: SqlStore = app.state.store
     policy: Sharing = store.run(lambda s: policy_for(s, principal), write=False)
     return policy
-
-
-def _notifier(app: Any) -> Notifier | None:
-    notify = getattr(app.state, "notify", None)
-    notifier = getattr(notify, "notifier", None)
-    return notifier if isinstance(notifier, Notifier) else None
-
-
-def alert_event_json(notice: AlertNotice, sharing: Sharing) -> dict[str, Any]:
-    """The body of an ``alert.*`` party event: the alert as ``GET /v1/alerts`` shows it
-    to that party, plus who acknowledged for ``alert.acknowledged``."""
-    body = alert_json(notice.view_for(sharing))
-    if notice.acknowledged_by is not None:
-        body["acknowledged_by_you"] = notice.acknowledged_by == notice.party
-    return body
-
-
-def publish_alerts(app: Any, notices: Sequence[AlertNotice]) -> None:
-    """Alert events to every party involved, in one transaction of the party event log.
-
-    A new alert between two parties is registered with the hotline in the same
-    transaction (conflict id = alert id), so the id a party sees can be messaged about.
-    """
-    notifier = _notifier(app)
-    if notifier is None or not notices:
-        return
-    store: SqlStore = app.state.store
-
-    def work(session: Any) -> None:
-        sharing = sharing_of(session)
-        events = [
-            NewEvent(
-                n.party,
-                ALERT_EVENT_KINDS[n.kind],
-                orjson.dumps(alert_event_json(n, sharing)).decode(),
-            )
-            for n in notices
-        ]
-        registered: set[int] = set()
-        for n in notices:
-            alert_id = n.view.alert_id
-            if n.kind is not EventKind.NEW or n.other_party == n.party or alert_id in registered:
-                continue
-            registered.add(alert_id)
-            try:
-                register_conflict(
-                    session,
-                    str(alert_id),
-                    n.party,
-                    n.other_party,
-                    ConflictKind.TACTICAL,
-                    n.view.own,
-                    n.other_id,
-                )
-            except ConflictIdTaken:
-                log.error("alert id %s is already a hotline conflict of other parties", alert_id)
-        notifier.record_events(session, events)
-        append_audit(session, alert_disclosures(notices, sharing))
-
-    store.run(work)
-
-
-def alert_disclosures(notices: Sequence[AlertNotice], sharing: Sharing) -> list[AuditEntry]:
-    """What alert events showed of another party's aircraft, for the audit log: one
-    entry per party and other aircraft when the alert is new (its telemetry then reaches
-    the party; later events of the same alert show the same aircraft)."""
-    return [
-        AuditEntry(
-            DISCLOSURE,
-            n.party,
-            n.other_party,
-            "track",
-            n.other_id,
-            {
-                "via": ALERT_EVENT_KINDS[n.kind],
-                "level": "telemetry",
-                "id": sharing.may_identify(n.party, n.other_party),
-                "alert": n.view.alert_id,
-            },
-        )
-        for n in notices
-        if n.kind is EventKind.NEW and n.other_party != n.party
-    ]
-
-
-def _where_json(regions: Sequence[Region]) -> dict[str, Any]:
-    """The volumes in force (clipped to the window, F3548 ``Volume4D`` form) and the
-    aircraft's last positions."""
-    return {
-        "volumes": [
-            volume4d(Volume4D(r.footprint, r.altitude, r.time))
-            for r in regions
-            if r.aircraft is None
-        ],
-        "aircraft": [
-            {
-                "time": rfc3339(r.aircraft.time),
-                "lat": r.aircraft.lat,
-                "lon": r.aircraft.lon,
-                "alt_m": r.aircraft.alt_m,
-            }
-            for r in regions
-            if r.aircraft is not None
-        ],
-    }
-
-
-def conformance_notice_json(
-    change: StateChange,
-    regions: Sequence[Region],
-    horizon_s: float,
-    yours: Sequence[str],
-    name: bool,
-) -> dict[str, Any]:
-    """Where and when an off-nominal operation is (or that it recovered), not whose,
-    unless ``name``; ``your_operations`` are the recipient's own operations nearby."""
-    body: dict[str, Any] = {
-        "change": STATE_NOTICE[change.state],
-        "state": change.state.value,
-        "at": rfc3339(change.at),
-        "time_start": rfc3339(change.at),
-        "time_end": rfc3339(change.at + timedelta(seconds=horizon_s)),
-        "where": _where_json(regions),
-        "your_operations": list(yours),
-    }
-    if name:
-        body["operation_id"] = change.operation
-        body["party"] = change.party
-    return body
-
-
-class NearbyTeller:
-    """Tells the parties flying near an operation that monitoring changed its state.
-
-    Remembers who was told of an off-nominal operation, so that its recovery reaches
-    them even if they have moved away since.
-    """
-
-    def __init__(self, app: Any) -> None:
-        self._app = app
-        self._told: dict[str, set[str]] = {}
-        self._lock = threading.Lock()
-
-    def tell(self, change: StateChange, volumes: Sequence[Volume4D], config: LiveConfig) -> None:
-        notifier = _notifier(self._app)
-        if notifier is None:
-            return
-        store: SqlStore = self._app.state.store
-        horizon_s = config.params.lookahead_s
-        regions = trouble_regions(volumes, change.aircraft, change.at, horizon_s)
-        recovered = change.state not in OFF_NOMINAL_STATES
-
-        def work(session: Any) -> set[str]:
-            near = nearby_parties(
-                session,
-                change,
-                volumes,
-                horizon_s=horizon_s,
-                near_m=config.near_distance_m,
-                near_vertical_m=config.near_vertical_m,
-            )
-            yours = {n.party: n.operations for n in near}
-            with self._lock:
-                before = self._told.get(change.operation, set()) if recovered else set()
-            parties = sorted(set(yours) | before)
-            sharing = sharing_of(session)
-            events = [
-                NewEvent(
-                    party,
-                    CONFORMANCE_EVENT,
-                    orjson.dumps(
-                        conformance_notice_json(
-                            change,
-                            regions,
-                            horizon_s,
-                            yours.get(party, ()),
-                            sharing.may_identify(party, change.party),
-                        )
-                    ).decode(),
-                )
-                for party in parties
-            ]
-            notifier.record_events(session, events)
-            append_audit(
-                session,
-                [
-                    AuditEntry(
-                        DISCLOSURE,
-                        party,
-                        change.party,
-                        "operation",
-                        change.operation,
-                        {
-                            "via": CONFORMANCE_EVENT,
-                            "level": "where_and_when",
-                            "id": sharing.may_identify(party, change.party),
-                        },
-                    )
-                    for party in parties
-                ],
-            )
-            return set(parties)
-
-        told = store.run(work)
-        with self._lock:
-            if recovered:
-                self._told.pop(change.operation, None)
-            else:
-                self._told.setdefault(change.operation, set()).update(told)
-
-
-def live_picture(
-    app: FastAPI, config: LiveConfig | None = None, clock: Clock = utc_now
-) -> LivePicture:
-    """The live picture of ``app``, monitoring operations in its store through its engine.
-
-    ``config`` defaults to the app's ``settings.tactical``. Store, engine and notifier
-    are looked up on ``app.state`` at call time, not captured, so a test that swaps them
-    keeps a consistent picture. Alert events and conformance notices go to the party
-    event stream (``/v1/events``) through ``app.state.notify.notifier``.
-    """
-    if config is None:
-        settings = getattr(app.state, "settings", None)
-        tactical = getattr(settings, "tactical", None)
-        config = live_config(
-            tactical if isinstance(tactical, TacticalSettings) else TacticalSettings()
-        )
-    cfg = config
-    nearby = NearbyTeller(app)
-
-    def load(op_id: str) -> MonitoredOperation | None:
-        store: SqlStore = app.state.store
-        found = store.run(lambda s: s.get(op_id), write=False)
-        if found is None:
-            return None
-        op = found.operation
-        return MonitoredOperation(op.party, op.state, op.volumes)
-
-    def set_state(change: StateChange) -> bool:
-        current = load(change.operation)
-        if current is None or current.state not in MONITORED_STATES:
-            return False  # deleted or ended meanwhile: monitoring must not bring it back
-        engine: StrategicEngine = app.state.engine
-        decision = engine.set_state(change.operation, change.state)
-        if not decision.accepted:
-            # Back to Activated is refused while a blocking conflict exists; the operation
-            # then stays off-nominal, which is the safe side.
-            log.warning(
-                "operation %s could not return to %s: conflicts", change.operation, change.state
-            )
-            return False
-        try:
-            nearby.tell(change, current.volumes, cfg)
-        except Exception:
-            log.exception("could not tell the parties near operation %s", change.operation)
-        return True
-
-    return LivePicture(
-        config,
-        load_operation=load,
-        on_state=set_state,
-        on_alerts=lambda notices: publish_alerts(app, notices),
-        clock=clock,
-    )
 
 
 async def _ticker(live: LivePicture, interval_s: float) -> None:
@@ -505,96 +203,6 @@ def _live(app: FastAPI | Any) -> LivePicture:
     if not isinstance(live, LivePicture):
         raise RuntimeError("app.state.live is not set to a LivePicture")
     return live
-
-
-# ---------------------------------------------------------------- wire out
-
-
-def rfc3339(t: datetime) -> str:
-    """UTC with a ``Z``, as every native route writes times."""
-    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _num(x: float, digits: int = 3) -> float | None:
-    return round(x, digits) if math.isfinite(x) else None
-
-
-def own_track_json(t: OwnTrack, with_party: bool = False) -> dict[str, Any]:
-    r = t.report
-    party = {"party": r.party} if with_party else {}
-    return {
-        "id": r.id,
-        **party,
-        "time": rfc3339(r.time),
-        "lat": r.lat,
-        "lon": r.lon,
-        "alt_m": r.alt_m,
-        "gs_mps": _num(r.gs_mps),
-        "track_deg": _num(r.track_deg),
-        "vn_mps": r.vn_mps,
-        "ve_mps": r.ve_mps,
-        "vs_mps": r.vs_mps,
-        "operation": r.operation,
-        "conformance": None if t.conformance is None else t.conformance.value,
-    }
-
-
-def traffic_json(t: Traffic) -> dict[str, Any]:
-    """Anonymous unless an agreement identified it (then ``id`` and ``party`` too)."""
-    named = {} if t.id is None else {"id": t.id, "party": t.party}
-    return {
-        "alias": t.alias,
-        **named,
-        "time": rfc3339(t.time),
-        "lat": t.lat,
-        "lon": t.lon,
-        "alt_m": t.alt_m,
-        "gs_mps": _num(t.gs_mps),
-        "track_deg": _num(t.track_deg),
-        "vs_mps": t.vs_mps,
-        "off_nominal": t.off_nominal,
-    }
-
-
-def alert_json(a: PartyAlert) -> dict[str, Any]:
-    other: dict[str, Any] = {}
-    if a.other_alias is not None:
-        other["alias"] = a.other_alias
-    if a.other_id is not None:
-        other["id"] = a.other_id
-    if a.other_party is not None:
-        other["party"] = a.other_party
-    if a.other_traffic is not None:
-        other["state"] = traffic_json(a.other_traffic)
-    advisory = None
-    if a.advisory is not None:
-        adv = a.advisory
-        advisory = {
-            "gs_mps": _num(adv.gs_mps),
-            "track_deg": _num(adv.track_deg),
-            "vs_mps": _num(adv.vs_mps),
-            "d_gs_mps": _num(adv.d_gs_mps),
-            "d_track_deg": _num(adv.d_track_deg),
-            "d_vs_mps": _num(adv.d_vs_mps),
-            "clears": a.advisory_clears,
-        }
-    obs = a.latest
-    return {
-        "id": a.alert_id,
-        "own": a.own,
-        "other": other,
-        "severity": a.severity.name.lower(),
-        "state": a.state.value,
-        "acknowledged": a.acknowledged,
-        "los": obs.los,
-        "tcpa_s": _num(obs.tcpa_s),
-        "dcpa_m": _num(obs.dcpa_m),
-        "t_in_s": _num(obs.t_in_s),
-        "t_out_s": _num(obs.t_out_s),
-        "first_seen": rfc3339(a.first_seen),
-        "last_seen": rfc3339(a.last_seen),
-        "advisory": advisory,
-    }
 
 
 def _json(status: int, body: Any) -> Response:

@@ -1,0 +1,329 @@
+"""The live picture wired into the service: operation states through the engine, alert
+events and conformance notices to the party event stream, hotline registration and the
+audit trail of what was shown to whom.
+
+What leaves through the party event stream (``/v1/events``, ``/v1/stream``): alert
+events to both parties of an alert, on lifecycle and severity changes only (never per
+position report), and ``conformance.notice`` to the parties flying near an operation
+that monitoring made Nonconforming or Contingent, or that recovered. Each batch is one
+transaction: events, hotline registrations and audit entries commit together.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+
+from deconflict.api.tactical_wire import alert_json, rfc3339
+from deconflict.audit.entry import DISCLOSURE, AuditEntry
+from deconflict.core.engine import StrategicEngine
+from deconflict.geo.volume import Volume4D
+from deconflict.hotline.model import ConflictKind
+from deconflict.notify.bodies import volume4d
+from deconflict.notify.recorder import Notifier
+from deconflict.settings import TacticalSettings
+from deconflict.store.audit import append_audit
+from deconflict.store.hotline import ConflictIdTaken, register_conflict
+from deconflict.store.outbox import NewEvent
+from deconflict.store.sharing import policy_of
+from deconflict.store.sql import SqlStore
+from deconflict.tactical.alerts import EventKind
+from deconflict.tactical.configure import live_config
+from deconflict.tactical.live import (
+    MONITORED_STATES,
+    OFF_NOMINAL_STATES,
+    Clock,
+    LiveConfig,
+    LivePicture,
+    MonitoredOperation,
+    utc_now,
+)
+from deconflict.tactical.nearby import STATE_NOTICE, Region, nearby_parties, trouble_regions
+from deconflict.tactical.sharing import Sharing
+from deconflict.tactical.views import AlertNotice, StateChange
+
+log = logging.getLogger(__name__)
+
+ALERT_EVENT_KINDS = {
+    EventKind.NEW: "alert.new",
+    EventKind.SEVERITY_CHANGED: "alert.updated",
+    EventKind.RESOLVED: "alert.resolved",
+    EventKind.ACKNOWLEDGED: "alert.acknowledged",
+}
+CONFORMANCE_EVENT = "conformance.notice"
+
+
+def sharing_of(session: Any) -> Sharing:
+    """The sharing agreements in force in ``session``'s transaction (for events)."""
+    policy: Sharing = policy_of(session)
+    return policy
+
+
+def _notifier(app: Any) -> Notifier | None:
+    notify = getattr(app.state, "notify", None)
+    notifier = getattr(notify, "notifier", None)
+    return notifier if isinstance(notifier, Notifier) else None
+
+
+def alert_event_json(notice: AlertNotice, sharing: Sharing) -> dict[str, Any]:
+    """The body of an ``alert.*`` party event: the alert as ``GET /v1/alerts`` shows it
+    to that party, plus who acknowledged for ``alert.acknowledged``."""
+    body = alert_json(notice.view_for(sharing))
+    if notice.acknowledged_by is not None:
+        body["acknowledged_by_you"] = notice.acknowledged_by == notice.party
+    return body
+
+
+def publish_alerts(app: Any, notices: Sequence[AlertNotice]) -> None:
+    """Alert events to every party involved, in one transaction of the party event log.
+
+    A new alert between two parties is registered with the hotline in the same
+    transaction (conflict id = alert id), so the id a party sees can be messaged about.
+    """
+    notifier = _notifier(app)
+    if notifier is None or not notices:
+        return
+    store: SqlStore = app.state.store
+
+    def work(session: Any) -> None:
+        sharing = sharing_of(session)
+        events = [
+            NewEvent(
+                n.party,
+                ALERT_EVENT_KINDS[n.kind],
+                orjson.dumps(alert_event_json(n, sharing)).decode(),
+            )
+            for n in notices
+        ]
+        registered: set[int] = set()
+        for n in notices:
+            alert_id = n.view.alert_id
+            if n.kind is not EventKind.NEW or n.other_party == n.party or alert_id in registered:
+                continue
+            registered.add(alert_id)
+            try:
+                register_conflict(
+                    session,
+                    str(alert_id),
+                    n.party,
+                    n.other_party,
+                    ConflictKind.TACTICAL,
+                    n.view.own,
+                    n.other_id,
+                )
+            except ConflictIdTaken:
+                log.error("alert id %s is already a hotline conflict of other parties", alert_id)
+        notifier.record_events(session, events)
+        append_audit(session, alert_disclosures(notices, sharing))
+
+    store.run(work)
+
+
+def alert_disclosures(notices: Sequence[AlertNotice], sharing: Sharing) -> list[AuditEntry]:
+    """What alert events showed of another party's aircraft, for the audit log: one
+    entry per party and other aircraft when the alert is new (its telemetry then reaches
+    the party; later events of the same alert show the same aircraft)."""
+    return [
+        AuditEntry(
+            DISCLOSURE,
+            n.party,
+            n.other_party,
+            "track",
+            n.other_id,
+            {
+                "via": ALERT_EVENT_KINDS[n.kind],
+                "level": "telemetry",
+                "id": sharing.may_identify(n.party, n.other_party),
+                "alert": n.view.alert_id,
+            },
+        )
+        for n in notices
+        if n.kind is EventKind.NEW and n.other_party != n.party
+    ]
+
+
+def _where_json(regions: Sequence[Region]) -> dict[str, Any]:
+    """The volumes in force (clipped to the window, F3548 ``Volume4D`` form) and the
+    aircraft's last positions."""
+    return {
+        "volumes": [
+            volume4d(Volume4D(r.footprint, r.altitude, r.time))
+            for r in regions
+            if r.aircraft is None
+        ],
+        "aircraft": [
+            {
+                "time": rfc3339(r.aircraft.time),
+                "lat": r.aircraft.lat,
+                "lon": r.aircraft.lon,
+                "alt_m": r.aircraft.alt_m,
+            }
+            for r in regions
+            if r.aircraft is not None
+        ],
+    }
+
+
+def conformance_notice_json(
+    change: StateChange,
+    regions: Sequence[Region],
+    horizon_s: float,
+    yours: Sequence[str],
+    name: bool,
+) -> dict[str, Any]:
+    """Where and when an off-nominal operation is (or that it recovered), not whose,
+    unless ``name``; ``your_operations`` are the recipient's own operations nearby."""
+    body: dict[str, Any] = {
+        "change": STATE_NOTICE[change.state],
+        "state": change.state.value,
+        "at": rfc3339(change.at),
+        "time_start": rfc3339(change.at),
+        "time_end": rfc3339(change.at + timedelta(seconds=horizon_s)),
+        "where": _where_json(regions),
+        "your_operations": list(yours),
+    }
+    if name:
+        body["operation_id"] = change.operation
+        body["party"] = change.party
+    return body
+
+
+class NearbyTeller:
+    """Tells the parties flying near an operation that monitoring changed its state.
+
+    Remembers who was told of an off-nominal operation, so that its recovery reaches
+    them even if they have moved away since.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._told: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+
+    def tell(self, change: StateChange, volumes: Sequence[Volume4D], config: LiveConfig) -> None:
+        notifier = _notifier(self._app)
+        if notifier is None:
+            return
+        store: SqlStore = self._app.state.store
+        horizon_s = config.params.lookahead_s
+        regions = trouble_regions(volumes, change.aircraft, change.at, horizon_s)
+        recovered = change.state not in OFF_NOMINAL_STATES
+
+        def work(session: Any) -> set[str]:
+            near = nearby_parties(
+                session,
+                change,
+                volumes,
+                horizon_s=horizon_s,
+                near_m=config.near_distance_m,
+                near_vertical_m=config.near_vertical_m,
+            )
+            yours = {n.party: n.operations for n in near}
+            with self._lock:
+                before = self._told.get(change.operation, set()) if recovered else set()
+            parties = sorted(set(yours) | before)
+            sharing = sharing_of(session)
+            events = [
+                NewEvent(
+                    party,
+                    CONFORMANCE_EVENT,
+                    orjson.dumps(
+                        conformance_notice_json(
+                            change,
+                            regions,
+                            horizon_s,
+                            yours.get(party, ()),
+                            sharing.may_identify(party, change.party),
+                        )
+                    ).decode(),
+                )
+                for party in parties
+            ]
+            notifier.record_events(session, events)
+            append_audit(
+                session,
+                [
+                    AuditEntry(
+                        DISCLOSURE,
+                        party,
+                        change.party,
+                        "operation",
+                        change.operation,
+                        {
+                            "via": CONFORMANCE_EVENT,
+                            "level": "where_and_when",
+                            "id": sharing.may_identify(party, change.party),
+                        },
+                    )
+                    for party in parties
+                ],
+            )
+            return set(parties)
+
+        told = store.run(work)
+        with self._lock:
+            if recovered:
+                self._told.pop(change.operation, None)
+            else:
+                self._told.setdefault(change.operation, set()).update(told)
+
+
+def live_picture(
+    app: FastAPI, config: LiveConfig | None = None, clock: Clock = utc_now
+) -> LivePicture:
+    """The live picture of ``app``, monitoring operations in its store through its engine.
+
+    ``config`` defaults to the app's ``settings.tactical``. Store, engine and notifier
+    are looked up on ``app.state`` at call time, not captured, so a test that swaps them
+    keeps a consistent picture. Alert events and conformance notices go to the party
+    event stream (``/v1/events``) through ``app.state.notify.notifier``.
+    """
+    if config is None:
+        settings = getattr(app.state, "settings", None)
+        tactical = getattr(settings, "tactical", None)
+        config = live_config(
+            tactical if isinstance(tactical, TacticalSettings) else TacticalSettings()
+        )
+    cfg = config
+    nearby = NearbyTeller(app)
+
+    def load(op_id: str) -> MonitoredOperation | None:
+        store: SqlStore = app.state.store
+        found = store.run(lambda s: s.get(op_id), write=False)
+        if found is None:
+            return None
+        op = found.operation
+        return MonitoredOperation(op.party, op.state, op.volumes)
+
+    def set_state(change: StateChange) -> bool:
+        current = load(change.operation)
+        if current is None or current.state not in MONITORED_STATES:
+            return False  # deleted or ended meanwhile: monitoring must not bring it back
+        engine: StrategicEngine = app.state.engine
+        decision = engine.set_state(change.operation, change.state)
+        if not decision.accepted:
+            # Back to Activated is refused while a blocking conflict exists; the operation
+            # then stays off-nominal, which is the safe side.
+            log.warning(
+                "operation %s could not return to %s: conflicts", change.operation, change.state
+            )
+            return False
+        try:
+            nearby.tell(change, current.volumes, cfg)
+        except Exception:
+            log.exception("could not tell the parties near operation %s", change.operation)
+        return True
+
+    return LivePicture(
+        config,
+        load_operation=load,
+        on_state=set_state,
+        on_alerts=lambda notices: publish_alerts(app, notices),
+        clock=clock,
+    )
