@@ -28,8 +28,8 @@ class MessageBook(Protocol):
 
     def get(self, message_id: str) -> Message | None: ...
 
-    def acknowledge(self, message_id: str, by: str, at: datetime) -> Message | None:
-        """Mark acknowledged if not yet; the updated message, or None if it already was."""
+    def acknowledge(self, message_id: str, by: str, at: datetime) -> bool:
+        """Mark acknowledged if not yet; False if it already was."""
         ...
 
     def any_due(self, now: datetime) -> bool:
@@ -40,9 +40,9 @@ class MessageBook(Protocol):
         """Unacknowledged, unescalated messages whose deadline has passed, oldest first."""
         ...
 
-    def escalate(self, message_id: str, at: datetime) -> Message | None:
-        """Mark escalated if still due; the updated message, or None if no longer due
-        (acknowledged, or escalated by another replica)."""
+    def escalate(self, message_id: str, at: datetime) -> bool:
+        """Mark escalated if still due; False if no longer due (acknowledged, or
+        escalated by another replica)."""
         ...
 
     def query(self, q: MessageQuery) -> list[Message]: ...

@@ -13,6 +13,7 @@ same message collide, one is retried by the store, and the retry finds it escala
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -135,9 +136,10 @@ class Hotline:
             rules.check_acknowledger(message, party)
             if message.acknowledged_at is not None:
                 return message
-            done = book.acknowledge(message_id, party, self.clock())
-            if done is None:
+            at = self.clock()
+            if not book.acknowledge(message_id, party, at):
                 return message
+            done = replace(message, acknowledged_at=at, acknowledged_by=party)
             identify = self._identifies(session)(done.sender, done.recipient)
             self.notices(session, events.on_acknowledged(done, identify))
             self._audit(session, audit.acknowledged(done))
@@ -166,21 +168,24 @@ class Hotline:
                 return escalated
 
     def _escalate_batch(self, book: MessageBook, session: object, at: datetime) -> list[Message]:
-        done: list[Message] = []
-        identifies: Callable[[str, str], bool] | None = None
-        for message in book.due(at, self.settings.escalation_batch):
-            if not rules.is_due(message, at):
-                continue
-            marked = book.escalate(message.id, at)
-            if marked is None:
-                continue
-            operator = self.settings.operator_party
-            if identifies is None:
-                identifies = self._identifies(session)
-            identify = identifies(marked.sender, marked.recipient)
-            self.notices(session, events.on_escalated(marked, operator, identify))
-            self._audit(session, audit.escalated(marked, operator))
-            done.append(marked)
+        """One transaction: mark each due message, then write all their events and
+        audit entries together (one event-log head update per party, not per message)."""
+        done = [
+            replace(m, escalated_at=at)
+            for m in book.due(at, self.settings.escalation_batch)
+            if rules.is_due(m, at) and book.escalate(m.id, at)
+        ]
+        if not done:
+            return done
+        operator = self.settings.operator_party
+        identifies = self._identifies(session)
+        notices = [
+            n
+            for m in done
+            for n in events.on_escalated(m, operator, identifies(m.sender, m.recipient))
+        ]
+        self.notices(session, notices)
+        self._audit(session, [e for m in done for e in audit.escalated(m, operator)])
         return done
 
     def views(

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
 from deconflict.hotline.ids import opaque_id
 from deconflict.hotline.model import (
@@ -158,6 +158,34 @@ def _message(r: Any) -> Message:
     )
 
 
+# Statements built once: constructing Core expressions costs more than running them on
+# SQLite, and the escalator runs some of them once a second per replica.
+_M = hotline_messages.c
+_CONFLICT = select(hotline_conflicts).where(hotline_conflicts.c.id == bindparam("id"))
+_ADD = insert(hotline_messages)
+_GET = select(hotline_messages).where(_M.id == bindparam("id"))
+_ACKNOWLEDGE = (
+    update(hotline_messages)
+    .where(_M.id == bindparam("key"))
+    .where(_M.acknowledged_us.is_(None))
+    .values(acknowledged_us=bindparam("at"), acknowledged_by=bindparam("by"), due_us=None)
+)
+_ANY_DUE = select(_M.id).where(_M.due_us <= bindparam("now")).limit(1)
+_DUE = (
+    select(hotline_messages)
+    .where(_M.due_us <= bindparam("now"))
+    .order_by(_M.due_us, _M.id)
+    .limit(bindparam("limit"))
+)
+_ESCALATE = (
+    update(hotline_messages)
+    .where(_M.id == bindparam("key"))
+    .where(_M.due_us.is_not(None))
+    .where(_M.due_us <= bindparam("at"))
+    .values(escalated_us=bindparam("at"), due_us=None)
+)
+
+
 class SqlMessageBook:
     """``MessageBook`` on one connection (one transaction)."""
 
@@ -165,65 +193,45 @@ class SqlMessageBook:
         self.conn = conn
 
     def conflict(self, conflict_id: str) -> ConflictSides | None:
-        row = self.conn.execute(
-            select(hotline_conflicts).where(hotline_conflicts.c.id == conflict_id)
-        ).first()
+        row = self.conn.execute(_CONFLICT, {"id": conflict_id}).first()
         return _conflict(row) if row is not None else None
 
     def add(self, message: Message) -> None:
         self.conn.execute(
-            insert(hotline_messages).values(
-                id=message.id,
-                conflict_id=message.conflict_id,
-                sender=message.sender,
-                recipient=message.recipient,
-                text=message.text,
-                created_us=to_us(message.created),
-                deadline_us=to_us(message.deadline),
-                due_us=to_us(message.deadline),
-                acknowledged_us=None,
-                acknowledged_by=None,
-                escalated_us=None,
-            )
+            _ADD,
+            {
+                "id": message.id,
+                "conflict_id": message.conflict_id,
+                "sender": message.sender,
+                "recipient": message.recipient,
+                "text": message.text,
+                "created_us": to_us(message.created),
+                "deadline_us": to_us(message.deadline),
+                "due_us": to_us(message.deadline),
+                "acknowledged_us": None,
+                "acknowledged_by": None,
+                "escalated_us": None,
+            },
         )
 
     def get(self, message_id: str) -> Message | None:
-        row = self.conn.execute(
-            select(hotline_messages).where(hotline_messages.c.id == message_id)
-        ).first()
+        row = self.conn.execute(_GET, {"id": message_id}).first()
         return _message(row) if row is not None else None
 
-    def acknowledge(self, message_id: str, by: str, at: datetime) -> Message | None:
-        done = self.conn.execute(
-            update(hotline_messages)
-            .where(hotline_messages.c.id == message_id)
-            .where(hotline_messages.c.acknowledged_us.is_(None))
-            .values(acknowledged_us=to_us(at), acknowledged_by=by, due_us=None)
-        )
-        return self.get(message_id) if done.rowcount == 1 else None
+    def acknowledge(self, message_id: str, by: str, at: datetime) -> bool:
+        done = self.conn.execute(_ACKNOWLEDGE, {"key": message_id, "at": to_us(at), "by": by})
+        return done.rowcount == 1
 
     def any_due(self, now: datetime) -> bool:
-        stmt = select(hotline_messages.c.id).where(hotline_messages.c.due_us <= to_us(now))
-        return self.conn.execute(stmt.limit(1)).first() is not None
+        return self.conn.execute(_ANY_DUE, {"now": to_us(now)}).first() is not None
 
     def due(self, now: datetime, limit: int) -> list[Message]:
-        rows = self.conn.execute(
-            select(hotline_messages)
-            .where(hotline_messages.c.due_us <= to_us(now))
-            .order_by(hotline_messages.c.due_us, hotline_messages.c.id)
-            .limit(limit)
-        )
+        rows = self.conn.execute(_DUE, {"now": to_us(now), "limit": limit})
         return [_message(r) for r in rows]
 
-    def escalate(self, message_id: str, at: datetime) -> Message | None:
-        done = self.conn.execute(
-            update(hotline_messages)
-            .where(hotline_messages.c.id == message_id)
-            .where(hotline_messages.c.due_us.is_not(None))
-            .where(hotline_messages.c.due_us <= to_us(at))
-            .values(escalated_us=to_us(at), due_us=None)
-        )
-        return self.get(message_id) if done.rowcount == 1 else None
+    def escalate(self, message_id: str, at: datetime) -> bool:
+        done = self.conn.execute(_ESCALATE, {"key": message_id, "at": to_us(at)})
+        return done.rowcount == 1
 
     def query(self, q: MessageQuery) -> list[Message]:
         m = hotline_messages.c
