@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from deconflict.auth.keys import load_or_create_signing_key
 from deconflict.auth.scopes import Scope
@@ -212,3 +214,24 @@ def test_a_zone_change_is_logged_for_every_party_it_concerns(
     ]
     assert _changes(store, "charlie", "zone") == [("ops", "river", "updated")]
     assert _changes(store, "delta", "zone") == []
+
+
+def test_a_websocket_with_a_bad_token_is_logged_like_a_request(
+    client: TestClient, settings: Settings, store: SqlStore
+) -> None:
+    key = load_or_create_signing_key(settings.data_dir)
+    token = mint_token(
+        key,
+        sub="gamma",
+        scopes=["deconflict.read"],
+        audience="localhost",
+        issuer="test",
+        now=time.time() - 7200,
+    )
+    with (
+        pytest.raises(WebSocketDisconnect),
+        client.websocket_connect(f"/v1/stream?access_token={token}") as ws,
+    ):
+        ws.receive_text()
+    (e,) = _about(store, "gamma")
+    assert (e.entry.kind, e.entry.object_id) == ("auth_failure", "/v1/stream")

@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect
 
 from deconflict.api.native import ERRORS
-from deconflict.api.security import require_scopes
+from deconflict.api.security import record_auth_failure, require_scopes
 from deconflict.auth.errors import AuthError, Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
@@ -165,7 +165,11 @@ def _ws_principal(websocket: WebSocket) -> Principal:
     verifier = getattr(websocket.app.state, "token_verifier", None)
     if verifier is None:
         raise RuntimeError("app.state.token_verifier is not set to a TokenVerifier")
-    principal: Principal = verifier.verify(token)
+    try:
+        principal: Principal = verifier.verify(token)
+    except AuthError as exc:
+        record_auth_failure(websocket, exc, f"Bearer {token}")
+        raise
     if not principal.has_any((Scope.READ, Scope.PLAN)):
         raise Forbidden(f"token grants neither {Scope.READ.value} nor {Scope.PLAN.value}")
     return principal

@@ -21,6 +21,7 @@ from typing import Annotated
 from fastapi import FastAPI, HTTPException, Request, Security
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
 
 from deconflict.auth.errors import AuthError, Forbidden, KeysUnavailable, Unauthenticated
 from deconflict.auth.principal import Principal
@@ -138,17 +139,22 @@ def authenticate(request: Request) -> Principal:
     try:
         principal = _verifier(request).verify(bearer_token(request))
     except AuthError as exc:
-        _record_failure(request, exc)
+        record_auth_failure(request, exc)
         raise AuthHTTPException(exc) from None
     setattr(request.state, PRINCIPAL_STATE_ATTR, principal)
     return principal
 
 
-def _record_failure(request: Request, error: AuthError) -> None:
-    record = getattr(request.app.state, AUTH_FAILURE_STATE_ATTR, None)
+def record_auth_failure(
+    conn: HTTPConnection, error: AuthError, authorization: str | None = None
+) -> None:
+    """Hand a 401 to the audit log (HTTP requests and WebSockets alike);
+    ``authorization`` stands in for the header when the token came another way."""
+    record = getattr(conn.app.state, AUTH_FAILURE_STATE_ATTR, None)
     if record is not None and isinstance(error, Unauthenticated):
-        client = request.client.host if request.client else None
-        record(error.message, request.headers.get("authorization"), request.url.path, client)
+        client = conn.client.host if conn.client else None
+        header = authorization or conn.headers.get("authorization")
+        record(error.message, header, conn.url.path, client)
 
 
 ScopeAlternative = str | Collection[str]
