@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, text, update
 
 from deconflict.store.hooks import after_commit
 from deconflict.store.schema_event_queue import party_events_pending
@@ -376,29 +376,34 @@ def sequence_events(conn: Connection, parties: Collection[str]) -> int:
     conn = conn.execution_options(isolation_level="READ COMMITTED")
     with conn.begin():
         for party in sorted(parties):
+            # Creates the head if need be, and locks it until commit.
             last = int(conn.execute(_bump_head(conn, party, 0)).scalar_one())
-            queued = conn.execute(
-                select(party_events_pending)
-                .where(party_events_pending.c.party == party)
-                .order_by(party_events_pending.c.id)
-            ).all()
-            if not queued:
-                continue
-            _insert_rows(
-                conn,
-                [
-                    EventRow(party, last + 1 + i, q.kind, q.created_us, q.body)
-                    for i, q in enumerate(queued)
-                ],
-            )
-            conn.execute(
-                delete(party_events_pending).where(
-                    party_events_pending.c.id.in_([q.id for q in queued])
-                )
-            )
-            conn.execute(_bump_head(conn, party, len(queued)))
-            moved += len(queued)
+            # Statement-level snapshot taken after the lock: every queued row that was
+            # committed before the previous sequencer of this party finished is seen.
+            n = conn.execute(_MOVE_QUEUED, {"party": party, "last": last}).scalar_one()
+            moved += int(n or 0)
     return moved
+
+
+_MOVE_QUEUED = text(
+    """
+    WITH moved AS (
+        DELETE FROM party_events_pending WHERE party = :party
+        RETURNING id, kind, created_us, body
+    ), added AS (
+        INSERT INTO party_events (party, seq, kind, created_us, body)
+        SELECT :party, :last + row_number() OVER (ORDER BY id), kind, created_us, body
+        FROM moved
+        RETURNING seq
+    )
+    UPDATE party_event_heads
+    SET last_seq = :last + (SELECT count(*) FROM added)
+    WHERE party = :party
+    RETURNING last_seq - :last
+    """
+)
+"""One round trip moves a party's queue into its log, numbered in queue order after
+``last``, and advances its head (PostgreSQL and CockroachDB: data-modifying CTEs)."""
 
 
 def _bump_head(conn: Connection, party: str, n: int) -> Any:
