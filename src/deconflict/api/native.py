@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from deconflict.access.policy import DisclosurePolicy
+from deconflict.access.policy import NO_AGREEMENTS, DisclosurePolicy
 from deconflict.api import disclosure
 from deconflict.api.disclosure import policy_for
 from deconflict.api.security import require_scopes
@@ -95,7 +95,9 @@ def _policy(
     and when other parties' operations are: recorded before the answer is sent."""
     store = _store(request)
     if not any(c.b.party != principal.sub for d in decisions for c in d.conflicts):
-        return store.run(lambda s: policy_for(s, principal), write=False)
+        # Nothing of another party's to show: no agreement can change the answer, so
+        # a plain submission costs no second transaction.
+        return NO_AGREEMENTS
 
     def work(session: Any) -> DisclosurePolicy:
         policy = policy_for(session, principal)
