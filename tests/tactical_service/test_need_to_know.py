@@ -12,6 +12,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from deconflict.store.audit import chain_pending, entries_about
+from deconflict.store.sql import SqlStore
 from tests.api.test_native import body
 
 from .conftest import HEAD_ON_LON, FakeClock, Headers, agree, events, post, report
@@ -187,3 +189,16 @@ def test_the_event_stream_carries_the_telemetry_of_an_aircraft_in_conflict(
     alpha_and_beta(client, auth, clock, **TOWARDS)
     [(_, alert)] = events(client, auth("alpha"), "alert.")
     assert alert["other"]["state"]["lon"] == HEAD_ON_LON
+
+
+def test_reading_an_off_nominal_aircraft_is_recorded_once_in_the_audit_log(
+    client: TestClient, auth: Headers, clock: FakeClock, store: SqlStore
+) -> None:
+    test_tracks_show_another_partys_aircraft_whose_operation_is_off_nominal(client, auth, clock)
+    traffic(client, auth("alpha"))
+    chain_pending(store)
+    entries = store.run(lambda s: [c.entry for c in entries_about(s.conn, "beta")], write=False)
+    shown = [e for e in entries if e.object_kind == "track"]
+    assert [(e.actor, e.object_id, e.detail["reason"]) for e in shown] == [
+        ("alpha", "B1", "off_nominal")
+    ]

@@ -46,7 +46,7 @@ from deconflict.tactical.live import (
 )
 from deconflict.tactical.nearby import STATE_NOTICE, Region, nearby_parties, trouble_regions
 from deconflict.tactical.sharing import Sharing
-from deconflict.tactical.views import AlertNotice, StateChange
+from deconflict.tactical.views import AlertNotice, Disclosed, StateChange
 
 log = logging.getLogger(__name__)
 
@@ -325,5 +325,23 @@ def live_picture(
         load_operation=load,
         on_state=set_state,
         on_alerts=lambda notices: publish_alerts(app, notices),
+        on_disclosed=lambda shown: record_track_disclosures(app, shown),
         clock=clock,
     )
+
+
+def record_track_disclosures(app: Any, shown: Sequence[Disclosed]) -> None:
+    """Track reads that showed another party's aircraft outside an alert, audited."""
+    entries = [
+        AuditEntry(
+            DISCLOSURE,
+            d.viewer,
+            d.owner,
+            "track",
+            d.track_id,
+            {"via": "tracks", "level": "telemetry", "reason": d.reason, "id": d.identified},
+        )
+        for d in shown
+    ]
+    store: SqlStore = app.state.store
+    store.run(lambda s: append_audit(s, entries))

@@ -90,6 +90,7 @@ from deconflict.tactical.state import (
 )
 from deconflict.tactical.views import (
     AlertNotice,
+    Disclosed,
     PartyAlert,
     Position,
     StateChange,
@@ -225,6 +226,7 @@ class MonitoredOperation:
 OperationLoader = Callable[[str], MonitoredOperation | None]
 StateSink = Callable[[StateChange], bool]
 AlertSink = Callable[[Sequence[AlertNotice]], None]
+DisclosureSink = Callable[[Sequence[Disclosed]], None]
 OFF_NOMINAL_STATES = frozenset({OperationState.NONCONFORMING, OperationState.CONTINGENT})
 
 
@@ -308,12 +310,16 @@ class LivePicture:
         load_operation: OperationLoader | None = None,
         on_state: StateSink | None = None,
         on_alerts: AlertSink | None = None,
+        on_disclosed: DisclosureSink | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.config = config or LiveConfig()
         self._load_operation = load_operation or (lambda _op_id: None)
         self._on_state = on_state or (lambda _change: True)
         self._on_alerts = on_alerts or (lambda _notices: None)
+        self._on_disclosed = on_disclosed or (lambda _shown: None)
+        self._shown: dict[str, set[str]] = {}
+        """Track id -> viewers already recorded as shown it outside an alert."""
         self._clock = clock
         self._lock = threading.Lock()
         self._callback_lock = threading.Lock()
@@ -427,8 +433,10 @@ class LivePicture:
         """The party's own tracks, and others' only where ``sharing`` allows it.
 
         By default (no agreement) that is while they are in an active alert with one of
-        the party's aircraft, or off-nominal.
+        the party's aircraft, or off-nominal. The first time a viewer is shown an
+        aircraft outside an alert, ``on_disclosed`` hears of it (the audit trail).
         """
+        disclosed: list[Disclosed] = []
         with self._lock:
             own: list[OwnTrack] = []
             traffic: dict[str, Traffic] = {}
@@ -447,10 +455,21 @@ class LivePicture:
                 ):
                     continue
                 view = self._traffic(party, tid, off_nominal)
-                if sharing.may_identify(party, owner):
+                identify = sharing.may_identify(party, owner)
+                if identify:
                     view = replace(view, id=tid, party=owner)
                 traffic[view.alias] = view
-            return own, [traffic[k] for k in sorted(traffic)]
+                viewers = self._shown.setdefault(tid, set())
+                if tid not in in_conflict and party not in viewers:
+                    viewers.add(party)
+                    reason = "off_nominal" if off_nominal else "agreement"
+                    disclosed.append(Disclosed(party, owner, tid, reason, identify))
+        if disclosed:
+            try:
+                self._on_disclosed(disclosed)
+            except Exception:
+                log.exception("could not record %d track disclosures", len(disclosed))
+        return own, [traffic[k] for k in sorted(traffic)]
 
     def everything(self) -> list[OwnTrack]:
         """Every live track in full: the service operator's view, nobody else's."""
@@ -580,6 +599,7 @@ class LivePicture:
         dropped = tuple(sorted(t for t, r in self._tracks.items() if r.time_s < cutoff))
         for tid in dropped:
             del self._tracks[tid]
+            self._shown.pop(tid, None)
         reports = [self._tracks[t] for t in sorted(self._tracks)]
         observations: list[Observation] = []
         self._advice, self._cleared = {}, frozenset()

@@ -124,3 +124,17 @@ class StateChange:
     state: OperationState
     at: datetime
     aircraft: tuple[Position, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosed:
+    """A track read showed ``viewer`` an aircraft of ``owner`` outside any alert between
+    them (off-nominal, or under a telemetry agreement): for the audit log, once per
+    viewer and aircraft. (Inside an alert, the ``alert.new`` event is the record.)"""
+
+    viewer: str
+    owner: str
+    track_id: str
+    reason: str
+    """``off_nominal`` or ``agreement``."""
+    identified: bool
