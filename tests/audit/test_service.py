@@ -235,3 +235,19 @@ def test_a_websocket_with_a_bad_token_is_logged_like_a_request(
         ws.receive_text()
     (e,) = _about(store, "gamma")
     assert (e.entry.kind, e.entry.object_id) == ("auth_failure", "/v1/stream")
+
+
+def test_a_track_websocket_with_a_bad_token_is_logged_too(
+    client: TestClient, store: SqlStore
+) -> None:
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    token = mint_token(
+        forger, sub="delta", scopes=["deconflict.track"], audience="localhost", issuer="test"
+    )
+    with (
+        pytest.raises(WebSocketDisconnect),
+        client.websocket_connect(f"/v1/stream/tracks?access_token={token}") as ws,
+    ):
+        ws.receive_text()
+    (e,) = _about(store, "delta")
+    assert (e.entry.kind, e.entry.object_id) == ("auth_failure", "/v1/stream/tracks")

@@ -179,9 +179,7 @@ def constraint_reference_json(s: StoredConstraint, viewer: Principal) -> dict[st
     }
 
 
-def _constraint_view(
-    s: StoredConstraint, p: Principal, policy: DisclosurePolicy
-) -> dict[str, Any]:
+def _constraint_view(s: StoredConstraint, p: Principal, policy: DisclosurePolicy) -> dict[str, Any]:
     if policy.constraint_in_full(p.sub, s.constraint.owner):
         return constraint_json(s)
     return constraint_reference_json(s, p)

@@ -26,8 +26,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect
 
 from deconflict.api.native import ERRORS
-from deconflict.api.security import record_auth_failure, require_scopes
-from deconflict.auth.errors import AuthError, Forbidden
+from deconflict.api.security import require_scopes, websocket_principal
+from deconflict.auth.errors import AuthError
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
 from deconflict.errors import InvalidInput
@@ -152,34 +152,11 @@ async def events(
     )
 
 
-def _ws_principal(websocket: WebSocket) -> Principal:
-    token = None
-    header = websocket.headers.get("authorization")
-    if header:
-        scheme, _, rest = header.strip().partition(" ")
-        if scheme.lower() == "bearer" and rest.strip():
-            token = rest.strip()
-    token = token or websocket.query_params.get("access_token")
-    if token is None:
-        raise Forbidden("send 'Authorization: Bearer <token>' or ?access_token=<token>")
-    verifier = getattr(websocket.app.state, "token_verifier", None)
-    if verifier is None:
-        raise RuntimeError("app.state.token_verifier is not set to a TokenVerifier")
-    try:
-        principal: Principal = verifier.verify(token)
-    except AuthError as exc:
-        record_auth_failure(websocket, exc, f"Bearer {token}")
-        raise
-    if not principal.has_any((Scope.READ, Scope.PLAN)):
-        raise Forbidden(f"token grants neither {Scope.READ.value} nor {Scope.PLAN.value}")
-    return principal
-
-
 @router.websocket("/stream")
 async def stream(websocket: WebSocket) -> None:
     """Your events as JSON messages (the SSE payloads); resume with ``?after=<id>``."""
     try:
-        principal = await run_in_threadpool(_ws_principal, websocket)
+        principal = await run_in_threadpool(websocket_principal, websocket, Scope.READ, Scope.PLAN)
         start = _resume_point(_int_param(websocket.query_params.get("after")), None)
     except (AuthError, InvalidInput) as exc:
         await websocket.close(code=WS_POLICY_VIOLATION, reason=str(exc)[:120])

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Annotated
 
-from fastapi import FastAPI, HTTPException, Request, Security
+from fastapi import FastAPI, HTTPException, Request, Security, WebSocket
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
@@ -194,3 +194,29 @@ def require_scopes(*any_of: ScopeAlternative) -> Callable[..., Principal]:
         return principal
 
     return dependency
+
+
+def websocket_principal(websocket: WebSocket, *any_of: str) -> Principal:
+    """The verified principal of a WebSocket, whose token comes in the
+    ``Authorization`` header or, for browsers (which cannot set headers on a
+    WebSocket), as ``?access_token=``. Failures are audited like a request's 401."""
+    token = None
+    header = websocket.headers.get("authorization")
+    if header:
+        scheme, _, rest = header.strip().partition(" ")
+        if scheme.lower() == "bearer" and rest.strip():
+            token = rest.strip()
+    token = token or websocket.query_params.get("access_token")
+    if token is None:
+        raise Forbidden("send 'Authorization: Bearer <token>' or ?access_token=<token>")
+    verifier = getattr(websocket.app.state, VERIFIER_STATE_ATTR, None)
+    if not isinstance(verifier, TokenVerifier):
+        raise RuntimeError("app.state.token_verifier is not set to a TokenVerifier")
+    try:
+        principal = verifier.verify(token)
+    except AuthError as exc:
+        record_auth_failure(websocket, exc, f"Bearer {token}")
+        raise
+    if not principal.has_any(any_of):
+        raise Forbidden("token grants none of " + ", ".join(any_of))
+    return principal

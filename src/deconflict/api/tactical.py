@@ -43,13 +43,12 @@ from pydantic import (
 from starlette.websockets import WebSocketDisconnect
 
 from deconflict.api.disclosure import policy_for
-from deconflict.api.security import require_scopes
+from deconflict.api.security import require_scopes, websocket_principal
 from deconflict.api.tactical_events import live_picture as live_picture
 from deconflict.api.tactical_wire import alert_json, own_track_json, traffic_json
 from deconflict.auth.errors import AuthError, Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
-from deconflict.auth.verify import TokenVerifier
 from deconflict.errors import InvalidInput
 from deconflict.store.sql import SqlStore
 from deconflict.tactical.live import (
@@ -284,27 +283,6 @@ def acknowledge(alert_id: int, request: Request, principal: Tracker) -> Response
     return _json(200, _alerts_body(live, principal.sub, _read_sharing(request.app, principal)))
 
 
-def _ws_token(websocket: WebSocket) -> str | None:
-    header = websocket.headers.get("authorization")
-    if header:
-        scheme, _, token = header.strip().partition(" ")
-        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-    return websocket.query_params.get("access_token")
-
-
-def _ws_principal(websocket: WebSocket) -> Principal:
-    token = _ws_token(websocket)
-    if token is None:
-        raise Forbidden("send 'Authorization: Bearer <token>' or ?access_token=<token>")
-    verifier = getattr(websocket.app.state, "token_verifier", None)
-    if not isinstance(verifier, TokenVerifier):
-        raise RuntimeError("app.state.token_verifier is not set to a TokenVerifier")
-    principal = verifier.verify(token)
-    if Scope.TRACK not in principal.scopes:
-        raise Forbidden(f"token does not grant {Scope.TRACK.value}")
-    return principal
-
-
 def _reports_of(message: Any) -> list[Any]:
     """A message is one report, an array of them, or ``{"reports": [...]}``."""
     if isinstance(message, dict) and "reports" in message:
@@ -339,7 +317,7 @@ async def stream_tracks(websocket: WebSocket) -> None:
     ``{"status", "message"}`` for a bad one (400, or 403 for another party's track; the
     stream stays open). Authentication failures close the handshake with code 1008."""
     try:
-        principal = await run_in_threadpool(_ws_principal, websocket)
+        principal = await run_in_threadpool(websocket_principal, websocket, Scope.TRACK)
     except AuthError as exc:
         await websocket.close(code=WS_POLICY_VIOLATION, reason=exc.message[:120])
         return
