@@ -436,13 +436,13 @@ def _bump_head(conn: Connection, party: str, n: int) -> Any:
 def events_after(conn: Connection, party: str, after_seq: int, limit: int = 500) -> list[EventRow]:
     """The party's events after ``after_seq``, in order.
 
-    Queued events left by a writer that died between its commit and their sequencing
-    are sequenced first (on a connection of their own); this transaction's snapshot
-    may predate that, in which case the next read returns them.
+    Queued events of the party that are still there (their writer died between its
+    commit and their sequencing, or is just about to sequence them) are sequenced
+    right after this transaction, on its connection and within its deadline, so the
+    next read returns them.
     """
     if conn.dialect.name != "sqlite" and _has_queued(conn, party):
-        with conn.engine.connect() as side:
-            sequence_events(side, [party])
+        after_commit(conn, "outbox.sequence_events", _Sequencer).parties.add(party)
     rows = conn.execute(
         select(party_events)
         .where(party_events.c.party == party)
