@@ -10,7 +10,9 @@ from sqlalchemy import Connection, delete, func, insert, select, text, update
 
 from deconflict.geo.footprint import Circle
 from deconflict.store.integrity import Problem, check
+from deconflict.store.outbox import NewEvent, append_events
 from deconflict.store.schema import operations, volume_cells, volumes
+from deconflict.store.schema_notify import party_event_heads
 from deconflict.store.sql import SqlStore
 
 from ..core.factories import operation, square, volume
@@ -20,6 +22,7 @@ def seed(store: SqlStore) -> None:
     with store.session(write=True) as s:
         s.put(operation("a", volume(square(1, 2)), volume(Circle(1.0, 2.0, 300.0), t0=700, t1=900)))
         s.put(operation("b", volume(square(5, 6), lo=200, hi=300)))
+        append_events(s.conn, [NewEvent("alpha", "k", "{}"), NewEvent("alpha", "k", "{}")], 0)
 
 
 def damage(store: SqlStore, work: Callable[[Connection], object]) -> None:
@@ -112,6 +115,12 @@ DAMAGE: dict[str, tuple[Callable[[Connection], object], list[tuple[str, str]]]] 
     "cells of a deleted volume": (
         lambda c: c.execute(delete(volumes).where(volumes.c.operation_id == "b")),
         [("orphan-cell", "b"), ("volumes", "b")],
+    ),
+    "an event-log head behind its events": (
+        lambda c: c.execute(
+            update(party_event_heads).where(party_event_heads.c.party == "alpha").values(last_seq=1)
+        ),
+        [("event-log", "alpha")],
     ),
     "an old schema revision": (
         lambda c: c.execute(text("UPDATE alembic_version SET version_num = '0001'")),

@@ -25,6 +25,7 @@ from deconflict.geo.covering import covering
 from deconflict.store.codec import footprint_from_text
 from deconflict.store.migrations_runner import config
 from deconflict.store.schema import operations, volume_cells, volumes
+from deconflict.store.schema_notify import party_event_heads, party_events
 from deconflict.store.sql import SqlStore
 
 PAGE = 500
@@ -91,7 +92,33 @@ def check(store: SqlStore) -> list[Problem]:
         problems += _orphans(conn)
         problems += _operations(conn)
         problems += _dss_orphans(conn, tables)
+        problems += _event_logs(conn, tables)
     return problems
+
+
+def _event_logs(conn: Connection, tables: set[str]) -> list[Problem]:
+    """Each party's head must be at or past its newest event: a head behind its log
+    makes the party's next event reuse a sequence number, and every write that tries
+    to record one fail."""
+    if not {"party_events", "party_event_heads"} <= tables:
+        return []
+    tops = conn.execute(
+        select(party_events.c.party, func.max(party_events.c.seq)).group_by(party_events.c.party)
+    ).all()
+    heads = {
+        party: last
+        for party, last in conn.execute(
+            select(party_event_heads.c.party, party_event_heads.c.last_seq)
+        )
+    }
+    found = []
+    for party, top in tops:
+        head = heads.get(party)
+        if head is None or head < top:
+            found.append(
+                Problem("event-log", party, f"head at {head}, events up to {top}: sequence reuse")
+            )
+    return found
 
 
 def _orphans(conn: Connection) -> list[Problem]:
