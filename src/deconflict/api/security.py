@@ -121,7 +121,7 @@ def bearer_token(request: Request) -> str:
     if scheme.lower() != "bearer":
         raise Unauthenticated("Authorization header must use the Bearer scheme")
     token = rest.strip()
-    if not token or any(ch.isspace() for ch in token):
+    if not token or len(token.split()) != 1:
         raise Unauthenticated("Authorization header must be 'Bearer <token>' with one token")
     return token
 

@@ -61,6 +61,13 @@ class JwksCache:
         self.fetch_count = 0
         """Fetches attempted so far; lets tests observe the refresh policy."""
 
+    def due(self) -> bool:
+        """True when the key set is older than its maximum age: the next verification
+        must look at a fresh copy (a key may have been withdrawn), not a cached result."""
+        with self._lock:
+            fetched = self._fetched_at
+            return fetched is None or self._monotonic() - fetched >= self._max_age_s
+
     def candidates(self, kid: str | None) -> list[rsa.RSAPublicKey]:
         """Keys that may have signed a token with this ``kid`` (all of them if it has none)."""
         with self._lock:
