@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from deconflict.audit import runtime
 from deconflict.audit.runtime import Chainer
 from deconflict.store.audit import (
     append_audit,
@@ -119,3 +120,28 @@ def test_open_writers_and_a_chainer_do_not_make_each_other_fail(store: SqlStore)
         assert chain_pending(store) == 1
     assert chain_pending(store) == 2
     assert verify_store(store).checked == 3
+
+
+def test_a_failed_chaining_is_tried_again_soon_not_at_the_next_poll(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failures = [RuntimeError("database briefly away")]
+
+    def flaky(s: SqlStore) -> int:
+        if failures:
+            raise failures.pop()
+        return chain_pending(s)
+
+    monkeypatch.setattr(runtime, "chain_pending", flaky)
+    chainer = Chainer(store, poll_s=3600.0)
+    chainer.start()
+    try:
+        with store.session(write=True) as s:
+            append_audit(s, [entry(1)])
+        for _ in range(200):
+            if verify_store(store).checked == 1:
+                break
+            threading.Event().wait(0.05)
+        assert not failures and verify_store(store).checked == 1
+    finally:
+        chainer.stop()
