@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
 from deconflict.store.hooks import after_commit
-from deconflict.store.sql import SqlSession, SqlStore
+from deconflict.store.sql import SqlSession, SqlStore, StoreUnavailable
 
 from ..core.factories import operation, square, volume
 
@@ -51,3 +51,27 @@ def test_a_failing_hook_leaves_the_change_committed_and_reported_done(store: Sql
     assert store.run(work) == 1
     with store.session() as s:
         assert s.get("a") is not None
+
+
+def test_a_transaction_whose_connection_dies_is_a_database_error(pg_store: SqlStore) -> None:
+    """The server ends the session mid-transaction (an administrator, a restart): the
+    caller gets ``StoreUnavailable`` (a 503), and the dead connection's hooks never run."""
+    import psycopg
+
+    from ..conftest import PG_URL
+
+    assert PG_URL is not None
+    hook = Recorder()
+
+    def work(s: SqlSession) -> None:
+        after_commit(s.conn, "k", lambda: hook)
+        pid = s.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        plain = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(plain, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        s.get("a")
+
+    with pytest.raises(StoreUnavailable):
+        pg_store.run(work)
+    assert pg_store.run(lambda s: s.get("a"), write=False) is None  # a fresh connection
+    assert hook.calls == 0

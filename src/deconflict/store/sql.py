@@ -295,7 +295,7 @@ class SqlStore:
                 try:
                     yield SqlSession(conn)
                 except BaseException:
-                    take_after_commit(conn)
+                    _drop_after_commit(conn)
                     conn.rollback()
                     raise
                 conn.commit()
@@ -312,7 +312,7 @@ class SqlStore:
                     try:
                         yield SqlSession(conn)
                     except BaseException:
-                        take_after_commit(conn)
+                        _drop_after_commit(conn)
                         conn.rollback()
                         raise
                     conn.commit()
@@ -391,6 +391,14 @@ class SqlStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _drop_after_commit(conn: Connection) -> None:
+    """Forget the hooks of a transaction that failed. A connection the failure
+    invalidated (the server went away) must not be touched before its rollback, and
+    needs nothing: the pool clears its ``info`` before reconnecting it."""
+    if not conn.invalidated:
+        take_after_commit(conn)
 
 
 def _after_commit(conn: Connection) -> None:
