@@ -407,7 +407,7 @@ def _after_commit(conn: Connection) -> None:
     for hook in take_after_commit(conn):
         try:
             hook(conn)
-        except (OperationalError, SaTimeoutError) as exc:
+        except Exception as exc:  # the change is committed whatever happens here
             _log.warning("follow-up of a committed transaction left for later: %s", exc)
             with contextlib.suppress(Exception):
                 conn.rollback()
