@@ -10,11 +10,15 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from deconflict.api.app import create_app
+from deconflict.api.tactical import live_picture
 from deconflict.cli.scenario import mint_party_tokens
 from deconflict.scenarios import city, river_valley
 from deconflict.scenarios.model import Expect, Plan, Scenario
 from deconflict.scenarios.player import Player
 from deconflict.settings import Settings
+from deconflict.tactical.live import LiveConfig
+
+from .conftest import FakeClock
 
 NOW = datetime(2030, 7, 1, 12, 0, tzinfo=UTC)
 
@@ -110,3 +114,22 @@ def test_river_valley_airspace_is_drawn_for_each_side_as_it_may_see_it(tmp_path:
     player = Player(clients)  # type: ignore[arg-type]
     player.reset(story)
     assert all(r.as_expected for r in player.plan(story))
+
+
+def test_the_river_valley_replay_narrates_the_alert_and_the_drone_leaving_its_orbit(
+    tmp_path: Path,
+) -> None:
+    story = river_valley.build(NOW)
+    data = tmp_path / "data"
+    app = create_app(Settings(data_dir=data))
+    clock = FakeClock(NOW)  # the story's own day
+    app.state.live = live_picture(app, LiveConfig(pass_interval_s=None), clock)
+    said: list[str] = []
+    player = Player(_clients(app, data, story), said.append)  # type: ignore[arg-type]
+    player.plan(story)
+    player.fly(story, clock=clock, sleep=clock.sleep)
+    assert any(line.startswith("ALERT ") for line in said)
+    changes = [line for line in said if line.startswith("CONFORMANCE ")]
+    # Only the drone that follows its target out of the orbit leaves its volumes.
+    assert changes and all("REAPER31" in line for line in changes), said
+    assert any(line.endswith(": nonconforming") for line in changes), said

@@ -179,6 +179,7 @@ class Player:
         begun = clock()
         t0 = timeline[0][0]
         seen: set[int] = set()
+        conformance: dict[str, str] = {}
         reports = posts = 0
         for t, party, batch in timeline:
             due = begun + timedelta(seconds=(t - t0) / speed)
@@ -201,7 +202,23 @@ class Player:
                 if alert["id"] not in seen and alert["state"] != "resolved":
                     seen.add(alert["id"])
                     self.say(_describe_alert(party, alert))
+            self._narrate_conformance(party, conformance)
         return LiveResult(reports, posts, seen)
+
+    def _narrate_conformance(self, party: str, known: dict[str, str]) -> None:
+        """Say when one of ``party``'s aircraft leaves or re-enters its declared volumes
+        (the service's conformance monitoring, as the party's own track list shows it)."""
+        r = self._client(party).get("/v1/tracks")
+        if r.status_code != 200:
+            return
+        for track in r.json().get("tracks", []):
+            state = track.get("conformance")
+            if state is None or track.get("party", party) != party:
+                continue
+            before = known.get(track["id"], "conforming")
+            known[track["id"]] = state
+            if state != before:
+                self.say(f"CONFORMANCE {track['id']} ({track.get('operation')}): {state}")
 
 
 def _describe_plan(step: Plan, result: StepResult) -> str:
