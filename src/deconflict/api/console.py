@@ -35,13 +35,14 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
+from deconflict.api import disclosure
 from deconflict.api.disclosure import policy_for
 from deconflict.api.native import ERRORS
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import conflict_json
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
-from deconflict.core.engine import StrategicEngine
+from deconflict.core.engine import Decision, StrategicEngine
 from deconflict.core.report import Conflict
 from deconflict.core.rules import judge_pair
 from deconflict.errors import InvalidInput
@@ -288,6 +289,11 @@ def _add_conflicts(router: APIRouter) -> None:
                 policy_for(s, principal),
             ),
             write=False,
+        )
+        seen = [Decision(True, found, None)]
+        disclosure.record(
+            request.app.state.store,
+            disclosure.shown_conflicts(principal.sub, seen, policy, "console"),
         )
         ids = hotline_ids(engine, found)
         items: list[dict[str, Any]] = []

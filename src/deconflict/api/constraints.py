@@ -26,10 +26,12 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from deconflict.access.policy import DisclosurePolicy
+from deconflict.api import disclosure
 from deconflict.api.disclosure import policy_for
 from deconflict.api.native import ERRORS, _area, _check_id, _version, _window
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import GeometryIn, Integer, Number, VolumeIn, volume_json
+from deconflict.audit.entry import DISCLOSURE, AuditEntry
 from deconflict.audit.recording import audited_sink
 from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
@@ -185,6 +187,34 @@ def _constraint_view(s: StoredConstraint, p: Principal, policy: DisclosurePolicy
     return constraint_reference_json(s, p)
 
 
+def _record_shown(
+    request: Request,
+    p: Principal,
+    shown: list[StoredConstraint],
+    policy: DisclosurePolicy,
+    via: str,
+) -> None:
+    """Others' constraints shown to ``p``, in their owners' audit records, before answering."""
+    entries = [
+        AuditEntry(
+            DISCLOSURE,
+            p.sub,
+            s.constraint.owner,
+            "constraint",
+            s.constraint.id,
+            {
+                "via": via,
+                "level": "full"
+                if policy.constraint_in_full(p.sub, s.constraint.owner)
+                else "reference",
+            },
+        )
+        for s in shown
+        if s.constraint.owner != p.sub
+    ]
+    disclosure.record(_store(request), entries)
+
+
 def _check_writable(
     air: SqlAirspace, cid: str, current: StoredConstraint | None, principal: Principal
 ) -> None:
@@ -247,6 +277,7 @@ def list_constraints(
     )
     if area is not None:
         found = [s for s in found if _meets(area, [v.footprint for v in s.constraint.volumes])]
+    _record_shown(request, principal, found, policy, "list")
     return _json(200, {"constraints": [_constraint_view(s, principal, policy) for s in found]})
 
 
@@ -261,6 +292,7 @@ def get_constraint(cid: str, request: Request, principal: Reader) -> Response:
     )
     if found is None:
         raise NotFound(f"no constraint {cid!r}")
+    _record_shown(request, principal, [found], policy, "get")
     return _json(200, _constraint_view(found, principal, policy))
 
 

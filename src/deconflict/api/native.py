@@ -143,6 +143,11 @@ def put_operation(
 def check_operation(body: CheckIn, request: Request, principal: Planner) -> Response:
     """The decision a submission would get now; nothing is written."""
     planned = body.to_domain(body.id, principal.sub)
+    current = _load(request, body.id)
+    if current is not None and current.operation.party != principal.sub:
+        # Refused as a PUT would be: the dry run ignores the operation with its id, so
+        # under another party's id the vanished conflict would name that operation.
+        raise Forbidden(f"operation {body.id!r} belongs to another party")
     decision = _engine(request).check(planned)
     policy = _policy(request, principal, [decision], "check")
     return _json(200, decision_json(decision, principal.sub, policy))

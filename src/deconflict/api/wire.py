@@ -177,13 +177,20 @@ def conflict_json(c: Conflict, viewer: str, policy: DisclosurePolicy) -> dict[st
     """A conflict as the planning party sees it: where and when, whose and how urgent;
     the other operation's id only when the policy lets ``viewer`` know it."""
     data = c.to_json()
+    # The other volume's index numbers the other operation's volumes: its shape, which
+    # only a viewer that sees that operation in full may learn.
+    numbered = policy.operation(viewer, c.b).full
     out: dict[str, Any] = {
         "other_party": c.b.party,
         "other_priority": c.b.priority,
         "verdict": data["verdict"],
         "reason": data["reason"],
         "overlaps": [
-            {"volume": o.a_index, "other_volume": o.b_index, **where_and_when(o.overlap)}
+            {
+                "volume": o.a_index,
+                **({"other_volume": o.b_index} if numbered else {}),
+                **where_and_when(o.overlap),
+            }
             for o in c.overlaps
         ],
     }

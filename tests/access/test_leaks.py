@@ -1,0 +1,90 @@
+"""Leaks found by an adversarial review of the read paths (issue 8).
+
+Each test is one way beta could learn of alpha's operation or constraint more than the
+disclosure policy allows, or be shown it without the showing reaching alpha's audit
+record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from deconflict.audit.entry import DISCLOSURE
+from deconflict.store.audit import chain_pending, entries_about
+from deconflict.store.sql import SqlStore
+
+from .conftest import Headers, plan
+
+
+def disclosed_about(store: SqlStore, party: str) -> list[tuple[str, str, str, str]]:
+    """``(actor, object_kind, object_id, via)`` of each disclosure about ``party``."""
+    chain_pending(store)
+    return store.run(
+        lambda s: [
+            (e.entry.actor, e.entry.object_kind, e.entry.object_id, e.entry.detail["via"])
+            for e in entries_about(s.conn, party)
+            if e.entry.kind == DISCLOSURE
+        ],
+        write=False,
+    )
+
+
+def two_volumes() -> dict[str, Any]:
+    """alpha's operation: a first volume far away, a second one at the origin."""
+    far = plan(lon=5.0)["volumes"][0]
+    here = plan()["volumes"][0]
+    return plan(volumes=[far, here])
+
+
+def test_a_dry_run_under_another_partys_operation_id_is_refused_like_a_plan(
+    client: TestClient, auth: Headers
+) -> None:
+    # The dry run ignores the stored operation with its own id; under alpha's id it
+    # would ignore alpha's operation, and the vanished conflict would tell beta which
+    # operation bears that id.
+    assert client.put("/v1/operations/a1", json=plan(), headers=auth("alpha")).status_code == 201
+    r = client.post(
+        "/v1/operations:check", json={"id": "a1", **plan(lon=0.005)}, headers=auth("beta")
+    )
+    assert r.status_code == 403
+    put = client.put("/v1/operations/a1", json=plan(lon=0.005), headers=auth("beta"))
+    assert put.status_code == r.status_code
+
+
+def test_a_refusal_does_not_number_the_other_partys_volumes(
+    client: TestClient, auth: Headers
+) -> None:
+    assert client.put("/v1/operations/a1", json=two_volumes(), headers=auth("alpha")).is_success
+    r = client.put("/v1/operations/b1", json=plan(lon=0.005), headers=auth("beta"))
+    assert r.status_code == 409
+    [overlap] = r.json()["conflicts"][0]["overlaps"]
+    assert overlap["volume"] == 0 and "other_volume" not in overlap
+
+
+def test_the_consoles_standing_conflicts_are_recorded_for_the_other_side(
+    client: TestClient, auth: Headers, store: SqlStore
+) -> None:
+    client.put("/v1/operations/a1", json=plan(), headers=auth("alpha"))
+    client.put("/v1/operations/b1", json=plan(lon=0.005, priority=5), headers=auth("beta"))
+    before = disclosed_about(store, "beta")
+    r = client.get("/v1/console/conflicts", headers=auth("alpha"))
+    assert r.status_code == 200 and r.json()["conflicts"]
+    assert disclosed_about(store, "beta")[len(before) :] == [
+        ("alpha", "operation", "b1", "console")
+    ]
+
+
+def test_reading_another_partys_constraint_is_recorded_for_its_owner(
+    client: TestClient, auth: Headers, store: SqlStore
+) -> None:
+    no_fly = {"type": "no_fly", "volumes": plan()["volumes"]}
+    assert client.put("/v1/constraints/base", json=no_fly, headers=auth("alpha")).is_success
+    client.get("/v1/constraints", headers=auth("alpha"))
+    client.get("/v1/constraints", headers=auth("beta"))
+    client.get("/v1/constraints/base", headers=auth("beta"))
+    assert disclosed_about(store, "alpha") == [
+        ("beta", "constraint", "base", "list"),
+        ("beta", "constraint", "base", "get"),
+    ]
