@@ -261,7 +261,12 @@ every other volume directly: a few continent-sized shapes must not flood the gri
 
 
 def candidate_pairs(table: VolumeTable) -> tuple[np.ndarray, np.ndarray]:
-    """Volume index pairs (i < j, different operations) that may conflict."""
+    """Volume index pairs (i < j, different operations) that may conflict.
+
+    Two boxes that intersect share many cells; the pair is taken only in the lowest
+    cell of their intersection (on each axis, the cell is the first of one of the two
+    boxes), so that each pair is filtered once rather than once per shared cell.
+    """
     n = len(table)
     found_a: list[np.ndarray] = []
     found_b: list[np.ndarray] = []
@@ -273,16 +278,17 @@ def candidate_pairs(table: VolumeTable) -> tuple[np.ndarray, np.ndarray]:
         found_b.append(np.maximum(i, j))
 
     if n >= 2:
-        lo4, span = _grid_boxes(table)
+        lo, span = _grid_boxes(table)
         cells = np.prod(span, axis=1)
         big = np.flatnonzero(cells > BIG_VOLUME_CELLS)
         small = np.flatnonzero(cells <= BIG_VOLUME_CELLS)
-        keys, rows = _grid_entries(lo4[small], span[small])
-        owners = small[rows]
+        keys, rows, first = _grid_entries(lo[small], span[small])
         order = np.argsort(keys, kind="stable")
-        keys, owners = keys[order], owners[order]
+        keys, owners, first = keys[order], small[rows[order]], first[order]
+        every_axis = (1 << lo.shape[1]) - 1
         for pa, pb in _pairs_sharing_keys(keys):
-            add(owners[pa], owners[pb])
+            lowest = (first[pa] | first[pb]) == every_axis
+            add(owners[pa[lowest]], owners[pb[lowest]])
         everyone = np.arange(n)
         for i in big.tolist():
             add(np.full(n, i), everyone)
@@ -296,20 +302,24 @@ def candidate_pairs(table: VolumeTable) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _may_conflict(table: VolumeTable, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Positions of the pairs that pass exact column filters: other operation, time,
-    altitude, cap distance. The cheap tests run first and shrink the arrays, so the
-    3D distance is computed only for pairs that meet in time and altitude."""
+    """Positions of the pairs that pass exact column filters: altitude, time, other
+    operation, cap distance. Each test runs only on the pairs that passed the ones
+    before, most selective first; columns are read with ``np.take`` on 1-D arrays,
+    several times faster than indexing rows of a 2-D array."""
     keep = np.flatnonzero(
-        (table.t0[i] <= table.t1[j])
-        & (table.t0[j] <= table.t1[i])
-        & (table.lo[i] <= table.hi[j])
-        & (table.lo[j] <= table.hi[i])
-        & (table.op[i] != table.op[j])
+        (np.take(table.lo, i) <= np.take(table.hi, j))
+        & (np.take(table.lo, j) <= np.take(table.hi, i))
     )
-    si, sj = i[keep], j[keep]
-    d = table.centre[si] - table.centre[sj]
+    si, sj = np.take(i, keep), np.take(j, keep)
+    keep = keep[
+        (np.take(table.t0, si) <= np.take(table.t1, sj))
+        & (np.take(table.t0, sj) <= np.take(table.t1, si))
+        & (np.take(table.op, si) != np.take(table.op, sj))
+    ]
+    si, sj = np.take(i, keep), np.take(j, keep)
+    d = np.take(table.centre, si, axis=0) - np.take(table.centre, sj, axis=0)
     chord2 = np.einsum("ij,ij->i", d, d)
-    reach = angle_to_chord(table.radius[si] + table.radius[sj])
+    reach = angle_to_chord(np.take(table.radius, si) + np.take(table.radius, sj))
     result: np.ndarray = keep[chord2 <= reach * reach]
     return result
 
@@ -337,21 +347,26 @@ def _grid_boxes(table: VolumeTable) -> tuple[np.ndarray, np.ndarray]:
     return lo4, np.column_stack([hi3, hi_t]) - lo4 + 1
 
 
-def _grid_entries(lo4: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One (packed cell key, row) pair per grid cell each box touches."""
+def _grid_entries(lo: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One (packed cell key, row, first-cell axes) triple per grid cell each box touches.
+
+    Bit ``a`` of the third is set when the cell is the box's first on axis ``a``.
+    """
     counts = np.prod(span, axis=1)
-    rows = np.repeat(np.arange(len(lo4)), counts)
+    rows = np.repeat(np.arange(len(lo)), counts)
     start = np.cumsum(counts) - counts
     rank = np.arange(int(counts.sum())) - np.repeat(start, counts)
     key = np.zeros(len(rank), dtype=np.int64)
+    first = np.zeros(len(rank), dtype=np.int8)
     shift = 0
     for axis, bits in ((3, TIME_BITS), (2, SPACE_BITS), (1, SPACE_BITS), (0, SPACE_BITS)):
-        s = span[rows, axis]
+        s = np.take(np.ascontiguousarray(span[:, axis]), rows)
         digit = rank % s
         rank //= s
-        key |= (lo4[rows, axis] + digit) << shift
+        key |= (np.take(np.ascontiguousarray(lo[:, axis]), rows) + digit) << shift
+        first |= (digit == 0).astype(np.int8) << axis
         shift += bits
-    return key, rows
+    return key, rows, first
 
 
 def _pairs_sharing_keys(keys: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
