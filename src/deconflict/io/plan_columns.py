@@ -21,7 +21,7 @@ from deconflict.errors import InvalidInput
 from deconflict.geo.earth import MAX_CIRCLE_RADIUS_M
 from deconflict.geo.footprint import invalid_rings
 from deconflict.io.plan import _Builder, parse_feature
-from deconflict.model.columns import PlanColumns, VolumeArrays
+from deconflict.model.columns import PlanColumns
 from deconflict.model.operation import OperationState
 
 _STATES = {s.value: s for s in OperationState}
@@ -191,7 +191,7 @@ def _bulk_checks(
     Polygon validity, the costly part, may still be running when this returns: it is
     settled by ``cols.settle()``, which the checker calls once its broad phase is done.
     """
-    a = VolumeArrays.of(cols)
+    a = cols.arrays  # cached: the checker's broad phase reuses these arrays
     flagged: list[int] = []
     finite = np.isfinite(a.lo) & np.isfinite(a.hi)
     flagged.extend(np.flatnonzero(~finite).tolist()[:1])
