@@ -88,3 +88,22 @@ def test_reading_another_partys_constraint_is_recorded_for_its_owner(
         ("beta", "constraint", "base", "list"),
         ("beta", "constraint", "base", "get"),
     ]
+
+
+def test_listing_zones_by_another_party_shows_only_zones_the_caller_sees_in_full(
+    client: TestClient, auth: Headers
+) -> None:
+    # A zone's reference hides whom its sectors go to; filtering by a party must not
+    # tell beta which zones assign gamma a sector.
+    ops = auth("ops", "deconflict.admin")
+    ring = plan()["volumes"][0]["geometry"]
+    when = {"valid_start": "2030-07-01T10:00:00Z", "valid_end": "2030-07-01T11:00:00Z"}
+    to_gamma = {"sectors": [{"geometry": ring, "party": "gamma"}], **when}
+    assert client.put("/v1/zones/z1", json=to_gamma, headers=ops).is_success
+    r = client.get("/v1/zones", params={"party": "gamma"}, headers=auth("beta"))
+    assert r.status_code == 200 and r.json()["zones"] == []
+    assert [z["id"] for z in client.get("/v1/zones", headers=auth("beta")).json()["zones"]] == [
+        "z1"
+    ]
+    seen = client.get("/v1/zones", params={"party": "gamma"}, headers=ops).json()["zones"]
+    assert [z["id"] for z in seen] == ["z1"]

@@ -460,6 +460,10 @@ def list_zones(
         lambda s: (SqlAirspace(s).list_zones(who, window, limit), policy_for(s, principal)),
         write=False,
     )
+    if who is not None and who != principal.sub:
+        # A reference hides whom the sectors go to: filtering by another party may
+        # only return zones whose sectors the caller already sees.
+        found = [z for z in found if policy.zone_in_full(principal.sub, z.parties)]
     return _json(200, {"zones": [_zone_view(z, principal, policy) for z in found]})
 
 
