@@ -7,6 +7,7 @@ record.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -15,6 +16,8 @@ from deconflict.audit.entry import DISCLOSURE
 from deconflict.store.audit import chain_pending, entries_about
 from deconflict.store.sql import SqlStore
 
+from ..dss.conftest import OIR, SUBS
+from ..dss.conftest import volume4d as dss_volume
 from .conftest import Headers, plan
 
 
@@ -107,3 +110,54 @@ def test_listing_zones_by_another_party_shows_only_zones_the_caller_sees_in_full
     ]
     seen = client.get("/v1/zones", params={"party": "gamma"}, headers=ops).json()["zones"]
     assert [z["id"] for z in seen] == ["z1"]
+
+
+USS = ("utm.strategic_coordination", "utm.constraint_management", "utm.constraint_processing")
+
+
+def f3548_intent(client: TestClient, auth: Headers, uss: str) -> str:
+    intent_id = str(uuid.uuid4())
+    body = {
+        "extents": [dss_volume()],
+        "state": "Accepted",
+        "uss_base_url": f"https://{uss}.example.com",
+        "key": [],
+    }
+    r = client.put(f"{OIR}/{intent_id}", json=body, headers=auth(uss, *USS))
+    assert r.status_code == 201, r.text
+    return intent_id
+
+
+def test_references_shown_by_a_subscription_are_recorded_for_their_manager(
+    client: TestClient, auth: Headers, store: SqlStore
+) -> None:
+    intent_id = f3548_intent(client, auth, "uss-alpha")
+    body = {
+        "extents": dss_volume(),
+        "uss_base_url": "https://uss-beta.example.com",
+        "notify_for_operational_intents": True,
+        "notify_for_constraints": False,
+    }
+    r = client.put(f"{SUBS}/{uuid.uuid4()}", json=body, headers=auth("uss-beta", *USS))
+    assert [x["id"] for x in r.json()["operational_intent_references"]] == [intent_id]
+    assert disclosed_about(store, "uss-alpha") == [
+        ("uss-beta", "operational_intent", intent_id, "dss.subscription")
+    ]
+
+
+def test_references_missing_from_a_key_are_recorded_for_their_manager(
+    client: TestClient, auth: Headers, store: SqlStore
+) -> None:
+    intent_id = f3548_intent(client, auth, "uss-alpha")
+    body = {
+        "extents": [dss_volume()],
+        "state": "Accepted",
+        "uss_base_url": "https://uss-beta.example.com",
+        "key": [],
+    }
+    r = client.put(f"{OIR}/{uuid.uuid4()}", json=body, headers=auth("uss-beta", *USS))
+    assert r.status_code == 409
+    assert [x["id"] for x in r.json()["missing_operational_intents"]] == [intent_id]
+    assert disclosed_about(store, "uss-alpha") == [
+        ("uss-beta", "operational_intent", intent_id, "dss.conflict")
+    ]

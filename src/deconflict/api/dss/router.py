@@ -253,13 +253,22 @@ def router() -> APIRouter:
         body: w.PutOperationalIntentReferenceParameters,
         principal: Principal,
     ) -> w.ChangeOperationalIntentReferenceResponse:
-        change = _service(request).put_intent(
-            principal.sub,
-            parse_uuid4(entityid, "entityid"),
-            ovn,
-            _intent_params(body),
-            conformance_monitoring=CMSA in principal.scopes,
-        )
+        try:
+            change = _service(request).put_intent(
+                principal.sub,
+                parse_uuid4(entityid, "entityid"),
+                ovn,
+                _intent_params(body),
+                conformance_monitoring=CMSA in principal.scopes,
+            )
+        except AirspaceConflict as exc:
+            # The 409 lists the references the key lacks: shown, so recorded.
+            missing = [
+                (x.manager, "operational_intent", x.id) for x in exc.missing_operational_intents
+            ]
+            missing += [(c.manager, "constraint_reference", c.id) for c in exc.missing_constraints]
+            _disclosed(request, principal, missing, "dss.conflict")
+            raise
         return w.ChangeOperationalIntentReferenceResponse(
             subscribers=convert.subscribers(change.subscribers),
             operational_intent_reference=convert.intent_ref(change.intent, principal.sub),
@@ -464,6 +473,9 @@ def router() -> APIRouter:
             version,
             _subscription_params(body),
         )
+        shown = [(x.manager, "operational_intent", x.id) for x in change.intents or ()]
+        shown += [(c.manager, "constraint_reference", c.id) for c in change.constraints or ()]
+        _disclosed(request, principal, shown, "dss.subscription")
         return w.PutSubscriptionResponse(
             subscription=convert.subscription(change.subscription),
             operational_intent_references=(
