@@ -7,10 +7,11 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deconflict.core.batch import check_plan
+from deconflict.core.batch import OVERLAPS_IN_WORKERS, PlanPool, check_columns, check_plan
 from deconflict.geo.earth import destination
 from deconflict.geo.footprint import Circle, Polygon
 from deconflict.geo.overlap import volumes_conflict
+from deconflict.model.columns import PlanColumns
 from deconflict.model.operation import Operation, OperationState
 from deconflict.settings import EqualPriorityPolicy
 
@@ -103,3 +104,16 @@ def test_policy_decides_the_verdict_of_equal_priority_pairs() -> None:
     assert check_plan([a, b]).conflicts[0].verdict.value == "blocking"
     allow = EqualPriorityPolicy.ALLOW_WITH_NOTICE
     assert check_plan([a, b], allow).conflicts[0].verdict.value == "notice"
+
+
+def test_worker_processes_report_the_same_overlaps_as_this_process() -> None:
+    # 30 squares all overlapping each other: 435 pairs, enough to go to the workers.
+    ops = [
+        operation(f"op{k:02d}", volume(square(k * 0.0002, k * 0.0001)), party=f"p{k % 4}")
+        for k in range(30)
+    ]
+    alone = check_columns(PlanColumns.of(ops))
+    with PlanPool(2) as pool:
+        spread = check_columns(PlanColumns.of(ops), pool=pool)
+    assert len(spread.conflicts) >= OVERLAPS_IN_WORKERS
+    assert [c.to_json() for c in spread.conflicts] == [c.to_json() for c in alone.conflicts]

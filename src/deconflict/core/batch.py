@@ -27,12 +27,14 @@ from deconflict.geo.boxes import Boxes, apart, oriented_boxes
 from deconflict.geo.caps import angle_to_chord, bounding_caps_of_arrays, lonlat_to_xyz
 from deconflict.geo.earth import EARTH_RADIUS_M, TOLERANCE_M
 from deconflict.geo.footprint import Footprint, invalid_rings
-from deconflict.geo.overlap import footprint_distances_m, overlap
+from deconflict.geo.overlap import Overlap, footprint_distances_m, overlap
 from deconflict.geo.volume import Volume4D
 from deconflict.model.columns import PlanColumns
 from deconflict.model.operation import Operation
 from deconflict.settings import EqualPriorityPolicy
 
+OVERLAPS_IN_WORKERS = 200
+"""Fewer conflicting volume pairs than this are not worth a round trip to the workers."""
 PAIR_CHUNK = 4_000_000
 """Candidate pairs materialised at once; bounds memory on pathological plans."""
 
@@ -116,25 +118,32 @@ def check_columns(
     a, b = candidate_pairs(table)
     a, b = rows[a], rows[b]
     cols.settle()
-    distances = (pool or PlanPool(1)).distances(cols, a, b)
-    hit = distances <= TOLERANCE_M
-    by_ops: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
     op_of = cols.arrays.op
-    for i, j in zip(a[hit].tolist(), b[hit].tolist(), strict=True):
-        oi, oj = int(op_of[i]), int(op_of[j])
-        if oi > oj:
-            oi, oj, i, j = oj, oi, j, i
-        by_ops[(oi, oj)].append((i, j))
+    swap = op_of[a] > op_of[b]  # each pair as (lower operation, higher), as reported
+    a, b = np.where(swap, b, a), np.where(swap, a, b)
+    pool = pool or PlanPool(1)
+    distances = pool.distances(cols, a, b)
+    hit = distances <= TOLERANCE_M
+    waiting = pool.overlaps(cols, a[hit], b[hit])
+    by_ops: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for k, (oi, oj) in enumerate(zip(op_of[a[hit]].tolist(), op_of[b[hit]].tolist(), strict=True)):
+        by_ops[(oi, oj)].append(k)
     domain = _DomainCache(cols)
+    for oi, oj in by_ops:  # built here while the workers compute the overlaps
+        domain.operation(oi), domain.operation(oj)
+    found = waiting()
+    hit_a, hit_b = a[hit].tolist(), b[hit].tolist()
     conflicts = []
     total = len(by_ops)
-    for done, ((oi, oj), pairs) in enumerate(sorted(by_ops.items())):
+    for done, ((oi, oj), ks) in enumerate(sorted(by_ops.items())):
         opa, opb = domain.operation(oi), domain.operation(oj)
         overlaps = []
-        for i, j in sorted(pairs):
-            ov = overlap(domain.volume(i), domain.volume(j))
+        for k in sorted(ks, key=lambda k: (hit_a[k], hit_b[k])):
+            ov = found[k]
             if ov is not None:
-                overlaps.append(VolumeOverlap(domain.position(i), domain.position(j), ov))
+                overlaps.append(
+                    VolumeOverlap(domain.position(hit_a[k]), domain.position(hit_b[k]), ov)
+                )
         if overlaps:
             verdict, reason = judge_pair(opa, opb, policy)
             conflicts.append(Conflict(opa, opb, tuple(overlaps), verdict, reason))
@@ -219,6 +228,19 @@ class PlanPool:
         found = pool.map(_distances_shared, [a[p] for p in parts], [b[p] for p in parts])
         return np.concatenate(list(found))
 
+    def overlaps(
+        self, cols: PlanColumns, a: np.ndarray, b: np.ndarray
+    ) -> Callable[[], list[Overlap | None]]:
+        """Starts computing the overlap of each pair ``(a[k], b[k])``; the returned call
+        waits for them, in order. The intersections and their GeoJSON are most of the
+        report's cost, so the workers do them while this process builds the operations."""
+        pool = self._pool(cols)
+        if pool is None or len(a) < OVERLAPS_IN_WORKERS:
+            return lambda: _overlaps(cols, a, b)
+        parts = np.array_split(np.arange(len(a)), self.workers * 4)
+        futures = [pool.submit(_overlaps_shared, a[p], b[p]) for p in parts]
+        return lambda: [ov for f in futures for ov in f.result()]
+
 
 _SHARED: PlanColumns | None = None
 """The plan a forked worker inherited; set only just before forking."""
@@ -251,6 +273,18 @@ def _distances(cols: PlanColumns, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _distances_shared(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     assert _SHARED is not None
     return _distances(_SHARED, a, b)
+
+
+def _overlaps(cols: PlanColumns, a: np.ndarray, b: np.ndarray) -> list[Overlap | None]:
+    return [
+        overlap(cols.volume(i, _footprint(cols, i)), cols.volume(j, _footprint(cols, j)))
+        for i, j in zip(a.tolist(), b.tolist(), strict=True)
+    ]
+
+
+def _overlaps_shared(a: np.ndarray, b: np.ndarray) -> list[Overlap | None]:
+    assert _SHARED is not None
+    return _overlaps(_SHARED, a, b)
 
 
 SPACE_BITS = 14
