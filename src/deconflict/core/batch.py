@@ -69,8 +69,8 @@ class VolumeTable:
     @classmethod
     def of(cls, cols: PlanColumns, rows: np.ndarray) -> VolumeTable:
         a = cols.arrays
-        centre, radius = bounding_caps_of_arrays(a.radius, a.vertex_count, a.lons, a.lats)
         xyz = lonlat_to_xyz(a.lons, a.lats)
+        centre, radius = bounding_caps_of_arrays(a.radius, a.vertex_count, a.lons, a.lats, xyz)
         boxes = oriented_boxes(centre, radius, a.radius / EARTH_RADIUS_M, a.vertex_count, xyz)
         radius = radius + TOLERANCE_M / EARTH_RADIUS_M
         picked = Boxes(

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from deconflict.geo.caps import per_owner
+
 MAX_ANGLE = 1.0
 """Radians; beyond this from a box's centre the projection is not used (kept as a pair)."""
 
@@ -68,14 +70,14 @@ def oriented_boxes(
     east, north = frames(centre)
     owner = np.repeat(np.arange(n), vertex_count)
     usable = cap_radius < MAX_ANGLE
-    depth = np.einsum("kj,kj->k", xyz, centre[owner])
+    depth = _dot_rows(xyz, centre, owner)
     safe = depth > 0.1
     bad_owner = np.zeros(n, dtype=bool)
     bad_owner[owner[~safe]] = True
     usable &= ~bad_owner
     depth = np.where(safe, depth, 1.0)
-    px = np.einsum("kj,kj->k", xyz, east[owner]) / depth
-    py = np.einsum("kj,kj->k", xyz, north[owner]) / depth
+    px = _dot_rows(xyz, east, owner) / depth
+    py = _dot_rows(xyz, north, owner) / depth
     # Principal axis of each footprint's projected vertices orients its rectangle.
     counts = np.maximum(vertex_count, 1)
     mx = np.bincount(owner, px, minlength=n) / counts
@@ -88,14 +90,10 @@ def oriented_boxes(
     ux, uy = np.cos(theta), np.sin(theta)
     a = px * ux[owner] + py * uy[owner]
     b = -px * uy[owner] + py * ux[owner]
-    amin = np.full(n, np.inf)
-    amax = np.full(n, -np.inf)
-    bmin = np.full(n, np.inf)
-    bmax = np.full(n, -np.inf)
-    np.minimum.at(amin, owner, a)
-    np.maximum.at(amax, owner, a)
-    np.minimum.at(bmin, owner, b)
-    np.maximum.at(bmax, owner, b)
+    amin = per_owner(np.minimum, a, vertex_count, np.inf)
+    amax = per_owner(np.maximum, a, vertex_count, -np.inf)
+    bmin = per_owner(np.minimum, b, vertex_count, np.inf)
+    bmax = per_owner(np.maximum, b, vertex_count, -np.inf)
     # A circle projects to a disc of radius tan(r) about its own centre.
     circles = circle_radius > 0.0
     half = np.tan(np.minimum(circle_radius, 1.4))
@@ -121,6 +119,15 @@ def oriented_boxes(
     )
     corners /= np.linalg.norm(corners, axis=2)[..., None]
     return Boxes(centre, east, north, corners, usable)
+
+
+def _dot_rows(points: np.ndarray, frame: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """``points[k] . frame[owner[k]]``, gathering one column at a time (1-D ``take`` is
+    several times faster than gathering rows of a 2-D array)."""
+    out: np.ndarray = sum(
+        points[:, j] * np.take(np.ascontiguousarray(frame[:, j]), owner) for j in range(3)
+    )
+    return out
 
 
 def apart(boxes: Boxes, i: np.ndarray, j: np.ndarray, tolerance_rad: float) -> np.ndarray:

@@ -37,34 +37,49 @@ def angle_to_chord(angle: np.ndarray) -> np.ndarray:
     return result
 
 
+def per_owner(reduce: np.ufunc, values: np.ndarray, counts: np.ndarray, empty: float) -> np.ndarray:
+    """``reduce`` over each run of ``counts[k]`` consecutive values (``empty`` for none).
+
+    ``reduceat`` on the runs' starts: the same result as ``reduce.at`` by owner, many
+    times faster (``ufunc.at`` is unbuffered)."""
+    out = np.full(len(counts), empty)
+    present = counts > 0
+    if values.size:
+        starts = (np.cumsum(counts) - counts)[present]
+        out[present] = reduce.reduceat(values, starts)
+    return out
+
+
 def bounding_caps(footprints: list[Footprint]) -> tuple[np.ndarray, np.ndarray]:
     """Centres (n, 3) on the unit sphere and angular radii (n,) holding each footprint."""
     radius = np.array([f.radius_m if isinstance(f, Circle) else 0.0 for f in footprints])
-    points = [
-        [(f.lon, f.lat)] if isinstance(f, Circle) else list(f.vertices) for f in footprints
-    ]
+    points = [[(f.lon, f.lat)] if isinstance(f, Circle) else list(f.vertices) for f in footprints]
     counts = np.array([len(p) for p in points], dtype=np.int64)
     flat = np.array([v for p in points for v in p], dtype=np.float64).reshape(-1, 2)
     return bounding_caps_of_arrays(radius, counts, flat[:, 0], flat[:, 1])
 
 
 def bounding_caps_of_arrays(
-    radius_m: np.ndarray, vertex_count: np.ndarray, lons: np.ndarray, lats: np.ndarray
+    radius_m: np.ndarray,
+    vertex_count: np.ndarray,
+    lons: np.ndarray,
+    lats: np.ndarray,
+    xyz: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``bounding_caps`` on columns: a circle is one vertex (its centre) and a radius
-    above 0; a polygon is its ``vertex_count`` consecutive vertices and radius 0."""
+    above 0; a polygon is its ``vertex_count`` consecutive vertices and radius 0.
+    ``xyz``: the vertices as unit vectors, if the caller has them already."""
     n = len(radius_m)
-    xyz = lonlat_to_xyz(lons, lats)
+    if xyz is None:
+        xyz = lonlat_to_xyz(lons, lats)
     owner = np.repeat(np.arange(n), vertex_count)
-    sums = np.zeros((n, 3))
-    np.add.at(sums, owner, xyz)
+    sums = np.column_stack([np.bincount(owner, xyz[:, k], minlength=n) for k in range(3)])
     norms = np.linalg.norm(sums, axis=1)
     degenerate = norms < 1e-9
     norms[degenerate] = 1.0
     centre = sums / norms[:, None]
     chord = np.linalg.norm(xyz - centre[owner], axis=1)
-    max_chord = np.zeros(n)
-    np.maximum.at(max_chord, owner, chord)
+    max_chord = per_owner(np.maximum, chord, vertex_count, 0.0)
     angle = chord_to_angle(max_chord)
     angle[(angle >= np.pi / 2.0) | degenerate] = WHOLE_SPHERE
     circles = radius_m > 0.0
