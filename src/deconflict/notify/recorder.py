@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-from sqlalchemy import Connection
 
 from deconflict.audit.entry import DISCLOSURE, AuditEntry
 from deconflict.core.engine import OperationChange
@@ -33,6 +32,7 @@ from deconflict.store.audit import append_audit
 from deconflict.store.codec import to_us
 from deconflict.store.hotline import conflict_id_for
 from deconflict.store.outbox import NewEvent, NewNotification, add_notifications, append_events
+from deconflict.store.sessions import connection_of
 
 KIND_INTENT = "operational_intent"
 KIND_CONSTRAINT = "constraint"
@@ -40,14 +40,6 @@ KIND_CONSTRAINT = "constraint"
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _conn(session: Any) -> Connection:
-    """The SQL connection under a store or DSS session: the outbox must share it."""
-    conn = getattr(session, "conn", None)
-    if not isinstance(conn, Connection):
-        raise TypeError(f"{type(session).__name__} has no SQL connection to write the outbox on")
-    return conn
 
 
 def target_url(uss_base_url: str, path: str) -> str:
@@ -106,12 +98,12 @@ class Notifier:
         if a.party == b.party:
             return None
         sides = ((a.party, a.id), (b.party, b.id))
-        return conflict_id_for(_conn(session), ConflictKind.STRATEGIC, *sides, self.clock())
+        return conflict_id_for(connection_of(session), ConflictKind.STRATEGIC, *sides, self.clock())
 
     def record_events(self, session: Any, events: list[NewEvent]) -> None:
         """Append party events in the caller's transaction (also for other writers,
         e.g. native constraints or tactical alerts, that want durable party events)."""
-        append_events(_conn(session), events, to_us(self.clock()))
+        append_events(connection_of(session), events, to_us(self.clock()))
         parties = {e.party for e in events}
         for cb in self.on_events:
             cb(parties)
@@ -173,7 +165,7 @@ class Notifier:
             )
             for s in subscribers
         ]
-        add_notifications(_conn(session), items, to_us(self.clock()))
+        add_notifications(connection_of(session), items, to_us(self.clock()))
         for cb in self.on_outbox:
             cb()
 

@@ -23,14 +23,16 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 import orjson
-from sqlalchemy import Connection, Engine, delete, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from deconflict.audit.chain import canonical_detail, export_record, link
 from deconflict.audit.entry import AuditEntry, ChainedEntry, ChainHead, PendingEntry
 from deconflict.audit.verify import Verdict, verify_chain
 from deconflict.errors import DeconflictError
 from deconflict.store.codec import to_us
+from deconflict.store.hooks import after_commit
 from deconflict.store.schema_audit import HEAD_ID, audit_head, audit_log, audit_pending
+from deconflict.store.sessions import connection_of
 from deconflict.store.sql import SqlStore
 
 CHAIN_BATCH = 500
@@ -38,19 +40,6 @@ CHAIN_BATCH = 500
 
 _wakers: weakref.WeakKeyDictionary[Engine, list[Callable[[], None]]] = weakref.WeakKeyDictionary()
 _wakers_lock = threading.Lock()
-_armed: weakref.WeakSet[Connection] = weakref.WeakSet()
-"""Connections whose current transaction already wakes the chainer at commit."""
-
-
-def connection_of(session: Any) -> Connection:
-    """The SQL connection under a store session, a DSS session, or a connection itself:
-    audit entries must be written in the transaction of what they record."""
-    if isinstance(session, Connection):
-        return session
-    conn = getattr(session, "conn", None)
-    if not isinstance(conn, Connection):
-        raise TypeError(f"{type(session).__name__} has no SQL connection to append audit on")
-    return conn
 
 
 def on_appended(engine: Engine, wake: Callable[[], None]) -> Callable[[], None]:
@@ -92,17 +81,18 @@ def append_audit(session: Any, entries: Sequence[AuditEntry], at: datetime | Non
     )
     with _wakers_lock:
         wakers = list(_wakers.get(conn.engine, ()))
-    if wakers and conn not in _armed:
-        # Once per transaction; on the Connection object (not ``conn.info``, which the
-        # pooled DBAPI connection keeps across checkouts, rollbacks included).
-        _armed.add(conn)
+    if wakers:
+        # After the COMMIT itself (SQLAlchemy's "commit" event fires just before it, when
+        # a chainer would find nothing yet); dropped on rollback; once per transaction.
+        after_commit(conn, "audit.wake", lambda: _waking(wakers))
 
-        def after_commit(c: Connection) -> None:
-            _armed.discard(c)
-            for wake in wakers:
-                wake()
 
-        event.listen(conn, "commit", after_commit, once=True)
+def _waking(wakers: list[Callable[[], None]]) -> Callable[[Connection], None]:
+    def wake_all(_conn: Connection) -> None:
+        for wake in wakers:
+            wake()
+
+    return wake_all
 
 
 # ----------------------------------------------------------------------- chaining
