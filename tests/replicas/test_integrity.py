@@ -8,10 +8,13 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 
+from deconflict.audit.entry import AuditEntry
 from deconflict.geo.footprint import Circle
+from deconflict.store.audit import append_audit, chain_pending
 from deconflict.store.integrity import Problem, check
 from deconflict.store.outbox import NewEvent, append_events
 from deconflict.store.schema import operations, volume_cells, volumes
+from deconflict.store.schema_audit import audit_log
 from deconflict.store.schema_notify import party_event_heads
 from deconflict.store.sql import SqlStore
 
@@ -23,6 +26,8 @@ def seed(store: SqlStore) -> None:
         s.put(operation("a", volume(square(1, 2)), volume(Circle(1.0, 2.0, 300.0), t0=700, t1=900)))
         s.put(operation("b", volume(square(5, 6), lo=200, hi=300)))
         append_events(s.conn, [NewEvent("alpha", "k", "{}"), NewEvent("alpha", "k", "{}")], 0)
+        append_audit(s, [AuditEntry("change", "alpha", "alpha", "operation", x) for x in "abc"])
+    chain_pending(store)
 
 
 def damage(store: SqlStore, work: Callable[[Connection], object]) -> None:
@@ -121,6 +126,10 @@ DAMAGE: dict[str, tuple[Callable[[Connection], object], list[tuple[str, str]]]] 
             update(party_event_heads).where(party_event_heads.c.party == "alpha").values(last_seq=1)
         ),
         [("event-log", "alpha")],
+    ),
+    "an altered audit entry": (
+        lambda c: c.execute(update(audit_log).where(audit_log.c.seq == 2).values(actor="mallory")),
+        [("audit", "2")],
     ),
     "an old schema revision": (
         lambda c: c.execute(text("UPDATE alembic_version SET version_num = '0001'")),

@@ -20,8 +20,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Table, func, inspect, select
 
+from deconflict.audit.verify import verify_chain
 from deconflict.errors import InvalidInput
 from deconflict.geo.covering import covering
+from deconflict.store.audit import iter_chain, read_head, seq_of_hash
 from deconflict.store.codec import footprint_from_text
 from deconflict.store.migrations_runner import config
 from deconflict.store.schema import operations, volume_cells, volumes
@@ -93,7 +95,20 @@ def check(store: SqlStore) -> list[Problem]:
         problems += _operations(conn)
         problems += _dss_orphans(conn, tables)
         problems += _event_logs(conn, tables)
+        problems += _audit_chain(conn, tables)
     return problems
+
+
+def _audit_chain(conn: Connection, tables: set[str]) -> list[Problem]:
+    """The audit log's hash chain, as ``deconflict audit verify`` checks it (pending
+    entries are not chained here: ``db check`` writes nothing)."""
+    if not {"audit_log", "audit_head"} <= tables:
+        return []
+    verdict = verify_chain(iter_chain(conn), read_head(conn), lambda h: seq_of_hash(conn, h))
+    if verdict.fault is None:
+        return []
+    fault = verdict.fault
+    return [Problem("audit", str(fault.seq), f"{fault.kind.value}: {fault.message}")]
 
 
 def _event_logs(conn: Connection, tables: set[str]) -> list[Problem]:
