@@ -26,6 +26,8 @@ from deconflict.model.operation import OperationState
 
 _STATES = {s.value: s for s in OperationState}
 _NUMBER = (int, float)
+_FLOAT = {float}
+_INT_OR_FLOAT = {int, float}
 
 
 class _Unusual(Exception):
@@ -106,10 +108,14 @@ def _fast_feature(
         if type(coords) is not list or len(coords) != 1 or type(coords[0]) is not list:
             raise _Unusual
         ring = coords[0]
-        lons = [p[0] + 0.0 for p in ring]
-        lats = [p[1] + 0.0 for p in ring]
-        if any(type(p[0]) is bool or type(p[1]) is bool for p in ring):
-            raise _Unusual
+        lons = [p[0] for p in ring]
+        lats = [p[1] for p in ring]
+        kinds = {*map(type, lons), *map(type, lats)}  # type checks in C, not per vertex
+        if kinds != _FLOAT:
+            if not kinds <= _INT_OR_FLOAT:  # bool, str, None...: let the parser say
+                raise _Unusual
+            lons = [x + 0.0 for x in lons]
+            lats = [y + 0.0 for y in lats]
         if len(ring) > 1 and lons[0] == lons[-1] and lats[0] == lats[-1]:
             lons.pop()
             lats.pop()
