@@ -11,11 +11,13 @@ import orjson
 import pytest
 from sqlalchemy import insert, select
 
+from deconflict.audit.entry import AuditEntry
 from deconflict.dss.ids import new_uuid4
 from deconflict.dss.model import ConstraintParams, Extent, IntentParams, SubscriptionParams
 from deconflict.dss.service import DssService
 from deconflict.geo.footprint import Circle
 from deconflict.model.operation import OperationState
+from deconflict.store.audit import append_audit, chain_pending, verify_store
 from deconflict.store.dss import DssStore
 from deconflict.store.integrity import check
 from deconflict.store.schema_notify import notify_outbox, party_event_heads, party_events
@@ -179,3 +181,15 @@ def test_a_bad_file_imports_nothing(
     finally:
         target.close()
         fresh.close()
+
+
+def test_the_audit_chain_moves_whole_and_verifies_on_the_other_side(
+    store: SqlStore, target: SqlStore
+) -> None:
+    with store.session(write=True) as s:
+        append_audit(s, [AuditEntry("change", "alpha", "alpha", "operation", x) for x in "abc"])
+    chain_pending(store)
+    before = verify_store(store)
+    import_jsonl(target, io.BytesIO(b"\n".join(dump(store))))
+    after = verify_store(target)
+    assert after.ok and (after.checked, after.head) == (3, before.head)
