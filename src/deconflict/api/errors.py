@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from deconflict.core.engine import NotFound, NotOwner, StaleVersion
 from deconflict.errors import InvalidInput
 from deconflict.store.sql import StoreUnavailable
+
+
+class ErrorBody(BaseModel):
+    message: str
+
+
+COMMON_ERRORS = {
+    400: "Invalid input: the message names the field and the rule.",
+    401: "Missing, malformed, expired or wrongly signed token.",
+    413: "Body over 4 MiB.",
+    503: "Database unavailable; retry.",
+}
+
+
+def error_responses(**specific: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of a router: the errors every route shares, plus its
+    own texts (``e403="..."``), each with the ``{"message"}`` body."""
+    texts: dict[int, str] = {**COMMON_ERRORS, **{int(k[1:]): v for k, v in specific.items()}}
+    return {code: {"model": ErrorBody, "description": texts[code]} for code in sorted(texts)}
 
 
 def message(status: int, text: str, headers: dict[str, str] | None = None) -> JSONResponse:

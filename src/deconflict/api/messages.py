@@ -18,6 +18,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from deconflict.api.errors import error_responses
 from deconflict.api.security import require_scopes
 from deconflict.audit.entry import AuditEntry
 from deconflict.auth.errors import Forbidden
@@ -78,21 +79,10 @@ Reader = Annotated[
 ]
 
 
-class ErrorBody(BaseModel):
-    message: str
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody, "description": text}
-    for code, text in (
-        (400, "Invalid input: the message names the field and the rule."),
-        (401, "Missing, malformed, expired or wrongly signed token."),
-        (403, "Missing scope, or not the recipient (acknowledgement)."),
-        (404, "No such message or conflict, or not yours."),
-        (413, "Body over 4 MiB."),
-        (503, "Database unavailable; retry."),
-    )
-}
+ERRORS = error_responses(
+    e403="Missing scope, or not the recipient (acknowledgement).",
+    e404="No such message or conflict, or not yours.",
+)
 
 router = APIRouter(prefix="/v1", tags=["hotline"], responses=ERRORS)
 

@@ -13,11 +13,11 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from deconflict.access.policy import NO_AGREEMENTS, DisclosurePolicy
 from deconflict.api import disclosure
 from deconflict.api.disclosure import policy_for
+from deconflict.api.errors import error_responses
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import (
     BatchIn,
@@ -45,22 +45,11 @@ Planner = Annotated[Principal, Depends(require_scopes(Scope.PLAN))]
 Reader = Annotated[Principal, Depends(require_scopes(Scope.READ, Scope.PLAN))]
 
 
-class ErrorBody(BaseModel):
-    message: str
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody, "description": text}
-    for code, text in (
-        (400, "Invalid input: the message names the field and the rule."),
-        (401, "Missing, malformed, expired or wrongly signed token."),
-        (403, "Missing scope, or another party's operation."),
-        (404, "No such operation."),
-        (409, "Stale version (If-Match)."),
-        (413, "Body over 4 MiB."),
-        (503, "Database unavailable; retry."),
-    )
-}
+ERRORS = error_responses(
+    e403="Missing scope, or another party's operation.",
+    e404="No such operation.",
+    e409="Stale version (If-Match).",
+)
 
 router = APIRouter(prefix="/v1", tags=["native"], responses=ERRORS)
 

@@ -43,6 +43,7 @@ from pydantic import (
 from starlette.websockets import WebSocketDisconnect
 
 from deconflict.api.disclosure import policy_for
+from deconflict.api.errors import error_responses
 from deconflict.api.security import require_scopes, websocket_principal
 from deconflict.api.tactical_events import live_picture as live_picture
 from deconflict.api.tactical_wire import alert_json, own_track_json, traffic_json
@@ -178,21 +179,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await task
 
 
-class ErrorBody(BaseModel):
-    message: str
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody, "description": text}
-    for code, text in (
-        (400, "Invalid input: the message names the report and the field."),
-        (401, "Missing, malformed, expired or wrongly signed token."),
-        (403, "Missing scope, or another party's track id or operation."),
-        (404, "No such active alert for the caller's aircraft."),
-        (413, "Body over 4 MiB."),
-        (503, "Database unavailable; retry."),
-    )
-}
+ERRORS = error_responses(
+    e400="Invalid input: the message names the report and the field.",
+    e403="Missing scope, or another party's track id or operation.",
+    e404="No such active alert for the caller's aircraft.",
+)
 
 router = APIRouter(prefix="/v1", tags=["tactical"], responses=ERRORS, lifespan=_lifespan)
 

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deconflict.audit.chain import record_is_intact
-from deconflict.cli.db import FAILURES, open_existing, resolve_url
+from deconflict.cli.db import FAILURES, Database, open_existing, resolve_url
 from deconflict.store.audit import chain_pending, export_subject, verify_store
 from deconflict.store.sql import SqlStore
 
@@ -29,15 +29,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-Database = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        help="SQLite file or postgresql:// URL; default: deconflict.db in the data dir.",
-        show_default=False,
-    ),
-]
 
 
 def _open(console: Console, database: str | None) -> SqlStore:

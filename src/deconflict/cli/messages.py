@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import signal
 import threading
-from pathlib import Path
 from typing import Annotated
 
 import orjson
@@ -21,34 +20,19 @@ from rich.console import Console
 from rich.table import Table
 
 from deconflict.api.messages import HotlineRuntime
-from deconflict.cli.notifications import Database, DataDir
+from deconflict.cli.notifications import Database, DataDir, open_configured, settings_for
 from deconflict.hotline.events import view
 from deconflict.hotline.model import MessageQuery, MessageStatus, Role
 from deconflict.model.times import rfc3339
 from deconflict.notify.recorder import Notifier
 from deconflict.settings import Settings
-from deconflict.store.sql import SqlStore, open_store
+from deconflict.store.sql import SqlStore
 
 app = typer.Typer(
     help="Hotline messages: list them, run the escalation.",
     no_args_is_help=True,
     add_completion=False,
 )
-
-
-def _settings(database: str | None, data_dir: Path | None) -> Settings:
-    """Environment settings, with the command line's database and data directory."""
-    settings = Settings()
-    if data_dir is not None:
-        settings = settings.model_copy(update={"data_dir": data_dir})
-    if database is not None:
-        url = database if "://" in database else f"sqlite:///{Path(database).resolve()}"
-        settings = settings.model_copy(update={"database_url": url})
-    return settings
-
-
-def _open(settings: Settings) -> SqlStore:
-    return open_store(settings.resolved_database_url())
 
 
 def _runtime(store: SqlStore, settings: Settings) -> HotlineRuntime:
@@ -69,8 +53,8 @@ def list_messages(
     data_dir: DataDir = None,
 ) -> None:
     """Every party's messages (the operator's view), newest first."""
-    settings = _settings(database, data_dir)
-    store = _open(settings)
+    settings = settings_for(database, data_dir)
+    store = open_configured(settings)
     try:
         q = MessageQuery(party=party, role=Role.ANY, status=status, limit=limit)
         found = _runtime(store, settings).hotline.messages(q)
@@ -108,8 +92,8 @@ def escalate(
     data_dir: DataDir = None,
 ) -> None:
     """Run the escalation loop alone (stops cleanly on SIGINT or SIGTERM)."""
-    settings = _settings(database, data_dir)
-    store = _open(settings)
+    settings = settings_for(database, data_dir)
+    store = open_configured(settings)
     hotline = _runtime(store, settings).hotline
     stop = threading.Event()
     if not once:

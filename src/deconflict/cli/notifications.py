@@ -39,7 +39,8 @@ DataDir = Annotated[
 ]
 
 
-def _settings(database: str | None, data_dir: Path | None) -> Settings:
+def settings_for(database: str | None, data_dir: Path | None) -> Settings:
+    """Environment settings, with the command line's database and data directory."""
     settings = Settings()
     if data_dir is not None:
         settings = settings.model_copy(update={"data_dir": data_dir})
@@ -49,7 +50,7 @@ def _settings(database: str | None, data_dir: Path | None) -> Settings:
     return settings
 
 
-def _open(settings: Settings) -> SqlStore:
+def open_configured(settings: Settings) -> SqlStore:
     return open_store(settings.resolved_database_url())
 
 
@@ -64,7 +65,7 @@ def notifications(
     data_dir: DataDir = None,
 ) -> None:
     """List USS notifications in the outbox; --failed shows the dead letters."""
-    store = _open(_settings(database, data_dir))
+    store = open_configured(settings_for(database, data_dir))
     wanted = outbox.OutboxStatus.FAILED if failed else status
     try:
         rows = store.run(lambda s: outbox.list_notifications(s.conn, wanted, 0, limit), write=False)
@@ -110,8 +111,8 @@ def worker(
     ] = False,
 ) -> None:
     """Run the delivery worker alone (stops cleanly on SIGINT or SIGTERM)."""
-    settings = _settings(database, data_dir)
-    store = _open(settings)
+    settings = settings_for(database, data_dir)
+    store = open_configured(settings)
     delivery = build_worker(store, settings)
 
     async def main() -> None:
