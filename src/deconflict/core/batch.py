@@ -110,20 +110,28 @@ def check_columns(
     policy: EqualPriorityPolicy = EqualPriorityPolicy.REJECT,
     progress: Callable[[int, int], None] | None = None,
     pool: PlanPool | None = None,
+    mark: Callable[[str], None] | None = None,
 ) -> BatchReport:
-    """``check_plan`` on columns; ``pool`` spreads the exact tests over processes."""
+    """``check_plan`` on columns; ``pool`` spreads the exact tests over processes.
+
+    ``mark(phase)`` is called as each phase ends, for benchmarks to time them."""
+    mark = mark or _no_mark
     live_ops = np.array([s.is_live for s in cols.states], dtype=bool)
     rows = np.flatnonzero(live_ops[cols.arrays.op]) if len(cols) else np.zeros(0, np.int64)
     table = VolumeTable.of(cols, rows)
+    mark("caps and boxes")
     a, b = candidate_pairs(table)
     a, b = rows[a], rows[b]
+    mark("candidate pairs")
     cols.settle()
+    mark("waiting for polygon checks")
     op_of = cols.arrays.op
     swap = op_of[a] > op_of[b]  # each pair as (lower operation, higher), as reported
     a, b = np.where(swap, b, a), np.where(swap, a, b)
     pool = pool or PlanPool(1)
     distances = pool.distances(cols, a, b)
     hit = distances <= TOLERANCE_M
+    mark("exact distances")
     waiting = pool.overlaps(cols, a[hit], b[hit])
     by_ops: dict[tuple[int, int], list[int]] = defaultdict(list)
     for k, (oi, oj) in enumerate(zip(op_of[a[hit]].tolist(), op_of[b[hit]].tolist(), strict=True)):
@@ -150,7 +158,12 @@ def check_columns(
         if progress is not None:
             progress(done + 1, total)
     conflicts.sort(key=lambda c: tuple(sorted((c.a.id, c.b.id))))
+    mark("overlaps and report")
     return BatchReport(int(live_ops.sum()), len(rows), conflicts, len(a))
+
+
+def _no_mark(phase: str) -> None:
+    pass
 
 
 class _DomainCache:
