@@ -172,6 +172,10 @@ def _operation_row(
 ) -> int:
     """The operation's row, added on its first feature; later ones must agree with it."""
     k = index.get(op_id)
+    if k is not None:
+        b = builders[op_id]
+        if b.party == party and b.priority == priority and b.state is state:
+            return k  # the common case, without building check_same's comparison list
     if k is None:
         builders[op_id] = _Builder(op_id, party, priority, state, i)
         k = index[op_id] = len(cols.op_ids)
