@@ -136,26 +136,38 @@ def apart(boxes: Boxes, i: np.ndarray, j: np.ndarray, tolerance_rad: float) -> n
     qi = project(boxes.corners[i], ci, ei, ni)  # (m, 4, 2)
     cj = boxes.corners[j]
     depth = np.einsum("mkj,mj->mk", cj, ci)
-    in_front = (depth > 0.1).all(axis=1)
+    in_front = _min4(depth) > 0.1
     qj = project(cj, ci, ei, ni)
     # Farthest point of either box from i's centre bounds the projection's stretch.
-    cos_far = np.minimum(
-        np.einsum("mkj,mj->mk", boxes.corners[i], ci).min(axis=1), depth.min(axis=1)
-    )
+    cos_far = np.minimum(_min4(np.einsum("mkj,mj->mk", boxes.corners[i], ci)), _min4(depth))
     cos_far = np.clip(cos_far, 0.1, 1.0)
     margin = tolerance_rad / (cos_far * cos_far) + 1e-12
     gap = np.full(len(i), -np.inf)
     for quad in (qi, qj):
         for k in range(4):
             edge = quad[:, (k + 1) % 4] - quad[:, k]
-            axis = np.stack([-edge[:, 1], edge[:, 0]], axis=1)
-            length = np.linalg.norm(axis, axis=1)
+            length = np.hypot(edge[:, 0], edge[:, 1])
             ok = length > 1e-15
-            axis = axis / np.where(ok, length, 1.0)[:, None]
-            pi = np.einsum("mkd,md->mk", qi, axis)
-            pj = np.einsum("mkd,md->mk", qj, axis)
-            g = np.maximum(pj.min(axis=1) - pi.max(axis=1), pi.min(axis=1) - pj.max(axis=1))
+            safe = np.where(ok, length, 1.0)
+            ax, ay = (-edge[:, 1] / safe)[:, None], (edge[:, 0] / safe)[:, None]
+            # Spelled out: einsum over 2-vectors is slower than two products and a sum.
+            pi = qi[:, :, 0] * ax + qi[:, :, 1] * ay
+            pj = qj[:, :, 0] * ax + qj[:, :, 1] * ay
+            g = np.maximum(_min4(pj) - _max4(pi), _min4(pi) - _max4(pj))
             gap = np.maximum(gap, np.where(ok, g, -np.inf))
     usable = boxes.usable[i] & boxes.usable[j] & in_front
     result: np.ndarray = usable & (gap > margin)
     return result
+
+
+def _min4(x: np.ndarray) -> np.ndarray:
+    """``x.min(axis=1)`` for (m, 4) arrays, elementwise: numpy reduces a short last
+    axis row by row, several times slower (it was half the time of ``apart``)."""
+    out: np.ndarray = np.minimum(np.minimum(x[:, 0], x[:, 1]), np.minimum(x[:, 2], x[:, 3]))
+    return out
+
+
+def _max4(x: np.ndarray) -> np.ndarray:
+    """``x.max(axis=1)`` for (m, 4) arrays; see ``_min4``."""
+    out: np.ndarray = np.maximum(np.maximum(x[:, 0], x[:, 1]), np.maximum(x[:, 2], x[:, 3]))
+    return out
