@@ -3,35 +3,57 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import datetime
 
 from deconflict.tactical.alerts import EventKind
-from deconflict.tactical.live import LivePicture, NotYourTrack, PositionReport
+from deconflict.tactical.live import LivePicture, PositionReport
 from deconflict.tactical.sharing import NO_AGREEMENTS
 from deconflict.tactical.views import AlertNotice
 
 from .conftest import HEAD_ON_LON, T0, FakeClock, config
 
 
-def test_two_parties_racing_for_one_track_id_leave_exactly_one_owner() -> None:
+def test_parties_racing_with_one_track_id_each_keep_their_own_aircraft() -> None:
     live = LivePicture(config(), clock=FakeClock())
     start = threading.Barrier(8)
-    won: list[str] = []
+    parties = [f"p{k}" for k in range(8)]
 
-    def claim(party: str) -> None:
+    def report_x1(party: str) -> None:
         start.wait()
-        try:
-            live.submit(party, [PositionReport("X1", party, T0, 0.0, 0.0, 100.0, 0.0, 0.0, 0.0)])
-        except NotYourTrack:
-            return
-        won.append(party)
+        live.submit(party, [PositionReport("X1", party, T0, 0.0, 0.0, 100.0, 0.0, 0.0, 0.0)])
 
-    threads = [threading.Thread(target=claim, args=(f"p{k}",)) for k in range(8)]
+    threads = [threading.Thread(target=report_x1, args=(p,)) for p in parties]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(won) == 1 and live.owner_of("X1") == won[0]
+    every = live.everything()
+    assert sorted((t.report.id, t.report.party) for t in every) == [("X1", p) for p in parties]
+
+
+def test_an_alert_between_two_aircraft_of_one_id_names_each_by_its_plain_id() -> None:
+    delivered: list[AlertNotice] = []
+    clock = FakeClock()
+    live = LivePicture(config(), clock=clock, on_alerts=delivered.extend)
+    a, b = head_on_reports(clock.now)
+    live.submit("alpha", [replace(a, id="X1")])
+    live.submit("beta", [replace(b, id="X1")])
+    assert sorted((n.party, n.view.own, n.other_party, n.other_id) for n in delivered) == [
+        ("alpha", "X1", "beta", "X1"),
+        ("beta", "X1", "alpha", "X1"),
+    ]
+
+
+def test_a_party_sees_two_other_aircraft_of_one_id_as_two_aliases() -> None:
+    clock = FakeClock()
+    live = LivePicture(config(), clock=clock)
+    a, b = head_on_reports(clock.now)
+    live.submit("alpha", [a])
+    live.submit("beta", [replace(b, id="X1")])
+    live.submit("gamma", [replace(b, id="X1", party="gamma", lat=0.001)])
+    aliases = {alert.other_alias for alert in live.alerts_for("alpha")}
+    assert len(aliases) == 2 and None not in aliases
 
 
 def head_on_reports(at: datetime) -> tuple[PositionReport, PositionReport]:
@@ -89,3 +111,21 @@ def test_a_picture_started_later_numbers_its_alerts_after_an_earlier_one() -> No
             live.submit(party, [rep])
         ids.append(live.alerts_for("alpha")[0].alert_id)
     assert ids[1] > ids[0]
+
+
+def test_an_alert_view_names_the_other_aircraft_only_by_its_alias_in_the_observation() -> None:
+    clock = FakeClock()
+    live = LivePicture(config(), clock=clock)
+    for party, rep in zip(("alpha", "beta"), head_on_reports(clock.now), strict=True):
+        live.submit(party, [rep])
+    [view] = live.alerts_for("alpha")
+    assert {view.latest.a, view.latest.b} == {"A1", view.other_alias}
+
+
+def test_an_advisory_names_the_own_aircraft_by_its_plain_id() -> None:
+    clock = FakeClock()
+    live = LivePicture(config(), clock=clock)
+    for party, rep in zip(("alpha", "beta"), head_on_reports(clock.now), strict=True):
+        live.submit(party, [rep])
+    [view] = live.alerts_for("alpha")
+    assert view.advisory is not None and view.advisory.id == "A1"

@@ -6,6 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from tests.api.test_native import body
+
 from .conftest import HEAD_ON_LON, FakeClock, Headers, post, report
 
 
@@ -36,14 +38,14 @@ def test_the_token_may_come_as_a_query_parameter(
 def test_a_bad_message_gets_an_error_answer_and_the_stream_stays_open(
     client: TestClient, auth: Headers, clock: FakeClock
 ) -> None:
-    post(client, auth("alpha"), report("A1", 0.0, clock.now))
+    assert client.put("/v1/operations/opa", json=body(), headers=auth("alpha")).status_code == 201
     with client.websocket_connect("/v1/stream/tracks", headers=auth("beta")) as ws:
         ws.send_text("not json")
         assert ws.receive_json()["status"] == 400
         ws.send_json(report("B1", 0.0, clock.now, lat=91.0))
         bad = ws.receive_json()
         assert bad["status"] == 400 and bad["message"].startswith("reports[0].lat")
-        ws.send_json(report("A1", 0.0, clock.now))
+        ws.send_json({**report("B1", 0.0, clock.now), "operation": "opa"})
         assert ws.receive_json()["status"] == 403
         ws.send_json(report("B1", 0.0, clock.now))
         assert ws.receive_json()["accepted"] == 1

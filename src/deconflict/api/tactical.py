@@ -181,7 +181,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 ERRORS = error_responses(
     e400="Invalid input: the message names the report and the field.",
-    e403="Missing scope, or another party's track id or operation.",
+    e403="Missing scope, or another party's operation.",
     e404="No such active alert for the caller's aircraft.",
 )
 
@@ -231,7 +231,8 @@ def _submit(
 @router.post("/tracks")
 def post_tracks(body: TracksIn, request: Request, principal: Tracker) -> Response:
     """Report positions (a batch); answers with the caller's alerts after the pass they
-    triggered. A track id belongs to the first party that reports it (403 for others)."""
+    triggered. Track ids are per party: another party may fly the same id, and nothing
+    here says so (403 only for a report naming another party's operation)."""
     app = request.app
     return _json(
         200, _submit(_live(app), principal.sub, body.reports, _read_sharing(app, principal))
@@ -305,7 +306,7 @@ def _ws_batch(app: Any, principal: Principal, text: str) -> dict[str, Any]:
 async def stream_tracks(websocket: WebSocket) -> None:
     """Position reports as JSON messages; each message is answered with the caller's
     alerts (``{"accepted", "ignored", "alerts"}``, as ``POST /v1/tracks``), or
-    ``{"status", "message"}`` for a bad one (400, or 403 for another party's track; the
+    ``{"status", "message"}`` for a bad one (400, or 403 for another party's operation; the
     stream stays open). Authentication failures close the handshake with code 1008."""
     try:
         principal = await run_in_threadpool(websocket_principal, websocket, Scope.TRACK)

@@ -18,7 +18,7 @@ object runs in the service, in a replay harness or in a test with a fake clock:
 When things happen:
 
 - ``submit`` (one batch of reports from one party) validates the whole batch before it
-  changes anything (ownership included, so a refused batch leaves no trace), stores the
+  changes anything (operations included, so a refused batch leaves no trace), stores the
   reports, feeds the conformance machines and then runs a detection pass at once, so the
   caller's answer already reflects its own reports.
 - ``run_pass`` is also what a background ticker calls every ``pass_interval_s``: without
@@ -44,6 +44,13 @@ under a key made when the picture starts). Another party's telemetry is shown on
 while its aircraft is in an active alert with one of the viewer's, or off-nominal (its
 operation Nonconforming or Contingent, whether monitoring or its party said so), unless
 the policy grants more. Only ``everything()`` (the service operator's view) shows all.
+
+Track ids are call signs, so they are need-to-know too: the picture keys every track by
+(party, id) (``track_key``), two parties may each fly an aircraft under one id, and
+nothing a party is told depends on whether another party uses the same id. Detection,
+alerts, advisories and conformance all run on those keys; the views turn them back into
+the plain id for the owner and into an alias (or id and party, under an agreement) for
+anyone else.
 
 Alert ids start from the picture's start time in microseconds, so they do not repeat
 after a restart: an alert id is also the conflict id the hotline knows the alert by.
@@ -125,7 +132,36 @@ def utc_now() -> datetime:
 
 
 class NotYourTrack(DeconflictError):
-    """A track id or an operation that belongs to another party (the edge answers 403)."""
+    """A report naming an operation of another party (the edge answers 403).
+
+    Track ids are never refused: each party has its own namespace of them.
+    """
+
+
+def track_key(party: str, track_id: str) -> str:
+    """The picture's internal name of ``party``'s aircraft ``track_id``.
+
+    The id comes first so keys sort as the plain ids do (the alert book orders a pair by
+    it); the party's length at the end makes the key decodable whatever characters
+    either holds (``split_key``), without a table, so an alert still names its aircraft
+    after they stop reporting.
+    """
+    return f"{track_id}\x00{party}\x00{len(party)}"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """``(party, track_id)`` of a ``track_key``."""
+    rest, length = key.rsplit("\x00", 1)
+    n = int(length)
+    return rest[len(rest) - n :], rest[: len(rest) - n - 1]
+
+
+def _party_of(key: str) -> str:
+    return split_key(key)[0]
+
+
+def _id_of(key: str) -> str:
+    return split_key(key)[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +330,7 @@ class PassSummary:
     tracks: int
     conflicts: int
     dropped: tuple[str, ...]
+    """Track ids that went stale this pass (plain ids: of whichever party)."""
 
 
 def _at(seconds: float) -> datetime:
@@ -319,13 +356,13 @@ class LivePicture:
         self._on_alerts = on_alerts or (lambda _notices: None)
         self._on_disclosed = on_disclosed or (lambda _shown: None)
         self._shown: dict[str, set[str]] = {}
-        """Track id -> viewers already recorded as shown it outside an alert."""
+        """Track key -> viewers already recorded as shown it outside an alert."""
         self._clock = clock
         self._lock = threading.Lock()
         self._callback_lock = threading.Lock()
         self._alias_key = secrets.token_bytes(32)
         self._tracks: dict[str, PositionReport] = {}
-        self._owner: dict[str, str] = {}
+        """Track key (``track_key``) -> latest report; every other table uses these keys."""
         first_id = max(1, int(clock().timestamp() * 1_000_000))
         self._book = AlertBook(self.config.alerts, first_id=first_id)
         self._resolved: dict[int, tuple[Alert, float]] = {}
@@ -343,8 +380,9 @@ class LivePicture:
     def submit(self, party: str, reports: Sequence[PositionReport]) -> SubmitResult:
         """Store one party's batch and run a pass; all or nothing.
 
-        Raises ``InvalidInput`` (field ``[k].name``) or ``NotYourTrack`` before anything
-        is stored.
+        Raises ``InvalidInput`` (field ``[k].name``) or ``NotYourTrack`` (a report names
+        another party's operation) before anything is stored. Any track id is the
+        submitter's own: whether another party uses it too must not change the answer.
         """
         now_s = self._clock().timestamp()
         for k, r in enumerate(reports):
@@ -357,24 +395,20 @@ class LivePicture:
                 )
         operations = self._operations_of(party, reports)
         with self._lock:
-            for r in reports:
-                owner = self._owner.get(r.id, party)
-                if owner != party:
-                    raise NotYourTrack(f"track {r.id!r} is reported by another party")
             for op_id, op in operations.items():
                 self._op_states[op_id] = op.state
             accepted = ignored = 0
             for r in sorted(reports, key=lambda rep: rep.time_s):
-                self._owner.setdefault(r.id, party)
-                held = self._tracks.get(r.id)
+                key = track_key(party, r.id)
+                held = self._tracks.get(key)
                 if now_s - r.time_s > self.config.stale_after_s or (
                     held is not None and r.time_s < held.time_s
                 ):
                     ignored += 1
                     continue
-                self._tracks[r.id] = r
+                self._tracks[key] = r
                 accepted += 1
-                self._monitor(r, operations)
+                self._monitor(key, r, operations)
             self._pass_locked(now_s)
         self._flush()
         return SubmitResult(accepted, ignored)
@@ -397,8 +431,8 @@ class LivePicture:
         with self._lock:
             for alert in self._book.active():
                 if alert.alert_id == alert_id and party in (
-                    self._owner.get(alert.a),
-                    self._owner.get(alert.b),
+                    _party_of(alert.a),
+                    _party_of(alert.b),
                 ):
                     event = self._book.acknowledge(alert_id, party, now_s)
                     if event is None:
@@ -419,11 +453,11 @@ class LivePicture:
             out: list[PartyAlert] = []
             for alert in sorted(alerts, key=lambda a: a.alert_id):
                 for own, other in ((alert.a, alert.b), (alert.b, alert.a)):
-                    if self._owner.get(own) == party:
+                    if _party_of(own) == party:
                         view = self._party_alert(party, alert, own, other)
-                        other_party = self._owner.get(other, "")
+                        other_party = _party_of(other)
                         if other_party != party and sharing.may_identify(party, other_party):
-                            view = identified(view, other, other_party)
+                            view = identified(view, _id_of(other), other_party)
                         out.append(view)
             return out
 
@@ -441,12 +475,12 @@ class LivePicture:
             own: list[OwnTrack] = []
             traffic: dict[str, Traffic] = {}
             in_conflict = self._in_conflict_with(party)
-            for tid, r in sorted(self._tracks.items()):
-                owner = self._owner.get(tid, "")
+            for tid, r in sorted(self._tracks.items(), key=lambda kv: kv[1].id):
+                owner = r.party
                 if owner == party:
-                    own.append(OwnTrack(r, self._conformance_of(r)))
+                    own.append(OwnTrack(r, self._conformance_of(tid)))
                     continue
-                off_nominal = self._off_nominal(r)
+                off_nominal = self._off_nominal(tid, r)
                 if not sharing.may_see_telemetry(
                     party,
                     owner,
@@ -457,13 +491,13 @@ class LivePicture:
                 view = self._traffic(party, tid, off_nominal)
                 identify = sharing.may_identify(party, owner)
                 if identify:
-                    view = replace(view, id=tid, party=owner)
+                    view = replace(view, id=r.id, party=owner)
                 traffic[view.alias] = view
                 viewers = self._shown.setdefault(tid, set())
                 if tid not in in_conflict and party not in viewers:
                     viewers.add(party)
                     reason = "off_nominal" if off_nominal else "agreement"
-                    disclosed.append(Disclosed(party, owner, tid, reason, identify))
+                    disclosed.append(Disclosed(party, owner, r.id, reason, identify))
         if disclosed:
             try:
                 self._on_disclosed(disclosed)
@@ -474,15 +508,16 @@ class LivePicture:
     def everything(self) -> list[OwnTrack]:
         """Every live track in full: the service operator's view, nobody else's."""
         with self._lock:
-            return [OwnTrack(r, self._conformance_of(r)) for _, r in sorted(self._tracks.items())]
+            ordered = sorted(self._tracks.items(), key=lambda kv: (kv[1].id, kv[1].party))
+            return [OwnTrack(r, self._conformance_of(key)) for key, r in ordered]
 
-    def owner_of(self, track_id: str) -> str | None:
-        with self._lock:
-            return self._owner.get(track_id)
+    def alias(self, viewer: str, owner: str, track_id: str) -> str:
+        """How ``viewer`` sees ``owner``'s ``track_id``: stable, unlinkable across viewers.
 
-    def alias(self, viewer: str, track_id: str) -> str:
-        """How ``viewer`` sees someone else's ``track_id``: stable, unlinkable across viewers."""
-        mac = hmac.new(self._alias_key, f"{viewer}\x00{track_id}".encode(), hashlib.sha256)
+        The owner is part of the MAC: two parties' aircraft under one id are two aliases.
+        """
+        subject = track_key(owner, track_id)
+        mac = hmac.new(self._alias_key, f"{viewer}\x00{subject}".encode(), hashlib.sha256)
         return f"traffic-{mac.hexdigest()[:12]}"
 
     # --------------------------------------------------------------- internals
@@ -504,12 +539,14 @@ class LivePicture:
             loaded[op_id] = op
         return loaded
 
-    def _monitor(self, r: PositionReport, operations: dict[str, MonitoredOperation]) -> None:
-        previous = self._track_operation.get(r.id)
+    def _monitor(
+        self, key: str, r: PositionReport, operations: dict[str, MonitoredOperation]
+    ) -> None:
+        previous = self._track_operation.get(key)
         if previous is not None and previous != r.operation:
             # The aircraft now flies something else: its old operation no longer has it.
-            self._machines.get(previous, {}).pop(r.id, None)
-            del self._track_operation[r.id]
+            self._machines.get(previous, {}).pop(key, None)
+            del self._track_operation[key]
             self._note(previous, r.time_s)
         if r.operation is None:
             return
@@ -521,12 +558,12 @@ class LivePicture:
                 self._track_operation.pop(tid, None)
             self._reported.pop(r.operation, None)
             return
-        self._track_operation[r.id] = r.operation
+        self._track_operation[key] = r.operation
         self._op_party[r.operation] = op.party
         machines = self._machines.setdefault(r.operation, {})
-        machine = machines.get(r.id)
+        machine = machines.get(key)
         if machine is None:
-            machine = machines[r.id] = ConformanceMachine(self.config.conformance)
+            machine = machines[key] = ConformanceMachine(self.config.conformance)
         inside = any_volume_contains(
             op.volumes, r.lon, r.lat, r.alt_m, r.time, self.config.conformance_tolerance_m
         )
@@ -600,13 +637,14 @@ class LivePicture:
         for tid in dropped:
             del self._tracks[tid]
             self._shown.pop(tid, None)
-        reports = [self._tracks[t] for t in sorted(self._tracks)]
+        keys = sorted(self._tracks)
+        reports = [self._tracks[t] for t in keys]
         observations: list[Observation] = []
         self._advice, self._cleared = {}, frozenset()
         if len(reports) > 1:
             states = align(
                 StateVectors.from_arrays(
-                    [r.id for r in reports],
+                    keys,
                     [r.lat for r in reports],
                     [r.lon for r in reports],
                     [r.alt_m for r in reports],
@@ -635,18 +673,17 @@ class LivePicture:
             if now_s - at > self.config.resolved_retention_s:
                 del self._resolved[alert_id]
         self._tick_conformance(now_s)
-        return PassSummary(_at(now_s), len(reports), len(observations), dropped)
+        dropped_ids = tuple(sorted(_id_of(t) for t in dropped))
+        return PassSummary(_at(now_s), len(reports), len(observations), dropped_ids)
 
     def _notices(self, kind: EventKind, alert: Alert, by: str | None = None) -> list[AlertNotice]:
         """One notice per party and own aircraft in the alert, as ``alerts_for`` shows it."""
         out: list[AlertNotice] = []
         for own, other in ((alert.a, alert.b), (alert.b, alert.a)):
-            party = self._owner.get(own)
-            if party is None:
-                continue
+            party = _party_of(own)
             view = self._party_alert(party, alert, own, other)
-            other_party = self._owner.get(other, "")
-            out.append(AlertNotice(kind, party, view, other_party, other, by))
+            other_party = _party_of(other)
+            out.append(AlertNotice(kind, party, view, other_party, _id_of(other), by))
         return out
 
     def _tick_conformance(self, now_s: float) -> None:
@@ -661,31 +698,31 @@ class LivePicture:
                     self._track_operation.pop(tid, None)
             self._note(op_id, now_s)
 
-    def _conformance_of(self, r: PositionReport) -> ConformanceState | None:
-        op_id = self._track_operation.get(r.id)
-        machine = None if op_id is None else self._machines.get(op_id, {}).get(r.id)
+    def _conformance_of(self, key: str) -> ConformanceState | None:
+        op_id = self._track_operation.get(key)
+        machine = None if op_id is None else self._machines.get(op_id, {}).get(key)
         return None if machine is None else machine.state
 
-    def _off_nominal(self, r: PositionReport) -> bool:
+    def _off_nominal(self, key: str, r: PositionReport) -> bool:
         """Out of its volumes by monitoring, or its operation off-nominal by any cause."""
-        conformance = self._conformance_of(r)
+        conformance = self._conformance_of(key)
         if conformance is not None and conformance is not ConformanceState.CONFORMING:
             return True
         return r.operation is not None and self._op_states.get(r.operation) in OFF_NOMINAL_STATES
 
     def _in_conflict_with(self, party: str) -> set[str]:
-        """Other parties' track ids in an active alert with one of ``party``'s aircraft."""
+        """Other parties' track keys in an active alert with one of ``party``'s aircraft."""
         out: set[str] = set()
         for alert in self._book.active():
             for mine, other in ((alert.a, alert.b), (alert.b, alert.a)):
-                if self._owner.get(mine) == party:
+                if _party_of(mine) == party:
                     out.add(other)
         return out
 
-    def _traffic(self, viewer: str, track_id: str, off_nominal: bool = False) -> Traffic:
-        r = self._tracks[track_id]
+    def _traffic(self, viewer: str, key: str, off_nominal: bool = False) -> Traffic:
+        r = self._tracks[key]
         return Traffic(
-            self.alias(viewer, track_id),
+            self.alias(viewer, r.party, r.id),
             r.time,
             r.lat,
             r.lon,
@@ -697,24 +734,34 @@ class LivePicture:
         )
 
     def _party_alert(self, party: str, alert: Alert, own: str, other: str) -> PartyAlert:
-        """The anonymous view (the plain one when both aircraft are ``party``'s)."""
-        mine = self._owner.get(other) == party
+        """The anonymous view (the plain one when both aircraft are ``party``'s).
+
+        ``own`` and ``other`` are track keys; the view carries plain ids and aliases
+        only, its ``latest`` observation included.
+        """
+        other_party, other_id = split_key(other)
+        mine = other_party == party
         active = alert.state is not AlertState.RESOLVED
         advisory = self._advice.get(own) if active else None
+        if advisory is not None:
+            advisory = replace(advisory, id=_id_of(own))
         pair = (alert.a, alert.b)
         traffic = None
         if not mine and active and other in self._tracks:
-            traffic = self._traffic(party, other, self._off_nominal(self._tracks[other]))
+            traffic = self._traffic(party, other, self._off_nominal(other, self._tracks[other]))
+        alias = None if mine else self.alias(party, other_party, other_id)
+        shown = other_id if alias is None else alias
+        names = (_id_of(own), shown) if own == alert.latest.a else (shown, _id_of(own))
         return PartyAlert(
             alert_id=alert.alert_id,
-            own=own,
-            other_id=other if mine else None,
-            other_alias=None if mine else self.alias(party, other),
+            own=_id_of(own),
+            other_id=other_id if mine else None,
+            other_alias=alias,
             other_traffic=traffic,
             state=alert.state,
             severity=alert.severity,
             acknowledged=party in alert.acknowledged_by,
-            latest=alert.latest,
+            latest=replace(alert.latest, a=names[0], b=names[1]),
             first_seen=_at(alert.first_seen_s),
             last_seen=_at(alert.last_seen_s),
             advisory=advisory,
