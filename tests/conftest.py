@@ -1,4 +1,8 @@
-"""Shared fixtures: a fresh store on SQLite always, and on PostgreSQL when configured.
+"""Shared fixtures: a fresh store on SQLite always, and on PostgreSQL when configured;
+the service on that store (``client``) and tokens minted with its key (``auth``).
+
+A directory that needs other settings overrides ``settings``; ``client`` and ``auth``
+then use its settings.
 
 ``DECONFLICT_TEST_DATABASE_URL`` names the PostgreSQL server (``.ci/run`` sets it).
 Each xdist worker gets its own schema there, emptied before every test.
@@ -7,11 +11,17 @@ Each xdist worker gets its own schema there, emptied before every test.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from deconflict.api.app import create_app
+from deconflict.auth.keys import load_or_create_signing_key
+from deconflict.auth.tokens import mint_token
+from deconflict.settings import Settings
 from deconflict.store.sql import SqlStore, open_store
 
 PG_URL = os.environ.get("DECONFLICT_TEST_DATABASE_URL")
@@ -49,3 +59,52 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
     s.close()
     if request.param != "sqlite":
         _pg_schema(drop=True)
+
+
+Headers = Callable[..., dict[str, str]]
+"""``auth(sub="alpha", *scopes)``: the Authorization header of a token for ``sub``."""
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def client(settings: Settings, store: SqlStore) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, store)) as c:
+        yield c
+
+
+@pytest.fixture
+def auth(settings: Settings) -> Headers:
+    key = load_or_create_signing_key(settings.data_dir)
+
+    def headers(sub: str = "alpha", *scopes: str) -> dict[str, str]:
+        granted = list(scopes) or ["deconflict.plan", "deconflict.read"]
+        token = mint_token(key, sub=sub, scopes=granted, audience="localhost", issuer="test")
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
+
+
+def native_op(
+    lon: float = 0.0, lat: float = 0.0, priority: int = 0, **extra: Any
+) -> dict[str, Any]:
+    """A native ``PUT /v1/operations/{id}`` body: one 0.01° square at (lon, lat),
+    100-200 m, 2030-07-01 10:00-10:30Z; ``extra`` adds fields (``details``...)."""
+    d = 0.01
+    ring = [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]
+    return {
+        "priority": priority,
+        "volumes": [
+            {
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "altitude_lower_m": 100,
+                "altitude_upper_m": 200,
+                "time_start": "2030-07-01T10:00:00Z",
+                "time_end": "2030-07-01T10:30:00Z",
+            }
+        ],
+        **extra,
+    }

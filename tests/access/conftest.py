@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from deconflict.access.agreements import Agreement, parse_grants
 from deconflict.store.sharing import save_agreement
 from deconflict.store.sql import SqlStore
+from tests.conftest import Headers
 
-from ..api.conftest import Headers, auth, client, settings
 from ..api.test_native import body as plan
 
-__all__ = ["Headers", "auth", "client", "plan", "settings"]
+__all__ = ["Headers", "plan"]
 
 Share = Callable[..., None]
 

@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi.testclient import TestClient
 
+from tests.conftest import native_op as body
+
 from .conftest import Headers
-
-
-def body(lon: float = 0.0, lat: float = 0.0, priority: int = 0, **extra: Any) -> dict[str, Any]:
-    d = 0.01
-    ring = [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]
-    return {
-        "priority": priority,
-        "volumes": [
-            {
-                "geometry": {"type": "Polygon", "coordinates": [ring]},
-                "altitude_lower_m": 100,
-                "altitude_upper_m": 200,
-                "time_start": "2030-07-01T10:00:00Z",
-                "time_end": "2030-07-01T10:30:00Z",
-            }
-        ],
-        **extra,
-    }
 
 
 def test_healthy_answers_ok(client: TestClient) -> None:

@@ -16,10 +16,8 @@ from deconflict.auth.tokens import mint_token
 from deconflict.settings import Settings
 from deconflict.store.audit import chain_pending, entries_about, verify_store
 from deconflict.store.sql import SqlStore
-from tests.api.conftest import Headers, auth, client, settings
+from tests.conftest import Headers
 from tests.dss.conftest import OIR, intent_body, new_id
-
-__all__ = ["auth", "client", "settings"]
 
 ADMIN = "deconflict.admin"
 PLAN = "deconflict.plan"

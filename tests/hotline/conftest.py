@@ -7,7 +7,6 @@ The service's escalation loop is off in these fixtures: tests escalate by callin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,15 +16,13 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from deconflict.api.app import create_app
 from deconflict.api.messages import HotlineRuntime
-from deconflict.auth.keys import load_or_create_signing_key
-from deconflict.auth.tokens import mint_token
 from deconflict.hotline.service import Hotline
 from deconflict.notify.recorder import Notifier
 from deconflict.settings import HotlineSettings, NotifySettings, Settings
 from deconflict.store import outbox
 from deconflict.store.sql import SqlStore
+from tests.conftest import Headers, native_op
 
 T0 = datetime(2030, 7, 1, 10, 0, tzinfo=UTC)
 
@@ -73,44 +70,6 @@ def settings(tmp_path: Path, hotline_settings: HotlineSettings) -> Settings:
     return Settings(data_dir=tmp_path / "data", hotline=hotline_settings)
 
 
-@pytest.fixture
-def client(settings: Settings, store: SqlStore) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, store)) as c:
-        yield c
-
-
-Headers = Callable[..., dict[str, str]]
-
-
-@pytest.fixture
-def auth(settings: Settings) -> Headers:
-    key = load_or_create_signing_key(settings.data_dir)
-
-    def headers(sub: str = "alpha", *scopes: str) -> dict[str, str]:
-        granted = list(scopes) or ["deconflict.plan", "deconflict.read"]
-        token = mint_token(key, sub=sub, scopes=granted, audience="localhost", issuer="test")
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers
-
-
-def native_op(lon: float = 0.0, priority: int = 0) -> dict[str, Any]:
-    d = 0.01
-    ring = [[lon, 0.0], [lon + d, 0.0], [lon + d, d], [lon, d], [lon, 0.0]]
-    return {
-        "priority": priority,
-        "volumes": [
-            {
-                "geometry": {"type": "Polygon", "coordinates": [ring]},
-                "altitude_lower_m": 100,
-                "altitude_upper_m": 200,
-                "time_start": "2030-07-01T10:00:00Z",
-                "time_end": "2030-07-01T10:30:00Z",
-            }
-        ],
-    }
-
-
 def sse(text: str) -> list[dict[str, Any]]:
     """Parse an SSE body into its events (id, event, data)."""
     out = []
@@ -131,3 +90,6 @@ def stream_of(client: TestClient, headers: dict[str, str]) -> list[tuple[str, di
     r = client.get("/v1/events", params={"follow": "false"}, headers=headers)
     assert r.status_code == 200, r.text
     return [(e["event"], e["data"]["data"]) for e in sse(r.text)]
+
+
+__all__ = ["Headers", "native_op"]

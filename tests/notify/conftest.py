@@ -22,11 +22,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from deconflict.api.app import create_app
-from deconflict.auth.keys import load_or_create_signing_key
-from deconflict.auth.tokens import mint_token
 from deconflict.settings import NotifySettings, Settings
-from deconflict.store.sql import SqlStore
+from tests.conftest import Headers, native_op
 
 SC = "utm.strategic_coordination"
 CM = "utm.constraint_management"
@@ -134,27 +131,6 @@ def settings(tmp_path: Path, notify_settings: NotifySettings) -> Settings:
     return Settings(data_dir=tmp_path / "data", notify=notify_settings)
 
 
-@pytest.fixture
-def client(settings: Settings, store: SqlStore) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, store)) as c:
-        yield c
-
-
-Headers = Callable[..., dict[str, str]]
-
-
-@pytest.fixture
-def auth(settings: Settings) -> Headers:
-    key = load_or_create_signing_key(settings.data_dir)
-
-    def headers(sub: str = "alpha", *scopes: str) -> dict[str, str]:
-        granted = list(scopes) or ["deconflict.plan", "deconflict.read"]
-        token = mint_token(key, sub=sub, scopes=granted, audience="localhost", issuer="test")
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers
-
-
 # ------------------------------------------------------------------ request bodies
 
 
@@ -203,18 +179,4 @@ def subscribe(
     return sub_id
 
 
-def native_op(lon: float = 0.0, priority: int = 0) -> dict[str, Any]:
-    d = 0.01
-    ring = [[lon, 0.0], [lon + d, 0.0], [lon + d, d], [lon, d], [lon, 0.0]]
-    return {
-        "priority": priority,
-        "volumes": [
-            {
-                "geometry": {"type": "Polygon", "coordinates": [ring]},
-                "altitude_lower_m": 100,
-                "altitude_upper_m": 200,
-                "time_start": "2030-07-01T10:00:00Z",
-                "time_end": "2030-07-01T10:30:00Z",
-            }
-        ],
-    }
+__all__ = ["Headers", "native_op"]
