@@ -8,7 +8,7 @@ appends its entry in the transaction that makes the change.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import jwt
@@ -137,23 +137,6 @@ class AuditedDssNotifier:
         append_audit(session, [dss_constraint_entry(change, deleted)])
         if self.inner is not None:
             self.inner.constraint_changed(session, change, deleted=deleted)
-
-
-def record_change(
-    session: Any,
-    actor: str,
-    subjects: str | Iterable[str],
-    object_kind: str,
-    object_id: str,
-    **detail: Any,
-) -> None:
-    """A change made outside the engine and the DSS (native constraints, zones): one
-    entry per party concerned, so that each finds it in its export."""
-    parties = [subjects] if isinstance(subjects, str) else sorted(set(subjects))
-    entries = [
-        AuditEntry(CHANGE, actor, p, object_kind, object_id, detail) for p in parties or [""]
-    ]
-    append_audit(session, entries)
 
 
 # ----------------------------------------------------------- authentication

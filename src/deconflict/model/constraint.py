@@ -109,16 +109,6 @@ class Constraint:
             max(v.altitude.upper_m for v in self.volumes),
         )
 
-    def allows(self, party: str, priority: int) -> bool:
-        """May an operation of ``party`` at ``priority`` be inside this constraint?"""
-        if self.type is ConstraintType.ADVISORY:
-            return True
-        if self.type is ConstraintType.NO_FLY:
-            return False
-        if party in self.allowed_parties:
-            return True
-        return self.allowed_min_priority is not None and priority >= self.allowed_min_priority
-
 
 @dataclass(frozen=True)
 class Sector:

@@ -112,12 +112,6 @@ def intent_part(ref: IntentRef, deleted: bool) -> dict[str, Any]:
     return body
 
 
-def constraint_body(
-    ref: ConstraintRef, deleted: bool, subs: Sequence[tuple[str, int]]
-) -> dict[str, Any]:
-    return with_subscriptions(constraint_part(ref, deleted), subs)
-
-
 def constraint_part(ref: ConstraintRef, deleted: bool) -> dict[str, Any]:
     body: dict[str, Any] = {"constraint_id": ref.id}
     if not deleted:

@@ -176,10 +176,6 @@ def read_head(conn: Connection) -> ChainHead:
     return ChainHead(int(row.seq), row.hash)
 
 
-def count_chained(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one())
-
-
 def iter_chain(conn: Connection, batch: int = 2000) -> Iterator[ChainedEntry]:
     """Every chained entry in ``seq`` order, read in pages (keyset, on this connection:
     one transaction, one snapshot)."""
