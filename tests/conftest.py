@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
@@ -108,3 +109,26 @@ def native_op(
         ],
         **extra,
     }
+
+
+def sse(text: str) -> list[dict[str, Any]]:
+    """Parse an SSE body into its events (id, event, data), ``data`` decoded."""
+    out = []
+    for block in text.split("\n\n"):
+        fields: dict[str, Any] = {}
+        for line in block.splitlines():
+            name, _, value = line.partition(": ")
+            if name in ("id", "event", "data"):
+                fields[name] = value
+        if "data" in fields:
+            fields["data"] = orjson.loads(fields["data"])
+            out.append(fields)
+    return out
+
+
+def catch_up(client: TestClient, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
+    """The party's ``/v1/events`` so far (``follow=false``), parsed."""
+    r = client.get("/v1/events", params={"follow": "false", **params}, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/event-stream")
+    return sse(r.text)

@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 import pytest
 from fastapi.testclient import TestClient
 
 from deconflict.access.agreements import Agreement, parse_grants
 from deconflict.store.sharing import save_agreement
 from deconflict.store.sql import SqlStore
-from tests.conftest import Headers
+from tests.conftest import Headers, catch_up
 
 from ..api.test_native import body as plan
 
@@ -33,10 +32,4 @@ def share(store: SqlStore) -> Share:
 
 def events(client: TestClient, headers: dict[str, str]) -> list[dict[str, Any]]:
     """The party's event log, caught up once (SSE ``data`` lines decoded)."""
-    r = client.get("/v1/events", params={"follow": "false"}, headers=headers)
-    assert r.status_code == 200, r.text
-    return [
-        orjson.loads(line.removeprefix("data: "))
-        for line in r.text.splitlines()
-        if line.startswith("data: ")
-    ]
+    return [e["data"] for e in catch_up(client, headers)]

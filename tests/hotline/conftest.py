@@ -22,7 +22,7 @@ from deconflict.notify.recorder import Notifier
 from deconflict.settings import HotlineSettings, NotifySettings, Settings
 from deconflict.store import outbox
 from deconflict.store.sql import SqlStore
-from tests.conftest import Headers, native_op
+from tests.conftest import Headers, catch_up, native_op
 
 T0 = datetime(2030, 7, 1, 10, 0, tzinfo=UTC)
 
@@ -70,26 +70,9 @@ def settings(tmp_path: Path, hotline_settings: HotlineSettings) -> Settings:
     return Settings(data_dir=tmp_path / "data", hotline=hotline_settings)
 
 
-def sse(text: str) -> list[dict[str, Any]]:
-    """Parse an SSE body into its events (id, event, data)."""
-    out = []
-    for block in text.split("\n\n"):
-        fields: dict[str, Any] = {}
-        for line in block.splitlines():
-            name, _, value = line.partition(": ")
-            if name in ("id", "event", "data"):
-                fields[name] = value
-        if "data" in fields:
-            fields["data"] = orjson.loads(fields["data"])
-            out.append(fields)
-    return out
-
-
 def stream_of(client: TestClient, headers: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
     """``(kind, data)`` of every event the party's ``/v1/events`` stream has so far."""
-    r = client.get("/v1/events", params={"follow": "false"}, headers=headers)
-    assert r.status_code == 200, r.text
-    return [(e["event"], e["data"]["data"]) for e in sse(r.text)]
+    return [(e["event"], e["data"]["data"]) for e in catch_up(client, headers)]
 
 
 __all__ = ["Headers", "native_op"]

@@ -7,29 +7,9 @@ from typing import Any
 import orjson
 from fastapi.testclient import TestClient
 
+from tests.conftest import catch_up
+
 from .conftest import Headers, native_op
-
-
-def sse(text: str) -> list[dict[str, Any]]:
-    """Parse an SSE body into its events (id, event, data)."""
-    out = []
-    for block in text.split("\n\n"):
-        fields: dict[str, Any] = {}
-        for line in block.splitlines():
-            name, _, value = line.partition(": ")
-            if name in ("id", "event", "data"):
-                fields[name] = value
-        if "data" in fields:
-            fields["data"] = orjson.loads(fields["data"])
-            out.append(fields)
-    return out
-
-
-def catch_up(client: TestClient, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
-    r = client.get("/v1/events", params={"follow": "false", **params}, headers=headers)
-    assert r.status_code == 200, r.text
-    assert r.headers["content-type"].startswith("text/event-stream")
-    return sse(r.text)
 
 
 def test_a_party_sees_its_own_operations_and_notices_about_its_own_volumes(
