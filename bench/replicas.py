@@ -26,48 +26,12 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
-import numpy as np
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).parent))
-from api_load import free_port, hot_cell_bodies, spread_bodies
-
-
-async def drive(
-    urls: list[str], token: str, bodies: list[dict[str, Any]], clients: int, prefix: str
-) -> dict[str, Any]:
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    queue: asyncio.Queue[tuple[int, dict[str, Any]]] = asyncio.Queue()
-    for k, b in enumerate(bodies):
-        queue.put_nowait((k, b))
-    headers = {"Authorization": f"Bearer {token}"}
-
-    async def worker(url: str) -> None:
-        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
-            while True:
-                try:
-                    k, b = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
-                t = time.perf_counter()
-                r = await client.put(f"/v1/operations/{prefix}-{k:06d}", json=b)
-                latencies.append(time.perf_counter() - t)
-                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker(urls[i % len(urls)]) for i in range(clients)))
-    elapsed = time.perf_counter() - t0
-    ms = np.array(latencies) * 1000
-    return {
-        "rate": len(bodies) / elapsed,
-        "p50": float(np.percentile(ms, 50)),
-        "p99": float(np.percentile(ms, 99)),
-        "statuses": statuses,
-    }
+from api_load import cpu_split, drive, free_port, hot_cell_bodies, spread_bodies
 
 
 def start(exe: Path, port: int, data: str, database: str) -> subprocess.Popen[bytes]:
@@ -104,19 +68,24 @@ def run(n: int, args: argparse.Namespace, exe: Path) -> None:
                 check=True,
             ).stdout.strip()
             urls = [f"http://127.0.0.1:{p}" for p in ports]
-            spread = asyncio.run(
-                drive(urls, token, spread_bodies(args.count, random.Random(7)), args.clients, "s")
-            )
-            hot = asyncio.run(
-                drive(urls, token, hot_cell_bodies(args.hot_count), args.clients, "h")
-            )
-            print(
-                f"{n} replica(s): non-overlapping {spread['rate']:.0f} /s "
-                f"(p50 {spread['p50']:.1f} ms, p99 {spread['p99']:.1f} ms, {spread['statuses']}); "
-                f"one cell {hot['rate']:.0f} /s "
-                f"(p50 {hot['p50']:.1f} ms, p99 {hot['p99']:.1f} ms, {hot['statuses']})",
-                flush=True,
-            )
+            pids = [p.pid for p in procs]
+            phases = [
+                ("non-overlapping", spread_bodies(args.count, random.Random(7)), "s"),
+                ("one cell", hot_cell_bodies(args.hot_count), "h"),
+            ]
+            for name, bodies, prefix in phases:
+                before = cpu_split(*pids)
+                r = asyncio.run(drive(urls, token, bodies, args.clients, prefix))
+                cost = [
+                    (b - a) / len(bodies) * 1000
+                    for a, b in zip(before, cpu_split(*pids), strict=True)
+                ]
+                print(
+                    f"{n} replica(s), {name}: {r['rate']:.0f} /s, p50 {r['p50']:.1f} ms, "
+                    f"p99 {r['p99']:.1f} ms, {r['statuses']}; CPU per creation: replicas "
+                    f"{cost[0]:.2f} ms, database {cost[1]:.2f} ms, clients {cost[2]:.2f} ms",
+                    flush=True,
+                )
     finally:
         for p in procs:
             p.terminate()

@@ -159,7 +159,7 @@ class StrategicEngine:
             self._changed(session, OperationChange(kind, planned, stored.version, _notices(found)))
             return Decision(True, found, stored, air)
 
-        return self.store.run(work)
+        return self.store.run_grouped(work)
 
     def set_state(self, operation_id: str, state: OperationState) -> Decision:
         """Change state; moving to a nominal state re-checks the operation's conflicts."""

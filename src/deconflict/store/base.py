@@ -66,4 +66,10 @@ class Store(Protocol):
         locks); ``StoreUnavailable`` when they do not clear."""
         ...
 
+    def run_grouped(self, work: Callable[[StoreSession], T]) -> T:
+        """``run(work)``, possibly in one transaction with other callers' works, each
+        seeing the previous ones' writes; a work that fails is run again alone. For
+        the frequent small writes whose transactions cost more than their statements."""
+        ...
+
     def close(self) -> None: ...

@@ -43,6 +43,7 @@ from deconflict.geo.volume import Volume4D
 from deconflict.model.operation import Operation, OperationState
 from deconflict.store.base import OperationQuery, StoredOperation
 from deconflict.store.codec import from_us, to_us, volume_from_row, volume_row
+from deconflict.store.grouped import GroupCommit
 from deconflict.store.hooks import take_after_commit
 from deconflict.store.migrations_runner import upgrade
 from deconflict.store.schema import operations, volume_cells, volumes
@@ -261,6 +262,7 @@ class SqlStore:
         # hands the database over as soon as it is free, instead of leaving them in
         # SQLite's busy handler, which sleeps in steps of up to 100 ms.
         self._writer = threading.Lock()
+        self.grouping = GroupCommit(self)
 
     @property
     def retry_budget_s(self) -> float:
@@ -369,15 +371,19 @@ class SqlStore:
             sql += "; SET LOCAL enable_seqscan = off"
         return sql
 
-    def run(self, work: Callable[[SqlSession], T], write: bool = True) -> T:
+    def run(
+        self, work: Callable[[SqlSession], T], write: bool = True, deadline: float | None = None
+    ) -> T:
         """Run ``work(session)`` in a transaction, retrying transient failures.
 
         Serialization failures are expected under SERIALIZABLE when writers meet: they
         are retried with exponential backoff and full jitter (so that the writers that
-        collided do not collide again in step) until ``timeout_s`` is spent, then
-        ``StoreUnavailable`` (a 503) is raised. Every attempt shares that deadline.
+        collided do not collide again in step) until ``timeout_s`` is spent (or
+        ``deadline``, a ``time.monotonic()``), then ``StoreUnavailable`` (a 503) is
+        raised. Every attempt shares that deadline.
         """
-        deadline = time.monotonic() + self.timeout_s
+        if deadline is None:
+            deadline = time.monotonic() + self.timeout_s
         cap = 0.005
         while True:
             try:
@@ -389,7 +395,12 @@ class SqlStore:
                 time.sleep(min(random.uniform(0.0, cap), max(0.0, deadline - time.monotonic())))
                 cap = min(cap * 2.0, 0.25)
 
+    def run_grouped(self, work: Callable[[SqlSession], T]) -> T:
+        """``run(work)``, sharing a transaction with the concurrent ones (``grouped.py``)."""
+        return self.grouping.run(work)
+
     def close(self) -> None:
+        self.grouping.close()
         self.engine.dispose()
 
 
