@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,10 @@ async def drive(
     for k, b in enumerate(bodies):
         queue.put_nowait((k, b))
     headers = {"Authorization": f"Bearer {token}"}
+    # Random ids, as clients mint them (F3548 ids are UUIDs): sequential ones would all
+    # land on the last page of the primary key, where PostgreSQL's serializable
+    # isolation makes writers of different replicas abort each other.
+    ids = [uuid.uuid4().hex for _ in bodies]
 
     async def worker(url: str) -> None:
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
@@ -126,7 +131,7 @@ async def drive(
                 except asyncio.QueueEmpty:
                     return
                 t = time.perf_counter()
-                r = await client.put(f"/v1/operations/{prefix}-{k:06d}", json=b)
+                r = await client.put(f"/v1/operations/{prefix}-{ids[k]}", json=b)
                 latencies.append(time.perf_counter() - t)
                 statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
 
