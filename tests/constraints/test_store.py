@@ -33,11 +33,11 @@ def test_constraint_round_trip_versions_and_candidates(store: SqlStore) -> None:
         air = SqlAirspace(s)
         got = air.get_constraint("ra")
         assert got is not None and got.constraint == c
-        assert air.constraints_near(volume(box(0.004, 0.004, 0.006, 0.006))) == [c]
+        assert air.near(volume(box(0.004, 0.004, 0.006, 0.006))) == ([c], [])
         # Far away, too high, or outside the validity window: not even a candidate.
-        assert air.constraints_near(volume(box(5.0, 5.0, 5.01, 5.01))) == []
-        assert air.constraints_near(volume(NEAR, lo=600.0, hi=700.0)) == []
-        assert air.constraints_near(volume(NEAR, t0=4000.0, t1=5000.0)) == []
+        assert air.near(volume(box(5.0, 5.0, 5.01, 5.01))) == ([], [])
+        assert air.near(volume(NEAR, lo=600.0, hi=700.0)) == ([], [])
+        assert air.near(volume(NEAR, t0=4000.0, t1=5000.0)) == ([], [])
     with store.session(write=True) as s:
         assert SqlAirspace(s).delete_constraint("ra")
         assert SqlAirspace(s).get_constraint("ra") is None
@@ -75,7 +75,8 @@ def test_zone_versions_history_and_events_to_the_parties_concerned(store: SqlSto
             (4, False),
         ]
         assert history[1].zone is not None and history[1].zone.sectors[1].party == "charlie"
-        assert [z.id for z in air.zones_near(volume(box(0.01, 0.01, 0.02, 0.02)))] == ["river"]
+        constraints, zones = air.near(volume(box(0.01, 0.01, 0.02, 0.02)))
+        assert (constraints, [z.id for z in zones]) == ([], ["river"])
         assert [z.id for z in air.list_zones(party="bravo")] == ["river"]
         assert air.list_zones(party="charlie") == []
     events = _events(store)

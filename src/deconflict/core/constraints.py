@@ -176,12 +176,10 @@ def zone_conflicts(
 class AirspaceLookup(Protocol):
     """Where the engine finds the constraints and zones near a volume (the store)."""
 
-    def constraints_near(self, volume: Volume4D) -> list[Constraint]:
-        """Constraints with a volume that may overlap ``volume`` in space, time and
-        altitude: a superset, never missing one the exact test would find."""
+    def near(self, volume: Volume4D) -> tuple[list[Constraint], list[AgreedZone]]:
+        """Constraints with a volume, and zones, that may overlap ``volume`` in space,
+        time and altitude: supersets, never missing one the exact test would find."""
         ...
-
-    def zones_near(self, volume: Volume4D) -> list[AgreedZone]: ...
 
 
 def airspace_conflicts(lookup: AirspaceLookup, op: Operation) -> list[ConstraintConflict]:
@@ -191,8 +189,9 @@ def airspace_conflicts(lookup: AirspaceLookup, op: Operation) -> list[Constraint
     constraints: dict[str, Constraint] = {}
     zones: dict[str, AgreedZone] = {}
     for v in op.volumes:
-        constraints.update((c.id, c) for c in lookup.constraints_near(v))
-        zones.update((z.id, z) for z in lookup.zones_near(v))
+        near_constraints, near_zones = lookup.near(v)
+        constraints.update((c.id, c) for c in near_constraints)
+        zones.update((z.id, z) for z in near_zones)
     return check_airspace(op, constraints.values(), zones.values())
 
 

@@ -159,6 +159,7 @@ class StrategicEngine:
             self._changed(session, OperationChange(kind, planned, stored.version, _notices(found)))
             return Decision(True, found, stored, air)
 
+        self.store.prepare(planned)
         return self.store.run_grouped(work)
 
     def set_state(self, operation_id: str, state: OperationState) -> Decision:
@@ -182,7 +183,7 @@ class StrategicEngine:
             self._changed(session, change)
             return Decision(True, found, stored, air)
 
-        return self.store.run(work)
+        return self.store.run_grouped(work)
 
     def delete(self, operation_id: str) -> bool:
         def work(session: StoreSession) -> bool:
@@ -193,7 +194,7 @@ class StrategicEngine:
                 self._changed(session, change)
             return deleted
 
-        return self.store.run(work)
+        return self.store.run_grouped(work)
 
 
 def _notices(conflicts: list[Conflict]) -> tuple[Conflict, ...]:

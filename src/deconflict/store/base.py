@@ -66,6 +66,12 @@ class Store(Protocol):
         locks); ``StoreUnavailable`` when they do not clear."""
         ...
 
+    def prepare(self, operation: Operation) -> None:
+        """Work out, before any transaction, what the store will need to index or
+        search ``operation`` (its cell coverings): time not spent inside the writer
+        that every write of the process waits for."""
+        ...
+
     def run_grouped(self, work: Callable[[StoreSession], T]) -> T:
         """``run(work)``, possibly in one transaction with other callers' works, each
         seeing the previous ones' writes; a work that fails is run again alone. For

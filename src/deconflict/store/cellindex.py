@@ -60,13 +60,22 @@ def chunks(values: Collection[Any]) -> Iterable[list[Any]]:
 
 
 def ids_in_cells(
-    conn: Connection, stmt: Executable, cells: Collection[int], params: dict[str, Any]
+    conn: Connection,
+    stmt: Executable,
+    cells: Collection[int],
+    params: dict[str, Any],
+    columns: int = 1,
 ) -> set[Any]:
-    """The first column of ``stmt`` for every chunk of ``cells``; ``stmt`` takes the
-    cells as the expanding parameter ``cells`` and the rest from ``params``."""
+    """The first column of ``stmt`` (the first ``columns``, as tuples, when more than
+    one) for every chunk of ``cells``; ``stmt`` takes the cells as the expanding
+    parameter ``cells`` and the rest from ``params``."""
     found: set[Any] = set()
     for chunk in chunks(cells):
-        found.update(r[0] for r in conn.execute(stmt, {"cells": chunk, **params}))
+        rows = conn.execute(stmt, {"cells": chunk, **params})
+        if columns == 1:
+            found.update(r[0] for r in rows)
+        else:
+            found.update(tuple(r[:columns]) for r in rows)
     return found
 
 

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, literal_column, select, union_all, update
 
 from deconflict.core.airspace_events import PartyEvent, constraint_events, zone_events
 from deconflict.errors import DeconflictError
@@ -254,11 +254,16 @@ class SqlAirspace:
             stmt = stmt.where(airspace_constraints.c.valid_end_us >= to_us(window.start))
         return self._constraints(self.conn.execute(stmt).all())
 
-    def constraints_near(self, volume: Volume4D) -> list[Constraint]:
-        ids = ids_in_cells(
-            self.conn, _CONSTRAINTS_NEAR, cells_of(volume.footprint), _bounds(volume)
+    def near(self, volume: Volume4D) -> tuple[list[Constraint], list[AgreedZone]]:
+        found = ids_in_cells(
+            self.conn, _AIRSPACE_NEAR, cells_of(volume.footprint), _bounds(volume), columns=2
         )
-        return [s.constraint for s in self.constraints_by_id(ids)]
+        constraints = [k for k, kind in found if kind == "c"]
+        zones = [k for k, kind in found if kind == "z"]
+        return (
+            [s.constraint for s in self.constraints_by_id(constraints)] if constraints else [],
+            self._zones(rows_by_id(self.conn, agreed_zones, zones)) if zones else [],
+        )
 
     def constraints_by_id(self, ids: Iterable[str]) -> list[StoredConstraint]:
         return self._constraints(rows_by_id(self.conn, airspace_constraints, set(ids)))
@@ -434,10 +439,6 @@ class SqlAirspace:
             stmt = stmt.where(agreed_zones.c.valid_end_us >= to_us(window.start))
         return self._zones(self.conn.execute(stmt).all())
 
-    def zones_near(self, volume: Volume4D) -> list[AgreedZone]:
-        ids = ids_in_cells(self.conn, _ZONES_NEAR, cells_of(volume.footprint), _bounds(volume))
-        return self._zones(rows_by_id(self.conn, agreed_zones, ids))
-
     def _zones(self, rows: Sequence[Any]) -> list[AgreedZone]:
         if not rows:
             return []
@@ -515,7 +516,7 @@ def _bounds(volume: Volume4D) -> dict[str, Any]:
 
 
 # Built once: a Core expression costs more to construct than SQLite takes to run it, and
-# these two run on every planned volume.
+# this runs on every planned volume.
 _CV = airspace_constraint_volumes.c
 _CONSTRAINTS_NEAR = cell_search(
     airspace_constraint_cells,
@@ -540,4 +541,9 @@ _ZONES_NEAR = cell_search(
     [(agreed_zones, agreed_zones.c.id == agreed_zone_cells.c.zone_id)],
     times=[(agreed_zones.c.valid_start_us, agreed_zones.c.valid_end_us)],
     altitudes=[(agreed_zones.c.altitude_lower_m, agreed_zones.c.altitude_upper_m)],
+)
+# Constraints and zones in one round trip: the engine asks for both.
+_AIRSPACE_NEAR = union_all(
+    _CONSTRAINTS_NEAR.add_columns(literal_column("'c'").label("kind")),
+    _ZONES_NEAR.add_columns(literal_column("'z'").label("kind")),
 )

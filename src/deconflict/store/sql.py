@@ -395,6 +395,10 @@ class SqlStore:
                 time.sleep(min(random.uniform(0.0, cap), max(0.0, deadline - time.monotonic())))
                 cap = min(cap * 2.0, 0.25)
 
+    def prepare(self, operation: Operation) -> None:
+        for v in operation.volumes:
+            cells_of(v.footprint)
+
     def run_grouped(self, work: Callable[[SqlSession], T]) -> T:
         """``run(work)``, sharing a transaction with the concurrent ones (``grouped.py``)."""
         return self.grouping.run(work)
