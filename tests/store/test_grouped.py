@@ -104,8 +104,24 @@ def test_a_failing_work_gets_its_own_error_and_costs_the_others_nothing(
     with pytest.raises(ValueError, match="refused"):
         futures[1].result()
     assert futures[2].result() == 1
-    assert store.grouping.fallbacks == 1
+    assert store.grouping.fallbacks >= 1
     assert stored(store, "a", "bad", "c") == [True, False, True]
+
+
+def test_a_failed_batch_is_halved_so_the_works_beside_the_failing_one_still_share(
+    store: SqlStore,
+) -> None:
+    def refused(s: SqlSession) -> None:
+        raise ValueError("refused")
+
+    works = [refused, *(put(f"op{k}", k) for k in range(1, 8))]
+    futures = queued_behind_a_blocker(store, works)
+    with pytest.raises(ValueError, match="refused"):
+        futures[0].result()
+    assert [f.result() for f in futures[1:]] == [1] * 7
+    # 8 fail, then 4, then 2; op1 alone; op2-op3 and op4-op7 as two batches.
+    assert (store.grouping.fallbacks, store.grouping.batches) == (3, 2)
+    assert stored(store, *(f"op{k}" for k in range(1, 8))) == [True] * 7
 
 
 def test_a_batch_the_database_refuses_is_run_again_work_by_work(store: SqlStore) -> None:
@@ -121,7 +137,7 @@ def test_a_batch_the_database_refuses_is_run_again_work_by_work(store: SqlStore)
 
     futures = queued_behind_a_blocker(store, [put("a", 1), conflicting, put("c", 3)])
     assert [f.result() for f in futures] == [1, 0, 1]
-    assert store.grouping.fallbacks == 1
+    assert store.grouping.fallbacks >= 1
     assert stored(store, "a", "c") == [True, True]
 
 
