@@ -1,15 +1,20 @@
-"""Load on a real `deconflict serve`: creations per second and latency, 10 concurrent clients.
+"""Load on real `deconflict serve` processes: creations per second, latency, CPU per creation.
 
-Run:  .venv/bin/python bench/api_load.py [--database URL] [--clients 10] [--count 2000]
+Run:  .venv/bin/python bench/api_load.py [--database postgresql://...] [--replicas 1 2 4]
+                                         [--clients 10] [--count 2000] [--hot-count 500]
 
-Starts the service in a subprocess on a free loopback port (SQLite in a temporary data
-directory unless --database is given), mints tokens with the service's own key, and
-drives it with an asyncio httpx client:
+Starts the service in subprocesses on free loopback ports (SQLite in a temporary data
+directory, or with --database a fresh scratch schema on that PostgreSQL server for each
+replica count, 1, 2 and 4 by default, sharing one data directory and so one signing
+key), mints a token with the service's own key, and drives it with asyncio httpx
+clients spread round-robin over the replicas:
   1. non-overlapping creations spread over a region (many cells);
   2. creations that all land in one S2 level-13 cell, kept apart in time so that each
      is accepted (every write still searches and locks the same cell).
-Targets (issue 3): >= 500 /s non-overlapping, >= 100 /s in one cell
-(the reference DSS: ~120-150 /s and 6-8 /s).
+Each phase prints the rate, p50, p99, the statuses, and the CPU per creation of the
+service processes, the local PostgreSQL server and the clients. Targets: issue 3
+(SQLite) >= 500 /s non-overlapping, >= 100 /s in one cell; issue 6 (PostgreSQL, on
+these 2 cores) >= 300 /s and >= 50 /s. The reference DSS: ~120-150 /s and 6-8 /s.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -147,79 +154,117 @@ async def drive(
     }
 
 
+def start(exe: Path, port: int, data: str, database: str | None) -> subprocess.Popen[bytes]:
+    """One `deconflict serve` on ``port``, answering /healthy."""
+    cmd = [str(exe), "serve", "--port", str(port), "--data-dir", data]
+    if database:
+        cmd += ["--database", database]
+    proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, env={**os.environ})
+    for _ in range(1200):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthy").status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise RuntimeError(f"the service on port {port} did not start")
+
+
+@contextmanager
+def scratch_schema(database: str) -> Iterator[str]:
+    """``database`` with a fresh schema of its own as the search path, dropped after."""
+    import psycopg
+
+    plain = database.replace("postgresql+psycopg://", "postgresql://")
+    schema = f"bench_load_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in plain else "?"
+    try:
+        yield f"{plain}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def run(replicas: int, args: argparse.Namespace, exe: Path, database: str | None) -> None:
+    """Both phases against ``replicas`` service processes sharing one data directory
+    (one signing key) and ``database``; clients spread round-robin over them."""
+    procs: list[subprocess.Popen[bytes]] = []
+    with tempfile.TemporaryDirectory() as data:
+        try:
+            ports = [free_port() for _ in range(replicas)]
+            # The first replica migrates the schema; the others then find it done.
+            procs.append(start(exe, ports[0], data, database))
+            procs += [start(exe, p, data, database) for p in ports[1:]]
+            mint = [str(exe), "token", "--sub", "bench", "--scope", "deconflict.plan"]
+            token = subprocess.run(
+                [*mint, "--data-dir", data], capture_output=True, text=True, check=True
+            ).stdout.strip()
+            urls = [f"http://127.0.0.1:{p}" for p in ports]
+            pids = [p.pid for p in procs]
+            targets = (
+                ("300 /s (issue 6)", "50 /s (issue 6)")
+                if database
+                else ("500 /s (issue 3)", "100 /s (issue 3)")
+            )
+            phases = [
+                ("non-overlapping", spread_bodies(args.count, random.Random(7)), "s", targets[0]),
+                ("one level-13 cell", hot_cell_bodies(args.hot_count), "h", targets[1]),
+            ]
+            print(f"{replicas} replica(s):")
+            for name, bodies, prefix, target in phases:
+                before = cpu_split(*pids)
+                result = asyncio.run(drive(urls, token, bodies, args.clients, prefix))
+                cost = [
+                    (b - a) / len(bodies) * 1000
+                    for a, b in zip(before, cpu_split(*pids), strict=True)
+                ]
+                print(
+                    f"  {name}: {len(bodies)} creations, {result['rate']:.0f} /s, "
+                    f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, "
+                    f"statuses {result['statuses']}  (target >= {target})"
+                )
+                print(
+                    f"    CPU per creation: service {cost[0]:.2f} ms, database "
+                    f"{cost[1]:.2f} ms, clients {cost[2]:.2f} ms",
+                    flush=True,
+                )
+        finally:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                p.wait(15)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default=None, help="postgresql://... (default: SQLite)")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        nargs="+",
+        default=None,
+        help="service processes per run (PostgreSQL only; default 1 2 4 there, 1 on SQLite)",
+    )
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--hot-count", type=int, default=500)
     args = parser.parse_args()
     exe = Path(sys.executable).with_name("deconflict")
-    with tempfile.TemporaryDirectory() as data:
-        port = free_port()
-        cmd = [str(exe), "serve", "--port", str(port), "--data-dir", data]
-        if args.database:
-            cmd += ["--database", args.database]
-        server = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, env={**os.environ})
-        try:
-            url = f"http://127.0.0.1:{port}"
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{url}/healthy").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.05)
-            token = subprocess.run(
-                [
-                    str(exe),
-                    "token",
-                    "--sub",
-                    "bench",
-                    "--scope",
-                    "deconflict.plan",
-                    "--data-dir",
-                    data,
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.strip()
-            store = args.database or "SQLite (WAL)"
-            print(f"service: {url} on {store}; {args.clients} concurrent clients")
-            rng = random.Random(7)
-            targets = (
-                ("300 /s (issue 6)", "50 /s (issue 6)")
-                if args.database
-                else ("500 /s (issue 3)", "100 /s (issue 3)")
-            )
-            phases = [
-                ("non-overlapping", spread_bodies(args.count, rng), "s", targets[0]),
-                ("one level-13 cell", hot_cell_bodies(args.hot_count), "h", targets[1]),
-            ]
-            for name, bodies, prefix, target in phases:
-                before = cpu_split(server.pid)
-                result = asyncio.run(drive([url], token, bodies, args.clients, prefix))
-                cost = [
-                    (b - a) / len(bodies) * 1000
-                    for a, b in zip(before, cpu_split(server.pid), strict=True)
-                ]
-                print(
-                    f"{name}: {len(bodies)} creations, {result['rate']:.0f} /s, "
-                    f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, "
-                    f"statuses {result['statuses']}  (target >= {target})"
-                )
-                print(
-                    f"  CPU per creation: server {cost[0]:.2f} ms, database {cost[1]:.2f} ms, "
-                    f"clients {cost[2]:.2f} ms; one core runs the server alone at "
-                    f"{1000 / cost[0]:.0f} /s"
-                )
-            print(
-                f"  machine load average during the run: {os.getloadavg()[0]:.1f} "
-                f"on {os.cpu_count()} cores"
-            )
-        finally:
-            server.terminate()
-            server.wait(10)
+    if args.database is None:
+        if args.replicas not in (None, [1]):
+            parser.error("several replicas need --database postgresql://...")
+        print(f"SQLite (WAL); {args.clients} concurrent clients")
+        run(1, args, exe, None)
+    else:
+        print(
+            f"PostgreSQL {args.database}; {args.clients} concurrent clients; "
+            f"{os.cpu_count()} cores shared by the clients, the replicas and the database"
+        )
+        for n in args.replicas or [1, 2, 4]:
+            with scratch_schema(args.database) as url:
+                run(n, args, exe, url)
+    print(f"machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
