@@ -57,6 +57,10 @@ def on_appended(engine: Engine, wake: Callable[[], None]) -> Callable[[], None]:
     return stop
 
 
+_INSERT_PENDING = insert(audit_pending)
+"""Built once: every write appends audit entries."""
+
+
 def append_audit(session: Any, entries: Sequence[AuditEntry], at: datetime | None = None) -> None:
     """Append ``entries`` as pending, in the caller's transaction (they commit or roll
     back with it). ``at`` defaults to now."""
@@ -65,7 +69,7 @@ def append_audit(session: Any, entries: Sequence[AuditEntry], at: datetime | Non
     conn = connection_of(session)
     at_us = to_us(at or datetime.now(UTC))
     conn.execute(
-        insert(audit_pending),
+        _INSERT_PENDING,
         [
             {
                 "at_us": at_us,

@@ -16,7 +16,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
 from deconflict.store.hooks import after_commit
 from deconflict.store.schema_event_queue import party_events_pending
@@ -314,7 +326,7 @@ def append_events(conn: Connection, events: Sequence[NewEvent], now_us: int) -> 
     written: list[EventRow] = []
     for party in sorted(by_party):
         batch = by_party[party]
-        last = conn.execute(_bump_head(conn, party, len(batch))).scalar_one()
+        last = _bump_head(conn, party, len(batch))
         written.extend(_insert_events(conn, party, int(last) - len(batch), batch, now_us))
     return written
 
@@ -329,7 +341,7 @@ def _insert_events(
 
 def _insert_rows(conn: Connection, rows: Sequence[EventRow]) -> None:
     conn.execute(
-        insert(party_events),
+        _INSERT_EVENT,
         [
             {
                 "party": r.party,
@@ -355,7 +367,7 @@ class _Sequencer:
 
 def _queue(conn: Connection, events: Sequence[NewEvent], now_us: int) -> None:
     conn.execute(
-        insert(party_events_pending),
+        _INSERT_QUEUED,
         [{"party": e.party, "kind": e.kind, "created_us": now_us, "body": e.body} for e in events],
     )
     after_commit(conn, "outbox.sequence_events", _Sequencer).parties.update(e.party for e in events)
@@ -377,7 +389,7 @@ def sequence_events(conn: Connection, parties: Collection[str]) -> int:
     with conn.begin():
         for party in sorted(parties):
             # Creates the head if need be, and locks it until commit.
-            last = int(conn.execute(_bump_head(conn, party, 0)).scalar_one())
+            last = _bump_head(conn, party, 0)
             # Statement-level snapshot taken after the lock: every queued row that was
             # committed before the previous sequencer of this party finished is seen.
             n = conn.execute(_MOVE_QUEUED, {"party": party, "last": last}).scalar_one()
@@ -406,31 +418,33 @@ _MOVE_QUEUED = text(
 ``last``, and advances its head (PostgreSQL and CockroachDB: data-modifying CTEs)."""
 
 
-def _bump_head(conn: Connection, party: str, n: int) -> Any:
-    """One upsert, so two first events of a new party cannot both try to insert the head."""
-    if conn.dialect.name != "sqlite":  # PostgreSQL and CockroachDB (its dialect derives)
-        from sqlalchemy.dialects import postgresql
+def _bump_head(conn: Connection, party: str, n: int) -> int:
+    """Advance ``party``'s head by ``n`` and return its new ``last_seq``: one upsert, so
+    two first events of a new party cannot both try to insert the head."""
+    stmt = _HEAD_UPSERTS["sqlite" if conn.dialect.name == "sqlite" else "postgresql"]
+    return int(conn.execute(stmt, {"party": party, "n": n}).scalar_one())
 
-        return (
-            postgresql.insert(party_event_heads)
-            .values(party=party, last_seq=n)
-            .on_conflict_do_update(
-                index_elements=[party_event_heads.c.party],
-                set_={"last_seq": party_event_heads.c.last_seq + n},
-            )
-            .returning(party_event_heads.c.last_seq)
-        )
-    from sqlalchemy.dialects import sqlite
 
+def _head_upsert(dialect_insert: Any) -> Any:
     return (
-        sqlite.insert(party_event_heads)
-        .values(party=party, last_seq=n)
+        dialect_insert(party_event_heads)
+        .values(party=bindparam("party"), last_seq=bindparam("n"))
         .on_conflict_do_update(
             index_elements=[party_event_heads.c.party],
-            set_={"last_seq": party_event_heads.c.last_seq + n},
+            set_={"last_seq": party_event_heads.c.last_seq + bindparam("n")},
         )
         .returning(party_event_heads.c.last_seq)
     )
+
+
+# Built once (building and caching a statement per call cost more than SQLite takes to
+# run it). CockroachDB's dialect derives from PostgreSQL's.
+_INSERT_QUEUED = insert(party_events_pending)
+_INSERT_EVENT = insert(party_events)
+_HEAD_UPSERTS = {
+    "postgresql": _head_upsert(postgresql.insert),
+    "sqlite": _head_upsert(sqlite.insert),
+}
 
 
 def events_after(conn: Connection, party: str, after_seq: int, limit: int = 500) -> list[EventRow]:

@@ -101,6 +101,9 @@ _UPDATE = (
     .where(operations.c.id == bindparam("key"))
     .values({name: bindparam(name) for name in _COLUMNS})
 )
+_INSERT_OPERATION = insert(operations)
+_INSERT_VOLUME = insert(volumes)
+_INSERT_CELL = insert(volume_cells)
 _DELETE_CELLS = delete(volume_cells).where(volume_cells.c.operation_id == bindparam("id"))
 _DELETE_VOLUMES = delete(volumes).where(volumes.c.operation_id == bindparam("id"))
 _DELETE_OPERATION = delete(operations).where(operations.c.id == bindparam("id"))
@@ -161,22 +164,16 @@ class SqlSession:
         if old is None:
             version, created_us = 1, to_us(now)
             self.conn.execute(
-                insert(operations),
+                _INSERT_OPERATION,
                 {"id": operation.id, "version": version, "created_us": created_us, **values},
             )
         else:
             version, created_us = old[0] + 1, old[1]
-            self.conn.execute(
-                update(operations)
-                .where(operations.c.id == operation.id)
-                .values(version=version, **values)
-            )
-            self.conn.execute(
-                delete(volume_cells).where(volume_cells.c.operation_id == operation.id)
-            )
-            self.conn.execute(delete(volumes).where(volumes.c.operation_id == operation.id))
+            self.conn.execute(_UPDATE, {"key": operation.id, "version": version, **values})
+            self.conn.execute(_DELETE_CELLS, {"id": operation.id})
+            self.conn.execute(_DELETE_VOLUMES, {"id": operation.id})
         self.conn.execute(
-            insert(volumes),
+            _INSERT_VOLUME,
             [volume_row(operation.id, i, v) for i, v in enumerate(operation.volumes)],
         )
         cell_rows = [
@@ -184,7 +181,7 @@ class SqlSession:
             for i, v in enumerate(operation.volumes)
             for c in cells_of(v.footprint)
         ]
-        self.conn.execute(insert(volume_cells), cell_rows)
+        self.conn.execute(_INSERT_CELL, cell_rows)
         self._known[operation.id] = (version, created_us)
         return StoredOperation(operation, version, from_us(created_us), now)
 
