@@ -185,3 +185,11 @@ def test_closing_the_store_stops_the_writer_and_a_later_write_starts_it_again(
     assert not writer.is_alive()
     assert store.run_grouped(put("b")) == 1
     assert stored(store, "a", "b") == [True, True]
+
+
+def test_a_grouped_work_that_asks_for_another_gets_an_error_not_a_deadlock(
+    store: SqlStore,
+) -> None:
+    with pytest.raises(RuntimeError, match="inside a grouped work"):
+        store.run_grouped(lambda s: store.run_grouped(put("a")))
+    assert store.run_grouped(put("b")) == 1

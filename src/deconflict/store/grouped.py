@@ -78,6 +78,9 @@ class GroupCommit:
         self.fallbacks = 0
 
     def run(self, work: Callable[[SqlSession], T]) -> T:
+        if threading.current_thread() is self._thread:
+            # The writer would wait for itself for ever.
+            raise RuntimeError("run_grouped called from inside a grouped work")
         pending: _Pending[T] = _Pending(work, time.monotonic() + self.store.timeout_s)
         with self._lock:
             if self._thread is None:
