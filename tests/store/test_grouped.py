@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from deconflict.core.engine import StrategicEngine
 from deconflict.settings import EqualPriorityPolicy
-from deconflict.store.sql import SqlSession, SqlStore
+from deconflict.store.sql import SqlSession, SqlStore, StoreUnavailable
 
 from ..core.factories import operation, square, volume
 
@@ -193,3 +193,31 @@ def test_a_grouped_work_that_asks_for_another_gets_an_error_not_a_deadlock(
     with pytest.raises(RuntimeError, match="inside a grouped work"):
         store.run_grouped(lambda s: store.run_grouped(put("a")))
     assert store.run_grouped(put("b")) == 1
+
+
+def test_a_write_whose_deadline_passed_in_the_queue_is_answered_503_without_running(
+    store: SqlStore,
+) -> None:
+    ran: list[str] = []
+
+    def late(s: SqlSession) -> None:
+        ran.append("late")
+
+    gate, started = threading.Event(), threading.Event()
+
+    def blocker(s: SqlSession) -> None:
+        started.set()
+        gate.wait(10)
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(store.run_grouped, blocker)
+        assert started.wait(10)
+        store.timeout_s = 0.05  # the deadline of the works queued from now on
+        queued = pool.submit(store.run_grouped, late)
+        _until(lambda: store.grouping.queued() == 1)
+        time.sleep(0.1)
+        gate.set()
+        first.result()
+        with pytest.raises(StoreUnavailable, match="was not run"):
+            queued.result(timeout=10)
+    assert ran == []
