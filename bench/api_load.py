@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -114,11 +114,59 @@ def hot_cell_bodies(n: int) -> list[dict[str, Any]]:
     ]
 
 
+def f3548_body(native: dict[str, Any]) -> dict[str, Any]:
+    """The same plan as an F3548 ``PutOperationalIntentReferenceParameters`` (Accepted,
+    empty key: the bodies of a phase never overlap each other in 4D)."""
+
+    def alt(v: float) -> dict[str, Any]:
+        return {"value": v, "reference": "W84", "units": "M"}
+
+    def when(t: str) -> dict[str, str]:
+        return {"value": t, "format": "RFC3339"}
+
+    extents = []
+    for v in native["volumes"]:
+        ring = v["geometry"]["coordinates"][0][:-1]
+        extents.append(
+            {
+                "volume": {
+                    "outline_polygon": {"vertices": [{"lng": x, "lat": y} for x, y in ring]},
+                    "altitude_lower": alt(v["altitude_lower_m"]),
+                    "altitude_upper": alt(v["altitude_upper_m"]),
+                },
+                "time_start": when(v["time_start"]),
+                "time_end": when(v["time_end"]),
+            }
+        )
+    return {
+        "extents": extents,
+        "key": [],
+        "state": "Accepted",
+        "uss_base_url": "https://bench-uss.example.com",
+    }
+
+
+API_PATHS: dict[str, Callable[[str, str], str]] = {
+    "native": lambda prefix, key: f"/v1/operations/{prefix}-{key}",
+    "f3548": lambda prefix, key: f"/dss/v1/operational_intent_references/{key}",
+}
+"""Where each API takes a creation; F3548 ids must be UUIDs."""
+
+API_SCOPES = {"native": "deconflict.plan", "f3548": "utm.strategic_coordination"}
+
+
 async def drive(
-    urls: list[str], token: str, bodies: list[dict[str, Any]], clients: int, prefix: str
+    urls: list[str],
+    token: str,
+    bodies: list[dict[str, Any]],
+    clients: int,
+    prefix: str,
+    api: str = "native",
 ) -> dict[str, Any]:
     """Send ``bodies`` as creations from ``clients`` asyncio clients, spread
     round-robin over ``urls`` (the replicas); the rate, p50 and p99 (ms), statuses."""
+    if api == "f3548":
+        bodies = [f3548_body(b) for b in bodies]
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     queue: asyncio.Queue[tuple[int, dict[str, Any]]] = asyncio.Queue()
@@ -128,7 +176,8 @@ async def drive(
     # Random ids, as clients mint them (F3548 ids are UUIDs): sequential ones would all
     # land on the last page of the primary key, where PostgreSQL's serializable
     # isolation makes writers of different replicas abort each other.
-    ids = [uuid.uuid4().hex for _ in bodies]
+    ids = [str(uuid.uuid4()) for _ in bodies]
+    path = API_PATHS[api]
 
     async def worker(url: str) -> None:
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
@@ -138,7 +187,7 @@ async def drive(
                 except asyncio.QueueEmpty:
                     return
                 t = time.perf_counter()
-                r = await client.put(f"/v1/operations/{prefix}-{ids[k]}", json=b)
+                r = await client.put(path(prefix, ids[k]), json=b)
                 latencies.append(time.perf_counter() - t)
                 statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
 
@@ -196,7 +245,7 @@ def run(replicas: int, args: argparse.Namespace, exe: Path, database: str | None
             # The first replica migrates the schema; the others then find it done.
             procs.append(start(exe, ports[0], data, database))
             procs += [start(exe, p, data, database) for p in ports[1:]]
-            mint = [str(exe), "token", "--sub", "bench", "--scope", "deconflict.plan"]
+            mint = [str(exe), "token", "--sub", "bench", "--scope", API_SCOPES[args.api]]
             token = subprocess.run(
                 [*mint, "--data-dir", data], capture_output=True, text=True, check=True
             ).stdout.strip()
@@ -214,7 +263,7 @@ def run(replicas: int, args: argparse.Namespace, exe: Path, database: str | None
             print(f"{replicas} replica(s):")
             for name, bodies, prefix, target in phases:
                 before = cpu_split(*pids)
-                result = asyncio.run(drive(urls, token, bodies, args.clients, prefix))
+                result = asyncio.run(drive(urls, token, bodies, args.clients, prefix, args.api))
                 cost = [
                     (b - a) / len(bodies) * 1000
                     for a, b in zip(before, cpu_split(*pids), strict=True)
@@ -246,6 +295,12 @@ def main() -> None:
         default=None,
         help="service processes per run (PostgreSQL only; default 1 2 4 there, 1 on SQLite)",
     )
+    parser.add_argument(
+        "--api",
+        choices=sorted(API_PATHS),
+        default="native",
+        help="native: PUT /v1/operations; f3548: PUT /dss/v1/operational_intent_references",
+    )
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--hot-count", type=int, default=500)
@@ -254,11 +309,11 @@ def main() -> None:
     if args.database is None:
         if args.replicas not in (None, [1]):
             parser.error("several replicas need --database postgresql://...")
-        print(f"SQLite (WAL); {args.clients} concurrent clients")
+        print(f"SQLite (WAL); {args.api} API; {args.clients} concurrent clients")
         run(1, args, exe, None)
     else:
         print(
-            f"PostgreSQL {args.database}; {args.clients} concurrent clients; "
+            f"PostgreSQL {args.database}; {args.api} API; {args.clients} concurrent clients; "
             f"{os.cpu_count()} cores shared by the clients, the replicas and the database"
         )
         for n in args.replicas or [1, 2, 4]:

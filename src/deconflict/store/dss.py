@@ -426,7 +426,10 @@ class DssStore:
         self.record = record
 
     def run(self, work: Callable[[SqlDssSession], T], write: bool = True) -> T:
-        return self.store.run(lambda s: work(SqlDssSession(s, self.record)), write=write)
+        """Writes share transactions with the concurrent ones (``store/grouped.py``)."""
+        if write:
+            return self.store.run_grouped(lambda s: work(SqlDssSession(s, self.record)))
+        return self.store.run(lambda s: work(SqlDssSession(s, self.record)), write=False)
 
 
 def _span(start: datetime, end: datetime) -> dict[str, int]:
