@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 import spherely
@@ -18,7 +17,7 @@ import spherely
 from deconflict.dss.errors import BadRequest, DssError
 from deconflict.dss.model import Extent
 from deconflict.errors import InvalidInput
-from deconflict.geo.covering import covering
+from deconflict.geo.covering import cells_of
 from deconflict.geo.earth import EARTH_RADIUS_M
 from deconflict.geo.footprint import Circle, Footprint
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
@@ -59,10 +58,9 @@ def check_area(footprint: Footprint, field: str, error: type[DssError] = BadRequ
         )
 
 
-@lru_cache(maxsize=4096)
 def footprint_cells(footprint: Footprint) -> frozenset[int]:
-    """The footprint's level-13 covering (the same one the store indexes)."""
-    return frozenset(covering(footprint))
+    """The footprint's level-13 covering (the store's own, from the same cache)."""
+    return frozenset(cells_of(footprint))
 
 
 def volumes_cells(volumes: tuple[Volume4D, ...] | list[Volume4D]) -> frozenset[int]:

@@ -79,11 +79,18 @@ def ids_in_cells(
     return found
 
 
+_BY_ID: dict[tuple[Table, str], Select[Any]] = {}
+
+
 def rows_by_id(
     conn: Connection, table: Table, ids: Collection[Any], key: str = "id"
 ) -> list[Row[Any]]:
-    column = table.c[key]
+    stmt = _BY_ID.get((table, key))
+    if stmt is None:
+        # Built once per table: constructing the expression cost more than running it.
+        stmt = select(table).where(table.c[key].in_(bindparam("ids", expanding=True)))
+        _BY_ID[(table, key)] = stmt
     rows: list[Row[Any]] = []
     for chunk in chunks(ids):
-        rows.extend(conn.execute(select(table).where(column.in_(chunk))).all())
+        rows.extend(conn.execute(stmt, {"ids": chunk}).all())
     return rows

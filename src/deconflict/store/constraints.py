@@ -38,6 +38,7 @@ from sqlalchemy import Connection, delete, insert, literal_column, select, union
 
 from deconflict.core.airspace_events import PartyEvent, constraint_events, zone_events
 from deconflict.errors import DeconflictError
+from deconflict.geo.covering import cells_of
 from deconflict.geo.footprint import Footprint
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.constraint import AgreedZone, Constraint, ConstraintType, Sector
@@ -62,7 +63,7 @@ from deconflict.store.schema_constraints import (
     airspace_constraints,
 )
 from deconflict.store.schema_dss import dss_constraints
-from deconflict.store.sql import SqlSession, cells_of
+from deconflict.store.sql import SqlSession
 
 EventSink = Callable[[Any, list[NewEvent]], None]
 """``Notifier.record_events``: called with this ``SqlAirspace`` (it has ``conn``)."""

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from deconflict.dss.airspace import as_constraint
 from deconflict.dss.model import (
@@ -142,10 +142,7 @@ class SqlDssSession:
         return refs[0] if refs else None
 
     def operation_exists(self, operation_id: str) -> bool:
-        row = self.conn.execute(
-            select(operations.c.id).where(operations.c.id == operation_id)
-        ).first()
-        return row is not None
+        return self.conn.execute(_OPERATION_EXISTS, {"id": operation_id}).first() is not None
 
     def intents_near(self, volume: Volume4D) -> list[IntentRef]:
         return self._refs(self.ops.candidates(volume))
@@ -169,11 +166,9 @@ class SqlDssSession:
     ) -> None:
         self.ops.put(Operation(intent_id, manager, DSS_PRIORITY, state, tuple(volumes)))
         values = {"ovn": ovn, "uss_base_url": uss_base_url, "subscription_id": subscription_id}
-        done = self.conn.execute(
-            update(dss_intents).where(dss_intents.c.operation_id == intent_id).values(**values)
-        )
+        done = self.conn.execute(_UPDATE_INTENT, {"key": intent_id, **values})
         if not done.rowcount:
-            self.conn.execute(insert(dss_intents).values(operation_id=intent_id, **values))
+            self.conn.execute(_INSERT_INTENT, {"operation_id": intent_id, **values})
 
     def delete_intent(self, intent_id: str) -> None:
         self.conn.execute(delete(dss_intents).where(dss_intents.c.operation_id == intent_id))
@@ -435,6 +430,19 @@ class DssStore:
 def _span(start: datetime, end: datetime) -> dict[str, int]:
     return {"t0": to_us(start), "t1": to_us(end)}
 
+
+# Statements of every intent write, built once.
+_OPERATION_EXISTS = select(operations.c.id).where(operations.c.id == bindparam("id"))
+_UPDATE_INTENT = (
+    update(dss_intents)
+    .where(dss_intents.c.operation_id == bindparam("key"))
+    .values(
+        ovn=bindparam("ovn"),
+        uss_base_url=bindparam("uss_base_url"),
+        subscription_id=bindparam("subscription_id"),
+    )
+)
+_INSERT_INTENT = insert(dss_intents)
 
 # Cell searches, built once (``store.cellindex`` runs them). Subscriptions and
 # constraints are matched on footprint and time only, as in the reference DSS.

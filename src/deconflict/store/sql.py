@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,8 +36,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as SaTimeoutError
 
 from deconflict.errors import DeconflictError
-from deconflict.geo.covering import covering
-from deconflict.geo.footprint import Footprint
+from deconflict.geo.covering import cells_of
 from deconflict.geo.volume import Volume4D
 from deconflict.model.operation import Operation, OperationState
 from deconflict.store.base import OperationQuery, StoredOperation
@@ -59,12 +57,6 @@ IN_CHUNK = 2000
 
 class StoreUnavailable(DeconflictError):
     """The database could not complete the transaction (after retries)."""
-
-
-@lru_cache(maxsize=8192)
-def cells_of(footprint: Footprint) -> tuple[int, ...]:
-    """Coverings are pure functions of the footprint and cost ~0.1 ms: remember them."""
-    return tuple(covering(footprint))
 
 
 # Statements built once: constructing Core expressions per call costs more than

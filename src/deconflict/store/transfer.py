@@ -39,12 +39,13 @@ import orjson
 from sqlalchemy import Connection, Table, func, insert, inspect, select, text
 
 from deconflict.errors import DeconflictError, InvalidInput
+from deconflict.geo.covering import cells_of
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import Operation, OperationState
 from deconflict.store.codec import footprint_from_text, from_us, to_us, volume_row
 from deconflict.store.integrity import current_revision, snapshot
 from deconflict.store.schema import operations, volume_cells, volumes
-from deconflict.store.sql import SqlStore, cells_of
+from deconflict.store.sql import SqlStore
 
 FORMAT = "deconflict-export"
 VERSION = 1
