@@ -50,7 +50,9 @@ class DssSession(Protocol):
         ovn: str,
         uss_base_url: str,
         subscription_id: str | None,
-    ) -> None: ...
+    ) -> IntentRef:
+        """Create or replace; the reference as written."""
+        ...
 
     def delete_intent(self, intent_id: str) -> None: ...
 

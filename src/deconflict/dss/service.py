@@ -236,7 +236,9 @@ class DssService:
             if params.state.is_nominal:
                 self._check_key(s, intent_id, volumes, params.key, notify_constraints)
 
-            s.put_intent(intent_id, caller, params.state, volumes, new_ovn(), uss_base_url, sub_id)
+            ref = s.put_intent(
+                intent_id, caller, params.state, volumes, new_ovn(), uss_base_url, sub_id
+            )
             if old is not None and old.subscription_id not in (None, sub_id):
                 self._drop_orphaned_implicit(s, old.subscription_id)
 
@@ -248,8 +250,6 @@ class DssService:
             notified = s.bump_notification_indices(
                 touched, window.start, window.end, for_constraints=False
             )
-            ref = s.get_intent(intent_id)
-            assert ref is not None
             change = IntentChange(ref, group_subscribers(notified))
             if self._notifier is not None:
                 self._notifier.intent_changed(s, change, deleted=False)

@@ -112,29 +112,18 @@ class SqlDssSession:
         for r in rows_by_id(self.conn, dss_intents, ids, "operation_id"):
             dss_rows[r.operation_id] = r
         availability = self._availability_of(s.operation.party for s in stored)
-        refs = []
-        for s in stored:
-            row = dss_rows.get(s.operation.id)
-            if row is None:
-                continue  # a native operation: not visible through the DSS API
-            op = s.operation
-            extent = op.time_extent
-            refs.append(
-                IntentRef(
-                    id=op.id,
-                    manager=op.party,
-                    version=s.version,
-                    state=op.state,
-                    ovn=row.ovn,
-                    uss_base_url=row.uss_base_url,
-                    subscription_id=row.subscription_id,
-                    time_start=extent.start,
-                    time_end=extent.end,
-                    uss_availability=availability.get(op.party, UssAvailability.UNKNOWN),
-                    volumes=op.volumes,
-                )
+        return [
+            _intent_ref(
+                s,
+                row.ovn,
+                row.uss_base_url,
+                row.subscription_id,
+                availability.get(s.operation.party, UssAvailability.UNKNOWN),
             )
-        return refs
+            for s in stored
+            # A native operation has no row: it is not visible through the DSS API.
+            if (row := dss_rows.get(s.operation.id)) is not None
+        ]
 
     def get_intent(self, intent_id: str) -> IntentRef | None:
         stored = self.ops.get(intent_id)
@@ -163,12 +152,14 @@ class SqlDssSession:
         ovn: str,
         uss_base_url: str,
         subscription_id: str | None,
-    ) -> None:
-        self.ops.put(Operation(intent_id, manager, DSS_PRIORITY, state, tuple(volumes)))
+    ) -> IntentRef:
+        stored = self.ops.put(Operation(intent_id, manager, DSS_PRIORITY, state, tuple(volumes)))
         values = {"ovn": ovn, "uss_base_url": uss_base_url, "subscription_id": subscription_id}
         done = self.conn.execute(_UPDATE_INTENT, {"key": intent_id, **values})
         if not done.rowcount:
             self.conn.execute(_INSERT_INTENT, {"operation_id": intent_id, **values})
+        availability = self._availability_of([manager]).get(manager, UssAvailability.UNKNOWN)
+        return _intent_ref(stored, ovn, uss_base_url, subscription_id, availability)
 
     def delete_intent(self, intent_id: str) -> None:
         self.conn.execute(delete(dss_intents).where(dss_intents.c.operation_id == intent_id))
@@ -425,6 +416,30 @@ class DssStore:
         if write:
             return self.store.run_grouped(lambda s: work(SqlDssSession(s, self.record)))
         return self.store.run(lambda s: work(SqlDssSession(s, self.record)), write=False)
+
+
+def _intent_ref(
+    stored: StoredOperation,
+    ovn: str,
+    uss_base_url: str,
+    subscription_id: str | None,
+    availability: UssAvailability,
+) -> IntentRef:
+    op = stored.operation
+    extent = op.time_extent
+    return IntentRef(
+        id=op.id,
+        manager=op.party,
+        version=stored.version,
+        state=op.state,
+        ovn=ovn,
+        uss_base_url=uss_base_url,
+        subscription_id=subscription_id,
+        time_start=extent.start,
+        time_end=extent.end,
+        uss_availability=availability,
+        volumes=op.volumes,
+    )
 
 
 def _span(start: datetime, end: datetime) -> dict[str, int]:
