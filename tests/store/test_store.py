@@ -73,6 +73,18 @@ def test_replacing_an_operation_moves_its_cells(store: SqlStore) -> None:
         assert len(s.candidates(volume(square(50, 2)))) == 1
 
 
+def test_exists_answers_for_stored_written_and_deleted_ids_alike(store: SqlStore) -> None:
+    with store.session(write=True) as s:
+        s.put(operation("stored", volume(square(1, 1))))
+    with store.session(write=True) as s:
+        assert (s.exists("stored"), s.exists("nowhere")) == (True, False)
+        assert s.get("new") is None and not s.exists("new")
+        s.put(operation("new", volume(square(2, 2))))
+        assert s.exists("new")
+        s.delete("stored")
+        assert not s.exists("stored")
+
+
 def test_a_failed_session_leaves_nothing_behind(store: SqlStore) -> None:
     with pytest.raises(RuntimeError), store.session(write=True) as s:
         s.put(operation("a", volume(square(1, 2))))

@@ -38,7 +38,7 @@ from deconflict.store.base import StoredOperation
 from deconflict.store.cellindex import cell_search, chunks, ids_in_cells, rows_by_id
 from deconflict.store.codec import footprint_from_text, footprint_to_text, from_us, to_us
 from deconflict.store.constraints import EventSink, SqlAirspace
-from deconflict.store.schema import operations, volume_cells, volumes
+from deconflict.store.schema import volume_cells, volumes
 from deconflict.store.schema_constraints import airspace_constraint_cells, airspace_constraints
 from deconflict.store.schema_dss import (
     dss_constraints,
@@ -131,7 +131,7 @@ class SqlDssSession:
         return refs[0] if refs else None
 
     def operation_exists(self, operation_id: str) -> bool:
-        return self.conn.execute(_OPERATION_EXISTS, {"id": operation_id}).first() is not None
+        return self.ops.exists(operation_id)
 
     def intents_near(self, volume: Volume4D) -> list[IntentRef]:
         return self._refs(self.ops.candidates(volume))
@@ -447,7 +447,6 @@ def _span(start: datetime, end: datetime) -> dict[str, int]:
 
 
 # Statements of every intent write, built once.
-_OPERATION_EXISTS = select(operations.c.id).where(operations.c.id == bindparam("id"))
 _UPDATE_INTENT = (
     update(dss_intents)
     .where(dss_intents.c.operation_id == bindparam("key"))

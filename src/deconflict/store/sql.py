@@ -115,6 +115,14 @@ class SqlSession:
             return None
         return self._load([row])[0]
 
+    def exists(self, operation_id: str) -> bool:
+        """Whether an operation (native or F3548) has this id; free after a ``get``."""
+        if operation_id in self._known:
+            return self._known[operation_id] is not None
+        row = self.conn.execute(_VERSION, {"id": operation_id}).first()
+        self._known[operation_id] = (row.version, row.created_us) if row is not None else None
+        return row is not None
+
     def candidates(self, volume: Volume4D, exclude: str | None = None) -> list[StoredOperation]:
         cells = cells_of(volume.footprint)
         ids: set[str] = set()
