@@ -34,9 +34,6 @@ audit_pending = Table(
     Column("object_kind", String(MAX_OBJECT_KIND), nullable=False),
     Column("object_id", String(MAX_OBJECT_ID), nullable=False),
     Column("detail", Text, nullable=False),
-    # Written on every change and never read back by the writer: no RETURNING of the
-    # new ids (on PostgreSQL it was a result to fetch and decode per insert).
-    implicit_returning=False,
 )
 
 audit_log = Table(

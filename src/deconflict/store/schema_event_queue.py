@@ -31,7 +31,4 @@ party_events_pending = Table(
     Column("created_us", BigInteger, nullable=False),
     Column("body", Text, nullable=False),
     Index("ix_party_events_pending_party", "party", "id"),
-    # Written on every change and never read back by the writer: no RETURNING of the
-    # new ids (on PostgreSQL it was a result to fetch and decode per insert).
-    implicit_returning=False,
 )
