@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from deconflict.access.agreements import Agreement, Grant
 from deconflict.hotline.model import ConflictKind
 from deconflict.hotline.service import Hotline
+from deconflict.store.audit import chain_pending, entries_about
 from deconflict.store.hotline import register_conflict
 from deconflict.store.sharing import save_agreement
 from deconflict.store.sql import SqlStore
@@ -180,6 +181,34 @@ def test_the_operator_lists_every_message(client: TestClient, auth: Headers) -> 
         ("alpha", "beta"),
         ("beta", "gamma"),
     ]
+
+
+def test_the_operators_list_of_every_message_is_recorded_for_both_sides(
+    client: TestClient, auth: Headers, store: SqlStore
+) -> None:
+    m = send(client, auth, "alpha", "beta")
+    client.get("/v1/messages", params={"all": "true"}, headers=auth("operator", "deconflict.admin"))
+    chain_pending(store)
+    for party in ("alpha", "beta"):
+        entries = store.run(
+            lambda s, p=party: [c.entry for c in entries_about(s.conn, p)], write=False
+        )
+        shown = [e for e in entries if e.kind == "disclosure" and e.object_kind == "message"]
+        assert [(e.actor, e.object_id, e.detail["via"]) for e in shown] == [
+            ("operator", m["id"], "messages")
+        ]
+
+
+def test_the_operator_reading_one_message_is_recorded_but_a_party_reading_its_own_is_not(
+    client: TestClient, auth: Headers, store: SqlStore
+) -> None:
+    m = send(client, auth, "alpha", "beta")
+    client.get(f"/v1/messages/{m['id']}", headers=auth("beta"))
+    client.get(f"/v1/messages/{m['id']}", headers=auth("operator", "deconflict.admin"))
+    chain_pending(store)
+    entries = store.run(lambda s: [c.entry for c in entries_about(s.conn, "alpha")], write=False)
+    shown = [e for e in entries if e.kind == "disclosure" and e.object_kind == "message"]
+    assert [e.actor for e in shown] == ["operator"]
 
 
 def test_a_party_lists_its_sent_and_received_messages(client: TestClient, auth: Headers) -> None:

@@ -100,6 +100,22 @@ def test_tracks_show_the_service_operator_every_aircraft_with_its_party(
     ]
 
 
+def test_the_operators_read_of_every_track_is_recorded_for_each_owner(
+    client: TestClient, auth: Headers, clock: FakeClock, store: SqlStore
+) -> None:
+    alpha_and_beta(client, auth, clock, **PARALLEL)
+    client.get("/v1/tracks", headers=auth("operator", "deconflict.admin"))
+    chain_pending(store)
+    for party, track in (("alpha", "A1"), ("beta", "B1")):
+        entries = store.run(
+            lambda s, p=party: [c.entry for c in entries_about(s.conn, p)], write=False
+        )
+        shown = [e for e in entries if e.object_kind == "track"]
+        assert [(e.actor, e.object_id, e.detail["level"]) for e in shown] == [
+            ("operator", track, "operator")
+        ]
+
+
 def test_tracks_under_a_telemetry_agreement_show_the_other_aircraft_at_all_times(
     app: FastAPI, client: TestClient, auth: Headers, clock: FakeClock
 ) -> None:

@@ -18,9 +18,10 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from deconflict.api import disclosure
 from deconflict.api.errors import error_responses
 from deconflict.api.security import require_scopes
-from deconflict.audit.entry import AuditEntry
+from deconflict.audit.entry import DISCLOSURE, AuditEntry
 from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
@@ -169,6 +170,8 @@ def list_messages(
         limit=limit,
     )
     found = _hotline(request).messages(q)
+    if everyone:
+        _record_operator_reads(request, principal, found)
     return _json(200, {"messages": _views(request, found, principal)})
 
 
@@ -176,7 +179,31 @@ def list_messages(
 def get_message(message_id: str, request: Request, principal: Reader) -> Response:
     """A message you sent or received (the operator: any)."""
     message = _hotline(request).get(principal.sub, message_id, operator=_operator(principal))
+    if _operator(principal):
+        _record_operator_reads(request, principal, [message])
     return _json(200, _view(request, message, principal))
+
+
+def _record_operator_reads(
+    request: Request, principal: Principal, messages: Sequence[Message]
+) -> None:
+    """The operator reading messages between other parties: recorded for each side
+    before the answer leaves, as every disclosure is (``api/disclosure.py``)."""
+    entries = [
+        AuditEntry(
+            DISCLOSURE,
+            principal.sub,
+            party,
+            "message",
+            m.id,
+            {"via": "messages", "level": "operator"},
+        )
+        for m in messages
+        for party in sorted({m.sender, m.recipient})
+        if party != principal.sub
+    ]
+    store: SqlStore = request.app.state.store
+    disclosure.record(store, entries)
 
 
 @router.post("/messages/{message_id}/ack")

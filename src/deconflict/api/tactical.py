@@ -42,11 +42,13 @@ from pydantic import (
 )
 from starlette.websockets import WebSocketDisconnect
 
+from deconflict.api import disclosure
 from deconflict.api.disclosure import policy_for
 from deconflict.api.errors import error_responses
 from deconflict.api.security import require_scopes, websocket_principal
 from deconflict.api.tactical_events import live_picture as live_picture
 from deconflict.api.tactical_wire import alert_json, own_track_json, traffic_json
+from deconflict.audit.entry import DISCLOSURE, AuditEntry
 from deconflict.auth.errors import AuthError, Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
@@ -247,7 +249,25 @@ def get_tracks(request: Request, principal: TrackReader) -> Response:
     (``deconflict.admin``) gets every track in full, with its party."""
     live = _live(request.app)
     if Scope.ADMIN in principal.scopes:
-        every = [own_track_json(t, with_party=True) for t in live.everything()]
+        tracks = live.everything()
+        # The operator sees every aircraft in full: recorded for each owner, before the
+        # answer leaves, as every disclosure is (``api/disclosure.py``).
+        disclosure.record(
+            request.app.state.store,
+            [
+                AuditEntry(
+                    DISCLOSURE,
+                    principal.sub,
+                    t.report.party,
+                    "track",
+                    t.report.id,
+                    {"via": "tracks", "level": "operator"},
+                )
+                for t in tracks
+                if t.report.party != principal.sub
+            ],
+        )
+        every = [own_track_json(t, with_party=True) for t in tracks]
         return _json(200, {"tracks": every, "traffic": []})
     own, traffic = live.tracks_for(principal.sub, _read_sharing(request.app, principal))
     return _json(
