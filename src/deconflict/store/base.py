@@ -74,8 +74,9 @@ class Store(Protocol):
 
     def run_grouped(self, work: Callable[[StoreSession], T]) -> T:
         """``run(work)``, possibly in one transaction with other callers' works, each
-        seeing the previous ones' writes; a work that fails is run again alone. For
-        the frequent small writes whose transactions cost more than their statements."""
+        seeing the previous ones' writes; if one fails, the batch is run again in
+        halves, down to that work alone. For the frequent small writes whose
+        transactions cost more than their statements (``store/grouped.py``)."""
         ...
 
     def close(self) -> None: ...
