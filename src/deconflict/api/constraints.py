@@ -31,7 +31,6 @@ from deconflict.api.disclosure import policy_for
 from deconflict.api.native import ERRORS, _area, _check_id, _version, _window
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import GeometryIn, Integer, Number, VolumeIn, volume_json
-from deconflict.audit.entry import DISCLOSURE, AuditEntry
 from deconflict.audit.recording import audited_sink
 from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
@@ -195,24 +194,16 @@ def _record_shown(
     via: str,
 ) -> None:
     """Others' constraints shown to ``p``, in their owners' audit records, before answering."""
-    entries = [
-        AuditEntry(
-            DISCLOSURE,
-            p.sub,
+    objects = (
+        (
             s.constraint.owner,
             "constraint",
             s.constraint.id,
-            {
-                "via": via,
-                "level": "full"
-                if policy.constraint_in_full(p.sub, s.constraint.owner)
-                else "reference",
-            },
+            "full" if policy.constraint_in_full(p.sub, s.constraint.owner) else "reference",
         )
         for s in shown
-        if s.constraint.owner != p.sub
-    ]
-    disclosure.record(_store(request), entries)
+    )
+    disclosure.record(_store(request), disclosure.shown_objects(p.sub, objects, via))
 
 
 def _check_writable(

@@ -67,17 +67,25 @@ def shown_conflicts(
     ]
 
 
+def shown_objects(
+    viewer: str, shown: Iterable[tuple[str, str, str, str]], via: str
+) -> list[AuditEntry]:
+    """Objects ``(owner, kind, id, level)`` shown to ``viewer``: one entry for each of
+    them that ``viewer`` does not own."""
+    return [
+        AuditEntry(DISCLOSURE, viewer, owner, kind, object_id, {"via": via, "level": level})
+        for owner, kind, object_id, level in shown
+        if owner != viewer
+    ]
+
+
 def shown_references(
     viewer: str, shown: Iterable[tuple[str, str, str]], via: str
 ) -> list[AuditEntry]:
     """F3548 references ``(manager, kind, id)``: the standard has every USS see every
     other USS's references (ids and base URLs included) so that it can ask the manager
     for details; that is their whole disclosure level, and it is recorded all the same."""
-    return [
-        AuditEntry(DISCLOSURE, viewer, manager, kind, ref_id, {"via": via, "level": "f3548"})
-        for manager, kind, ref_id in shown
-        if manager != viewer
-    ]
+    return shown_objects(viewer, ((m, kind, i, "f3548") for m, kind, i in shown), via)
 
 
 def record(store: SqlStore, entries: list[AuditEntry]) -> None:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from deconflict.api import disclosure
 from deconflict.api.errors import error_responses
 from deconflict.api.security import require_scopes
-from deconflict.audit.entry import DISCLOSURE, AuditEntry
+from deconflict.audit.entry import AuditEntry
 from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
@@ -189,21 +189,13 @@ def _record_operator_reads(
 ) -> None:
     """The operator reading messages between other parties: recorded for each side
     before the answer leaves, as every disclosure is (``api/disclosure.py``)."""
-    entries = [
-        AuditEntry(
-            DISCLOSURE,
-            principal.sub,
-            party,
-            "message",
-            m.id,
-            {"via": "messages", "level": "operator"},
-        )
+    objects = (
+        (party, "message", m.id, "operator")
         for m in messages
         for party in sorted({m.sender, m.recipient})
-        if party != principal.sub
-    ]
+    )
     store: SqlStore = request.app.state.store
-    disclosure.record(store, entries)
+    disclosure.record(store, disclosure.shown_objects(principal.sub, objects, "messages"))
 
 
 @router.post("/messages/{message_id}/ack")

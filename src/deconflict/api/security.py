@@ -126,8 +126,8 @@ def bearer_token(request: Request) -> str:
     return token
 
 
-def _verifier(request: Request) -> TokenVerifier:
-    verifier = getattr(request.app.state, VERIFIER_STATE_ATTR, None)
+def _verifier(conn: HTTPConnection) -> TokenVerifier:
+    verifier = getattr(conn.app.state, VERIFIER_STATE_ATTR, None)
     if not isinstance(verifier, TokenVerifier):
         # Failing loudly (500) beats silently letting requests through.
         raise RuntimeError(f"app.state.{VERIFIER_STATE_ATTR} is not set to a TokenVerifier")
@@ -209,9 +209,7 @@ def websocket_principal(websocket: WebSocket, *any_of: str) -> Principal:
     token = token or websocket.query_params.get("access_token")
     if token is None:
         raise Forbidden("send 'Authorization: Bearer <token>' or ?access_token=<token>")
-    verifier = getattr(websocket.app.state, VERIFIER_STATE_ATTR, None)
-    if not isinstance(verifier, TokenVerifier):
-        raise RuntimeError("app.state.token_verifier is not set to a TokenVerifier")
+    verifier = _verifier(websocket)
     try:
         principal = verifier.verify(token)
     except AuthError as exc:

@@ -48,7 +48,6 @@ from deconflict.api.errors import error_responses
 from deconflict.api.security import require_scopes, websocket_principal
 from deconflict.api.tactical_events import live_picture as live_picture
 from deconflict.api.tactical_wire import alert_json, own_track_json, traffic_json
-from deconflict.audit.entry import DISCLOSURE, AuditEntry
 from deconflict.auth.errors import AuthError, Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
@@ -252,20 +251,9 @@ def get_tracks(request: Request, principal: TrackReader) -> Response:
         tracks = live.everything()
         # The operator sees every aircraft in full: recorded for each owner, before the
         # answer leaves, as every disclosure is (``api/disclosure.py``).
+        objects = ((t.report.party, "track", t.report.id, "operator") for t in tracks)
         disclosure.record(
-            request.app.state.store,
-            [
-                AuditEntry(
-                    DISCLOSURE,
-                    principal.sub,
-                    t.report.party,
-                    "track",
-                    t.report.id,
-                    {"via": "tracks", "level": "operator"},
-                )
-                for t in tracks
-                if t.report.party != principal.sub
-            ],
+            request.app.state.store, disclosure.shown_objects(principal.sub, objects, "tracks")
         )
         every = [own_track_json(t, with_party=True) for t in tracks]
         return _json(200, {"tracks": every, "traffic": []})
