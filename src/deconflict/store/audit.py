@@ -257,15 +257,21 @@ PROGRESS_EVERY = 1000
 def verify_store(store: SqlStore, progress: Progress | None = None) -> Verdict:
     """Check the whole chain against its head, from one snapshot."""
     with store.session() as s:
-        head = read_head(s.conn)
+        return verify_connection(s.conn, progress)
 
-        def entries() -> Iterator[ChainedEntry]:
-            for i, c in enumerate(iter_chain(s.conn), 1):
-                yield c
-                if progress is not None and i % PROGRESS_EVERY == 0:
-                    progress(i, head.seq)
 
-        verdict = verify_chain(entries(), head, lambda h: seq_of_hash(s.conn, h))
+def verify_connection(conn: Connection, progress: Progress | None = None) -> Verdict:
+    """``verify_store`` in the transaction open on ``conn`` (``db check`` runs it
+    beside its other checks)."""
+    head = read_head(conn)
+
+    def entries() -> Iterator[ChainedEntry]:
+        for i, c in enumerate(iter_chain(conn), 1):
+            yield c
+            if progress is not None and i % PROGRESS_EVERY == 0:
+                progress(i, head.seq)
+
+    verdict = verify_chain(entries(), head, lambda h: seq_of_hash(conn, h))
     if progress is not None:
         progress(verdict.checked, head.seq)
     return verdict

@@ -20,10 +20,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Table, func, inspect, select
 
-from deconflict.audit.verify import verify_chain
 from deconflict.errors import InvalidInput
 from deconflict.geo.covering import covering
-from deconflict.store.audit import iter_chain, read_head, seq_of_hash
+from deconflict.store.audit import verify_connection
 from deconflict.store.codec import footprint_from_text
 from deconflict.store.migrations_runner import config
 from deconflict.store.schema import operations, volume_cells, volumes
@@ -104,7 +103,7 @@ def _audit_chain(conn: Connection, tables: set[str]) -> list[Problem]:
     entries are not chained here: ``db check`` writes nothing)."""
     if not {"audit_log", "audit_head"} <= tables:
         return []
-    verdict = verify_chain(iter_chain(conn), read_head(conn), lambda h: seq_of_hash(conn, h))
+    verdict = verify_connection(conn)
     if verdict.fault is None:
         return []
     fault = verdict.fault
