@@ -326,20 +326,8 @@ def append_events(conn: Connection, events: Sequence[NewEvent], now_us: int) -> 
     written: list[EventRow] = []
     for party in sorted(by_party):
         batch = by_party[party]
-        last = _bump_head(conn, party, len(batch))
-        written.extend(_insert_events(conn, party, int(last) - len(batch), batch, now_us))
-    return written
-
-
-def _insert_events(
-    conn: Connection, party: str, after: int, batch: Sequence[NewEvent], now_us: int
-) -> list[EventRow]:
-    rows = [EventRow(party, after + 1 + i, e.kind, now_us, e.body) for i, e in enumerate(batch)]
-    _insert_rows(conn, rows)
-    return rows
-
-
-def _insert_rows(conn: Connection, rows: Sequence[EventRow]) -> None:
+        first = _bump_head(conn, party, len(batch)) - len(batch) + 1
+        written += [EventRow(party, first + i, e.kind, now_us, e.body) for i, e in enumerate(batch)]
     conn.execute(
         _INSERT_EVENT,
         [
@@ -350,9 +338,10 @@ def _insert_rows(conn: Connection, rows: Sequence[EventRow]) -> None:
                 "created_us": r.created_us,
                 "body": r.body,
             }
-            for r in rows
+            for r in written
         ],
     )
+    return written
 
 
 class _Sequencer:
