@@ -5,8 +5,7 @@ found the same way: an ``IN`` list of level-13 cells, chunked to stay far below 
 engine's bound-parameter limit, joined to the owning rows for the time (and altitude)
 filters, then the rows themselves by id, chunked again. The statements are built
 once per module with ``cell_search`` (constructing a Core expression costs more than
-SQLite takes to run it) and run with ``ids_in_cells``. The operations' own copy in
-``store.sql`` predates this module and is left to its owner.
+SQLite takes to run it) and run with ``ids_in_cells``.
 """
 
 from __future__ import annotations
@@ -25,7 +24,11 @@ from sqlalchemy import (
     select,
 )
 
-from deconflict.store.sql import IN_CHUNK
+from deconflict.geo.volume import Volume4D
+from deconflict.store.codec import to_us
+
+IN_CHUNK = 2000
+"""Values per IN list; far below every engine's bound-parameter limit."""
 
 Bounds = tuple[ColumnElement[Any], ColumnElement[Any]]
 """(lower, upper) columns of a closed interval a search must meet."""
@@ -50,6 +53,16 @@ def cell_search(
     for lower, upper in altitudes:
         stmt = stmt.where(lower <= bindparam("hi")).where(upper >= bindparam("lo"))
     return stmt.distinct()
+
+
+def volume_bounds(volume: Volume4D) -> dict[str, Any]:
+    """The time and altitude parameters of a ``cell_search`` for ``volume``."""
+    return {
+        "t0": to_us(volume.time.start),
+        "t1": to_us(volume.time.end),
+        "lo": volume.altitude.lower_m,
+        "hi": volume.altitude.upper_m,
+    }
 
 
 def chunks(values: Collection[Any]) -> Iterable[list[Any]]:

@@ -44,7 +44,13 @@ from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.constraint import AgreedZone, Constraint, ConstraintType, Sector
 from deconflict.model.operation import Operation
 from deconflict.store.base import StoreSession
-from deconflict.store.cellindex import cell_search, chunks, ids_in_cells, rows_by_id
+from deconflict.store.cellindex import (
+    cell_search,
+    chunks,
+    ids_in_cells,
+    rows_by_id,
+    volume_bounds,
+)
 from deconflict.store.codec import (
     footprint_from_text,
     footprint_to_text,
@@ -257,7 +263,7 @@ class SqlAirspace:
 
     def near(self, volume: Volume4D) -> tuple[list[Constraint], list[AgreedZone]]:
         found = ids_in_cells(
-            self.conn, _AIRSPACE_NEAR, cells_of(volume.footprint), _bounds(volume), columns=2
+            self.conn, _AIRSPACE_NEAR, cells_of(volume.footprint), volume_bounds(volume), columns=2
         )
         constraints = [k for k, kind in found if kind == "c"]
         zones = [k for k, kind in found if kind == "z"]
@@ -505,15 +511,6 @@ def zone_from_dict(data: dict[str, Any]) -> AgreedZone:
 
 def _zone_volumes(*zones: AgreedZone | None) -> list[Volume4D]:
     return [z.volume(k) for z in zones if z is not None for k in range(len(z.sectors))]
-
-
-def _bounds(volume: Volume4D) -> dict[str, Any]:
-    return {
-        "t0": to_us(volume.time.start),
-        "t1": to_us(volume.time.end),
-        "lo": volume.altitude.lower_m,
-        "hi": volume.altitude.upper_m,
-    }
 
 
 # Built once: a Core expression costs more to construct than SQLite takes to run it, and

@@ -413,9 +413,11 @@ class DssStore:
 
     def run(self, work: Callable[[SqlDssSession], T], write: bool = True) -> T:
         """Writes share transactions with the concurrent ones (``store/grouped.py``)."""
-        if write:
-            return self.store.run_grouped(lambda s: work(SqlDssSession(s, self.record)))
-        return self.store.run(lambda s: work(SqlDssSession(s, self.record)), write=False)
+
+        def in_session(s: SqlSession) -> T:
+            return work(SqlDssSession(s, self.record))
+
+        return self.store.run_grouped(in_session) if write else self.store.run(in_session, False)
 
 
 def _intent_ref(

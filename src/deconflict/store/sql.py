@@ -40,6 +40,13 @@ from deconflict.geo.covering import cells_of
 from deconflict.geo.volume import Volume4D
 from deconflict.model.operation import Operation, OperationState
 from deconflict.store.base import OperationQuery, StoredOperation
+from deconflict.store.cellindex import (
+    cell_search,
+    chunks,
+    ids_in_cells,
+    rows_by_id,
+    volume_bounds,
+)
 from deconflict.store.codec import from_us, to_us, volume_from_row, volume_row
 from deconflict.store.grouped import GroupCommit
 from deconflict.store.hooks import take_after_commit
@@ -51,9 +58,6 @@ T = TypeVar("T")
 
 _log = logging.getLogger(__name__)
 
-IN_CHUNK = 2000
-"""Cells per IN list; far below every engine's bound-parameter limit."""
-
 
 class StoreUnavailable(DeconflictError):
     """The database could not complete the transaction (after retries)."""
@@ -62,28 +66,25 @@ class StoreUnavailable(DeconflictError):
 # Statements built once: constructing Core expressions per call costs more than
 # running them on SQLite. Parameters are bound at execution.
 _GET = select(operations).where(operations.c.id == bindparam("id"))
-_GET_MANY = select(operations).where(operations.c.id.in_(bindparam("ids", expanding=True)))
 _VOLUMES_OF = (
     select(volumes)
     .where(volumes.c.operation_id.in_(bindparam("ids", expanding=True)))
     .order_by(volumes.c.operation_id, volumes.c.idx)
 )
-_CANDIDATES = (
-    select(volume_cells.c.operation_id)
-    .join(
-        volumes,
-        (volumes.c.operation_id == volume_cells.c.operation_id)
-        & (volumes.c.idx == volume_cells.c.idx),
-    )
-    .join(operations, operations.c.id == volumes.c.operation_id)
-    .where(volume_cells.c.cell.in_(bindparam("cells", expanding=True)))
-    .where(volumes.c.time_start_us <= bindparam("t1"))
-    .where(volumes.c.time_end_us >= bindparam("t0"))
-    .where(volumes.c.altitude_lower_m <= bindparam("hi"))
-    .where(volumes.c.altitude_upper_m >= bindparam("lo"))
-    .where(operations.c.state != OperationState.ENDED.value)
-    .distinct()
-)
+_CANDIDATES = cell_search(
+    volume_cells,
+    "operation_id",
+    [
+        (
+            volumes,
+            (volumes.c.operation_id == volume_cells.c.operation_id)
+            & (volumes.c.idx == volume_cells.c.idx),
+        ),
+        (operations, operations.c.id == volumes.c.operation_id),
+    ],
+    times=[(volumes.c.time_start_us, volumes.c.time_end_us)],
+    altitudes=[(volumes.c.altitude_lower_m, volumes.c.altitude_upper_m)],
+).where(operations.c.state != OperationState.ENDED.value)
 _VERSION = select(operations.c.version, operations.c.created_us).where(
     operations.c.id == bindparam("id")
 )
@@ -124,22 +125,13 @@ class SqlSession:
         return row is not None
 
     def candidates(self, volume: Volume4D, exclude: str | None = None) -> list[StoredOperation]:
-        cells = cells_of(volume.footprint)
-        ids: set[str] = set()
-        bounds = {
-            "t0": to_us(volume.time.start),
-            "t1": to_us(volume.time.end),
-            "lo": volume.altitude.lower_m,
-            "hi": volume.altitude.upper_m,
-        }
-        for k in range(0, len(cells), IN_CHUNK):
-            q = self.conn.execute(_CANDIDATES, {"cells": cells[k : k + IN_CHUNK], **bounds})
-            ids.update(r[0] for r in q)
+        ids = ids_in_cells(
+            self.conn, _CANDIDATES, cells_of(volume.footprint), volume_bounds(volume)
+        )
         ids.discard(exclude or "")
         if not ids:
             return []
-        rows = self.conn.execute(_GET_MANY, {"ids": sorted(ids)}).all()
-        return self._load(rows)
+        return self._load(rows_by_id(self.conn, operations, ids))
 
     def put(self, operation: Operation) -> StoredOperation:
         now = datetime.now(UTC)
@@ -217,8 +209,8 @@ class SqlSession:
             return []
         ids = [r.id for r in rows]
         vols: dict[str, list[Volume4D]] = {i: [] for i in ids}
-        for k in range(0, len(ids), IN_CHUNK):
-            for v in self.conn.execute(_VOLUMES_OF, {"ids": ids[k : k + IN_CHUNK]}):
+        for chunk in chunks(ids):
+            for v in self.conn.execute(_VOLUMES_OF, {"ids": chunk}):
                 vols[v.operation_id].append(volume_from_row(v))
         for r in rows:
             self._known[r.id] = (r.version, r.created_us)
