@@ -19,7 +19,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deconflict.audit.chain import record_is_intact
-from deconflict.cli.db import FAILURES, Database, open_existing, resolve_url
+from deconflict.cli.db import FAILURES, open_existing, resolve_url
+from deconflict.cli.options import Database
 from deconflict.store.audit import chain_pending, export_subject, verify_store
 from deconflict.store.sql import SqlStore
 

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from deconflict.cli.options import Database, database_url
 from deconflict.errors import DeconflictError
 from deconflict.settings import Settings
 from deconflict.store.sql import SqlStore, open_store
@@ -30,23 +31,12 @@ app = typer.Typer(
     add_completion=False,
 )
 
-Database = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        help="SQLite file or postgresql:// URL; default: deconflict.db in the data dir.",
-        show_default=False,
-    ),
-]
-
 
 def resolve_url(database: str | None) -> str:
     """Like ``deconflict serve``: a bare path is a SQLite file; nothing means the default."""
     if database is None:
         return Settings().resolved_database_url()
-    if "://" in database:
-        return database
-    return f"sqlite:///{Path(database).resolve()}"
+    return database_url(database)
 
 
 def open_existing(url: str) -> SqlStore:

@@ -20,7 +20,8 @@ from rich.console import Console
 from rich.table import Table
 
 from deconflict.api.messages import HotlineRuntime
-from deconflict.cli.notifications import Database, DataDir, open_configured, settings_for
+from deconflict.cli.notifications import open_configured, settings_for
+from deconflict.cli.options import Database, DataDir
 from deconflict.hotline.events import view
 from deconflict.hotline.model import MessageQuery, MessageStatus, Role
 from deconflict.model.times import rfc3339

@@ -18,25 +18,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from deconflict.cli.options import Database, DataDir, database_url
 from deconflict.model.times import rfc3339
 from deconflict.notify.runtime import build_worker
 from deconflict.settings import Settings
 from deconflict.store import outbox
 from deconflict.store.codec import from_us
 from deconflict.store.sql import SqlStore, open_store
-
-Database = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        help="SQLite file or postgresql:// URL; default: deconflict.db in the data dir.",
-        show_default=False,
-    ),
-]
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", envvar="DECONFLICT_DATA_DIR", help="Data directory."),
-]
 
 
 def settings_for(database: str | None, data_dir: Path | None) -> Settings:
@@ -45,8 +33,7 @@ def settings_for(database: str | None, data_dir: Path | None) -> Settings:
     if data_dir is not None:
         settings = settings.model_copy(update={"data_dir": data_dir})
     if database is not None:
-        url = database if "://" in database else f"sqlite:///{Path(database).resolve()}"
-        settings = settings.model_copy(update={"database_url": url})
+        settings = settings.model_copy(update={"database_url": database_url(database)})
     return settings
 
 

@@ -15,7 +15,8 @@ import typer
 
 from deconflict.access.agreements import Agreement, Grant, parse_grants
 from deconflict.audit.entry import AGREEMENT, OPERATOR, AuditEntry
-from deconflict.cli.db import FAILURES, Database, resolve_url
+from deconflict.cli.db import FAILURES, resolve_url
+from deconflict.cli.options import Database
 from deconflict.errors import DeconflictError
 from deconflict.store.audit import append_audit
 from deconflict.store.sharing import list_agreements, save_agreement

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from deconflict.auth.settings import AuthSettings
+from deconflict.cli.options import database_url
 from deconflict.settings import Settings
 
 DATABASE_TIMEOUT_S = 10.0
@@ -21,8 +22,7 @@ def build_settings(
     if data_dir is not None:
         settings = settings.model_copy(update={"data_dir": data_dir})
     if database is not None:
-        url = database if "://" in database else f"sqlite:///{Path(database).resolve()}"
-        settings = settings.model_copy(update={"database_url": url})
+        settings = settings.model_copy(update={"database_url": database_url(database)})
     auth = settings.auth.model_dump()
     auth["trusted_key_paths"] = [*auth["trusted_key_paths"], *trust_key]
     auth["audiences"] = list(dict.fromkeys([*auth["audiences"], *audience]))

@@ -24,7 +24,8 @@ from rich.console import Console
 from rich.table import Table
 
 from deconflict.audit.recording import audited_sink
-from deconflict.cli.db import FAILURES, Database, resolve_url
+from deconflict.cli.db import FAILURES, resolve_url
+from deconflict.cli.options import Database
 from deconflict.io.airspace import Airspace, airspace_geojson, load_airspace
 from deconflict.io.ed269 import to_ed269
 from deconflict.model.times import rfc3339
