@@ -20,9 +20,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from deconflict.api.app import create_app
+from deconflict.audit.entry import DISCLOSURE, AuditEntry
 from deconflict.auth.keys import load_or_create_signing_key
 from deconflict.auth.tokens import mint_token
 from deconflict.settings import Settings
+from deconflict.store.audit import chain_pending, entries_about
 from deconflict.store.sql import SqlStore, open_store
 
 PG_URL = os.environ.get("DECONFLICT_TEST_DATABASE_URL")
@@ -87,6 +89,20 @@ def auth(settings: Settings) -> Headers:
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+def disclosures_about(store: SqlStore, subject: str) -> list[AuditEntry]:
+    """The ``disclosure`` entries about ``subject``, in order, after chaining what is pending."""
+    chain_pending(store)
+    return store.run(
+        lambda s: [c.entry for c in entries_about(s.conn, subject) if c.entry.kind == DISCLOSURE],
+        write=False,
+    )
+
+
+def disclosed_about(store: SqlStore, subject: str) -> list[tuple[str, str, str]]:
+    """``(actor, object id, via)`` of each disclosure about ``subject``."""
+    return [(e.actor, e.object_id, e.detail["via"]) for e in disclosures_about(store, subject)]
 
 
 def native_op(

@@ -4,23 +4,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from deconflict.audit.entry import DISCLOSURE
-from deconflict.store.audit import chain_pending, entries_about
 from deconflict.store.sql import SqlStore
 
+from ..conftest import disclosed_about
 from .conftest import Headers, plan
-
-
-def disclosed_about(store: SqlStore, party: str) -> list[tuple[str, str, str]]:
-    chain_pending(store)
-    return store.run(
-        lambda s: [
-            (e.entry.actor, e.entry.object_id, e.entry.detail["via"])
-            for e in entries_about(s.conn, party)
-            if e.entry.kind == DISCLOSURE
-        ],
-        write=False,
-    )
 
 
 def test_listing_another_partys_operation_is_recorded_for_its_owner(

@@ -12,10 +12,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from deconflict.audit.entry import DISCLOSURE
-from deconflict.store.audit import chain_pending, entries_about
 from deconflict.store.sql import SqlStore
 
+from ..conftest import disclosures_about
 from ..dss.conftest import OIR, SUBS
 from ..dss.conftest import volume4d as dss_volume
 from .conftest import Headers, plan
@@ -23,15 +22,10 @@ from .conftest import Headers, plan
 
 def disclosed_about(store: SqlStore, party: str) -> list[tuple[str, str, str, str]]:
     """``(actor, object_kind, object_id, via)`` of each disclosure about ``party``."""
-    chain_pending(store)
-    return store.run(
-        lambda s: [
-            (e.entry.actor, e.entry.object_kind, e.entry.object_id, e.entry.detail["via"])
-            for e in entries_about(s.conn, party)
-            if e.entry.kind == DISCLOSURE
-        ],
-        write=False,
-    )
+    return [
+        (e.actor, e.object_kind, e.object_id, e.detail["via"])
+        for e in disclosures_about(store, party)
+    ]
 
 
 def two_volumes() -> dict[str, Any]:

@@ -16,28 +16,11 @@ from deconflict.auth.tokens import mint_token
 from deconflict.settings import Settings
 from deconflict.store.audit import chain_pending, entries_about, verify_store
 from deconflict.store.sql import SqlStore
-from tests.conftest import Headers
+from tests.conftest import Headers, native_op
 from tests.dss.conftest import OIR, intent_body, new_id
 
 ADMIN = "deconflict.admin"
 PLAN = "deconflict.plan"
-
-
-def body(priority: int = 0) -> dict[str, Any]:
-    """A native operation over a small square."""
-    ring = [[0.0, 0.0], [0.01, 0.0], [0.01, 0.01], [0.0, 0.01], [0.0, 0.0]]
-    return {
-        "priority": priority,
-        "volumes": [
-            {
-                "geometry": {"type": "Polygon", "coordinates": [ring]},
-                "altitude_lower_m": 100,
-                "altitude_upper_m": 200,
-                "time_start": "2030-07-01T10:00:00Z",
-                "time_end": "2030-07-01T10:30:00Z",
-            }
-        ],
-    }
 
 
 def restricted(**extra: Any) -> dict[str, Any]:
@@ -77,7 +60,7 @@ def _bearer(token: str) -> dict[str, str]:
 def test_an_operation_created_through_the_native_api_is_logged(
     client: TestClient, auth: Headers, store: SqlStore
 ) -> None:
-    r = client.put("/v1/operations/op1", json=body(), headers=auth("alpha"))
+    r = client.put("/v1/operations/op1", json=native_op(), headers=auth("alpha"))
     assert r.status_code == 201
     (e,) = _about(store, "alpha")
     assert (e.entry.kind, e.entry.actor, e.entry.object_kind, e.entry.object_id) == (
@@ -93,14 +76,14 @@ def test_an_operation_created_through_the_native_api_is_logged(
 def test_a_refused_operation_leaves_no_change_entry(
     client: TestClient, auth: Headers, store: SqlStore
 ) -> None:
-    client.put("/v1/operations/a1", json=body(priority=5), headers=auth("alpha"))
-    r = client.put("/v1/operations/b1", json=body(priority=0), headers=auth("beta"))
+    client.put("/v1/operations/a1", json=native_op(priority=5), headers=auth("alpha"))
+    r = client.put("/v1/operations/b1", json=native_op(priority=0), headers=auth("beta"))
     assert r.status_code == 409
     assert _about(store, "beta") == []
 
 
 def test_a_deleted_operation_is_logged(client: TestClient, auth: Headers, store: SqlStore) -> None:
-    client.put("/v1/operations/op1", json=body(), headers=auth("alpha"))
+    client.put("/v1/operations/op1", json=native_op(), headers=auth("alpha"))
     assert client.delete("/v1/operations/op1", headers=auth("alpha")).status_code in (200, 204)
     assert [e.entry.detail["change"] for e in _about(store, "alpha")] == ["created", "deleted"]
 
@@ -172,7 +155,7 @@ def test_a_request_without_a_token_is_logged_with_no_subject(
 def test_a_valid_token_lacking_a_scope_is_not_an_authentication_failure(
     client: TestClient, auth: Headers, store: SqlStore
 ) -> None:
-    r = client.put("/v1/operations/op1", json=body(), headers=auth("alpha", "deconflict.read"))
+    r = client.put("/v1/operations/op1", json=native_op(), headers=auth("alpha", "deconflict.read"))
     assert r.status_code == 403
     assert _about(store, "alpha") == []
 

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from deconflict.audit.entry import DISCLOSURE
-from deconflict.store.audit import chain_pending, entries_about
 from deconflict.store.sql import SqlStore
 
+from ..conftest import disclosed_about
 from .conftest import OIR, Dss, new_id, volume4d
-
-
-def disclosed_about(store: SqlStore, manager: str) -> list[tuple[str, str, str]]:
-    chain_pending(store)
-    return store.run(
-        lambda s: [
-            (e.entry.actor, e.entry.object_id, e.entry.detail["via"])
-            for e in entries_about(s.conn, manager)
-            if e.entry.kind == DISCLOSURE
-        ],
-        write=False,
-    )
 
 
 def test_a_query_that_shows_another_managers_reference_is_recorded_for_it(

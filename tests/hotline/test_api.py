@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from deconflict.access.agreements import Agreement, Grant
 from deconflict.hotline.model import ConflictKind
 from deconflict.hotline.service import Hotline
-from deconflict.store.audit import chain_pending, entries_about
 from deconflict.store.hotline import register_conflict
 from deconflict.store.sharing import save_agreement
 from deconflict.store.sql import SqlStore
 
+from ..conftest import disclosures_about
 from .conftest import Headers, native_op, stream_of
 
 
@@ -188,12 +188,8 @@ def test_the_operators_list_of_every_message_is_recorded_for_both_sides(
 ) -> None:
     m = send(client, auth, "alpha", "beta")
     client.get("/v1/messages", params={"all": "true"}, headers=auth("operator", "deconflict.admin"))
-    chain_pending(store)
     for party in ("alpha", "beta"):
-        entries = store.run(
-            lambda s, p=party: [c.entry for c in entries_about(s.conn, p)], write=False
-        )
-        shown = [e for e in entries if e.kind == "disclosure" and e.object_kind == "message"]
+        shown = [e for e in disclosures_about(store, party) if e.object_kind == "message"]
         assert [(e.actor, e.object_id, e.detail["via"]) for e in shown] == [
             ("operator", m["id"], "messages")
         ]
@@ -205,9 +201,7 @@ def test_the_operator_reading_one_message_is_recorded_but_a_party_reading_its_ow
     m = send(client, auth, "alpha", "beta")
     client.get(f"/v1/messages/{m['id']}", headers=auth("beta"))
     client.get(f"/v1/messages/{m['id']}", headers=auth("operator", "deconflict.admin"))
-    chain_pending(store)
-    entries = store.run(lambda s: [c.entry for c in entries_about(s.conn, "alpha")], write=False)
-    shown = [e for e in entries if e.kind == "disclosure" and e.object_kind == "message"]
+    shown = [e for e in disclosures_about(store, "alpha") if e.object_kind == "message"]
     assert [e.actor for e in shown] == ["operator"]
 
 

@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from deconflict.store.audit import chain_pending, entries_about
 from deconflict.store.hotline import SqlMessageBook
 from deconflict.store.sql import SqlStore
 from deconflict.tactical.live import LivePicture
 
+from ..conftest import disclosures_about
 from .conftest import HEAD_ON_LON, FakeClock, Headers, agree, events, post, report
 
 STEP_DEG = 0.0009
@@ -133,14 +133,6 @@ def test_a_new_alert_is_a_hotline_conflict_between_the_two_parties(
         ("alpha", "A1"),
         ("beta", "B1"),
     }
-
-
-def disclosures_about(store: SqlStore, party: str) -> list[Any]:
-    chain_pending(store)
-    return store.run(
-        lambda s: [c.entry for c in entries_about(s.conn, party) if c.entry.kind == "disclosure"],
-        write=False,
-    )
 
 
 def test_a_new_alert_records_in_the_audit_log_who_was_shown_whose_aircraft(
