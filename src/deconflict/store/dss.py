@@ -38,7 +38,7 @@ from deconflict.store.base import StoredOperation
 from deconflict.store.cellindex import cell_search, chunks, ids_in_cells, rows_by_id
 from deconflict.store.codec import footprint_from_text, footprint_to_text, from_us, to_us
 from deconflict.store.constraints import EventSink, SqlAirspace
-from deconflict.store.schema import volume_cells, volumes
+from deconflict.store.schema import CELL_OF_VOLUME, volume_cells, volumes
 from deconflict.store.schema_constraints import airspace_constraint_cells, airspace_constraints
 from deconflict.store.schema_dss import (
     dss_constraints,
@@ -466,11 +466,7 @@ _INTENTS_IN = cell_search(
     volume_cells,
     "operation_id",
     [
-        (
-            volumes,
-            (volumes.c.operation_id == volume_cells.c.operation_id)
-            & (volumes.c.idx == volume_cells.c.idx),
-        ),
+        (volumes, CELL_OF_VOLUME),
         (dss_intents, dss_intents.c.operation_id == volume_cells.c.operation_id),
     ],
     times=[(volumes.c.time_start_us, volumes.c.time_end_us)],

@@ -25,7 +25,7 @@ from deconflict.geo.covering import covering
 from deconflict.store.audit import verify_connection
 from deconflict.store.codec import footprint_from_text
 from deconflict.store.migrations_runner import config
-from deconflict.store.schema import operations, volume_cells, volumes
+from deconflict.store.schema import CELL_OF_VOLUME, operations, volume_cells, volumes
 from deconflict.store.schema_notify import party_event_heads, party_events
 from deconflict.store.sql import SqlStore
 
@@ -149,11 +149,7 @@ def _orphans(conn: Connection) -> list[Problem]:
         found.append(Problem("orphan-volume", r.operation_id, f"volume {r.idx} has no operation"))
     lonely_cells = (
         select(volume_cells.c.operation_id, volume_cells.c.idx, func.count().label("n"))
-        .outerjoin(
-            volumes,
-            (volumes.c.operation_id == volume_cells.c.operation_id)
-            & (volumes.c.idx == volume_cells.c.idx),
-        )
+        .outerjoin(volumes, CELL_OF_VOLUME)
         .where(volumes.c.operation_id.is_(None))
         .group_by(volume_cells.c.operation_id, volume_cells.c.idx)
         .order_by(volume_cells.c.operation_id, volume_cells.c.idx)

@@ -66,3 +66,8 @@ volume_cells = Table(
     ),
     Index("ix_volume_cells_operation", "operation_id"),
 )
+
+CELL_OF_VOLUME = (volumes.c.operation_id == volume_cells.c.operation_id) & (
+    volumes.c.idx == volume_cells.c.idx
+)
+"""How a ``volume_cells`` row joins the volume it indexes."""

@@ -51,7 +51,7 @@ from deconflict.store.codec import from_us, to_us, volume_from_row, volume_row
 from deconflict.store.grouped import GroupCommit
 from deconflict.store.hooks import take_after_commit
 from deconflict.store.migrations_runner import upgrade
-from deconflict.store.schema import operations, volume_cells, volumes
+from deconflict.store.schema import CELL_OF_VOLUME, operations, volume_cells, volumes
 from deconflict.store.watchdog import WATCHDOG, Watch
 
 T = TypeVar("T")
@@ -75,11 +75,7 @@ _CANDIDATES = cell_search(
     volume_cells,
     "operation_id",
     [
-        (
-            volumes,
-            (volumes.c.operation_id == volume_cells.c.operation_id)
-            & (volumes.c.idx == volume_cells.c.idx),
-        ),
+        (volumes, CELL_OF_VOLUME),
         (operations, operations.c.id == volumes.c.operation_id),
     ],
     times=[(volumes.c.time_start_us, volumes.c.time_end_us)],
