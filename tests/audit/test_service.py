@@ -127,18 +127,24 @@ def test_a_token_signed_by_an_unknown_key_is_logged_under_the_sub_it_claims(
     assert token.split(".")[2] not in str(e.entry.detail)
 
 
-def test_an_expired_token_is_logged_with_the_reason(
-    client: TestClient, settings: Settings, store: SqlStore
-) -> None:
+def expired_token(settings: Settings, sub: str) -> str:
+    """A token of the service's own key for ``sub``, expired an hour ago."""
     key = load_or_create_signing_key(settings.data_dir)
-    token = mint_token(
+    two_hours_ago = time.time() - 7200
+    return mint_token(
         key,
-        sub="beta",
+        sub=sub,
         scopes=["deconflict.read"],
         audience="localhost",
         issuer="test",
-        now=time.time() - 7200,
+        now=two_hours_ago,
     )
+
+
+def test_an_expired_token_is_logged_with_the_reason(
+    client: TestClient, settings: Settings, store: SqlStore
+) -> None:
+    token = expired_token(settings, "beta")
     assert client.get("/v1/operations", headers=_bearer(token)).status_code == 401
     (e,) = _about(store, "beta")
     assert "expired" in e.entry.detail["reason"]
@@ -200,15 +206,7 @@ def test_a_zone_change_is_logged_for_every_party_it_concerns(
 def test_a_websocket_with_a_bad_token_is_logged_like_a_request(
     client: TestClient, settings: Settings, store: SqlStore
 ) -> None:
-    key = load_or_create_signing_key(settings.data_dir)
-    token = mint_token(
-        key,
-        sub="gamma",
-        scopes=["deconflict.read"],
-        audience="localhost",
-        issuer="test",
-        now=time.time() - 7200,
-    )
+    token = expired_token(settings, "gamma")
     with (
         pytest.raises(WebSocketDisconnect),
         client.websocket_connect(f"/v1/stream?access_token={token}") as ws,

@@ -14,6 +14,12 @@ from deconflict.store.sql import SqlStore
 from .helpers import entry, forge, head_seq, logged, row_hash, sql
 
 
+def fault_of(store: SqlStore) -> tuple[FaultKind, int] | None:
+    """``(kind, seq)`` of the first fault ``verify_store`` names, None when sound."""
+    fault = verify_store(store).fault
+    return (fault.kind, fault.seq) if fault is not None else None
+
+
 def test_an_untouched_log_verifies_and_ends_at_the_last_entry(store: SqlStore) -> None:
     logged(store, 5)
     verdict = verify_store(store)
@@ -55,9 +61,7 @@ def test_entries_of_a_rolled_back_transaction_are_never_logged(store: SqlStore) 
 def test_an_edited_entry_is_named(store: SqlStore, edit: str) -> None:
     logged(store, 5)
     sql(store, edit)
-    fault = verify_store(store).fault
-    assert fault is not None
-    assert (fault.kind, fault.seq) == (FaultKind.ALTERED, 3)
+    assert fault_of(store) == (FaultKind.ALTERED, 3)
 
 
 def test_an_entry_rewritten_with_a_fresh_hash_is_named(store: SqlStore) -> None:
@@ -65,25 +69,19 @@ def test_an_entry_rewritten_with_a_fresh_hash_is_named(store: SqlStore) -> None:
     prev = row_hash(store, 2)
     sql(store, "DELETE FROM audit_log WHERE seq = 3")
     forge(store, 3, prev, entry(3, actor="mallory"))
-    fault = verify_store(store).fault
-    assert fault is not None
-    assert (fault.kind, fault.seq) == (FaultKind.ALTERED, 3)
+    assert fault_of(store) == (FaultKind.ALTERED, 3)
 
 
 def test_a_deleted_entry_is_named(store: SqlStore) -> None:
     logged(store, 5)
     sql(store, "DELETE FROM audit_log WHERE seq = 3")
-    fault = verify_store(store).fault
-    assert fault is not None
-    assert (fault.kind, fault.seq) == (FaultKind.MISSING, 3)
+    assert fault_of(store) == (FaultKind.MISSING, 3)
 
 
 def test_entries_cut_off_the_end_are_named(store: SqlStore) -> None:
     logged(store, 5)
     sql(store, "DELETE FROM audit_log WHERE seq >= 4")
-    fault = verify_store(store).fault
-    assert fault is not None
-    assert (fault.kind, fault.seq) == (FaultKind.MISSING, 4)
+    assert fault_of(store) == (FaultKind.MISSING, 4)
 
 
 def test_a_swapped_pair_is_named_at_its_first_entry(store: SqlStore) -> None:
@@ -91,9 +89,7 @@ def test_a_swapped_pair_is_named_at_its_first_entry(store: SqlStore) -> None:
     sql(store, "UPDATE audit_log SET seq = -1 WHERE seq = 2")
     sql(store, "UPDATE audit_log SET seq = 2 WHERE seq = 3")
     sql(store, "UPDATE audit_log SET seq = 3 WHERE seq = -1")
-    fault = verify_store(store).fault
-    assert fault is not None
-    assert (fault.kind, fault.seq) == (FaultKind.REORDERED, 2)
+    assert fault_of(store) == (FaultKind.REORDERED, 2)
 
 
 def test_an_entry_inserted_in_the_middle_is_named(store: SqlStore) -> None:
@@ -102,17 +98,13 @@ def test_an_entry_inserted_in_the_middle_is_named(store: SqlStore) -> None:
     sql(store, "UPDATE audit_log SET seq = -seq WHERE seq >= 3")
     sql(store, "UPDATE audit_log SET seq = 1 - seq WHERE seq < 0")
     forge(store, 3, prev, entry(99, actor="mallory"))
-    fault = verify_store(store).fault
-    assert fault is not None
-    assert (fault.kind, fault.seq) == (FaultKind.INSERTED, 3)
+    assert fault_of(store) == (FaultKind.INSERTED, 3)
 
 
 def test_an_entry_added_past_the_head_is_named(store: SqlStore) -> None:
     logged(store, 3)
     forge(store, 4, row_hash(store, 3), entry(4))
-    fault = verify_store(store).fault
-    assert fault is not None
-    assert (fault.kind, fault.seq) == (FaultKind.INSERTED, 4)
+    assert fault_of(store) == (FaultKind.INSERTED, 4)
 
 
 def test_the_first_of_several_faults_is_the_one_named(store: SqlStore) -> None:
