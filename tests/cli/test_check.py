@@ -147,3 +147,18 @@ def test_the_installed_command_runs_end_to_end(tmp_path: Path) -> None:
     done = subprocess.run([str(exe), "check", str(path), "--format", "json"], capture_output=True)
     assert done.returncode == 1
     assert json.loads(done.stdout)["conflicts"][0]["a"] == "a"
+
+
+def test_a_circle_centred_on_the_pole_and_one_beside_it_conflict(tmp_path: Path) -> None:
+    # Issue 16, defect 1: this plan exited 2, "vertices[2]: repeats vertex 1".
+    def circle(op: str, lat: float, radius_m: float) -> dict[str, Any]:
+        f = feature(op, op, 0, 0, radius_m=radius_m)
+        f["geometry"] = {"type": "Point", "coordinates": [0.0, lat]}
+        return f
+
+    path = write(tmp_path, circle("pole", 90.0, 500.0), circle("near", 89.9991, 50.0))
+    result = runner.invoke(app, ["check", str(path), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    [conflict] = json.loads(result.stdout)["conflicts"]
+    assert (conflict["a"], conflict["b"]) == ("near", "pole")
+    assert conflict["overlaps"][0]["area_m2"] == pytest.approx(3.14159 * 50.0**2, rel=1e-3)

@@ -145,3 +145,24 @@ def test_circle_overlap_area_is_close_to_the_true_circle_area() -> None:
 def test_no_overlap_is_none() -> None:
     a, b = facing_triangles(*line_at(5.0, 5.0, 0.0), 0.05, 200.0, 150.0)
     assert overlap(vol(a), vol(b)) is None
+
+
+@pytest.mark.parametrize("pole", [90.0, -90.0])
+@pytest.mark.parametrize("lon", [0.0, 123.4, -180.0])
+def test_a_circle_centred_on_a_pole_overlaps_a_circle_beside_it(pole: float, lon: float) -> None:
+    # Issue 16, defect 1: drawing the circle at the pole made a polygon with repeated
+    # vertices, and the report failed.
+    at_pole = Circle(lon, pole, 500.0)
+    beside = Circle(0.0, math.copysign(90.0 - math.degrees(100.0 / EARTH_RADIUS_M), pole), 50.0)
+    o = overlap(vol(at_pole), vol(beside))
+    assert o is not None
+    assert o.area_m2 == pytest.approx(math.pi * 50.0**2, rel=1e-3)
+
+
+@pytest.mark.parametrize("pole", [90.0, -90.0])
+def test_the_drawn_circle_at_a_pole_encloses_the_pole_at_its_radius(pole: float) -> None:
+    drawn = Circle(0.0, pole, 500.0).as_polygon
+    assert len(set(drawn.vertices)) == len(drawn.vertices)
+    for _lon, lat in drawn.vertices:
+        assert abs(pole - lat) == pytest.approx(math.degrees(500.0 / EARTH_RADIUS_M), rel=1e-9)
+    assert footprint_distance_m(drawn, Circle(0.0, pole, 0.001)) == 0.0

@@ -41,14 +41,22 @@ def unit_vector(lon_deg: float, lat_deg: float) -> tuple[float, float, float]:
 def destination(
     lon_deg: float, lat_deg: float, bearing_rad: float, dist_m: float
 ) -> tuple[float, float]:
-    """The point ``dist_m`` along the great circle leaving (lon, lat) at ``bearing_rad``."""
-    lat1 = math.radians(lat_deg)
-    lon1 = math.radians(lon_deg)
+    """The point ``dist_m`` along the great circle leaving (lon, lat) at ``bearing_rad``.
+
+    Computed with vectors, not the usual spherical-trigonometry formula: that one
+    divides by the cosine of the latitude in effect and takes ``asin`` near 1, so from
+    a pole every bearing gave the same longitude and centimetres from it the same point
+    (a circle centred on a pole drew as a ring of repeated vertices: issue 16). At a
+    pole, where bearings are undefined, "north" is taken along meridian ``lon + 180``,
+    the limit of the bearings of points approaching the pole along meridian ``lon``.
+    """
+    lat = math.radians(lat_deg)
+    lon = math.radians(lon_deg)
     d = dist_m / EARTH_RADIUS_M
-    sin_lat2 = math.sin(lat1) * math.cos(d) + math.cos(lat1) * math.sin(d) * math.cos(bearing_rad)
-    lat2 = math.asin(max(-1.0, min(1.0, sin_lat2)))
-    y = math.sin(bearing_rad) * math.sin(d) * math.cos(lat1)
-    x = math.cos(d) - math.sin(lat1) * sin_lat2
-    lon2 = lon1 + math.atan2(y, x)
-    lon2_deg = (math.degrees(lon2) + 540.0) % 360.0 - 180.0
-    return (lon2_deg, math.degrees(lat2))
+    c = unit_vector(lon_deg, lat_deg)
+    north = (-math.sin(lat) * math.cos(lon), -math.sin(lat) * math.sin(lon), math.cos(lat))
+    east = (-math.sin(lon), math.cos(lon), 0.0)
+    cos_d, sin_d = math.cos(d), math.sin(d)
+    cos_b, sin_b = math.cos(bearing_rad), math.sin(bearing_rad)
+    x, y, z = (c[k] * cos_d + (north[k] * cos_b + east[k] * sin_b) * sin_d for k in range(3))
+    return (math.degrees(math.atan2(y, x)), math.degrees(math.atan2(z, math.hypot(x, y))))
