@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from deconflict.cli.main import app
+from deconflict.errors import InvalidInput
 
 runner = CliRunner()
 
@@ -162,3 +163,36 @@ def test_a_circle_centred_on_the_pole_and_one_beside_it_conflict(tmp_path: Path)
     [conflict] = json.loads(result.stdout)["conflicts"]
     assert (conflict["a"], conflict["b"]) == ("near", "pole")
     assert conflict["overlaps"][0]["area_m2"] == pytest.approx(3.14159 * 50.0**2, rel=1e-3)
+
+
+def two_overlapping_squares(tmp_path: Path) -> Path:
+    return write(tmp_path, feature("a", "x", 0, 0), feature("b", "y", 0.005, 0.005))
+
+
+def test_a_failure_while_drawing_the_report_exits_three_saying_it_is_ours(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 16, defect 3: an input rule failing on a shape we derived was "invalid plan".
+    def broken(_: object) -> object:
+        raise InvalidInput("vertices[2]", "repeats vertex 1; every vertex must be distinct")
+
+    monkeypatch.setattr("deconflict.geo.overlap._as_polygon", broken)
+    result = runner.invoke(app, ["check", str(two_overlapping_squares(tmp_path))])
+    assert result.exit_code == 3
+    assert "internal error" in result.stderr
+    assert "not in the plan" in result.stderr
+    assert "invalid plan" not in result.stderr
+    assert "Traceback" in result.stderr
+    assert result.stdout == ""
+
+
+def test_an_unexpected_exception_exits_three_not_one_which_means_conflicts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> object:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("deconflict.core.batch.judge_pair", broken)
+    result = runner.invoke(app, ["check", str(two_overlapping_squares(tmp_path))])
+    assert result.exit_code == 3
+    assert "RuntimeError: boom" in result.stderr

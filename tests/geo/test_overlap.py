@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import pickle
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from deconflict.errors import InternalError, InvalidInput
 from deconflict.geo.earth import EARTH_RADIUS_M, destination
 from deconflict.geo.footprint import Circle, Polygon
 from deconflict.geo.overlap import (
@@ -166,3 +168,28 @@ def test_the_drawn_circle_at_a_pole_encloses_the_pole_at_its_radius(pole: float)
     for _lon, lat in drawn.vertices:
         assert abs(pole - lat) == pytest.approx(math.degrees(500.0 / EARTH_RADIUS_M), rel=1e-9)
     assert footprint_distance_m(drawn, Circle(0.0, pole, 0.001)) == 0.0
+
+
+def test_a_circle_below_the_precision_overlaps_as_its_centre_point() -> None:
+    # Its inscribed polygon would enclose no area: drawing it failed as "invalid input".
+    o = overlap(vol(Circle(3.0, 4.0, 0.0001)), vol(Circle(3.0, 4.0, 5.0)))
+    assert o is not None
+    assert o.geometry == {"type": "Point", "coordinates": [3.0, 4.0]}
+    assert o.area_m2 == 0.0
+
+
+def test_a_rule_failing_while_drawing_an_overlap_is_our_error_not_invalid_input(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(_: object) -> object:
+        raise InvalidInput("vertices[2]", "repeats vertex 1")
+
+    monkeypatch.setattr("deconflict.geo.overlap._as_polygon", broken)
+    with pytest.raises(InternalError) as caught:
+        overlap(vol(Circle(0.0, 0.0, 10.0)), vol(Circle(0.0, 0.0, 10.0)))
+    assert not isinstance(caught.value, InvalidInput)
+
+
+def test_invalid_input_survives_pickling_for_the_checkers_workers() -> None:
+    back = pickle.loads(pickle.dumps(InvalidInput("features[3].geometry", "edges cross")))
+    assert (back.field, back.rule) == ("features[3].geometry", "edges cross")

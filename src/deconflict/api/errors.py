@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import secrets
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,6 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from deconflict.core.engine import NotFound, NotOwner, StaleVersion
 from deconflict.errors import InvalidInput
 from deconflict.store.sql import StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 
 class ErrorBody(BaseModel):
@@ -73,6 +77,27 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     return message(503, "the database is unavailable; retry shortly", {"Retry-After": "1"})
 
 
+async def _internal(request: Request, exc: Exception) -> JSONResponse:
+    """Our own failure: a 500 whose error id the log carries with the traceback, so an
+    operator can find what a client reports; never the client's 400 (issue 16)."""
+    error_id = secrets.token_hex(8)
+    log.error(
+        "internal error %s on %s %s",
+        error_id,
+        request.method,
+        request.url.path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    return JSONResponse(
+        {
+            "message": f"internal error {error_id}: a fault in the service, not in the "
+            "request; the service log has its details under this id",
+            "error_id": error_id,
+        },
+        status_code=500,
+    )
+
+
 async def _http(request: Request, exc: Exception) -> JSONResponse:
     """Framework errors (unparsable body, unknown path, wrong method) in our shape."""
     assert isinstance(exc, StarletteHTTPException)
@@ -119,3 +144,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotOwner, _not_owner)
     app.add_exception_handler(StaleVersion, _stale)
     app.add_exception_handler(StoreUnavailable, _unavailable)
+    app.add_exception_handler(Exception, _internal)

@@ -1,7 +1,8 @@
 """``deconflict check FILE``: deconflict a whole plan offline, no server needed.
 
 Exit codes: 0 no conflict, 1 conflicts found, 2 invalid input (message on stderr naming
-the feature index and field; nothing on stdout).
+the feature index, its operation and the field; nothing on stdout), 3 an internal error
+(a fault in deconflict, not in the plan: said so on stderr, with the traceback).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from enum import StrEnum
@@ -29,6 +31,7 @@ from deconflict.io.plan_columns import read_plan_columns
 from deconflict.settings import EqualPriorityPolicy
 
 PROGRESS_FROM_FEATURES = 5_000
+INTERNAL_ERROR = 3
 
 
 class Format(StrEnum):
@@ -102,9 +105,34 @@ def run_check(
     out: Console | None = None,
     constraints: Path | None = None,
 ) -> int:
-    """The whole command; returns the exit code."""
+    """The whole command; returns the exit code.
+
+    Only ``InvalidInput`` about the plan or the constraints file, unreadable files and
+    bad JSON are the user's (exit 2); anything else escaping is ours (exit 3), never
+    dressed as invalid input nor mistaken for exit 1, "conflicts found" (issue 16).
+    """
     err = Console(stderr=True)
-    out = out or Console(soft_wrap=True)
+    try:
+        return _run_check(path, fmt, policy, out or Console(soft_wrap=True), constraints, err)
+    except Exception as exc:  # every failure that is not the input's is ours
+        err.print(
+            f"[red]internal error:[/] {type(exc).__name__}: {exc}\n"
+            "This is a fault in deconflict, not in the plan; please report it with the "
+            "traceback below.",
+            highlight=False,
+        )
+        err.print(traceback.format_exc(), markup=False, highlight=False)
+        return INTERNAL_ERROR
+
+
+def _run_check(
+    path: Path,
+    fmt: Format,
+    policy: EqualPriorityPolicy,
+    out: Console,
+    constraints: Path | None,
+    err: Console,
+) -> int:
     try:
         raw = path.read_bytes() if str(path) != "-" else sys.stdin.buffer.read()
     except OSError as exc:
@@ -241,5 +269,5 @@ def check(
         help="Constraints and agreed zones to check the plan against (GeoJSON or ED-269).",
     ),
 ) -> None:
-    """Deconflict a plan file: exit 0 no conflict, 1 conflicts, 2 invalid input."""
+    """Deconflict a plan file: exit 0 no conflict, 1 conflicts, 2 invalid input, 3 our fault."""
     raise typer.Exit(run_check(file, format, equal_priority, constraints=constraints))

@@ -23,6 +23,7 @@ import numpy as np
 from deconflict.core.constraints import ConstraintConflict
 from deconflict.core.report import Conflict, VolumeOverlap
 from deconflict.core.rules import judge_pair
+from deconflict.errors import InternalError, InvalidInput
 from deconflict.geo.boxes import Boxes, apart, oriented_boxes
 from deconflict.geo.caps import angle_to_chord, bounding_caps_of_arrays, lonlat_to_xyz
 from deconflict.geo.earth import EARTH_RADIUS_M, TOLERANCE_M
@@ -125,6 +126,24 @@ def check_columns(
     mark("candidate pairs")
     cols.settle()
     mark("waiting for polygon checks")
+    try:
+        conflicts = _conflicts(cols, a, b, policy, progress, pool, mark)
+    except InvalidInput as exc:
+        # Every input rule was settled above: one failing now fails on our own work.
+        raise InternalError(f"checking a plan already found valid: {exc}") from exc
+    return BatchReport(int(live_ops.sum()), len(rows), conflicts, len(a))
+
+
+def _conflicts(
+    cols: PlanColumns,
+    a: np.ndarray,
+    b: np.ndarray,
+    policy: EqualPriorityPolicy,
+    progress: Callable[[int, int], None] | None,
+    pool: PlanPool | None,
+    mark: Callable[[str], None],
+) -> list[Conflict]:
+    """The conflicts among candidate volume pairs ``(a[k], b[k])``, judged and sorted."""
     op_of = cols.arrays.op
     swap = op_of[a] > op_of[b]  # each pair as (lower operation, higher), as reported
     a, b = np.where(swap, b, a), np.where(swap, a, b)
@@ -159,7 +178,7 @@ def check_columns(
             progress(done + 1, total)
     conflicts.sort(key=lambda c: tuple(sorted((c.a.id, c.b.id))))
     mark("overlaps and report")
-    return BatchReport(int(live_ops.sum()), len(rows), conflicts, len(a))
+    return conflicts
 
 
 def _no_mark(phase: str) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import spherely
 
+from deconflict.errors import InternalError, InvalidInput
 from deconflict.geo.earth import EARTH_RADIUS_M, TOLERANCE_M
 from deconflict.geo.footprint import Circle, Footprint, Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
@@ -86,7 +87,24 @@ def overlap(a: Volume4D, b: Volume4D, tolerance_m: float = TOLERANCE_M) -> Overl
 
 
 def footprint_overlap(a: Footprint, b: Footprint) -> tuple[dict[str, Any], float]:
-    """GeoJSON of the common area and its area in m², for footprints known to conflict."""
+    """GeoJSON of the common area and its area in m², for footprints known to conflict.
+
+    The footprints were validated when they were read, so a rule that fails here fails
+    on shapes this module derived (a circle's drawn polygon): our failure, which must
+    not reach the user as invalid input (issue 16, where it did).
+    """
+    try:
+        return _drawn_overlap(a, b)
+    except InvalidInput as exc:
+        raise InternalError(f"drawing the overlap of two conflicting footprints: {exc}") from exc
+
+
+def _drawn_overlap(a: Footprint, b: Footprint) -> tuple[dict[str, Any], float]:
+    for f in (a, b):
+        if isinstance(f, Circle) and f.radius_m < TOLERANCE_M:
+            # Below the promised precision a circle is its centre (its inscribed
+            # polygon would enclose under a square millimetre: no area at all).
+            return f.to_geojson(), 0.0
     pa = _as_polygon(a)
     pb = _as_polygon(b)
     common = spherely.intersection(pa.geography, pb.geography)

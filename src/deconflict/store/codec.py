@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from deconflict.errors import InternalError, InvalidInput
 from deconflict.geo.footprint import Circle, Footprint, Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 
@@ -48,8 +49,13 @@ def volume_row(operation_id: str, idx: int, v: Volume4D) -> dict[str, Any]:
 
 
 def volume_from_row(row: Any) -> Volume4D:
-    return Volume4D(
-        footprint_from_text(row.footprint),
-        AltitudeBand(row.altitude_lower_m, row.altitude_upper_m),
-        TimeWindow(from_us(row.time_start_us), from_us(row.time_end_us)),
-    )
+    """A stored volume; it was valid when written, so a rule failing now is ours (a
+    rule tightened since, a damaged row) and must not reach a client as its 400."""
+    try:
+        return Volume4D(
+            footprint_from_text(row.footprint),
+            AltitudeBand(row.altitude_lower_m, row.altitude_upper_m),
+            TimeWindow(from_us(row.time_start_us), from_us(row.time_end_us)),
+        )
+    except InvalidInput as exc:
+        raise InternalError(f"a stored volume no longer reads as valid: {exc}") from exc
