@@ -57,7 +57,8 @@ def main() -> None:
 
         def auth(sub: str) -> dict[str, str]:
             scopes = ["deconflict.plan", "deconflict.read"]
-            token = mint_token(key, sub=sub, scopes=scopes, audience="localhost", issuer="b")
+            issuer = settings.auth.issuer
+            token = mint_token(key, sub=sub, scopes=scopes, audience="localhost", issuer=issuer)
             return {"Authorization": f"Bearer {token}"}
 
         app = create_app(settings)

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, settings
 
 from deconflict.api.app import create_app
 from deconflict.auth.keys import load_or_create_signing_key
+from deconflict.auth.settings import DEFAULT_ISSUER
 from deconflict.auth.tokens import mint_token
 from deconflict.settings import Settings
 from deconflict.store.sql import open_store
@@ -26,7 +27,7 @@ TOKEN = mint_token(
     sub="fuzzer",
     scopes=["deconflict.plan", "deconflict.read", "deconflict.track"],
     audience="localhost",
-    issuer="test",
+    issuer=DEFAULT_ISSUER,
 )
 # The DSS routes have their own fuzzing in tests/dss/test_schemathesis.py.
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(path_regex="^/(dss|aux)/")

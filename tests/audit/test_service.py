@@ -97,7 +97,7 @@ def test_an_intent_created_through_the_dss_api_is_logged(
         sub="uss1",
         scopes=[Scope.STRATEGIC_COORDINATION.value],
         audience="localhost",
-        issuer="test",
+        issuer=settings.auth.issuer,
     )
     intent = new_id()
     r = client.put(f"{OIR}/{intent}", json=intent_body(), headers=_bearer(token))
@@ -136,7 +136,7 @@ def expired_token(settings: Settings, sub: str) -> str:
         sub=sub,
         scopes=["deconflict.read"],
         audience="localhost",
-        issuer="test",
+        issuer=settings.auth.issuer,
         now=two_hours_ago,
     )
 

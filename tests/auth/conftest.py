@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient
 
 from deconflict.api.security import install_auth_error_handlers, require_scopes
 from deconflict.auth.errors import Forbidden
+from deconflict.auth.issuers import TrustedIssuer
+from deconflict.auth.jwks import JwksCache
 from deconflict.auth.keys import key_id
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
@@ -24,6 +26,22 @@ from deconflict.auth.verify import TokenVerifier
 
 NOW = 1_800_000_000.0
 """The verifier's clock in every test: no test depends on the wall clock."""
+
+ISSUER = "https://auth.example.com"
+"""The ``iss`` of the tokens ``sign`` makes, and of the authority the verifiers trust."""
+
+
+def trusting(
+    *keys: rsa.RSAPrivateKey,
+    jwks: JwksCache | None = None,
+    subjects: tuple[str, ...] = ("*",),
+    operator: bool = False,
+    issuer: str = ISSUER,
+) -> TrustedIssuer:
+    """The authority ``issuer`` signing with ``keys`` (and/or a JWKS), naming ``subjects``."""
+    return TrustedIssuer(
+        issuer, subjects, keys=tuple(k.public_key() for k in keys), jwks=jwks, operator=operator
+    )
 
 
 def new_key() -> rsa.RSAPrivateKey:
@@ -46,7 +64,7 @@ _DEFAULT = object()
 def sign(key: rsa.RSAPrivateKey, *, kid: str | object | None = _DEFAULT, **overrides: Any) -> str:
     """A token with sensible claims; ``claim=None`` drops a claim."""
     claims: dict[str, Any] = {
-        "iss": "https://auth.example.com",
+        "iss": ISSUER,
         "sub": "uss-alpha",
         "aud": "localhost",
         "scope": "utm.strategic_coordination deconflict.plan",
@@ -107,7 +125,7 @@ def build_app(verifier: TokenVerifier) -> FastAPI:
 @pytest.fixture
 def client(trusted_key: rsa.RSAPrivateKey) -> TestClient:
     verifier = TokenVerifier(
-        trusted_keys=[trusted_key.public_key()],
+        issuers=[trusting(trusted_key, operator=True)],
         audiences=["localhost", "dss.example.com"],
         leeway_s=10,
         clock=lambda: NOW,

@@ -17,7 +17,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 from deconflict.auth.jwks import JwksCache
 from deconflict.auth.keys import key_id, public_jwk
 from deconflict.auth.verify import TokenVerifier
-from tests.auth.conftest import NOW, JwksServer, build_app, new_key, sign
+from tests.auth.conftest import NOW, JwksServer, build_app, new_key, sign, trusting
 
 
 class Monotonic:
@@ -32,7 +32,9 @@ class Monotonic:
 
 def jwks_client(url: str, clock: Monotonic, *, min_interval: float = 10.0) -> TestClient:
     cache = JwksCache(url, max_age_s=300, min_refresh_interval_s=min_interval, monotonic=clock)
-    verifier = TokenVerifier(jwks=cache, audiences=["localhost"], clock=lambda: NOW)
+    verifier = TokenVerifier(
+        issuers=[trusting(jwks=cache)], audiences=["localhost"], clock=lambda: NOW
+    )
     return TestClient(build_app(verifier))
 
 
@@ -153,7 +155,7 @@ def test_during_an_outage_known_keys_keep_working_and_unknown_ones_are_503(
     clock = Monotonic()
     jwks_server.keys = [public_jwk(key_a.public_key())]
     cache = JwksCache(jwks_server.url, max_age_s=300, min_refresh_interval_s=10, monotonic=clock)
-    client = TestClient(build_app(TokenVerifier(jwks=cache, clock=lambda: NOW)))
+    client = TestClient(build_app(TokenVerifier(issuers=[trusting(jwks=cache)], clock=lambda: NOW)))
     assert client.get("/v1/plan", headers=bearer(sign(key_a))).status_code == 200
 
     cache.url = "http://127.0.0.1:9/unreachable"  # the authority goes away
@@ -177,7 +179,7 @@ def test_pem_keys_and_jwks_work_side_by_side(
     unreachable_url: str,
 ) -> None:
     cache = JwksCache(unreachable_url, monotonic=Monotonic())
-    verifier = TokenVerifier(trusted_keys=[trusted_key.public_key()], jwks=cache, clock=lambda: NOW)
+    verifier = TokenVerifier(issuers=[trusting(trusted_key, jwks=cache)], clock=lambda: NOW)
     client = TestClient(build_app(verifier))
     # A PEM-trusted token never needs the (here unreachable) JWKS.
     assert client.get("/v1/plan", headers=bearer(sign(trusted_key))).status_code == 200

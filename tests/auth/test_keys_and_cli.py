@@ -25,7 +25,7 @@ from deconflict.auth.keys import (
     public_key_pem,
     signing_key_path,
 )
-from deconflict.auth.settings import DEFAULT_ISSUER, AuthSettings
+from deconflict.auth.settings import DEFAULT_ISSUER, AuthSettings, IssuerSettings
 from deconflict.auth.tokens import mint_token
 from deconflict.auth.verify import TokenVerifier
 from deconflict.cli.token import app as token_app
@@ -162,7 +162,8 @@ def test_verifier_trusts_configured_pem_keys_and_can_distrust_its_own(tmp_path: 
     foreign = new_key()
     pem = tmp_path / "suite.pem"
     pem.write_bytes(public_key_pem(foreign.public_key()))
-    settings = AuthSettings(trusted_key_paths=[pem], trust_own_key=False)
+    suite = IssuerSettings(issuer="x", key_paths=[pem], subjects=["suite"])
+    settings = AuthSettings(trusted_issuers=[suite], trust_own_key=False)
     verifier = TokenVerifier.from_settings(settings, tmp_path / "data", clock=lambda: NOW)
     token = mint_token(foreign, sub="suite", scopes=[], audience="localhost", issuer="x", now=NOW)
     assert verifier.verify(token).sub == "suite"
@@ -183,14 +184,17 @@ def test_settings_defaults_accept_localhost_and_one_hour() -> None:
     assert settings.max_token_lifetime_s == 3600
 
 
+IDP = {"issuer": "https://idp.example", "subjects": ["alpha"]}
+
+
 @pytest.mark.parametrize(
     "changes",
     [
         {"max_token_lifetime_s": 7200},
         {"audiences": []},
         {"audiences": [" "]},
-        {"jwks_url": "http://auth.example.com/jwks.json"},
-        {"jwks_url": "ftp://127.0.0.1/jwks.json"},
+        {"trusted_issuers": [{**IDP, "jwks_url": "http://auth.example.com/jwks.json"}]},
+        {"trusted_issuers": [{**IDP, "jwks_url": "ftp://127.0.0.1/jwks.json"}]},
         {"leeway_s": 3600},
     ],
 )
@@ -203,7 +207,8 @@ def test_unsafe_settings_are_refused(changes: dict[str, object]) -> None:
     "url", ["https://auth.example.com/.well-known/jwks.json", "http://127.0.0.1:8080/jwks"]
 )
 def test_jwks_url_must_be_https_or_loopback(url: str) -> None:
-    assert AuthSettings(jwks_url=url).jwks_url == url
+    settings = AuthSettings.model_validate({"trusted_issuers": [{**IDP, "jwks_url": url}]})
+    assert settings.trusted_issuers[0].jwks_url == url
 
 
 # --- the `token` command ---------------------------------------------------------------

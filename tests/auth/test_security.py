@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from deconflict.auth.keys import public_key_pem
 from deconflict.auth.verify import TokenVerifier
-from tests.auth.conftest import NOW, build_app, sign
+from tests.auth.conftest import NOW, build_app, sign, trusting
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -344,7 +344,7 @@ def test_scope_dependency_refuses_an_empty_alternative() -> None:
 
 
 def test_app_without_a_verifier_fails_closed(trusted_key: rsa.RSAPrivateKey) -> None:
-    app = build_app(TokenVerifier(trusted_keys=[trusted_key.public_key()], clock=lambda: NOW))
+    app = build_app(TokenVerifier(issuers=[trusting(trusted_key)], clock=lambda: NOW))
     del app.state.token_verifier
     response = TestClient(app, raise_server_exceptions=False).get(
         "/v1/plan", headers=bearer(sign(trusted_key))

@@ -7,9 +7,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from deconflict.auth.errors import Unauthenticated
+from deconflict.auth.issuers import TrustedIssuer
 from deconflict.auth.verify import CACHE_TTL_S, TokenVerifier
 
-from .conftest import NOW, sign
+from .conftest import NOW, sign, trusting
 
 
 class Clocks:
@@ -20,7 +21,7 @@ class Clocks:
 
 def verifier(key: rsa.RSAPrivateKey, clocks: Clocks) -> TokenVerifier:
     return TokenVerifier(
-        trusted_keys=[key.public_key()],
+        issuers=[trusting(key)],
         clock=lambda: clocks.wall,
         monotonic=lambda: clocks.mono,
     )
@@ -31,9 +32,9 @@ def counting(v: TokenVerifier, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     checked: list[str] = []
     real = v._verified_claims
 
-    def spy(token: str, kid: str | None) -> dict[str, object]:
+    def spy(token: str, kid: str | None, issuer: TrustedIssuer) -> dict[str, object]:
         checked.append(token)
-        return real(token, kid)
+        return real(token, kid, issuer)
 
     monkeypatch.setattr(v, "_verified_claims", spy)
     return checked

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from deconflict.api.dss.testing import make_dss_app
+from deconflict.api.dss.testing import ISSUER, make_dss_app
 from deconflict.auth.keys import load_or_create_signing_key
 from deconflict.auth.scopes import Scope
 from deconflict.auth.tokens import mint_token
@@ -132,7 +132,7 @@ class Uss:
             sub=self.sub,
             scopes=scopes or ALL,
             audience="localhost",
-            issuer="https://auth.test",
+            issuer=ISSUER,
         )
         return {"Authorization": f"Bearer {token}"}
 

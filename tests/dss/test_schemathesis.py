@@ -19,7 +19,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from deconflict.api.dss.testing import make_dss_app
+from deconflict.api.dss.testing import ISSUER, make_dss_app
 from deconflict.auth.keys import load_or_create_signing_key
 from deconflict.auth.tokens import mint_token
 from deconflict.store.sql import open_store
@@ -35,7 +35,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 def _headers() -> dict[str, str]:
     token = mint_token(
-        KEY, sub="uss-fuzz", scopes=ALL, audience="localhost", issuer="https://auth.test"
+        KEY, sub="uss-fuzz", scopes=ALL, audience="localhost", issuer=ISSUER
     )
     return {"Authorization": f"Bearer {token}"}
 

@@ -15,6 +15,7 @@ import orjson
 import pytest
 
 from deconflict.auth.keys import load_or_create_signing_key
+from deconflict.auth.settings import DEFAULT_ISSUER
 from deconflict.auth.tokens import mint_token
 
 from .conftest import SC, Receiver, free_port, new_id, volume4d, wait_for
@@ -75,7 +76,7 @@ def test_sigkill_between_change_and_delivery_delivers_after_restart(
     key = load_or_create_signing_key(service.data_dir)
 
     def headers(sub: str, *scopes: str) -> dict[str, str]:
-        token = mint_token(key, sub=sub, scopes=scopes, audience="localhost", issuer="test")
+        token = mint_token(key, sub=sub, scopes=scopes, audience="localhost", issuer=DEFAULT_ISSUER)
         return {"Authorization": f"Bearer {token}"}
 
     service.start(worker=False)

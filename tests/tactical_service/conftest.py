@@ -101,7 +101,8 @@ def auth(settings: Settings) -> Headers:
 
     def headers(sub: str = "alpha", *scopes: str) -> dict[str, str]:
         granted = list(scopes) or ["deconflict.track", "deconflict.plan", "deconflict.read"]
-        token = mint_token(key, sub=sub, scopes=granted, audience="localhost", issuer="test")
+        issuer = settings.auth.issuer
+        token = mint_token(key, sub=sub, scopes=granted, audience="localhost", issuer=issuer)
         return {"Authorization": f"Bearer {token}"}
 
     return headers

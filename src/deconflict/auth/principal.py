@@ -17,6 +17,9 @@ class Principal:
     sub: str
     issuer: str
     scopes: frozenset[str]
+    expires_at: float | None = None
+    """The token's ``exp`` (Unix seconds): long-lived connections (event streams,
+    WebSockets) end when the token that opened them does."""
 
     def has_any(self, scopes: Iterable[str]) -> bool:
         """True when at least one of ``scopes`` was granted."""

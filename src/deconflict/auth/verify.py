@@ -6,11 +6,16 @@ The checks, in the order a token meets them:
 2. header: ``alg`` must be exactly ``RS256``. ``none``, ``HS256`` and every other value
    are refused *before* any key is touched, so an attacker cannot pick an algorithm that
    reinterprets a public key as a shared secret (the classic RS/HS confusion);
-3. signature: against the configured PEM keys, then the JWKS keys for the token's ``kid``;
-4. claims: ``aud`` names an accepted audience; ``sub``, ``iss`` and ``exp`` present;
+3. issuer: ``iss`` must name a trusted issuer (read before the signature only to pick
+   that issuer's keys; nothing else is believed until the signature holds);
+4. signature: against that issuer's PEM keys, then its JWKS keys for the token's ``kid``;
+   a key trusted for another issuer never vouches for this one;
+5. claims: ``aud`` names an accepted audience; ``sub``, ``iss`` and ``exp`` present;
    ``exp`` not past, and not more than ``max_lifetime_s`` ahead (a long-lived token
    stolen once would be useful for too long); ``nbf``/``iat`` not in the future. All time
-   checks allow ``leeway_s`` of clock skew and use an injectable clock.
+   checks allow ``leeway_s`` of clock skew and use an injectable clock;
+6. binding: the issuer may speak for ``sub`` (its subject patterns), and grants operator
+   scopes (``deconflict.admin``) only if it is configured as an operator issuer.
 
 Failures raise :class:`Unauthenticated` (401), or :class:`KeysUnavailable` (503) when the
 JWKS is unreachable and no key we hold could have signed the token.
@@ -30,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.exceptions import InvalidJTIError, InvalidSubjectError
 
 from deconflict.auth.errors import Unauthenticated
+from deconflict.auth.issuers import OPERATOR_SCOPES, TrustedIssuer, by_issuer, own_issuer, shown
 from deconflict.auth.jwks import JwksCache
 from deconflict.auth.keys import key_id, load_or_create_signing_key, load_public_key
 from deconflict.auth.principal import Principal
@@ -54,8 +60,7 @@ class TokenVerifier:
     def __init__(
         self,
         *,
-        trusted_keys: Sequence[rsa.RSAPublicKey] = (),
-        jwks: JwksCache | None = None,
+        issuers: Sequence[TrustedIssuer],
         audiences: Iterable[str] = ("localhost",),
         max_lifetime_s: float = MAX_TOKEN_LIFETIME_S,
         leeway_s: float = 10.0,
@@ -63,14 +68,17 @@ class TokenVerifier:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._audiences = tuple(audiences)
-        if not trusted_keys and jwks is None:
+        if not issuers:
             # A verifier that trusts nothing would answer 401 to everyone; that is a
             # configuration mistake best reported at start-up.
             raise InvalidInput("auth", "no trusted keys: configure a PEM key or a JWKS URL")
         if not self._audiences:
             raise InvalidInput("auth.audiences", "at least one audience is required")
-        self._keys = {key_id(key): key for key in trusted_keys}
-        self._jwks = jwks
+        self._issuers = by_issuer(issuers)
+        self._keys = {
+            name: {key_id(key): key for key in entry.keys} for name, entry in self._issuers.items()
+        }
+        self._jwks = [entry.jwks for entry in self._issuers.values() if entry.jwks is not None]
         self._max_lifetime_s = max_lifetime_s
         self._leeway_s = leeway_s
         self._clock = clock
@@ -88,21 +96,29 @@ class TokenVerifier:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> TokenVerifier:
         """The verifier ``serve`` uses; creates the own key pair if it is trusted and absent."""
-        keys = [load_public_key(path) for path in settings.trusted_key_paths]
-        if settings.trust_own_key:
-            keys.append(load_or_create_signing_key(data_dir).public_key())
-        jwks = None
-        if settings.jwks_url is not None:
-            jwks = JwksCache(
-                settings.jwks_url,
-                max_age_s=settings.jwks_max_age_s,
-                min_refresh_interval_s=settings.jwks_min_refresh_interval_s,
-                timeout_s=settings.jwks_timeout_s,
-                monotonic=monotonic,
+        issuers = [
+            TrustedIssuer(
+                entry.issuer,
+                tuple(entry.subjects),
+                keys=tuple(load_public_key(path) for path in entry.key_paths),
+                jwks=None
+                if entry.jwks_url is None
+                else JwksCache(
+                    entry.jwks_url,
+                    max_age_s=settings.jwks_max_age_s,
+                    min_refresh_interval_s=settings.jwks_min_refresh_interval_s,
+                    timeout_s=settings.jwks_timeout_s,
+                    monotonic=monotonic,
+                ),
+                operator=entry.operator,
             )
+            for entry in settings.trusted_issuers
+        ]
+        if settings.trust_own_key:
+            own = load_or_create_signing_key(data_dir).public_key()
+            issuers.append(own_issuer(settings.issuer, own))
         return cls(
-            trusted_keys=keys,
-            jwks=jwks,
+            issuers=issuers,
             audiences=settings.audiences,
             max_lifetime_s=settings.max_token_lifetime_s,
             leeway_s=settings.leeway_s,
@@ -127,7 +143,7 @@ class TokenVerifier:
         with self._cache_lock:
             hit = self._cache.get(token)
             if hit is not None and (
-                now - hit[0] > CACHE_TTL_S or (self._jwks is not None and self._jwks.due())
+                now - hit[0] > CACHE_TTL_S or any(jwks.due() for jwks in self._jwks)
             ):
                 del self._cache[token]
                 hit = None
@@ -138,8 +154,9 @@ class TokenVerifier:
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
             raise Unauthenticated("token header 'kid' must be a string")
-        claims = self._verified_claims(token, kid)
-        principal = self._principal(claims)
+        issuer = self._issuer(token)
+        claims = self._verified_claims(token, kid, issuer)
+        principal = self._principal(claims, issuer)
         with self._cache_lock:
             self._cache[token] = (now, claims, principal)
             while len(self._cache) > CACHE_SIZE:
@@ -157,25 +174,48 @@ class TokenVerifier:
             raise Unauthenticated(f"token is signed with {shown}; only RS256 is accepted")
         return header
 
-    def _verified_claims(self, token: str, kid: str | None) -> dict[str, Any]:
-        for key in self._static_candidates(kid):
+    def _issuer(self, token: str) -> TrustedIssuer:
+        """The trusted issuer the token names; its claims are read unverified here only
+        to choose whose keys must have signed it."""
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise Unauthenticated("token is not a well-formed JWT") from None
+        iss = unverified.get("iss")
+        if iss is None:
+            raise Unauthenticated("token lacks the required 'iss' claim")
+        if not isinstance(iss, str) or not iss.strip():
+            raise Unauthenticated("token claim 'iss' must be a non-empty string")
+        issuer = self._issuers.get(iss)
+        if issuer is None:
+            raise Unauthenticated(f"token issuer {shown(iss)} is not trusted here")
+        return issuer
+
+    def _verified_claims(
+        self, token: str, kid: str | None, issuer: TrustedIssuer
+    ) -> dict[str, Any]:
+        for key in self._static_candidates(kid, issuer.issuer):
             claims = self._decode(token, key)
             if claims is not None:
                 return claims
-        if self._jwks is not None:
-            for key in self._jwks.candidates(kid):
+        if issuer.jwks is not None:
+            for key in issuer.jwks.candidates(kid):
                 claims = self._decode(token, key)
                 if claims is not None:
                     return claims
-        raise Unauthenticated("token signature does not verify against any trusted key")
+        raise Unauthenticated(
+            "token signature does not verify against any trusted key of issuer "
+            + shown(issuer.issuer)
+        )
 
-    def _static_candidates(self, kid: str | None) -> list[rsa.RSAPublicKey]:
+    def _static_candidates(self, kid: str | None, issuer: str) -> list[rsa.RSAPublicKey]:
         # PEM keys carry no kid of their own, and a foreign issuer may label its tokens
-        # with any kid; so every PEM key is a candidate, the thumbprint match first.
-        keys = list(self._keys.values())
-        if kid in self._keys:
-            keys.remove(self._keys[kid])
-            keys.insert(0, self._keys[kid])
+        # with any kid; so every PEM key of the issuer is a candidate, the thumbprint first.
+        own = self._keys[issuer]
+        keys = list(own.values())
+        if kid in own:
+            keys.remove(own[kid])
+            keys.insert(0, own[kid])
         return keys
 
     def _decode(self, token: str, key: rsa.RSAPublicKey) -> dict[str, Any] | None:
@@ -232,16 +272,30 @@ class TokenVerifier:
         if iat is not None and iat > now + leeway:
             raise Unauthenticated("token was issued in the future (iat); check the issuer's clock")
 
-    def _principal(self, claims: dict[str, Any]) -> Principal:
+    def _principal(self, claims: dict[str, Any], issuer: TrustedIssuer) -> Principal:
         sub, iss = claims["sub"], claims["iss"]
         if not isinstance(sub, str) or not sub.strip():
             raise Unauthenticated("token claim 'sub' must be a non-empty string")
-        if not isinstance(iss, str) or not iss.strip():
-            raise Unauthenticated("token claim 'iss' must be a non-empty string")
+        if iss != issuer.issuer:
+            # The signed claims must say what the unverified read said.
+            raise Unauthenticated("token claim 'iss' does not match its signer")
+        if not issuer.may_assert(sub):
+            raise Unauthenticated(
+                f"issuer {shown(issuer.issuer)} may not speak for party {shown(sub)} "
+                f"(it is trusted for: {', '.join(issuer.subjects)})"
+            )
         scope = claims.get("scope", "")
         if not isinstance(scope, str):
             raise Unauthenticated("token claim 'scope' must be a space-separated string")
-        return Principal(sub=sub, issuer=iss, scopes=parse_scope_claim(scope))
+        scopes = parse_scope_claim(scope)
+        operator = sorted(scopes & OPERATOR_SCOPES)
+        if operator and not issuer.operator:
+            raise Unauthenticated(
+                f"issuer {shown(issuer.issuer)} may not grant {', '.join(operator)}: "
+                "only issuers configured as operator issuers may"
+            )
+        expires = _numeric_claim(claims, "exp")
+        return Principal(sub=sub, issuer=iss, scopes=scopes, expires_at=expires)
 
 
 def _numeric_claim(claims: dict[str, Any], name: str) -> float | None:

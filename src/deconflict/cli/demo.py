@@ -82,9 +82,9 @@ def demo(
     import uvicorn
 
     from deconflict.api.app import create_app
-    from deconflict.cli.serve import build_settings
+    from deconflict.cli.serve import TrustedKeys, build_settings
 
-    settings = build_settings(None, data_dir, [], [])
+    settings = build_settings(None, data_dir, TrustedKeys(), [])
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="deconflict-demo-server", daemon=True)

@@ -2,29 +2,64 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import typer
+from pydantic import ValidationError
 
 from deconflict.auth.settings import AuthSettings
 from deconflict.cli.options import database_url
+from deconflict.errors import InvalidInput
 from deconflict.settings import Settings
 
 DATABASE_TIMEOUT_S = 10.0
 """The default of ``--database-timeout`` (the store's own default, without importing it)."""
 
 
+@dataclass(frozen=True)
+class TrustedKeys:
+    """``--trust-issuer ISS --trust-subjects PATTERNS --trust-key PEM...``: one more
+    authority from the command line (more go in ``DECONFLICT_AUTH__TRUSTED_ISSUERS``)."""
+
+    issuer: str | None = None
+    subjects: str | None = None
+    key_paths: list[Path] = field(default_factory=list)
+
+    def entry(self) -> dict[str, Any] | None:
+        """The ``IssuerSettings`` fields, ``None`` when no flag was given; a key without
+        its issuer and subjects (or the other way round) is refused, because a key
+        trusted for no one in particular would speak for every party."""
+        if self.issuer is None and self.subjects is None and not self.key_paths:
+            return None
+        if self.issuer is None or self.subjects is None or not self.key_paths:
+            raise InvalidInput(
+                "--trust-key",
+                "give --trust-key PEM with --trust-issuer ISS and --trust-subjects "
+                "PATTERNS (the parties that authority may speak for)",
+            )
+        patterns = [s.strip() for s in self.subjects.split(",") if s.strip()]
+        return {"issuer": self.issuer, "key_paths": self.key_paths, "subjects": patterns}
+
+
 def build_settings(
-    database: str | None, data_dir: Path | None, trust_key: list[Path], audience: list[str]
+    database: str | None,
+    data_dir: Path | None,
+    trusted: TrustedKeys,
+    audience: list[str],
 ) -> Settings:
-    """Environment first, then command-line flags on top; trusted keys and audiences add up."""
+    """Environment first, then command-line flags on top; trusted issuers and audiences
+    add up."""
     settings = Settings()
     if data_dir is not None:
         settings = settings.model_copy(update={"data_dir": data_dir})
     if database is not None:
         settings = settings.model_copy(update={"database_url": database_url(database)})
     auth = settings.auth.model_dump()
-    auth["trusted_key_paths"] = [*auth["trusted_key_paths"], *trust_key]
+    entry = trusted.entry()
+    if entry is not None:
+        auth["trusted_issuers"] = [*auth["trusted_issuers"], entry]
     auth["audiences"] = list(dict.fromkeys([*auth["audiences"], *audience]))
     return settings.model_copy(update={"auth": AuthSettings.model_validate(auth)})
 
@@ -39,7 +74,15 @@ def serve(
         None, envvar="DECONFLICT_DATA_DIR", help="Data directory."
     ),
     trust_key: list[Path] = typer.Option(
-        [], help="PEM public key of another token issuer (repeatable)."
+        [],
+        help="PEM public key of another token issuer (repeatable); needs --trust-issuer "
+        "and --trust-subjects. It never grants deconflict.admin; see docs/auth.md.",
+    ),
+    trust_issuer: str | None = typer.Option(None, help="The `iss` of --trust-key's tokens."),
+    trust_subjects: str | None = typer.Option(
+        None,
+        help="Parties --trust-key's issuer may speak for: comma-separated names or "
+        "patterns ('uss-*'; '*' for any party, e.g. an F3548 test suite's OAuth server).",
     ),
     audience: list[str] = typer.Option(
         [], help="Accepted token audience, besides localhost (repeatable)."
@@ -58,7 +101,12 @@ def serve(
     from deconflict.api.app import create_app
     from deconflict.store.sql import open_store
 
-    settings = build_settings(database, data_dir, trust_key, audience)
+    try:
+        trusted = TrustedKeys(trust_issuer, trust_subjects, trust_key)
+        settings = build_settings(database, data_dir, trusted, audience)
+    except (InvalidInput, ValidationError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.resolved_database_url(), timeout_s=database_timeout)
     try:

@@ -62,7 +62,15 @@ def token(
     lifetime_s: Annotated[
         int, typer.Option("--lifetime", help="Seconds until the token expires (at most 3600).")
     ] = MAX_TOKEN_LIFETIME_S,
-    issuer: Annotated[str, typer.Option("--issuer", help="The `iss` claim.")] = DEFAULT_ISSUER,
+    issuer: Annotated[
+        str,
+        typer.Option(
+            "--issuer",
+            envvar="DECONFLICT_AUTH__ISSUER",
+            help="The `iss` claim: the service trusts its own key only for its own issuer "
+            "(the setting auth.issuer).",
+        ),
+    ] = DEFAULT_ISSUER,
 ) -> None:
     """Print a token signed with the service's own key (the key pair is made on first use)."""
     try:

@@ -15,7 +15,9 @@ from fastapi import APIRouter, FastAPI
 from deconflict.api.dss.router import router
 from deconflict.api.limits import BodyLimit
 from deconflict.api.security import install_auth_error_handlers
+from deconflict.auth.issuers import own_issuer
 from deconflict.auth.keys import load_or_create_signing_key
+from deconflict.auth.settings import DEFAULT_ISSUER
 from deconflict.auth.verify import TokenVerifier
 from deconflict.store.sql import SqlStore
 
@@ -27,13 +29,18 @@ def _shared_router() -> APIRouter:
     return router()
 
 
+ISSUER = DEFAULT_ISSUER
+"""The ``iss`` the test app trusts the key in ``data_dir`` for (the service's own)."""
+
+
 def make_dss_app(store: SqlStore, data_dir: Path) -> FastAPI:
-    """The DSS router on ``store``, trusting the signing key kept in ``data_dir``."""
-    app = FastAPI(title="deconflict DSS (test app)")
+    """The DSS router on ``store``, trusting the signing key kept in ``data_dir`` as the
+    service's own issuer (``ISSUER``)."""
+    app = FastAPI(title="deconflict DSS (test app)", redirect_slashes=False)
     app.state.store = store
     app.state.settings = None
     key = load_or_create_signing_key(data_dir)
-    app.state.token_verifier = TokenVerifier(trusted_keys=[key.public_key()])
+    app.state.token_verifier = TokenVerifier(issuers=[own_issuer(ISSUER, key.public_key())])
     install_auth_error_handlers(app)
     app.include_router(_shared_router())
     app.add_middleware(BodyLimit)
