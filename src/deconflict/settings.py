@@ -94,7 +94,9 @@ class ZoneOverride(BaseModel):
 
     radius_m: float = Field(gt=0)
     half_height_m: float = Field(gt=0)
-    vertical_tolerance_m: float | None = Field(default=None, ge=0)
+    vertical_tolerance_m: float = Field(
+        default=0.0, ge=0, description="Widens this zone's half-height (see TacticalSettings)."
+    )
 
 
 class TacticalSettings(BaseModel):
@@ -109,8 +111,11 @@ class TacticalSettings(BaseModel):
 
     radius_m: float = Field(default=9260.0, gt=0, description="Protected zone radius.")
     half_height_m: float = Field(default=304.8, gt=0, description="Protected zone half-height.")
-    vertical_tolerance_m: float | None = Field(
-        default=None, ge=0, description="Altitude quantisation allowance; default 5 % of H."
+    vertical_tolerance_m: float = Field(
+        default=0.0,
+        ge=0,
+        description="Altitude quantisation allowance, added to H (|dz| < H + tolerance): "
+        "it widens the zone, never narrows it; 0 judges exactly the stated zone.",
     )
     lookahead_s: float = Field(default=300.0, gt=0)
     party_zones: dict[str, ZoneOverride] = Field(default_factory=dict)

@@ -19,7 +19,7 @@ R, H, T = 9260.0, 304.8, 300.0
 # A flat plane at the pair's midpoint stretches times by about (d / R_E)^2 / 8 relative:
 # 1e-5 at 60 km, so hand-worked great-circle figures are compared to 1e-4.
 REL = 1e-4
-H_EFF = H * 0.95
+H_EFF = H  # the default vertical tolerance is 0: the zone is exactly the stated one
 DEFAULT = TacticalParams()
 
 
@@ -84,19 +84,20 @@ def test_closest_approach_beyond_the_radius_is_not_a_conflict() -> None:
     assert len(detect(states(pair), DEFAULT)) == 0
 
 
-def test_adjacent_flight_levels_reported_in_25_ft_steps_are_not_a_conflict() -> None:
-    # FL330 and FL340 read as 33,000 and 33,975 ft: 975 ft apart, on top of each other.
+def test_adjacent_flight_levels_reported_a_full_thousand_feet_apart_are_not_a_conflict() -> None:
+    # FL330 and FL340 read as 33,000 and 34,025 ft: not closer than H, on top of each other.
     pair: list[Aircraft] = [
         (50.0, 0.0, 33_000 * FT_M, 200.0, 0.0, 0.0),
-        (50.0, 0.0, 33_975 * FT_M, -200.0, 0.0, 0.0),
+        (50.0, 0.0, 34_025 * FT_M, -200.0, 0.0, 0.0),
     ]
     assert len(detect(states(pair), DEFAULT)) == 0
 
 
-def test_vertical_spacing_inside_the_tolerance_band_is_a_conflict() -> None:
+def test_vertical_spacing_just_inside_the_half_height_is_a_conflict() -> None:
+    # Issue 16: 975 ft apart is inside a 1,000 ft half-height; quantisation means caution.
     pair: list[Aircraft] = [
         (50.0, 0.0, 33_000 * FT_M, 200.0, 0.0, 0.0),
-        (50.0, 0.0, 33_925 * FT_M, -200.0, 0.0, 0.0),
+        (50.0, 0.0, 33_975 * FT_M, -200.0, 0.0, 0.0),
     ]
     assert only(detect(states(pair), DEFAULT))["los"] == 1.0
 

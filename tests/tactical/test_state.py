@@ -95,11 +95,11 @@ def test_unit_conversions_use_exact_definitions() -> None:
     assert feet_per_minute_to_mps(60.0) == pytest.approx(FT_M)
 
 
-def test_default_zone_is_5_nm_by_1000_ft_with_a_50_ft_quantisation_tolerance() -> None:
+def test_default_zone_is_5_nm_by_1000_ft_with_no_quantisation_tolerance() -> None:
     zone = TacticalParams().zone
     assert zone.radius_m == 9260.0
     assert zone.half_height_m == pytest.approx(1000 * FT_M)
-    assert zone.effective_half_height_m == pytest.approx(950 * FT_M)
+    assert zone.effective_half_height_m == zone.half_height_m
 
 
 def test_unknown_party_gets_the_default_zone() -> None:
@@ -115,7 +115,7 @@ def test_unknown_party_gets_the_default_zone() -> None:
     [
         ({"radius_m": 0.0}, "radius_m"),
         ({"half_height_m": -1.0}, "half_height_m"),
-        ({"half_height_m": 10.0, "vertical_tolerance_m": 10.0}, "vertical_tolerance_m"),
+        ({"half_height_m": 10.0, "vertical_tolerance_m": -0.5}, "vertical_tolerance_m"),
     ],
 )
 def test_zone_sizes_are_validated(kwargs: dict[str, float], field: str) -> None:

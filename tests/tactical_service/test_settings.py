@@ -54,7 +54,7 @@ def test_a_pass_interval_of_zero_turns_the_background_passes_off() -> None:
     assert live_config(TacticalSettings(pass_interval_s=0)).pass_interval_s is None
 
 
-def test_a_tolerance_not_below_the_half_height_is_refused_by_name() -> None:
+def test_a_non_finite_tolerance_is_refused_by_name() -> None:
     with pytest.raises(InvalidInput) as refused:
-        live_config(TacticalSettings(half_height_m=15, vertical_tolerance_m=15))
+        live_config(TacticalSettings(half_height_m=15, vertical_tolerance_m=float("inf")))
     assert refused.value.field == "vertical_tolerance_m"

@@ -56,13 +56,14 @@ def _fail(message: str) -> typer.Exit:
 def _party_zone(spec: str) -> tuple[str, ProtectedZone]:
     parts = spec.split(":")
     try:
-        if len(parts) != 3 or not parts[0]:
+        if len(parts) not in (3, 4) or not parts[0]:
             raise ValueError
         radius, half = float(parts[1]), float(parts[2])
+        tolerance = float(parts[3]) if len(parts) == 4 else 0.0
     except ValueError:
-        raise InvalidInput("party_zone", f"{spec!r} is not PARTY:R_M:H_M") from None
+        raise InvalidInput("party_zone", f"{spec!r} is not PARTY:R_M:H_M[:TOL_M]") from None
     try:
-        return parts[0], ProtectedZone(radius, half)
+        return parts[0], ProtectedZone(radius, half, tolerance)
     except InvalidInput as exc:
         raise InvalidInput("party_zone", f"{spec!r}: {exc.field} {exc.rule}") from None
 
@@ -91,17 +92,18 @@ def check(
         DEFAULT_HALF_HEIGHT_M, "--half-height-m", help="Protected half-height H."
     ),
     lookahead_s: float = typer.Option(DEFAULT_LOOKAHEAD_S, "--lookahead-s", help="Lookahead T."),
-    vertical_tolerance_m: float | None = typer.Option(
-        None,
+    vertical_tolerance_m: float = typer.Option(
+        0.0,
         "--vertical-tolerance-m",
-        help="Subtracted from H for altitude quantisation (default 5% of H).",
+        help="Altitude quantisation allowance, added to H: loss of separation is "
+        "|dz| < H + tolerance, so it widens the zone, never narrows it (default 0).",
     ),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", help="json or table."),
     party_zone: list[str] = typer.Option(
         [],
         "--party-zone",
-        help="PARTY:R_M:H_M, repeatable: the zone of aircraft whose record has that "
-        '"party" (a pair uses the larger of its two zones).',
+        help="PARTY:R_M:H_M[:TOL_M], repeatable: the zone (and vertical tolerance) of "
+        'aircraft whose record has that "party" (a pair uses the larger of its two zones).',
     ),
 ) -> None:
     """Report every pair that loses separation within the lookahead (exit 1 if any)."""

@@ -16,7 +16,7 @@ from deconflict.tactical.settings import ProtectedZone, TacticalParams
 
 def live_config(s: TacticalSettings) -> LiveConfig:
     """The live picture's configuration; ``InvalidInput`` names an inconsistent value
-    (e.g. a tolerance not smaller than its half-height)."""
+    (e.g. a negative or non-finite vertical tolerance)."""
     zones = {
         party: ProtectedZone(z.radius_m, z.half_height_m, z.vertical_tolerance_m)
         for party, z in s.party_zones.items()

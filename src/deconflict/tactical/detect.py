@@ -14,8 +14,9 @@ The rules, in full:
   antimeridian needs no special case, and the poles are ordinary points.
 - **Vertical.** Altitude difference and vertical-speed difference, linear in time.
 - **Protected zone.** Loss of separation at time ``t`` means horizontal distance ``< R``
-  AND ``|dz| < H_eff`` at the same ``t``, with ``H_eff = H - tolerance`` (see
-  ``settings`` for why the tolerance exists). Both comparisons are strict.
+  AND ``|dz| < H_eff`` at the same ``t``, with ``H_eff = H + tolerance`` per aircraft
+  and the larger of the pair's two used (the tolerance defaults to 0 and only widens
+  the stated zone; see ``settings``). Both comparisons are strict.
 - **Conflict.** A pair is in conflict when a loss of separation exists at some
   ``t in [0, T]``; a current loss (at ``t = 0``) is a conflict and has ``los = True``.
 - **Outputs.** ``t_in``/``t_out``: the intersection of the horizontal-intrusion interval

@@ -6,13 +6,16 @@ small drones override the zone (e.g. 50 m / 15 m); a pair of aircraft from parti
 different zones is judged with the larger radius and the larger half-height, because
 the aircraft with the larger zone is the one whose separation minimum must hold.
 
-The vertical tolerance exists because altitudes arrive quantised (Mode S reports in
-25 ft steps). Two aircraft on adjacent flight levels 1,000 ft apart can be *reported*
-975 ft apart, and a strict ``|dz| < 1000 ft`` test would turn every adjacent-level pair
-into a conflict. The vertical test therefore uses ``H - tolerance``; the default
-tolerance is 5 % of the half-height, which is 50 ft for the 1,000 ft default: two
-quantisation steps, enough for two reports rounded in opposite directions plus one step
-of margin for truncating transponders, and it scales down sensibly for drone zones.
+The vertical rule is the zone the user states, never less: loss of separation needs
+``|dz| < H + tolerance``. The tolerance exists because altitudes arrive quantised (Mode S
+reports in 25 ft steps, each off by up to half a step): set it to the largest error of a
+reported altitude *difference* (25 ft, 7.62 m, for two reports rounded to 25 ft). It
+treats each reported altitude as an interval and asks whether the intervals could be
+closer than ``H``, so it can only widen the vertical zone. It defaults to 0, the zone
+exactly as stated. (It used to be
+subtracted from ``H``, 5 % by default, so that adjacent flight levels reported 975 ft
+apart did not alert; that made the detector miss pairs inside the stated zone, issue 16.
+A user who wants adjacent levels quiet states a smaller ``H``.)
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ FT_M = 0.3048
 DEFAULT_RADIUS_M = 5 * NM_M
 DEFAULT_HALF_HEIGHT_M = 1000 * FT_M
 DEFAULT_LOOKAHEAD_S = 300.0
-DEFAULT_TOLERANCE_FRACTION = 0.05
 
 
 def _positive(name: str, value: float) -> None:
@@ -43,28 +45,20 @@ class ProtectedZone:
 
     radius_m: float = DEFAULT_RADIUS_M
     half_height_m: float = DEFAULT_HALF_HEIGHT_M
-    vertical_tolerance_m: float | None = None
+    vertical_tolerance_m: float = 0.0
 
     def __post_init__(self) -> None:
         _positive("radius_m", self.radius_m)
         _positive("half_height_m", self.half_height_m)
         tol = self.vertical_tolerance_m
-        if tol is not None and not (math.isfinite(tol) and 0 <= tol < self.half_height_m):
-            raise InvalidInput(
-                "vertical_tolerance_m", "must be at least 0 and smaller than half_height_m"
-            )
-
-    @property
-    def tolerance_m(self) -> float:
-        """The tolerance actually applied (the default is a fraction of the half-height)."""
-        if self.vertical_tolerance_m is None:
-            return DEFAULT_TOLERANCE_FRACTION * self.half_height_m
-        return self.vertical_tolerance_m
+        if not (math.isfinite(tol) and tol >= 0):
+            raise InvalidInput("vertical_tolerance_m", "must be a finite number, at least 0")
 
     @property
     def effective_half_height_m(self) -> float:
-        """The half-height the vertical test compares ``|dz|`` against (strictly less)."""
-        return self.half_height_m - self.tolerance_m
+        """The half-height ``|dz|`` is compared against (strictly less): ``H + tolerance``,
+        so the tolerance widens the stated zone and never narrows it."""
+        return self.half_height_m + self.vertical_tolerance_m
 
 
 @dataclass(frozen=True)
