@@ -196,3 +196,12 @@ def test_an_unexpected_exception_exits_three_not_one_which_means_conflicts(
     result = runner.invoke(app, ["check", str(two_overlapping_squares(tmp_path))])
     assert result.exit_code == 3
     assert "RuntimeError: boom" in result.stderr
+
+
+def test_an_invalid_feature_is_named_by_its_index_and_its_operation(tmp_path: Path) -> None:
+    bowtie = feature("op-7", "y", 1, 1)
+    bowtie["geometry"]["coordinates"] = [[[1, 1], [1.01, 1.01], [1.01, 1], [1, 1.01], [1, 1]]]
+    result = runner.invoke(app, ["check", str(write(tmp_path, feature("a", "x", 0, 0), bowtie))])
+    assert result.exit_code == 2
+    assert "features[1].geometry.vertices" in result.stderr
+    assert "(operation 'op-7')" in result.stderr

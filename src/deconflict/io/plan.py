@@ -43,7 +43,7 @@ def parse_plan(data: Any, progress: Callable[[int], None] | None = None) -> list
         try:
             op_id, party, priority, state, volume = parse_feature(feature)
         except InvalidInput as exc:
-            raise exc.within(f"features[{i}]") from None
+            raise in_feature(exc, i, feature) from None
         builder = builders.get(op_id)
         if builder is None:
             builders[op_id] = _Builder(op_id, party, priority, state, i)
@@ -56,6 +56,17 @@ def parse_plan(data: Any, progress: Callable[[int], None] | None = None) -> list
     if progress is not None:
         progress(len(features) % 1000)
     return [b.build() for b in builders.values()]
+
+
+def in_feature(exc: InvalidInput, i: int, feature: Any) -> InvalidInput:
+    """``exc`` placed under ``features[i]``, naming the feature's operation when it has
+    one, so that an analyst finds the feature by its index or by the id they wrote."""
+    placed = exc.within(f"features[{i}]")
+    props = feature.get("properties") if isinstance(feature, dict) else None
+    op_id = props.get("operation") if isinstance(props, dict) else None
+    if isinstance(op_id, str | int) and not isinstance(op_id, bool) and str(op_id) != "":
+        return InvalidInput(placed.field, f"{placed.rule} (operation {str(op_id)!r})")
+    return placed
 
 
 @dataclass

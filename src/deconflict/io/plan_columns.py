@@ -20,7 +20,7 @@ import numpy as np
 from deconflict.errors import InvalidInput
 from deconflict.geo.earth import MAX_CIRCLE_RADIUS_M
 from deconflict.geo.footprint import invalid_rings
-from deconflict.io.plan import _Builder, parse_feature
+from deconflict.io.plan import _Builder, in_feature, parse_feature
 from deconflict.model.columns import PlanColumns
 from deconflict.model.operation import OperationState
 
@@ -155,7 +155,7 @@ def _slow_feature(
     try:
         op_id, party, priority, state, volume = parse_feature(feature)
     except InvalidInput as exc:
-        raise exc.within(f"features[{i}]") from None
+        raise in_feature(exc, i, feature) from None
     k = _operation_row(cols, builders, index, i, op_id, party, priority, state)
     cols.add_volume(k, i, volume)
 
@@ -228,7 +228,7 @@ def _raise_first(cols: PlanColumns, features: list[Any], flagged: list[int]) -> 
         try:
             parse_feature(features[i])
         except InvalidInput as exc:
-            raise exc.within(f"features[{i}]") from None
+            raise in_feature(exc, i, features[i]) from None
 
 
 def validate_polygons_here(cols: PlanColumns, volumes: np.ndarray) -> Callable[[], list[int]]:
