@@ -68,3 +68,73 @@ def forge(store: SqlStore, seq: int, prev_hash: str, forged: AuditEntry, at_us: 
         prev=prev_hash,
         hash=h,
     )
+
+
+def rewrite_history(store: SqlStore, drop: set[int] | None = None) -> None:
+    """What an operator with SQL access and the published algorithm can do: drop the
+    entries ``drop`` (global seqs), then rehash everything from the first entry on,
+    every link, every subject's own chain and both heads, so that the log is
+    internally consistent again."""
+    from deconflict.audit.chain import link
+    from deconflict.audit.entry import GENESIS, ChainHead, PartyHead, PendingEntry
+    from deconflict.store.audit import iter_chain
+
+    with store.session() as s:
+        old = list(iter_chain(s.conn))
+    kept = [c for c in old if c.seq not in (drop or set())]
+    parties: dict[str, PartyHead] = {}
+    chained = link(
+        ChainHead(0, GENESIS),
+        [PendingEntry(0, c.at_us, c.entry, c.salt) for c in kept],
+        parties,
+    )
+    sql(store, "DELETE FROM audit_log")
+    sql(store, "DELETE FROM audit_party_head")
+    for c in chained:
+        sql(
+            store,
+            "INSERT INTO audit_log (seq, at_us, kind, actor, subject, object_kind, object_id,"
+            " detail, prev_hash, hash, salt, party_seq, party_prev) VALUES (:seq, :at, :kind,"
+            " :actor, :subject, :ok, :oid, :detail, :prev, :hash, :salt, :pseq, :pprev)",
+            seq=c.seq,
+            at=c.at_us,
+            kind=c.entry.kind,
+            actor=c.entry.actor,
+            subject=c.entry.subject,
+            ok=c.entry.object_kind,
+            oid=c.entry.object_id,
+            detail=canonical_detail(c.entry.detail),
+            prev=c.prev_hash,
+            hash=c.hash,
+            salt=c.salt,
+            pseq=c.party_seq,
+            pprev=c.party_prev,
+        )
+    for h in parties.values():
+        sql(
+            store,
+            "INSERT INTO audit_party_head (subject, seq, leaf) VALUES (:s, :n, :l)",
+            s=h.subject,
+            n=h.seq,
+            l=h.leaf,
+        )
+    last = chained[-1] if chained else None
+    sql(
+        store,
+        "UPDATE audit_head SET seq = :seq, hash = :hash",
+        seq=last.seq if last else 0,
+        hash=last.hash if last else GENESIS,
+    )
+
+
+def stream_for(store: SqlStore, party: str) -> None:
+    """Give ``party`` an event stream, as its first event would."""
+    from deconflict.store.outbox import NewEvent, append_events
+
+    with store.session(write=True) as s:
+        append_events(s.conn, [NewEvent(party, "test", "{}")], 0)
+    if not store.is_sqlite:
+        from deconflict.store.outbox import sequence_events
+
+        with store.engine.connect() as conn:
+            sequence_events(conn, [party])

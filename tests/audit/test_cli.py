@@ -35,10 +35,10 @@ def test_verify_exits_1_naming_the_first_bad_entry(store: SqlStore) -> None:
     assert "FAILED at seq 2 (altered)" in result.stdout
 
 
-def test_verify_chains_pending_entries_first(store: SqlStore) -> None:
+def test_verify_with_chain_links_pending_entries_first(store: SqlStore) -> None:
     with store.session(write=True) as s:
         append_audit(s, [entry(1), entry(2)])
-    result = runner.invoke(app, ["audit", "verify", "--database", _url(store)])
+    result = runner.invoke(app, ["audit", "verify", "--chain", "--database", _url(store)])
     assert result.exit_code == 0, result.output
     assert "ok: 2 entries" in result.stdout
 

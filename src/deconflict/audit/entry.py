@@ -69,7 +69,12 @@ class AuditEntry:
 
 @dataclass(frozen=True)
 class ChainedEntry:
-    """An entry in the chain: ``hash`` covers everything else here (see ``chain``)."""
+    """An entry in the chain: ``hash`` covers everything else here (see ``chain``).
+
+    Entries appended since salts were introduced carry a ``salt`` and their place in
+    their subject's own chain (``party_seq``, ``party_prev``); older ones have None
+    there and are hashed as before.
+    """
 
     seq: int
     at_us: int
@@ -77,15 +82,22 @@ class ChainedEntry:
     entry: AuditEntry
     prev_hash: str
     hash: str
+    salt: str | None = None
+    party_seq: int | None = None
+    party_prev: str | None = None
 
 
 @dataclass(frozen=True)
 class PendingEntry:
-    """An appended entry not yet linked into the chain."""
+    """An appended entry not yet linked into the chain. ``salt`` (32 hex digits, fresh
+    per entry) hides the entry from whoever holds only hashes; ``seal`` is the
+    service's HMAC over the rest, which the chainer checks when it has the key."""
 
     id: int
     at_us: int
     entry: AuditEntry
+    salt: str | None = None
+    seal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,3 +107,13 @@ class ChainHead:
 
     seq: int
     hash: str
+
+
+@dataclass(frozen=True)
+class PartyHead:
+    """The end of one subject's own chain: ``seq`` entries about it, the last one's
+    ``leaf`` (``GENESIS`` and 0 before the first)."""
+
+    subject: str
+    seq: int
+    leaf: str

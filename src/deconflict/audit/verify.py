@@ -12,11 +12,11 @@ entries, catches entries cut off the end and entries added past it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from deconflict.audit.chain import recomputed
-from deconflict.audit.entry import GENESIS, ChainedEntry, ChainHead
+from deconflict.audit.chain import leaf_of, recomputed
+from deconflict.audit.entry import GENESIS, ChainedEntry, ChainHead, PartyHead
 
 
 class FaultKind(StrEnum):
@@ -40,6 +40,8 @@ class Verdict:
     """Entries checked before the first fault (all of them when there is none)."""
     head: ChainHead
     fault: Fault | None = None
+    parties: dict[str, PartyHead] = field(default_factory=dict)
+    """The end of each subject's own chain, as the entries checked give it."""
 
     @property
     def ok(self) -> bool:
@@ -53,23 +55,47 @@ Locate = Callable[[str], int | None]
 def verify_chain(entries: Iterable[ChainedEntry], head: ChainHead, locate: Locate) -> Verdict:
     """Check ``entries`` (in ``seq`` order) against each other and against ``head``."""
     expected, prev, checked = 1, GENESIS, 0
+    parties: dict[str, PartyHead] = {}
     for c in entries:
-        fault = _missing(expected, c.seq, head) or _check(c, prev, head, locate)
+        fault = (
+            _missing(expected, c.seq, head)
+            or _check(c, prev, head, locate)
+            or _party_link(c, parties)
+        )
         if fault is not None:
-            return Verdict(checked, head, fault)
+            return Verdict(checked, head, fault, parties)
         prev, expected, checked = c.hash, c.seq + 1, checked + 1
     last = expected - 1
     if last < head.seq:
         span = f"seq {expected}" if expected == head.seq else f"seq {expected} to {head.seq}"
         message = f"entries {span} are missing: the log ends at seq {last}, the head at {head.seq}"
-        return Verdict(checked, head, Fault(FaultKind.MISSING, expected, message))
+        return Verdict(checked, head, Fault(FaultKind.MISSING, expected, message), parties)
     if prev != head.hash:
         message = (
             f"entry seq {last} does not match the chain head: it was rewritten "
             "with a new hash, or the head was altered"
         )
-        return Verdict(checked, head, Fault(FaultKind.ALTERED, last, message))
-    return Verdict(checked, head)
+        return Verdict(checked, head, Fault(FaultKind.ALTERED, last, message), parties)
+    return Verdict(checked, head, parties=parties)
+
+
+def _party_link(c: ChainedEntry, parties: dict[str, PartyHead]) -> Fault | None:
+    """A salted entry must continue its subject's own chain (and so advance it)."""
+    leaf = leaf_of(c)
+    if leaf is None:
+        return None
+    subject = c.entry.subject
+    before = parties.get(subject) or PartyHead(subject, 0, GENESIS)
+    if (c.party_seq, c.party_prev) != (before.seq + 1, before.leaf):
+        return Fault(
+            FaultKind.ALTERED,
+            c.seq,
+            f"entry seq {c.seq} does not continue the own chain of {subject!r} "
+            f"(it says entry {c.party_seq} of it, after {str(c.party_prev)[:12]}; "
+            f"expected entry {before.seq + 1}, after {before.leaf[:12]})",
+        )
+    parties[subject] = PartyHead(subject, before.seq + 1, leaf)
+    return None
 
 
 def _missing(expected: int, seq: int, head: ChainHead) -> Fault | None:

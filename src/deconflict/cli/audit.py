@@ -11,17 +11,41 @@ from __future__ import annotations
 import sys
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import Annotated, Any, BinaryIO
 
 import orjson
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from deconflict.audit.chain import record_is_intact
+from deconflict.audit.entry import AuditEntry
+from deconflict.audit.keys import (
+    AuditKeyError,
+    audit_key_if_present,
+    audit_public_key_path,
+    load_audit_public_key,
+)
+from deconflict.audit.party import export_problem, read_signed, receipt_in_export
+from deconflict.audit.statements import CHECKPOINT, RECEIPT, BadStatement, checked
 from deconflict.cli.db import FAILURES, open_existing, resolve_url
-from deconflict.cli.options import Database
-from deconflict.store.audit import chain_pending, export_subject, verify_store
+from deconflict.cli.options import Database, DataDir
+from deconflict.cli.sealing import seal_appends
+from deconflict.model.times import rfc3339
+from deconflict.settings import Settings
+from deconflict.store.audit import (
+    chain_pending,
+    checkpoint_problem,
+    export_subject,
+    pending_summary,
+    receipt_places,
+    refused_entries,
+    unsealed_pending,
+    use_key,
+    verify_store,
+)
+from deconflict.store.codec import from_us
 from deconflict.store.sql import SqlStore
 
 app = typer.Typer(
@@ -50,6 +74,50 @@ def _chain(console: Console, store: SqlStore) -> None:
         console.print(f"chained {linked} pending entries")
 
 
+KeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key",
+        help="The service's public audit key (PEM); default: audit/audit-key.pub.pem "
+        "in the data dir.",
+        show_default=False,
+    ),
+]
+
+
+def _data_dir(data_dir: Path | None) -> Path:
+    return data_dir if data_dir is not None else Settings().data_dir
+
+
+def _public_key(console: Console, key: Path | None, data_dir: Path | None) -> Ed25519PublicKey:
+    try:
+        return load_audit_public_key(key or audit_public_key_path(_data_dir(data_dir)))
+    except AuditKeyError as exc:
+        raise _fail(console, str(exc)) from None
+
+
+def _statements(
+    console: Console, file: Path, public: Ed25519PublicKey, kind: str
+) -> list[dict[str, Any]]:
+    """The statements of ``file``, each signature checked (exit 1 naming a bad one)."""
+    try:
+        signed = read_signed(file.read_bytes())
+    except OSError as exc:
+        raise _fail(console, str(exc)) from None
+    except (BadStatement, orjson.JSONDecodeError) as exc:
+        raise _fail(console, f"{file}: {exc}") from None
+    if not signed:
+        raise _fail(console, f"{file} holds no signed statement")
+    found = []
+    for number, doc in enumerate(signed, 1):
+        try:
+            found.append(checked(doc, public, kind))
+        except BadStatement as exc:
+            typer.echo(f"FAILED: statement {number} of {file} is not genuine: {exc}")
+            raise typer.Exit(1) from None
+    return found
+
+
 @app.command()
 def verify(
     database: Database = None,
@@ -57,18 +125,40 @@ def verify(
         bool,
         typer.Option(
             "--chain/--no-chain",
-            help="Link pending entries first (--no-chain: leave the database untouched).",
+            help="Link pending entries first, checking their seals (default: report them).",
         ),
-    ] = True,
+    ] = False,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            help="Signed checkpoints a party kept (file of one or more): the log must "
+            "still hold each.",
+        ),
+    ] = None,
+    key: KeyOption = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Recompute the chain; name the first altered, missing, inserted or moved entry.
+
+    Pending entries (appended, not yet chained) are listed, not chained: a row forged
+    into the queue must not become history by being verified. With checkpoints, a
+    truncated or wholly rewritten log is caught too.
 
     Exit 0 when the chain is intact, 1 when it is not, 2 when it could not be read.
     """
     err = Console(stderr=True)
+    statements: list[dict[str, Any]] = []
+    if checkpoint:
+        public = _public_key(err, key, data_dir)
+        for file in checkpoint:
+            statements += _statements(err, file, public, CHECKPOINT)
     store = _open(err, database)
     try:
+        audit_key = audit_key_if_present(_data_dir(data_dir))
         if chain:
+            if audit_key is not None:
+                use_key(store.engine, audit_key)
             _chain(err, store)
         with Progress(
             TextColumn("verify"),
@@ -84,16 +174,52 @@ def verify(
                 bar.update(task, completed=done, total=total)
 
             verdict = verify_store(store, report)
+        with store.session() as s:
+            problems = [p for p in (checkpoint_problem(s.conn, st) for st in statements) if p]
+            waiting, oldest = pending_summary(s.conn)
+            unsealed = unsealed_pending(s.conn, audit_key) if audit_key is not None else []
+            refused = refused_entries(s.conn)
     except FAILURES as exc:
         raise _fail(err, str(exc)) from None
     finally:
         store.close()
+    failed = False
     if verdict.fault is not None:
         f = verdict.fault
         typer.echo(f"FAILED at seq {f.seq} ({f.kind.value}): {f.message}")
         typer.echo(f"{verdict.checked} entries before it are intact")
+        failed = True
+    else:
+        typer.echo(f"ok: {verdict.checked} entries, head {verdict.head.hash}")
+    for problem in problems:
+        typer.echo(f"FAILED checkpoint: {problem}")
+    if statements and not problems:
+        typer.echo(f"ok: the log holds all {len(statements)} checkpoints")
+    if waiting:
+        typer.echo(
+            f"pending: {waiting} entries appended since {_when(oldest)} are not chained yet "
+            "(listed, not verified)"
+        )
+    for pending_id, e in unsealed:
+        typer.echo(
+            f"FAILED pending id {pending_id}: not sealed by this service's key (forged "
+            f"into audit_pending?): {_summary(e)}"
+        )
+    for pending_id, refused_us, e in refused:
+        typer.echo(
+            f"FAILED refused id {pending_id}: the chainer refused it at {_when(refused_us)}, "
+            f"not sealed by the service: {_summary(e)}"
+        )
+    if failed or problems or unsealed or refused:
         raise typer.Exit(1)
-    typer.echo(f"ok: {verdict.checked} entries, head {verdict.head.hash}")
+
+
+def _when(at_us: int | None) -> str:
+    return "?" if at_us is None else rfc3339(from_us(at_us))
+
+
+def _summary(e: AuditEntry) -> str:
+    return f"{e.kind} by {e.actor!r} about {e.subject!r} on {e.object_kind} {e.object_id!r}"
 
 
 @app.command("export")
@@ -104,13 +230,15 @@ def export_command(
         typer.Option("--output", "-o", help="JSON Lines file; default: standard output."),
     ] = None,
     database: Database = None,
+    data_dir: DataDir = None,
 ) -> None:
     """Every entry about PARTY (changes of its objects, what of its data was shown to
-    whom, messages to it, failed logins in its name), one JSON object a line, each with
-    its seq and hash."""
+    whom, messages to it, failed logins in its name), one JSON object a line: each with
+    its salt, its place in PARTY's own chain and its leaf, nothing of other parties'."""
     err = Console(stderr=True)
     store = _open(err, database)
     try:
+        seal_appends(store, _data_dir(data_dir))
         _chain(err, store)
         target: BinaryIO
         with output.open("wb") if output is not None else nullcontext(sys.stdout.buffer) as target:
@@ -123,11 +251,17 @@ def export_command(
 
 
 @app.command()
-def chain(database: Database = None) -> None:
-    """Link pending entries into the chain now (the service does this by itself)."""
+def chain(database: Database = None, data_dir: DataDir = None) -> None:
+    """Link pending entries into the chain now (the service does this by itself).
+
+    With the data dir's audit key, entries it did not seal are refused (set aside and
+    listed by ``verify``), as the service's chainer does.
+    """
     err = Console(stderr=True)
     store = _open(err, database)
     try:
+        if not seal_appends(store, _data_dir(data_dir)):
+            err.print("no audit key in the data dir: seals are not checked")
         n = chain_pending(store)
     except FAILURES as exc:
         raise _fail(err, str(exc)) from None
@@ -139,16 +273,44 @@ def chain(database: Database = None) -> None:
 @app.command()
 def check(
     file: Annotated[Path, typer.Argument(help="A file written by `deconflict audit export`.")],
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            help="Signed checkpoints the party kept: the export must hold what they vouch for.",
+        ),
+    ] = None,
+    key: KeyOption = None,
+    data_dir: DataDir = None,
 ) -> None:
-    """Check every line of an export against its own hash, without any database.
+    """Check an export without any database: every line against its own hash, the
+    party's own chain from line to line, and (with checkpoints) that nothing they
+    vouch for was removed or rewritten.
 
-    Exit 0 when all match, 1 naming the first line that does not, 2 when unreadable.
+    Exit 0 when all hold, 1 naming the first that does not, 2 when unreadable.
     """
     err = Console(stderr=True)
+    statements: list[dict[str, Any]] = []
+    if checkpoint:
+        public = _public_key(err, key, data_dir)
+        for cp in checkpoint:
+            statements += _statements(err, cp, public, CHECKPOINT)
+    records = _records(err, file)
+    problem = export_problem(records, statements)
+    if problem is not None:
+        typer.echo(f"FAILED: {problem}")
+        raise typer.Exit(1)
+    typer.echo(f"ok: {len(records)} entries match their hashes")
+    if statements:
+        typer.echo(f"ok: the export holds all {len(statements)} checkpoints")
+
+
+def _records(console: Console, file: Path) -> list[dict[str, Any]]:
     try:
         lines = file.read_bytes().splitlines()
     except OSError as exc:
-        raise _fail(err, str(exc)) from None
+        raise _fail(console, str(exc)) from None
+    records = []
     for number, line in enumerate(lines, 1):
         try:
             record = orjson.loads(line)
@@ -158,7 +320,62 @@ def check(
         if not isinstance(record, dict) or not record_is_intact(record):
             typer.echo(f"FAILED at line {number} (seq {_seq(record)}): it does not match its hash")
             raise typer.Exit(1)
-    typer.echo(f"ok: {len(lines)} entries match their hashes")
+        records.append(record)
+    return records
+
+
+@app.command("check-receipt")
+def check_receipt(
+    file: Annotated[
+        Path, typer.Argument(help="A receipt: the Deconflict-Receipt header value, or its JSON.")
+    ],
+    export: Annotated[
+        Path | None,
+        typer.Option("--export", help="Look in this party export instead of the database."),
+    ] = None,
+    database: Database = None,
+    key: KeyOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Check that what a receipt says the service accepted is in the history.
+
+    Against the database: each entry must be chained (its seq is named). Against a
+    party's export (``--export``, no database needed): each must be in it.
+    Exit 0 when all are, 1 when one is missing, pending or the receipt is not genuine,
+    2 when unreadable.
+    """
+    err = Console(stderr=True)
+    public = _public_key(err, key, data_dir)
+    receipts = _statements(err, file, public, RECEIPT)
+    if export is not None:
+        records = _records(err, export)
+        missing = [m for r in receipts for m in receipt_in_export(r, records)]
+        for m in missing:
+            typer.echo(f"FAILED: {m}: accepted, but not in the export")
+        if missing:
+            raise typer.Exit(1)
+        typer.echo(f"ok: the export holds all {sum(len(r['entries']) for r in receipts)} entries")
+        return
+    store = _open(err, database)
+    try:
+        with store.session() as s:
+            places = [p for r in receipts for p in receipt_places(s.conn, r)]
+    except FAILURES as exc:
+        raise _fail(err, str(exc)) from None
+    finally:
+        store.close()
+    bad = False
+    for what, seq in places:
+        if seq is None:
+            typer.echo(f"FAILED: {what}: accepted, but the log has no such entry (removed?)")
+            bad = True
+        elif seq == 0:
+            typer.echo(f"pending: {what}: appended, not chained yet; check again shortly")
+            bad = True
+        else:
+            typer.echo(f"ok: {what}: entry seq {seq}")
+    if bad:
+        raise typer.Exit(1)
 
 
 def _seq(record: object) -> object:

@@ -17,6 +17,7 @@ from deconflict.access.agreements import Agreement, Grant, parse_grants
 from deconflict.audit.entry import AGREEMENT, OPERATOR, AuditEntry
 from deconflict.cli.db import FAILURES, resolve_url
 from deconflict.cli.options import Database
+from deconflict.cli.sealing import seal_appends
 from deconflict.errors import DeconflictError
 from deconflict.store.audit import append_audit
 from deconflict.store.sharing import list_agreements, save_agreement
@@ -71,6 +72,7 @@ def _run(database: str | None, a: str, b: str, names: list[str], add: bool) -> N
             raise DeconflictError("give at least one --grant to share")
         grants = parse_grants(names) if names else frozenset(Grant)
         store = open_store(resolve_url(database))
+        seal_appends(store)
         try:
             agreement = _change(store, a, b, grants, add)
         finally:

@@ -26,6 +26,7 @@ from rich.table import Table
 from deconflict.audit.recording import audited_sink
 from deconflict.cli.db import FAILURES, resolve_url
 from deconflict.cli.options import Database
+from deconflict.cli.sealing import seal_appends
 from deconflict.io.airspace import Airspace, airspace_geojson, load_airspace
 from deconflict.io.ed269 import to_ed269
 from deconflict.model.times import rfc3339
@@ -84,6 +85,7 @@ def import_(
             ground_max_m=ground_max,
         )
         store = open_store(resolve_url(database))
+        seal_appends(store)
         notifier = Notifier(Settings().notify)
         try:
 

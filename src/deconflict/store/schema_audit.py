@@ -8,6 +8,13 @@ in the same transaction. The head row is what two chainers contend on, so the ch
 cannot fork; it also records where the chain ends, so entries cut off the end are
 noticed. ``audit_log`` is only ever inserted into.
 
+Since migration 0010 an entry also carries a ``salt`` (pending and chained), a pending
+one the service's ``seal``, and a chained one its place in its subject's own chain
+(``party_seq``, ``party_prev``); ``audit_party_head`` holds the end of each subject's
+chain, as ``audit_head`` holds the global one. Pending rows the chainer refuses (no
+valid seal: not appended by the service) go to ``audit_refused``, kept as evidence and
+reported by ``verify``, never chained.
+
 Times are integer microseconds since the epoch, as in ``schema.py``.
 """
 
@@ -34,6 +41,8 @@ audit_pending = Table(
     Column("object_kind", String(MAX_OBJECT_KIND), nullable=False),
     Column("object_id", String(MAX_OBJECT_ID), nullable=False),
     Column("detail", Text, nullable=False),
+    Column("salt", String(32), nullable=True),
+    Column("seal", String(64), nullable=True),
 )
 
 audit_log = Table(
@@ -49,6 +58,9 @@ audit_log = Table(
     Column("detail", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("salt", String(32), nullable=True),
+    Column("party_seq", BigInteger, nullable=True),
+    Column("party_prev", String(64), nullable=True),
     Index("ix_audit_log_subject", "subject", "seq"),
     Index("ix_audit_log_hash", "hash", unique=True),
 )
@@ -59,4 +71,28 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+audit_party_head = Table(
+    "audit_party_head",
+    metadata,
+    Column("subject", String(MAX_PARTY), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("leaf", String(64), nullable=False),
+)
+
+audit_refused = Table(
+    "audit_refused",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("at_us", BigInteger, nullable=False),
+    Column("kind", String(MAX_KIND), nullable=False),
+    Column("actor", String(MAX_PARTY), nullable=False),
+    Column("subject", String(MAX_PARTY), nullable=False),
+    Column("object_kind", String(MAX_OBJECT_KIND), nullable=False),
+    Column("object_id", String(MAX_OBJECT_ID), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("salt", String(32), nullable=True),
+    Column("seal", String(64), nullable=True),
+    Column("refused_us", BigInteger, nullable=False),
 )
