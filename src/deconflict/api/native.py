@@ -18,6 +18,7 @@ from deconflict.access.policy import NO_AGREEMENTS, DisclosurePolicy
 from deconflict.api import disclosure
 from deconflict.api.disclosure import policy_for
 from deconflict.api.errors import error_responses
+from deconflict.api.listing import Listed, list_secret, viewer_order
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import (
     BatchIn,
@@ -202,10 +203,15 @@ def list_operations(
         return Response(
             orjson.dumps({"type": "FeatureCollection", "features": features}), media_type=GEOJSON
         )
-    views = [(s, policy.operation(principal.sub, s.operation)) for s in found]
-    shown = [(s.operation, v) for s, v in views]
+    views = {s.operation.id: (s, policy.operation(principal.sub, s.operation)) for s in found}
+    listed = [
+        Listed(s.operation.time_extent.start, operation_view_json(s, v), op_id)
+        for op_id, (s, v) in views.items()
+    ]
+    ordered = viewer_order(listed, principal.sub, list_secret(request), limit)
+    shown = [(views[item.hidden_id][0].operation, views[item.hidden_id][1]) for item in ordered]
     disclosure.record(_store(request), disclosure.shown_views(principal.sub, shown, "list"))
-    return _json(200, {"operations": [operation_view_json(s, v) for s, v in views]})
+    return _json(200, {"operations": [item.shown for item in ordered]})
 
 
 @router.get("/operations/{op_id}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import hmac
 import json
 import os
 import stat
@@ -183,3 +184,18 @@ def public_jwk(key: rsa.RSAPublicKey) -> dict[str, str]:
         "n": _b64url_uint(numbers.n),
         "e": _b64url_uint(numbers.e),
     }
+
+
+def derived_secret(key: rsa.RSAPrivateKey, purpose: str) -> bytes:
+    """A secret of the service for one purpose, derived from its signing key.
+
+    Every replica holds the same key (they must, to accept each other's tokens), so
+    they derive the same secret with nothing more to distribute or back up; HMAC keeps
+    one purpose's secret from revealing the key or another purpose's secret.
+    """
+    der = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return hmac.new(der, f"deconflict:{purpose}".encode(), hashlib.sha256).digest()

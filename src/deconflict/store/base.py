@@ -36,6 +36,9 @@ class OperationQuery:
     altitude: AltitudeBand | None = None
     include_ended: bool = False
     limit: int = 1000
+    """The earliest-starting ``limit`` operations are returned, in order of start, plus
+    any that start at the same instant as the last of them: which operations are cut
+    never depends on their ids, which other parties may not know."""
 
 
 class StoreSession(Protocol):

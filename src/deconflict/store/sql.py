@@ -185,9 +185,9 @@ class SqlSession:
             found = self.candidates(q.area)
             if q.party is not None:
                 found = [s for s in found if s.operation.party == q.party]
-            yield from sorted(found, key=lambda s: s.operation.id)[: q.limit]
+            yield from first_by_start(found, q.limit)
             return
-        stmt = select(operations).order_by(operations.c.id).limit(q.limit)
+        stmt = select(operations).order_by(operations.c.time_start_us, operations.c.id)
         if q.party is not None:
             stmt = stmt.where(operations.c.party == q.party)
         if not q.include_ended:
@@ -198,7 +198,15 @@ class SqlSession:
         if q.altitude is not None:
             stmt = stmt.where(operations.c.altitude_lower_m <= q.altitude.upper_m)
             stmt = stmt.where(operations.c.altitude_upper_m >= q.altitude.lower_m)
-        yield from self._load(self.conn.execute(stmt).all())
+        rows = list(self.conn.execute(stmt.limit(q.limit)).all())
+        if len(rows) == q.limit:
+            # Which of the operations starting at the boundary make the cut must not
+            # depend on their ids (another party's are secret): take them all.
+            last = rows[-1].time_start_us
+            seen = [r.id for r in rows if r.time_start_us == last]
+            tied = stmt.where(operations.c.time_start_us == last)
+            rows += [r for r in self.conn.execute(tied).all() if r.id not in seen]
+        yield from self._load(rows)
 
     def _load(self, rows: Sequence[Any]) -> list[StoredOperation]:
         if not rows:
@@ -226,6 +234,17 @@ class SqlSession:
             )
             for r in rows
         ]
+
+
+def first_by_start(found: list[StoredOperation], limit: int) -> list[StoredOperation]:
+    """The ``limit`` earliest-starting operations, and every one that starts at the same
+    instant as the last of them: a caller that orders equal starts by what its viewer
+    may see then cuts the list fairly (``OperationQuery.limit``)."""
+    ordered = sorted(found, key=lambda s: s.operation.time_extent.start)
+    if len(ordered) <= limit:
+        return ordered
+    last = ordered[limit - 1].operation.time_extent.start
+    return [s for s in ordered if s.operation.time_extent.start <= last]
 
 
 DEFAULT_TIMEOUT_S = 10.0
