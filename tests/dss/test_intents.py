@@ -161,12 +161,16 @@ def test_intents_apart_in_time_altitude_or_space_need_no_key(dss: Dss) -> None:
         assert dss.beta.create_intent(extents=[extent]).status_code == 201
 
 
-def test_the_key_check_is_exact_not_by_cell(dss: Dss) -> None:
-    # Two squares 2 m apart share S2 cells but do not intersect: no key is needed.
-    dss.alpha.create_intent(extents=[volume4d(square(7.0, 46.0, 0.001))])
+def test_the_key_check_is_by_grid_cell_not_exact(dss: Dss) -> None:
+    # Two squares 2 m apart share S2 cells without intersecting: the reference DSS
+    # (issue 15) counts the other one as relevant, so the key must hold its OVN.
+    theirs = new_id()
+    dss.alpha.create_intent(theirs, extents=[volume4d(square(7.0, 46.0, 0.001))])
     gap = 0.002 + 2 / 111_000
     neighbour = volume4d(square(7.0 + gap, 46.0, 0.001))
-    assert dss.beta.create_intent(extents=[neighbour]).status_code == 201
+    r = dss.beta.create_intent(extents=[neighbour])
+    assert r.status_code == 409, r.text
+    assert [m["id"] for m in r.json()["missing_operational_intents"]] == [theirs]
 
 
 def test_activating_needs_the_key_too(dss: Dss) -> None:

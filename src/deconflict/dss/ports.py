@@ -18,7 +18,7 @@ from deconflict.dss.model import (
     NotifiedSubscription,
     SubscriptionRec,
 )
-from deconflict.geo.volume import Volume4D
+from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import OperationState
 
 T = TypeVar("T")
@@ -32,14 +32,15 @@ class DssSession(Protocol):
         """Whether any operation (DSS or native) already uses the id."""
         ...
 
-    def intents_near(self, volume: Volume4D) -> list[IntentRef]:
-        """Intent references that may overlap ``volume`` (cells, time, altitude): a
-        superset of the exact answer."""
+    def intents_in(
+        self, cells: Collection[int], window: TimeWindow, altitudes: AltitudeBand
+    ) -> list[IntentRef]:
+        """The intent references *relevant* to an airspace, as the reference DSS's grid
+        says: an intent sharing a cell with ``cells`` whose overall time span (first
+        start to last end of its extents) meets ``window`` and whose overall altitude
+        band meets ``altitudes``. Queries, key checks and subscription responses all
+        ask this one question, so they agree on what a USS must know."""
         ...
-
-    def intents_in_cells(
-        self, cells: Collection[int], start: datetime, end: datetime
-    ) -> list[IntentRef]: ...
 
     def put_intent(
         self,

@@ -86,17 +86,41 @@ def require_footprint(extent: Extent, field: str) -> Footprint:
     return extent.footprint
 
 
-def time_window(extent: Extent, field: str, now: datetime) -> TimeWindow:
-    """Both ends required, ordered, and the end not yet past."""
+def time_window(extent: Extent, field: str) -> TimeWindow:
+    """Both ends required and ordered. Whether the extent is still current is not asked
+    here: that is a rule of the whole entity (``check_not_ended``)."""
     if extent.start is None:
         raise BadRequest(f"{field}.time_start: is required")
     if extent.end is None:
         raise BadRequest(f"{field}.time_end: is required")
     if extent.end < extent.start:
         raise BadRequest(f"{field}.time_end: is before time_start")
-    if extent.end < now:
-        raise BadRequest(f"{field}.time_end: {extent.end.isoformat()} is in the past")
     return TimeWindow(extent.start, extent.end)
+
+
+def check_not_ended(span: TimeWindow, what: str, now: datetime) -> None:
+    """An entity must not have ended: the *latest* end of its extents is what counts.
+
+    F3548 checks the union of an intent's (or constraint's) extents, as the reference
+    DSS does (``UnionVolumes4D`` then "may not end in the past"): an intent that flew
+    its first leg an hour ago and flies the next for years is current, and refusing it
+    for that first leg would stop a USS from updating an intent in progress.
+    """
+    if span.end < now:
+        raise BadRequest(
+            f"extents: the {what} ends at {span.end.isoformat()} (the latest time_end of "
+            "its extents), which is in the past"
+        )
+
+
+def check_plan_horizon(span: TimeWindow, now: datetime) -> None:
+    """F3548's plan horizon bounds when an intent *starts*: its earliest extent."""
+    if span.start > now + PLAN_HORIZON:
+        raise BadRequest(
+            f"extents: the operational intent starts at {span.start.isoformat()} (the "
+            f"earliest time_start of its extents), more than {PLAN_HORIZON.days} days "
+            "ahead (the plan horizon)"
+        )
 
 
 def altitude_band(extent: Extent, field: str) -> AltitudeBand:
@@ -114,24 +138,22 @@ def _band(lower: float, upper: float, field: str) -> AltitudeBand:
         raise BadRequest(f"{field}.volume: {exc.rule}") from None
 
 
-def intent_volume(extent: Extent, field: str, now: datetime) -> Volume4D:
-    """An intent's extent must be fully bounded, current, within the plan horizon and
-    no larger than the area limit."""
+def intent_volume(extent: Extent, field: str) -> Volume4D:
+    """An intent's extent must be fully bounded and no larger than the area limit; the
+    time rules against the clock apply to the whole intent (``check_not_ended``,
+    ``check_plan_horizon``)."""
     footprint = require_footprint(extent, field)
     check_area(footprint, f"{field}.volume")
-    window = time_window(extent, field, now)
-    if window.start > now + PLAN_HORIZON:
-        raise BadRequest(
-            f"{field}.time_start: more than {PLAN_HORIZON.days} days ahead (the plan horizon)"
-        )
+    window = time_window(extent, field)
     return Volume4D(footprint, altitude_band(extent, field), window)
 
 
-def constraint_extent(extent: Extent, field: str, now: datetime) -> Extent:
-    """A constraint needs an outline and a current time window; altitudes may stay open."""
+def constraint_extent(extent: Extent, field: str) -> Extent:
+    """A constraint needs an outline and a time window; altitudes may stay open. Whether
+    it is still current is a rule of the whole constraint (``check_not_ended``)."""
     footprint = require_footprint(extent, field)
     check_area(footprint, f"{field}.volume")
-    time_window(extent, field, now)
+    time_window(extent, field)
     if extent.altitude_lower_m is not None and extent.altitude_upper_m is not None:
         _band(extent.altitude_lower_m, extent.altitude_upper_m, field)
     return extent

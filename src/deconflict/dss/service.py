@@ -42,19 +42,21 @@ from deconflict.dss.model import (
 from deconflict.dss.ovn import new_ovn, new_version
 from deconflict.dss.ports import DssSession, DssTransactor
 from deconflict.dss.rules import (
+    ALL_ALTITUDES,
     ALL_TIME,
     CLOCK_SKEW,
     MAX_SUBSCRIPTION_DURATION,
     check_area,
     check_base_url,
+    check_not_ended,
+    check_plan_horizon,
     constraint_extent,
     footprint_cells,
     intent_volume,
     query_volume,
     volumes_cells,
 )
-from deconflict.geo.overlap import footprints_conflict, volumes_conflict
-from deconflict.geo.volume import TimeWindow, Volume4D
+from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import OperationState
 
 OFF_NOMINAL = (OperationState.NONCONFORMING, OperationState.CONTINGENT)
@@ -91,18 +93,17 @@ def _span(volumes: Iterable[Volume4D]) -> TimeWindow:
     return TimeWindow(min(v.time.start for v in vs), max(v.time.end for v in vs))
 
 
-def _constraint_conflicts(ref: ConstraintRef, volume: Volume4D) -> bool:
-    """Constraints are matched on footprint and time only, as in the reference DSS, so
-    that a USS's constraint query and the key check agree on what is relevant."""
-    for e in ref.extents:
-        assert e.footprint is not None and e.start is not None and e.end is not None
-        if (
-            e.start <= volume.time.end
-            and e.end >= volume.time.start
-            and footprints_conflict(e.footprint, volume.footprint)
-        ):
-            return True
-    return False
+def _band(volumes: Iterable[Volume4D]) -> AltitudeBand:
+    vs = list(volumes)
+    return AltitudeBand(min(v.altitude.lower_m for v in vs), max(v.altitude.upper_m for v in vs))
+
+
+def _sub_band(extent: Extent) -> AltitudeBand:
+    """A subscription's altitudes, open ends unbounded (they are not stored: only the
+    request that sets them can use them, as in the reference DSS)."""
+    lower = ALL_ALTITUDES.lower_m if extent.altitude_lower_m is None else extent.altitude_lower_m
+    upper = ALL_ALTITUDES.upper_m if extent.altitude_upper_m is None else extent.altitude_upper_m
+    return AltitudeBand(lower, upper)
 
 
 def _constraint_cells(extents: Sequence[Extent]) -> frozenset[int]:
@@ -158,16 +159,12 @@ class DssService:
         return found
 
     def query_intents(self, area: Extent | None) -> list[IntentRef]:
+        """The intents relevant to the area: the grid's answer (see ``DssSession.intents_in``),
+        the same one the key check asks, so a USS can key what a query showed it."""
         probe = query_volume(area, "area_of_interest")
-
-        def work(s: DssSession) -> list[IntentRef]:
-            return [
-                ref
-                for ref in s.intents_near(probe)
-                if any(volumes_conflict(probe, v) for v in ref.volumes)
-            ]
-
-        return sorted(self._tx.run(work, write=False), key=lambda r: r.id)
+        cells = footprint_cells(probe.footprint)
+        found = self._tx.run(lambda s: s.intents_in(cells, probe.time, probe.altitude), write=False)
+        return sorted(found, key=lambda r: r.id)
 
     def put_intent(
         self,
@@ -195,9 +192,10 @@ class DssService:
             check_base_url(params.new_subscription.uss_base_url, "new_subscription.uss_base_url")
         if not params.extents:
             raise BadRequest("extents: at least one volume is required")
-        volumes = tuple(
-            intent_volume(e, f"extents[{i}]", now) for i, e in enumerate(params.extents)
-        )
+        volumes = tuple(intent_volume(e, f"extents[{i}]") for i, e in enumerate(params.extents))
+        span = _span(volumes)
+        check_not_ended(span, "operational intent", now)
+        check_plan_horizon(span, now)
         if ovn is None and params.state is not OperationState.ACCEPTED:
             raise BadRequest(
                 f"state: a new operational intent must be Accepted, not {params.state.value}"
@@ -215,7 +213,7 @@ class DssService:
                 f"state: a {params.state.value} intent needs subscription_id or new_subscription"
             )
         cells = volumes_cells(volumes)
-        span = _span(volumes)
+        band = _band(volumes)
 
         def work(s: DssSession) -> IntentChange:
             old = s.get_intent(intent_id)
@@ -234,7 +232,7 @@ class DssService:
                 s, caller, intent_id, params, cells, span, now
             )
             if params.state.is_nominal:
-                self._check_key(s, intent_id, volumes, params.key, notify_constraints)
+                self._check_key(s, intent_id, cells, span, band, params.key, notify_constraints)
 
             ref = s.put_intent(
                 intent_id, caller, params.state, volumes, new_ovn(), uss_base_url, sub_id
@@ -318,33 +316,36 @@ class DssService:
         self,
         s: DssSession,
         intent_id: str,
-        volumes: Sequence[Volume4D],
+        cells: frozenset[int],
+        span: TimeWindow,
+        band: AltitudeBand,
         key: frozenset[str],
         notify_constraints: bool,
     ) -> None:
-        """The writer must prove, with OVNs, that it knows every intersecting entity."""
+        """The writer must prove, with OVNs, that it knows every relevant entity.
+
+        Relevant is the grid's answer for the union of the new extents (their cells,
+        their overall time span and altitude band), as in the reference DSS, and the
+        very answer a query over the same airspace gives: a USS can only key what a
+        query showed it, and a USS keying what a query showed it is never refused.
+        """
         missing: dict[str, IntentRef] = {}
-        for v in volumes:
-            for ref in s.intents_near(v):
-                if ref.id == intent_id or ref.ovn in key or ref.id in missing:
-                    continue
-                # A Down USS cannot be asked for details; its merely planned intents
-                # must not block everyone else.
-                if (
-                    ref.uss_availability is UssAvailability.DOWN
-                    and ref.state is OperationState.ACCEPTED
-                ):
-                    continue
-                if any(volumes_conflict(v, other) for other in ref.volumes):
-                    missing[ref.id] = ref
+        for ref in s.intents_in(cells, span, band):
+            if ref.id == intent_id or ref.ovn in key:
+                continue
+            # A Down USS cannot be asked for details; its merely planned intents
+            # must not block everyone else.
+            if (
+                ref.uss_availability is UssAvailability.DOWN
+                and ref.state is OperationState.ACCEPTED
+            ):
+                continue
+            missing[ref.id] = ref
         missing_constraints: dict[str, ConstraintRef] = {}
         if notify_constraints:
-            for v in volumes:
-                for c in s.constraints_in(footprint_cells(v.footprint), v.time.start, v.time.end):
-                    if c.ovn in key or c.id in missing_constraints:
-                        continue
-                    if _constraint_conflicts(c, v):
-                        missing_constraints[c.id] = c
+            for c in s.constraints_in(cells, span.start, span.end):
+                if c.ovn not in key:
+                    missing_constraints[c.id] = c
         if missing or missing_constraints:
             raise AirspaceConflict(
                 "the key lacks the current OVN of "
@@ -475,7 +476,10 @@ class DssService:
                 uss_base_url=uss_base_url,
                 notify_for_operational_intents=params.notify_for_operational_intents,
                 notify_for_constraints=params.notify_for_constraints,
-                implicit=old.implicit if old is not None else False,
+                # Whatever a USS writes itself is its own: an implicit subscription it
+                # takes over is explicit from now on and outlives its intents (as in
+                # the reference DSS, whose update never sets the implicit flag).
+                implicit=False,
                 time_start=start,
                 time_end=end,
                 dependent_operational_intents=(
@@ -484,7 +488,12 @@ class DssService:
             )
             s.put_subscription(sub, cells)
             intents = (
-                tuple(sorted(s.intents_in_cells(cells, start, end), key=lambda r: r.id))
+                tuple(
+                    sorted(
+                        s.intents_in(cells, TimeWindow(start, end), _sub_band(extent)),
+                        key=lambda r: r.id,
+                    )
+                )
                 if sub.notify_for_operational_intents
                 else None
             )
@@ -557,17 +566,14 @@ class DssService:
         return found
 
     def query_constraints(self, area: Extent | None) -> list[ConstraintRef]:
+        """Constraints are matched on cells and time only, as in the reference DSS (and
+        as the key check matches them)."""
         probe = query_volume(area, "area_of_interest")
         cells = footprint_cells(probe.footprint)
-
-        def work(s: DssSession) -> list[ConstraintRef]:
-            return [
-                c
-                for c in s.constraints_in(cells, probe.time.start, probe.time.end)
-                if _constraint_conflicts(c, probe)
-            ]
-
-        return sorted(self._tx.run(work, write=False), key=lambda c: c.id)
+        found = self._tx.run(
+            lambda s: s.constraints_in(cells, probe.time.start, probe.time.end), write=False
+        )
+        return sorted(found, key=lambda c: c.id)
 
     def put_constraint(
         self, caller: str, constraint_id: str, ovn: str | None, params: ConstraintParams
@@ -576,11 +582,10 @@ class DssService:
         uss_base_url = check_base_url(params.uss_base_url, "uss_base_url")
         if not params.extents:
             raise BadRequest("extents: at least one volume is required")
-        extents = tuple(
-            constraint_extent(e, f"extents[{i}]", now) for i, e in enumerate(params.extents)
-        )
+        extents = tuple(constraint_extent(e, f"extents[{i}]") for i, e in enumerate(params.extents))
         cells = _constraint_cells(extents)
         span = _constraint_span(extents)
+        check_not_ended(span, "constraint", now)
 
         def work(s: DssSession) -> ConstraintChange:
             old = s.get_constraint(constraint_id)

@@ -32,13 +32,13 @@ from deconflict.dss.model import (
     SubscriptionRec,
     UssAvailability,
 )
-from deconflict.geo.volume import Volume4D
+from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import Operation, OperationState
 from deconflict.store.base import StoredOperation
 from deconflict.store.cellindex import cell_search, chunks, ids_in_cells, rows_by_id
 from deconflict.store.codec import footprint_from_text, footprint_to_text, from_us, to_us
 from deconflict.store.constraints import EventSink, SqlAirspace
-from deconflict.store.schema import CELL_OF_VOLUME, volume_cells, volumes
+from deconflict.store.schema import operations, volume_cells
 from deconflict.store.schema_constraints import airspace_constraint_cells, airspace_constraints
 from deconflict.store.schema_dss import (
     dss_constraints,
@@ -133,13 +133,15 @@ class SqlDssSession:
     def operation_exists(self, operation_id: str) -> bool:
         return self.ops.exists(operation_id)
 
-    def intents_near(self, volume: Volume4D) -> list[IntentRef]:
-        return self._refs(self.ops.candidates(volume))
-
-    def intents_in_cells(
-        self, cells: Collection[int], start: datetime, end: datetime
+    def intents_in(
+        self, cells: Collection[int], window: TimeWindow, altitudes: AltitudeBand
     ) -> list[IntentRef]:
-        ids = ids_in_cells(self.conn, _INTENTS_IN, cells, _span(start, end))
+        params = {
+            **_span(window.start, window.end),
+            "lo": altitudes.lower_m,
+            "hi": altitudes.upper_m,
+        }
+        ids = ids_in_cells(self.conn, _INTENTS_IN, cells, params)
         stored = [s for s in (self.ops.get(i) for i in sorted(ids)) if s is not None]
         return self._refs(stored)
 
@@ -466,10 +468,13 @@ _INTENTS_IN = cell_search(
     volume_cells,
     "operation_id",
     [
-        (volumes, CELL_OF_VOLUME),
+        (operations, operations.c.id == volume_cells.c.operation_id),
         (dss_intents, dss_intents.c.operation_id == volume_cells.c.operation_id),
     ],
-    times=[(volumes.c.time_start_us, volumes.c.time_end_us)],
+    # The intent's union of extents, as the reference DSS stores an intent: any of its
+    # cells, its first start to last end, its lowest to highest altitude.
+    times=[(operations.c.time_start_us, operations.c.time_end_us)],
+    altitudes=[(operations.c.altitude_lower_m, operations.c.altitude_upper_m)],
 )
 _SUBS = dss_subscriptions.c
 _ANY_SUBSCRIPTION = cell_search(
