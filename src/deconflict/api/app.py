@@ -64,6 +64,9 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
         version=__version__,
         description="Multi-party airspace deconfliction: native party API and ASTM F3548-21 DSS.",
         lifespan=lifespan,
+        # A client's malformed path gets a 4xx that says so, never a redirect: a 307
+        # sent a DELETE with an empty OVN on to a path that then answered 405 (issue 15).
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.store = store

@@ -1,4 +1,4 @@
-"""The F3548-21 DSS routes (``/dss/v1``) and ``GET /aux/v1/version``.
+"""The F3548-21 DSS routes (``/dss/v1``) and InterUSS's aux routes (``/aux/v1``).
 
 What the router reads from ``request.app.state``:
 
@@ -14,13 +14,14 @@ Errors leave as the spec's ``ErrorResponse`` (``{"message": ...}``), missing OVN
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 import deconflict
 from deconflict.api import disclosure
@@ -29,7 +30,7 @@ from deconflict.api.dss import models as w
 from deconflict.api.security import PRINCIPAL_STATE_ATTR, require_scopes
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
-from deconflict.dss.errors import AirspaceConflict, BadRequest, DssError
+from deconflict.dss.errors import AirspaceConflict, BadRequest, DssError, NotAllowed
 from deconflict.dss.ids import parse_uuid4
 from deconflict.dss.model import (
     AvailabilityStatus,
@@ -58,6 +59,17 @@ Subscriber = Annotated[Principal, Depends(require_scopes(CP, SC))]
 Reporter = Annotated[Principal, Depends(require_scopes(CM, CP, SC, CMSA, AA))]
 Arbiter = Annotated[Principal, Depends(require_scopes(AA))]
 AvailabilityReader = Annotated[Principal, Depends(require_scopes(AA, SC, CMSA))]
+
+RID_ISA_READ = "dss.read.identification_service_areas"
+RID_ISA_WRITE = "dss.write.identification_service_areas"
+AUX_SCOPES = (RID_ISA_READ, RID_ISA_WRITE, SC, CM, CP, CMSA, AA)
+"""Scopes ``GET /aux/v1/validate_oauth`` takes: the reference DSS's two (Remote ID's ISA
+scopes, which InterUSS's prober sends) and the five of F3548, because this service
+serves no Remote ID and a USS holding only F3548 scopes must be able to check its
+token too."""
+AuxCaller = Annotated[Principal, Depends(require_scopes(*AUX_SCOPES))]
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 EntityId = Annotated[
@@ -597,7 +609,103 @@ def router() -> APIRouter:
         """Unauthenticated, like the reference DSS's: probes use it to see what runs."""
         return w.VersionResponse(version=f"deconflict-{deconflict.__version__}")
 
+    @r.get(
+        "/aux/v1/validate_oauth",
+        operation_id="validateOauth",
+        tags=["aux"],
+        responses=_errors(),
+    )
+    def validate_oauth(
+        principal: AuxCaller,
+        owner: Annotated[
+            str | None,
+            Query(description="When given, the token's subject must be this owner (else 403)."),
+        ] = None,
+    ) -> dict[str, Any]:
+        """Lets a USS or a test tool check that this DSS accepts its token, and (with
+        ``owner``) under which identity, before it relies on either."""
+        if owner and owner != principal.sub:
+            raise NotAllowed(
+                f"owner: the token's subject is {principal.sub!r}, not {owner[:200]!r}"
+            )
+        return {}
+
+    # PUT/DELETE {base}/{id}/: the OVN (or version) segment is there but empty. The
+    # reference DSS routes such a path to its handler with an empty OVN, which answers
+    # 400; without these routes it would match nothing. Authentication runs first, as
+    # on the real routes.
+    hidden: dict[str, Any] = {"include_in_schema": False}
+
+    @r.put(f"{oir}/{{entityid}}/", **hidden)
+    def update_intent_without_ovn(entityid: str, principal: OirWriter) -> None:
+        raise BadRequest(_missing("ovn", oir))
+
+    @r.delete(f"{oir}/{{entityid}}/", **hidden)
+    def delete_intent_without_ovn(entityid: str, principal: OirReader) -> None:
+        raise BadRequest(_missing("ovn", oir))
+
+    @r.put(f"{cr}/{{entityid}}/", **hidden)
+    def update_constraint_without_ovn(entityid: str, principal: ConstraintWriter) -> None:
+        raise BadRequest(_missing("ovn", cr))
+
+    @r.delete(f"{cr}/{{entityid}}/", **hidden)
+    def delete_constraint_without_ovn(entityid: str, principal: ConstraintWriter) -> None:
+        raise BadRequest(_missing("ovn", cr))
+
+    @r.put(f"{subs}/{{subscriptionid}}/", **hidden)
+    def update_subscription_without_version(subscriptionid: str, principal: Subscriber) -> None:
+        raise BadRequest(_missing("version", subs))
+
+    @r.delete(f"{subs}/{{subscriptionid}}/", **hidden)
+    def delete_subscription_without_version(subscriptionid: str, principal: Subscriber) -> None:
+        raise BadRequest(_missing("version", subs))
+
+    @r.api_route("/dss/v1/{path:path}", methods=ALL_METHODS, include_in_schema=False)
+    @r.api_route("/aux/v1/{path:path}", methods=ALL_METHODS, include_in_schema=False)
+    def unknown_path(request: Request, path: str) -> Response:
+        """A path or method the API does not have, said in words: never a redirect."""
+        return _no_such_endpoint(request, r.routes)
+
     return r
+
+
+def _missing(what: str, base: str) -> str:
+    return (
+        f"{what}: is required; the path ends with '/' and has no {what} after the id "
+        f"(expected {base}/{{id}}/{{{what}}})"
+    )
+
+
+def _no_such_endpoint(request: Request, routes: Sequence[BaseRoute]) -> Response:
+    """404 for a path the API does not have, 405 with ``Allow`` for a method it does not
+    take there; the message names the method and path, and the trailing slash when
+    dropping it would have found the endpoint. ``routes`` are this router's own (an app
+    may nest them where they are not listed)."""
+
+    def methods_at(path: str) -> set[str]:
+        found: set[str] = set()
+        for route in routes:
+            if (
+                isinstance(route, APIRoute)
+                and "{path:path}" not in route.path
+                and route.path_regex.match(path)
+            ):
+                found |= route.methods or set()
+        return found
+
+    path, method = request.url.path, request.method
+    stripped = path.rstrip("/")
+    if stripped != path and method in methods_at(stripped):
+        return _error(404, f"no endpoint at {method} {path} (no trailing slash: {stripped})")
+    allowed = methods_at(path)
+    if allowed:
+        names = ", ".join(sorted(allowed))
+        return JSONResponse(
+            status_code=405,
+            content={"message": f"{method} is not allowed on {path}; use {names}"},
+            headers={"Allow": names},
+        )
+    return _error(404, f"no endpoint at {method} {path}")
 
 
 def _availability(status: AvailabilityStatus) -> w.UssAvailabilityStatusResponse:
