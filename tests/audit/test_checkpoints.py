@@ -11,13 +11,21 @@ from typing import Any
 
 import orjson
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from deconflict.audit.keys import AuditKey, audit_public_key_path, load_or_create_audit_key
+from deconflict.audit.keys import (
+    AuditKey,
+    audit_public_key_path,
+    load_audit_public_key,
+    load_or_create_audit_key,
+)
 from deconflict.audit.statements import CHECKPOINT, checked
 from deconflict.cli.main import app
+from deconflict.settings import Settings
 from deconflict.store.audit import (
     CHECKPOINT_EVENT,
+    chain_pending,
     export_subject,
     publish_checkpoints,
     use_key,
@@ -25,6 +33,7 @@ from deconflict.store.audit import (
 )
 from deconflict.store.outbox import events_after
 from deconflict.store.sql import SqlStore
+from tests.conftest import Headers, native_op
 
 from .helpers import logged, rewrite_history, row_hash, sql, stream_for
 
@@ -165,3 +174,16 @@ def test_a_party_export_and_its_checkpoint_agree_when_nothing_was_touched(
         app, ["audit", "check", str(export), "--checkpoint", str(checkpoint), *pub]
     )
     assert result.exit_code == 0, result.output
+
+
+def test_the_service_publishes_checkpoints_on_each_party_event_stream(
+    client: TestClient, auth: Headers, settings: Settings, store: SqlStore
+) -> None:
+    assert client.put("/v1/operations/op1", json=native_op(), headers=auth("alpha")).is_success
+    chain_pending(store)
+    client.app.state.audit_chainer.checkpoint()  # type: ignore[attr-defined]
+    with store.session() as s:
+        events = [e for e in events_after(s.conn, "alpha", 0, 100) if e.kind == CHECKPOINT_EVENT]
+    public = load_audit_public_key(audit_public_key_path(settings.data_dir))
+    statement = checked(orjson.loads(events[-1].body), public, CHECKPOINT)
+    assert statement["party"]["subject"] == "alpha" and statement["party"]["seq"] >= 1

@@ -72,6 +72,7 @@ class Chainer:
         if self._thread is not None:
             return
         self._stop.clear()
+        self._next_checkpoint = time.monotonic() + self.checkpoint_s
         self._unsubscribe = on_appended(self.store.engine, self.wake)
         self._thread = threading.Thread(target=self._main, name="deconflict-audit", daemon=True)
         self._thread.start()

@@ -5,6 +5,13 @@ and the receiver as subject (an acknowledgement is a message back: the recipient
 the actor); an ``escalation`` has the operator as actor and one entry per party
 concerned. The text itself is not copied into the log, its SHA-256 is: the chain then
 proves what was said without spreading the words into every audit export.
+
+Where the two parties may not identify each other (a message to "the other side" of
+a conflict, without a sharing agreement: ``events.view`` hides the counterpart too),
+the counterpart's entry names the actor as ``anonymous``, and the actor gets an entry
+of its own (subject = actor) for the same message: each side's export then shows what
+it did and what reached it, never who is on the other side, and the operator still
+finds both by the message id.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from deconflict.audit.entry import ESCALATION, MESSAGE, AuditEntry
+from deconflict.audit.entry import ANONYMOUS, ESCALATION, MESSAGE, AuditEntry
 from deconflict.hotline.model import Message
 from deconflict.model.times import rfc3339
 
@@ -28,30 +35,26 @@ def _detail(message: Message, action: str) -> dict[str, Any]:
     }
 
 
-def sent(message: Message) -> list[AuditEntry]:
+def _told(
+    actor: str, told: str, message: Message, action: str, identified: bool
+) -> list[AuditEntry]:
+    detail = _detail(message, action)
+    if identified or message.conflict_id is None:  # a direct message names both sides
+        return [AuditEntry(MESSAGE, actor, told, OBJECT_KIND, message.id, detail)]
     return [
-        AuditEntry(
-            MESSAGE,
-            message.sender,
-            message.recipient,
-            OBJECT_KIND,
-            message.id,
-            _detail(message, "sent"),
-        )
+        AuditEntry(MESSAGE, ANONYMOUS, told, OBJECT_KIND, message.id, detail),
+        AuditEntry(MESSAGE, actor, actor, OBJECT_KIND, message.id, detail),
     ]
 
 
-def acknowledged(message: Message) -> list[AuditEntry]:
-    return [
-        AuditEntry(
-            MESSAGE,
-            message.recipient,
-            message.sender,
-            OBJECT_KIND,
-            message.id,
-            _detail(message, "acknowledged"),
-        )
-    ]
+def sent(message: Message, identified: bool = True) -> list[AuditEntry]:
+    """``identified``: whether the recipient may know who sent it."""
+    return _told(message.sender, message.recipient, message, "sent", identified)
+
+
+def acknowledged(message: Message, identified: bool = True) -> list[AuditEntry]:
+    """``identified``: whether the sender may know who acknowledged it."""
+    return _told(message.recipient, message.sender, message, "acknowledged", identified)
 
 
 def escalated(message: Message, operator_party: str) -> list[AuditEntry]:

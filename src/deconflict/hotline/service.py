@@ -106,7 +106,7 @@ class Hotline:
         book.add(message)
         identify = self._identifies(session)(recipient, sender)
         self.notices(session, events.on_sent(message, identify))
-        self._audit(session, audit.sent(message))
+        self._audit(session, audit.sent(message, identify))
         return message
 
     # ----------------------------------------------------------------- reading
@@ -142,7 +142,7 @@ class Hotline:
             done = replace(message, acknowledged_at=at, acknowledged_by=party)
             identify = self._identifies(session)(done.sender, done.recipient)
             self.notices(session, events.on_acknowledged(done, identify))
-            self._audit(session, audit.acknowledged(done))
+            self._audit(session, audit.acknowledged(done, identify))
             return done
 
         return self.transactions.run(work, write=True)
