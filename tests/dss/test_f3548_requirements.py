@@ -635,6 +635,32 @@ def test_DSS0005_5_an_implicit_subscription_goes_with_its_last_intent(dss: Dss) 
     assert dss.alpha.call("GET", f"{SUBS}/{got['subscription_id']}").status_code == 404
 
 
+def test_DSS0005_5_an_implicit_subscription_grows_to_cover_an_intent_that_uses_it(
+    dss: Dss,
+) -> None:
+    first = oir(dss.alpha.create_intent(new_subscription={"uss_base_url": dss.alpha.base}))
+    wider = volume4d(circle(7.0, 46.0, 3000.0), start=1, end=240)
+    r = dss.alpha.create_intent(
+        extents=[wider], subscription_id=first["subscription_id"], key=[first["ovn"]]
+    )
+    assert oir(r)["subscription_id"] == first["subscription_id"]
+    sub = sub_of(dss.alpha.call("GET", f"{SUBS}/{first['subscription_id']}"))
+    assert _t(sub["time_end"]) == _t(wider["time_end"])
+    assert sorted(sub["dependent_operational_intents"]) == sorted([first["id"], oir(r)["id"]])
+
+
+def test_DSS0005_5_an_explicit_subscription_must_already_cover_the_intent(dss: Dss) -> None:
+    sub_id = sub_of(dss.alpha.create_sub(extent=volume4d(circle(9.0, 46.0))))["id"]
+    r = dss.alpha.create_intent(subscription_id=sub_id)
+    assert r.status_code == 400
+    assert "does not cover" in r.json()["message"]
+
+
+def test_DSS0005_5_another_uss_subscription_cannot_serve_an_intent(dss: Dss) -> None:
+    sub_id = sub_of(dss.beta.create_sub())["id"]
+    assert dss.alpha.create_intent(subscription_id=sub_id).status_code == 403
+
+
 def test_DSS0005_5_an_implicit_subscription_a_uss_updates_is_its_own_and_outlives_the_intent(
     dss: Dss,
 ) -> None:
@@ -852,3 +878,69 @@ def test_errors_the_whole_service_answers_a_trailing_slash_without_redirecting(
     )
     assert dss.status_code == 400, dss.text
     assert dss.json()["message"].startswith("ovn: is required")
+
+
+def test_DSS0005_5_subscribers_are_grouped_by_uss_base_url(dss: Dss) -> None:
+    one = sub_of(dss.beta.create_sub())["id"]
+    two = sub_of(dss.beta.create_sub())["id"]
+    other = sub_of(dss.beta.create_sub(base="https://other.example.com"))["id"]
+    subscribers = dss.alpha.create_intent().json()["subscribers"]
+    by_url = {
+        s["uss_base_url"]: sorted(x["subscription_id"] for x in s["subscriptions"])
+        for s in subscribers
+    }
+    assert by_url == {dss.beta.base: sorted([one, two]), "https://other.example.com": [other]}
+
+
+def test_DSS0100_1_the_managers_availability_shows_in_its_intents(dss: Dss) -> None:
+    intent_id = new_id()
+    dss.alpha.create_intent(intent_id)
+    path = "/dss/v1/uss_availability/uss-alpha"
+    dss.beta.call("PUT", path, {"old_version": "", "availability": "Normal"}, scopes=(AA,))
+    assert oir(dss.beta.call("GET", f"{OIR}/{intent_id}"))["uss_availability"] == "Normal"
+
+
+def test_DSS0005_1_ids_in_other_uuid_spellings_come_back_canonical(dss: Dss) -> None:
+    intent_id = new_id()
+    r = dss.alpha.call("PUT", f"{OIR}/{intent_id.replace('-', '').upper()}", _intent())
+    assert oir(r)["id"] == intent_id
+
+
+def _intent(**extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "extents": [volume4d()],
+        "state": "Accepted",
+        "uss_base_url": "https://alpha.example.com/utm",
+        **extra,
+    }
+    return body
+
+
+def test_errors_unknown_fields_are_ignored_and_null_means_absent(dss: Dss) -> None:
+    r = dss.alpha.call(
+        "PUT",
+        f"{OIR}/{new_id()}",
+        _intent(key=None, subscription_id=None, notify_for_operations=True, old_version=3),
+    )
+    assert r.status_code == 201, r.text
+
+
+def test_limit_a_circle_over_2500_km2_is_400_too(dss: Dss) -> None:
+    r = dss.alpha.create_intent(extents=[volume4d(circle(radius=30_000))])
+    assert r.status_code == 400
+    assert "km²" in r.json()["message"]
+
+
+def test_limit_a_request_body_over_4_mib_is_413(dss: Dss) -> None:
+    body = _intent(padding="x" * (4 * 1024 * 1024 + 1))
+    r = dss.alpha.call("PUT", f"{OIR}/{new_id()}", body)
+    assert r.status_code == 413
+    assert "4 MiB" in r.json()["message"]
+
+
+def test_limit_altitudes_are_metres_above_wgs84(dss: Dss) -> None:
+    extent = volume4d()
+    extent["volume"]["altitude_lower"] = {"value": 0, "reference": "W84", "units": "FT"}
+    r = dss.alpha.create_intent(extents=[extent])
+    assert r.status_code == 400
+    assert "altitude_lower" in r.json()["message"]
