@@ -21,6 +21,7 @@ from deconflict.api.native import router as native_router
 from deconflict.api.security import install_auth_error_handlers
 from deconflict.api.tactical import live_picture
 from deconflict.api.tactical import router as tactical_router
+from deconflict.audit.keys import load_or_create_audit_key
 from deconflict.audit.recording import (
     AuditedDssNotifier,
     AuthFailureRecorder,
@@ -32,6 +33,7 @@ from deconflict.auth.verify import TokenVerifier
 from deconflict.core.engine import StrategicEngine
 from deconflict.notify import NotifyRuntime
 from deconflict.settings import Settings
+from deconflict.store.audit import use_key
 from deconflict.store.constraints import airspace_of
 from deconflict.store.sql import SqlStore, open_store
 
@@ -43,17 +45,22 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     store = store or open_store(settings.resolved_database_url())
     notify = NotifyRuntime(store, settings)
     hotline = HotlineRuntime(store, settings, notify.notifier)
-    chainer = Chainer(store)
+    audit_key = load_or_create_audit_key(settings.data_dir)
+    use_key(store.engine, audit_key)
+    chainer = Chainer(store, key=audit_key)
+    auth_failures = AuthFailureRecorder(store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         notify.start()
+        auth_failures.start()
         chainer.start()
         hotline.start()
         try:
             yield
         finally:
             hotline.stop()
+            auth_failures.stop()
             chainer.stop()
             notify.stop()
             if owned:
@@ -80,7 +87,8 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     app.state.hotline = hotline.hotline
     app.state.dss_notifier = AuditedDssNotifier(notify.notifier)
     app.state.audit_chainer = chainer
-    app.state.audit_auth_failure = AuthFailureRecorder(store)
+    app.state.audit_key = audit_key
+    app.state.audit_auth_failure = auth_failures
     app.state.party_bus = notify.bus
     app.state.notify_wake = notify.wake
     app.state.live = live_picture(app)

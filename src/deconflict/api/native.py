@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from deconflict.access.policy import NO_AGREEMENTS, DisclosurePolicy
-from deconflict.api import disclosure
+from deconflict.api import disclosure, receipts
 from deconflict.api.disclosure import policy_for
 from deconflict.api.errors import error_responses
 from deconflict.api.listing import Listed, list_secret, viewer_order
@@ -31,7 +31,7 @@ from deconflict.api.wire import (
 from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
-from deconflict.core.engine import Decision, NotFound, NotOwner, StrategicEngine
+from deconflict.core.engine import ChangeKind, Decision, NotFound, NotOwner, StrategicEngine
 from deconflict.errors import InvalidInput
 from deconflict.geo.footprint import Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
@@ -123,10 +123,11 @@ def put_operation(
     if not decision.accepted:
         return _json(409, decision_json(decision, principal.sub, policy))
     assert decision.stored is not None
-    return _json(
+    response = _json(
         201 if decision.stored.version == 1 else 200,
         decision_json(decision, principal.sub, policy),
     )
+    return receipts.attach(request, response, principal.sub, [receipts.change_entry(decision)])
 
 
 @router.post("/operations:check")
@@ -167,7 +168,8 @@ def batch(body: BatchIn, request: Request, principal: Planner) -> Response:
     policy = _policy(request, principal, [d for _, _, d in decided], "batch")
     for _, at, decision in decided:
         results[at].update(decision_json(decision, principal.sub, policy))
-    return _json(207, {"results": results})
+    written = [receipts.change_entry(d) for _, _, d in decided]
+    return receipts.attach(request, _json(207, {"results": results}), principal.sub, written)
 
 
 @router.get("/operations")
@@ -235,14 +237,20 @@ def set_state(op_id: str, body: StateIn, request: Request, principal: Planner) -
     _owned(request, op_id, principal)
     decision = _engine(request).set_state(op_id, body.state)
     policy = _policy(request, principal, [decision], "state")
-    return _json(200 if decision.accepted else 409, decision_json(decision, principal.sub, policy))
+    response = _json(
+        200 if decision.accepted else 409, decision_json(decision, principal.sub, policy)
+    )
+    written = receipts.change_entry(decision, ChangeKind.STATE_CHANGED)
+    return receipts.attach(request, response, principal.sub, [written])
 
 
 @router.delete("/operations/{op_id}")
-def delete_operation(op_id: str, request: Request, principal: Planner) -> JSONResponse:
-    _owned(request, op_id, principal)
-    _engine(request).delete(op_id)
-    return JSONResponse({"id": op_id, "deleted": True})
+def delete_operation(op_id: str, request: Request, principal: Planner) -> Response:
+    current = _owned(request, op_id, principal)
+    deleted = _engine(request).delete(op_id)
+    response = JSONResponse({"id": op_id, "deleted": True})
+    gone = receipts.deletion_entry(current.operation) if deleted else None
+    return receipts.attach(request, response, principal.sub, [gone])
 
 
 def _check_id(op_id: str) -> None:
