@@ -1,4 +1,5 @@
-"""The S2 level-13 cell covering that makes candidate search work on any SQL engine.
+"""The S2 cell covering that makes candidate search work on any SQL engine, at a cost
+bounded by a cell budget.
 
 Cells are stored as signed 64-bit integers (the two's-complement reading of the S2 cell
 id) because SQL engines have no unsigned BIGINT. The covering must never miss an
@@ -6,31 +7,42 @@ overlap the exact test finds, and the exact test counts shapes within 1 cm as
 overlapping, so we cover each footprint *grown* by more than the tolerance: then two
 conflicting footprints always share a cell (the point of one that lies within 1 cm of
 the other lies in both grown shapes, hence in a cell of both coverings).
+
+A footprint whose level-13 covering fits ``CELL_BUDGET`` is covered by level-13 cells
+alone, the reference DSS's level: every compact footprint within the default area limit
+is. A larger or more ragged one gets at most ``CELL_BUDGET`` cells of mixed levels (S2's
+region coverer picks coarser cells where it must), so no footprint costs more than the
+budget to cover, store or search. With mixed levels "share a cell" means "one cell
+contains the other" (``shares_cell``): a point interior to both grown shapes lies in the
+interior of a cell of each covering, and two S2 cells whose interiors meet are nested.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
+from collections import OrderedDict
+from collections.abc import Collection, Iterable
 
 import s2geometry as s2
 
 from deconflict.geo.earth import TOLERANCE_M, metres_to_radians, unit_vector
 from deconflict.geo.footprint import Circle, Footprint
+from deconflict.geo.measure import area_m2, perimeter_m
 
 CELL_LEVEL = 13
-"""The reference DSS's level: cells of about 1 km², coarse enough for few rows per shape."""
+"""The reference DSS's level: cells of about 1 km², the finest any covering uses."""
+
+CELL_BUDGET = 8192
+"""Most cells of one covering. Every circle or square of the reference DSS's 2,500 km²
+keeps level 13 anywhere on Earth (the largest measured needs about 3,200 cells); so does
+a 2,500 km² strip down to about 1 km wide. Past the budget, cells get coarser."""
 
 GROWTH_M = 2.0 * TOLERANCE_M
 """How far each footprint is grown before covering; S2's buffer is accurate to 2 %,
 so growing by twice the tolerance keeps at least the tolerance everywhere."""
 
-
-def _coverer(level: int) -> s2.S2RegionCoverer:
-    coverer = s2.S2RegionCoverer()
-    coverer.set_min_level(level)
-    coverer.set_max_level(level)
-    coverer.set_max_cells(1 << 30)
-    return coverer
+_MAX_LEVEL = 30
+"""S2's leaf level: a cell id's lowest set bit is at 2 * (30 - level)."""
 
 
 def to_signed(cell_id: int) -> int:
@@ -41,25 +53,172 @@ def to_unsigned(value: int) -> int:
     return value + (1 << 64) if value < 0 else value
 
 
-def covering(footprint: Footprint, level: int = CELL_LEVEL) -> list[int]:
-    """Sorted signed cell ids at ``level`` whose union contains the grown footprint."""
-    coverer = _coverer(level)
-    ids: set[int] = set()
+def _lsb(level: int) -> int:
+    return 1 << (2 * (_MAX_LEVEL - level))
+
+
+def cell_level(cell: int) -> int:
+    """The S2 level of a (signed or unsigned) cell id."""
+    u = to_unsigned(cell)
+    return _MAX_LEVEL - ((u & -u).bit_length() - 1) // 2
+
+
+def parent(cell: int, level: int) -> int:
+    """The signed id of the ancestor of ``cell`` at ``level`` (itself at its own level)."""
+    u = to_unsigned(cell)
+    lsb = _lsb(level)
+    return to_signed((u & ~(2 * lsb - 1)) | lsb)
+
+
+def ancestors(cells: Iterable[int]) -> set[int]:
+    """Every strict ancestor, down to a face, of the given cells (signed ids)."""
+    out: set[int] = set()
+    for c in cells:
+        for level in range(cell_level(c) - 1, -1, -1):
+            p = parent(c, level)
+            if p in out:
+                break  # its own ancestors are in already
+            out.add(p)
+    return out
+
+
+def descendant_range(cell: int) -> tuple[int, int]:
+    """The closed range of signed ids of ``cell`` and all its descendants.
+
+    A cell's range never crosses 2^63 (faces 0-3 lie below it, 4-5 above), so the
+    signed reading keeps it contiguous.
+    """
+    u = to_unsigned(cell)
+    lsb = u & -u
+    return to_signed(u - lsb + 1), to_signed(u + lsb - 1)
+
+
+def shares_cell(a: Collection[int], b: Collection[int]) -> bool:
+    """Whether two coverings have a cell in common in the hierarchy sense (one cell of
+    ``a`` contains or is contained in one of ``b``). For two level-13 coverings this is
+    plain set intersection; it is what "share a level-13 cell" means once one of them
+    had to use coarser cells (both then contain a common level-13 cell)."""
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    big = set(large)
+    if any(c in big for c in small):
+        return True
+    if all(cell_level(c) == CELL_LEVEL for c in a) and all(cell_level(c) == CELL_LEVEL for c in b):
+        return False
+    return bool(ancestors(a) & set(b) or ancestors(b) & set(a))
+
+
+def covers(outer: Collection[int], inner: Collection[int]) -> bool:
+    """Whether every cell of ``inner`` equals or lies inside a cell of ``outer``."""
+    have = set(outer)
+    return all(c in have or any(parent(c, k) in have for k in range(cell_level(c))) for c in inner)
+
+
+def _coverer() -> s2.S2RegionCoverer:
+    coverer = s2.S2RegionCoverer()
+    coverer.set_min_level(0)
+    coverer.set_max_level(CELL_LEVEL)
+    coverer.set_max_cells(CELL_BUDGET)
+    return coverer
+
+
+def _outermost(cells: Iterable[int]) -> list[int]:
+    """The cells not inside another of them, sorted: the same union, no nesting."""
+    kept: list[int] = []
+    last_hi: int | None = None
+    # By first leaf, the larger cell first when two start together.
+    spans = sorted((lo, -hi, c) for c in set(cells) for lo, hi in [descendant_range(c)])
+    for _lo, neg_hi, c in spans:
+        hi = -neg_hi
+        if last_hi is not None and hi <= last_hi:
+            continue  # inside the previous kept cell (ranges nest or are disjoint)
+        kept.append(c)
+        last_hi = hi
+    return sorted(kept)
+
+
+def _at_level(cells: list[int], level: int) -> list[int]:
+    """Each cell's ancestor at ``level`` (or itself, if coarser), without nesting."""
+    return _outermost(parent(c, min(level, cell_level(c))) for c in cells)
+
+
+def _level13_count(cells: list[int]) -> int:
+    return sum(4 ** (CELL_LEVEL - cell_level(c)) for c in cells)
+
+
+def _expand(cell: int) -> Iterable[int]:
+    """The level-13 descendants of ``cell`` (signed ids, in order)."""
+    step = 2 * _lsb(CELL_LEVEL)
+    lo, hi = descendant_range(cell)
+    first = lo - 1 + _lsb(CELL_LEVEL)
+    return range(first, hi + 1, step)
+
+
+def covering(footprint: Footprint) -> list[int]:
+    """Sorted signed cell ids whose union contains the grown footprint: all at level 13
+    if that takes at most ``CELL_BUDGET`` cells, otherwise at most ``CELL_BUDGET`` cells
+    of mixed levels. Its cost is bounded by the budget whatever the footprint's size."""
+    coverer = _coverer()
     regions = [s2_region(footprint, GROWTH_M)]
     if not isinstance(footprint, Circle):
         regions.append(s2_region(footprint))  # belt and braces: the buffer is approximate
+    found: list[int] = []
     for region in regions:
-        for cell in coverer.GetCovering(region):
-            ids.add(to_signed(cell.id()))
-    return sorted(ids)
+        found.extend(to_signed(cell.id()) for cell in coverer.GetCovering(region))
+    cells = _outermost(found)
+    if _level13_count(cells) <= CELL_BUDGET:
+        return sorted(c for cell in cells for c in _expand(cell))
+    level = CELL_LEVEL
+    while len(cells) > CELL_BUDGET:  # the union of the two coverings may exceed it
+        level -= 1
+        cells = _at_level(cells, level)
+    return cells
 
 
-@lru_cache(maxsize=8192)
+class _WeighedCache:
+    """Coverings remembered up to a total number of cells, least recently used out
+    first: counting entries would let a few budget-sized coverings hold gigabytes."""
+
+    def __init__(self, max_cells: int) -> None:
+        self.max_cells = max_cells
+        self._held = 0
+        self._items: OrderedDict[Footprint, tuple[int, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, footprint: Footprint) -> tuple[int, ...] | None:
+        with self._lock:
+            cells = self._items.get(footprint)
+            if cells is not None:
+                self._items.move_to_end(footprint)
+            return cells
+
+    def put(self, footprint: Footprint, cells: tuple[int, ...]) -> None:
+        with self._lock:
+            if footprint in self._items or len(cells) > self.max_cells:
+                return
+            self._items[footprint] = cells
+            self._held += len(cells)
+            while self._held > self.max_cells:
+                _, old = self._items.popitem(last=False)
+                self._held -= len(old)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._held = 0
+
+
+_CACHE = _WeighedCache(max_cells=1 << 20)
+
+
 def cells_of(footprint: Footprint) -> tuple[int, ...]:
     """``covering(footprint)``, remembered: it costs about 0.1 ms and a write asks for
     it several times (the request's own look-ups, the candidate search, the index rows,
     the F3548 subscriptions), so every layer shares this one cache."""
-    return tuple(covering(footprint))
+    cells = _CACHE.get(footprint)
+    if cells is None:
+        cells = tuple(covering(footprint))
+        _CACHE.put(footprint, cells)
+    return cells
 
 
 def s2_region(footprint: Footprint, grown_m: float = 0.0) -> s2.S2Region:
@@ -86,3 +245,19 @@ def _grown(polygon: s2.S2Polygon, grown_m: float) -> s2.S2Polygon:
     op.AddPolygon(polygon.Clone())  # the operation takes ownership of what it is given
     op.Build()
     return out
+
+
+_LEVEL13_MIN_AREA_M2 = 0.6e6
+"""Below S2's smallest level-13 cell (about 0.62 km²; 1.27 km² on average)."""
+
+_LEVEL13_MIN_EDGE_M = 0.7e3
+"""Below S2's shortest level-13 cell edge (about 0.73 km)."""
+
+
+def estimated_cells(footprint: Footprint) -> int:
+    """An upper estimate of ``len(covering(footprint))`` without computing it: the
+    cells inside the area, twice the cells along the boundary, and a few more, capped
+    by the budget. It prices a request before any covering is made."""
+    inside = area_m2(footprint) / _LEVEL13_MIN_AREA_M2
+    along = 2.0 * perimeter_m(footprint) / _LEVEL13_MIN_EDGE_M
+    return min(CELL_BUDGET, int(inside + along) + 4)

@@ -5,8 +5,9 @@ strategic engine checks an operation against the constraints and zones in force 
 same serializable transaction that writes it, so a no-fly zone created concurrently
 either is seen by the check or is created after the operation (and then reports it).
 
-Candidate search is the operations' one: an ``IN`` list of level-13 cells of the grown
-footprint (``cells_of``), then time and altitude filters, then the exact test in core.
+Candidate search is the operations' one: the cells of the grown footprint's covering
+(``cells_of``) through ``store.cellindex``, then time and altitude filters, then the
+exact test in core.
 
 Every change (create, new version, delete) is told, in the same transaction, to the
 parties concerned (``core.airspace_events``: the owner, the parties a restricted
@@ -34,7 +35,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, insert, literal_column, select, union_all, update
+from sqlalchemy import Connection, delete, insert, literal_column, select, update
 
 from deconflict.core.airspace_events import PartyEvent, constraint_events, zone_events
 from deconflict.errors import DeconflictError
@@ -49,6 +50,7 @@ from deconflict.store.cellindex import (
     chunks,
     ids_in_cells,
     rows_by_id,
+    union_searches,
     volume_bounds,
 )
 from deconflict.store.codec import (
@@ -541,7 +543,7 @@ _ZONES_NEAR = cell_search(
     altitudes=[(agreed_zones.c.altitude_lower_m, agreed_zones.c.altitude_upper_m)],
 )
 # Constraints and zones in one round trip: the engine asks for both.
-_AIRSPACE_NEAR = union_all(
-    _CONSTRAINTS_NEAR.add_columns(literal_column("'c'").label("kind")),
-    _ZONES_NEAR.add_columns(literal_column("'z'").label("kind")),
+_AIRSPACE_NEAR = union_searches(
+    _CONSTRAINTS_NEAR.map(lambda s: s.add_columns(literal_column("'c'").label("kind"))),
+    _ZONES_NEAR.map(lambda s: s.add_columns(literal_column("'z'").label("kind"))),
 )

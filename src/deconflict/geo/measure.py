@@ -1,0 +1,36 @@
+"""Sizes of footprints on the sphere: area and perimeter, cheap enough to judge a
+request's cost before anything is covered or searched."""
+
+from __future__ import annotations
+
+import math
+
+import spherely
+
+from deconflict.geo.earth import EARTH_RADIUS_M, unit_vector
+from deconflict.geo.footprint import Circle, Footprint
+
+
+def area_m2(footprint: Footprint) -> float:
+    if isinstance(footprint, Circle):
+        # Spherical cap: 2 pi R^2 (1 - cos(r / R)).
+        angle = footprint.radius_m / EARTH_RADIUS_M
+        return 2.0 * math.pi * EARTH_RADIUS_M**2 * (1.0 - math.cos(angle))
+    return float(spherely.area(footprint.geography, radius=EARTH_RADIUS_M))
+
+
+def perimeter_m(footprint: Footprint) -> float:
+    """The length of the boundary along the surface (great-circle edges)."""
+    if isinstance(footprint, Circle):
+        return 2.0 * math.pi * EARTH_RADIUS_M * math.sin(footprint.radius_m / EARTH_RADIUS_M)
+    points = [unit_vector(lon, lat) for lon, lat in footprint.vertices]
+    total = 0.0
+    for a, b in zip(points, points[1:] + points[:1], strict=True):
+        cross = (
+            a[1] * b[2] - a[2] * b[1],
+            a[2] * b[0] - a[0] * b[2],
+            a[0] * b[1] - a[1] * b[0],
+        )
+        dot = a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+        total += math.atan2(math.sqrt(sum(c * c for c in cross)), dot)
+    return total * EARTH_RADIUS_M
