@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     CompoundSelect,
     Connection,
@@ -35,7 +36,6 @@ from sqlalchemy import (
     Select,
     Table,
     bindparam,
-    or_,
     select,
     union_all,
 )
@@ -91,23 +91,31 @@ def cell_search(
     """``SELECT DISTINCT cells.key`` of the rows with a cell matching the search (see
     the module) whose every time interval meets [``t0``, ``t1``] and every altitude
     interval meets [``lo``, ``hi``] (all closed, as volumes are)."""
-    stmt = select(cells.c[key])
-    for table, on in joins:
-        stmt = stmt.join(table, on)
-    for lower, upper in times:
-        stmt = stmt.where(lower <= bindparam("t1")).where(upper >= bindparam("t0"))
-    for lower, upper in altitudes:
-        stmt = stmt.where(lower <= bindparam("hi")).where(upper >= bindparam("lo"))
-    listed = stmt.where(cells.c.cell.in_(bindparam("cells", expanding=True)))
-    ranged = stmt.where(
-        or_(
-            *(
-                cells.c.cell.between(bindparam(f"lo{i}"), bindparam(f"hi{i}"))
-                for i in range(RANGE_CHUNK)
+    # The ranges are a derived table joined on BETWEEN: each engine then walks the cell
+    # index once per range (an OR of BETWEENs got SQLite to scan the whole table).
+    spans = union_all(
+        *(
+            select(
+                bindparam(f"lo{i}", type_=BigInteger).label("lo"),
+                bindparam(f"hi{i}", type_=BigInteger).label("hi"),
             )
+            for i in range(RANGE_CHUNK)
         )
+    ).subquery("spans")
+    listed = select(cells.c[key]).where(cells.c.cell.in_(bindparam("cells", expanding=True)))
+    ranged = select(cells.c[key]).select_from(
+        spans.join(cells, cells.c.cell.between(spans.c.lo, spans.c.hi))
     )
-    return CellSearch(listed.distinct(), ranged.distinct())
+    searches = []
+    for stmt in (listed, ranged):
+        for table, on in joins:
+            stmt = stmt.join(table, on)
+        for lower, upper in times:
+            stmt = stmt.where(lower <= bindparam("t1")).where(upper >= bindparam("t0"))
+        for lower, upper in altitudes:
+            stmt = stmt.where(lower <= bindparam("hi")).where(upper >= bindparam("lo"))
+        searches.append(stmt.distinct())
+    return CellSearch(*searches)
 
 
 def search_terms(cells: Collection[int]) -> tuple[set[int], list[tuple[int, int]]]:
