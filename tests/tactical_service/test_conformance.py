@@ -130,3 +130,19 @@ def test_an_operation_ended_while_nonconforming_is_not_escalated_later(
     clock.advance(120)
     live.run_pass()
     assert state(client, auth) == "Ended"
+
+
+def test_a_contingent_operation_stays_contingent_when_its_aircraft_is_back_inside(
+    client: TestClient, auth: Headers, clock: FakeClock, live: LivePicture
+) -> None:
+    # F3548: Contingent "must transition to Ended"; the one transition table says so for
+    # monitoring as for the party (issue 16, defect 5).
+    nonconforming(client, auth, clock)
+    clock.advance(61)
+    live.run_pass()
+    assert state(client, auth) == "Contingent"
+    clock.advance(1)
+    fly(client, auth, clock, INSIDE)
+    clock.advance(1)
+    fly(client, auth, clock, INSIDE)
+    assert state(client, auth) == "Contingent"

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from deconflict.core.engine import NotFound, NotOwner, StaleVersion
 from deconflict.errors import InvalidInput
+from deconflict.model.transitions import TransitionRefused
 from deconflict.store.sql import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,21 @@ async def _not_owner(request: Request, exc: Exception) -> JSONResponse:
 
 async def _stale(request: Request, exc: Exception) -> JSONResponse:
     return message(409, str(exc))
+
+
+def transition_json(exc: TransitionRefused) -> dict[str, Any]:
+    """A refused state change: the states a client may ask for instead (issue 16)."""
+    return {
+        "message": str(exc),
+        "state": exc.current.value,
+        "requested": exc.requested.value,
+        "allowed": [s.value for s in exc.allowed],
+    }
+
+
+async def _transition(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TransitionRefused)
+    return JSONResponse(transition_json(exc), status_code=409)
 
 
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -143,5 +159,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(NotOwner, _not_owner)
     app.add_exception_handler(StaleVersion, _stale)
+    app.add_exception_handler(TransitionRefused, _transition)
     app.add_exception_handler(StoreUnavailable, _unavailable)
     app.add_exception_handler(Exception, _internal)

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from deconflict.access.policy import NO_AGREEMENTS, DisclosurePolicy
 from deconflict.api import disclosure, receipts
 from deconflict.api.disclosure import policy_for
-from deconflict.api.errors import error_responses
+from deconflict.api.errors import error_responses, transition_json
 from deconflict.api.listing import Listed, list_secret, viewer_order
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import (
@@ -36,6 +36,7 @@ from deconflict.errors import InvalidInput
 from deconflict.geo.footprint import Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.io.plan import operation_features
+from deconflict.model.transitions import TransitionRefused
 from deconflict.store.audit import append_audit
 from deconflict.store.base import OperationQuery, StoredOperation
 from deconflict.store.sql import SqlStore
@@ -159,6 +160,9 @@ def batch(body: BatchIn, request: Request, principal: Planner) -> Response:
             continue
         except NotOwner as exc:
             results.append({"id": item.id, "status": 403, "message": str(exc)})
+            continue
+        except TransitionRefused as exc:
+            results.append({"id": item.id, "status": 409, **transition_json(exc)})
             continue
         status = 409
         if decision.stored is not None:

@@ -25,6 +25,7 @@ from deconflict.audit.entry import DISCLOSURE, AuditEntry
 from deconflict.core.engine import StrategicEngine
 from deconflict.geo.volume import Volume4D
 from deconflict.hotline.model import ConflictKind
+from deconflict.model.transitions import TransitionRefused, is_allowed
 from deconflict.notify.bodies import volume4d
 from deconflict.notify.recorder import Notifier
 from deconflict.settings import TacticalSettings
@@ -305,8 +306,21 @@ def live_picture(
         current = load(change.operation)
         if current is None or current.state not in MONITORED_STATES:
             return False  # deleted or ended meanwhile: monitoring must not bring it back
+        if not is_allowed(current.state, change.state):
+            # The one transition table decides here too: a Contingent operation only
+            # ends (F3548), so an aircraft back inside leaves it Contingent.
+            log.info(
+                "operation %s stays %s: %s is not allowed from it",
+                change.operation,
+                current.state.value,
+                change.state.value,
+            )
+            return False
         engine: StrategicEngine = app.state.engine
-        decision = engine.set_state(change.operation, change.state)
+        try:
+            decision = engine.set_state(change.operation, change.state)
+        except TransitionRefused:
+            return False  # changed by its party since the load above
         if not decision.accepted:
             # Back to Activated is refused while a blocking conflict exists; the operation
             # then stays off-nominal, which is the safe side.

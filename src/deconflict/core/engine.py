@@ -16,6 +16,7 @@ from deconflict.core.report import Conflict, volume_overlaps
 from deconflict.core.rules import Verdict, judge
 from deconflict.errors import DeconflictError
 from deconflict.model.operation import Operation, OperationState
+from deconflict.model.transitions import check_transition
 from deconflict.settings import EqualPriorityPolicy
 from deconflict.store.base import Store, StoredOperation, StoreSession
 
@@ -150,6 +151,8 @@ class StrategicEngine:
                     raise StaleVersion(
                         f"operation {planned.id!r} is at version {have}, not {expected_version}"
                     )
+            if current is not None:  # a replacement is a state change too: no resurrection
+                check_transition(current.operation.state, planned.state)
             found = self.conflicts(session, planned)
             air = self.airspace_conflicts(session, planned)
             if _blocking(found) or airspace_blocking(air):
@@ -163,13 +166,19 @@ class StrategicEngine:
         return self.store.run_grouped(work)
 
     def set_state(self, operation_id: str, state: OperationState) -> Decision:
-        """Change state; moving to a nominal state re-checks the operation's conflicts."""
+        """Change state; moving to a nominal state re-checks the operation's conflicts.
+
+        Only transitions in ``model.transitions.ALLOWED`` are made (``TransitionRefused``
+        otherwise), checked inside the write transaction so two racing changes cannot
+        both pass the check against a state one of them is leaving.
+        """
 
         def work(session: StoreSession) -> Decision:
             current = session.get(operation_id)
             if current is None:
                 raise NotFound(f"no operation {operation_id!r}")
             op = current.operation
+            check_transition(op.state, state)
             changed = Operation(op.id, op.party, op.priority, state, op.volumes, op.details)
             found = self.conflicts(session, changed)
             air = self.airspace_conflicts(session, changed)

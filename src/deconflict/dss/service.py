@@ -58,6 +58,7 @@ from deconflict.dss.rules import (
 )
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import OperationState
+from deconflict.model.transitions import TransitionRefused, is_allowed
 
 OFF_NOMINAL = (OperationState.NONCONFORMING, OperationState.CONTINGENT)
 DSS_STATES = (
@@ -227,6 +228,9 @@ class DssService:
                     raise NotAllowed(f"operational intent {intent_id} is managed by another USS")
                 if old.ovn != ovn:
                     raise Conflict(f"OVN {ovn!r} is not the current OVN of {intent_id}")
+                if not is_allowed(old.state, params.state):
+                    # The native transition table (Contingent only ends, in F3548 too).
+                    raise Conflict(str(TransitionRefused(old.state, params.state)))
 
             sub_id, notify_constraints = self._attach_subscription(
                 s, caller, intent_id, params, cells, span, now
