@@ -127,9 +127,10 @@ def leaf_of(c: ChainedEntry) -> str | None:
     return leaf_hash(c.entry, c.at_us, c.salt, c.party_seq, c.party_prev)
 
 
-def recomputed(c: ChainedEntry) -> str:
-    """The hash ``c`` should carry given its own content, seq and ``prev_hash``."""
-    leaf = leaf_of(c)
+def recomputed(c: ChainedEntry, leaf: str | None = None) -> str:
+    """The hash ``c`` should carry given its own content, seq and ``prev_hash``
+    (``leaf``: its leaf, when the caller computed it already)."""
+    leaf = leaf if leaf is not None else leaf_of(c)
     if leaf is None:
         return entry_hash(c.entry, c.at_us, c.seq, c.prev_hash)
     return link_hash(leaf, c.seq, c.prev_hash)

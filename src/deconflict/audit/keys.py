@@ -68,7 +68,7 @@ class AuditKey:
         return b64url(self.private.sign(message))
 
     def seal(self, message: bytes) -> str:
-        return hmac.new(self._seal_key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self._seal_key, message, "sha256").hex()
 
     def sealed(self, message: bytes, seal: str | None) -> bool:
         return seal is not None and hmac.compare_digest(self.seal(message), seal)

@@ -57,10 +57,11 @@ def verify_chain(entries: Iterable[ChainedEntry], head: ChainHead, locate: Locat
     expected, prev, checked = 1, GENESIS, 0
     parties: dict[str, PartyHead] = {}
     for c in entries:
+        leaf = leaf_of(c)
         fault = (
             _missing(expected, c.seq, head)
-            or _check(c, prev, head, locate)
-            or _party_link(c, parties)
+            or _check(c, prev, head, locate, leaf)
+            or _party_link(c, leaf, parties)
         )
         if fault is not None:
             return Verdict(checked, head, fault, parties)
@@ -79,9 +80,8 @@ def verify_chain(entries: Iterable[ChainedEntry], head: ChainHead, locate: Locat
     return Verdict(checked, head, parties=parties)
 
 
-def _party_link(c: ChainedEntry, parties: dict[str, PartyHead]) -> Fault | None:
+def _party_link(c: ChainedEntry, leaf: str | None, parties: dict[str, PartyHead]) -> Fault | None:
     """A salted entry must continue its subject's own chain (and so advance it)."""
-    leaf = leaf_of(c)
     if leaf is None:
         return None
     subject = c.entry.subject
@@ -107,13 +107,15 @@ def _missing(expected: int, seq: int, head: ChainHead) -> Fault | None:
     return Fault(FaultKind.MISSING, expected, f"entry {span} is missing (the log goes on at {seq})")
 
 
-def _check(c: ChainedEntry, prev: str, head: ChainHead, locate: Locate) -> Fault | None:
+def _check(
+    c: ChainedEntry, prev: str, head: ChainHead, locate: Locate, leaf: str | None
+) -> Fault | None:
     s = c.seq
     if s > head.seq:
         return Fault(
             FaultKind.INSERTED, s, f"entry seq {s} is past the chain head (seq {head.seq})"
         )
-    intact = recomputed(c) == c.hash
+    intact = recomputed(c, leaf) == c.hash
     if intact and c.prev_hash == prev:
         return None
     if not intact and c.prev_hash == prev:

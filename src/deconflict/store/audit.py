@@ -178,10 +178,10 @@ def chain_step(conn: Connection, batch: int = CHAIN_BATCH) -> int:
     pending = [_pending(r) for r in rows]
     key = _keys.get(conn.engine)
     if key is not None:
-        refused = [p for p in pending if not _sealed_by(key, p)]
-        if refused:
-            _refuse(conn, [r for r in rows if r.id in {p.id for p in refused}])
-            pending = [p for p in pending if _sealed_by(key, p)]
+        sealed = [_sealed_by(key, p) for p in pending]
+        if not all(sealed):
+            _refuse(conn, [r for r, ok in zip(rows, sealed, strict=True) if not ok])
+            pending = [p for p, ok in zip(pending, sealed, strict=True) if ok]
     parties = _party_heads(conn, {p.entry.subject for p in pending if p.salt is not None})
     before = dict(parties)
     chained = link(ChainHead(int(row.seq), row.hash), pending, parties)
