@@ -944,3 +944,19 @@ def test_limit_altitudes_are_metres_above_wgs84(dss: Dss) -> None:
     r = dss.alpha.create_intent(extents=[extent])
     assert r.status_code == 400
     assert "altitude_lower" in r.json()["message"]
+
+
+def test_errors_each_endpoint_family_answers_403_to_a_token_without_its_scopes(
+    dss: Dss,
+) -> None:
+    area = {"area_of_interest": volume4d()}
+    cases = [
+        ("POST", f"{OIR}/query", area, (CM,)),  # intents: SC or CMSA
+        ("POST", f"{CR}/query", area, (SC,)),  # constraints: CM or CP
+        ("POST", f"{SUBS}/query", area, (CM,)),  # subscriptions: CP or SC
+        ("GET", "/dss/v1/uss_availability/uss-beta", None, (CP,)),  # AA, SC or CMSA
+    ]
+    for method, path, body, scopes in cases:
+        r = dss.alpha.call(method, path, body, scopes=scopes)
+        assert r.status_code == 403, (path, r.text)
+        assert set(r.json()) == {"message"}
