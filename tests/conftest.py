@@ -28,6 +28,11 @@ from deconflict.store.audit import chain_pending, entries_about
 from deconflict.store.sql import SqlStore, open_store
 
 PG_URL = os.environ.get("DECONFLICT_TEST_DATABASE_URL")
+
+# The suite plans at fixed dates (2030 and later), years past the limits' 30-day plan
+# horizon; every Settings (and every server a test starts) reads this. The horizon and
+# the other limits are specified with their defaults in tests/api/test_limits.py.
+os.environ.setdefault("DECONFLICT_LIMITS__PLAN_HORIZON_S", str(20 * 365 * 86400))
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 
@@ -90,6 +95,27 @@ def auth(settings: Settings) -> Headers:
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+Grant = Callable[..., None]
+"""``grant("beta", priority_max=10, off_nominal=True)``: the operator's grant to a party."""
+
+
+def grant_party(client: TestClient, auth: Headers, party: str, **body: Any) -> None:
+    """Set ``party``'s grant as the operator does (parties start at priority 0 only)."""
+    admin = auth("operator", "deconflict.admin")
+    r = client.put(f"/v1/parties/{party}/grant", json=body, headers=admin)
+    assert r.status_code == 200, r.text
+
+
+@pytest.fixture
+def grant(client: TestClient, auth: Headers) -> Grant:
+    """``grant_party`` on the test's service."""
+
+    def give(party: str, **body: Any) -> None:
+        grant_party(client, auth, party, **body)
+
+    return give
 
 
 def disclosures_about(store: SqlStore, subject: str) -> list[AuditEntry]:

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from deconflict.store.sql import SqlStore
 
-from ..conftest import disclosed_about
+from ..conftest import Grant, disclosed_about
 from .conftest import Headers, plan
 
 
@@ -20,8 +20,9 @@ def test_listing_another_partys_operation_is_recorded_for_its_owner(
 
 
 def test_a_refusal_and_a_notice_are_recorded_as_disclosures_to_each_side(
-    client: TestClient, auth: Headers, store: SqlStore
+    client: TestClient, auth: Headers, store: SqlStore, grant: Grant
 ) -> None:
+    grant("beta", priority_max=5)
     client.put("/v1/operations/a1", json=plan(), headers=auth("alpha"))
     client.put("/v1/operations/b0", json=plan(lon=0.005), headers=auth("beta"))
     client.put("/v1/operations/b1", json=plan(lon=0.005, priority=5), headers=auth("beta"))

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from deconflict.store.sql import SqlStore
 
-from ..conftest import disclosures_about
+from ..conftest import Grant, disclosures_about
 from ..dss.conftest import OIR, SUBS
 from ..dss.conftest import volume4d as dss_volume
 from .conftest import Headers, plan
@@ -61,8 +61,9 @@ def test_a_refusal_does_not_number_the_other_partys_volumes(
 
 
 def test_the_consoles_standing_conflicts_are_recorded_for_the_other_side(
-    client: TestClient, auth: Headers, store: SqlStore
+    client: TestClient, auth: Headers, store: SqlStore, grant: Grant
 ) -> None:
+    grant("beta", priority_max=5)
     client.put("/v1/operations/a1", json=plan(), headers=auth("alpha"))
     client.put("/v1/operations/b1", json=plan(lon=0.005, priority=5), headers=auth("beta"))
     before = disclosed_about(store, "beta")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from ..conftest import Grant
 from .conftest import Headers, Share, events, plan
 
 SECRET = {"call_sign": "EAGLE1", "mission": "strike"}
@@ -113,8 +114,9 @@ def test_a_dry_run_check_and_a_batch_hide_the_other_operation_alike(
 
 
 def test_a_conflict_notice_names_the_other_side_only_under_an_agreement(
-    client: TestClient, auth: Headers, share: Share
+    client: TestClient, auth: Headers, share: Share, grant: Grant
 ) -> None:
+    grant("beta", priority_max=5)
     alpha_plans(client, auth)
     r = client.put("/v1/operations/b1", json=plan(lon=0.005, priority=5), headers=auth("beta"))
     assert r.status_code == 201
@@ -130,8 +132,9 @@ def test_a_conflict_notice_names_the_other_side_only_under_an_agreement(
 
 
 def test_the_consoles_standing_conflicts_hide_the_other_operation(
-    client: TestClient, auth: Headers
+    client: TestClient, auth: Headers, grant: Grant
 ) -> None:
+    grant("beta", priority_max=5)
     alpha_plans(client, auth)
     client.put("/v1/operations/b1", json=plan(lon=0.005, priority=5), headers=auth("beta"))
     r = client.get("/v1/console/conflicts", headers=auth("alpha"))

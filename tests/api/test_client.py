@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from typer.testing import CliRunner
@@ -48,6 +49,9 @@ def token(auth: Headers, sub: str) -> str:
 
 
 def test_two_parties_plan_against_each_other_through_the_client(server: str, auth: Headers) -> None:
+    admin = auth("operator", "deconflict.admin")
+    granted = httpx.put(f"{server}/v1/parties/beta/grant", json={"priority_max": 3}, headers=admin)
+    assert granted.status_code == 200, granted.text
     with Client(server, token(auth, "alpha")) as alpha, Client(server, token(auth, "beta")) as beta:
         assert alpha.put_operation("a1", body()["volumes"]).accepted
         refused = beta.put_operation("b1", body()["volumes"])

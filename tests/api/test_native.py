@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from tests.conftest import Grant
 from tests.conftest import native_op as body
 
 from .conftest import Headers
@@ -48,7 +49,10 @@ def test_a_conflicting_plan_of_another_party_answers_409_with_the_report(
     assert client.get("/v1/operations/b1", headers=auth("beta")).status_code == 404
 
 
-def test_higher_priority_is_accepted_with_a_notice(client: TestClient, auth: Headers) -> None:
+def test_higher_priority_is_accepted_with_a_notice(
+    client: TestClient, auth: Headers, grant: Grant
+) -> None:
+    grant("beta", priority_max=5)
     client.put("/v1/operations/a1", json=body(), headers=auth("alpha"))
     r = client.put("/v1/operations/b1", json=body(priority=5), headers=auth("beta"))
     assert r.status_code == 201

@@ -16,7 +16,7 @@ from deconflict.auth.tokens import mint_token
 from deconflict.settings import Settings
 from deconflict.store.audit import chain_pending, entries_about, verify_store
 from deconflict.store.sql import SqlStore
-from tests.conftest import Headers, native_op
+from tests.conftest import Grant, Headers, native_op
 from tests.dss.conftest import OIR, intent_body, new_id
 
 ADMIN = "deconflict.admin"
@@ -81,8 +81,9 @@ def test_an_operation_created_through_the_native_api_is_logged(
 
 
 def test_a_refused_operation_leaves_no_change_entry(
-    client: TestClient, auth: Headers, store: SqlStore
+    client: TestClient, auth: Headers, store: SqlStore, grant: Grant
 ) -> None:
+    grant("alpha", priority_max=5)
     client.put("/v1/operations/a1", json=native_op(priority=5), headers=auth("alpha"))
     r = client.put("/v1/operations/b1", json=native_op(priority=0), headers=auth("beta"))
     assert r.status_code == 409

@@ -61,6 +61,8 @@ def test_the_other_side_of_a_conflict_is_messaged_from_the_conflict_unnamed(
 ) -> None:
     page = browser_page
     now = service.clock.now
+    with service.client("operator", admin=True) as operator:
+        assert operator.put("/v1/parties/bravo/grant", json={"priority_max": 10}).is_success
     with service.client("alpha") as alpha, service.client("bravo") as bravo:
         assert alpha.put("/v1/operations/alpha-1", json=_operation(now, 0)).is_success
         planned = bravo.put("/v1/operations/bravo-medevac", json=_operation(now, 10))

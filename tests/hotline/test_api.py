@@ -17,7 +17,7 @@ from deconflict.store.hotline import register_conflict
 from deconflict.store.sharing import save_agreement
 from deconflict.store.sql import SqlStore
 
-from ..conftest import disclosures_about
+from ..conftest import disclosures_about, grant_party
 from .conftest import Headers, native_op, stream_of
 
 
@@ -30,6 +30,7 @@ def strategic_conflict(client: TestClient, auth: Headers) -> str:
     """alpha plans a1; beta's higher-priority b1 overlaps it: a notice to both sides."""
     r = client.put("/v1/operations/a1", json=native_op(), headers=auth("alpha"))
     assert r.status_code == 201, r.text
+    grant_party(client, auth, "beta", priority_max=5)
     r = client.put("/v1/operations/b1", json=native_op(lon=0.005, priority=5), headers=auth("beta"))
     assert r.status_code == 201, r.text
     [notice] = [d for k, d in stream_of(client, auth("alpha")) if k == "conflict.notice"]

@@ -7,13 +7,13 @@ from typing import Any
 import orjson
 from fastapi.testclient import TestClient
 
-from tests.conftest import catch_up
+from tests.conftest import Grant, catch_up
 
 from .conftest import Headers, native_op
 
 
 def test_a_party_sees_its_own_operations_and_notices_about_its_own_volumes(
-    client: TestClient, auth: Headers
+    client: TestClient, auth: Headers, grant: Grant
 ) -> None:
     assert (
         client.put("/v1/operations/a1", json=native_op(), headers=auth("alpha")).status_code == 201
@@ -23,6 +23,7 @@ def test_a_party_sees_its_own_operations_and_notices_about_its_own_volumes(
         == 201
     )
     # beta's higher-priority operation overlaps alpha's: accepted, with a notice to both.
+    grant("beta", priority_max=5)
     r = client.put("/v1/operations/b1", json=native_op(lon=0.005, priority=5), headers=auth("beta"))
     assert r.status_code == 201, r.text
 

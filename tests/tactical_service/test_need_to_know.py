@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from deconflict.store.audit import chain_pending, entries_about
 from deconflict.store.sql import SqlStore
 from tests.api.test_native import body
+from tests.conftest import grant_party
 
 from .conftest import HEAD_ON_LON, FakeClock, Headers, agree, events, post, report
 
@@ -64,6 +65,7 @@ def test_tracks_do_not_show_a_conflict_between_two_other_parties(
 def test_tracks_show_another_partys_aircraft_whose_operation_is_off_nominal(
     client: TestClient, auth: Headers, clock: FakeClock
 ) -> None:
+    grant_party(client, auth, "beta", off_nominal=True)
     assert client.put("/v1/operations/opb", json=body(), headers=auth("beta")).status_code == 201
     r = client.post("/v1/operations/opb/state", json={"state": "Contingent"}, headers=auth("beta"))
     assert r.status_code == 200

@@ -18,6 +18,7 @@ from deconflict.api.limits import BodyLimit
 from deconflict.api.messages import HotlineRuntime
 from deconflict.api.messages import router as messages_router
 from deconflict.api.native import router as native_router
+from deconflict.api.parties import router as parties_router
 from deconflict.api.security import install_auth_error_handlers
 from deconflict.api.tactical import live_picture
 from deconflict.api.tactical import router as tactical_router
@@ -108,4 +109,5 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     app.include_router(console_router())
     app.include_router(events_router)
     app.include_router(messages_router)
+    app.include_router(parties_router)
     return app

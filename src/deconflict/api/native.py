@@ -19,6 +19,7 @@ from deconflict.api import disclosure, receipts
 from deconflict.api.disclosure import policy_for
 from deconflict.api.errors import error_responses, transition_json
 from deconflict.api.listing import Listed, list_secret, viewer_order
+from deconflict.api.parties import grant_refusals, may_declare, within_grant
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import (
     BatchIn,
@@ -118,6 +119,7 @@ def put_operation(
     """Plan (create or replace) an operation: 201/200 with it, or 409 with the conflicts."""
     _check_id(op_id)
     planned = body.to_domain(op_id, principal.sub)
+    within_grant(request, principal.sub, planned.priority, planned.state)
     expected = _version(if_match)
     decision = _engine(request).submit(planned, expected)
     policy = _policy(request, principal, [decision], "put")
@@ -135,6 +137,7 @@ def put_operation(
 def check_operation(body: CheckIn, request: Request, principal: Planner) -> Response:
     """The decision a submission would get now; nothing is written."""
     planned = body.to_domain(body.id, principal.sub)
+    within_grant(request, principal.sub, planned.priority, planned.state)
     current = _load(request, body.id)
     if current is not None and current.operation.party != principal.sub:
         # Refused as a PUT would be: the dry run ignores the operation with its id, so
@@ -151,7 +154,12 @@ def batch(body: BatchIn, request: Request, principal: Planner) -> Response:
     results = []
     engine = _engine(request)
     decided: list[tuple[str, int, Decision]] = []
-    for item in body.operations:
+    wanted = [(item.priority, item.state) for item in body.operations]
+    refusals = grant_refusals(request, principal.sub, wanted)
+    for item, refusal in zip(body.operations, refusals, strict=True):
+        if refusal is not None:
+            results.append({"id": item.id, "status": 403, "message": str(refusal)})
+            continue
         try:
             _check_id(item.id)
             decision = engine.submit(item.to_domain(item.id, principal.sub))
@@ -239,6 +247,7 @@ def get_operation(op_id: str, request: Request, principal: Reader) -> Response:
 def set_state(op_id: str, body: StateIn, request: Request, principal: Planner) -> Response:
     """Activate, end, or report an operation off-nominal; returning to nominal re-checks."""
     _owned(request, op_id, principal)
+    may_declare(request, principal.sub, body.state)
     decision = _engine(request).set_state(op_id, body.state)
     policy = _policy(request, principal, [decision], "state")
     response = _json(

@@ -28,6 +28,10 @@ PROVIDERS: dict[str, tuple[tuple[float, float], ...]] = {
     "hoverpost": ((47.3660, 8.5190), (47.3850, 8.5750)),
 }
 MEDICAL = "hoverpost"
+MEDICAL_PRIORITY = 10
+"""What the operator grants the provider that flies medical deliveries."""
+OPERATOR = "operator"
+"""The service operator, who grants that priority."""
 GROUND_W84_M = 460.0
 """Zurich's ground (about 410 m above sea level) plus the geoid there (about 48 m)."""
 SPEED_MPS = 15.0
@@ -118,7 +122,7 @@ def deliveries(
         out.append(
             {
                 "id": f"{party}-{k + 1:04d}",
-                "priority": 10 if medical else 0,
+                "priority": MEDICAL_PRIORITY if medical else 0,
                 "volumes": [*out_leg, *_legs(dest, hub, back, RETURN_BAND_M)],
                 "details": {
                     "kind": "medical" if medical else "parcel",
@@ -159,4 +163,6 @@ def build(now: datetime, per_provider: int = 100) -> Scenario:
         parties=tuple(PROVIDERS),
         steps=tuple(steps),
         operation_ids={party: tuple(o["id"] for o in ops) for party, ops in orders.items()},
+        operators=(OPERATOR,),
+        grants={MEDICAL: {"priority_max": MEDICAL_PRIORITY}},
     )

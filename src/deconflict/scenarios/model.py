@@ -152,7 +152,11 @@ class Scenario:
     operation_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Each party's operation ids, so a replay can remove them first (``--reset``)."""
     operators: tuple[str, ...] = ()
-    """Who plays the service operator (agreed zones): tokens with the admin scope too."""
+    """Who plays the service operator (agreed zones, grants): tokens with the admin scope too."""
+    grants: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """What the operator grants a party beyond the defaults before anything is planned
+    (``PUT /v1/parties/{party}/grant`` bodies, e.g. ``{"priority_max": 10}``): parties
+    do not choose their own priority."""
 
     @property
     def live_duration_s(self) -> float:

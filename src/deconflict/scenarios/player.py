@@ -103,8 +103,23 @@ class Player:
         return removed
 
     def plan(self, scenario: Scenario) -> list[StepResult]:
-        """Every planning step in order; a step's surprise outcome is reported, not fatal."""
+        """The operator's grants, then every planning step in order; a step's surprise
+        outcome is reported, not fatal."""
+        self.grant(scenario)
         return [self.step(s) for s in scenario.steps]
+
+    def grant(self, scenario: Scenario) -> None:
+        """Have the scenario's operator grant what its parties need (their priorities)."""
+        if not scenario.grants:
+            return
+        if not scenario.operators:
+            raise ScenarioError("the scenario grants priorities but names no operator")
+        http = self._client(scenario.operators[0])
+        for party, body in scenario.grants.items():
+            r = http.put(f"/v1/parties/{party}/grant", json=body)
+            if r.status_code != 200:
+                raise self._refuse(f"granting {party}", r)
+            self.say(f"the operator grants {party}: {_granted(r.json())}")
 
     def step(self, step: Step) -> StepResult:
         http = self._client(step.party)
@@ -219,6 +234,12 @@ class Player:
             known[track["id"]] = state
             if state != before:
                 self.say(f"CONFORMANCE {track['id']} ({track.get('operation')}): {state}")
+
+
+def _granted(grant: Mapping[str, Any]) -> str:
+    low, high = grant["priority_min"], grant["priority_max"]
+    shown = f"priority {low}" if low == high else f"priorities {low}..{high}"
+    return shown + (", off-nominal states" if grant["off_nominal"] else "")
 
 
 def _describe_plan(step: Plan, result: StepResult) -> str:

@@ -306,4 +306,13 @@ def build(now: datetime) -> Scenario:
         live_until=LIVE_WINDOW_END + shift,
         operation_ids={party: tuple(v) for party, v in ids.items()},
         operators=(OPERATOR,),
+        grants=_grants(ops),
     )
+
+
+def _grants(ops: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """The priorities the plan uses above 0, granted by the operator before it is filed."""
+    top: dict[str, int] = {}
+    for party, body in ops.values():
+        top[party] = max(top.get(party, 0), int(body["priority"]))
+    return {party: {"priority_max": p} for party, p in sorted(top.items()) if p > 0}

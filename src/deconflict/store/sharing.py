@@ -12,8 +12,10 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from deconflict.access.agreements import Agreement, Agreements, parse_grants
+from deconflict.access.grants import PartyGrant
 from deconflict.access.policy import DisclosurePolicy
 from deconflict.store.codec import to_us
+from deconflict.store.schema_sharing import party_grants as g
 from deconflict.store.schema_sharing import sharing_agreements as t
 from deconflict.store.sessions import connection_of
 
@@ -49,3 +51,36 @@ def save_agreement(session: Any, agreement: Agreement, by: str, at: datetime | N
     }
     if conn.execute(update(t).where(key).values(**values)).rowcount == 0:
         conn.execute(insert(t).values(party_a=agreement.a, party_b=agreement.b, **values))
+
+
+def grant_of(session: Any, party: str) -> PartyGrant:
+    """The party's grant as of this transaction; the defaults when none is recorded."""
+    row = connection_of(session).execute(select(g).where(g.c.party == party)).first()
+    return PartyGrant(party) if row is None else _grant(row)
+
+
+def list_grants(session: Any) -> list[PartyGrant]:
+    """Every grant recorded (parties not listed have the defaults)."""
+    return [_grant(r) for r in connection_of(session).execute(select(g).order_by(g.c.party))]
+
+
+def save_grant(session: Any, grant: PartyGrant, by: str, at: datetime | None = None) -> None:
+    """Record ``grant``; a grant equal to the defaults removes the party's row."""
+    conn = connection_of(session)
+    key = g.c.party == grant.party
+    if grant.is_default:
+        conn.execute(delete(g).where(key))
+        return
+    values = {
+        "priority_min": grant.priority_min,
+        "priority_max": grant.priority_max,
+        "off_nominal": grant.off_nominal,
+        "updated_us": to_us(at or datetime.now(UTC)),
+        "updated_by": by,
+    }
+    if conn.execute(update(g).where(key).values(**values)).rowcount == 0:
+        conn.execute(insert(g).values(party=grant.party, **values))
+
+
+def _grant(row: Any) -> PartyGrant:
+    return PartyGrant(row.party, row.priority_min, row.priority_max, bool(row.off_nominal))
