@@ -8,10 +8,11 @@ import orjson
 from typer.testing import CliRunner
 
 from deconflict.access.agreements import Grant
+from deconflict.access.grants import PartyGrant
 from deconflict.audit.entry import AGREEMENT
 from deconflict.cli.main import app
 from deconflict.store.audit import chain_pending, entries_about
-from deconflict.store.sharing import load_agreements
+from deconflict.store.sharing import grant_of, load_agreements
 from deconflict.store.sql import open_store
 
 runner = CliRunner()
@@ -65,3 +66,48 @@ def test_each_party_finds_the_agreement_change_in_its_audit_record(tmp_path: Pat
             assert entry.entry.detail["after"] == ["telemetry"]
     finally:
         store.close()
+
+
+# --- grants (issue 21, High 3) ------------------------------------------------------------
+
+
+def test_grant_sets_a_partys_priority_range_and_off_nominal_right(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    code, out = run(db, "grant", "beta", "--priority-max", "10", "--off-nominal")
+    assert code == 0, out
+    assert "beta: priorities 0..10; may declare Nonconforming or Contingent" in out
+    assert run(db, "grant", "beta", "--no-off-nominal")[0] == 0
+    code, out = run(db, "grants", "--json")
+    assert [orjson.loads(line) for line in out.splitlines()] == [
+        {"party": "beta", "priority_min": 0, "priority_max": 10, "off_nominal": False}
+    ]
+    store = open_store(f"sqlite:///{db}")
+    try:
+        assert store.run(lambda s: grant_of(s, "beta"), write=False) == PartyGrant("beta", 0, 10)
+    finally:
+        store.close()
+
+
+def test_grant_without_options_shows_the_defaults(tmp_path: Path) -> None:
+    code, out = run(tmp_path / "d.db", "grant", "alpha")
+    assert code == 0 and "alpha: priority 0; may not declare" in out
+    assert run(tmp_path / "d.db", "grants")[1] == ""
+
+
+def test_an_inverted_priority_range_is_an_error_naming_the_field(tmp_path: Path) -> None:
+    code, out = run(tmp_path / "d.db", "grant", "beta", "--priority-min", "5")
+    assert code == 2 and "priority_min: must not exceed priority_max" in out
+
+
+def test_a_grant_from_the_cli_is_in_the_partys_audit_record(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    run(db, "grant", "beta", "--priority-max", "3")
+    store = open_store(f"sqlite:///{db}")
+    try:
+        chain_pending(store)
+        entries = store.run(lambda s: [c.entry for c in entries_about(s.conn, "beta")], write=False)
+    finally:
+        store.close()
+    (entry,) = entries
+    assert (entry.kind, entry.actor, entry.object_kind) == (AGREEMENT, "operator", "grant")
+    assert entry.detail["after"]["priority_max"] == 3

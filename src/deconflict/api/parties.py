@@ -8,7 +8,7 @@ who runs no shell on the server, and the bundled scenarios, do the same.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
@@ -23,14 +23,12 @@ from deconflict.access.grants import (
 )
 from deconflict.api.errors import error_responses
 from deconflict.api.security import require_scopes
-from deconflict.audit.entry import AGREEMENT, AuditEntry
 from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
 from deconflict.errors import InvalidInput
 from deconflict.model.operation import OperationState
-from deconflict.store.audit import append_audit
-from deconflict.store.sharing import grant_of, save_grant
+from deconflict.store.sharing import change_grant, grant_json, grant_of
 from deconflict.store.sql import SqlStore
 
 Operator = Annotated[Principal, Depends(require_scopes(Scope.ADMIN))]
@@ -61,27 +59,9 @@ class GrantOut(GrantIn):
     party: str
 
 
-def grant_json(grant: PartyGrant) -> dict[str, Any]:
-    return {
-        "party": grant.party,
-        "priority_min": grant.priority_min,
-        "priority_max": grant.priority_max,
-        "off_nominal": grant.off_nominal,
-    }
-
-
 def _store(request: Request) -> SqlStore:
     store: SqlStore = request.app.state.store
     return store
-
-
-def change_grant(session: Any, grant: PartyGrant, by: str) -> PartyGrant:
-    """Record ``grant`` with an audit entry for its party saying what it was before."""
-    before = grant_of(session, grant.party)
-    save_grant(session, grant, by=by)
-    detail = {"before": grant_json(before), "after": grant_json(grant)}
-    append_audit(session, [AuditEntry(AGREEMENT, by, grant.party, "grant", grant.party, detail)])
-    return grant
 
 
 @router.get("/parties/{party}/grant", response_model=GrantOut)

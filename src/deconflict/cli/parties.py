@@ -1,9 +1,13 @@
-"""``deconflict parties``: the operator's sharing agreements between pairs of parties.
+"""``deconflict parties``: the operator's sharing agreements and party grants.
 
 Agreements widen what two parties see of each other beyond references (see
 ``deconflict.access``). Every change is written with an ``agreement`` audit entry for
 each of the two parties, in the same transaction, so either can later learn from
 ``deconflict audit export`` when its data started (or stopped) being shown.
+
+Grants say which priorities a party may give its operations and whether it may declare
+them Nonconforming or Contingent (``access.grants``; by default priority 0 only and no
+off-nominal state); each change is an audit entry for that party.
 """
 
 from __future__ import annotations
@@ -14,13 +18,21 @@ import orjson
 import typer
 
 from deconflict.access.agreements import Agreement, Grant, parse_grants
+from deconflict.access.grants import PartyGrant
 from deconflict.audit.entry import AGREEMENT, OPERATOR, AuditEntry
 from deconflict.cli.db import FAILURES, resolve_url
 from deconflict.cli.options import Database
 from deconflict.cli.sealing import seal_appends
 from deconflict.errors import DeconflictError
 from deconflict.store.audit import append_audit
-from deconflict.store.sharing import list_agreements, save_agreement
+from deconflict.store.sharing import (
+    change_grant,
+    grant_json,
+    grant_of,
+    list_agreements,
+    list_grants,
+    save_agreement,
+)
 from deconflict.store.sql import SqlStore, open_store
 
 app = typer.Typer(
@@ -127,3 +139,68 @@ def list_(
             typer.echo(orjson.dumps({"a": ag.a, "b": ag.b, "grants": grants}).decode())
         else:
             typer.echo(f"{ag.a}  {ag.b}  {', '.join(grants)}")
+
+
+@app.command(name="grant")
+def grant_(
+    party: str,
+    priority_min: Annotated[
+        int | None, typer.Option(help="Lowest priority it may use (unchanged if not given).")
+    ] = None,
+    priority_max: Annotated[
+        int | None, typer.Option(help="Highest priority it may use (unchanged if not given).")
+    ] = None,
+    off_nominal: Annotated[
+        bool | None,
+        typer.Option(
+            "--off-nominal/--no-off-nominal",
+            help="May it declare Nonconforming or Contingent itself (unchanged if not given).",
+        ),
+    ] = None,
+    database: Database = None,
+) -> None:
+    """Set what PARTY may declare: its priority range, off-nominal states (shows it when
+    no option is given)."""
+
+    def work(session: Any) -> PartyGrant:
+        current = grant_of(session, party)
+        wanted = PartyGrant(
+            party,
+            current.priority_min if priority_min is None else priority_min,
+            current.priority_max if priority_max is None else priority_max,
+            current.off_nominal if off_nominal is None else off_nominal,
+        )
+        return current if wanted == current else change_grant(session, wanted, OPERATOR)
+
+    try:
+        store = open_store(resolve_url(database))
+        try:
+            granted = store.run(work, write=True)
+        finally:
+            store.close()
+    except FAILURES as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{party}: {granted.describe()}")
+
+
+@app.command()
+def grants(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON Lines instead of text.")] = False,
+    database: Database = None,
+) -> None:
+    """Every grant beyond the defaults (any other party: priority 0, no off-nominal state)."""
+    try:
+        store = open_store(resolve_url(database))
+        try:
+            found = store.run(list_grants, write=False)
+        finally:
+            store.close()
+    except FAILURES as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for g in found:
+        if as_json:
+            typer.echo(orjson.dumps(grant_json(g)).decode())
+        else:
+            typer.echo(f"{g.party}  {g.describe()}")

@@ -14,6 +14,8 @@ from sqlalchemy import delete, insert, select, update
 from deconflict.access.agreements import Agreement, Agreements, parse_grants
 from deconflict.access.grants import PartyGrant
 from deconflict.access.policy import DisclosurePolicy
+from deconflict.audit.entry import AGREEMENT, AuditEntry
+from deconflict.store.audit import append_audit
 from deconflict.store.codec import to_us
 from deconflict.store.schema_sharing import party_grants as g
 from deconflict.store.schema_sharing import sharing_agreements as t
@@ -80,6 +82,25 @@ def save_grant(session: Any, grant: PartyGrant, by: str, at: datetime | None = N
     }
     if conn.execute(update(g).where(key).values(**values)).rowcount == 0:
         conn.execute(insert(g).values(party=grant.party, **values))
+
+
+def change_grant(session: Any, grant: PartyGrant, by: str) -> PartyGrant:
+    """Record ``grant`` with an audit entry for its party saying what it was before, so
+    the party can learn from its export when its grant changed and who changed it."""
+    before = grant_of(session, grant.party)
+    save_grant(session, grant, by=by)
+    detail = {"before": grant_json(before), "after": grant_json(grant)}
+    append_audit(session, [AuditEntry(AGREEMENT, by, grant.party, "grant", grant.party, detail)])
+    return grant
+
+
+def grant_json(grant: PartyGrant) -> dict[str, Any]:
+    return {
+        "party": grant.party,
+        "priority_min": grant.priority_min,
+        "priority_max": grant.priority_max,
+        "off_nominal": grant.off_nominal,
+    }
 
 
 def _grant(row: Any) -> PartyGrant:
