@@ -541,6 +541,13 @@ def test_DSS0005_5_only_the_owner_may_get_update_or_delete(dss: Dss) -> None:
     assert dss.beta.call("DELETE", f"{SUBS}/{sub_id}/{version}").status_code == 403
 
 
+def test_DSS0005_5_another_uss_deleting_is_403_before_any_version_check(dss: Dss) -> None:
+    # The reference DSS checks the owner first on delete: another USS learns nothing
+    # about the subscription's version.
+    sub_id = sub_of(dss.alpha.create_sub())["id"]
+    assert dss.beta.call("DELETE", f"{SUBS}/{sub_id}/stale").status_code == 403
+
+
 def test_DSS0005_5_get_of_an_unknown_subscription_is_404(dss: Dss) -> None:
     assert dss.alpha.call("GET", f"{SUBS}/{new_id()}").status_code == 404
 

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from deconflict.core.limits import check_f3548
 from deconflict.dss.errors import (
     AirspaceConflict,
     AreaTooLarge,
@@ -59,6 +60,7 @@ from deconflict.dss.rules import (
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import OperationState
 from deconflict.model.transitions import TransitionRefused, is_allowed
+from deconflict.settings import LimitsSettings
 
 OFF_NOMINAL = (OperationState.NONCONFORMING, OperationState.CONTINGENT)
 DSS_STATES = (
@@ -146,10 +148,12 @@ class DssService:
         tx: DssTransactor,
         clock: Callable[[], datetime] = _utcnow,
         notifier: DssNotifier | None = None,
+        limits: LimitsSettings | None = None,
     ) -> None:
         self._tx = tx
         self._clock = clock
         self._notifier = notifier
+        self._limits = limits or LimitsSettings()
 
     # ------------------------------------------------------------------ intents
 
@@ -194,6 +198,9 @@ class DssService:
         if not params.extents:
             raise BadRequest("extents: at least one volume is required")
         volumes = tuple(intent_volume(e, f"extents[{i}]") for i, e in enumerate(params.extents))
+        check_f3548(  # request cost (core.limits), before any covering
+            ((f"extents[{i}].volume", v.footprint) for i, v in enumerate(volumes)), self._limits
+        )
         span = _span(volumes)
         check_not_ended(span, "operational intent", now)
         check_plan_horizon(span, now)
@@ -547,10 +554,12 @@ class DssService:
             old = s.get_subscription(sub_id)
             if old is None:
                 raise NotFound(f"subscription {sub_id} does not exist")
-            if old.version != version:
-                raise Conflict(f"version {version!r} is not the current version of {sub_id}")
+            # Owner first, as the reference DSS deletes: another USS learns nothing
+            # about the version.
             if old.owner != caller:
                 raise NotAllowed(f"subscription {sub_id} belongs to another USS")
+            if old.version != version:
+                raise Conflict(f"version {version!r} is not the current version of {sub_id}")
             if old.dependent_operational_intents:
                 raise BadRequest(
                     f"subscription {sub_id} still serves operational intent(s) "
@@ -587,6 +596,10 @@ class DssService:
         if not params.extents:
             raise BadRequest("extents: at least one volume is required")
         extents = tuple(constraint_extent(e, f"extents[{i}]") for i, e in enumerate(params.extents))
+        check_f3548(  # request cost (core.limits), before any covering
+            ((f"extents[{i}].volume", e.footprint) for i, e in enumerate(extents) if e.footprint),
+            self._limits,
+        )
         cells = _constraint_cells(extents)
         span = _constraint_span(extents)
         check_not_ended(span, "constraint", now)
