@@ -86,7 +86,7 @@ from deconflict.tactical.conformance import (
     ConformanceThresholds,
 )
 from deconflict.tactical.detect import conflict_records, detect
-from deconflict.tactical.resolution import Advisory, Maneuver, resolve
+from deconflict.tactical.resolution import Advisory, Maneuver, Sense, resolve
 from deconflict.tactical.settings import TacticalParams
 from deconflict.tactical.sharing import NO_AGREEMENTS, Sharing
 from deconflict.tactical.state import (
@@ -368,6 +368,8 @@ class LivePicture:
         self._resolved: dict[int, tuple[Alert, float]] = {}
         self._advice: dict[str, Advisory] = {}
         self._cleared: frozenset[tuple[str, str]] = frozenset()
+        self._senses: dict[tuple[str, str], Sense] = {}
+        """Alert pair -> the sense of its advisories, kept until the alert resolves."""
         self._machines: dict[str, dict[str, ConformanceMachine]] = {}
         self._track_operation: dict[str, str] = {}
         self._reported: dict[str, ConformanceState] = {}
@@ -659,9 +661,20 @@ class LivePicture:
             conflicts = detect(states, self.config.params)
             observations = [Observation.from_record(c) for c in conflict_records(states, conflicts)]
             if len(conflicts):
-                res = resolve(states, self.config.params, self.config.maneuver, conflicts=conflicts)
+                res = resolve(
+                    states,
+                    self.config.params,
+                    self.config.maneuver,
+                    conflicts=conflicts,
+                    senses=self._senses,
+                )
                 self._advice = {a.id: a for a in res.advisories}
                 self._cleared = res.cleared
+                self._senses.update(res.senses)
+                for pair in sorted(res.reversed):
+                    log.warning(
+                        "advisory sense reversed for %s/%s: the kept one no longer clears", *pair
+                    )
         notices: list[AlertNotice] = []
         for event in self._book.update(now_s, observations):
             if event.kind is EventKind.RESOLVED:
@@ -669,6 +682,8 @@ class LivePicture:
             notices += self._notices(event.kind, event.alert)
         if notices:
             self._pending.append(notices)
+        live_pairs = {(al.a, al.b) for al in self._book.active()}
+        self._senses = {p: k for p, k in self._senses.items() if p in live_pairs}
         for alert_id, (_, at) in list(self._resolved.items()):
             if now_s - at > self.config.resolved_retention_s:
                 del self._resolved[alert_id]

@@ -29,7 +29,8 @@ cannot be cleared by any change of velocity; it gets one round of advice that op
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import numpy as np
@@ -40,6 +41,7 @@ from deconflict.tactical.state import (
     EARTH_RADIUS_M,
     BoolArray,
     FloatArray,
+    IntArray,
     StateVectors,
     kinematics,
     track_from_velocity,
@@ -85,6 +87,10 @@ class Resolution:
     cleared: frozenset[Pair]
     unresolved: frozenset[Pair]
     induced: frozenset[Pair]
+    senses: Mapping[Pair, Sense] = field(default_factory=dict)
+    """The sense each pair's manoeuvre used: remember it and pass it to the next pass."""
+    reversed: frozenset[Pair] = frozenset()
+    """Pairs whose remembered sense could no longer clear them and was reversed."""
 
 
 def _pairs(states: StateVectors, c: Conflicts) -> list[Pair]:
@@ -100,10 +106,49 @@ def _unit_rows(x: FloatArray) -> tuple[FloatArray, FloatArray]:
     return x / np.where(n > 0.0, n, 1.0)[:, None], n
 
 
+SYMMETRIC_MISS = 0.01
+"""A miss within 1 % of R (or a vertical spacing within 1 % of H) counts as symmetric:
+the rule of the air decides the sense, not a few metres of position noise."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sense:
+    """The sense of a pair's manoeuvre, kept for the life of the encounter.
+
+    A property of the unordered pair, so both aircraft always get complementary
+    manoeuvres. ``horizontal``: +1 each aircraft veers to the right of the other's
+    approach (head-on: both turn right), -1 both to the left, 0 none chosen (no relative
+    motion to be right of). ``vertical``: +1 the aircraft whose id sorts later ends above
+    the other, -1 below. ``reversed``: the sense was reversed once already (at most once
+    per encounter, so two failing senses cannot alternate).
+    """
+
+    horizontal: int
+    vertical: int
+    reversed: bool = False
+
+    def flipped(self) -> Sense:
+        """The opposite sense, marked as the encounter's one reversal."""
+        return Sense(-self.horizontal, -self.vertical, True)
+
+
 def _pair_corrections(
-    states: StateVectors, c: Conflicts, params: TacticalParams, margin: float
-) -> tuple[FloatArray, FloatArray]:
-    """Per conflict: horizontal relative-velocity change (ECEF, M x 3) and vertical one."""
+    states: StateVectors,
+    c: Conflicts,
+    params: TacticalParams,
+    margin: float,
+    forced_h: IntArray,
+    forced_v: IntArray,
+) -> tuple[FloatArray, FloatArray, IntArray, IntArray]:
+    """Per conflict: horizontal relative-velocity change (ECEF, M x 3), vertical one, and
+    the horizontal and vertical senses used (``Sense`` convention, vertical by id order).
+
+    ``forced_h``/``forced_v`` (0: free) impose a remembered sense. The geometry's own
+    sense is the side the CPA miss already lies on; within ``SYMMETRIC_MISS`` of zero
+    the pair passes right of each other (horizontal) or the later id climbs (vertical).
+    Imposing a sense against the geometry asks for the miss to be carried across: the
+    need grows from ``R - miss`` to ``R + miss``.
+    """
     kin = kinematics(states)
     radius, half = per_aircraft_zones(states, params)
     i, j = c.i, c.j
@@ -121,30 +166,41 @@ def _pair_corrections(
     t_star = np.clip(tcpa, c.t_in_s, c.t_out_s)
     d_star = dp + dv * t_star[:, None]
     direction, dist = _unit_rows(d_star)
-    # Head-on (miss distance ~0): pass right of each other; stationary: push apart.
-    fallback, fb_norm = _unit_rows(np.cross(dv, m))
-    apart, ap_norm = _unit_rows(dp)
     r_pair = np.maximum(radius[i], radius[j])
-    degenerate = dist < 1e-6 * r_pair
-    direction = np.where(
-        (degenerate & (fb_norm > 0.0))[:, None],
-        fallback,
-        np.where((degenerate & (ap_norm > 0.0))[:, None], apart, direction),
-    )
-    need = np.maximum(r_pair * (1.0 + margin) - dist, 0.0)
+    r_m = r_pair * (1.0 + margin)
+    need = np.maximum(r_m - dist, 0.0)
+
+    # Right of the relative motion: e = dv x m (for j; -e is right of -dv, for i).
+    right, right_norm = _unit_rows(np.cross(dv, m))
+    has_side = right_norm > 0.0
+    miss = np.sum(d_star * right, axis=1)  # signed: > 0 when the miss is on the right
+    symmetric = np.abs(miss) < SYMMETRIC_MISS * r_pair
+    geo_h = np.where(symmetric, 1, np.sign(miss)).astype(np.intp)
+    sense_h = np.where(has_side, np.where(forced_h != 0, forced_h, geo_h), 0).astype(np.intp)
+    lateral = has_side & (symmetric | (np.sign(miss) != sense_h))
+    direction = np.where(lateral[:, None], sense_h[:, None] * right, direction)
+    need = np.where(lateral, np.maximum(r_m - sense_h * miss, 0.0), need)
+    # No relative motion: push apart along the line between them.
+    apart, ap_norm = _unit_rows(dp)
+    still = ~has_side & (dist < 1e-6 * r_pair) & (ap_norm > 0.0)
+    direction = np.where(still[:, None], apart, direction)
     horizontal = (need / np.maximum(t_star, MIN_TIME_S))[:, None] * direction
 
     h_pair = np.maximum(half[i], half[j]) * (1.0 + margin)
     dz = kin.alt[j] - kin.alt[i]
     w = kin.vs[j] - kin.vs[i]
-    side = np.where(dz != 0.0, np.sign(dz), np.where(w != 0.0, np.sign(w), 1.0))
+    later_j = np.array([states.ids[q] > states.ids[p] for p, q in zip(i, j, strict=True)])
+    by_id = np.where(later_j, 1, -1).astype(np.intp)  # j above <=> the later id above
+    level = np.abs(dz) < SYMMETRIC_MISS * h_pair
+    geo_side = np.where(level, np.where(w != 0.0, np.sign(w), by_id), np.sign(dz))
+    side = np.where(forced_v != 0, forced_v * by_id, geo_side)
     c_h = np.sum(dp * dp, axis=1) - r_pair * r_pair
     disc = b * b - a * c_h
     h_lo = np.where(moving & (disc > 0.0), (-b - np.sqrt(np.maximum(disc, 0.0))) / a_s, 0.0)
     t_h = np.where(h_lo > 0.0, h_lo, MIN_TIME_S)
-    rate = np.maximum(np.maximum(side * w, (h_pair - np.abs(dz)) / t_h), 0.0)
+    rate = np.maximum(np.maximum(side * w, (h_pair - side * dz) / t_h), 0.0)
     vertical = side * rate - w
-    return horizontal, vertical
+    return horizontal, vertical, sense_h, (side * by_id).astype(np.intp)
 
 
 def _apply(
@@ -239,6 +295,7 @@ def resolve(
     margin: float = DEFAULT_MARGIN,
     limits: Limits | None = None,
     conflicts: Conflicts | None = None,
+    senses: Mapping[Pair, Sense] | None = None,
 ) -> Resolution:
     """Advisories for the conflicts of ``states`` (detected here unless given), checked.
 
@@ -247,10 +304,45 @@ def resolve(
     conflict it induced with a third aircraft is resolved in turn. Pairs already in loss
     get one round (they cannot be cleared, only opened). With ``AUTO`` the last
     ``VERTICAL_ROUNDS`` rounds use vertical corrections for whatever is left.
+
+    ``senses`` are those of the encounters' earlier advisories (``Resolution.senses``):
+    a crew that followed the first advice must not be told the opposite (issue 16), so
+    each pair keeps its sense. Only when the kept sense leaves a pair (not in loss)
+    unresolved and the opposite one clears it is the sense reversed, once per encounter
+    (``Resolution.reversed``), as airborne collision avoidance allows.
     """
     limits = limits or Limits()
     first = detect(states, params) if conflicts is None else conflicts
+    kept = dict(senses or {})
+    res = _resolve_keeping(states, params, maneuver, margin, limits, first, kept)
+    in_loss = {p for p, los in zip(_pairs(states, first), first.los.tolist(), strict=True) if los}
+    stuck = {p for p in res.unresolved if p in kept and not kept[p].reversed and p not in in_loss}
+    if not stuck:
+        return res
+    trial = {**kept, **{p: kept[p].flipped() for p in stuck}}
+    other = _resolve_keeping(states, params, maneuver, margin, limits, first, trial)
+    helped = stuck & other.cleared
+    if not helped:
+        return res
+    if helped != stuck:
+        trial = {**kept, **{p: kept[p].flipped() for p in helped}}
+        other = _resolve_keeping(states, params, maneuver, margin, limits, first, trial)
+    return replace(other, reversed=frozenset(helped & other.cleared))
+
+
+def _resolve_keeping(
+    states: StateVectors,
+    params: TacticalParams,
+    maneuver: Maneuver,
+    margin: float,
+    limits: Limits,
+    first: Conflicts,
+    senses: Mapping[Pair, Sense],
+) -> Resolution:
+    """One iterated MVP resolution in which every pair keeps the sense it is given, or
+    the one its first correction takes (recorded, so later rounds cannot flip it)."""
     before = _pairs(states, first)
+    chosen = dict(senses)
     apply_as = Maneuver.COMBINED if maneuver is Maneuver.AUTO else maneuver
     current = states
     c = first
@@ -272,11 +364,23 @@ def resolve(
         vertical_round = maneuver is Maneuver.VERTICAL or (
             maneuver is Maneuver.AUTO and round_ >= MAX_ROUNDS - VERTICAL_ROUNDS
         )
-        horizontal, vertical = _pair_corrections(current, c, params, margin)
+        pairs = _pairs(current, c)
+        known = [chosen.get(p) for p in pairs]
+        forced_h = np.array([0 if k is None else k.horizontal for k in known], dtype=np.intp)
+        forced_v = np.array([0 if k is None else k.vertical for k in known], dtype=np.intp)
+        horizontal, vertical, sense_h, sense_v = _pair_corrections(
+            current, c, params, margin, forced_h, forced_v
+        )
+        for p, k, sh, sv in zip(pairs, known, sense_h.tolist(), sense_v.tolist(), strict=True):
+            if k is None:
+                chosen[p] = Sense(int(sh), int(sv))
+            elif k.horizontal == 0 and sh != 0:
+                chosen[p] = replace(k, horizontal=int(sh))
         use_vertical = np.full(len(c), vertical_round)
         vn, ve, vs = _apply(current, c, horizontal, vertical, use_vertical, apply_as)
         current = _limited(states, vn, ve, vs, limits, apply_as)
-    return Resolution(_advisories(states, current), *_check(states, current, params, before))
+    cleared, unresolved, induced = _check(states, current, params, before)
+    return Resolution(_advisories(states, current), cleared, unresolved, induced, chosen)
 
 
 def _advisories(states: StateVectors, new: StateVectors) -> tuple[Advisory, ...]:

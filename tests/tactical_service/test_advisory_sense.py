@@ -1,0 +1,86 @@
+"""An advisory keeps its sense for the life of the encounter (issue 16, defect 4).
+
+Issue 16's encounter: exactly head-on, same altitude, 100 m/s each. The first advisory
+said turn right; four seconds later, at the upgrade from caution to warning, it said
+turn left, to both aircraft. A report a few centimetres to one side of the other
+aircraft's track, then to the other side, is all it takes: position noise far below any
+sensor's accuracy decided the sense, afresh on every pass.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import datetime
+
+from deconflict.tactical.alerts import Severity
+from deconflict.tactical.live import LivePicture, PositionReport
+from deconflict.tactical.state import EARTH_RADIUS_M
+
+from .conftest import FakeClock, config
+
+GS = 100.0
+NOISE_DEG = 1e-6  # 11 cm of latitude
+
+
+def reports(at: datetime, gap_m: float, lat_b: float) -> tuple[PositionReport, PositionReport]:
+    """A flying east at the equator, B flying west ``gap_m`` ahead of it, same altitude."""
+    lon_b = math.degrees(gap_m / EARTH_RADIUS_M)
+    a = PositionReport("A1", "alpha", at, 0.0, 0.0, 3000.0, 0.0, GS, 0.0)
+    b = PositionReport("B1", "beta", at, lat_b, lon_b, 3000.0, 0.0, -GS, 0.0)
+    return a, b
+
+
+def advice(live: LivePicture) -> dict[str, tuple[Severity, float]]:
+    """Each aircraft's severity and advised change of track (positive: turn right)."""
+    out = {}
+    for party in ("alpha", "beta"):
+        [alert] = live.alerts_for(party)
+        assert alert.advisory is not None
+        out[alert.own] = (alert.severity, alert.advisory.d_track_deg)
+    return out
+
+
+def fly(live: LivePicture, clock: FakeClock, gap_m: float, lat_b: float) -> None:
+    a, b = reports(clock.now, gap_m, lat_b)
+    live.submit("alpha", [a])
+    live.submit("beta", [b])
+
+
+def test_the_sense_survives_the_upgrade_from_caution_to_warning_despite_position_noise() -> None:
+    clock = FakeClock()
+    live = LivePicture(config(), clock=clock)
+    # t_in = (gap - R) / 200: 34 s (caution), then 4 s later 30 s... and below (warning).
+    gap = 9260.0 + 2 * GS * 34.0
+    fly(live, clock, gap, +NOISE_DEG)
+    first = advice(live)
+    assert {sev for sev, _ in first.values()} == {Severity.CAUTION}
+    for step in range(1, 6):
+        clock.advance(1)
+        fly(live, clock, gap - 2 * GS * step, NOISE_DEG if step % 2 == 0 else -NOISE_DEG)
+        now = advice(live)
+        for own, (_, turn) in now.items():
+            assert math.copysign(1, turn) == math.copysign(1, first[own][1]), (step, own, turn)
+    assert {sev for sev, _ in advice(live).values()} == {Severity.WARNING}
+
+
+def test_in_a_head_on_encounter_both_aircraft_are_told_to_turn_right() -> None:
+    # The rules of the air (SERA.3210(c)(1)): approaching head-on, each alters to the right.
+    for lat_b in (0.0, +NOISE_DEG, -NOISE_DEG):
+        clock = FakeClock()
+        live = LivePicture(config(), clock=clock)
+        fly(live, clock, 9260.0 + 2 * GS * 34.0, lat_b)
+        assert all(turn > 0 for _, turn in advice(live).values()), lat_b
+
+
+def test_the_tie_break_does_not_depend_on_which_party_reported_first() -> None:
+    turns = []
+    for order in (("alpha", "beta"), ("beta", "alpha")):
+        clock = FakeClock()
+        live = LivePicture(config(), clock=clock)
+        a, b = reports(clock.now, 9260.0 + 2 * GS * 34.0, 0.0)
+        by_party = {"alpha": a, "beta": replace(b)}
+        for party in order:
+            live.submit(party, [by_party[party]])
+        turns.append(advice(live))
+    assert turns[0] == turns[1]
