@@ -138,6 +138,69 @@ class TacticalSettings(BaseModel):
     near_vertical_m: float = Field(default=300.0, ge=0)
 
 
+class LimitsSettings(BaseModel):
+    """What one request may cost, checked before any covering or search (docs/limits.md).
+
+    A request over a limit is refused at once: 400 naming the field and the limit, or
+    413 for counts (volumes, estimated cells). Defaults follow the reference DSS where
+    it has a bound (2,500 km², 30 days, 10,000 vertices).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_area_km2: float = Field(
+        default=2500.0,
+        gt=0,
+        description="Largest footprint of an operation volume, constraint volume or zone "
+        "sector (the reference DSS's bound).",
+    )
+    plan_horizon_s: float = Field(
+        default=30 * 86400.0,
+        gt=0,
+        description="How far ahead an operation volume may start (F3548's 30 days).",
+    )
+    max_volume_duration_s: float = Field(
+        default=30 * 86400.0, gt=0, description="Longest time window of one operation volume."
+    )
+    max_altitude_span_m: float = Field(
+        default=100_000.0, gt=0, description="Widest altitude band of one operation volume."
+    )
+    max_volumes: int = Field(
+        default=20_000, ge=1, description="Most volumes in one request (all its operations)."
+    )
+    max_vertices: int = Field(
+        default=10_000, ge=3, le=10_000, description="Most vertices of one polygon (F3548)."
+    )
+    max_query_area_km2: float = Field(
+        default=100_000.0,
+        gt=0,
+        description="Largest area one native query searches (the bbox of GET "
+        "/v1/operations or /v1/constraints): a region, about 3° by 3° at the equator.",
+    )
+    max_f3548_area_km2: float = Field(
+        default=2500.0,
+        gt=0,
+        description="Largest F3548 extent: intents, constraints, subscriptions, queries.",
+    )
+    max_request_cells: int = Field(
+        default=1_000_000,
+        ge=1,
+        description="Most cells a request's coverings may take, estimated from areas and "
+        "perimeters before any is computed.",
+    )
+    heavy_request_cells: int = Field(
+        default=20_000,
+        ge=1,
+        description="A request estimated at more cells than this is heavy: it needs one of "
+        "its party's heavy slots.",
+    )
+    heavy_slots_per_party: int = Field(
+        default=1,
+        ge=1,
+        description="Heavy requests one party may have running at once; more get 429.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DECONFLICT_", env_file=None, extra="ignore", env_nested_delimiter="__"
@@ -150,6 +213,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     tactical: TacticalSettings = Field(default_factory=TacticalSettings)
     hotline: HotlineSettings = Field(default_factory=HotlineSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file in the data directory."""

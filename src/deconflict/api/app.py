@@ -14,7 +14,7 @@ from deconflict.api.constraints import router as constraints_router
 from deconflict.api.dss import router as dss_router
 from deconflict.api.errors import install_error_handlers
 from deconflict.api.events import router as events_router
-from deconflict.api.limits import BodyLimit
+from deconflict.api.limits import BodyLimit, install_limits
 from deconflict.api.messages import HotlineRuntime
 from deconflict.api.messages import router as messages_router
 from deconflict.api.native import router as native_router
@@ -96,6 +96,7 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     app.state.token_verifier = TokenVerifier.from_settings(settings.auth, settings.data_dir)
     install_auth_error_handlers(app)
     install_error_handlers(app)
+    install_limits(app, settings.limits)
     app.add_middleware(BodyLimit)
 
     @app.get("/healthy", response_class=PlainTextResponse, tags=["service"])

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from deconflict.access.policy import DisclosurePolicy
 from deconflict.api import disclosure
 from deconflict.api.disclosure import policy_for
+from deconflict.api.limits import limits_of
 from deconflict.api.native import ERRORS, _area, _check_id, _version, _window
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import GeometryIn, Integer, Number, VolumeIn, volume_json
@@ -37,6 +38,7 @@ from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
 from deconflict.core.airspace_events import bbox
 from deconflict.core.engine import NotFound, StaleVersion
+from deconflict.core.limits import check_airspace, check_query_area
 from deconflict.errors import InvalidInput
 from deconflict.geo.footprint import Circle, Footprint
 from deconflict.geo.overlap import footprints_conflict
@@ -237,7 +239,12 @@ def put_constraint(
         _check_writable(air, cid, current, principal)
         _check_expected("constraint", cid, current.version if current else 0, expected)
         owner = current.constraint.owner if current is not None else principal.sub
-        return air.put_constraint(body.to_domain(cid, owner), principal.sub)
+        planned = body.to_domain(cid, owner)
+        check_airspace(
+            ((f"volumes[{i}].geometry", v.footprint) for i, v in enumerate(planned.volumes)),
+            limits_of(request),
+        )
+        return air.put_constraint(planned, principal.sub)
 
     stored = _store(request).run(work)
     return _json(201 if stored.version == 1 else 200, constraint_json(stored))
@@ -259,6 +266,8 @@ def list_constraints(
     who = principal.sub if owner == "me" else owner
     window = _window(start, end)
     area = _area(bbox, window)
+    if area is not None:
+        check_query_area(area.footprint, "bbox", limits_of(request))
     found, policy = _store(request).run(
         lambda s: (
             SqlAirspace(s).list_constraints(who, window, limit),
@@ -421,6 +430,10 @@ def put_zone(
     _check_id(zid)
     expected = _version(if_match)
     zone = body.to_domain(zid, principal.sub)
+    check_airspace(
+        ((f"sectors[{i}]", sector.footprint) for i, sector in enumerate(zone.sectors)),
+        limits_of(request),
+    )
 
     def work(s: SqlSession) -> tuple[AgreedZone, bool]:
         air = _airspace(request, s)

@@ -1,8 +1,28 @@
-"""Request body size limit as plain ASGI middleware, applied before any parsing."""
+"""What a request may cost at the edge: the body size (plain ASGI middleware, before
+any parsing), the answers to requests over the limits of ``core.limits`` (400, or 413
+for counts), and the per-party gate on heavy requests (429).
+
+A heavy request (estimated at more than ``heavy_request_cells`` index cells, priced by
+``core.limits`` before any work) needs one of its party's ``heavy_slots_per_party``
+slots for as long as it runs; without a free slot it is answered 429 with
+``Retry-After`` at once, so one party's dry runs of thousands of volumes cannot take
+every worker thread and the CPU from the others. Light requests (nearly all) never
+wait on the gate.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from deconflict.core.limits import TooLarge
+from deconflict.errors import DeconflictError
+from deconflict.settings import LimitsSettings
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 """The reference DSS's limit (``maxBodySizeMiddleware(1<<22)``)."""
@@ -76,3 +96,68 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class Busy(DeconflictError):
+    """The party already runs as many heavy requests as it may."""
+
+
+class PartyGate:
+    """Heavy requests in flight, per party, at most ``limits.heavy_slots_per_party``."""
+
+    def __init__(self, limits: LimitsSettings) -> None:
+        self.limits = limits
+        self._running: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def admit(self, party: str, estimated_cells: int) -> Iterator[None]:
+        """Run the body under ``party``'s slot if the request is heavy; ``Busy`` when
+        no slot is free."""
+        if estimated_cells <= self.limits.heavy_request_cells:
+            yield
+            return
+        with self._lock:
+            running = self._running.get(party, 0)
+            if running >= self.limits.heavy_slots_per_party:
+                raise Busy(
+                    f"party {party!r} already runs {running} heavy request(s) (over "
+                    f"{self.limits.heavy_request_cells:,} estimated cells; "
+                    "DECONFLICT_LIMITS__HEAVY_SLOTS_PER_PARTY): retry when it has finished"
+                )
+            self._running[party] = running + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                left = self._running[party] - 1
+                if left:
+                    self._running[party] = left
+                else:
+                    del self._running[party]
+
+
+def limits_of(request: Request) -> LimitsSettings:
+    limits: LimitsSettings = request.app.state.settings.limits
+    return limits
+
+
+def gate_of(request: Request) -> PartyGate:
+    gate: PartyGate = request.app.state.party_gate
+    return gate
+
+
+async def _too_large(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"message": str(exc)}, status_code=413)
+
+
+async def _busy(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"message": str(exc)}, status_code=429, headers={"Retry-After": "1"})
+
+
+def install_limits(app: FastAPI, limits: LimitsSettings) -> None:
+    """The gate on ``app.state.party_gate`` and the answers to requests over a limit
+    (``OverLimit`` is an ``InvalidInput``: the usual 400)."""
+    app.state.party_gate = PartyGate(limits)
+    app.add_exception_handler(TooLarge, _too_large)
+    app.add_exception_handler(Busy, _busy)

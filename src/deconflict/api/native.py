@@ -18,6 +18,7 @@ from deconflict.access.policy import NO_AGREEMENTS, DisclosurePolicy
 from deconflict.api import disclosure, receipts
 from deconflict.api.disclosure import policy_for
 from deconflict.api.errors import error_responses, transition_json
+from deconflict.api.limits import gate_of, limits_of
 from deconflict.api.listing import Listed, list_secret, viewer_order
 from deconflict.api.parties import grant_refusals, may_declare, within_grant
 from deconflict.api.security import require_scopes
@@ -33,10 +34,18 @@ from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
 from deconflict.core.engine import ChangeKind, Decision, NotFound, NotOwner, StrategicEngine
+from deconflict.core.limits import (
+    TooLarge,
+    check_cells,
+    check_count,
+    check_operations,
+    check_query_area,
+)
 from deconflict.errors import InvalidInput
 from deconflict.geo.footprint import Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.io.plan import operation_features
+from deconflict.model.operation import Operation
 from deconflict.model.transitions import TransitionRefused
 from deconflict.store.audit import append_audit
 from deconflict.store.base import OperationQuery, StoredOperation
@@ -121,7 +130,9 @@ def put_operation(
     planned = body.to_domain(op_id, principal.sub)
     within_grant(request, principal.sub, planned.priority, planned.state)
     expected = _version(if_match)
-    decision = _engine(request).submit(planned, expected)
+    cost = check_operations([planned], limits_of(request), datetime.now(UTC))
+    with gate_of(request).admit(principal.sub, cost):
+        decision = _engine(request).submit(planned, expected)
     policy = _policy(request, principal, [decision], "put")
     if not decision.accepted:
         return _json(409, decision_json(decision, principal.sub, policy))
@@ -138,12 +149,14 @@ def check_operation(body: CheckIn, request: Request, principal: Planner) -> Resp
     """The decision a submission would get now; nothing is written."""
     planned = body.to_domain(body.id, principal.sub)
     within_grant(request, principal.sub, planned.priority, planned.state)
+    cost = check_operations([planned], limits_of(request), datetime.now(UTC))
     current = _load(request, body.id)
     if current is not None and current.operation.party != principal.sub:
         # Refused as a PUT would be: the dry run ignores the operation with its id, so
         # under another party's id the vanished conflict would name that operation.
         raise Forbidden(f"operation {body.id!r} belongs to another party")
-    decision = _engine(request).check(planned)
+    with gate_of(request).admit(principal.sub, cost):
+        decision = _engine(request).check(planned)
     policy = _policy(request, principal, [decision], "check")
     return _json(200, decision_json(decision, principal.sub, policy))
 
@@ -151,18 +164,61 @@ def check_operation(body: CheckIn, request: Request, principal: Planner) -> Resp
 @router.post("/operations:batch", status_code=207)
 def batch(body: BatchIn, request: Request, principal: Planner) -> Response:
     """Plan many operations in order, each in its own transaction; one result per item."""
-    results = []
+    results: list[dict[str, Any]] = []
     engine = _engine(request)
     decided: list[tuple[str, int, Decision]] = []
     wanted = [(item.priority, item.state) for item in body.operations]
     refusals = grant_refusals(request, principal.sub, wanted)
-    for item, refusal in zip(body.operations, refusals, strict=True):
+    planned, cost = _priced(body, request, principal.sub)
+    with gate_of(request).admit(principal.sub, cost):
+        _batch_items(body, refusals, planned, engine, results, decided)
+    policy = _policy(request, principal, [d for _, _, d in decided], "batch")
+    for _, at, decision in decided:
+        results[at].update(decision_json(decision, principal.sub, policy))
+    written = [receipts.change_entry(d) for _, _, d in decided]
+    return receipts.attach(request, _json(207, {"results": results}), principal.sub, written)
+
+
+def _priced(
+    body: BatchIn, request: Request, party: str
+) -> tuple[list[Operation | InvalidInput], int]:
+    """Every item as an operation (or the error that refuses it alone) and the batch's
+    estimated cells, all before any item is planned: a batch over a limit is refused
+    whole (413) rather than half-planned."""
+    limits, now = limits_of(request), datetime.now(UTC)
+    check_count(sum(len(item.volumes) for item in body.operations), "operations", limits)
+    planned: list[Operation | InvalidInput] = []
+    total = 0
+    for k, item in enumerate(body.operations):
+        try:
+            op = item.to_domain(item.id, party)
+            total += check_operations([op], limits, now, [f"operations[{k}].volumes"])
+            planned.append(op)
+        except TooLarge:
+            raise
+        except InvalidInput as exc:
+            planned.append(exc)
+    check_cells(total, limits)
+    return planned, total
+
+
+def _batch_items(
+    body: BatchIn,
+    refusals: list[Any],
+    planned: list[Operation | InvalidInput],
+    engine: StrategicEngine,
+    results: list[dict[str, Any]],
+    decided: list[tuple[str, int, Decision]],
+) -> None:
+    for item, refusal, op in zip(body.operations, refusals, planned, strict=True):
         if refusal is not None:
             results.append({"id": item.id, "status": 403, "message": str(refusal)})
             continue
         try:
             _check_id(item.id)
-            decision = engine.submit(item.to_domain(item.id, principal.sub))
+            if isinstance(op, InvalidInput):
+                raise op
+            decision = engine.submit(op)
         except InvalidInput as exc:
             results.append({"id": item.id, "status": 400, "message": str(exc)})
             continue
@@ -177,11 +233,6 @@ def batch(body: BatchIn, request: Request, principal: Planner) -> Response:
             status = 201 if decision.stored.version == 1 else 200
         results.append({"id": item.id, "status": status})
         decided.append((item.id, len(results) - 1, decision))
-    policy = _policy(request, principal, [d for _, _, d in decided], "batch")
-    for _, at, decision in decided:
-        results[at].update(decision_json(decision, principal.sub, policy))
-    written = [receipts.change_entry(d) for _, _, d in decided]
-    return receipts.attach(request, _json(207, {"results": results}), principal.sub, written)
 
 
 @router.get("/operations")
@@ -201,6 +252,8 @@ def list_operations(
     who = principal.sub if party == "me" else party
     window = _window(start, end)
     area = _area(bbox, window)
+    if area is not None:
+        check_query_area(area.footprint, "bbox", limits_of(request))
     q = OperationQuery(party=who, area=area, time=window, limit=limit)
     found, policy = _store(request).run(
         lambda s: (list(s.query(q)), policy_for(s, principal)), write=False

@@ -151,7 +151,9 @@ def _service(request: Request) -> DssService:
     # Constraint references are native constraints too: their party events (to the
     # parties with operations inside) go through the same notifier, waking live streams.
     record = getattr(notifier, "record_events", None)
-    return DssService(DssStore(store, record), notifier=notifier)
+    settings = getattr(request.app.state, "settings", None)
+    limits = settings.limits if settings is not None else None
+    return DssService(DssStore(store, record), notifier=notifier, limits=limits)
 
 
 def _errors(*codes: int, conflict: bool = False) -> dict[int | str, dict[str, Any]]:

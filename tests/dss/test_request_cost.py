@@ -1,0 +1,54 @@
+"""The F3548 write path's cost is bounded too (issue 21, Critical): a footprint within
+the 2,500 km² area can still be ragged (a strip around the Earth), so each extent's
+covering keeps to the cell budget, and a request's extents are priced before any
+covering is computed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from deconflict.geo import covering as covering_module
+from deconflict.geo.covering import CELL_BUDGET
+from deconflict.store.schema import volume_cells
+from deconflict.store.sql import SqlStore
+
+from .conftest import Dss, new_id, volume4d
+
+
+def strip(lat: float = 0.0, width_deg: float = 0.0001) -> dict[str, Any]:
+    """About 11 m by 39,000 km along a parallel: some 400 km², tens of thousands of
+    level-13 cells."""
+    south = [(-179.0 + 2.0 * k, lat) for k in range(180)]
+    north = [(lon, lat + width_deg) for lon, _ in reversed(south)]
+    ring = south + north
+    return {"outline_polygon": {"vertices": [{"lng": x, "lat": y} for x, y in ring]}}
+
+
+def test_an_intent_around_the_earth_is_indexed_within_the_cell_budget(
+    dss: Dss, store: SqlStore
+) -> None:
+    intent_id = new_id()
+    r = dss.alpha.create_intent(intent_id, extents=[volume4d(strip())])
+    assert r.status_code == 201, r.text
+    with store.session() as s:
+        n = s.conn.execute(
+            select(func.count()).where(volume_cells.c.operation_id == intent_id)
+        ).scalar_one()
+    assert 0 < n <= CELL_BUDGET
+
+
+def test_many_ragged_extents_are_refused_before_any_covering(
+    dss: Dss, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: Any, **kw: Any) -> list[int]:
+        raise AssertionError("a covering was computed for a request over a limit")
+
+    monkeypatch.setattr(covering_module, "covering", refuse)
+    covering_module._CACHE.clear()
+    extents = [volume4d(strip(lat=0.001 * k)) for k in range(130)]
+    r = dss.alpha.create_intent(new_id(), extents=extents)
+    assert r.status_code == 400, r.text
+    assert "DECONFLICT_LIMITS__MAX_REQUEST_CELLS" in r.json()["message"]
