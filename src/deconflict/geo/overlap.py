@@ -10,6 +10,7 @@ polygon only draws the overlap in a report.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ import numpy as np
 import spherely
 
 from deconflict.errors import InternalError, InvalidInput
+from deconflict.geo.drawing import draw_polygons
 from deconflict.geo.earth import EARTH_RADIUS_M, TOLERANCE_M
 from deconflict.geo.footprint import Circle, Footprint, Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
@@ -110,7 +112,10 @@ def _drawn_overlap(a: Footprint, b: Footprint) -> tuple[dict[str, Any], float]:
     common = spherely.intersection(pa.geography, pb.geography)
     area = float(spherely.area(common, radius=EARTH_RADIUS_M))
     if not spherely.is_empty(common) and area > 0.0:
-        return _to_geojson(common), area
+        drawn = _to_geojson(common)
+        if drawn is not None:
+            return drawn, area
+        return _touch_point(pa, pb), area  # a sliver too thin to draw in degrees
     return _touch_point(pa, pb), 0.0
 
 
@@ -132,38 +137,51 @@ def _touch_point(a: Polygon, b: Polygon) -> dict[str, Any]:
     return {"type": "Point", "coordinates": list(best[1])}
 
 
-def _to_geojson(geography: Any) -> dict[str, Any]:
-    """GeoJSON for an intersection result (spherely writes WKT, not GeoJSON).
+def _to_geojson(geography: Any) -> dict[str, Any] | None:
+    """RFC 7946 GeoJSON for an intersection result (spherely writes WKT, not GeoJSON):
+    split at the antimeridian, a region around a pole drawn as a cap (``drawing``)."""
+    return draw_polygons(_wkt_polygons(spherely.to_wkt(geography, precision=17)))
 
-    Rings are closed on their first vertex exactly: a ring that ends on the antimeridian
-    may be written as starting at -180 and ending at 180, which GeoJSON readers reject.
-    """
-    polygons = [p for p in _wkt_polygons(spherely.to_wkt(geography, precision=15)) if p]
-    if len(polygons) == 1:
-        return {"type": "Polygon", "coordinates": polygons[0]}
-    return {"type": "MultiPolygon", "coordinates": polygons}
+
+_POLYGONAL = re.compile(r"\b(?:MULTIPOLYGON|POLYGON)\s*\(")
 
 
 def _wkt_polygons(wkt: str) -> list[list[list[list[float]]]]:
-    """Every polygon in a (MULTI)POLYGON or GEOMETRYCOLLECTION of them, as GeoJSON rings."""
+    """The polygons of a (MULTI)POLYGON or GEOMETRYCOLLECTION, as GeoJSON rings.
+
+    The points and lines an intersection may carry beside its polygons (where the
+    shapes also touch) are left out: they have no area to draw, and a line read as a
+    ring drew the whole world. Not shapely's WKT reader: S2 may end a ring on the
+    antimeridian's other spelling (-180 against 180), which it refuses as unclosed."""
     polygons: list[list[list[list[float]]]] = []
-    depth = 0
+    for found in _POLYGONAL.finditer(wkt):
+        start = found.end() - 1
+        depth = 0
+        for end in range(start, len(wkt)):
+            depth += {"(": 1, ")": -1}.get(wkt[end], 0)
+            if depth == 0:
+                break
+        polygons.extend(p for p in _rings_in(wkt[start : end + 1]) if p)
+    return polygons
+
+
+def _rings_in(text: str) -> list[list[list[list[float]]]]:
+    """The rings of a POLYGON's or MULTIPOLYGON's parenthesised body, by polygon."""
+    polygons: list[list[list[list[float]]]] = []
     ring_start = -1
     current: list[list[list[float]]] = []
-    for k, ch in enumerate(wkt):
+    for k, ch in enumerate(text):
         if ch == "(":
-            depth += 1
             ring_start = k + 1
         elif ch == ")":
             if ring_start >= 0:
-                ring = [[float(x) for x in pt.split()[:2]] for pt in wkt[ring_start:k].split(",")]
+                ring = [[float(x) for x in pt.split()[:2]] for pt in text[ring_start:k].split(",")]
                 ring[-1] = list(ring[0])
                 current.append(ring)
                 ring_start = -1
             else:
                 polygons.append(current)
                 current = []
-            depth -= 1
     if current:
         polygons.append(current)
     return polygons

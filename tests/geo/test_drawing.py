@@ -1,0 +1,147 @@
+"""Reports are drawable: every overlap is valid RFC 7946 GeoJSON, split at the
+antimeridian, and a region around a pole is drawn as a cap (issue 16).
+
+"Drawn correctly" is tested by sampling: a point well inside the spherical overlap is
+inside the drawn shape, a point well outside it is outside. "Well" is a margin of 1 %
+of the overlap's extent (a quarter of its perimeter, or the side of a square of its
+area, whichever is larger) plus 10 cm: straight steps in longitude and latitude stand
+for great-circle arcs, drawn within 0.1 % of each edge's length.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import numpy as np
+import shapely
+import spherely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely.geometry import shape
+
+from deconflict.core.batch import check_plan
+from deconflict.geo.earth import EARTH_RADIUS_M, destination
+from deconflict.geo.footprint import Circle, Footprint, Polygon
+from deconflict.geo.overlap import footprint_overlap
+from deconflict.model.operation import Operation
+
+from ..core.hard_plans import CONTINENTAL_SCALES_M, hard_plans
+
+
+def rings_of(geometry: dict[str, Any]) -> list[list[list[float]]]:
+    if geometry["type"] == "Polygon":
+        return list(geometry["coordinates"])
+    return [ring for polygon in geometry["coordinates"] for ring in polygon]
+
+
+def assert_valid_rfc7946(geometry: dict[str, Any]) -> None:
+    assert geometry["type"] in {"Point", "Polygon", "MultiPolygon"}
+    if geometry["type"] == "Point":
+        lon, lat = geometry["coordinates"]
+        assert -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0
+        return
+    for ring in rings_of(geometry):
+        assert len(ring) >= 4 and ring[0] == ring[-1], "rings are closed, of 4 positions or more"
+        for (lon0, lat0), (lon1, lat1) in itertools.pairwise(ring):
+            assert -180.0 <= lon0 <= 180.0 and -90.0 <= lat0 <= 90.0
+            along_the_pole = lat0 == lat1 and abs(lat0) == 90.0  # a cap's edge of the map
+            assert along_the_pole or abs(lon1 - lon0) < 180.0, "no edge jumps the antimeridian"
+    drawn = shape(geometry)
+    assert drawn.is_valid, shapely.is_valid_reason(drawn)
+    polygons = [drawn] if drawn.geom_type == "Polygon" else list(drawn.geoms)
+    for p in polygons:
+        assert p.exterior.is_ccw, "RFC 7946: exterior rings counter-clockwise"
+        assert all(not hole.is_ccw for hole in p.interiors)
+
+
+def assert_drawn_where_it_is(a: Footprint, b: Footprint, geometry: dict[str, Any]) -> None:
+    """Sampled points agree, away from the boundary, on being inside or outside."""
+    pa = a.as_polygon if isinstance(a, Circle) else a
+    pb = b.as_polygon if isinstance(b, Circle) else b
+    common = spherely.intersection(pa.geography, pb.geography)
+    if geometry["type"] == "Point" or spherely.is_empty(common):
+        return
+    extent = max(
+        math.sqrt(float(spherely.area(common, radius=EARTH_RADIUS_M))),
+        float(spherely.perimeter(common, radius=EARTH_RADIUS_M)) / 4.0,
+    )
+    centre = spherely.centroid(common)
+    lon0, lat0 = float(spherely.get_x(centre)), float(spherely.get_y(centre))
+    rng = np.random.default_rng(7)
+    points = [
+        destination(lon0, lat0, float(rng.uniform(0, 2 * math.pi)), float(d))
+        for d in rng.uniform(0.0, 2.0 * extent, 60)
+    ]
+    lons, lats = np.array([p[0] for p in points]), np.array([p[1] for p in points])
+    sphere_points = spherely.points(lons, lats)
+    inside_sphere = np.asarray(spherely.contains(common, sphere_points))
+    # The overlap's boundary lies on theirs: no point is nearer to it than to the nearer.
+    to_edge = np.minimum(
+        *(
+            np.asarray(
+                spherely.distance(
+                    spherely.boundary(p.geography), sphere_points, radius=EARTH_RADIUS_M
+                )
+            )
+            for p in (pa, pb)
+        )
+    )
+    inside_drawn = shapely.contains_xy(shape(geometry), lons, lats)
+    clear = to_edge > 0.01 * extent + 0.1
+    assert np.array_equal(inside_sphere[clear], inside_drawn[clear]), list(
+        zip(lons[clear], lats[clear], inside_sphere[clear], inside_drawn[clear], strict=True)
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=st.one_of(hard_plans(), hard_plans(scales=CONTINENTAL_SCALES_M, volumes=1)))
+def test_every_overlap_of_a_report_is_valid_geojson_drawn_where_it_is(
+    ops: list[Operation],
+) -> None:
+    for conflict in check_plan(ops).conflicts:
+        for reported in conflict.to_json()["overlaps"]:
+            assert_valid_rfc7946(reported["geometry"])
+        for o in conflict.overlaps:
+            a = conflict.a.volumes[o.a_index].footprint
+            b = conflict.b.volumes[o.b_index].footprint
+            assert_drawn_where_it_is(a, b, o.overlap.geometry)
+
+
+@given(lon=st.floats(-180.0, 180.0), pole=st.sampled_from([90.0, -90.0]))
+@settings(max_examples=20, deadline=None)
+def test_an_overlap_around_a_pole_is_drawn_as_a_cap_over_every_longitude(
+    lon: float, pole: float
+) -> None:
+    a, b = Circle(lon, pole, 50_000.0), Circle(0.0, pole - math.copysign(0.1, pole), 40_000.0)
+    geometry, _ = footprint_overlap(a, b)
+    assert_valid_rfc7946(geometry)
+    drawn = shape(geometry)
+    assert drawn.bounds[0] == -180.0 and drawn.bounds[2] == 180.0
+    assert drawn.covers(shapely.Point(123.0, math.copysign(89.999, pole)))
+    assert_drawn_where_it_is(a, b, geometry)
+
+
+def test_an_overlap_across_the_antimeridian_is_split_into_two_parts() -> None:
+    a, b = Circle(180.0, 10.0, 20_000.0), Circle(179.95, 10.0, 20_000.0)
+    geometry, _ = footprint_overlap(a, b)
+    assert geometry["type"] == "MultiPolygon"
+    assert_valid_rfc7946(geometry)
+    wests, easts = zip(
+        *(
+            shape({"type": "Polygon", "coordinates": p}).bounds[::2]
+            for p in geometry["coordinates"]
+        ),
+        strict=True,
+    )
+    assert min(wests) == -180.0 and max(easts) == 180.0
+    assert_drawn_where_it_is(a, b, geometry)
+
+
+def test_a_polygon_with_a_vertex_on_the_pole_overlaps_as_a_wedge() -> None:
+    wedge = Polygon(((0.0, 90.0), (0.0, 80.0), (90.0, 80.0)))
+    geometry, _ = footprint_overlap(wedge, Circle(0.0, 89.0, 500_000.0))
+    assert_valid_rfc7946(geometry)
+    west, _, east, north = shape(geometry).bounds
+    assert (round(west, 9), round(east, 9), north) == (0.0, 90.0, 90.0)
