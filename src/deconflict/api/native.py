@@ -296,9 +296,21 @@ def get_operation(op_id: str, request: Request, principal: Reader) -> Response:
     return _json(200, operation_view_json(found, view))
 
 
-@router.post("/operations/{op_id}/state")
+@router.post(
+    "/operations/{op_id}/state",
+    responses={
+        409: {
+            "description": "Blocked by conflicts, or a transition the state table refuses "
+            "(body: message, state, requested, allowed)."
+        }
+    },
+)
 def set_state(op_id: str, body: StateIn, request: Request, principal: Planner) -> Response:
-    """Activate, end, or report an operation off-nominal; returning to nominal re-checks."""
+    """Activate, end, or report an operation off-nominal; returning to nominal re-checks.
+
+    Only the transitions of ``model.transitions.ALLOWED`` are made: Ended is terminal,
+    Contingent only ends (issue 16); anything else is a 409 naming the allowed states.
+    """
     _owned(request, op_id, principal)
     may_declare(request, principal.sub, body.state)
     decision = _engine(request).set_state(op_id, body.state)

@@ -25,6 +25,15 @@ vertical corrections for pairs horizontal ones could not clear. Changes are capp
 (``Limits``): an advisory is something a crew can fly. The result says which conflicts
 are cleared, which remain and which the manoeuvres would create. A pair already in loss
 cannot be cleared by any change of velocity; it gets one round of advice that opens it.
+
+Every pair's manoeuvre has a *sense* (``Sense``): which side the two pass on, and which
+one climbs. It belongs to the pair, so both aircraft get complementary advice. It comes
+from the geometry (the side the miss already lies on) except in symmetric geometry,
+where the rule of the air decides (head-on: both turn right) and, vertically, the order
+of the ids. Callers that follow an encounter over time pass the senses back in, and the
+sense is kept; it is reversed only when the kept one can no longer clear the pair and
+the opposite one can, once per encounter (issue 16: a reversal mid-encounter leaves a
+crew that followed the first advice worse off than none).
 """
 
 from __future__ import annotations
