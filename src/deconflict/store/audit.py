@@ -107,20 +107,20 @@ def append_audit(session: Any, entries: Sequence[AuditEntry], at: datetime | Non
     key = _keys.get(conn.engine)
     rows = []
     for e in entries:
-        salt = os.urandom(16).hex()
-        rows.append(
-            {
-                "at_us": at_us,
-                "kind": e.kind,
-                "actor": e.actor,
-                "subject": e.subject,
-                "object_kind": e.object_kind,
-                "object_id": e.object_id,
-                "detail": canonical_detail(e.detail),
-                "salt": salt,
-                "seal": None if key is None else key.seal(seal_message(e, at_us, salt)),
-            }
-        )
+        row = {
+            "at_us": at_us,
+            "kind": e.kind,
+            "actor": e.actor,
+            "subject": e.subject,
+            "object_kind": e.object_kind,
+            "object_id": e.object_id,
+            "detail": canonical_detail(e.detail),
+            "salt": os.urandom(16).hex(),
+            "seal": None,
+        }
+        if key is not None:
+            row["seal"] = key.seal(_seal_message(row))
+        rows.append(row)
     conn.execute(_INSERT_PENDING, rows)
     with _wakers_lock:
         wakers = list(_wakers.get(conn.engine, ()))
@@ -178,7 +178,7 @@ def chain_step(conn: Connection, batch: int = CHAIN_BATCH) -> int:
     pending = [_pending(r) for r in rows]
     key = _keys.get(conn.engine)
     if key is not None:
-        sealed = [_sealed_by(key, p) for p in pending]
+        sealed = [_sealed_by(key, r) for r in rows]
         if not all(sealed):
             _refuse(conn, [r for r, ok in zip(rows, sealed, strict=True) if not ok])
             pending = [p for p, ok in zip(pending, sealed, strict=True) if ok]
@@ -202,8 +202,24 @@ def chain_step(conn: Connection, batch: int = CHAIN_BATCH) -> int:
     return len(rows)
 
 
-def _sealed_by(key: AuditKey, p: PendingEntry) -> bool:
-    return p.salt is not None and key.sealed(seal_message(p.entry, p.at_us, p.salt), p.seal)
+def _seal_message(row: Any) -> bytes:
+    """A pending row's sealed content, from its stored columns (a dict or a row)."""
+    m: Any = row if isinstance(row, dict) else row._mapping
+    return seal_message(
+        int(m["at_us"]),
+        m["kind"],
+        m["actor"],
+        m["subject"],
+        m["object_kind"],
+        m["object_id"],
+        m["detail"],
+        m["salt"],
+    )
+
+
+def _sealed_by(key: AuditKey, row: Any) -> bool:
+    """Whether the pending ``row`` carries ``key``'s seal over what it holds."""
+    return row.salt is not None and key.sealed(_seal_message(row), row.seal)
 
 
 def _refuse(conn: Connection, rows: Sequence[Any]) -> None:
@@ -536,4 +552,4 @@ def receipt_places(conn: Connection, receipt: dict[str, Any]) -> list[tuple[str,
 def unsealed_pending(conn: Connection, key: AuditKey) -> list[tuple[int, AuditEntry]]:
     """Pending rows ``key`` did not seal: what a chainer with the key would refuse."""
     rows = conn.execute(select(audit_pending).order_by(audit_pending.c.id)).all()
-    return [(p.id, p.entry) for p in map(_pending, rows) if not _sealed_by(key, p)]
+    return [(int(r.id), _entry(r)) for r in rows if not _sealed_by(key, r)]
