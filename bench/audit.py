@@ -6,9 +6,11 @@ Each mode creates ``--ops`` operations far apart from each other through the
 - ``notify only``: the engine's ``on_change`` is the notifier, as before the audit log;
 - ``notify + audit``: the notifier and the audit entry, with the in-process chainer
   running (it competes for SQLite's single writer), pending entries drained at the end
-  (the time to drain is included).
+  (the time to drain is included). As in the service, entries are salted and sealed
+  with an audit key, and the chainer checks the seals.
 
-Then chaining and verifying are timed alone. Not asserted anywhere: printed.
+Then chaining (seals checked) and verifying are timed alone, and signing one receipt
+(what each acknowledged native write adds). Not asserted anywhere: printed.
 
     .venv/bin/python bench/audit.py [--ops 1000] [--threads 4] [--rounds 3]
 """
@@ -25,15 +27,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from deconflict.audit.entry import AuditEntry
+from deconflict.audit.keys import load_or_create_audit_key
 from deconflict.audit.recording import compose, record_operation_change
 from deconflict.audit.runtime import Chainer
+from deconflict.audit.statements import receipt
 from deconflict.core.engine import ChangeHook, StrategicEngine
 from deconflict.geo.footprint import Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import Operation, OperationState
 from deconflict.notify.recorder import Notifier
 from deconflict.settings import Settings
-from deconflict.store.audit import append_audit, chain_pending, verify_store
+from deconflict.store.audit import append_audit, chain_pending, use_key, verify_store
 from deconflict.store.constraints import airspace_of
 from deconflict.store.sql import SqlStore, open_store
 
@@ -105,15 +109,21 @@ def main() -> None:
     args = parser.parse_args()
     notifier = Notifier(Settings().notify)
     audited = compose(notifier.operation_changed, record_operation_change)
-    modes: dict[str, Mode] = {
-        "notify only": lambda s: (notifier.operation_changed, None),
-        "notify + audit": lambda s: (audited, Chainer(s)),
-        "audit, no chainer": lambda s: (audited, None),
-    }
-    rates: dict[str, list[float]] = {label: [] for label in modes}
-    cpus: dict[str, list[float]] = {label: [] for label in modes}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        key = load_or_create_audit_key(root / "data")
+
+        def sealed(store: SqlStore, chainer: bool) -> tuple[ChangeHook, Chainer | None]:
+            use_key(store.engine, key)
+            return audited, Chainer(store, key=key) if chainer else None
+
+        modes: dict[str, Mode] = {
+            "notify only": lambda s: (notifier.operation_changed, None),
+            "notify + audit": lambda s: sealed(s, True),
+            "audit, no chainer": lambda s: sealed(s, False),
+        }
+        rates: dict[str, list[float]] = {label: [] for label in modes}
+        cpus: dict[str, list[float]] = {label: [] for label in modes}
         for r in range(args.rounds):  # interleaved: a busy machine slows every mode alike
             for label, make in modes.items():
                 rate, cpu = timed(f"{label} {r}", make, args.ops, args.threads, root)
@@ -129,6 +139,7 @@ def main() -> None:
             )
 
         store = open_store(f"sqlite:///{root / 'chain.db'}")
+        use_key(store.engine, key)
         n = 50_000
         entry = AuditEntry("change", "alpha", "alpha", "operation", "op1", {"version": 1})
         with store.session(write=True) as s:
@@ -143,6 +154,10 @@ def main() -> None:
         assert verdict.ok and verdict.checked == n
         print(f"chaining         {n / chained:8.0f} entries/s")
         print(f"verifying        {n / verified:8.0f} entries/s")
+        start = time.perf_counter()
+        for i in range(1000):
+            receipt(key, i, "alpha", [entry])
+        print(f"signing a receipt {(time.perf_counter() - start) * 1e3:7.0f} us")
         store.close()
 
 
