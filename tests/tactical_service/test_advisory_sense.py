@@ -13,11 +13,13 @@ import math
 from dataclasses import replace
 from datetime import datetime
 
+from fastapi.testclient import TestClient
+
 from deconflict.tactical.alerts import Severity
 from deconflict.tactical.live import LivePicture, PositionReport
 from deconflict.tactical.state import EARTH_RADIUS_M
 
-from .conftest import FakeClock, config
+from .conftest import FakeClock, Headers, config, post, report
 
 GS = 100.0
 NOISE_DEG = 1e-6  # 11 cm of latitude
@@ -84,3 +86,22 @@ def test_the_tie_break_does_not_depend_on_which_party_reported_first() -> None:
             live.submit(party, [by_party[party]])
         turns.append(advice(live))
     assert turns[0] == turns[1]
+
+
+def test_posted_reports_of_the_issue_encounter_keep_the_sense_through_the_upgrade(
+    client: TestClient, auth: Headers, clock: FakeClock
+) -> None:
+    gap = 9260.0 + 2 * GS * 34.0
+    seen: list[tuple[str, str, float]] = []
+    for step in range(6):
+        lon_b = math.degrees((gap - 2 * GS * step) / EARTH_RADIUS_M)
+        lat_b = NOISE_DEG if step % 2 == 0 else -NOISE_DEG
+        post(client, auth("alpha"), report("A1", 0.0, clock.now, track_deg=90.0))
+        post(client, auth("beta"), report("B1", lon_b, clock.now, lat=lat_b, track_deg=270.0))
+        for party in ("alpha", "beta"):
+            [alert] = client.get("/v1/alerts", headers=auth(party)).json()["alerts"]
+            seen.append((alert["own"], alert["severity"], alert["advisory"]["d_track_deg"]))
+        clock.advance(1)
+    assert {sev for _, sev, _ in seen[:2]} == {"caution"}
+    assert {sev for _, sev, _ in seen[-2:]} == {"warning"}
+    assert all(turn > 0 for _, _, turn in seen), seen
