@@ -194,6 +194,11 @@ class LimitsSettings(BaseModel):
         description="A request estimated at more cells than this is heavy: it needs one of "
         "its party's heavy slots.",
     )
+    heavy_body_bytes: int = Field(
+        default=256 * 1024,
+        ge=1,
+        description="A request body larger than this is heavy before it is validated.",
+    )
     heavy_slots_per_party: int = Field(
         default=1,
         ge=1,

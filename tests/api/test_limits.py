@@ -238,7 +238,9 @@ def gated(tmp_path: Path, store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> I
     """A service where any request over 50 estimated cells is heavy, and whose dry runs,
     once inside the engine, set their party's ``inside`` event and wait for
     ``release``: what runs at the same time is then known without any clock."""
-    settings = _settings_with(tmp_path, heavy_request_cells=50, heavy_slots_per_party=1)
+    settings = _settings_with(
+        tmp_path, heavy_request_cells=50, heavy_body_bytes=4000, heavy_slots_per_party=1
+    )
     inside = {"alpha": threading.Event(), "bravo": threading.Event()}
     release = threading.Event()
     check = StrategicEngine.check
@@ -300,3 +302,19 @@ def test_one_partys_heavy_request_does_not_block_another_party(gated: Gated, aut
     alpha.join(30)
     bravo.join(30)
     assert first[0].status_code == 200 and second[0].status_code == 200
+
+
+def test_a_large_body_is_refused_before_it_is_validated(gated: Gated, auth: Headers) -> None:
+    """A body over ``heavy_body_bytes`` needs the slot before its volumes are read: an
+    invalid one gets 429, not the 400 its validation would give."""
+    client, inside, release = gated
+    first: list[Any] = []
+    alpha = _in_thread(client, "alpha", auth, first)
+    assert inside["alpha"].wait(30)
+    junk = {"volumes": [{"geometry": {"type": "Polygon"}, "note": "x" * 5000}]}
+    r = client.post("/v1/operations:check", json=junk, headers=auth("alpha"))
+    refused(r, 429, "HEAVY_SLOTS_PER_PARTY")
+    assert client.post("/v1/operations:check", json=junk, headers=auth("bravo")).status_code == 400
+    release.set()
+    alpha.join(30)
+    assert first[0].status_code == 200

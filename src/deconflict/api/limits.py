@@ -2,24 +2,26 @@
 any parsing), the answers to requests over the limits of ``core.limits`` (400, or 413
 for counts), and the per-party gate on heavy requests (429).
 
-A heavy request (estimated at more than ``heavy_request_cells`` index cells, priced by
-``core.limits`` before any work) needs one of its party's ``heavy_slots_per_party``
-slots for as long as it runs; without a free slot it is answered 429 with
-``Retry-After`` at once, so one party's dry runs of thousands of volumes cannot take
-every worker thread and the CPU from the others. Light requests (nearly all) never
-wait on the gate.
+A heavy request (a body over ``heavy_body_bytes``, or estimated at more than
+``heavy_request_cells`` index cells, priced by ``core.limits`` before any work) needs
+one of its party's ``heavy_slots_per_party`` slots for as long as it runs; without a
+free slot it is answered 429 with ``Retry-After`` at once, so one party's dry runs of
+thousands of volumes cannot take every worker thread and the CPU from the others.
+Light requests (nearly all) never touch the gate.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from deconflict.api.security import PRINCIPAL_STATE_ATTR
+from deconflict.auth.principal import Principal
 from deconflict.core.limits import TooLarge
 from deconflict.errors import DeconflictError
 from deconflict.settings import LimitsSettings
@@ -110,31 +112,71 @@ class PartyGate:
         self._running: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    @contextmanager
-    def admit(self, party: str, estimated_cells: int) -> Iterator[None]:
-        """Run the body under ``party``'s slot if the request is heavy; ``Busy`` when
-        no slot is free."""
-        if estimated_cells <= self.limits.heavy_request_cells:
-            yield
-            return
+    def acquire(self, party: str) -> None:
+        """One of ``party``'s slots, or ``Busy`` at once: nobody queues."""
         with self._lock:
             running = self._running.get(party, 0)
             if running >= self.limits.heavy_slots_per_party:
                 raise Busy(
-                    f"party {party!r} already runs {running} heavy request(s) (over "
+                    f"party {party!r} already runs {running} heavy request(s) (a body over "
+                    f"{self.limits.heavy_body_bytes:,} bytes or over "
                     f"{self.limits.heavy_request_cells:,} estimated cells; "
                     "DECONFLICT_LIMITS__HEAVY_SLOTS_PER_PARTY): retry when it has finished"
                 )
             self._running[party] = running + 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                left = self._running[party] - 1
-                if left:
-                    self._running[party] = left
-                else:
-                    del self._running[party]
+
+    def release(self, party: str) -> None:
+        with self._lock:
+            left = self._running[party] - 1
+            if left:
+                self._running[party] = left
+            else:
+                del self._running[party]
+
+
+class HeavySlot:
+    """A request's claim on its party's heavy slot: taken when the body is large (before
+    it is validated) or when the priced request turns out heavy (``need``), released
+    when the request ends."""
+
+    def __init__(self, gate: PartyGate, party: str) -> None:
+        self._gate = gate
+        self._party = party
+        self.held = False
+
+    def take(self) -> None:
+        if not self.held:
+            self._gate.acquire(self._party)
+            self.held = True
+
+    def need(self, estimated_cells: int) -> None:
+        """Take the slot if a request of ``estimated_cells`` (``core.limits``) is heavy."""
+        if estimated_cells > self._gate.limits.heavy_request_cells:
+            self.take()
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self._gate.release(self._party)
+
+
+async def _heavy_slot(request: Request) -> AsyncIterator[HeavySlot]:
+    """Declared after the route's principal dependency (FastAPI solves dependencies in
+    order, and before it validates the body): a large body is refused here, after
+    parsing but before thousands of volumes are validated and converted."""
+    principal: Principal = getattr(request.state, PRINCIPAL_STATE_ATTR)
+    gate = gate_of(request)
+    slot = HeavySlot(gate, principal.sub)
+    if len(await request.body()) > gate.limits.heavy_body_bytes:
+        slot.take()
+    try:
+        yield slot
+    finally:
+        slot.release()
+
+
+Slot = Annotated[HeavySlot, Depends(_heavy_slot)]
+"""A route parameter after the principal's: the request's ``HeavySlot``."""
 
 
 def limits_of(request: Request) -> LimitsSettings:

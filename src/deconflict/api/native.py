@@ -18,7 +18,7 @@ from deconflict.access.policy import NO_AGREEMENTS, DisclosurePolicy
 from deconflict.api import disclosure, receipts
 from deconflict.api.disclosure import policy_for
 from deconflict.api.errors import error_responses, transition_json
-from deconflict.api.limits import gate_of, limits_of
+from deconflict.api.limits import Slot, limits_of
 from deconflict.api.listing import Listed, list_secret, viewer_order
 from deconflict.api.parties import grant_refusals, may_declare, within_grant
 from deconflict.api.security import require_scopes
@@ -45,6 +45,7 @@ from deconflict.errors import InvalidInput
 from deconflict.geo.footprint import Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.io.plan import operation_features
+from deconflict.model.ids import check_id
 from deconflict.model.operation import Operation
 from deconflict.model.transitions import TransitionRefused
 from deconflict.store.audit import append_audit
@@ -121,6 +122,7 @@ def put_operation(
     body: OperationIn,
     request: Request,
     principal: Planner,
+    slot: Slot,
     if_match: Annotated[
         str | None, Header(description="Expected version; 0 = must not exist.")
     ] = None,
@@ -130,9 +132,8 @@ def put_operation(
     planned = body.to_domain(op_id, principal.sub)
     within_grant(request, principal.sub, planned.priority, planned.state)
     expected = _version(if_match)
-    cost = check_operations([planned], limits_of(request), datetime.now(UTC))
-    with gate_of(request).admit(principal.sub, cost):
-        decision = _engine(request).submit(planned, expected)
+    slot.need(check_operations([planned], limits_of(request), datetime.now(UTC)))
+    decision = _engine(request).submit(planned, expected)
     policy = _policy(request, principal, [decision], "put")
     if not decision.accepted:
         return _json(409, decision_json(decision, principal.sub, policy))
@@ -145,24 +146,24 @@ def put_operation(
 
 
 @router.post("/operations:check")
-def check_operation(body: CheckIn, request: Request, principal: Planner) -> Response:
+def check_operation(body: CheckIn, request: Request, principal: Planner, slot: Slot) -> Response:
     """The decision a submission would get now; nothing is written."""
+    _check_id(body.id)
     planned = body.to_domain(body.id, principal.sub)
     within_grant(request, principal.sub, planned.priority, planned.state)
-    cost = check_operations([planned], limits_of(request), datetime.now(UTC))
+    slot.need(check_operations([planned], limits_of(request), datetime.now(UTC)))
     current = _load(request, body.id)
     if current is not None and current.operation.party != principal.sub:
         # Refused as a PUT would be: the dry run ignores the operation with its id, so
         # under another party's id the vanished conflict would name that operation.
         raise Forbidden(f"operation {body.id!r} belongs to another party")
-    with gate_of(request).admit(principal.sub, cost):
-        decision = _engine(request).check(planned)
+    decision = _engine(request).check(planned)
     policy = _policy(request, principal, [decision], "check")
     return _json(200, decision_json(decision, principal.sub, policy))
 
 
 @router.post("/operations:batch", status_code=207)
-def batch(body: BatchIn, request: Request, principal: Planner) -> Response:
+def batch(body: BatchIn, request: Request, principal: Planner, slot: Slot) -> Response:
     """Plan many operations in order, each in its own transaction; one result per item."""
     results: list[dict[str, Any]] = []
     engine = _engine(request)
@@ -170,8 +171,8 @@ def batch(body: BatchIn, request: Request, principal: Planner) -> Response:
     wanted = [(item.priority, item.state) for item in body.operations]
     refusals = grant_refusals(request, principal.sub, wanted)
     planned, cost = _priced(body, request, principal.sub)
-    with gate_of(request).admit(principal.sub, cost):
-        _batch_items(body, refusals, planned, engine, results, decided)
+    slot.need(cost)
+    _batch_items(body, refusals, planned, engine, results, decided)
     policy = _policy(request, principal, [d for _, _, d in decided], "batch")
     for _, at, decision in decided:
         results[at].update(decision_json(decision, principal.sub, policy))
@@ -332,8 +333,7 @@ def delete_operation(op_id: str, request: Request, principal: Planner) -> Respon
 
 
 def _check_id(op_id: str) -> None:
-    if not op_id or len(op_id) > 64 or not all(c.isalnum() or c in "-_.~" for c in op_id):
-        raise InvalidInput("id", "1-64 characters: letters, digits, '-', '_', '.', '~'")
+    check_id(op_id)
 
 
 def _version(if_match: str | None) -> int | None:

@@ -110,10 +110,10 @@ def check_count(n: int, field: str, limits: LimitsSettings) -> None:
         )
 
 
-def check_cells(total: int, limits: LimitsSettings) -> None:
+def check_cells(total: int, limits: LimitsSettings, field: str = "volumes") -> None:
     if total > limits.max_request_cells:
         raise TooLarge(
-            "volumes",
+            field,
             f"the request's footprints would take about {total:,} index cells; at most "
             f"{limits.max_request_cells:,} are allowed ({_setting('max_request_cells')}): "
             "send fewer or smaller volumes",
@@ -148,7 +148,7 @@ def check_f3548(footprints: Iterable[tuple[str, Footprint]], limits: LimitsSetti
     items = list(footprints)
     check_count(len(items), "extents", limits)
     total = sum(check_footprint(fp, field, limits, "max_f3548_area_km2") for field, fp in items)
-    check_cells(total, limits)
+    check_cells(total, limits, "extents")
     return total
 
 
