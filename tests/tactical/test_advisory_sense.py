@@ -6,6 +6,11 @@ aircraft always get complementary manoeuvres, whatever order they are listed in.
 
 from __future__ import annotations
 
+import math
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from deconflict.tactical.resolution import Maneuver, Resolution, Sense, resolve
 from deconflict.tactical.settings import TacticalParams
 
@@ -105,3 +110,35 @@ def test_a_kept_vertical_sense_holds_when_the_reports_cross_over() -> None:
     )
     rates = {adv.id: adv.vs_mps for adv in res.advisories}
     assert rates["A001"] > 0 > rates["A000"] and res.cleared == {PAIR}
+
+
+@st.composite
+def near_head_on(draw: st.DrawFn) -> list[Aircraft]:
+    """A pair closing head-on anywhere off the poles, the miss within metres of zero."""
+    lat, lon = draw(st.floats(-70.0, 70.0)), draw(st.floats(-180.0, 180.0))
+    track, gs = draw(st.floats(0.0, 360.0)), draw(st.floats(50.0, 250.0))
+    gap, aside = draw(st.floats(12_000.0, 100_000.0)), draw(st.floats(-3.0, 3.0))
+    t = math.radians(track)
+    lat_b, lon_b = offset(lat, lon, gap * math.sin(t), gap * math.cos(t))
+    lat_b, lon_b = offset(lat_b, lon_b, aside * math.cos(t), -aside * math.sin(t))
+    back = bearing_deg(lat_b, lon_b, lat, lon)
+    return [
+        (lat, lon, 5000.0, *polar(gs, track), 0.0),
+        (lat_b, lon_b, 5000.0, *polar(gs, back), 0.0),
+    ]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(near_head_on(), st.floats(-3.0, 3.0), st.floats(-3.0, 3.0))
+def test_position_noise_never_reverses_an_aircrafts_turn(
+    pair: list[Aircraft], east_m: float, north_m: float
+) -> None:
+    first = resolve(states(pair), PARAMS, Maneuver.COMBINED)
+    # The next pass: B reported a few metres off, as noise would put it.
+    b = pair[1]
+    moved = [pair[0], (*offset(b[0], b[1], east_m, north_m), *b[2:])]
+    later = resolve(states(moved), PARAMS, Maneuver.COMBINED, senses=first.senses)
+    assert later.reversed == frozenset()
+    before, after = turns(first), turns(later)
+    for own, turn in before.items():
+        assert turn > 0 and after[own] > 0, (own, turn, after[own])
