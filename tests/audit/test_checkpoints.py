@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from fastapi.testclient import TestClient
@@ -187,3 +188,32 @@ def test_the_service_publishes_checkpoints_on_each_party_event_stream(
     public = load_audit_public_key(audit_public_key_path(settings.data_dir))
     statement = checked(orjson.loads(events[-1].body), public, CHECKPOINT)
     assert statement["party"]["subject"] == "alpha" and statement["party"]["seq"] >= 1
+
+
+def test_a_party_saves_the_checkpoints_of_its_stream_and_checks_its_export_with_them(
+    client: TestClient,
+    auth: Headers,
+    settings: Settings,
+    store: SqlStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert client.put("/v1/operations/op1", json=native_op(), headers=auth("alpha")).is_success
+    chain_pending(store)
+    client.app.state.audit_chainer.checkpoint()  # type: ignore[attr-defined]
+    route = lambda url, **kw: client.get(url, params=kw["params"], headers=kw["headers"])  # noqa: E731
+    monkeypatch.setattr(httpx, "get", route)
+    kept = tmp_path / "alpha-checkpoints.jsonl"
+    token = auth("alpha")["Authorization"].removeprefix("Bearer ")
+    fetch = ["audit", "checkpoints", "-o", str(kept), "--url", "http://testserver"]
+    result = runner.invoke(app, [*fetch, "--token", token])
+    assert result.exit_code == 0, result.output
+    assert "saved 1 new checkpoints" in result.stdout
+    assert "saved 0 new" in runner.invoke(app, [*fetch, "--token", token]).stdout
+    export = tmp_path / "alpha.jsonl"
+    with export.open("wb") as out:
+        export_subject(store, "alpha", out)
+    pub = ["--key", str(audit_public_key_path(settings.data_dir))]
+    result = runner.invoke(app, ["audit", "check", str(export), "--checkpoint", str(kept), *pub])
+    assert result.exit_code == 0, result.output
+    assert "holds all 1 checkpoints" in result.stdout

@@ -119,3 +119,22 @@ def describe(claim: Mapping[str, Any]) -> str:
     detail = claim.get("detail") or {}
     change = detail.get("change") or detail.get("action") or claim.get("kind")
     return f"{claim.get('object_kind')} {claim.get('object_id')!r} {change}"
+
+
+CHECKPOINT_EVENT = "audit.checkpoint"
+
+
+def checkpoints_in_stream(text: str) -> list[dict[str, Any]]:
+    """The signed checkpoints of a party's event stream as read (``GET /v1/events``,
+    Server-Sent Events): the ``data`` of each ``audit.checkpoint`` event."""
+    found = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        fields: dict[str, str] = {}
+        for line in block.split("\n"):
+            name, _, value = line.partition(":")
+            fields[name] = fields.get(name, "") + value.removeprefix(" ")
+        if fields.get("event") == CHECKPOINT_EVENT and "data" in fields:
+            payload = orjson.loads(fields["data"])
+            if isinstance(payload, dict) and isinstance(payload.get("data"), dict):
+                found.append(payload["data"])
+    return found

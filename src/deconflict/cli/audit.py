@@ -13,6 +13,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
+import httpx
 import orjson
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -27,7 +28,12 @@ from deconflict.audit.keys import (
     audit_public_key_path,
     load_audit_public_key,
 )
-from deconflict.audit.party import export_problem, read_signed, receipt_in_export
+from deconflict.audit.party import (
+    checkpoints_in_stream,
+    export_problem,
+    read_signed,
+    receipt_in_export,
+)
 from deconflict.audit.statements import CHECKPOINT, RECEIPT, BadStatement, checked
 from deconflict.cli.db import FAILURES, open_existing, resolve_url
 from deconflict.cli.options import Database, DataDir
@@ -376,6 +382,58 @@ def check_receipt(
             typer.echo(f"ok: {what}: entry seq {seq}")
     if bad:
         raise typer.Exit(1)
+
+
+@app.command()
+def checkpoints(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The file the party keeps its checkpoints in.")
+    ],
+    url: Annotated[
+        str, typer.Option(envvar="DECONFLICT_URL", help="Service base URL.")
+    ] = "http://127.0.0.1:8080",
+    token: Annotated[
+        str, typer.Option(envvar="DECONFLICT_TOKEN", help="The party's bearer token.")
+    ] = "",
+) -> None:
+    """Save the signed checkpoints of your event stream (as a party) to OUTPUT.
+
+    Reads the events the service still keeps, without waiting for new ones, and appends
+    the checkpoints OUTPUT does not hold yet, one JSON object a line: run it more often
+    than the service's event retention. Exit 2 when the service cannot be read.
+    """
+    err = Console(stderr=True)
+    if not token:
+        raise _fail(err, "--token (or DECONFLICT_TOKEN) is required")
+    try:
+        r = httpx.get(
+            f"{url.rstrip('/')}/v1/events",
+            params={"follow": "false"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60.0,
+        )
+    except httpx.HTTPError as exc:
+        raise _fail(err, f"cannot read {url}: {exc}") from None
+    if r.status_code != 200:
+        raise _fail(err, f"{url} answered {r.status_code}: {r.text[:200]}")
+    try:
+        held = {str(d.get("sig")) for d in map(_as_dict, read_signed(output.read_bytes()))}
+    except FileNotFoundError:
+        held = set()
+    except (OSError, BadStatement, orjson.JSONDecodeError) as exc:
+        raise _fail(err, f"{output}: {exc}") from None
+    new = [c for c in checkpoints_in_stream(r.text) if str(c.get("sig")) not in held]
+    try:
+        with output.open("ab") as out:
+            for c in new:
+                out.write(orjson.dumps(c, option=orjson.OPT_SORT_KEYS) + b"\n")
+    except OSError as exc:
+        raise _fail(err, str(exc)) from None
+    typer.echo(f"saved {len(new)} new checkpoints to {output} ({len(held) + len(new)} in all)")
+
+
+def _as_dict(doc: object) -> dict[str, Any]:
+    return doc if isinstance(doc, dict) else {}
 
 
 def _seq(record: object) -> object:
