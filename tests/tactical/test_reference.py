@@ -260,6 +260,8 @@ def test_entry_exit_and_closest_approach_agree_with_the_reference_on_clear_cut_p
         if ref.d_cpa_m < radius * (1 - 1e-3) and closing > 1.0:
             assert math.isclose(found.t_in_s[k], ref.t_in_s, abs_tol=1e-3), (i, j)
             assert math.isclose(found.t_out_s[k], ref.t_out_s, abs_tol=1e-3), (i, j)
+        # The closest approach within [0, T] is well conditioned everywhere: a millimetre.
+        assert math.isclose(found.dcpa_m[k], ref.d_min_m, abs_tol=1e-3), (i, j)
 
 
 # --- Pairs put on the boundary by construction: R, H or T set a fraction off it. ---
