@@ -18,11 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deconflict.errors import InvalidInput
+from deconflict.model.numbers import INT64_MAX, INT64_MIN
 from deconflict.model.operation import OperationState
-
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
-"""Priorities are stored as signed 64-bit integers; anything outside is not a priority."""
 
 DEFAULT_PRIORITY_MIN = 0
 DEFAULT_PRIORITY_MAX = 0

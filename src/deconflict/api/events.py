@@ -26,11 +26,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect
 
 from deconflict.api.native import ERRORS
-from deconflict.api.security import require_scopes, websocket_principal
+from deconflict.api.security import (
+    TOKEN_EXPIRED,
+    require_scopes,
+    seconds_left,
+    websocket_principal,
+)
 from deconflict.auth.errors import AuthError
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
 from deconflict.errors import InvalidInput
+from deconflict.model.numbers import INT64_MAX
 from deconflict.model.times import rfc3339
 from deconflict.notify.stream import PartyBus, StreamItem, party_stream
 from deconflict.store import outbox
@@ -62,21 +68,48 @@ def _poll_s(app: Any) -> float:
     return float(getattr(notify, "poll_interval_s", 0.25)) * 2.5
 
 
+EVENT_ID_RULE = f"must be an event id (an integer from 0 to {INT64_MAX})"
+
+
+def _event_id(text: str, field: str) -> int:
+    """An event id from a header or query string: ASCII digits (``str.isdigit`` also
+    admits '²'), and no larger than the store's 64-bit ids (a 20-digit id overflowed)."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > INT64_MAX:
+        raise InvalidInput(field, EVENT_ID_RULE)
+    return int(text)
+
+
 def _resume_point(after: int | None, last_event_id: str | None) -> int:
     """``after`` wins; otherwise the SSE reconnection header; otherwise the beginning."""
     if after is not None:
         return after
     if last_event_id is None or not last_event_id.strip():
         return 0
-    text = last_event_id.strip()
-    if not text.isdigit():
-        raise InvalidInput("Last-Event-ID", "must be an event id (a non-negative integer)")
-    return int(text)
+    return _event_id(last_event_id, "Last-Event-ID")
 
 
 def _latest(app: Any, party: str) -> int:
     """The id of the party's newest stored event (0 when it has none)."""
     return _store(app).run(lambda s: outbox.last_seq(s.conn, party), write=False)
+
+
+EXPIRED_EVENT = b"event: expired\ndata: " + orjson.dumps({"reason": TOKEN_EXPIRED}) + b"\n\n"
+"""The last event of a stream whose token expired; the client reconnects with a new one."""
+
+
+def _expired(principal: Principal) -> bool:
+    left = seconds_left(principal)
+    return left is not None and left <= 0
+
+
+def _wait_s(principal: Principal, follow: bool) -> float | None:
+    """How long to wait for the next item: until a keep-alive is due or the token ends."""
+    left = seconds_left(principal)
+    wait = KEEPALIVE_S if follow else None
+    if left is None:
+        return wait
+    return max(0.0, left) if wait is None else max(0.0, min(wait, left))
 
 
 def _sse(item: StreamItem) -> bytes:
@@ -95,7 +128,9 @@ def _sse(item: StreamItem) -> bytes:
 async def events(
     request: Request,
     principal: Reader,
-    after: Annotated[int | None, Query(ge=0, description="Resume after this event id.")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=INT64_MAX, description="Resume after this event id.")
+    ] = None,
     follow: Annotated[
         bool, Query(description="Keep the stream open for new events (false: catch up, end).")
     ] = True,
@@ -127,12 +162,16 @@ async def events(
         pending: asyncio.Future[StreamItem] | None = None
         try:
             while True:
+                if _expired(principal):
+                    yield EXPIRED_EVENT
+                    return
                 if pending is None:
                     pending = asyncio.ensure_future(anext(stream))
-                done, _ = await asyncio.wait({pending}, timeout=KEEPALIVE_S if follow else None)
+                done, _ = await asyncio.wait({pending}, timeout=_wait_s(principal, follow))
                 if not done:
-                    # Proxies close streams that stay silent; a comment line keeps it open.
-                    yield b": keepalive\n\n"
+                    if not _expired(principal):
+                        # Proxies close streams that stay silent; a comment keeps it open.
+                        yield b": keepalive\n\n"
                     continue
                 task, pending = pending, None
                 try:
@@ -142,7 +181,9 @@ async def events(
                 yield _sse(item)
         finally:
             if pending is not None:
+                # The generator cannot be closed while its step still runs.
                 pending.cancel()
+                await asyncio.wait({pending})
             await stream.aclose()
 
     return StreamingResponse(
@@ -181,17 +222,23 @@ async def stream(websocket: WebSocket) -> None:
                 pass
             group.cancel_scope.cancel()
 
+        async def expire() -> None:
+            left = seconds_left(principal)
+            if left is None:
+                return
+            await anyio.sleep(max(0.0, left))
+            with anyio.CancelScope(shield=True):
+                await websocket.close(code=WS_POLICY_VIOLATION, reason=TOKEN_EXPIRED)
+            group.cancel_scope.cancel()
+
         group.start_soon(pump)
         group.start_soon(watch)
+        group.start_soon(expire)
     await items.aclose()
 
 
 def _int_param(value: str | None) -> int | None:
-    if value is None:
-        return None
-    if not value.strip().isdigit():
-        raise InvalidInput("after", "must be an event id (a non-negative integer)")
-    return int(value)
+    return None if value is None else _event_id(value, "after")
 
 
 # ------------------------------------------------------------------ operators

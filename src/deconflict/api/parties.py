@@ -14,19 +14,14 @@ import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from deconflict.access.grants import (
-    INT64_MAX,
-    INT64_MIN,
-    OFF_NOMINAL,
-    PartyGrant,
-    within_defaults,
-)
+from deconflict.access.grants import OFF_NOMINAL, PartyGrant, within_defaults
 from deconflict.api.errors import error_responses
 from deconflict.api.security import require_scopes
 from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
 from deconflict.errors import InvalidInput
+from deconflict.model.numbers import INT64_MAX, INT64_MIN
 from deconflict.model.operation import OperationState
 from deconflict.store.sharing import change_grant, grant_json, grant_of
 from deconflict.store.sql import SqlStore

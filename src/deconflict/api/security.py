@@ -15,6 +15,7 @@ several apps in one process can each trust different keys.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection
 from typing import Annotated
 
@@ -38,6 +39,9 @@ AUTH_FAILURE_STATE_ATTR = "audit_auth_failure"
 called on every 401 (the audit log's record of authentication failures)."""
 
 RETRY_AFTER_S = 10
+
+TOKEN_EXPIRED = "token expired"
+"""Why a stream (SSE, WebSocket) ends when the token that opened it expires."""
 
 # Only for the OpenAPI document (the "Authorize" button in /docs); the header is parsed
 # below, because HTTPBearer cannot tell a missing header from a malformed one.
@@ -218,3 +222,14 @@ def websocket_principal(websocket: WebSocket, *any_of: str) -> Principal:
     if not principal.has_any(any_of):
         raise Forbidden("token grants none of " + ", ".join(any_of))
     return principal
+
+
+def seconds_left(principal: Principal) -> float | None:
+    """Seconds until the token behind ``principal`` expires (``None``: it names no expiry).
+
+    A stream is authorised once, when it opens; without this, a stream opened with a
+    token that has since expired (or was meant to be short-lived) kept delivering.
+    """
+    if principal.expires_at is None:
+        return None
+    return principal.expires_at - time.time()

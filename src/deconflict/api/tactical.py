@@ -28,6 +28,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
 
+import anyio
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request, Response, WebSocket
 from fastapi.concurrency import run_in_threadpool
@@ -45,7 +46,12 @@ from starlette.websockets import WebSocketDisconnect
 from deconflict.api import disclosure
 from deconflict.api.disclosure import policy_for
 from deconflict.api.errors import error_responses
-from deconflict.api.security import require_scopes, websocket_principal
+from deconflict.api.security import (
+    TOKEN_EXPIRED,
+    require_scopes,
+    seconds_left,
+    websocket_principal,
+)
 from deconflict.api.tactical_events import live_picture as live_picture
 from deconflict.api.tactical_wire import alert_json, own_track_json, traffic_json
 from deconflict.auth.errors import AuthError, Forbidden
@@ -326,7 +332,13 @@ async def stream_tracks(websocket: WebSocket) -> None:
     await websocket.accept()
     try:
         while True:
-            text = await websocket.receive_text()
+            left = seconds_left(principal)
+            try:
+                with anyio.fail_after(None if left is None else max(0.0, left)):
+                    text = await websocket.receive_text()
+            except TimeoutError:
+                await websocket.close(code=WS_POLICY_VIOLATION, reason=TOKEN_EXPIRED)
+                return
             try:
                 answer = await run_in_threadpool(_ws_batch, app, principal, text)
             except InvalidInput as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from deconflict.access.policy import REFERENCE_ONLY, DisclosurePolicy, OperationView, call_sign
 from deconflict.core.engine import Decision
@@ -18,6 +18,7 @@ from deconflict.errors import InvalidInput
 from deconflict.geo.bounds import bounding_box
 from deconflict.geo.footprint import Circle
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
+from deconflict.model.numbers import INT64_MAX, INT64_MIN
 from deconflict.model.operation import Operation, OperationState
 from deconflict.model.times import rfc3339
 from deconflict.store.base import StoredOperation
@@ -60,12 +61,30 @@ class VolumeIn(BaseModel):
         return Volume4D(footprint, altitude, TimeWindow(self.time_start, self.time_end))
 
 
+MAX_DETAILS_DEPTH = 32
+"""How deeply ``details`` may nest: plenty for any record a party keeps, and far below
+where serialising it (or a client parsing it back) runs out of stack."""
+
+
+def _shallow(value: dict[str, Any]) -> dict[str, Any]:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DETAILS_DEPTH:
+            raise ValueError(f"must nest at most {MAX_DETAILS_DEPTH} levels deep")
+        children = item.values() if isinstance(item, dict) else item
+        stack += [(c, depth + 1) for c in children if isinstance(c, dict | list)]
+    return value
+
+
 class OperationIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     volumes: list[VolumeIn] = Field(min_length=1)
-    priority: Integer = 0
+    priority: Integer = Field(
+        0, ge=INT64_MIN, le=INT64_MAX, description="Within the range the operator granted."
+    )
     state: OperationState = OperationState.ACCEPTED
-    details: dict[str, Any] = Field(
+    details: Annotated[dict[str, Any], AfterValidator(_shallow)] = Field(
         default_factory=dict, description="Private: shown to the owning party only."
     )
 
