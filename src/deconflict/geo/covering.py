@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Collection, Iterable
+from functools import lru_cache
 
 import s2geometry as s2
 
@@ -73,12 +74,17 @@ def parent(cell: int, level: int) -> int:
 def ancestors(cells: Iterable[int]) -> set[int]:
     """Every strict ancestor, down to a face, of the given cells (signed ids)."""
     out: set[int] = set()
+    face_lsb = _lsb(0)
     for c in cells:
-        for level in range(cell_level(c) - 1, -1, -1):
-            p = parent(c, level)
-            if p in out:
+        u = c + (1 << 64) if c < 0 else c
+        lsb = u & -u
+        while lsb < face_lsb:  # one level up per turn, in unsigned ids
+            lsb <<= 2
+            p = (u & -(lsb << 1)) | lsb
+            signed = p - (1 << 64) if p >= (1 << 63) else p
+            if signed in out:
                 break  # its own ancestors are in already
-            out.add(p)
+            out.add(signed)
     return out
 
 
@@ -254,6 +260,7 @@ _LEVEL13_MIN_EDGE_M = 0.7e3
 """Below S2's shortest level-13 cell edge (about 0.73 km)."""
 
 
+@lru_cache(maxsize=8192)
 def estimated_cells(footprint: Footprint) -> int:
     """An upper estimate of ``len(covering(footprint))`` without computing it: the
     cells inside the area, twice the cells along the boundary, and a few more, capped
