@@ -324,8 +324,9 @@ def resolve(
     first = detect(states, params) if conflicts is None else conflicts
     kept = dict(senses or {})
     res = _resolve_keeping(states, params, maneuver, margin, limits, first, kept)
-    in_loss = {p for p, los in zip(_pairs(states, first), first.los.tolist(), strict=True) if los}
-    stuck = {p for p in res.unresolved if p in kept and not kept[p].reversed and p not in in_loss}
+    stuck = {p for p in res.unresolved if p in kept and not kept[p].reversed}
+    if stuck:
+        stuck &= _against_geometry(states, params, margin, first, kept)
     if not stuck:
         return res
     trial = {**kept, **{p: kept[p].flipped() for p in stuck}}
@@ -337,6 +338,32 @@ def resolve(
         trial = {**kept, **{p: kept[p].flipped() for p in helped}}
         other = _resolve_keeping(states, params, maneuver, margin, limits, first, trial)
     return replace(other, reversed=frozenset(helped & other.cleared))
+
+
+def _against_geometry(
+    states: StateVectors,
+    params: TacticalParams,
+    margin: float,
+    first: Conflicts,
+    kept: Mapping[Pair, Sense],
+) -> set[Pair]:
+    """The pairs, not in loss, whose kept sense is not the one their geometry picks now.
+
+    Only those can gain from a reversal: where the kept sense is the geometry's own, the
+    opposite one has the miss to carry across and clears less. Checking this first keeps
+    a pass with many unresolved pairs from resolving the whole picture again for nothing.
+    """
+    zeros = np.zeros(len(first), dtype=np.intp)
+    _, _, geo_h, geo_v = _pair_corrections(states, first, params, margin, zeros, zeros)
+    out: set[Pair] = set()
+    rows = zip(
+        _pairs(states, first), first.los.tolist(), geo_h.tolist(), geo_v.tolist(), strict=True
+    )
+    for p, los, h, v in rows:
+        k = kept.get(p)
+        if k is not None and not los and (k.horizontal, k.vertical) != (h, v):
+            out.add(p)
+    return out
 
 
 def _resolve_keeping(
