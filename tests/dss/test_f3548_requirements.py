@@ -744,6 +744,17 @@ def test_DSS0005_3_delete_removes_it_and_stale_unknown_or_empty_ovns_fail(dss: D
     assert dss.alpha.call("GET", f"{CR}/{cid}", scopes=(CP,)).status_code == 404
 
 
+def test_DSS0005_3_update_with_an_empty_ovn_is_400_naming_the_ovn(dss: Dss) -> None:
+    cid = new_id()
+    create_constraint(dss.alpha, cid=cid)
+    body = {"extents": [volume4d()], "uss_base_url": dss.alpha.base}
+    r = dss.client.request(
+        "PUT", f"{CR}/{cid}/", json=body, headers=dss.alpha.headers(CM), follow_redirects=False
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["message"].startswith("ovn: is required")
+
+
 def test_DSS0005_3_a_constraint_ending_in_the_future_is_valid_though_one_extent_ended(
     dss: Dss,
 ) -> None:
