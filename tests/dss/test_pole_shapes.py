@@ -1,5 +1,9 @@
 """Issue 16, defect 1, on the F3548 path: an intent whose circle is centred on a pole
-is created, and a USS planning a circle beside it must hold its OVN."""
+is created, and a USS planning a circle beside it must hold its OVN.
+
+The F3548 path reports no overlap geometry (its key check is the exact distance
+test), so the defect never reached it: these tests passed before the fix and hold
+the path to the same shapes that broke ``deconflict check`` and the native API."""
 
 from __future__ import annotations
 
