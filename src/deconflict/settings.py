@@ -194,6 +194,14 @@ class LimitsSettings(BaseModel):
         description="A request estimated at more cells than this is heavy: it needs one of "
         "its party's heavy slots.",
     )
+    report_cell_level: int = Field(
+        default=12,
+        ge=0,
+        le=30,
+        description="Conflict reports show where another party's operation overlaps as the "
+        "S2 cells of this level the two shapes share (12: cells about 2 km across), unless "
+        "the viewer sees that operation in full; 30 shows the exact overlap.",
+    )
     heavy_body_bytes: int = Field(
         default=256 * 1024,
         ge=1,

@@ -4,17 +4,27 @@ checked like any other, and its conflict with a circle beside it is reported."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from deconflict.geo.earth import EARTH_RADIUS_M
+from deconflict.settings import Settings
 
 from .conftest import Headers
 
 BESIDE_LAT = 90.0 - math.degrees(100.0 / EARTH_RADIUS_M)
 """100 m from the North Pole."""
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Exact conflict reports: these tests check the overlap's geometry itself, which
+    reports to another party coarsen to cells by default (docs/disclosure.md)."""
+    monkeypatch.setenv("DECONFLICT_LIMITS__REPORT_CELL_LEVEL", "30")
+    return Settings(data_dir=tmp_path / "data")
 
 
 def circle_op(lon: float, lat: float, radius_m: float) -> dict[str, Any]:

@@ -136,11 +136,11 @@ def put_operation(
     decision = _engine(request).submit(planned, expected)
     policy = _policy(request, principal, [decision], "put")
     if not decision.accepted:
-        return _json(409, decision_json(decision, principal.sub, policy))
+        return _json(409, decision_json(decision, principal.sub, policy, _cell_level(request)))
     assert decision.stored is not None
     response = _json(
         201 if decision.stored.version == 1 else 200,
-        decision_json(decision, principal.sub, policy),
+        decision_json(decision, principal.sub, policy, _cell_level(request)),
     )
     return receipts.attach(request, response, principal.sub, [receipts.change_entry(decision)])
 
@@ -159,7 +159,7 @@ def check_operation(body: CheckIn, request: Request, principal: Planner, slot: S
         raise Forbidden(f"operation {body.id!r} belongs to another party")
     decision = _engine(request).check(planned)
     policy = _policy(request, principal, [decision], "check")
-    return _json(200, decision_json(decision, principal.sub, policy))
+    return _json(200, decision_json(decision, principal.sub, policy, _cell_level(request)))
 
 
 @router.post("/operations:batch", status_code=207)
@@ -175,7 +175,7 @@ def batch(body: BatchIn, request: Request, principal: Planner, slot: Slot) -> Re
     _batch_items(body, refusals, planned, engine, results, decided)
     policy = _policy(request, principal, [d for _, _, d in decided], "batch")
     for _, at, decision in decided:
-        results[at].update(decision_json(decision, principal.sub, policy))
+        results[at].update(decision_json(decision, principal.sub, policy, _cell_level(request)))
     written = [receipts.change_entry(d) for _, _, d in decided]
     return receipts.attach(request, _json(207, {"results": results}), principal.sub, written)
 
@@ -317,7 +317,8 @@ def set_state(op_id: str, body: StateIn, request: Request, principal: Planner) -
     decision = _engine(request).set_state(op_id, body.state)
     policy = _policy(request, principal, [decision], "state")
     response = _json(
-        200 if decision.accepted else 409, decision_json(decision, principal.sub, policy)
+        200 if decision.accepted else 409,
+        decision_json(decision, principal.sub, policy, _cell_level(request)),
     )
     written = receipts.change_entry(decision, ChangeKind.STATE_CHANGED)
     return receipts.attach(request, response, principal.sub, [written])
@@ -330,6 +331,11 @@ def delete_operation(op_id: str, request: Request, principal: Planner) -> Respon
     response = JSONResponse({"id": op_id, "deleted": True})
     gone = receipts.deletion_entry(current.operation) if deleted else None
     return receipts.attach(request, response, principal.sub, [gone])
+
+
+def _cell_level(request: Request) -> int:
+    """How finely conflict reports show where others' operations are (docs/disclosure.md)."""
+    return limits_of(request).report_cell_level
 
 
 def _check_id(op_id: str) -> None:

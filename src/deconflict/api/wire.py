@@ -16,6 +16,7 @@ from deconflict.core.engine import Decision
 from deconflict.core.report import Conflict, where_and_when
 from deconflict.errors import InvalidInput
 from deconflict.geo.bounds import bounding_box
+from deconflict.geo.coarsen import EXACT, coarse_overlap
 from deconflict.geo.footprint import Circle
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.numbers import INT64_MAX, INT64_MIN
@@ -192,36 +193,45 @@ def _union_bbox(boxes: list[tuple[float, float, float, float]]) -> list[float]:
     ]
 
 
-def conflict_json(c: Conflict, viewer: str, policy: DisclosurePolicy) -> dict[str, Any]:
+def conflict_json(
+    c: Conflict, viewer: str, policy: DisclosurePolicy, cell_level: int = EXACT
+) -> dict[str, Any]:
     """A conflict as the planning party sees it: where and when, whose and how urgent;
-    the other operation's id only when the policy lets ``viewer`` know it."""
+    the other operation's id only when the policy lets ``viewer`` know it. Where, to a
+    viewer that does not see the other operation in full, is told no finer than S2 cells
+    of ``cell_level`` (``geo.coarsen``): the exact overlap of a probe larger than that
+    operation would be its shape."""
     data = c.to_json()
     # The other volume's index numbers the other operation's volumes: its shape, which
     # only a viewer that sees that operation in full may learn.
     numbered = policy.operation(viewer, c.b).full
+    overlaps = []
+    for o in c.overlaps:
+        where = where_and_when(o.overlap)
+        if not numbered and cell_level < EXACT:
+            fa, fb = c.a.volumes[o.a_index].footprint, c.b.volumes[o.b_index].footprint
+            where["geometry"], where["area_m2"] = coarse_overlap(fa, fb, cell_level)
+        overlaps.append(
+            {"volume": o.a_index, **({"other_volume": o.b_index} if numbered else {}), **where}
+        )
     out: dict[str, Any] = {
         "other_party": c.b.party,
         "other_priority": c.b.priority,
         "verdict": data["verdict"],
         "reason": data["reason"],
-        "overlaps": [
-            {
-                "volume": o.a_index,
-                **({"other_volume": o.b_index} if numbered else {}),
-                **where_and_when(o.overlap),
-            }
-            for o in c.overlaps
-        ],
+        "overlaps": overlaps,
     }
     if policy.may_name(viewer, c.a, c.b):
         out["other_operation"] = c.b.id
     return out
 
 
-def decision_json(d: Decision, viewer: str, policy: DisclosurePolicy) -> dict[str, Any]:
+def decision_json(
+    d: Decision, viewer: str, policy: DisclosurePolicy, cell_level: int = EXACT
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "accepted": d.accepted,
-        "conflicts": [conflict_json(c, viewer, policy) for c in d.conflicts],
+        "conflicts": [conflict_json(c, viewer, policy, cell_level) for c in d.conflicts],
     }
     if d.airspace:
         out["constraint_conflicts"] = [c.to_json() for c in d.airspace]
