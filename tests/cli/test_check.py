@@ -205,3 +205,22 @@ def test_an_invalid_feature_is_named_by_its_index_and_its_operation(tmp_path: Pa
     assert result.exit_code == 2
     assert "features[1].geometry.vertices" in result.stderr
     assert "(operation 'op-7')" in result.stderr
+
+
+def test_an_invalid_value_that_looks_like_console_markup_is_quoted_not_rendered(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, feature("a", "x", 0, 0, time_start="[/red] [bold]"))
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "features[0].properties.time_start" in result.stderr
+    assert "'[/red] [bold]'" in result.stderr
+
+
+def test_operation_ids_that_look_like_console_markup_are_printed_as_written(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, feature("[/a]", "[b]", 0, 0), feature("[bold]c", "y", 0.005, 0.005))
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "[/a] ([b])" in result.stdout and "[bold]c (y)" in result.stdout

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -116,7 +117,7 @@ def run_check(
         return _run_check(path, fmt, policy, out or Console(soft_wrap=True), constraints, err)
     except Exception as exc:  # every failure that is not the input's is ours
         err.print(
-            f"[red]internal error:[/] {type(exc).__name__}: {exc}\n"
+            f"[red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}\n"
             "This is a fault in deconflict, not in the plan; please report it with the "
             "traceback below.",
             highlight=False,
@@ -136,17 +137,20 @@ def _run_check(
     try:
         raw = path.read_bytes() if str(path) != "-" else sys.stdin.buffer.read()
     except OSError as exc:
-        err.print(f"[red]error:[/] cannot read {path}: {exc.strerror}")
+        err.print(f"[red]error:[/] cannot read {escape(str(path))}: {escape(str(exc.strerror))}")
         return 2
     airspace = None
     if constraints is not None:
         try:
             airspace = load_airspace(constraints.read_bytes())
         except OSError as exc:
-            err.print(f"[red]error:[/] cannot read {constraints}: {exc.strerror}")
+            err.print(
+                f"[red]error:[/] cannot read {escape(str(constraints))}: "
+                f"{escape(str(exc.strerror))}"
+            )
             return 2
         except InvalidInput as exc:
-            err.print(f"[red]invalid constraints:[/] {exc}", highlight=False)
+            err.print(f"[red]invalid constraints:[/] {escape(str(exc))}", highlight=False)
             return 2
     features = raw.count(b'"Feature"')
     with Progress(
@@ -174,11 +178,11 @@ def _run_check(
             )
         except orjson.JSONDecodeError as exc:
             progress.stop()
-            err.print(f"[red]invalid plan:[/] not valid JSON: {exc}", highlight=False)
+            err.print(f"[red]invalid plan:[/] not valid JSON: {escape(str(exc))}", highlight=False)
             return 2
         except InvalidInput as exc:
             progress.stop()
-            err.print(f"[red]invalid plan:[/] {exc}", highlight=False)
+            err.print(f"[red]invalid plan:[/] {escape(str(exc))}", highlight=False)
             return 2
     if fmt is Format.JSON:
         sys.stdout.buffer.write(orjson.dumps(report_json(report, airspace is not None)) + b"\n")
@@ -213,7 +217,7 @@ def _print_table(report: BatchReport, out: Console) -> None:
         for k, o in enumerate(data["overlaps"]):
             first = k == 0
             table.add_row(
-                f"{data['a']} ({data['party_a']})\n{data['b']} ({data['party_b']})"
+                escape(f"{data['a']} ({data['party_a']})\n{data['b']} ({data['party_b']})")
                 if first
                 else "",
                 f"[{style}]{verdict}[/]\n{data['reason'].replace('_', ' ')}" if first else "",
@@ -237,13 +241,13 @@ def _print_airspace(report: BatchReport, out: Console) -> None:
     for c in report.airspace:
         data = c.to_json()
         style = "red" if data["verdict"] == "blocking" else "yellow"
-        ref = f"{c.ref_id} ({c.ref_type})"
+        ref = escape(f"{c.ref_id} ({c.ref_type})")
         if c.assigned_party is not None:
-            ref += f"\nsector of {c.assigned_party}"
+            ref += escape(f"\nsector of {c.assigned_party}")
         for k, o in enumerate(data["overlaps"]):
             first = k == 0
             table.add_row(
-                f"{c.operation.id} ({c.operation.party})" if first else "",
+                escape(f"{c.operation.id} ({c.operation.party})") if first else "",
                 ref if first else "",
                 f"[{style}]{data['verdict']}[/]\n{data['reason'].replace('_', ' ')}"
                 if first
