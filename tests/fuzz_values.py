@@ -65,6 +65,7 @@ times = st.one_of(
             "2030-07-01T10:00:00.1234567890Z",
             "",
             "now",
+            "[/red]",
         ]
     ),
     st.text(max_size=30),

@@ -41,7 +41,7 @@ def geometries(draw: st.DrawFn) -> Any:
 
 
 PROPERTIES: dict[str, tuple[Any, Any]] = {
-    "operation": (st.sampled_from(["a", "b", "c", 7]), wrong_kinds),
+    "operation": (st.sampled_from(["a", "b", "c", 7, "[/d]"]), wrong_kinds),
     "party": (st.sampled_from(["x", "y"]), wrong_kinds),
     "priority": (st.integers(-3, 3), st.one_of(numbers, wrong_kinds)),
     "state": (st.sampled_from(["Accepted", "Activated", "Ended"]), wrong_kinds),
