@@ -10,10 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from deconflict.api.app import create_app
+from deconflict.auth.scopes import Scope
 from deconflict.errors import InvalidInput
 from deconflict.settings import Settings
 from deconflict.store.sql import SqlStore
 from tests.conftest import native_op
+from tests.dss.conftest import OIR, intent_body, new_id
 
 from .conftest import Headers
 
@@ -71,3 +73,16 @@ def test_invalid_input_stays_a_400_naming_the_field(lenient: TestClient, auth: H
     r = lenient.put("/v1/operations/a", json=bad, headers=auth("alpha"))
     assert r.status_code == 400
     assert "altitude" in r.json()["message"]
+
+
+def test_an_f3548_write_that_fails_on_our_side_is_a_500_with_an_error_id(
+    lenient: TestClient, auth: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> object:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("deconflict.api.dss.convert.intent_ref", broken)
+    headers = auth("uss-alpha", Scope.STRATEGIC_COORDINATION.value)
+    r = lenient.put(f"{OIR}/{new_id()}", json=intent_body(), headers=headers)
+    assert r.status_code == 500, r.text
+    assert r.json()["error_id"] in r.json()["message"]
