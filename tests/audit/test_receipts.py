@@ -15,7 +15,7 @@ from deconflict.cli.main import app
 from deconflict.settings import Settings
 from deconflict.store.audit import chain_pending, entries_about, export_subject
 from deconflict.store.sql import SqlStore
-from tests.conftest import Headers, native_op
+from tests.conftest import Grant, Headers, native_op
 
 from .helpers import rewrite_history
 
@@ -56,8 +56,11 @@ def test_an_accepted_plan_carries_a_receipt_of_what_was_accepted(
     )
 
 
-def test_a_refused_plan_carries_no_receipt(client: TestClient, auth: Headers) -> None:
-    client.put("/v1/operations/a1", json=native_op(priority=5), headers=auth("alpha"))
+def test_a_refused_plan_carries_no_receipt(client: TestClient, auth: Headers, grant: Grant) -> None:
+    grant("alpha", priority_max=5)
+    assert client.put(
+        "/v1/operations/a1", json=native_op(priority=5), headers=auth("alpha")
+    ).is_success
     r = client.put("/v1/operations/b1", json=native_op(priority=0), headers=auth("beta"))
     assert r.status_code == 409
     assert HEADER not in r.headers
