@@ -17,7 +17,9 @@ from fastapi.testclient import TestClient
 
 from deconflict.tactical.alerts import Severity
 from deconflict.tactical.live import LivePicture, PositionReport
+from deconflict.tactical.resolution import Maneuver
 from deconflict.tactical.state import EARTH_RADIUS_M
+from deconflict.tactical.views import PartyAlert
 
 from .conftest import FakeClock, Headers, config, post, report
 
@@ -101,7 +103,39 @@ def test_posted_reports_of_the_issue_encounter_keep_the_sense_through_the_upgrad
         for party in ("alpha", "beta"):
             [alert] = client.get("/v1/alerts", headers=auth(party)).json()["alerts"]
             seen.append((alert["own"], alert["severity"], alert["advisory"]["d_track_deg"]))
+            assert alert["advisory"]["reversed"] is False
         clock.advance(1)
     assert {sev for _, sev, _ in seen[:2]} == {"caution"}
     assert {sev for _, sev, _ in seen[-2:]} == {"warning"}
     assert all(turn > 0 for _, _, turn in seen), seen
+
+
+def test_an_advisory_says_whether_its_sense_was_reversed() -> None:
+    # Horizontal advice only: with AUTO, a vertical split would clear it without reversing.
+    clock = FakeClock()
+    live = LivePicture(config(maneuver=Maneuver.COMBINED), clock=clock)
+    fast = 220.0
+
+    def both(east_m: float, south_m: float) -> None:
+        lon_b = math.degrees(east_m / EARTH_RADIUS_M)
+        lat_b = -math.degrees(south_m / EARTH_RADIUS_M)
+        a = PositionReport("A1", "alpha", clock.now, 0.0, 0.0, 3000.0, 0.0, fast, 0.0)
+        b = PositionReport("B1", "beta", clock.now, lat_b, lon_b, 3000.0, 0.0, -fast, 0.0)
+        live.submit("alpha", [a])
+        live.submit("beta", [b])
+
+    both(2 * fast * 60.0, 0.0)  # exactly head-on: both are told to turn right
+    assert all(alert.advisory and alert.advisory.d_track_deg > 0 for alert in views(live))
+    assert not any(alert.advisory_reversed for alert in views(live))
+    # B swerves to pass 9 km south of A, 30 s out: keeping "both turn right" would carry
+    # the miss 18 km across to the north, beyond the manoeuvre limits; both turning left
+    # clears it. The advice reverses, and says so.
+    clock.advance(1)
+    both(2 * fast * 30.0, 9000.0)
+    for alert in views(live):
+        assert alert.advisory is not None and alert.advisory_reversed, alert.own
+        assert alert.advisory.d_track_deg < 0 and alert.advisory_clears
+
+
+def views(live: LivePicture) -> list[PartyAlert]:
+    return [alert for party in ("alpha", "beta") for alert in live.alerts_for(party)]

@@ -81,6 +81,7 @@ def alert_json(a: PartyAlert) -> dict[str, Any]:
             "d_track_deg": _num(adv.d_track_deg),
             "d_vs_mps": _num(adv.d_vs_mps),
             "clears": a.advisory_clears,
+            "reversed": a.advisory_reversed,
         }
     obs = a.latest
     return {

@@ -781,4 +781,7 @@ class LivePicture:
             last_seen=_at(alert.last_seen_s),
             advisory=advisory,
             advisory_clears=None if advisory is None else pair in self._cleared,
+            advisory_reversed=advisory is not None
+            and pair in self._senses
+            and self._senses[pair].reversed,
         )

@@ -62,6 +62,8 @@ class PartyAlert:
     advisory: Advisory | None
     advisory_clears: bool | None
     other_party: str | None = None
+    advisory_reversed: bool = False
+    """The advisory's sense is the reverse of the encounter's first (see ``Sense``)."""
 
 
 def identified(view: PartyAlert, other_id: str, other_party: str) -> PartyAlert:
