@@ -202,6 +202,12 @@ class LimitsSettings(BaseModel):
         "S2 cells of this level the two shapes share (12: cells about 2 km across), unless "
         "the viewer sees that operation in full; 30 shows the exact overlap.",
     )
+    max_reports_per_hour: int = Field(
+        default=120,
+        ge=1,
+        description="Planning answers (PUT, :check, :batch, state) reporting a conflict with "
+        "another party's operation, per party per hour and per process; then 429.",
+    )
     heavy_body_bytes: int = Field(
         default=256 * 1024,
         ge=1,

@@ -7,6 +7,7 @@ S2 cells (``report_cell_level``, 12 by default: about 2 km across) both shapes m
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import s2geometry as s2
 from fastapi.testclient import TestClient
 
 from deconflict.api.app import create_app
+from deconflict.api.limits import OverBudget, ProbeBudget
 from deconflict.settings import LimitsSettings, Settings
 from deconflict.store.sql import SqlStore
 
@@ -110,12 +112,64 @@ def test_the_owner_of_both_operations_sees_the_exact_overlap(
         assert any(abs(lon - x) < 1e-6 and abs(lat - y) < 1e-6 for x, y in shown)
 
 
-def test_the_operator_may_set_exact_reports(
-    tmp_path: Path, store: SqlStore, auth: Headers
-) -> None:
+def test_the_operator_may_set_exact_reports(tmp_path: Path, store: SqlStore, auth: Headers) -> None:
     exact = Settings(data_dir=tmp_path / "data", limits=LimitsSettings(report_cell_level=30))
     with TestClient(create_app(exact, store)) as client:
         overlap = _probe(client, auth, "alpha")
     shown = _vertices(overlap["geometry"])
     for lon, lat in L_SHAPE:
         assert any(abs(lon - x) < 1e-6 and abs(lat - y) < 1e-6 for x, y in shown)
+
+
+# A budget of reporting answers per party and hour -------------------------------------
+
+
+@pytest.fixture
+def budgeted(tmp_path: Path, store: SqlStore) -> Iterator[TestClient]:
+    settings = Settings(data_dir=tmp_path / "data", limits=LimitsSettings(max_reports_per_hour=2))
+    with TestClient(create_app(settings, store)) as c:
+        yield c
+
+
+def test_answers_reporting_others_are_limited_per_party_and_hour(
+    budgeted: TestClient, auth: Headers
+) -> None:
+    client = budgeted
+    assert (
+        client.put("/v1/operations/l", json=body(L_SHAPE), headers=auth("beta")).status_code == 201
+    )
+    for _ in range(2):
+        r = client.post("/v1/operations:check", json=body(BOX), headers=auth("alpha"))
+        assert r.status_code == 200 and r.json()["conflicts"]
+    r = client.post("/v1/operations:check", json=body(BOX), headers=auth("alpha"))
+    assert r.status_code == 429, r.text
+    assert "DECONFLICT_LIMITS__MAX_REPORTS_PER_HOUR" in r.json()["message"]
+    assert 3000 < int(r.headers["Retry-After"]) <= 3600
+    # A refused PUT is a probe too, and is refused alike; other parties are not held.
+    assert client.put("/v1/operations/p", json=body(BOX), headers=auth("alpha")).status_code == 429
+    r = client.post("/v1/operations:check", json=body(BOX), headers=auth("gamma"))
+    assert r.status_code == 200
+
+
+def test_answers_without_conflicts_with_others_cost_nothing(
+    budgeted: TestClient, auth: Headers
+) -> None:
+    client = budgeted
+    far = [[x + 20.0, y] for x, y in BOX]
+    for _ in range(5):
+        r = client.post("/v1/operations:check", json=body(far), headers=auth("alpha"))
+        assert r.status_code == 200 and not r.json()["conflicts"]
+
+
+def test_the_budget_frees_an_answer_an_hour_after_it_was_spent() -> None:
+    now = [1000.0]
+    probes = ProbeBudget(LimitsSettings(max_reports_per_hour=1), clock=lambda: now[0])
+    probes.spend("alpha")
+    with pytest.raises(OverBudget) as refused:
+        probes.check("alpha")
+    assert refused.value.retry_after_s == 3600
+    now[0] += 3599.0
+    with pytest.raises(OverBudget):
+        probes.check("alpha")
+    now[0] += 1.0
+    probes.check("alpha")

@@ -12,8 +12,11 @@ Light requests (nearly all) never touch the gate.
 
 from __future__ import annotations
 
+import math
 import threading
-from collections.abc import AsyncIterator
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -134,6 +137,61 @@ class PartyGate:
                 del self._running[party]
 
 
+class OverBudget(Busy):
+    """The party has had its hour's planning answers about others' operations."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class ProbeBudget:
+    """Planning answers that showed a party where another party's operation is, per
+    party over the last hour, at most ``limits.max_reports_per_hour``.
+
+    Each such answer is a probe of another's shape (``docs/disclosure.md``): the cells
+    of a report, or only the yes/no of a conflict, traced request by request. Answers
+    with no conflict with another party cost nothing, so ordinary planning never meets
+    the budget. Counted per process: with several replicas a party gets the budget on
+    each (the operator divides it).
+    """
+
+    WINDOW_S = 3600.0
+
+    def __init__(self, limits: LimitsSettings, clock: Callable[[], float] = time.monotonic):
+        self.limits = limits
+        self._clock = clock
+        self._spent: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, party: str, now: float) -> deque[float]:
+        spent = self._spent.setdefault(party, deque())
+        while spent and spent[0] <= now - self.WINDOW_S:
+            spent.popleft()
+        return spent
+
+    def check(self, party: str) -> None:
+        """``OverBudget`` (429) when ``party`` has had its hour's answers."""
+        with self._lock:
+            now = self._clock()
+            spent = self._recent(party, now)
+            if len(spent) >= self.limits.max_reports_per_hour:
+                wait = max(1, math.ceil(spent[0] + self.WINDOW_S - now))
+                raise OverBudget(
+                    f"party {party!r} has had {len(spent)} planning answers reporting other "
+                    "parties' operations in the last hour, the most allowed "
+                    f"(DECONFLICT_LIMITS__MAX_REPORTS_PER_HOUR): retry in {wait} s",
+                    wait,
+                )
+
+    def spend(self, party: str, answers: int = 1) -> None:
+        if answers <= 0:
+            return
+        with self._lock:
+            now = self._clock()
+            self._recent(party, now).extend([now] * answers)
+
+
 class HeavySlot:
     """A request's claim on its party's heavy slot: taken when the body is large (before
     it is validated) or when the priced request turns out heavy (``need``), released
@@ -194,12 +252,19 @@ async def _too_large(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _busy(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"message": str(exc)}, status_code=429, headers={"Retry-After": "1"})
+    wait = exc.retry_after_s if isinstance(exc, OverBudget) else 1
+    return JSONResponse({"message": str(exc)}, status_code=429, headers={"Retry-After": str(wait)})
+
+
+def probes_of(request: Request) -> ProbeBudget:
+    probes: ProbeBudget = request.app.state.probe_budget
+    return probes
 
 
 def install_limits(app: FastAPI, limits: LimitsSettings) -> None:
     """The gate on ``app.state.party_gate`` and the answers to requests over a limit
     (``OverLimit`` is an ``InvalidInput``: the usual 400)."""
     app.state.party_gate = PartyGate(limits)
+    app.state.probe_budget = ProbeBudget(limits)
     app.add_exception_handler(TooLarge, _too_large)
     app.add_exception_handler(Busy, _busy)

@@ -18,7 +18,7 @@ from deconflict.access.policy import NO_AGREEMENTS, DisclosurePolicy
 from deconflict.api import disclosure, receipts
 from deconflict.api.disclosure import policy_for
 from deconflict.api.errors import error_responses, transition_json
-from deconflict.api.limits import Slot, limits_of
+from deconflict.api.limits import Slot, limits_of, probes_of
 from deconflict.api.listing import Listed, list_secret, viewer_order
 from deconflict.api.parties import grant_refusals, may_declare, within_grant
 from deconflict.api.security import require_scopes
@@ -100,6 +100,9 @@ def _policy(
         # Nothing of another party's to show: no agreement can change the answer, so
         # a plain submission costs no second transaction.
         return NO_AGREEMENTS
+    # Each answer showing where another's operation is spends the party's budget.
+    reporting = sum(1 for d in decisions if any(c.b.party != principal.sub for c in d.conflicts))
+    probes_of(request).spend(principal.sub, reporting)
 
     def work(session: Any) -> DisclosurePolicy:
         policy = policy_for(session, principal)
@@ -133,6 +136,7 @@ def put_operation(
     within_grant(request, principal.sub, planned.priority, planned.state)
     expected = _version(if_match)
     slot.need(check_operations([planned], limits_of(request), datetime.now(UTC)))
+    probes_of(request).check(principal.sub)
     decision = _engine(request).submit(planned, expected)
     policy = _policy(request, principal, [decision], "put")
     if not decision.accepted:
@@ -152,6 +156,7 @@ def check_operation(body: CheckIn, request: Request, principal: Planner, slot: S
     planned = body.to_domain(body.id, principal.sub)
     within_grant(request, principal.sub, planned.priority, planned.state)
     slot.need(check_operations([planned], limits_of(request), datetime.now(UTC)))
+    probes_of(request).check(principal.sub)
     current = _load(request, body.id)
     if current is not None and current.operation.party != principal.sub:
         # Refused as a PUT would be: the dry run ignores the operation with its id, so
@@ -172,6 +177,7 @@ def batch(body: BatchIn, request: Request, principal: Planner, slot: Slot) -> Re
     refusals = grant_refusals(request, principal.sub, wanted)
     planned, cost = _priced(body, request, principal.sub)
     slot.need(cost)
+    probes_of(request).check(principal.sub)
     _batch_items(body, refusals, planned, engine, results, decided)
     policy = _policy(request, principal, [d for _, _, d in decided], "batch")
     for _, at, decision in decided:
@@ -314,6 +320,7 @@ def set_state(op_id: str, body: StateIn, request: Request, principal: Planner) -
     """
     _owned(request, op_id, principal)
     may_declare(request, principal.sub, body.state)
+    probes_of(request).check(principal.sub)
     decision = _engine(request).set_state(op_id, body.state)
     policy = _policy(request, principal, [decision], "state")
     response = _json(
