@@ -20,6 +20,7 @@ There is deliberately no function here to update or delete a chained entry.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import weakref
@@ -59,6 +60,8 @@ from deconflict.store.schema_audit import (
 from deconflict.store.schema_notify import party_event_heads
 from deconflict.store.sessions import connection_of
 from deconflict.store.sql import SqlStore
+
+log = logging.getLogger(__name__)
 
 CHAIN_BATCH = 500
 """Entries linked per chaining transaction: short transactions, bounded row locks."""
@@ -223,6 +226,12 @@ def _sealed_by(key: AuditKey, row: Any) -> bool:
 
 
 def _refuse(conn: Connection, rows: Sequence[Any]) -> None:
+    log.warning(
+        "audit: %d pending entries not sealed by the service's key were set aside "
+        "(audit_refused), not chained: pending ids %s",
+        len(rows),
+        ", ".join(str(r.id) for r in rows[:10]),
+    )
     now = to_us(datetime.now(UTC))
     conn.execute(insert(audit_refused), [{**r._mapping, "refused_us": now} for r in rows])
 
