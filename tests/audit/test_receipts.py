@@ -18,6 +18,7 @@ from deconflict.store.sql import SqlStore
 from tests.conftest import Grant, Headers, native_op
 
 from .helpers import rewrite_history
+from .test_service import restricted
 
 runner = CliRunner()
 HEADER = "Deconflict-Receipt"
@@ -128,3 +129,19 @@ def test_a_receipt_altered_by_its_holder_is_not_genuine(
     result = _check(store, settings, _saved(tmp_path, orjson.dumps(doc).decode()))
     assert result.exit_code == 1
     assert "not genuine" in result.stdout
+
+
+def test_a_constraint_write_carries_a_receipt_naming_only_the_writer_entries(
+    client: TestClient, auth: Headers, settings: Settings, store: SqlStore, tmp_path: Path
+) -> None:
+    r = client.put(
+        "/v1/constraints/ra", json=restricted(), headers=auth("alpha", "deconflict.plan")
+    )
+    assert r.status_code == 201, r.text
+    receipt = _receipt(settings, r.headers[HEADER])
+    assert [(c["subject"], c["object_id"], c["detail"]["change"]) for c in receipt["entries"]] == [
+        ("alpha", "ra", "created")
+    ]
+    assert "medevac" not in orjson.dumps(receipt).decode()  # also told: not alpha's to know
+    chain_pending(store)
+    assert _check(store, settings, _saved(tmp_path, r.headers[HEADER])).exit_code == 0

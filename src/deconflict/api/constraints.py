@@ -26,12 +26,13 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from deconflict.access.policy import DisclosurePolicy
-from deconflict.api import disclosure
+from deconflict.api import disclosure, receipts
 from deconflict.api.disclosure import policy_for
 from deconflict.api.limits import limits_of
 from deconflict.api.native import ERRORS, _area, _check_id, _version, _window
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import GeometryIn, Integer, Number, VolumeIn, volume_json
+from deconflict.audit.entry import AuditEntry
 from deconflict.audit.recording import audited_sink
 from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
@@ -74,11 +75,25 @@ def _store(request: Request) -> SqlStore:
     return store
 
 
-def _airspace(request: Request, session: SqlSession) -> SqlAirspace:
-    """Writes tell the parties through the app's notifier, so live streams wake up."""
+def _airspace(
+    request: Request, session: SqlSession, written: list[AuditEntry] | None = None
+) -> SqlAirspace:
+    """Writes tell the parties through the app's notifier, so live streams wake up;
+    ``written`` collects the audit entries a write appends (for its receipt)."""
     notify = getattr(request.app.state, "notify", None)
     record: EventSink | None = notify.notifier.record_events if notify is not None else None
-    return SqlAirspace(session, audited_sink(record))
+    if written is not None:
+        written.clear()  # the store may run the work again: the last run's entries count
+    return SqlAirspace(session, audited_sink(record, written))
+
+
+def _receipted(
+    request: Request, response: Response, principal: Principal, written: list[AuditEntry]
+) -> Response:
+    """A party's receipt names its own entries (the others' would tell it who else was
+    told); the operator's names them all."""
+    own = written if _is_operator(principal) else [e for e in written if e.subject == principal.sub]
+    return receipts.attach(request, response, principal.sub, own)
 
 
 def _is_operator(p: Principal) -> bool:
@@ -233,8 +248,10 @@ def put_constraint(
     _check_id(cid)
     expected = _version(if_match)
 
+    written: list[AuditEntry] = []
+
     def work(s: SqlSession) -> StoredConstraint:
-        air = _airspace(request, s)
+        air = _airspace(request, s, written)
         current = air.get_constraint(cid)
         _check_writable(air, cid, current, principal)
         _check_expected("constraint", cid, current.version if current else 0, expected)
@@ -247,7 +264,8 @@ def put_constraint(
         return air.put_constraint(planned, principal.sub)
 
     stored = _store(request).run(work)
-    return _json(201 if stored.version == 1 else 200, constraint_json(stored))
+    response = _json(201 if stored.version == 1 else 200, constraint_json(stored))
+    return _receipted(request, response, principal, written)
 
 
 @router.get("/constraints")
@@ -298,8 +316,10 @@ def get_constraint(cid: str, request: Request, principal: Reader) -> Response:
 
 @router.delete("/constraints/{cid}")
 def delete_constraint(cid: str, request: Request, principal: Writer) -> Response:
+    written: list[AuditEntry] = []
+
     def work(s: SqlSession) -> None:
-        air = _airspace(request, s)
+        air = _airspace(request, s, written)
         current = air.get_constraint(cid)
         if current is None:
             raise NotFound(f"no constraint {cid!r}")
@@ -307,7 +327,7 @@ def delete_constraint(cid: str, request: Request, principal: Writer) -> Response
         air.delete_constraint(cid, principal.sub)
 
     _store(request).run(work)
-    return _json(200, {"id": cid, "deleted": True})
+    return _receipted(request, _json(200, {"id": cid, "deleted": True}), principal, written)
 
 
 # ---------------------------------------------------------------------- zones
@@ -435,14 +455,18 @@ def put_zone(
         limits_of(request),
     )
 
+    written: list[AuditEntry] = []
+
     def work(s: SqlSession) -> tuple[AgreedZone, bool]:
-        air = _airspace(request, s)
+        air = _airspace(request, s, written)
         current = air.get_zone(zid)
         _check_expected("zone", zid, current.version if current else 0, expected)
         return air.put_zone(zone, principal.sub), current is None
 
     stored, created = _store(request).run(work)
-    return _json(201 if created else 200, zone_json(stored))
+    return _receipted(
+        request, _json(201 if created else 200, zone_json(stored)), principal, written
+    )
 
 
 def _history(request: Request, zid: str) -> list[ZoneVersion]:

@@ -108,14 +108,18 @@ def airspace_entries(events: Sequence[NewEvent]) -> list[AuditEntry]:
     return entries
 
 
-def audited_sink(inner: EventSink | None) -> EventSink:
+def audited_sink(inner: EventSink | None, written: list[AuditEntry] | None = None) -> EventSink:
     """An event sink that also logs constraint and zone changes (``SqlAirspace``'s
-    ``record``); ``None`` stands for writing straight to the party event log."""
+    ``record``); ``None`` stands for writing straight to the party event log.
+    ``written`` collects the entries appended (what a receipt of the write names)."""
     target = inner or append_now
 
     def record(session: Any, events: list[NewEvent]) -> None:
         target(session, events)
-        append_audit(session, airspace_entries(events))
+        entries = airspace_entries(events)
+        append_audit(session, entries)
+        if written is not None:
+            written.extend(entries)
 
     return record
 
