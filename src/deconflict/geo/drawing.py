@@ -30,7 +30,7 @@ from shapely.geometry.polygon import orient
 
 from deconflict.geo.earth import unit_vector
 
-MAX_LON_STEP_DEG = 1.0
+MAX_LON_STEP_DEG = 10.0
 """Widest drawn step in longitude: near a pole a short edge may sweep many degrees."""
 
 _WORLD = box(-180.0, -90.0, 180.0, 90.0)
@@ -42,15 +42,16 @@ def draw_polygons(polygons: Sequence[Sequence[Sequence[Sequence[float]]]]) -> di
     """GeoJSON (Multi)Polygon of spherical polygons given as rings of (lon, lat)
     vertices (first ring the shell; a ring need not repeat its first vertex); None
     when nothing of them is drawable at double precision (a sliver)."""
-    if len(polygons) == 1 and len(polygons[0]) == 1:
-        simple = _simple([(p[0], p[1]) for p in polygons[0][0]])
+    dense = [[_densified([(p[0], p[1]) for p in ring]) for ring in rings] for rings in polygons]
+    if len(dense) == 1 and len(dense[0]) == 1:
+        simple = _simple(dense[0][0])
         if simple is not None:
             return simple
     regions: list[BaseGeometry] = []
-    for rings in polygons:
+    for rings in dense:
         region: BaseGeometry = _WORLD
         for ring in rings:
-            region = region.intersection(_left_of([(p[0], p[1]) for p in ring]))
+            region = region.intersection(_left_of(ring))
         regions.append(region)
     merged = shapely.make_valid(shapely.union_all(regions)) if regions else None
     parts = [p for p in _polygons(merged) if not p.is_empty and p.area > 0.0]
@@ -62,10 +63,9 @@ def draw_polygons(polygons: Sequence[Sequence[Sequence[Sequence[float]]]]) -> di
     return drawn
 
 
-def _simple(ring: Ring) -> dict[str, Any] | None:
-    """The common case without shapely: one ring, off the poles, not crossing the
-    antimeridian, turning counter-clockwise in the plane; None for any other."""
-    points = _densified(ring)
+def _simple(points: Ring) -> dict[str, Any] | None:
+    """The common case without shapely: one densified ring, off the poles, not crossing
+    the antimeridian, turning counter-clockwise in the plane; None for any other."""
     for (lon0, _), (lon1, _) in zip(points, [*points[1:], points[0]], strict=True):
         if abs(lon1 - lon0) >= 180.0 or not -180.0 <= lon0 <= 180.0:
             return None  # S2 writes longitudes a hair beyond 180 too
@@ -94,8 +94,9 @@ def _as_lists(geojson: Any) -> Any:
 
 
 def _left_of(ring: Ring) -> BaseGeometry:
-    """The region left of the closed spherical ring, drawn in [-180, 180] x [-90, 90]."""
-    points = _unwrapped(_densified(ring))
+    """The region left of the closed spherical ring (densified), drawn in
+    [-180, 180] x [-90, 90]."""
+    points = _unwrapped(ring)
     if len(points) < 3:
         return _WORLD
     winding = points[-1][0] + _closing_step(points) - points[0][0]
@@ -214,7 +215,7 @@ def _densified(ring: Ring) -> Ring:
     return out
 
 
-DEVIATION = 1e-3
+DEVIATION = 3e-3
 """How far a drawn step may stray from its arc, as a fraction of the edge's length."""
 MIN_DEVIATION_RAD = 0.01 / 6_371_008.8
 """A centimetre: no edge is drawn closer to its arc than the precision the service keeps."""

@@ -10,6 +10,7 @@ polygon only draws the overlap in a report.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -144,6 +145,7 @@ def _to_geojson(geography: Any) -> dict[str, Any] | None:
 
 
 _POLYGONAL = re.compile(r"\b(?:MULTIPOLYGON|POLYGON)\s*\(")
+_PARENS = re.compile(r"[()]")
 
 
 def _wkt_polygons(wkt: str) -> list[list[list[list[float]]]]:
@@ -154,14 +156,17 @@ def _wkt_polygons(wkt: str) -> list[list[list[list[float]]]]:
     ring drew the whole world. Not shapely's WKT reader: S2 may end a ring on the
     antimeridian's other spelling (-180 against 180), which it refuses as unclosed."""
     polygons: list[list[list[list[float]]]] = []
+    parens = [m.start() for m in _PARENS.finditer(wkt)]
     for found in _POLYGONAL.finditer(wkt):
         start = found.end() - 1
         depth = 0
-        for end in range(start, len(wkt)):
-            depth += {"(": 1, ")": -1}.get(wkt[end], 0)
+        k = bisect.bisect_left(parens, start)
+        while True:
+            depth += 1 if wkt[parens[k]] == "(" else -1
             if depth == 0:
                 break
-        polygons.extend(p for p in _rings_in(wkt[start : end + 1]) if p)
+            k += 1
+        polygons.extend(p for p in _rings_in(wkt[start : parens[k] + 1]) if p)
     return polygons
 
 
@@ -170,18 +175,18 @@ def _rings_in(text: str) -> list[list[list[list[float]]]]:
     polygons: list[list[list[list[float]]]] = []
     ring_start = -1
     current: list[list[list[float]]] = []
-    for k, ch in enumerate(text):
-        if ch == "(":
+    for m in _PARENS.finditer(text):
+        k = m.start()
+        if text[k] == "(":
             ring_start = k + 1
-        elif ch == ")":
-            if ring_start >= 0:
-                ring = [[float(x) for x in pt.split()[:2]] for pt in text[ring_start:k].split(",")]
-                ring[-1] = list(ring[0])
-                current.append(ring)
-                ring_start = -1
-            else:
-                polygons.append(current)
-                current = []
+        elif ring_start >= 0:
+            ring = [[float(x) for x in pt.split()[:2]] for pt in text[ring_start:k].split(",")]
+            ring[-1] = list(ring[0])
+            current.append(ring)
+            ring_start = -1
+        else:
+            polygons.append(current)
+            current = []
     if current:
         polygons.append(current)
     return polygons
