@@ -5,7 +5,7 @@ antimeridian, and a region around a pole is drawn as a cap (issue 16).
 inside the drawn shape, a point well outside it is outside. "Well" is a margin of 1 %
 of the overlap's extent (a quarter of its perimeter, or the side of a square of its
 area, whichever is larger) plus 10 cm: straight steps in longitude and latitude stand
-for great-circle arcs, drawn within 0.1 % of each edge's length.
+for great-circle arcs, drawn within 0.3 % of each edge's length.
 """
 
 from __future__ import annotations
