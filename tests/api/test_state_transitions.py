@@ -8,9 +8,12 @@ un-started, and staying in a live state is allowed.
 from __future__ import annotations
 
 import itertools
+import uuid
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from deconflict.model.operation import OperationState
 from deconflict.model.transitions import ALLOWED
@@ -113,3 +116,31 @@ def test_replacing_a_live_operation_keeps_to_the_table(client: TestClient, auth:
     assert client.put("/v1/operations/op1", json=body(state=V), headers=auth()).status_code == 200
     r = client.put("/v1/operations/op1", json=body(state=A), headers=auth())
     assert r.status_code == 409 and set(r.json()["allowed"]) == EXPECTED[V]
+
+
+PLACES = (0.05 * k for k in itertools.count(1))
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(st.sampled_from(STATES), min_size=1, max_size=8))
+def test_any_sequence_of_requests_follows_the_table(
+    client: TestClient, auth: Headers, requests: list[str]
+) -> None:
+    # One service for all examples: each walk flies its own operation in its own place.
+    op, place = f"walk{uuid.uuid4().hex[:12]}", next(PLACES)
+    r = client.put(f"/v1/operations/{op}", json=body(lon=place), headers=auth())
+    assert r.status_code == 201, r.text
+    state = A
+    for target in requests:
+        r = client.post(f"/v1/operations/{op}/state", json={"state": target}, headers=auth())
+        if target in EXPECTED[state]:
+            assert r.status_code == 200, (state, target, r.text)
+            state = target
+        else:
+            assert r.status_code == 409, (state, target, r.text)
+            assert set(r.json()["allowed"]) == EXPECTED[state]
+    assert client.get(f"/v1/operations/{op}", headers=auth()).json()["state"] == state
