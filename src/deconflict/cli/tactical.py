@@ -96,7 +96,7 @@ def check(
         0.0,
         "--vertical-tolerance-m",
         help="Altitude quantisation allowance, added to H: loss of separation is "
-        "|dz| < H + tolerance, so it widens the zone, never narrows it (default 0).",
+        "|dz| < H + tolerance, so it widens the zone, never narrows it.",
     ),
     output: OutputFormat = typer.Option(OutputFormat.TABLE, "--format", help="json or table."),
     party_zone: list[str] = typer.Option(
