@@ -34,9 +34,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
 def _headers() -> dict[str, str]:
-    token = mint_token(
-        KEY, sub="uss-fuzz", scopes=ALL, audience="localhost", issuer=ISSUER
-    )
+    token = mint_token(KEY, sub="uss-fuzz", scopes=ALL, audience="localhost", issuer=ISSUER)
     return {"Authorization": f"Bearer {token}"}
 
 
