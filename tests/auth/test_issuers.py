@@ -201,3 +201,16 @@ def test_serve_refuses_a_trusted_key_without_its_issuer_and_subjects(args: list[
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert "--trust-key" in result.output
+
+
+def test_scenario_tokens_carry_the_configured_issuer_of_the_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deconflict.cli.scenario import mint_party_tokens
+
+    monkeypatch.setenv("DECONFLICT_AUTH__ISSUER", "https://deconflict.example")
+    settings = Settings(data_dir=tmp_path / "data")
+    verifier = TokenVerifier.from_settings(settings.auth, settings.data_dir)
+    tokens = mint_party_tokens(("alpha",), settings.data_dir, ("operator",))
+    assert verifier.verify(tokens["alpha"]).issuer == "https://deconflict.example"
+    assert "deconflict.admin" in verifier.verify(tokens["operator"]).scopes

@@ -24,13 +24,19 @@ def token_command(
     data_dir: Path,
     audience: str = "localhost",
     lifetime_s: int = MAX_TOKEN_LIFETIME_S,
-    issuer: str = DEFAULT_ISSUER,
+    issuer: str | None = None,
 ) -> str:
     """Mint and return a token; unknown scope names are refused.
 
     Refusing unknown scopes catches typos such as ``deconflict.plans`` here, instead of
-    as a puzzling 403 from the server later.
+    as a puzzling 403 from the server later. The issuer defaults to the service's own
+    (``auth.issuer`` of the settings, as ``serve`` reads them): the service trusts its
+    key for that issuer only, so the demo and the scenarios must mint with it.
     """
+    if issuer is None:
+        from deconflict.settings import Settings
+
+        issuer = Settings().auth.issuer
     unknown = sorted(set(scope) - KNOWN_SCOPES)
     if unknown:
         raise InvalidInput(
