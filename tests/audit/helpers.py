@@ -44,6 +44,15 @@ def row_hash(store: SqlStore, seq: int) -> str:
         )
 
 
+def stored_leaf(store: SqlStore, seq: int) -> str | None:
+    """The leaf of the chained entry at global ``seq``, recomputed from the row."""
+    from deconflict.audit.chain import leaf_of
+    from deconflict.store.audit import iter_chain
+
+    with store.session() as s:
+        return next(leaf_of(c) for c in iter_chain(s.conn) if c.seq == seq)
+
+
 def head_seq(store: SqlStore) -> int:
     with store.session() as s:
         return read_head(s.conn).seq

@@ -11,7 +11,7 @@ from deconflict.cli.main import app
 from deconflict.store.audit import append_audit
 from deconflict.store.sql import SqlStore
 
-from .helpers import entry, logged, row_hash, sql
+from .helpers import entry, logged, row_hash, sql, stored_leaf
 
 runner = CliRunner()
 
@@ -63,7 +63,7 @@ def test_export_writes_the_party_entries_as_json_lines(store: SqlStore, tmp_path
     assert result.exit_code == 0, result.output
     lines = [orjson.loads(x) for x in out.read_bytes().splitlines()]
     assert [(x["seq"], x["subject"]) for x in lines] == [(1, "alpha"), (2, "alpha")]
-    assert lines[1]["hash"] == row_hash(store, 2)
+    assert lines[1]["leaf"] == stored_leaf(store, 2)
 
 
 def test_verify_of_a_missing_database_exits_2(tmp_path: Path) -> None:

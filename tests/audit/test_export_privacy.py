@@ -107,3 +107,16 @@ def test_the_recipient_of_an_anonymous_conflict_message_is_not_told_the_sender(
         ("beta", "sent"),
         ("anonymous", "acknowledged"),
     ]
+
+
+def test_an_export_gives_no_global_hash_to_test_positions_against(store: SqlStore) -> None:
+    """With its own entries' global hashes a party could try ``link_hash(leaf, hash of
+    its previous entry, s)`` for every s: a match would tell it that nobody wrote in
+    between, and the global count."""
+    _append(store, AuditEntry("change", "alpha", "alpha", "operation", "a1"))
+    _append(store, AuditEntry("change", "alpha", "alpha", "operation", "a2"))
+    _append(store, HIDDEN)
+    lines = _export(store, "alpha")
+    known = _hex_values(lines)
+    tried = {link_hash(x["leaf"], s, h) for x in lines for h in known for s in range(1, 10)}
+    assert not tried & known

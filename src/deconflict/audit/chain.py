@@ -182,17 +182,19 @@ def export_record(c: ChainedEntry) -> dict[str, Any]:
     readable; not hashed).
 
     A version-2 entry carries its leaf fields (``seq`` and ``prev`` are its place in
-    the subject's own chain), its ``leaf`` and its global ``hash`` (to name it to the
-    operator; it cannot be recomputed without the global neighbours, which are not
-    shown). A version-1 entry carries the global ``seq``, ``prev`` and ``hash``.
+    the subject's own chain) and its ``leaf``, not its global hash: with the global
+    hashes of two of its entries a party could try every global ``seq`` and learn
+    whether anyone wrote between them, and how much was written in all. The operator
+    finds the entry by subject and ``seq``, or by leaf. A version-1 entry carries the
+    global ``seq``, ``prev`` and ``hash``, as it always did.
     """
     leaf = leaf_of(c)
     if leaf is None or c.salt is None or c.party_seq is None or c.party_prev is None:
         record = hashed_fields(c.entry, c.at_us, c.seq, c.prev_hash)
+        record["hash"] = c.hash
     else:
         record = leaf_fields(c.entry, c.at_us, c.salt, c.party_seq, c.party_prev)
         record["leaf"] = leaf
-    record["hash"] = c.hash
     record["at"] = rfc3339(_EPOCH + timedelta(microseconds=c.at_us))
     return record
 
