@@ -44,6 +44,13 @@ def row_hash(store: SqlStore, seq: int) -> str:
         )
 
 
+def stored_nonce(store: SqlStore, seq: int) -> str | None:
+    from deconflict.store.audit import iter_chain
+
+    with store.session() as s:
+        return next(c.nonce for c in iter_chain(s.conn) if c.seq == seq)
+
+
 def stored_leaf(store: SqlStore, seq: int) -> str | None:
     """The leaf of the chained entry at global ``seq``, recomputed from the row."""
     from deconflict.audit.chain import leaf_of
@@ -103,8 +110,9 @@ def rewrite_history(store: SqlStore, drop: set[int] | None = None) -> None:
         sql(
             store,
             "INSERT INTO audit_log (seq, at_us, kind, actor, subject, object_kind, object_id,"
-            " detail, prev_hash, hash, salt, party_seq, party_prev) VALUES (:seq, :at, :kind,"
-            " :actor, :subject, :ok, :oid, :detail, :prev, :hash, :salt, :pseq, :pprev)",
+            " detail, prev_hash, hash, salt, party_seq, party_prev, nonce) VALUES (:seq, :at,"
+            " :kind, :actor, :subject, :ok, :oid, :detail, :prev, :hash, :salt, :pseq, :pprev,"
+            " :nonce)",
             seq=c.seq,
             at=c.at_us,
             kind=c.entry.kind,
@@ -118,6 +126,7 @@ def rewrite_history(store: SqlStore, drop: set[int] | None = None) -> None:
             salt=c.salt,
             pseq=c.party_seq,
             pprev=c.party_prev,
+            nonce=c.nonce,
         )
     for h in parties.values():
         sql(

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from deconflict.audit.chain import link_hash
 from deconflict.audit.keys import (
     AuditKey,
     audit_public_key_path,
@@ -217,3 +218,17 @@ def test_a_party_saves_the_checkpoints_of_its_stream_and_checks_its_export_with_
     result = runner.invoke(app, ["audit", "check", str(export), "--checkpoint", str(kept), *pub])
     assert result.exit_code == 0, result.output
     assert "holds all 1 checkpoints" in result.stdout
+
+
+def test_two_checkpoints_around_a_party_entry_do_not_reveal_its_global_position(
+    store: SqlStore, key: AuditKey, tmp_path: Path
+) -> None:
+    """The party knows its entry's leaf and the head hashes before and after it: with
+    them alone it could try every global seq. The link's secret nonce stops that."""
+    logged(store, 2, subject="beta")
+    before = orjson.loads(_checkpoint_of(store, key, "alpha", tmp_path).read_bytes())
+    logged(store, 1, subject="alpha")
+    after = orjson.loads(_checkpoint_of(store, key, "alpha", tmp_path).read_bytes())
+    leaf = after["statement"]["party"]["leaf"]
+    h1, h2 = before["statement"]["chain"]["hash"], after["statement"]["chain"]["hash"]
+    assert all(link_hash(leaf, s, h1) != h2 for s in range(1, 1000))

@@ -20,7 +20,10 @@ about can check it without learning anything of the others' entries:
   leaf of the subject's entry before it, 64 zeros for the first). This is what a
   party's export carries and what the party recomputes;
 - its **hash** (the global chain) is the SHA-256 of the canonical JSON of
-  ``{"leaf", "prev", "seq"}`` with the global ``seq`` and the previous entry's hash.
+  ``{"leaf", "nonce", "prev", "seq"}`` with the global ``seq``, the previous entry's
+  hash and a ``nonce`` of 128 random bits that is never exported: the subject knows
+  its leaf, and without the nonce it cannot try global positions against the head
+  hashes its checkpoints carry.
 
 A neighbour's hash no longer lets a party guess an entry: the salt is never shown to
 anyone but the entry's subject. And the subject's own chain lets it see that none of
@@ -30,7 +33,8 @@ its entries was removed or changed, holding its export against a signed checkpoi
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -116,14 +120,20 @@ def leaf_hash(entry: AuditEntry, at_us: int, salt: str, party_seq: int, party_pr
     return _sha(leaf_fields(entry, at_us, salt, party_seq, party_prev))
 
 
-def link_hash(leaf: str, seq: int, prev_hash: str) -> str:
+def link_hash(leaf: str, seq: int, prev_hash: str, nonce: str | None = None) -> str:
     """A version-2 entry's place in the global chain: the SHA-256 of
-    ``{"leaf":...,"prev":...,"seq":...}``, spelt out directly when neither string needs
-    escaping (the same bytes orjson writes, for a fraction of the work)."""
-    if _plain(leaf) and _plain(prev_hash):
-        body = f'{{"leaf":"{leaf}","prev":"{prev_hash}","seq":{int(seq)}}}'
+    ``{"leaf":...,"nonce":...,"prev":...,"seq":...}`` (without ``nonce`` for the entries
+    chained before nonces), spelt out directly when no string needs escaping (the same
+    bytes orjson writes, for a fraction of the work)."""
+    if nonce is None:
+        if _plain(leaf) and _plain(prev_hash):
+            body = f'{{"leaf":"{leaf}","prev":"{prev_hash}","seq":{int(seq)}}}'
+            return hashlib.sha256(body.encode()).hexdigest()
+        return _sha({"leaf": leaf, "prev": prev_hash, "seq": seq})
+    if _plain(leaf) and _plain(prev_hash) and _plain(nonce):
+        body = f'{{"leaf":"{leaf}","nonce":"{nonce}","prev":"{prev_hash}","seq":{int(seq)}}}'
         return hashlib.sha256(body.encode()).hexdigest()
-    return _sha({"leaf": leaf, "prev": prev_hash, "seq": seq})
+    return _sha({"leaf": leaf, "nonce": nonce, "prev": prev_hash, "seq": seq})
 
 
 def _plain(text: str) -> bool:
@@ -143,13 +153,18 @@ def recomputed(c: ChainedEntry, leaf: str | None = None) -> str:
     leaf = leaf if leaf is not None else leaf_of(c)
     if leaf is None:
         return entry_hash(c.entry, c.at_us, c.seq, c.prev_hash)
-    return link_hash(leaf, c.seq, c.prev_hash)
+    return link_hash(leaf, c.seq, c.prev_hash, c.nonce)
+
+
+def new_nonce() -> str:
+    return os.urandom(16).hex()
 
 
 def link(
     head: ChainHead,
     pending: Sequence[PendingEntry],
     parties: dict[str, PartyHead] | None = None,
+    nonce: Callable[[], str] = new_nonce,
 ) -> list[ChainedEntry]:
     """Chain ``pending`` (in the given order) after ``head``.
 
@@ -169,9 +184,10 @@ def link(
             subject = p.entry.subject
             ph = heads.get(subject) or PartyHead(subject, 0, GENESIS)
             leaf = leaf_hash(p.entry, p.at_us, p.salt, ph.seq + 1, ph.leaf)
-            h = link_hash(leaf, seq, prev)
+            secret = nonce()
+            h = link_hash(leaf, seq, prev, secret)
             n = ph.seq + 1
-            chained.append(ChainedEntry(seq, p.at_us, p.entry, prev, h, p.salt, n, ph.leaf))
+            chained.append(ChainedEntry(seq, p.at_us, p.entry, prev, h, p.salt, n, ph.leaf, secret))
             heads[subject] = PartyHead(subject, ph.seq + 1, leaf)
         prev = h
     return chained

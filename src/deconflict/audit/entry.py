@@ -85,6 +85,9 @@ class ChainedEntry:
     salt: str | None = None
     party_seq: int | None = None
     party_prev: str | None = None
+    nonce: str | None = None
+    """Secret of the global link (never exported): without it a party holding its
+    leaf and two published head hashes could try global positions between them."""
 
 
 @dataclass(frozen=True)

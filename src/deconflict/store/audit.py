@@ -342,7 +342,15 @@ def _entry(r: Any) -> AuditEntry:
 def _chained(r: Any) -> ChainedEntry:
     party_seq = None if r.party_seq is None else int(r.party_seq)
     return ChainedEntry(
-        int(r.seq), int(r.at_us), _entry(r), r.prev_hash, r.hash, r.salt, party_seq, r.party_prev
+        int(r.seq),
+        int(r.at_us),
+        _entry(r),
+        r.prev_hash,
+        r.hash,
+        r.salt,
+        party_seq,
+        r.party_prev,
+        r.nonce,
     )
 
 
@@ -362,6 +370,7 @@ def _log_row(c: ChainedEntry) -> dict[str, Any]:
         "salt": c.salt,
         "party_seq": c.party_seq,
         "party_prev": c.party_prev,
+        "nonce": c.nonce,
     }
 
 

@@ -10,7 +10,8 @@ noticed. ``audit_log`` is only ever inserted into.
 
 Since migration 0010 an entry also carries a ``salt`` (pending and chained), a pending
 one the service's ``seal``, and a chained one its place in its subject's own chain
-(``party_seq``, ``party_prev``); ``audit_party_head`` holds the end of each subject's
+(``party_seq``, ``party_prev``) and, since 0013, the secret ``nonce`` of its global
+link; ``audit_party_head`` holds the end of each subject's
 chain, as ``audit_head`` holds the global one. Pending rows the chainer refuses (no
 valid seal: not appended by the service) go to ``audit_refused``, kept as evidence and
 reported by ``verify``, never chained.
@@ -61,6 +62,7 @@ audit_log = Table(
     Column("salt", String(32), nullable=True),
     Column("party_seq", BigInteger, nullable=True),
     Column("party_prev", String(64), nullable=True),
+    Column("nonce", String(32), nullable=True),
     Index("ix_audit_log_subject", "subject", "seq"),
     Index("ix_audit_log_hash", "hash", unique=True),
 )
