@@ -52,3 +52,20 @@ def test_many_ragged_extents_are_refused_before_any_covering(
     r = dss.alpha.create_intent(new_id(), extents=extents)
     assert r.status_code == 400, r.text
     assert "DECONFLICT_LIMITS__MAX_REQUEST_CELLS" in r.json()["message"]
+
+
+def test_a_large_f3548_body_needs_the_uss_heavy_slot(dss: Dss) -> None:
+    """While a USS runs a heavy request (its one slot held here), its next large body is
+    answered 429 before it is validated; another USS's is not held up."""
+    extents = [volume4d(strip(lat=0.001 * k)) for k in range(40)]  # about 300 KB
+    gate = dss.client.app.state.party_gate  # type: ignore[attr-defined]
+    gate.acquire(dss.alpha.sub)
+    try:
+        r = dss.alpha.create_intent(new_id(), extents=extents)
+        assert r.status_code == 429, r.text
+        assert "HEAVY_SLOTS_PER_PARTY" in r.json()["message"]
+        assert dss.beta.create_intent(new_id(), extents=extents).status_code == 201
+    finally:
+        gate.release(dss.alpha.sub)
+    elsewhere = [volume4d(strip(lat=10.0 + 0.001 * k)) for k in range(40)]  # beta's is here
+    assert dss.alpha.create_intent(new_id(), extents=elsewhere).status_code == 201

@@ -27,6 +27,7 @@ import deconflict
 from deconflict.api import disclosure
 from deconflict.api.dss import convert
 from deconflict.api.dss import models as w
+from deconflict.api.limits import Slot
 from deconflict.api.security import PRINCIPAL_STATE_ATTR, require_scopes
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
@@ -301,6 +302,7 @@ def router() -> APIRouter:
         entityid: EntityId,
         body: w.PutOperationalIntentReferenceParameters,
         principal: OirWriter,
+        slot: Slot,  # a large body needs the party's heavy slot (api.limits)
     ) -> w.ChangeOperationalIntentReferenceResponse:
         return _put_intent(request, entityid, None, body, principal)
 
@@ -317,6 +319,7 @@ def router() -> APIRouter:
         ovn: str,
         body: w.PutOperationalIntentReferenceParameters,
         principal: OirWriter,
+        slot: Slot,  # a large body needs the party's heavy slot (api.limits)
     ) -> w.ChangeOperationalIntentReferenceResponse:
         if not ovn:
             raise BadRequest("ovn: is required")
@@ -405,6 +408,7 @@ def router() -> APIRouter:
         entityid: EntityId,
         body: w.PutConstraintReferenceParameters,
         principal: ConstraintWriter,
+        slot: Slot,  # a large body needs the party's heavy slot (api.limits)
     ) -> w.ChangeConstraintReferenceResponse:
         return _put_constraint(request, entityid, None, body, principal)
 
@@ -421,6 +425,7 @@ def router() -> APIRouter:
         ovn: str,
         body: w.PutConstraintReferenceParameters,
         principal: ConstraintWriter,
+        slot: Slot,  # a large body needs the party's heavy slot (api.limits)
     ) -> w.ChangeConstraintReferenceResponse:
         if not ovn:
             raise BadRequest("ovn: is required")

@@ -13,12 +13,13 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 
 from deconflict.api.dss.router import router
-from deconflict.api.limits import BodyLimit
+from deconflict.api.limits import BodyLimit, install_limits
 from deconflict.api.security import install_auth_error_handlers
 from deconflict.auth.issuers import own_issuer
 from deconflict.auth.keys import load_or_create_signing_key
 from deconflict.auth.settings import DEFAULT_ISSUER
 from deconflict.auth.verify import TokenVerifier
+from deconflict.settings import LimitsSettings
 from deconflict.store.sql import SqlStore
 
 
@@ -42,6 +43,7 @@ def make_dss_app(store: SqlStore, data_dir: Path) -> FastAPI:
     key = load_or_create_signing_key(data_dir)
     app.state.token_verifier = TokenVerifier(issuers=[own_issuer(ISSUER, key.public_key())])
     install_auth_error_handlers(app)
+    install_limits(app, LimitsSettings())
     app.include_router(_shared_router())
     app.add_middleware(BodyLimit)
     return app
