@@ -94,3 +94,20 @@ def test_verify_without_a_chain_head_exits_2_saying_so(store: SqlStore) -> None:
     result = runner.invoke(app, ["audit", "verify", "--database", _url(store)])
     assert result.exit_code == 2
     assert "chain head" in result.output
+
+
+def test_verify_of_a_database_not_yet_upgraded_exits_2_saying_how_to_upgrade(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy import create_engine
+
+    from deconflict.store import migrations_runner
+
+    path = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        migrations_runner.upgrade(conn, "0009")
+    engine.dispose()
+    result = runner.invoke(app, ["audit", "verify", "--database", str(path)])
+    assert result.exit_code == 2
+    assert "deconflict db upgrade" in result.output

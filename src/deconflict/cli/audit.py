@@ -52,6 +52,7 @@ from deconflict.store.audit import (
     verify_store,
 )
 from deconflict.store.codec import from_us
+from deconflict.store.integrity import current_revision, head_revision
 from deconflict.store.sql import SqlStore
 
 app = typer.Typer(
@@ -63,10 +64,21 @@ app = typer.Typer(
 
 
 def _open(console: Console, database: str | None) -> SqlStore:
+    """The store, at the schema this code reads (older: exit 2 saying how to upgrade)."""
     try:
-        return open_existing(resolve_url(database))
+        store = open_existing(resolve_url(database))
+        with store.session() as s:
+            have, want = current_revision(s.conn), head_revision(s.conn)
     except FAILURES as exc:
         raise _fail(console, str(exc)) from None
+    if have != want:
+        store.close()
+        raise _fail(
+            console,
+            f"the database is at schema revision {have}, this version reads {want}: "
+            "run `deconflict db upgrade` first",
+        )
+    return store
 
 
 def _fail(console: Console, message: str) -> typer.Exit:
