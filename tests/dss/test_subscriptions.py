@@ -207,3 +207,27 @@ def test_an_intent_cannot_rely_on_a_subscription_that_ignores_intents(dss: Dss) 
     r = dss.alpha.create_intent(subscription_id=sub_id)
     assert r.status_code == 400
     assert "does not notify for operational intents" in r.json()["message"]
+
+
+def test_a_subscription_in_coarse_cells_covers_an_intent_inside_it(dss: Dss) -> None:
+    """A subscription too ragged for the level-13 cell budget (an 11 m strip along
+    13,000 km of the equator) is covered in coarser cells; an intent inside it is covered
+    in the hierarchy sense (its level-13 cells lie inside the subscription's coarser
+    ones), so the USS may plan with that subscription."""
+    strip = {
+        "outline_polygon": {
+            "vertices": [
+                {"lng": 0.0, "lat": 0.0},
+                {"lng": 120.0, "lat": 0.0},
+                {"lng": 120.0, "lat": 0.0001},
+                {"lng": 0.0, "lat": 0.0001},
+            ]
+        }
+    }
+    sub_id = new_id()
+    r = dss.alpha.create_sub(sub_id, extent=volume4d(strip, start=1, end=120))
+    assert r.status_code == 200, r.text
+    inside = volume4d(square(lng=50.0, lat=0.00005, half=0.00001), start=5, end=60)
+    r = dss.alpha.create_intent(subscription_id=sub_id, extents=[inside])
+    assert r.status_code == 201, r.text
+    assert r.json()["operational_intent_reference"]["subscription_id"] == sub_id

@@ -57,6 +57,7 @@ from deconflict.dss.rules import (
     query_volume,
     volumes_cells,
 )
+from deconflict.geo.covering import covers
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import OperationState
 from deconflict.model.transitions import TransitionRefused, is_allowed
@@ -306,10 +307,12 @@ class DssService:
                 f"subscription_id: subscription {sub_id} does not notify for operational intents"
             )
         sub_cells = s.subscription_cells(sub_id)
-        covers = (
-            cells <= sub_cells and found.time_start <= span.start and found.time_end >= span.end
+        covered = (
+            covers(sub_cells, cells)
+            and found.time_start <= span.start
+            and found.time_end >= span.end
         )
-        if not covers:
+        if not covered:
             if not found.implicit:
                 raise BadRequest(
                     f"subscription_id: subscription {sub_id} does not cover the intent's extents"
@@ -534,7 +537,7 @@ class DssService:
             lower = min(v.altitude.lower_m for v in ref.volumes)
             upper = max(v.altitude.upper_m for v in ref.volumes)
             covered = (
-                volumes_cells(ref.volumes) <= cells
+                covers(cells, volumes_cells(ref.volumes))
                 and start - ref.time_start <= CLOCK_SKEW
                 and ref.time_end <= end
                 and (extent.altitude_lower_m is None or extent.altitude_lower_m <= lower)
