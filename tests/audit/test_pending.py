@@ -119,3 +119,16 @@ def test_verify_names_the_rows_the_chainer_refused(
     result = runner.invoke(app, ["audit", "verify", "--database", _url(store)])
     assert result.exit_code == 1, result.output
     assert "FAILED refused id" in result.stdout and "'op9'" in result.stdout
+
+
+def test_chaining_sealed_entries_without_the_audit_key_is_refused(
+    store: SqlStore, key: AuditKey, tmp_path: Path
+) -> None:
+    with store.session(write=True) as s:
+        append_audit(s, [entry(1)])
+    elsewhere = ["--data-dir", str(tmp_path / "no-key-here")]
+    result = runner.invoke(app, ["audit", "chain", "--database", _url(store), *elsewhere])
+    assert "chained 0 pending entries" in result.stdout
+    assert "holds no audit key" in result.output
+    with store.session() as s:
+        assert count_pending(s.conn) == 1

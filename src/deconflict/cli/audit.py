@@ -44,11 +44,11 @@ from deconflict.store.audit import (
     chain_pending,
     checkpoint_problem,
     export_subject,
+    has_sealed_pending,
     pending_summary,
     receipt_places,
     refused_entries,
     unsealed_pending,
-    use_key,
     verify_store,
 )
 from deconflict.store.codec import from_us
@@ -86,10 +86,23 @@ def _fail(console: Console, message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _chain(console: Console, store: SqlStore) -> None:
-    linked = chain_pending(store)
-    if linked:
-        console.print(f"chained {linked} pending entries")
+def _chain(console: Console, store: SqlStore, data_dir: Path | None) -> int:
+    """Chain pending entries as the service would: with the data dir's audit key, so
+    that unsealed rows are set aside. Without a key, only a log no keyed service wrote
+    to is chained (its seals could not be checked); returns how many rows were taken."""
+    if not seal_appends(store, _data_dir(data_dir)):
+        with store.session() as s:
+            sealed = has_sealed_pending(s.conn)
+        if sealed:
+            console.print(
+                f"pending entries not chained: they are sealed, and {_data_dir(data_dir)} "
+                "holds no audit key to check them (give --data-dir)",
+                soft_wrap=True,
+                highlight=False,
+            )
+            return 0
+        console.print("no audit key in the data dir: seals are not checked")
+    return chain_pending(store)
 
 
 KeyOption = Annotated[
@@ -174,10 +187,8 @@ def verify(
     store = _open(err, database)
     try:
         audit_key = audit_key_if_present(_data_dir(data_dir))
-        if chain:
-            if audit_key is not None:
-                use_key(store.engine, audit_key)
-            _chain(err, store)
+        if chain and (linked := _chain(err, store, data_dir)):
+            err.print(f"chained {linked} pending entries")
         with Progress(
             TextColumn("verify"),
             BarColumn(),
@@ -256,8 +267,8 @@ def export_command(
     err = Console(stderr=True)
     store = _open(err, database)
     try:
-        seal_appends(store, _data_dir(data_dir))
-        _chain(err, store)
+        if linked := _chain(err, store, data_dir):
+            err.print(f"chained {linked} pending entries")
         target: BinaryIO
         with output.open("wb") if output is not None else nullcontext(sys.stdout.buffer) as target:
             n = export_subject(store, party, target)
@@ -278,9 +289,7 @@ def chain(database: Database = None, data_dir: DataDir = None) -> None:
     err = Console(stderr=True)
     store = _open(err, database)
     try:
-        if not seal_appends(store, _data_dir(data_dir)):
-            err.print("no audit key in the data dir: seals are not checked")
-        n = chain_pending(store)
+        n = _chain(err, store, data_dir)
     except FAILURES as exc:
         raise _fail(err, str(exc)) from None
     finally:

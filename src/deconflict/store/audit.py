@@ -572,3 +572,9 @@ def unsealed_pending(conn: Connection, key: AuditKey) -> list[tuple[int, AuditEn
     """Pending rows ``key`` did not seal: what a chainer with the key would refuse."""
     rows = conn.execute(select(audit_pending).order_by(audit_pending.c.id)).all()
     return [(int(r.id), _entry(r)) for r in rows if not _sealed_by(key, r)]
+
+
+def has_sealed_pending(conn: Connection) -> bool:
+    """Whether a service with an audit key appended any of the pending entries."""
+    found = conn.execute(select(audit_pending.c.id).where(audit_pending.c.seal.is_not(None)))
+    return found.first() is not None
