@@ -99,3 +99,47 @@ def test_the_list_is_ordered_by_start_time(client: TestClient, auth: Headers) ->
     listed = _listing(client, auth, [("zz", 0), ("aa", 20)], [10], limit=10)
     starts = [o.get("time_start") or o["volumes"][0]["time_start"] for o in listed]
     assert [t[11:16] for t in starts] == ["10:00", "10:10", "10:20"]
+
+
+def _check_answer(
+    client: TestClient, auth: Headers, theirs: list[str], mine: list[str]
+) -> dict[str, Any]:
+    """Bravo plans ``theirs`` and alpha ``mine`` side by side at 10:00 (alpha's ids are its
+    probes); alpha dry-runs one box over all of them; everything is removed again."""
+    bravo, alpha = auth("bravo"), auth("alpha")
+    planned = []
+    for k, op_id in enumerate(theirs):
+        r = client.put(f"/v1/operations/{op_id}", json=_at(0, 0.02 * k, 0.0), headers=bravo)
+        assert r.status_code == 201, r.text
+        planned.append((op_id, bravo))
+    for k, op_id in enumerate(mine):
+        r = client.put(f"/v1/operations/{op_id}", json=_at(0, 0.02 * k, 0.1), headers=alpha)
+        assert r.status_code == 201, r.text
+        planned.append((op_id, alpha))
+    box = [[-0.005, -0.005], [0.2, -0.005], [0.2, 0.12], [-0.005, 0.12], [-0.005, -0.005]]
+    probe = _at(0, 0.0, 0.0)
+    probe["volumes"][0]["geometry"]["coordinates"] = [box]
+    r = client.post("/v1/operations:check", json={"id": "probe", **probe}, headers=alpha)
+    assert r.status_code == 200, r.text
+    for op_id, headers in planned:
+        assert client.delete(f"/v1/operations/{op_id}", headers=headers).status_code == 200
+    answer: dict[str, Any] = r.json()
+    return answer
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    ids=st.lists(IDS, min_size=2, max_size=4, unique=True),
+    probes=st.lists(IDS.map(lambda s: f"p{s}"), min_size=1, max_size=3, unique=True),
+)
+def test_the_order_of_conflicts_does_not_depend_on_the_hidden_ids_of_others_operations(
+    client: TestClient, auth: Headers, ids: list[str], probes: list[str]
+) -> None:
+    # The same airspace under the hidden ids and under their reverse.
+    first = _check_answer(client, auth, ids, probes)
+    second = _check_answer(client, auth, list(reversed(ids)), probes)
+    assert first["conflicts"] == second["conflicts"]

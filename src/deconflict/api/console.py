@@ -37,6 +37,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from deconflict.api import disclosure
 from deconflict.api.disclosure import policy_for
+from deconflict.api.listing import in_shown_order
 from deconflict.api.native import ERRORS
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import conflict_json
@@ -301,4 +302,5 @@ def _add_conflicts(router: APIRouter) -> None:
             item = conflict_json(c, principal.sub, policy)
             cid = ids.get((c.a.id, c.b.id))
             items.append({"operation": c.a.id, **item, **({"conflict_id": cid} if cid else {})})
-        return Response(orjson.dumps({"conflicts": items}), media_type="application/json")
+        ordered = in_shown_order(items, ignore=("conflict_id",))
+        return Response(orjson.dumps({"conflicts": ordered}), media_type="application/json")

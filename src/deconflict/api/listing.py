@@ -64,6 +64,22 @@ def viewer_order(
     return ordered if limit is None else ordered[:limit]
 
 
+def in_shown_order(
+    items: Iterable[dict[str, Any]], ignore: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """Rendered items (conflicts of a planning answer or of the console) ordered by what
+    the viewer sees of them alone, keys sorted, ``ignore``d keys left out. Items that
+    look the same to the viewer may come in either order: it cannot tell them apart.
+    The engine finds conflicts in id order, so without this a dry run over probe
+    operations with chosen ids placed another party's hidden id among them."""
+
+    def key(item: dict[str, Any]) -> bytes:
+        shown = {k: v for k, v in item.items() if k not in ignore}
+        return orjson.dumps(shown, option=orjson.OPT_SORT_KEYS)
+
+    return sorted(items, key=key)
+
+
 def list_secret(request: Request) -> bytes:
     """The service's list-order secret, derived once per app from its signing key."""
     state = request.app.state

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from deconflict.access.policy import REFERENCE_ONLY, DisclosurePolicy, OperationView, call_sign
+from deconflict.api.listing import in_shown_order
 from deconflict.core.engine import Decision
 from deconflict.core.report import Conflict, where_and_when
 from deconflict.errors import InvalidInput
@@ -231,7 +232,9 @@ def decision_json(
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "accepted": d.accepted,
-        "conflicts": [conflict_json(c, viewer, policy, cell_level) for c in d.conflicts],
+        "conflicts": in_shown_order(
+            conflict_json(c, viewer, policy, cell_level) for c in d.conflicts
+        ),
     }
     if d.airspace:
         out["constraint_conflicts"] = [c.to_json() for c in d.airspace]

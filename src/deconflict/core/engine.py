@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from deconflict.core.constraints import AirspaceLookup, ConstraintConflict, airspace_conflicts
@@ -108,7 +109,11 @@ class StrategicEngine:
             self.on_change(session, change)
 
     def conflicts(self, session: StoreSession, planned: Operation) -> list[Conflict]:
-        """Every stored live operation that overlaps ``planned``, judged by the rules."""
+        """Every stored live operation that overlaps ``planned``, judged by the rules.
+
+        In order of the other operation's start, party, then id: never by id across
+        parties, since the order reaches the planner (its notices, its answer) and
+        another party's ids are hidden from it (issue 21)."""
         if not planned.state.is_live:
             return []
         seen: dict[str, StoredOperation] = {}
@@ -116,8 +121,8 @@ class StrategicEngine:
             for s in session.candidates(v, exclude=planned.id):
                 seen[s.operation.id] = s
         found = []
-        for op_id in sorted(seen):
-            other = seen[op_id].operation
+        for s in sorted(seen.values(), key=_conflict_order):
+            other = s.operation
             overlaps = volume_overlaps(planned.volumes, other.volumes)
             if overlaps:
                 verdict, reason = judge(planned, other, self.policy)
@@ -212,3 +217,8 @@ def _notices(conflicts: list[Conflict]) -> tuple[Conflict, ...]:
 
 def _blocking(conflicts: list[Conflict]) -> bool:
     return any(c.verdict is Verdict.BLOCKING for c in conflicts)
+
+
+def _conflict_order(s: StoredOperation) -> tuple[datetime, str, str]:
+    op = s.operation
+    return (op.time_extent.start, op.party, op.id)
