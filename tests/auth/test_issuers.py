@@ -19,14 +19,15 @@ from typer.testing import CliRunner
 from deconflict.api.app import create_app
 from deconflict.auth.errors import Unauthenticated
 from deconflict.auth.issuers import TrustedIssuer
-from deconflict.auth.keys import load_or_create_signing_key, public_key_pem
+from deconflict.auth.jwks import JwksCache
+from deconflict.auth.keys import load_or_create_signing_key, public_jwk, public_key_pem
 from deconflict.auth.settings import DEFAULT_ISSUER, AuthSettings, IssuerSettings
 from deconflict.auth.tokens import mint_token
 from deconflict.auth.verify import TokenVerifier
 from deconflict.cli.serve import TrustedKeys, build_settings
 from deconflict.settings import Settings
 from deconflict.store.sql import SqlStore
-from tests.auth.conftest import NOW, new_key, sign, trusting
+from tests.auth.conftest import NOW, JwksServer, new_key, sign, trusting
 from tests.conftest import native_op
 
 BRAVO_IDP = "https://idp.bravo.example"
@@ -214,3 +215,18 @@ def test_scenario_tokens_carry_the_configured_issuer_of_the_service(
     tokens = mint_party_tokens(("alpha",), settings.data_dir, ("operator",))
     assert verifier.verify(tokens["alpha"]).issuer == "https://deconflict.example"
     assert "deconflict.admin" in verifier.verify(tokens["operator"]).scopes
+
+
+def test_a_jwks_vouches_only_for_its_own_issuer(
+    jwks_server: JwksServer, trusted_key: rsa.RSAPrivateKey
+) -> None:
+    idp_key = new_key()
+    jwks_server.keys = [public_jwk(idp_key.public_key())]
+    idp = trusting(
+        jwks=JwksCache(jwks_server.url), subjects=("bravo",), issuer="https://idp.example"
+    )
+    verifier = TokenVerifier(issuers=[idp, trusting(trusted_key)], clock=lambda: NOW)
+    assert verifier.verify(sign(idp_key, iss="https://idp.example", sub="bravo")).sub == "bravo"
+    # The identity provider's key, under the other issuer's name: no key of that issuer.
+    with pytest.raises(Unauthenticated, match="signature"):
+        verifier.verify(sign(idp_key, sub="bravo"))
