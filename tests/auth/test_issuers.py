@@ -230,3 +230,12 @@ def test_a_jwks_vouches_only_for_its_own_issuer(
     # The identity provider's key, under the other issuer's name: no key of that issuer.
     with pytest.raises(Unauthenticated, match="signature"):
         verifier.verify(sign(idp_key, sub="bravo"))
+
+
+def test_trusted_issuers_come_from_the_environment_as_json(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    entry = '{"issuer": "https://idp.example", "jwks_url": "https://idp.example/jwks", '
+    monkeypatch.setenv("DECONFLICT_AUTH__TRUSTED_ISSUERS", f'[{entry}"subjects": ["uss-*"]}}]')
+    (idp,) = Settings().auth.trusted_issuers
+    assert (idp.issuer, idp.subjects, idp.operator) == ("https://idp.example", ["uss-*"], False)
