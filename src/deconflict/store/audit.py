@@ -30,7 +30,17 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 import orjson
-from sqlalchemy import Connection, Engine, delete, func, insert, inspect, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
 
 from deconflict.audit.chain import canonical_detail, export_record, leaf_of, link, seal_message
 from deconflict.audit.entry import (
@@ -255,12 +265,19 @@ def _store_party_heads(
             insert(audit_party_head),
             [{"subject": h.subject, "seq": h.seq, "leaf": h.leaf} for h in new],
         )
-    for h in moved:
+    if moved:
         conn.execute(
-            update(audit_party_head)
-            .where(audit_party_head.c.subject == h.subject)
-            .values(seq=h.seq, leaf=h.leaf)
+            _UPDATE_PARTY_HEAD,
+            [{"who": h.subject, "new_seq": h.seq, "new_leaf": h.leaf} for h in moved],
         )
+
+
+_UPDATE_PARTY_HEAD = (
+    update(audit_party_head)
+    .where(audit_party_head.c.subject == bindparam("who"))
+    .values(seq=bindparam("new_seq"), leaf=bindparam("new_leaf"))
+)
+"""Built once; one executemany per chaining for every subject whose chain moved."""
 
 
 def chain_pending(store: SqlStore, batch: int = CHAIN_BATCH) -> int:
