@@ -8,14 +8,16 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 
 from deconflict.api.app import create_app
 from deconflict.auth.scopes import Scope
 from deconflict.errors import InvalidInput
 from deconflict.settings import Settings
+from deconflict.store.schema_dss import dss_constraints
 from deconflict.store.sql import SqlStore
 from tests.conftest import native_op
-from tests.dss.conftest import OIR, intent_body, new_id
+from tests.dss.conftest import CR, OIR, intent_body, new_id, volume4d
 
 from .conftest import Headers
 
@@ -84,5 +86,24 @@ def test_an_f3548_write_that_fails_on_our_side_is_a_500_with_an_error_id(
     monkeypatch.setattr("deconflict.api.dss.convert.intent_ref", broken)
     headers = auth("uss-alpha", Scope.STRATEGIC_COORDINATION.value)
     r = lenient.put(f"{OIR}/{new_id()}", json=intent_body(), headers=headers)
+    assert r.status_code == 500, r.text
+    assert r.json()["error_id"] in r.json()["message"]
+
+
+def test_a_stored_f3548_constraint_that_no_longer_reads_is_a_500_not_a_400(
+    lenient: TestClient, auth: Headers, store: SqlStore
+) -> None:
+    """A stored row was valid when written: an input rule failing on it now (a rule
+    tightened since, a damaged row) is our failure, not the caller's."""
+    constraint_id = new_id()
+    body = {"extents": [volume4d(lo=None, hi=None)], "uss_base_url": "https://a.example/utm"}
+    headers = auth("uss-alpha", Scope.CONSTRAINT_MANAGEMENT.value)
+    assert lenient.put(f"{CR}/{constraint_id}", json=body, headers=headers).status_code == 201
+    with store.engine.begin() as conn:
+        text = conn.execute(select(dss_constraints.c.extents)).scalar_one()
+        damaged = text.replace('"circle":[7.0,46.0,300.0]', '"circle":[7.0,46.0,-1.0]')
+        assert damaged != text
+        conn.execute(update(dss_constraints).values(extents=damaged))
+    r = lenient.get(f"{CR}/{constraint_id}", headers=headers)
     assert r.status_code == 500, r.text
     assert r.json()["error_id"] in r.json()["message"]

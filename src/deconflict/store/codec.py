@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,14 +50,20 @@ def volume_row(operation_id: str, idx: int, v: Volume4D) -> dict[str, Any]:
     }
 
 
-def volume_from_row(row: Any) -> Volume4D:
-    """A stored volume; it was valid when written, so a rule failing now is ours (a
-    rule tightened since, a damaged row) and must not reach a client as its 400."""
+@contextmanager
+def reading_stored(what: str) -> Iterator[None]:
+    """Read something that was valid when it was written: an input rule failing now is
+    ours (a rule tightened since, a damaged row) and must not reach a client as its 400."""
     try:
+        yield
+    except InvalidInput as exc:
+        raise InternalError(f"a stored {what} no longer reads as valid: {exc}") from exc
+
+
+def volume_from_row(row: Any) -> Volume4D:
+    with reading_stored("volume"):
         return Volume4D(
             footprint_from_text(row.footprint),
             AltitudeBand(row.altitude_lower_m, row.altitude_upper_m),
             TimeWindow(from_us(row.time_start_us), from_us(row.time_end_us)),
         )
-    except InvalidInput as exc:
-        raise InternalError(f"a stored volume no longer reads as valid: {exc}") from exc

@@ -57,6 +57,7 @@ from deconflict.store.codec import (
     footprint_from_text,
     footprint_to_text,
     from_us,
+    reading_stored,
     to_us,
     volume_from_row,
 )
@@ -500,15 +501,16 @@ def zone_from_dict(data: dict[str, Any]) -> AgreedZone:
     def footprint(raw: Any) -> Footprint:
         return footprint_from_text(orjson.dumps(raw).decode())
 
-    return AgreedZone(
-        data["id"],
-        data["owner"],
-        tuple(Sector(footprint(s["footprint"]), s["party"]) for s in data["sectors"]),
-        TimeWindow(from_us(data["valid_start_us"]), from_us(data["valid_end_us"])),
-        AltitudeBand(*data["altitude"]),
-        data["name"],
-        data["version"],
-    )
+    with reading_stored("agreed zone"):
+        return AgreedZone(
+            data["id"],
+            data["owner"],
+            tuple(Sector(footprint(s["footprint"]), s["party"]) for s in data["sectors"]),
+            TimeWindow(from_us(data["valid_start_us"]), from_us(data["valid_end_us"])),
+            AltitudeBand(*data["altitude"]),
+            data["name"],
+            data["version"],
+        )
 
 
 def _zone_volumes(*zones: AgreedZone | None) -> list[Volume4D]:

@@ -36,7 +36,13 @@ from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import Operation, OperationState
 from deconflict.store.base import StoredOperation
 from deconflict.store.cellindex import cell_search, chunks, ids_in_cells, rows_by_id
-from deconflict.store.codec import footprint_from_text, footprint_to_text, from_us, to_us
+from deconflict.store.codec import (
+    footprint_from_text,
+    footprint_to_text,
+    from_us,
+    reading_stored,
+    to_us,
+)
 from deconflict.store.constraints import EventSink, SqlAirspace
 from deconflict.store.schema import operations, volume_cells
 from deconflict.store.schema_constraints import airspace_constraint_cells, airspace_constraints
@@ -77,16 +83,17 @@ def _extents_to_text(extents: Sequence[Extent]) -> str:
 
 
 def _extents_from_text(text: str) -> tuple[Extent, ...]:
-    return tuple(
-        Extent(
-            footprint=footprint_from_text(orjson.dumps(r["footprint"]).decode()),
-            altitude_lower_m=r["lower_m"],
-            altitude_upper_m=r["upper_m"],
-            start=from_us(r["start_us"]),
-            end=from_us(r["end_us"]),
+    with reading_stored("F3548 extent"):
+        return tuple(
+            Extent(
+                footprint=footprint_from_text(orjson.dumps(r["footprint"]).decode()),
+                altitude_lower_m=r["lower_m"],
+                altitude_upper_m=r["upper_m"],
+                start=from_us(r["start_us"]),
+                end=from_us(r["end_us"]),
+            )
+            for r in orjson.loads(text)
         )
-        for r in orjson.loads(text)
-    )
 
 
 class SqlDssSession:
