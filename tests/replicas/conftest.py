@@ -129,7 +129,13 @@ class Server:
             str(self.data_dir),
         ]
         cmd += ["--database", self.database, *self.args]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DECONFLICT_")}
+        # The server reads its own settings, except the suite's wide plan horizon
+        # (tests/conftest.py): these tests plan at fixed dates years ahead.
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("DECONFLICT_") or k.startswith("DECONFLICT_LIMITS__")
+        }
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, env=env)
         self.wait_healthy()
