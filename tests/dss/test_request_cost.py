@@ -5,6 +5,7 @@ covering is computed."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -54,10 +55,24 @@ def test_many_ragged_extents_are_refused_before_any_covering(
     assert "DECONFLICT_LIMITS__MAX_REQUEST_CELLS" in r.json()["message"]
 
 
+def fine_ring(lat: float, vertices: int = 6000) -> dict[str, Any]:
+    """A 1 km circle drawn with thousands of vertices: a large body (about 300 KB) that
+    costs a handful of cells."""
+    ring = [
+        (
+            7.0 + 0.01 * math.cos(2 * math.pi * k / vertices),
+            lat + 0.01 * math.sin(2 * math.pi * k / vertices),
+        )
+        for k in range(vertices)
+    ]
+    return {"outline_polygon": {"vertices": [{"lng": x, "lat": y} for x, y in ring]}}
+
+
 def test_a_large_f3548_body_needs_the_uss_heavy_slot(dss: Dss) -> None:
     """While a USS runs a heavy request (its one slot held here), its next large body is
-    answered 429 before it is validated; another USS's is not held up."""
-    extents = [volume4d(strip(lat=0.001 * k)) for k in range(40)]  # about 300 KB
+    answered 429 before it is validated; another USS's is not held up. The body is large
+    in bytes, not in cells: the slot is about the body."""
+    extents = [volume4d(fine_ring(lat=46.0))]
     gate = dss.client.app.state.party_gate  # type: ignore[attr-defined]
     gate.acquire(dss.alpha.sub)
     try:
@@ -67,5 +82,5 @@ def test_a_large_f3548_body_needs_the_uss_heavy_slot(dss: Dss) -> None:
         assert dss.beta.create_intent(new_id(), extents=extents).status_code == 201
     finally:
         gate.release(dss.alpha.sub)
-    elsewhere = [volume4d(strip(lat=10.0 + 0.001 * k)) for k in range(40)]  # beta's is here
+    elsewhere = [volume4d(fine_ring(lat=47.0))]  # beta's is at 46
     assert dss.alpha.create_intent(new_id(), extents=elsewhere).status_code == 201

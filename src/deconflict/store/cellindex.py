@@ -39,6 +39,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.sql.util import ClauseAdapter
 
 from deconflict.geo.covering import CELL_LEVEL, ancestors, cell_level, descendant_range
 from deconflict.geo.volume import Volume4D
@@ -102,20 +103,38 @@ def cell_search(
             for i in range(RANGE_CHUNK)
         )
     ).subquery("spans")
-    listed = select(cells.c[key]).where(cells.c.cell.in_(bindparam("cells", expanding=True)))
-    ranged = select(cells.c[key]).select_from(
-        spans.join(cells, cells.c.cell.between(spans.c.lo, spans.c.hi))
+    # The cells in the ranges are found first, on their own (a MATERIALIZED common table
+    # expression, which both engines honour): joined in one statement with the owning
+    # rows, PostgreSQL on a young table without statistics started from the owners and
+    # compared every cell of a huge ragged intent with every range (1.2 s a statement,
+    # measured), where the cell index answers in milliseconds.
+    hits = (
+        select(cells)
+        .select_from(spans.join(cells, cells.c.cell.between(spans.c.lo, spans.c.hi)))
+        .cte(f"{cells.name}_in_ranges")
+        .prefix_with("MATERIALIZED")
     )
+    to_hits = ClauseAdapter(hits)
+    listed = select(cells.c[key]).where(cells.c.cell.in_(bindparam("cells", expanding=True)))
+    ranged = select(hits.c[key])
     searches = []
-    for stmt in (listed, ranged):
+    for stmt, adapt in ((listed, _as_is), (ranged, to_hits.traverse)):
         for table, on in joins:
-            stmt = stmt.join(table, on)
+            stmt = stmt.join(table, adapt(on))
         for lower, upper in times:
-            stmt = stmt.where(lower <= bindparam("t1")).where(upper >= bindparam("t0"))
+            stmt = stmt.where(adapt(lower) <= bindparam("t1")).where(
+                adapt(upper) >= bindparam("t0")
+            )
         for lower, upper in altitudes:
-            stmt = stmt.where(lower <= bindparam("hi")).where(upper >= bindparam("lo"))
+            stmt = stmt.where(adapt(lower) <= bindparam("hi")).where(
+                adapt(upper) >= bindparam("lo")
+            )
         searches.append(stmt.distinct())
     return CellSearch(*searches)
+
+
+def _as_is(clause: ColumnElement[Any]) -> ColumnElement[Any]:
+    return clause
 
 
 def search_terms(cells: Collection[int]) -> tuple[set[int], list[tuple[int, int]]]:
