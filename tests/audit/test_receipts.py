@@ -145,3 +145,16 @@ def test_a_constraint_write_carries_a_receipt_naming_only_the_writer_entries(
     assert "medevac" not in orjson.dumps(receipt).decode()  # also told: not alpha's to know
     chain_pending(store)
     assert _check(store, settings, _saved(tmp_path, r.headers[HEADER])).exit_code == 0
+
+
+def test_a_batch_carries_its_receipt_in_the_body_not_a_header(
+    client: TestClient, auth: Headers, settings: Settings
+) -> None:
+    """A receipt of hundreds of entries would be a header past what HTTP clients and
+    proxies accept, so a batch's receipt is a field of its answer."""
+    items = [{"id": f"b{k}", **native_op(lon=0.02 * k)} for k in range(300)]
+    r = client.post("/v1/operations:batch", json={"operations": items}, headers=auth("alpha"))
+    assert r.status_code == 207, r.text
+    assert HEADER not in r.headers
+    receipt = _receipt(settings, r.json()["receipt"])
+    assert sorted(c["object_id"] for c in receipt["entries"]) == sorted(i["id"] for i in items)

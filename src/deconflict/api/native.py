@@ -182,8 +182,15 @@ def batch(body: BatchIn, request: Request, principal: Planner, slot: Slot) -> Re
     policy = _policy(request, principal, [d for _, _, d in decided], "batch")
     for _, at, decision in decided:
         results[at].update(decision_json(decision, principal.sub, policy, _cell_level(request)))
+    # A batch's receipt names every accepted item: in the body, since a header of
+    # hundreds of entries passes what HTTP clients and proxies accept (httpx stops at
+    # 100 KiB of headers, many proxies at 8 KiB).
+    answer: dict[str, Any] = {"results": results}
     written = [receipts.change_entry(d) for _, _, d in decided]
-    return receipts.attach(request, _json(207, {"results": results}), principal.sub, written)
+    receipt = receipts.signed(request, principal.sub, written)
+    if receipt is not None:
+        answer["receipt"] = receipt
+    return _json(207, answer)
 
 
 def _priced(

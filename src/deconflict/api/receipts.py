@@ -44,13 +44,21 @@ def deletion_entry(operation: Operation) -> AuditEntry:
     return operation_entry(OperationChange(ChangeKind.DELETED, operation, None))
 
 
+def signed(request: Request, party: str, entries: Sequence[AuditEntry | None]) -> str | None:
+    """A signed receipt for ``entries``, as a header value; None when nothing was written
+    (or the service has no audit key)."""
+    key: AuditKey | None = getattr(request.app.state, "audit_key", None)
+    written = [e for e in entries if e is not None]
+    if key is None or not written:
+        return None
+    return to_header(receipt(key, time.time_ns() // 1000, party, written))
+
+
 def attach(
     request: Request, response: Response, party: str, entries: Sequence[AuditEntry | None]
 ) -> Response:
     """Sign a receipt for ``entries`` and put it in ``response``'s header."""
-    key: AuditKey | None = getattr(request.app.state, "audit_key", None)
-    written = [e for e in entries if e is not None]
-    if key is not None and written:
-        signed = receipt(key, time.time_ns() // 1000, party, written)
-        response.headers[HEADER] = to_header(signed)
+    value = signed(request, party, entries)
+    if value is not None:
+        response.headers[HEADER] = value
     return response
