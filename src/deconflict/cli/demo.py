@@ -21,8 +21,10 @@ import typer
 
 from deconflict import scenarios
 from deconflict.cli.check import Format, run_check
+from deconflict.cli.options import DataDir
 from deconflict.cli.scenario import clients, mint_party_tokens, play
 from deconflict.scenarios.player import Player, ScenarioError
+from deconflict.settings import Settings
 
 
 def check_only() -> None:
@@ -35,6 +37,17 @@ def check_only() -> None:
         f"{code}: {'conflicts found' if code == 1 else 'no conflict' if code == 0 else 'error'}. "
         "Try `deconflict check FILE --format json` on your own plan."
     )
+
+
+def demo_settings(data_dir: Path | None) -> Settings:
+    """The demo's service settings: the same default data directory as every other
+    command (``data``, or ``DECONFLICT_DATA_DIR``), so that after ``make demo`` a plain
+    ``deconflict token``, ``db check``, ``audit verify`` or ``scenario run`` uses the
+    demo's key pair, audit key and database. A separate demo directory made each of
+    them a dead end (a 401 from a key the service never trusted, "no database")."""
+    from deconflict.cli.serve import TrustedKeys, build_settings
+
+    return build_settings(None, data_dir, TrustedKeys(), [])
 
 
 def _wait_healthy(url: str, server: threading.Thread, timeout_s: float = 30.0) -> None:
@@ -69,9 +82,7 @@ def demo(
         bool, typer.Option("--check-only", help="Only check the bundled plan offline.")
     ] = False,
     scenario: Annotated[str, typer.Option(help="Scenario to play.")] = scenarios.DEFAULT,
-    data_dir: Annotated[
-        Path, typer.Option(envvar="DECONFLICT_DATA_DIR", help="Data directory of the service.")
-    ] = Path("data/demo"),
+    data_dir: DataDir = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
 ) -> None:
@@ -82,9 +93,9 @@ def demo(
     import uvicorn
 
     from deconflict.api.app import create_app
-    from deconflict.cli.serve import TrustedKeys, build_settings
 
-    settings = build_settings(None, data_dir, TrustedKeys(), [])
+    settings = demo_settings(data_dir)
+    data_dir = settings.data_dir
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="deconflict-demo-server", daemon=True)

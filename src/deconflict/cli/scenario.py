@@ -1,8 +1,8 @@
 """``deconflict scenario run NAME``: play a bundled scenario against a running service.
 
 Each party speaks with its own token: give them with ``--token party=TOKEN`` (repeat),
-or give ``--data-dir`` of a service on this machine and the tokens are minted with its
-key, as ``deconflict token`` would.
+or the tokens are minted with the key of a service on this machine (``--data-dir``, by
+default the data directory ``serve`` and ``demo`` use), as ``deconflict token`` would.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ import httpx
 import typer
 
 from deconflict import scenarios
+from deconflict.auth.keys import KeyFileError, signing_key_path
 from deconflict.auth.scopes import Scope
 from deconflict.cli.token import token_command
 from deconflict.scenarios.model import Scenario
 from deconflict.scenarios.player import Player, ScenarioError
+from deconflict.settings import Settings
 
 PARTY_SCOPES = [Scope.PLAN.value, Scope.READ.value, Scope.TRACK.value]
 
@@ -110,7 +112,13 @@ def run(
     ] = None,
     data_dir: Annotated[
         Path | None,
-        typer.Option(help="Data dir of a local service: mint each party's token with its key."),
+        typer.Option(
+            envvar="DECONFLICT_DATA_DIR",
+            help="Data dir of a local service: mint each party's token with its key "
+            "(default, for parties without --token: the default data dir, as serve and "
+            "demo use it).",
+            show_default=False,
+        ),
     ] = None,
     reset: Annotated[
         bool, typer.Option("--reset/--no-reset", help="Remove the scenario's operations first.")
@@ -126,14 +134,17 @@ def run(
         typer.echo(f"error: {exc.args[0]}", err=True)
         raise typer.Exit(2) from None
     tokens = _parse_tokens(token or [])
+    wanted = (*scenario.parties, *scenario.operators)
+    if data_dir is None and any(p not in tokens for p in wanted):
+        data_dir = Settings().data_dir
     if data_dir is not None:
-        tokens = {**mint_party_tokens(scenario.parties, data_dir, scenario.operators), **tokens}
-    missing = [p for p in (*scenario.parties, *scenario.operators) if p not in tokens]
-    if missing:
-        typer.echo(
-            f"error: no token for {', '.join(missing)}: give --token or --data-dir", err=True
-        )
-        raise typer.Exit(2)
+        try:
+            minted = mint_party_tokens(scenario.parties, data_dir, scenario.operators)
+        except KeyFileError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        typer.echo(f"tokens signed with the key in {signing_key_path(data_dir)}", err=True)
+        tokens = {**minted, **tokens}
     typer.echo(f"{scenario.title}\n{scenario.summary}\n")
     http = clients(url, tokens)
     try:

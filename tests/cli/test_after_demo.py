@@ -1,0 +1,85 @@
+"""After ``make demo``, the README's next commands work with no extra flag.
+
+The demo serves from the one default data directory every other command reads (its key
+pair, its audit key, its database), so a token minted by ``deconflict token`` is trusted
+by the demo's service and ``db check`` / ``audit verify`` find the demo's database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from deconflict import scenarios
+from deconflict.api.app import create_app
+from deconflict.cli import scenario as scenario_cli
+from deconflict.cli.demo import demo_settings
+from deconflict.cli.main import app
+
+
+@pytest.fixture
+def fresh_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory with no data yet and no data directory in the environment."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DECONFLICT_DATA_DIR", raising=False)
+    monkeypatch.delenv("DECONFLICT_DATABASE_URL", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def demo_service(fresh_checkout: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(demo_settings(None))) as client:
+        yield client
+
+
+def _token(*scopes: str) -> str:
+    args = ["token", "--sub", "alpha"]
+    for s in scopes:
+        args += ["--scope", s]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return result.stdout.strip()
+
+
+def test_a_token_minted_without_flags_is_trusted_by_the_demos_service(
+    demo_service: TestClient,
+) -> None:
+    token = _token("deconflict.read")
+    answer = demo_service.get("/v1/operations", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+
+
+def test_db_check_without_flags_finds_the_demos_database(demo_service: TestClient) -> None:
+    result = CliRunner().invoke(app, ["db", "check"])
+    assert result.exit_code == 0, result.output
+
+
+def test_audit_verify_without_flags_finds_the_demos_database(demo_service: TestClient) -> None:
+    result = CliRunner().invoke(app, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+
+
+def test_scenario_run_without_flags_mints_tokens_the_demos_service_trusts(
+    demo_service: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def in_process(url: str, tokens: Mapping[str, str]) -> dict[str, httpx.Client]:
+        return {
+            p: TestClient(demo_service.app, headers={"Authorization": f"Bearer {t}"})
+            for p, t in tokens.items()
+        }
+
+    monkeypatch.setattr(scenario_cli, "clients", in_process)
+    result = CliRunner().invoke(app, ["scenario", "run", scenarios.DEFAULT, "--no-live"])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_demo_follows_the_data_dir_of_the_environment(
+    fresh_checkout: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DECONFLICT_DATA_DIR", str(fresh_checkout / "elsewhere"))
+    assert demo_settings(None).data_dir == fresh_checkout / "elsewhere"
