@@ -19,6 +19,7 @@ from deconflict.api.messages import HotlineRuntime
 from deconflict.api.messages import router as messages_router
 from deconflict.api.native import router as native_router
 from deconflict.api.parties import router as parties_router
+from deconflict.api.request_id import RequestId, install_log_records
 from deconflict.api.security import install_auth_error_handlers
 from deconflict.api.tactical import live_picture
 from deconflict.api.tactical import router as tactical_router
@@ -98,6 +99,9 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     install_error_handlers(app)
     install_limits(app, settings.limits)
     app.add_middleware(BodyLimit)
+    # Outermost of ours, so that a 413 from the body limit carries an id too.
+    app.add_middleware(RequestId)
+    install_log_records()
 
     @app.get("/healthy", response_class=PlainTextResponse, tags=["service"])
     def healthy() -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from deconflict.api import request_id
 from deconflict.core.engine import NotFound, NotOwner, StaleVersion
 from deconflict.errors import InvalidInput
 from deconflict.model.transitions import TransitionRefused
@@ -89,14 +89,27 @@ async def _transition(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(transition_json(exc), status_code=409)
 
 
+def _ours(
+    request: Request, status: int, text: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """A 5xx: its body carries the request's id, the one the log lines carry."""
+    body = {"message": text, "request_id": request_id.of_scope(request.scope) or "-"}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
-    return message(503, "the database is unavailable; retry shortly", {"Retry-After": "1"})
+    return _ours(request, 503, "the database is unavailable; retry shortly", {"Retry-After": "1"})
 
 
 async def _internal(request: Request, exc: Exception) -> JSONResponse:
     """Our own failure: a 500 whose error id the log carries with the traceback, so an
-    operator can find what a client reports; never the client's 400 (issue 16)."""
-    error_id = secrets.token_hex(8)
+    operator can find what a client reports; never the client's 400 (issue 16).
+
+    The error id is the request's id (``request_id.py``), so one id names the request
+    in the client's report, the response header and the log. This handler runs outside
+    the id middleware, so it reads the id from the scope and sets the header itself.
+    """
+    error_id = request_id.of_scope(request.scope) or request_id.new_id()
     log.error(
         "internal error %s on %s %s",
         error_id,
@@ -109,8 +122,10 @@ async def _internal(request: Request, exc: Exception) -> JSONResponse:
             "message": f"internal error {error_id}: a fault in the service, not in the "
             "request; the service log has its details under this id",
             "error_id": error_id,
+            "request_id": error_id,
         },
         status_code=500,
+        headers={request_id.HEADER: error_id},
     )
 
 
@@ -120,6 +135,8 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = ", ".join(sorted(_allowed_methods(request)))
+    if exc.status_code >= 500:
+        return _ours(request, exc.status_code, str(exc.detail), headers or None)
     return message(exc.status_code, str(exc.detail), headers or None)
 
 
