@@ -20,6 +20,7 @@ from deconflict.api.app import create_app
 from deconflict.cli import scenario as scenario_cli
 from deconflict.cli.demo import demo_settings
 from deconflict.cli.main import app
+from deconflict.client import Client
 
 
 @pytest.fixture
@@ -83,3 +84,22 @@ def test_the_demo_follows_the_data_dir_of_the_environment(
 ) -> None:
     monkeypatch.setenv("DECONFLICT_DATA_DIR", str(fresh_checkout / "elsewhere"))
     assert demo_settings(None).data_dir == fresh_checkout / "elsewhere"
+
+
+def test_a_refused_token_names_the_local_key_it_was_signed_with(
+    demo_service: TestClient, fresh_checkout: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deconflict.cli import remote
+
+    def through_app(url: str, token: str) -> Client:
+        return Client(url, token, transport=demo_service._transport)
+
+    monkeypatch.setattr(remote, "Client", through_app)
+    other = CliRunner().invoke(
+        app, ["token", "--sub", "alpha", "--scope", "deconflict.read", "--data-dir", "other"]
+    )
+    result = CliRunner().invoke(app, ["operations", "--token", other.stdout.strip()])
+    assert result.exit_code == 2
+    assert "401" in result.stderr
+    assert str(Path("data") / "auth") in result.stderr
+    assert "key id" in result.stderr

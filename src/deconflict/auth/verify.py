@@ -203,9 +203,12 @@ class TokenVerifier:
                 claims = self._decode(token, key)
                 if claims is not None:
                     return claims
+        # The token's key id is named so a user can tell which key signed it (a token
+        # minted in another data directory than the service's is the usual cause).
         raise Unauthenticated(
             "token signature does not verify against any trusted key of issuer "
             + shown(issuer.issuer)
+            + f" (the token's key id: {shown(kid) if kid is not None else 'none'})"
         )
 
     def _static_candidates(self, kid: str | None, issuer: str) -> list[rsa.RSAPublicKey]:

@@ -18,6 +18,35 @@ URL = typer.Option("http://127.0.0.1:8080", envvar="DECONFLICT_URL", help="Servi
 TOKEN = typer.Option(..., envvar="DECONFLICT_TOKEN", help="Bearer token (see `deconflict token`).")
 
 
+def explained(exc: ApiError, url: str) -> str:
+    """The service's refusal, and for a 401 which local key ``deconflict token`` signs
+    with: a token minted in another data directory than the service's is the usual
+    cause, and the service's message alone does not say where to look."""
+    if exc.status != 401 or "signature" not in exc.message:
+        return str(exc)
+    from deconflict.auth.keys import (
+        KeyFileError,
+        key_id,
+        load_or_create_signing_key,
+        signing_key_path,
+    )
+    from deconflict.settings import Settings
+
+    data_dir = Settings().data_dir
+    path = signing_key_path(data_dir)
+    if not path.is_file():
+        return f"{exc}\nhint: no local key at {path}; mint a token with `deconflict token`"
+    try:
+        kid = key_id(load_or_create_signing_key(data_dir).public_key())
+    except KeyFileError:
+        return str(exc)
+    return (
+        f"{exc}\nhint: `deconflict token` signs with key id {kid!r} ({path}); the service "
+        f"at {url} trusts that key only if it runs with the same data directory "
+        "(--data-dir or DECONFLICT_DATA_DIR)"
+    )
+
+
 def submit(
     file: Path = typer.Argument(..., help="GeoJSON plan; its operations are planned in order."),
     url: str = URL,
@@ -51,7 +80,11 @@ def submit(
             try:
                 results = client.batch(items)
             except ApiError as exc:
-                err.print(f"[red]service refused the batch:[/] {exc}")
+                err.print(
+                    f"[red]service refused the batch:[/] {explained(exc, url)}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
                 raise typer.Exit(2) from None
             for r in results:
                 ok = r["status"] in (200, 201)
@@ -75,6 +108,8 @@ def operations(
         try:
             items = client.list_operations(party="me" if mine else None)
         except ApiError as exc:
-            Console(stderr=True).print(f"[red]error:[/] {exc}")
+            Console(stderr=True).print(
+                f"[red]error:[/] {explained(exc, url)}", highlight=False, soft_wrap=True
+            )
             raise typer.Exit(2) from None
     typer.echo(json.dumps(items, indent=2))
