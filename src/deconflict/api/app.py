@@ -19,6 +19,7 @@ from deconflict.api.messages import HotlineRuntime
 from deconflict.api.messages import router as messages_router
 from deconflict.api.native import router as native_router
 from deconflict.api.parties import router as parties_router
+from deconflict.api.readiness import router as readiness_router
 from deconflict.api.request_id import RequestId, install_log_records
 from deconflict.api.security import install_auth_error_handlers
 from deconflict.api.tactical import live_picture
@@ -107,6 +108,7 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     def healthy() -> str:
         return "ok"
 
+    app.include_router(readiness_router)
     app.include_router(native_router)
     app.include_router(constraints_router)
     app.include_router(dss_router())
