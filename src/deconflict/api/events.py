@@ -180,11 +180,16 @@ async def events(
                     return
                 yield _sse(item)
         finally:
-            if pending is not None:
-                # The generator cannot be closed while its step still runs.
-                pending.cancel()
-                await asyncio.wait({pending})
-            await stream.aclose()
+            # A client leaving cancels this body inside Starlette's cancel scope, which
+            # cancels every await here again: shielded, the running step is waited out
+            # before the generator is closed. Closing it while that step still ran
+            # logged ``aclose(): asynchronous generator is already running`` with a long
+            # traceback on every console disconnect.
+            with anyio.CancelScope(shield=True):
+                if pending is not None:
+                    pending.cancel()
+                    await asyncio.wait({pending})
+                await stream.aclose()
 
     return StreamingResponse(
         body(),
