@@ -17,6 +17,8 @@ from deconflict.api.events import router as events_router
 from deconflict.api.limits import BodyLimit, install_limits
 from deconflict.api.messages import HotlineRuntime
 from deconflict.api.messages import router as messages_router
+from deconflict.api.metrics import MeteredEngine, RequestMetrics, ServiceMetrics
+from deconflict.api.metrics import router as metrics_router
 from deconflict.api.native import router as native_router
 from deconflict.api.parties import router as parties_router
 from deconflict.api.readiness import router as readiness_router
@@ -33,7 +35,6 @@ from deconflict.audit.recording import (
 )
 from deconflict.audit.runtime import Chainer
 from deconflict.auth.verify import TokenVerifier
-from deconflict.core.engine import StrategicEngine
 from deconflict.notify import NotifyRuntime
 from deconflict.settings import Settings
 from deconflict.store.audit import use_key
@@ -80,11 +81,13 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.engine = StrategicEngine(
+    app.state.metrics = metrics = ServiceMetrics(store)
+    app.state.engine = MeteredEngine(
         store,
         settings.equal_priority,
         on_change=compose(notify.notifier.operation_changed, record_operation_change),
         airspace=airspace_of,
+        metrics=metrics,
     )
     app.state.notify = notify
     app.state.hotline = hotline.hotline
@@ -100,6 +103,7 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     install_error_handlers(app)
     install_limits(app, settings.limits)
     app.add_middleware(BodyLimit)
+    app.add_middleware(RequestMetrics, metrics=metrics)
     # Outermost of ours, so that a 413 from the body limit carries an id too.
     app.add_middleware(RequestId)
     install_log_records()
@@ -109,6 +113,7 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
         return "ok"
 
     app.include_router(readiness_router)
+    app.include_router(metrics_router)
     app.include_router(native_router)
     app.include_router(constraints_router)
     app.include_router(dss_router())

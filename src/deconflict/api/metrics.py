@@ -1,0 +1,201 @@
+"""``/metrics``: the service's figures in the Prometheus text format.
+
+Each app has its own ``CollectorRegistry``, never the process-global one: a test run
+builds hundreds of apps in one process, and a second app registering the same names on
+the global registry would fail (and would mix two apps' figures).
+
+What is measured, and where:
+
+- requests by method, route *template* (``/v1/operations/{operation_id}``, never the
+  path a client typed, which would make one series per id) and status, with a latency
+  histogram, by a plain ASGI middleware (event streams are timed to their end);
+- planning decisions (accepted or refused) with the conflicts and notices they found,
+  by an engine that counts what it decides (``MeteredEngine``);
+- the outbox's pending and dead-lettered notifications, read from the database at
+  scrape time (an indexed count by status), so the figure is the database's, shared by
+  every replica, not this process's memory;
+- 503s are the requests whose status is 503.
+
+``/metrics`` needs no token: scrapers seldom hold one, and the figures are aggregates
+with no party, id or place in them. An operator who would hide them anyway blocks the
+path at the reverse proxy (``docs/operations.md``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from deconflict.core.engine import Decision, StrategicEngine
+from deconflict.model.operation import Operation, OperationState
+from deconflict.store.outbox import OutboxStatus
+from deconflict.store.schema_notify import notify_outbox
+from deconflict.store.sql import SqlStore
+
+log = logging.getLogger(__name__)
+
+UNMATCHED = "<unmatched>"
+"""The route label of a request no route matched: one series for every stray path."""
+
+
+class ServiceMetrics:
+    """The metrics of one app, on a registry of its own."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "deconflict_http_requests",
+            "HTTP requests answered, by method, route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "deconflict_http_request_duration_seconds",
+            "Time from a request's arrival to the end of its response.",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.decisions = Counter(
+            "deconflict_planning_decisions",
+            "Planning decisions: kind is check (dry run), submit or state; outcome is "
+            "accepted or refused.",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+        self.conflicts = Counter(
+            "deconflict_planning_conflicts",
+            "Conflicts found by planning decisions, by kind and verdict (blocking, notice).",
+            ["kind", "verdict"],
+            registry=self.registry,
+        )
+        self.registry.register(OutboxCollector(store))
+
+    def decided(self, kind: str, decision: Decision) -> None:
+        outcome = "accepted" if decision.accepted else "refused"
+        self.decisions.labels(kind, outcome).inc()
+        blocking, notices = len(decision.blocking), len(decision.notices)
+        if blocking:
+            self.conflicts.labels(kind, "blocking").inc(blocking)
+        if notices:
+            self.conflicts.labels(kind, "notice").inc(notices)
+
+
+class OutboxCollector(Collector):
+    """The outbox's depth and dead letters, counted by the database when scraped."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    def describe(self) -> Iterable[GaugeMetricFamily]:
+        return [self._family()]
+
+    def _family(self) -> GaugeMetricFamily:
+        return GaugeMetricFamily(
+            "deconflict_outbox_notifications",
+            "Notifications in the outbox: pending (queued or retrying) and failed "
+            "(dead letters, kept for operators).",
+            labels=["status"],
+        )
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        wanted = (OutboxStatus.PENDING.value, OutboxStatus.FAILED.value)
+        stmt = (
+            select(notify_outbox.c.status, func.count())
+            .where(notify_outbox.c.status.in_(wanted))
+            .group_by(notify_outbox.c.status)
+        )
+        try:
+            with self.store.engine.connect() as conn:
+                counts = {str(s): int(n) for s, n in conn.execute(stmt)}
+        except SQLAlchemyError as exc:
+            # A scrape must not fail on a database outage (/ready reports that): the
+            # outbox series are left out of this scrape instead.
+            log.warning("metrics: outbox not counted: %s", exc)
+            return []
+        family = self._family()
+        for status in wanted:
+            family.add_metric([status], counts.get(status, 0))
+        return [family]
+
+
+class MeteredEngine(StrategicEngine):
+    """The strategic engine, counting each decision it returns."""
+
+    def __init__(self, *args: Any, metrics: ServiceMetrics, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.metrics = metrics
+
+    def check(self, planned: Operation) -> Decision:
+        decision = super().check(planned)
+        self.metrics.decided("check", decision)
+        return decision
+
+    def submit(self, planned: Operation, expected_version: int | None = None) -> Decision:
+        decision = super().submit(planned, expected_version)
+        self.metrics.decided("submit", decision)
+        return decision
+
+    def set_state(self, operation_id: str, state: OperationState) -> Decision:
+        decision = super().set_state(operation_id, state)
+        self.metrics.decided("state", decision)
+        return decision
+
+
+class RequestMetrics:
+    """Counts and times each HTTP request by its route template and status."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500  # what the client gets if the app raises before answering
+
+        async def send_seen(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_seen)
+        finally:
+            route = _template(scope)
+            method = str(scope.get("method", ""))
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(time.perf_counter() - start)
+
+
+def _template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else UNMATCHED
+
+
+router = APIRouter(tags=["service"])
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text."}},
+)
+def metrics(request: Request) -> Response:
+    """The service's figures for Prometheus (no token needed; see ``docs/operations.md``)."""
+    own: ServiceMetrics = request.app.state.metrics
+    return Response(generate_latest(own.registry), media_type=CONTENT_TYPE_LATEST)
