@@ -9,12 +9,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 
 from deconflict.api.app import create_app
 from deconflict.settings import Settings
 from deconflict.store import outbox
 from deconflict.store.schema_notify import notify_outbox
-from deconflict.store.sql import SqlStore
+from deconflict.store.sql import SqlStore, StoreUnavailable
 from tests.conftest import native_op
 
 from .conftest import Headers
@@ -115,3 +116,28 @@ def test_each_app_has_its_own_registry(settings: Settings, store: SqlStore) -> N
         key = (("method", "GET"), ("route", "/healthy"), ("status", "200"))
         assert samples(one, "deconflict_http_requests_total")[key] == 1
         assert key not in samples(two, "deconflict_http_requests_total")
+
+
+def test_database_retries_and_give_ups_are_counted(
+    app: FastAPI, store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transient failure is retried (counted); past the deadline the caller gets a
+    503 (counted as given up)."""
+    failures = iter([True, True])
+
+    def locked_twice(_: object) -> None:
+        if next(failures, False):
+            raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+
+    def always_locked(_: object) -> None:
+        raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+
+    monkeypatch.setattr("deconflict.store.sql._transient", lambda _: True)
+    store.run(locked_twice, write=False)
+    monkeypatch.setattr(store, "timeout_s", 0.0)
+    with pytest.raises(StoreUnavailable):
+        store.run(always_locked, write=False)
+    # No lifespan: no background worker touches the store while it is being counted.
+    scrape = TestClient(app)
+    assert samples(scrape, "deconflict_store_retries_total") == {(): 2}
+    assert samples(scrape, "deconflict_store_unavailable_total") == {(): 1}

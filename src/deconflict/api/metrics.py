@@ -14,7 +14,8 @@ What is measured, and where:
 - the outbox's pending and dead-lettered notifications, read from the database at
   scrape time (an indexed count by status), so the figure is the database's, shared by
   every replica, not this process's memory;
-- 503s are the requests whose status is 503.
+- the store's retried transactions and those it gave up (each a 503), counted by the
+  store itself; every 503 also shows among the requests by status.
 
 ``/metrics`` needs no token: scrapers seldom hold one, and the figures are aggregates
 with no party, id or place in them. An operator who would hide them anyway blocks the
@@ -30,7 +31,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -80,6 +81,7 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self.registry.register(OutboxCollector(store))
+        self.registry.register(StoreCollector(store))
 
     def decided(self, kind: str, decision: Decision) -> None:
         outcome = "accepted" if decision.accepted else "refused"
@@ -127,6 +129,26 @@ class OutboxCollector(Collector):
         for status in wanted:
             family.add_metric([status], counts.get(status, 0))
         return [family]
+
+
+class StoreCollector(Collector):
+    """The store's retried and given-up transactions (its own counters, read as is)."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    def collect(self) -> Iterable[CounterMetricFamily]:
+        counts = self.store.counts
+        yield CounterMetricFamily(
+            "deconflict_store_retries",
+            "Transactions retried after a transient database failure (serialization, lock).",
+            value=counts.retries,
+        )
+        yield CounterMetricFamily(
+            "deconflict_store_unavailable",
+            "Transactions given up (a 503 to the caller): database down, or out of time.",
+            value=counts.unavailable,
+        )
 
 
 class MeteredEngine(StrategicEngine):

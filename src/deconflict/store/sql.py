@@ -255,6 +255,21 @@ WATCHDOG_GRACE_S = 0.5
 answers its own ``statement_timeout`` ends the query first (the connection survives)."""
 
 
+class StoreCounts:
+    """Transactions retried and given up (``StoreUnavailable``) since the store opened:
+    plain counters the service's metrics read, so the store needs no metrics library."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.retries = 0
+        self.unavailable = 0
+
+    def add(self, retries: int = 0, unavailable: int = 0) -> None:
+        with self._lock:
+            self.retries += retries
+            self.unavailable += unavailable
+
+
 class SqlStore:
     def __init__(self, engine: Engine, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.engine = engine
@@ -267,6 +282,7 @@ class SqlStore:
         # SQLite's busy handler, which sleeps in steps of up to 100 ms.
         self._writer = threading.Lock()
         self.grouping = GroupCommit(self)
+        self.counts = StoreCounts()
 
     @property
     def retry_budget_s(self) -> float:
@@ -395,7 +411,9 @@ class SqlStore:
                     return work(s)
             except OperationalError as exc:
                 if not _transient(exc) or time.monotonic() >= deadline:
+                    self.counts.add(unavailable=1)
                     raise StoreUnavailable(f"database unavailable: {exc.orig}") from exc
+                self.counts.add(retries=1)
                 time.sleep(min(random.uniform(0.0, cap), max(0.0, deadline - time.monotonic())))
                 cap = min(cap * 2.0, 0.25)
 
