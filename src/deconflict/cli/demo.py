@@ -9,6 +9,8 @@ check of the same valley).
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 from datetime import UTC, datetime
@@ -50,6 +52,26 @@ def demo_settings(data_dir: Path | None) -> Settings:
     return build_settings(None, data_dir, TrustedKeys(), [])
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The demo's listening socket, bound before anything starts (exit 2 if it cannot be).
+
+    Binding it here and handing it to uvicorn leaves no window in which another process
+    on the port (an older ``deconflict``) answers the health check and has the scenario
+    played into it, as happened when uvicorn's own bind failed in its thread.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        typer.echo(
+            f"error: cannot listen on {host} port {port}: {reason} (another deconflict "
+            "still running?); stop it, or give --port N (--port 0 picks a free one)",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+
+
 def _wait_healthy(url: str, server: threading.Thread, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and server.is_alive():
@@ -84,7 +106,9 @@ def demo(
     scenario: Annotated[str, typer.Option(help="Scenario to play.")] = scenarios.DEFAULT,
     data_dir: DataDir = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="TCP port (0: any free port, printed).")
+    ] = 8080,
 ) -> None:
     """Run the service with a bundled scenario and print the console's address."""
     if check:
@@ -94,11 +118,15 @@ def demo(
 
     from deconflict.api.app import create_app
 
+    listener = listen(host, port)
+    port = listener.getsockname()[1]
     settings = demo_settings(data_dir)
     data_dir = settings.data_dir
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="deconflict-demo-server", daemon=True)
+    thread = threading.Thread(
+        target=server.run, args=([listener],), name="deconflict-demo-server", daemon=True
+    )
     thread.start()
     url = f"http://{host}:{port}"
     stop = threading.Event()
