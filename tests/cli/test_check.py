@@ -139,7 +139,7 @@ def test_default_output_is_a_readable_table(tmp_path: Path) -> None:
     path = write(tmp_path, feature("a", "x", 0, 0), feature("b", "y", 0, 0))
     result = runner.invoke(app, ["check", str(path)])
     assert result.exit_code == 1
-    assert "1 conflicts among 2 operations" in result.stdout
+    assert "1 conflict among 2 operations" in result.stdout
 
 
 def test_the_installed_command_runs_end_to_end(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from deconflict.cli.wording import counted
 from deconflict.core.batch import BatchReport, PlanPool, check_columns
 from deconflict.core.constraints import check_plan_airspace
 from deconflict.errors import InvalidInput
@@ -197,13 +198,14 @@ def _run_check(
 def _print_table(report: BatchReport, out: Console) -> None:
     if not report.conflicts:
         out.print(
-            f"[green]No conflicts[/] among {report.operations} operations "
-            f"({report.volumes} volumes)."
+            f"[green]No conflicts[/] among {counted(report.operations, 'operation')} "
+            f"({counted(report.volumes, 'volume')})."
         )
         return
     if not out.is_terminal:
         out.width = max(out.width, 132)
-    table = Table(title=f"{len(report.conflicts)} conflicts among {report.operations} operations")
+    title = f"{counted(len(report.conflicts), 'conflict')} among "
+    table = Table(title=title + counted(report.operations, "operation"))
     table.add_column("operations (party)", no_wrap=True)
     table.add_column("verdict")
     table.add_column("volumes", justify="center")
@@ -234,7 +236,7 @@ def _print_airspace(report: BatchReport, out: Console) -> None:
     if not report.airspace:
         out.print("[green]No operation enters a constraint or another party's sector.[/]")
         return
-    table = Table(title=f"{len(report.airspace)} constraint and zone conflicts")
+    table = Table(title=f"{counted(len(report.airspace), 'constraint and zone conflict')}")
     for name in ("operation (party)", "constraint / zone", "verdict", "when (UTC)", "altitude m"):
         table.add_column(name, no_wrap=True)
     table.add_column("area m²", justify="right")

@@ -40,6 +40,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from deconflict.cli.wording import counted
 from deconflict.errors import InvalidInput
 
 NUMERIC = ("lat", "lon", "alt_m", "gs_mps", "track_deg", "vn_mps", "ve_mps", "vs_mps")
@@ -255,7 +256,8 @@ def replay(
             err.print(f"[red]cannot reach {url}:[/] {exc}", highlight=False)
             raise typer.Exit(2) from None
     typer.echo(
-        f"posted {result.reports} reports in {result.batches} batches: "
+        f"posted {counted(result.reports, 'report')} in "
+        f"{counted(result.batches, 'batch', 'batches')}: "
         f"{result.accepted} accepted, {result.ignored} ignored; "
-        f"{result.alerts} alerts at the end"
+        f"{counted(result.alerts, 'alert')} at the end"
     )
