@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -220,6 +221,11 @@ class LimitsSettings(BaseModel):
     )
 
 
+LogFormat = Literal["text", "json"]
+"""``serve``'s log lines: ``text`` for a terminal, ``json`` (one object a line) for a log
+pipeline; both carry the request id (``api/logs.py``)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DECONFLICT_", env_file=None, extra="ignore", env_nested_delimiter="__"
@@ -233,6 +239,7 @@ class Settings(BaseSettings):
     tactical: TacticalSettings = Field(default_factory=TacticalSettings)
     hotline: HotlineSettings = Field(default_factory=HotlineSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    log_format: LogFormat = "text"
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file in the data directory."""

@@ -107,16 +107,21 @@ async def _internal(request: Request, exc: Exception) -> JSONResponse:
 
     The error id is the request's id (``request_id.py``), so one id names the request
     in the client's report, the response header and the log. This handler runs outside
-    the id middleware, so it reads the id from the scope and sets the header itself.
+    the id middleware, so it reads the id from the scope, sets the header itself, and
+    sets the id again while it logs, so the traceback's record carries it too.
     """
     error_id = request_id.of_scope(request.scope) or request_id.new_id()
-    log.error(
-        "internal error %s on %s %s",
-        error_id,
-        request.method,
-        request.url.path,
-        exc_info=(type(exc), exc, exc.__traceback__),
-    )
+    token = request_id.current.set(error_id)
+    try:
+        log.error(
+            "internal error %s on %s %s",
+            error_id,
+            request.method,
+            request.url.path,
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
+    finally:
+        request_id.current.reset(token)
     return JSONResponse(
         {
             "message": f"internal error {error_id}: a fault in the service, not in the "

@@ -99,6 +99,7 @@ def serve(
     import uvicorn
 
     from deconflict.api.app import create_app
+    from deconflict.api.logs import log_config
     from deconflict.store.sql import open_store
 
     try:
@@ -116,6 +117,7 @@ def serve(
             f"{settings.resolved_database_url()})",
             err=True,
         )
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        config = log_config(settings.log_format)
+        uvicorn.run(app, host=host, port=port, log_level="warning", log_config=config)
     finally:
         store.close()
