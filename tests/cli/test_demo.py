@@ -31,3 +31,11 @@ def test_the_demo_on_a_held_port_exits_2_naming_the_port_and_plays_nothing(
     assert "running" not in result.stdout
     # Nothing was started: no database was created for a service that never ran.
     assert not (tmp_path / "data" / "deconflict.db").exists()
+
+
+def test_check_only_exits_with_the_checks_code_instead_of_printing_it() -> None:
+    result = CliRunner().invoke(app, ["demo", "--check-only"], terminal_width=200)
+    # The bundled valley plan has conflicts: exit 1, as `deconflict check` gives.
+    assert result.exit_code == 1, result.output
+    assert "Exit code" not in result.output
+    assert "conflicts found" in result.output

@@ -29,16 +29,16 @@ from deconflict.scenarios.player import Player, ScenarioError
 from deconflict.settings import Settings
 
 
-def check_only() -> None:
+def check_only() -> int:
+    """Check the bundled plan offline; the exit code is ``check``'s (1: conflicts found),
+    so a script sees the result, not a sentence about it."""
     plan = resources.files("deconflict.examples").joinpath("river_valley.geojson")
     with resources.as_file(plan) as path:
         typer.echo(f"Checking {Path(path).name}: two parties planning over the Euphrates valley.\n")
         code = run_check(Path(path), Format.TABLE)
-    typer.echo(
-        "\nExit code "
-        f"{code}: {'conflicts found' if code == 1 else 'no conflict' if code == 0 else 'error'}. "
-        "Try `deconflict check FILE --format json` on your own plan."
-    )
+    outcome = {0: "no conflict", 1: "conflicts found"}.get(code, "error")
+    typer.echo(f"\nResult: {outcome}. Try `deconflict check FILE --format json` on your own plan.")
+    return code
 
 
 def demo_settings(data_dir: Path | None) -> Settings:
@@ -112,8 +112,7 @@ def demo(
 ) -> None:
     """Run the service with a bundled scenario and print the console's address."""
     if check:
-        check_only()
-        return
+        raise typer.Exit(check_only())
     import uvicorn
 
     from deconflict.api.app import create_app
