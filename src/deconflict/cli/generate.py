@@ -7,6 +7,7 @@ waiting without feedback would be confusing.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import IO, Annotated
@@ -28,14 +29,16 @@ def generate_command(
     if operations < 0:
         raise ValueError(f"--operations must be >= 0, got {operations}")
     target: Path | IO[bytes] = output if output is not None else (stream or sys.stdout.buffer)
-    if operations < PROGRESS_FROM:
+    err = Console(stderr=True)
+    # A bar is for a person watching; redirected, stderr would get a stray blank line.
+    if operations < PROGRESS_FROM or not err.is_terminal:
         return write_plan(target, operations, seed)
     progress = Progress(
         TextColumn("generating"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=err,
         transient=True,
     )
     with progress:
@@ -45,6 +48,15 @@ def generate_command(
             progress.advance(task, done)
 
         return write_plan(target, operations, seed, advance)
+
+
+def quiet_stdout() -> None:
+    """After the reader of stdout left (``generate | head``): the rest is unwanted, and
+    not an error. Pointing stdout at /dev/null keeps the interpreter's final flush from
+    failing on the closed pipe and printing about it."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def generate(
@@ -60,6 +72,11 @@ def generate(
     """Write a realistic synthetic plan (deliveries and surveys over Frankfurt) as GeoJSON."""
     try:
         generate_command(operations, seed, output)
+    except BrokenPipeError:
+        if output is not None:
+            raise
+        quiet_stdout()
+        return
     except OSError as exc:
         typer.echo(f"error: cannot write {output}: {exc.strerror}", err=True)
         raise typer.Exit(code=2) from None
