@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from deconflict.api.app import create_app
 from deconflict.settings import Settings
 from deconflict.store import outbox
+from deconflict.store.audit import chain_pending
 from deconflict.store.schema_notify import notify_outbox
 from deconflict.store.sql import SqlStore, StoreUnavailable
 from tests.conftest import native_op
@@ -141,3 +142,17 @@ def test_database_retries_and_give_ups_are_counted(
     scrape = TestClient(app)
     assert samples(scrape, "deconflict_store_retries_total") == {(): 2}
     assert samples(scrape, "deconflict_store_unavailable_total") == {(): 1}
+
+
+def test_audit_chain_lag_is_the_entries_not_yet_chained(
+    app: FastAPI, store: SqlStore, auth: Headers
+) -> None:
+    # No lifespan: the chainer is not running, so the entries wait until chained here.
+    scrape = TestClient(app)
+    assert (
+        scrape.put("/v1/operations/a", json=native_op(), headers=auth("alpha")).status_code == 201
+    )
+    waiting = samples(scrape, "deconflict_audit_pending_entries")[()]
+    assert waiting >= 1
+    assert chain_pending(store) == waiting
+    assert samples(scrape, "deconflict_audit_pending_entries") == {(): 0}

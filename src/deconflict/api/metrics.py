@@ -13,7 +13,8 @@ What is measured, and where:
   by an engine that counts what it decides (``MeteredEngine``);
 - the outbox's pending and dead-lettered notifications, read from the database at
   scrape time (an indexed count by status), so the figure is the database's, shared by
-  every replica, not this process's memory;
+  every replica, not this process's memory; so is the audit chain's lag, the entries
+  recorded but not yet chained;
 - the store's retried transactions and those it gave up (each a 503), counted by the
   store itself; every 503 also shows among the requests by status.
 
@@ -40,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deconflict.core.engine import Decision, StrategicEngine
 from deconflict.model.operation import Operation, OperationState
+from deconflict.store.audit import count_pending as audit_pending_count
 from deconflict.store.outbox import OutboxStatus
 from deconflict.store.schema_notify import notify_outbox
 from deconflict.store.sql import SqlStore
@@ -80,7 +82,7 @@ class ServiceMetrics:
             ["kind", "verdict"],
             registry=self.registry,
         )
-        self.registry.register(OutboxCollector(store))
+        self.registry.register(DatabaseCollector(store))
         self.registry.register(StoreCollector(store))
 
     def decided(self, kind: str, decision: Decision) -> None:
@@ -93,22 +95,28 @@ class ServiceMetrics:
             self.conflicts.labels(kind, "notice").inc(notices)
 
 
-class OutboxCollector(Collector):
-    """The outbox's depth and dead letters, counted by the database when scraped."""
+class DatabaseCollector(Collector):
+    """Figures the database holds, counted when scraped (one connection, indexed counts):
+    the outbox's depth and dead letters, and the audit entries not yet chained."""
 
     def __init__(self, store: SqlStore) -> None:
         self.store = store
 
     def describe(self) -> Iterable[GaugeMetricFamily]:
-        return [self._family()]
+        return list(self._families())
 
-    def _family(self) -> GaugeMetricFamily:
-        return GaugeMetricFamily(
+    def _families(self) -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
+        outbox = GaugeMetricFamily(
             "deconflict_outbox_notifications",
             "Notifications in the outbox: pending (queued or retrying) and failed "
             "(dead letters, kept for operators).",
             labels=["status"],
         )
+        audit = GaugeMetricFamily(
+            "deconflict_audit_pending_entries",
+            "Audit entries recorded but not yet linked into the hash chain (the chain's lag).",
+        )
+        return outbox, audit
 
     def collect(self) -> Iterable[GaugeMetricFamily]:
         wanted = (OutboxStatus.PENDING.value, OutboxStatus.FAILED.value)
@@ -120,15 +128,17 @@ class OutboxCollector(Collector):
         try:
             with self.store.engine.connect() as conn:
                 counts = {str(s): int(n) for s, n in conn.execute(stmt)}
+                unchained = audit_pending_count(conn)
         except SQLAlchemyError as exc:
-            # A scrape must not fail on a database outage (/ready reports that): the
-            # outbox series are left out of this scrape instead.
-            log.warning("metrics: outbox not counted: %s", exc)
+            # A scrape must not fail on a database outage (/ready reports that): these
+            # series are left out of this scrape instead.
+            log.warning("metrics: database figures not counted: %s", exc)
             return []
-        family = self._family()
+        outbox, audit = self._families()
         for status in wanted:
-            family.add_metric([status], counts.get(status, 0))
-        return [family]
+            outbox.add_metric([status], counts.get(status, 0))
+        audit.add_metric([], unchained)
+        return [outbox, audit]
 
 
 class StoreCollector(Collector):
