@@ -81,7 +81,7 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.metrics = metrics = ServiceMetrics(store)
+    app.state.metrics = metrics = ServiceMetrics(store, app.state)
     app.state.engine = MeteredEngine(
         store,
         settings.equal_priority,

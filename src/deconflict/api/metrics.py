@@ -15,6 +15,7 @@ What is measured, and where:
   scrape time (an indexed count by status), so the figure is the database's, shared by
   every replica, not this process's memory; so is the audit chain's lag, the entries
   recorded but not yet chained;
+- the tactical picture's detection passes (count, total time) and live tracks;
 - the store's retried transactions and those it gave up (each a 503), counted by the
   store itself; every 503 also shows among the requests by status.
 
@@ -32,7 +33,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -45,6 +46,7 @@ from deconflict.store.audit import count_pending as audit_pending_count
 from deconflict.store.outbox import OutboxStatus
 from deconflict.store.schema_notify import notify_outbox
 from deconflict.store.sql import SqlStore
+from deconflict.tactical.live import LivePicture
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,7 @@ UNMATCHED = "<unmatched>"
 class ServiceMetrics:
     """The metrics of one app, on a registry of its own."""
 
-    def __init__(self, store: SqlStore) -> None:
+    def __init__(self, store: SqlStore, state: Any) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "deconflict_http_requests",
@@ -84,6 +86,7 @@ class ServiceMetrics:
         )
         self.registry.register(DatabaseCollector(store))
         self.registry.register(StoreCollector(store))
+        self.registry.register(TacticalCollector(state))
 
     def decided(self, kind: str, decision: Decision) -> None:
         outcome = "accepted" if decision.accepted else "refused"
@@ -158,6 +161,30 @@ class StoreCollector(Collector):
             "deconflict_store_unavailable",
             "Transactions given up (a 503 to the caller): database down, or out of time.",
             value=counts.unavailable,
+        )
+
+
+class TacticalCollector(Collector):
+    """The live picture's detection passes (count and total time) and its track count."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+    def collect(self) -> Iterable[SummaryMetricFamily | GaugeMetricFamily]:
+        live = getattr(self.state, "live", None)
+        if not isinstance(live, LivePicture):
+            return
+        stats = live.stats
+        yield SummaryMetricFamily(
+            "deconflict_tactical_pass_seconds",
+            "Tactical detection passes (on a submission or the ticker) and their time.",
+            count_value=stats.passes,
+            sum_value=stats.seconds,
+        )
+        yield GaugeMetricFamily(
+            "deconflict_tactical_tracks",
+            "Live tracks seen by the last detection pass.",
+            value=stats.tracks,
         )
 
 

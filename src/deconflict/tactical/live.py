@@ -64,6 +64,7 @@ import logging
 import math
 import secrets
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -333,6 +334,16 @@ class PassSummary:
     """Track ids that went stale this pass (plain ids: of whichever party)."""
 
 
+@dataclass(slots=True)
+class PassStats:
+    """Detection passes run since start, their total time, and the tracks the last one
+    saw: plain figures the service's metrics read (updated under the picture's lock)."""
+
+    passes: int = 0
+    seconds: float = 0.0
+    tracks: int = 0
+
+
 def _at(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
@@ -376,6 +387,7 @@ class LivePicture:
         self._op_states: dict[str, OperationState] = {}
         self._op_party: dict[str, str] = {}
         self._pending: list[StateChange | list[AlertNotice]] = []
+        self.stats = PassStats()
 
     # ----------------------------------------------------------------- writes
 
@@ -634,6 +646,14 @@ class LivePicture:
             log.exception("could not publish %d alert events", len(item))
 
     def _pass_locked(self, now_s: float) -> PassSummary:
+        start = time.perf_counter()
+        summary = self._detect_locked(now_s)
+        self.stats.passes += 1
+        self.stats.seconds += time.perf_counter() - start
+        self.stats.tracks = summary.tracks
+        return summary
+
+    def _detect_locked(self, now_s: float) -> PassSummary:
         cutoff = now_s - self.config.stale_after_s
         dropped = tuple(sorted(t for t, r in self._tracks.items() if r.time_s < cutoff))
         for tid in dropped:
