@@ -14,6 +14,10 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from deconflict.cli import helpstyle
+
+helpstyle.apply()
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("deconflict.cli.check", "check"),
     "generate": ("deconflict.cli.generate", "generate"),
