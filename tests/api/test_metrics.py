@@ -156,3 +156,13 @@ def test_audit_chain_lag_is_the_entries_not_yet_chained(
     assert waiting >= 1
     assert chain_pending(store) == waiting
     assert samples(scrape, "deconflict_audit_pending_entries") == {(): 0}
+
+
+def test_delivery_attempts_are_exported_by_outcome(app: FastAPI) -> None:
+    app.state.notify.worker.counts.add(delivered=3, failed=2, dead_lettered=1)
+    attempts = samples(TestClient(app), "deconflict_notify_delivery_attempts_total")
+    assert attempts == {
+        (("outcome", "delivered"),): 3,
+        (("outcome", "failed"),): 2,
+        (("outcome", "dead_lettered"),): 1,
+    }

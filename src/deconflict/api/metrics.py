@@ -15,6 +15,7 @@ What is measured, and where:
   scrape time (an indexed count by status), so the figure is the database's, shared by
   every replica, not this process's memory; so is the audit chain's lag, the entries
   recorded but not yet chained;
+- notification delivery attempts by outcome, counted by the delivery worker;
 - the tactical picture's detection passes (count, total time) and live tracks;
 - the store's retried transactions and those it gave up (each a 503), counted by the
   store itself; every 503 also shows among the requests by status.
@@ -42,6 +43,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deconflict.core.engine import Decision, StrategicEngine
 from deconflict.model.operation import Operation, OperationState
+from deconflict.notify.worker import DeliveryCounts
 from deconflict.store.audit import count_pending as audit_pending_count
 from deconflict.store.outbox import OutboxStatus
 from deconflict.store.schema_notify import notify_outbox
@@ -87,6 +89,7 @@ class ServiceMetrics:
         self.registry.register(DatabaseCollector(store))
         self.registry.register(StoreCollector(store))
         self.registry.register(TacticalCollector(state))
+        self.registry.register(DeliveryCollector(state))
 
     def decided(self, kind: str, decision: Decision) -> None:
         outcome = "accepted" if decision.accepted else "refused"
@@ -162,6 +165,29 @@ class StoreCollector(Collector):
             "Transactions given up (a 503 to the caller): database down, or out of time.",
             value=counts.unavailable,
         )
+
+
+class DeliveryCollector(Collector):
+    """The notification worker's delivery attempts by outcome (its own counters)."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+    def collect(self) -> Iterable[CounterMetricFamily]:
+        runtime = getattr(self.state, "notify", None)
+        counts = getattr(getattr(runtime, "worker", None), "counts", None)
+        if not isinstance(counts, DeliveryCounts):
+            return
+        family = CounterMetricFamily(
+            "deconflict_notify_delivery_attempts",
+            "F3548 notification delivery attempts by this process: delivered, failed (to be "
+            "retried) or dead_lettered (given up).",
+            labels=["outcome"],
+        )
+        family.add_metric(["delivered"], counts.delivered)
+        family.add_metric(["failed"], counts.failed)
+        family.add_metric(["dead_lettered"], counts.dead_lettered)
+        yield family
 
 
 class TacticalCollector(Collector):

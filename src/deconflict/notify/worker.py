@@ -69,6 +69,25 @@ def scope_for(kind: str) -> str:
     return Scope.STRATEGIC_COORDINATION.value
 
 
+class DeliveryCounts:
+    """Delivery attempts since start, by outcome: plain figures the service's metrics
+    read (the outbox itself keeps only each row's latest state)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.delivered = 0
+        self.failed = 0
+        """Failed attempts that will be retried."""
+        self.dead_lettered = 0
+        """Failed attempts after which the notification was given up."""
+
+    def add(self, delivered: int = 0, failed: int = 0, dead_lettered: int = 0) -> None:
+        with self._lock:
+            self.delivered += delivered
+            self.failed += failed
+            self.dead_lettered += dead_lettered
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -98,6 +117,7 @@ class DeliveryWorker:
         self._inflight: dict[str, asyncio.Future[None]] = {}
         self._max_parallel = max_parallel
         self._stopping = threading.Event()
+        self.counts = DeliveryCounts()
 
     # ------------------------------------------------------------------ control
 
@@ -263,8 +283,10 @@ class DeliveryWorker:
         now = self.clock()
         now_us = to_us(now)
 
-        def work(s: SqlSession) -> None:
+        def work(s: SqlSession) -> bool | None:
+            """Whether the failed attempt (if any) dead-lettered its notification."""
             outbox.mark_delivered(s.conn, [r.id for r in delivered], self.owner, now_us)
+            dead = None
             if failed is not None and outcome is not None:
                 next_us = (
                     None
@@ -276,9 +298,14 @@ class DeliveryWorker:
                 outbox.mark_failed(
                     s.conn, failed.id, now_us, outcome.error, next_attempt_us=next_us
                 )
+                dead = next_us is None
             outbox.release(s.conn, release, self.owner)
+            return dead
 
-        self.store.run(work)
+        dead = self.store.run(work)
+        self.counts.add(
+            delivered=len(delivered), failed=int(dead is False), dead_lettered=int(dead is True)
+        )
         if self.on_delivered is not None:
             for r in delivered:
                 self.on_delivered(r, now)
