@@ -7,6 +7,7 @@ by the demo's service and ``db check`` / ``audit verify`` find the demo's databa
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -103,3 +104,39 @@ def test_a_refused_token_names_the_local_key_it_was_signed_with(
     assert "401" in result.stderr
     assert str(Path("data") / "auth") in result.stderr
     assert "key id" in result.stderr
+
+
+@pytest.fixture
+def through_demo(demo_service: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`submit` and `operations` talk to the demo's service in process."""
+    from deconflict.cli import remote
+
+    def through_app(url: str, token: str) -> Client:
+        return Client(url, token, transport=demo_service._transport)
+
+    monkeypatch.setattr(remote, "Client", through_app)
+
+
+def _submitted(token: str) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["generate", "-n", "2", "-o", "plan.geojson"]).exit_code == 0
+    result = runner.invoke(app, ["submit", "plan.geojson", "--token", token])
+    assert result.exit_code == 0, result.output
+
+
+def test_operations_prints_a_table_by_default(through_demo: None) -> None:
+    token = _token("deconflict.plan", "deconflict.read")
+    _submitted(token)
+    result = CliRunner().invoke(app, ["operations", "--token", token], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert not result.stdout.lstrip().startswith("[")
+    rows = [line for line in result.stdout.splitlines() if "op-000001" in line]
+    assert rows and "alpha" in rows[0] and "Accepted" in rows[0]
+
+
+def test_operations_prints_json_on_request(through_demo: None) -> None:
+    token = _token("deconflict.plan", "deconflict.read")
+    _submitted(token)
+    result = CliRunner().invoke(app, ["operations", "--token", token, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert sorted(op["id"] for op in json.loads(result.stdout)) == ["op-000001", "op-000002"]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -100,8 +103,56 @@ def submit(
     raise typer.Exit(1 if rejected else 0)
 
 
+class ListFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+def _extent(item: dict[str, Any]) -> tuple[str, str, float, float]:
+    """When and how high: a reference carries its extents, an own operation its volumes."""
+    volumes = item.get("volumes")
+    if not volumes:
+        return (
+            item.get("time_start", ""),
+            item.get("time_end", ""),
+            float(item.get("altitude_lower_m", 0.0)),
+            float(item.get("altitude_upper_m", 0.0)),
+        )
+    return (
+        min(v["time_start"] for v in volumes),
+        max(v["time_end"] for v in volumes),
+        min(float(v["altitude_lower_m"]) for v in volumes),
+        max(float(v["altitude_upper_m"]) for v in volumes),
+    )
+
+
+def operations_table(items: list[dict[str, Any]]) -> Table:
+    """One row per operation; others' references show what the service disclosed (an id
+    or call sign only under a sharing agreement)."""
+    table = Table("operation", "party", "state", "priority", "when (UTC)", "altitude m", "seen as")
+    for item in items:
+        start, end, low, high = _extent(item)
+        name = item.get("id") or item.get("call_sign") or "-"
+        when = f"{start[:10]} {start[11:16]}-{end[11:16]}" if start else ""
+        table.add_row(
+            escape(str(name)),
+            escape(str(item.get("party", ""))),
+            str(item.get("state", "")),
+            str(item.get("priority", "")),
+            when,
+            f"{low:.0f}-{high:.0f}",
+            "reference" if item.get("reference") else "in full",
+        )
+    return table
+
+
 def operations(
-    url: str = URL, token: str = TOKEN, mine: bool = typer.Option(False, help="Only mine.")
+    url: str = URL,
+    token: str = TOKEN,
+    mine: bool = typer.Option(False, help="Only mine."),
+    output: ListFormat = typer.Option(
+        ListFormat.TABLE, "--format", help="table (for people) or json (the API's items)."
+    ),
 ) -> None:
     """List operations visible to the token's party (others' as references)."""
     with Client(url, token) as client:
@@ -112,4 +163,12 @@ def operations(
                 f"[red]error:[/] {explained(exc, url)}", highlight=False, soft_wrap=True
             )
             raise typer.Exit(2) from None
-    typer.echo(json.dumps(items, indent=2))
+    if output is ListFormat.JSON:
+        typer.echo(json.dumps(items, indent=2))
+    elif not items:
+        typer.echo("No operation visible to this token's party.")
+    else:
+        out = Console()
+        if not out.is_terminal:
+            out.width = max(out.width, 132)
+        out.print(operations_table(items))
