@@ -81,7 +81,8 @@ def test_cli_submit_plans_a_file_and_reports_rejections(
     )
     assert result.exit_code == 1
     assert "accepted" in result.stdout and "409" in result.stdout
+    alpha = token(auth, "alpha")
     listed = CliRunner().invoke(
-        cli, ["operations", "--url", server, "--token", token(auth, "alpha"), "--mine"]
+        cli, ["operations", "--url", server, "--token", alpha, "--mine", "--format", "json"]
     )
     assert [o["id"] for o in json.loads(listed.stdout)] == ["p1"]

@@ -70,7 +70,7 @@ def test_a_plan_in_another_partys_sector_near_the_antimeridian(tmp_path: Path) -
     result = runner.invoke(app, ["check", str(p), "--constraints", str(zones)])
     assert result.exit_code == 1
     assert "east-1 (e)" in result.output and "sector of w" in result.output
-    assert "west-1 (w)" not in result.output.split("constraint and zone conflicts")[1]
+    assert "west-1 (w)" not in result.output.split("constraint and zone conflict")[1]
 
 
 def test_a_bad_constraints_file_is_exit_2_with_the_field(tmp_path: Path) -> None:
