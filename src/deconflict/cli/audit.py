@@ -35,6 +35,7 @@ from deconflict.audit.party import (
     receipt_in_export,
 )
 from deconflict.audit.statements import CHECKPOINT, RECEIPT, BadStatement, checked
+from deconflict.cli.consoles import error_console
 from deconflict.cli.db import FAILURES, open_existing, resolve_url
 from deconflict.cli.options import Database, DataDir
 from deconflict.cli.sealing import seal_appends
@@ -178,7 +179,7 @@ def verify(
 
     Exit 0 when the chain is intact, 1 when it is not, 2 when it could not be read.
     """
-    err = Console(stderr=True)
+    err = error_console()
     statements: list[dict[str, Any]] = []
     if checkpoint:
         public = _public_key(err, key, data_dir)
@@ -264,7 +265,7 @@ def export_command(
     """Every entry about PARTY (changes of its objects, what of its data was shown to
     whom, messages to it, failed logins in its name), one JSON object a line: each with
     its salt, its place in PARTY's own chain and its leaf, nothing of other parties'."""
-    err = Console(stderr=True)
+    err = error_console()
     store = _open(err, database)
     try:
         if linked := _chain(err, store, data_dir):
@@ -286,7 +287,7 @@ def chain(database: Database = None, data_dir: DataDir = None) -> None:
     With the data dir's audit key, entries it did not seal are refused (set aside and
     listed by ``verify``), as the service's chainer does.
     """
-    err = Console(stderr=True)
+    err = error_console()
     store = _open(err, database)
     try:
         n = _chain(err, store, data_dir)
@@ -316,7 +317,7 @@ def check(
 
     Exit 0 when all hold, 1 naming the first that does not, 2 when unreadable.
     """
-    err = Console(stderr=True)
+    err = error_console()
     statements: list[dict[str, Any]] = []
     if checkpoint:
         public = _public_key(err, key, data_dir)
@@ -371,7 +372,7 @@ def check_receipt(
     Exit 0 when all are, 1 when one is missing, pending or the receipt is not genuine,
     2 when unreadable.
     """
-    err = Console(stderr=True)
+    err = error_console()
     public = _public_key(err, key, data_dir)
     receipts = _statements(err, file, public, RECEIPT)
     if export is not None:
@@ -423,7 +424,7 @@ def checkpoints(
     the checkpoints OUTPUT does not hold yet, one JSON object a line: run it more often
     than the service's event retention. Exit 2 when the service cannot be read.
     """
-    err = Console(stderr=True)
+    err = error_console()
     if not token:
         raise _fail(err, "--token (or DECONFLICT_TOKEN) is required")
     try:

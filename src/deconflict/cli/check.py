@@ -24,6 +24,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from deconflict.cli.consoles import error_console
 from deconflict.cli.wording import counted
 from deconflict.core.batch import BatchReport, PlanPool, check_columns
 from deconflict.core.constraints import check_plan_airspace
@@ -113,7 +114,7 @@ def run_check(
     bad JSON are the user's (exit 2); anything else escaping is ours (exit 3), never
     dressed as invalid input nor mistaken for exit 1, "conflicts found" (issue 16).
     """
-    err = Console(stderr=True)
+    err = error_console()
     try:
         return _run_check(path, fmt, policy, out or Console(soft_wrap=True), constraints, err)
     except Exception as exc:  # every failure that is not the input's is ours

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from deconflict.cli.consoles import error_console
 from deconflict.cli.options import Database, database_url
 from deconflict.errors import DeconflictError
 from deconflict.settings import Settings
@@ -77,7 +78,7 @@ def upgrade(database: Database = None) -> None:
     """Migrate the database to the latest schema (creating it if needed)."""
     from deconflict.store.integrity import current_revision, snapshot
 
-    console = Console(stderr=True)
+    console = error_console()
     url = resolve_url(database)
     try:
         store = open_store(url)
@@ -121,7 +122,7 @@ def export_command(
     """Write every operation (and DSS record) to FILE, from one consistent snapshot."""
     from deconflict.store.transfer import export_jsonl
 
-    console = Console(stderr=True)
+    console = error_console()
     try:
         store = open_existing(resolve_url(database))
     except FAILURES as exc:
@@ -149,7 +150,7 @@ def import_command(
     """Load FILE into an empty database, all or nothing (one transaction)."""
     from deconflict.store.transfer import import_jsonl
 
-    console = Console(stderr=True)
+    console = error_console()
     if not file.is_file():
         raise _fail(console, f"no file {file}")
     try:

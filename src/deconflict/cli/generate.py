@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import IO, Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from deconflict.cli.consoles import error_console
 from deconflict.synth.plan import write_plan
 
 PROGRESS_FROM = 2000
@@ -29,7 +29,7 @@ def generate_command(
     if operations < 0:
         raise ValueError(f"--operations must be >= 0, got {operations}")
     target: Path | IO[bytes] = output if output is not None else (stream or sys.stdout.buffer)
-    err = Console(stderr=True)
+    err = error_console()
     # A bar is for a person watching; redirected, stderr would get a stray blank line.
     if operations < PROGRESS_FROM or not err.is_terminal:
         return write_plan(target, operations, seed)

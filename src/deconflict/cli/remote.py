@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from deconflict.cli.consoles import error_console
 from deconflict.client import ApiError, Client
 from deconflict.errors import InvalidInput
 from deconflict.io.plan import load_plan, operation_features
@@ -56,7 +57,7 @@ def submit(
     token: str = TOKEN,
 ) -> None:
     """Plan every operation of a GeoJSON file on the service (as the token's party)."""
-    err = Console(stderr=True)
+    err = error_console()
     try:
         ops = load_plan(file.read_bytes())
     except InvalidInput as exc:
@@ -159,7 +160,7 @@ def operations(
         try:
             items = client.list_operations(party="me" if mine else None)
         except ApiError as exc:
-            Console(stderr=True).print(
+            error_console().print(
                 f"[red]error:[/] {explained(exc, url)}", highlight=False, soft_wrap=True
             )
             raise typer.Exit(2) from None

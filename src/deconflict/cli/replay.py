@@ -37,9 +37,9 @@ from typing import Annotated, Any
 
 import httpx
 import typer
-from rich.console import Console
 from rich.progress import Progress
 
+from deconflict.cli.consoles import error_console
 from deconflict.cli.wording import counted
 from deconflict.errors import InvalidInput
 
@@ -229,7 +229,7 @@ def replay(
     ] = None,
 ) -> None:
     """Post a recording of position reports to a running service, in time order."""
-    err = Console(stderr=True)
+    err = error_console()
     try:
         records = load_recording(file, fmt)
     except InvalidInput as exc:

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from deconflict.audit.recording import audited_sink
+from deconflict.cli.consoles import error_console
 from deconflict.cli.db import FAILURES, resolve_url
 from deconflict.cli.options import Database
 from deconflict.cli.sealing import seal_appends
@@ -49,7 +50,7 @@ class FileFormat(StrEnum):
 
 
 def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    error_console().print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(2)
 
 
@@ -139,7 +140,7 @@ def export(
         raise _fail(str(exc)) from None
     if format is FileFormat.ED269:
         if airspace.zones:
-            Console(stderr=True).print(
+            error_console().print(
                 f"note: {len(airspace.zones)} agreed zones left out (ED-269 cannot hold them)"
             )
         data = to_ed269(airspace.constraints)
