@@ -35,3 +35,12 @@ def test_a_valued_option_shows_its_kind_in_capitals() -> None:
 
 def test_the_top_level_help_shows_no_bool_either() -> None:
     assert "<bool>" not in _help()
+
+
+def test_tactical_check_lists_every_state_field_at_the_default_width() -> None:
+    # The fields were one unbreakable JSON literal, cut off before vs_mps.
+    out = CliRunner().invoke(app, ["tactical", "check", "--help"]).output
+    flat = " ".join(re.sub("[│╭╮╰╯─]", " ", out).split())
+    for field in ("id", "lat", "lon", "alt_m", "gs_mps", "track_deg", "vs_mps", "vn_mps"):
+        assert re.search(rf"\b{field}\b", flat), field
+    assert "…" not in out

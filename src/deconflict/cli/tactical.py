@@ -84,8 +84,8 @@ def check(
     states_file: Path = typer.Argument(
         ...,
         metavar="STATES.json",
-        help='JSON array of {"id","lat","lon","alt_m","gs_mps","track_deg","vs_mps"} '
-        "(or vn_mps/ve_mps instead of gs_mps/track_deg); - reads stdin.",
+        help="JSON array of objects with id, lat, lon, alt_m, gs_mps, track_deg, vs_mps "
+        "(or vn_mps, ve_mps instead of gs_mps, track_deg); '-' reads stdin.",
     ),
     radius_m: float = typer.Option(DEFAULT_RADIUS_M, "--radius-m", help="Protected radius R."),
     half_height_m: float = typer.Option(
