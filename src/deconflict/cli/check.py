@@ -13,6 +13,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from deconflict.core.constraints import check_plan_airspace
 from deconflict.errors import InvalidInput
 from deconflict.io.airspace import Airspace, load_airspace
 from deconflict.io.plan_columns import read_plan_columns
+from deconflict.model.columns import PlanColumns
 from deconflict.settings import EqualPriorityPolicy
 
 PROGRESS_FROM_FEATURES = 5_000
@@ -54,6 +56,15 @@ def report_json(report: BatchReport, airspace: bool = False) -> dict[str, Any]:
     return out
 
 
+def ended_operations(cols: PlanColumns, now: datetime) -> list[str]:
+    """Ids of the operations all of whose volumes end before ``now``."""
+    latest: dict[int, datetime] = {}
+    for op, end in zip(cols.vol_op, cols.ends, strict=True):
+        if op not in latest or end > latest[op]:
+            latest[op] = end
+    return [cols.op_ids[op] for op, end in latest.items() if end < now]
+
+
 def check_raw(
     raw: bytes,
     policy: EqualPriorityPolicy = EqualPriorityPolicy.REJECT,
@@ -62,10 +73,12 @@ def check_raw(
     tested: Callable[[int, int], None] | None = None,
     airspace: Airspace | None = None,
     mark: Callable[[str], None] | None = None,
+    ended: Callable[[list[str], int], None] | None = None,
 ) -> BatchReport:
     """A plan file's bytes to its report, as fast as this machine allows.
 
     ``mark(phase)`` is called as each phase ends (benchmarks time them).
+    ``ended(ids, operations)`` gets the operations whose every volume ends before now.
 
     Raises ``InvalidInput`` (bad plan, with the feature and field) or
     ``orjson.JSONDecodeError``. The cyclic garbage collector is paused meanwhile: a plan
@@ -82,6 +95,8 @@ def check_raw(
             cols = read_plan_columns(data, read, pool.invalid_polygons, settle=False)
             if mark is not None:
                 mark("features to columns")
+            if ended is not None:
+                ended(ended_operations(cols, datetime.now(UTC)), len(cols.op_ids))
             report = check_columns(cols, policy, tested, pool, mark)
             if airspace is not None:
                 found = check_plan_airspace(
@@ -170,6 +185,17 @@ def _run_check(
         def tested(done: int, total: int) -> None:
             progress.update(testing, completed=done, total=total, visible=True)
 
+        def warn_ended(ids: list[str], operations: int) -> None:
+            # A past plan may be checked on purpose (a replay); more often the dates are
+            # a mistake, and the service would refuse them.
+            if ids:
+                shown = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
+                err.print(
+                    f"[yellow]warning:[/] {len(ids)} of {counted(operations, 'operation')} "
+                    f"end before now ({escape(shown)}): checked all the same.",
+                    highlight=False,
+                )
+
         try:
             report = check_raw(
                 raw,
@@ -177,6 +203,7 @@ def _run_check(
                 read=lambda n: progress.advance(parsing, n),
                 tested=tested,
                 airspace=airspace,
+                ended=warn_ended,
             )
         except orjson.JSONDecodeError as exc:
             progress.stop()
