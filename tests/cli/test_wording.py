@@ -27,3 +27,18 @@ def test_check_reports_one_conflict_in_the_singular(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "1 conflict among 2 operations" in result.stdout
     assert "1 conflicts" not in result.stdout
+
+
+def test_the_constraint_table_is_not_cut_when_stdout_is_a_file() -> None:
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
+    result = CliRunner().invoke(
+        app,
+        [
+            "check",
+            str(examples / "plan.geojson"),
+            "--constraints",
+            str(examples / "zones.geojson"),
+        ],
+    )
+    assert "river-line" in result.stdout
+    assert "…" not in result.stdout

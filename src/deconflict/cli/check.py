@@ -264,6 +264,8 @@ def _print_airspace(report: BatchReport, out: Console) -> None:
     if not report.airspace:
         out.print("[green]No operation enters a constraint or another party's sector.[/]")
         return
+    if not out.is_terminal:
+        out.width = max(out.width, 132)
     table = Table(title=f"{counted(len(report.airspace), 'constraint and zone conflict')}")
     for name in ("operation (party)", "constraint / zone", "verdict", "when (UTC)", "altitude m"):
         table.add_column(name, no_wrap=True)
