@@ -140,3 +140,11 @@ def test_operations_prints_json_on_request(through_demo: None) -> None:
     result = CliRunner().invoke(app, ["operations", "--token", token, "--format", "json"])
     assert result.exit_code == 0, result.output
     assert sorted(op["id"] for op in json.loads(result.stdout)) == ["op-000001", "op-000002"]
+
+
+def test_token_names_on_stderr_the_key_it_signed_with(fresh_checkout: Path) -> None:
+    result = CliRunner().invoke(app, ["token", "--sub", "alpha", "--scope", "deconflict.read"])
+    assert result.exit_code == 0
+    assert result.stdout.count("\n") == 1  # the token alone, for TOKEN=$(...)
+    assert str(Path("data") / "auth" / "signing-key.pem") in result.stderr
+    assert "key id" in result.stderr

@@ -11,7 +11,12 @@ from typing import Annotated
 
 import typer
 
-from deconflict.auth.keys import KeyFileError, load_or_create_signing_key
+from deconflict.auth.keys import (
+    KeyFileError,
+    key_id,
+    load_or_create_signing_key,
+    signing_key_path,
+)
 from deconflict.auth.scopes import KNOWN_SCOPES
 from deconflict.auth.settings import DEFAULT_ISSUER, MAX_TOKEN_LIFETIME_S
 from deconflict.auth.tokens import mint_token
@@ -84,6 +89,10 @@ def token(
     except (InvalidInput, KeyFileError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
+    # Which key signed it, on stderr: a service run with another data dir refuses the
+    # token, and this line is how a user finds out why.
+    kid = key_id(load_or_create_signing_key(data_dir).public_key())
+    typer.echo(f"signed with key id {kid} ({signing_key_path(data_dir)})", err=True)
     typer.echo(minted)
 
 
