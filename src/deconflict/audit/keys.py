@@ -20,16 +20,15 @@ into ``audit_pending`` with SQL alone is refused, not chained and signed.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
-import os
 import stat
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from deconflict.auth.keys import create_private_file, write_public_file
 from deconflict.errors import DeconflictError
 
 AUDIT_KEY_FILE = Path("audit") / "audit-key.pem"
@@ -156,30 +155,15 @@ def public_pem(key: Ed25519PublicKey) -> bytes:
 
 
 def _create(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
+    create_private_file(
+        path,
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
     )
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _write_public(path: Path, key: Ed25519PublicKey) -> None:
-    pem = public_pem(key)
-    with contextlib.suppress(FileNotFoundError):
-        if path.read_bytes() == pem:
-            return
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(pem)
-    os.replace(tmp, path)
+    write_public_file(path, public_pem(key))

@@ -58,13 +58,22 @@ def load_or_create_signing_key(data_dir: Path) -> rsa.RSAPrivateKey:
 
 
 def _create_signing_key(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = rsa.generate_private_key(public_exponent=65537, key_size=NEW_KEY_BITS)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
+    create_private_file(
+        path,
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
     )
+
+
+def create_private_file(path: Path, pem: bytes) -> None:
+    """Write a new private key file (mode 0600) once: written whole to a temporary file,
+    then linked into place, so no reader sees half a key; if another process won the
+    race, its key is the one."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -72,7 +81,6 @@ def _create_signing_key(path: Path) -> None:
             handle.write(pem)
             handle.flush()
             os.fsync(handle.fileno())
-        # If another process won the race, its key is the one.
         with contextlib.suppress(FileExistsError):
             os.link(tmp, path)
     finally:
@@ -100,12 +108,14 @@ def _load_private_key(path: Path) -> rsa.RSAPrivateKey:
 
 
 def _write_public_key(path: Path, key: rsa.RSAPublicKey) -> None:
-    pem = public_key_pem(key)
-    try:
+    write_public_file(path, public_key_pem(key))
+
+
+def write_public_file(path: Path, pem: bytes) -> None:
+    """Publish a public key beside its private key, replaced atomically when it differs."""
+    with contextlib.suppress(FileNotFoundError):
         if path.read_bytes() == pem:
             return
-    except FileNotFoundError:
-        pass
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(pem)
     os.replace(tmp, path)
