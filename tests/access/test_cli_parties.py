@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from deconflict.access.agreements import Grant
 from deconflict.access.grants import PartyGrant
 from deconflict.audit.entry import AGREEMENT
+from deconflict.audit.keys import load_or_create_audit_key
 from deconflict.cli.main import app
-from deconflict.store.audit import chain_pending, entries_about
+from deconflict.store.audit import chain_pending, entries_about, use_key
 from deconflict.store.sharing import grant_of, load_agreements
 from deconflict.store.sql import open_store
 
@@ -111,3 +113,22 @@ def test_a_grant_from_the_cli_is_in_the_partys_audit_record(tmp_path: Path) -> N
     (entry,) = entries
     assert (entry.kind, entry.actor, entry.object_kind) == (AGREEMENT, "operator", "grant")
     assert entry.detail["after"]["priority_max"] == 3
+
+
+def test_a_grant_from_the_cli_is_sealed_so_the_service_chains_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the service's audit key in the data directory, the chainer links only sealed
+    entries: the CLI's grant must be sealed like its agreements, or it is refused."""
+    monkeypatch.setenv("DECONFLICT_DATA_DIR", str(tmp_path))
+    key = load_or_create_audit_key(tmp_path)
+    db = tmp_path / "d.db"
+    assert run(db, "grant", "beta", "--priority-max", "3")[0] == 0
+    store = open_store(f"sqlite:///{db}")
+    try:
+        use_key(store.engine, key)
+        chain_pending(store)
+        entries = store.run(lambda s: [c.entry for c in entries_about(s.conn, "beta")], write=False)
+    finally:
+        store.close()
+    assert [(e.object_kind, e.detail["after"]["priority_max"]) for e in entries] == [("grant", 3)]

@@ -12,7 +12,8 @@ off-nominal state); each change is an audit entry for that party.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import orjson
 import typer
@@ -33,7 +34,9 @@ from deconflict.store.sharing import (
     list_grants,
     save_agreement,
 )
-from deconflict.store.sql import SqlStore, open_store
+from deconflict.store.sql import open_store
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="parties",
@@ -46,7 +49,24 @@ GRANT_HELP = "One of: " + ", ".join(g.value for g in Grant) + " (repeatable)."
 Grants = Annotated[list[str], typer.Option("--grant", "-g", help=GRANT_HELP)]
 
 
-def _change(store: SqlStore, a: str, b: str, grants: frozenset[Grant], add: bool) -> Agreement:
+def _in_store(database: str | None, work: Callable[[Any], T], write: bool) -> T:
+    """Run ``work`` in one transaction on the operator's database. What a write appends
+    to the audit log is sealed with the data directory's key, as the service's own
+    writes are: the chainer links only sealed entries."""
+    try:
+        store = open_store(resolve_url(database))
+        try:
+            if write:
+                seal_appends(store)
+            return store.run(work, write=write)
+        finally:
+            store.close()
+    except FAILURES as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _change(a: str, b: str, grants: frozenset[Grant], add: bool) -> Callable[[Any], Agreement]:
     def work(session: Any) -> Agreement:
         pair = Agreement(a, b, frozenset())
         current = next((x.grants for x in list_agreements(session) if x.pair == pair.pair), None)
@@ -75,7 +95,7 @@ def _change(store: SqlStore, a: str, b: str, grants: frozenset[Grant], add: bool
         )
         return agreement
 
-    return store.run(work, write=True)
+    return work
 
 
 def _run(database: str | None, a: str, b: str, names: list[str], add: bool) -> None:
@@ -83,15 +103,10 @@ def _run(database: str | None, a: str, b: str, names: list[str], add: bool) -> N
         if add and not names:
             raise DeconflictError("give at least one --grant to share")
         grants = parse_grants(names) if names else frozenset(Grant)
-        store = open_store(resolve_url(database))
-        seal_appends(store)
-        try:
-            agreement = _change(store, a, b, grants, add)
-        finally:
-            store.close()
     except FAILURES as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    agreement = _in_store(database, _change(a, b, grants, add), write=True)
     shown = ", ".join(sorted(g.value for g in agreement.grants)) or "nothing beyond references"
     typer.echo(f"{agreement.a} and {agreement.b} now see each other's: {shown}")
 
@@ -122,15 +137,7 @@ def list_(
     database: Database = None,
 ) -> None:
     """Every agreement in force."""
-    try:
-        store = open_store(resolve_url(database))
-        try:
-            found = store.run(list_agreements, write=False)
-        finally:
-            store.close()
-    except FAILURES as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    found = _in_store(database, list_agreements, write=False)
     for ag in found:
         if party is not None and party not in ag.pair:
             continue
@@ -172,15 +179,7 @@ def grant_(
         )
         return current if wanted == current else change_grant(session, wanted, OPERATOR)
 
-    try:
-        store = open_store(resolve_url(database))
-        try:
-            granted = store.run(work, write=True)
-        finally:
-            store.close()
-    except FAILURES as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    granted = _in_store(database, work, write=True)
     typer.echo(f"{party}: {granted.describe()}")
 
 
@@ -190,15 +189,7 @@ def grants(
     database: Database = None,
 ) -> None:
     """Every grant beyond the defaults (any other party: priority 0, no off-nominal state)."""
-    try:
-        store = open_store(resolve_url(database))
-        try:
-            found = store.run(list_grants, write=False)
-        finally:
-            store.close()
-    except FAILURES as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    found = _in_store(database, list_grants, write=False)
     for g in found:
         if as_json:
             typer.echo(orjson.dumps(grant_json(g)).decode())
