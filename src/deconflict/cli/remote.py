@@ -19,7 +19,26 @@ from deconflict.errors import InvalidInput
 from deconflict.io.plan import load_plan, operation_features
 
 URL = typer.Option("http://127.0.0.1:8080", envvar="DECONFLICT_URL", help="Service base URL.")
-TOKEN = typer.Option(..., envvar="DECONFLICT_TOKEN", help="Bearer token (see `deconflict token`).")
+
+
+def _token(value: str) -> str:
+    """A token goes into an HTTP header: refused here, naming the option, when it cannot
+    (empty, as from a failed ``$(deconflict token ...)``, or with spaces or control
+    characters), instead of a traceback from the HTTP library."""
+    token = value.strip()
+    if not token or not token.isascii() or not token.isprintable() or " " in token:
+        raise typer.BadParameter(
+            "not a token: expected one word of printable ASCII (see `deconflict token`)"
+        )
+    return token
+
+
+TOKEN = typer.Option(
+    ...,
+    envvar="DECONFLICT_TOKEN",
+    help="Bearer token (see `deconflict token`).",
+    callback=_token,
+)
 
 
 def explained(exc: ApiError, url: str) -> str:
