@@ -22,13 +22,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import stat
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from deconflict.auth.keys import create_private_file, write_public_file
+from deconflict.auth.keys import create_private_file, read_private_file, write_public_file
 from deconflict.errors import DeconflictError
 
 AUDIT_KEY_FILE = Path("audit") / "audit-key.pem"
@@ -114,20 +113,7 @@ def audit_key_if_present(data_dir: Path) -> AuditKey | None:
 
 
 def load_audit_key(path: Path) -> AuditKey:
-    try:
-        mode = path.stat().st_mode
-        data = path.read_bytes()
-    except OSError as exc:
-        raise AuditKeyError(f"cannot read audit key {path}: {exc.strerror}") from exc
-    if stat.S_IMODE(mode) & 0o077:
-        raise AuditKeyError(
-            f"audit key {path} is readable by other users (mode {stat.S_IMODE(mode):o}); "
-            f"run `chmod 600 {path}`"
-        )
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError) as exc:
-        raise AuditKeyError(f"audit key {path} is not an unencrypted PEM private key") from exc
+    key = read_private_file(path, "audit key", AuditKeyError)
     if not isinstance(key, Ed25519PrivateKey):
         raise AuditKeyError(f"audit key {path} is not an Ed25519 key")
     return AuditKey(key)

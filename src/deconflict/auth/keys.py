@@ -20,6 +20,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from deconflict.errors import DeconflictError
 
@@ -88,23 +89,31 @@ def create_private_file(path: Path, pem: bytes) -> None:
 
 
 def _load_private_key(path: Path) -> rsa.RSAPrivateKey:
+    key = read_private_file(path, "signing key", KeyFileError, "or delete it to make a new one")
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise KeyFileError(f"signing key {path} is not an RSA key")
+    return key
+
+
+def read_private_file(
+    path: Path, what: str, error: type[DeconflictError], remedy: str = ""
+) -> PrivateKeyTypes:
+    """A private key from an unencrypted PEM file that only its owner may read; ``error``
+    names ``what`` and the path for each way the file can be wrong."""
     try:
         mode = path.stat().st_mode
         data = path.read_bytes()
     except OSError as exc:
-        raise KeyFileError(f"cannot read signing key {path}: {exc.strerror}") from exc
+        raise error(f"cannot read {what} {path}: {exc.strerror}") from exc
     if stat.S_IMODE(mode) & 0o077:
-        raise KeyFileError(
-            f"signing key {path} is readable by other users (mode "
-            f"{stat.S_IMODE(mode):o}); run `chmod 600 {path}` or delete it to make a new one"
+        raise error(
+            f"{what} {path} is readable by other users (mode {stat.S_IMODE(mode):o}); "
+            f"run `chmod 600 {path}`" + (f" {remedy}" if remedy else "")
         )
     try:
-        key = serialization.load_pem_private_key(data, password=None)
+        return serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as exc:
-        raise KeyFileError(f"signing key {path} is not an unencrypted PEM private key") from exc
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise KeyFileError(f"signing key {path} is not an RSA key")
-    return key
+        raise error(f"{what} {path} is not an unencrypted PEM private key") from exc
 
 
 def _write_public_key(path: Path, key: rsa.RSAPublicKey) -> None:
