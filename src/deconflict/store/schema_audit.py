@@ -21,6 +21,8 @@ Times are integer microseconds since the epoch, as in ``schema.py``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
 
 from deconflict.audit.entry import MAX_KIND, MAX_OBJECT_ID, MAX_OBJECT_KIND, MAX_PARTY
@@ -31,19 +33,28 @@ PendingId = BigInteger().with_variant(Integer(), "sqlite")
 
 HEAD_ID = 1
 
+
+def _sealed_entry() -> list[Column[Any]]:
+    """The columns of an appended entry as its writer sealed it: a pending row, and a
+    refused one kept as it was found (each table needs Column objects of its own)."""
+    return [
+        Column("at_us", BigInteger, nullable=False),
+        Column("kind", String(MAX_KIND), nullable=False),
+        Column("actor", String(MAX_PARTY), nullable=False),
+        Column("subject", String(MAX_PARTY), nullable=False),
+        Column("object_kind", String(MAX_OBJECT_KIND), nullable=False),
+        Column("object_id", String(MAX_OBJECT_ID), nullable=False),
+        Column("detail", Text, nullable=False),
+        Column("salt", String(32), nullable=True),
+        Column("seal", String(64), nullable=True),
+    ]
+
+
 audit_pending = Table(
     "audit_pending",
     metadata,
     Column("id", PendingId, primary_key=True, autoincrement=True),
-    Column("at_us", BigInteger, nullable=False),
-    Column("kind", String(MAX_KIND), nullable=False),
-    Column("actor", String(MAX_PARTY), nullable=False),
-    Column("subject", String(MAX_PARTY), nullable=False),
-    Column("object_kind", String(MAX_OBJECT_KIND), nullable=False),
-    Column("object_id", String(MAX_OBJECT_ID), nullable=False),
-    Column("detail", Text, nullable=False),
-    Column("salt", String(32), nullable=True),
-    Column("seal", String(64), nullable=True),
+    *_sealed_entry(),
 )
 
 audit_log = Table(
@@ -87,14 +98,6 @@ audit_refused = Table(
     "audit_refused",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
-    Column("at_us", BigInteger, nullable=False),
-    Column("kind", String(MAX_KIND), nullable=False),
-    Column("actor", String(MAX_PARTY), nullable=False),
-    Column("subject", String(MAX_PARTY), nullable=False),
-    Column("object_kind", String(MAX_OBJECT_KIND), nullable=False),
-    Column("object_id", String(MAX_OBJECT_ID), nullable=False),
-    Column("detail", Text, nullable=False),
-    Column("salt", String(32), nullable=True),
-    Column("seal", String(64), nullable=True),
+    *_sealed_entry(),
     Column("refused_us", BigInteger, nullable=False),
 )
