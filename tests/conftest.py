@@ -11,13 +11,19 @@ Each xdist worker gets its own schema there, emptied before every test.
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
+from starlette.types import ASGIApp
 
 from deconflict.api.app import create_app
 from deconflict.audit.entry import DISCLOSURE, AuditEntry
@@ -175,3 +181,26 @@ def catch_up(client: TestClient, headers: dict[str, str], **params: Any) -> list
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/event-stream")
     return sse(r.text)
+
+
+@contextmanager
+def served(app: ASGIApp, **config: Any) -> Iterator[int]:
+    """``app`` under a real uvicorn server on a free loopback port (yielded), in a
+    thread, for tests that need real sockets: streams, disconnects, browsers."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config.setdefault("log_level", "error")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **config))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15.0
+    while not server.started:
+        if time.monotonic() > deadline:
+            pytest.fail("the service did not start")
+        time.sleep(0.02)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(5)

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 from deconflict.api.app import create_app
@@ -19,6 +15,7 @@ from deconflict.cli.main import app as cli
 from deconflict.client import ApiError, Client
 from deconflict.settings import Settings
 from deconflict.store.sql import SqlStore
+from tests.conftest import served
 
 from .conftest import Headers
 from .test_native import body
@@ -26,22 +23,8 @@ from .test_native import body
 
 @pytest.fixture
 def server(settings: Settings, store: SqlStore) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings, store), host="127.0.0.1", port=port, log_level="error"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(5)
+    with served(create_app(settings, store)) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def token(auth: Headers, sub: str) -> str:

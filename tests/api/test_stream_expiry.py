@@ -7,15 +7,11 @@ loopback so that a stream that does not end fails on a read timeout instead of h
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import orjson
 import pytest
-import uvicorn
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
@@ -24,6 +20,7 @@ from deconflict.auth.keys import load_or_create_signing_key
 from deconflict.auth.tokens import mint_token
 from deconflict.settings import Settings
 from deconflict.store.sql import SqlStore
+from tests.conftest import served
 
 LIFETIME_S = 2
 READ_TIMEOUT_S = 8.0
@@ -33,22 +30,8 @@ that outlives its token fails on this timeout."""
 
 @pytest.fixture
 def server(settings: Settings, store: SqlStore) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings, store), host="127.0.0.1", port=port, log_level="error"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(250):
-        if srv.started:
-            break
-        time.sleep(0.02)
-    yield f"127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(5)
+    with served(create_app(settings, store)) as port:
+        yield f"127.0.0.1:{port}"
 
 
 def short_token(settings: Settings, *scopes: str) -> str:
