@@ -110,6 +110,18 @@ _INSERT_PENDING = insert(audit_pending)
 """Built once: every write appends audit entries."""
 
 
+def _entry_columns(e: AuditEntry) -> dict[str, Any]:
+    """An entry's own columns, as every audit table stores them."""
+    return {
+        "kind": e.kind,
+        "actor": e.actor,
+        "subject": e.subject,
+        "object_kind": e.object_kind,
+        "object_id": e.object_id,
+        "detail": canonical_detail(e.detail),
+    }
+
+
 def append_audit(session: Any, entries: Sequence[AuditEntry], at: datetime | None = None) -> None:
     """Append ``entries`` as pending, in the caller's transaction (they commit or roll
     back with it). ``at`` defaults to now."""
@@ -120,17 +132,7 @@ def append_audit(session: Any, entries: Sequence[AuditEntry], at: datetime | Non
     key = _keys.get(conn.engine)
     rows = []
     for e in entries:
-        row = {
-            "at_us": at_us,
-            "kind": e.kind,
-            "actor": e.actor,
-            "subject": e.subject,
-            "object_kind": e.object_kind,
-            "object_id": e.object_id,
-            "detail": canonical_detail(e.detail),
-            "salt": os.urandom(16).hex(),
-            "seal": None,
-        }
+        row = {"at_us": at_us, **_entry_columns(e), "salt": os.urandom(16).hex(), "seal": None}
         if key is not None:
             row["seal"] = key.seal(_seal_message(row))
         rows.append(row)
@@ -376,12 +378,7 @@ def _log_row(c: ChainedEntry) -> dict[str, Any]:
     return {
         "seq": c.seq,
         "at_us": c.at_us,
-        "kind": e.kind,
-        "actor": e.actor,
-        "subject": e.subject,
-        "object_kind": e.object_kind,
-        "object_id": e.object_id,
-        "detail": canonical_detail(e.detail),
+        **_entry_columns(e),
         "prev_hash": c.prev_hash,
         "hash": c.hash,
         "salt": c.salt,
