@@ -8,18 +8,15 @@ wire (units other than ``M``, references other than ``W84``, wrong types).
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
-
-import spherely
 
 from deconflict.dss.errors import BadRequest, DssError
 from deconflict.dss.model import Extent
 from deconflict.errors import InvalidInput
 from deconflict.geo.covering import cells_of
-from deconflict.geo.earth import EARTH_RADIUS_M
-from deconflict.geo.footprint import Circle, Footprint
+from deconflict.geo.footprint import Footprint
+from deconflict.geo.measure import area_m2
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 
 MAX_AREA_KM2 = 2500.0
@@ -42,16 +39,8 @@ ALL_ALTITUDES = AltitudeBand(-1e9, 1e9)
 """Bounds standing in for 'unbounded' where a query leaves time or altitude open."""
 
 
-def footprint_area_km2(footprint: Footprint) -> float:
-    if isinstance(footprint, Circle):
-        # Spherical cap: 2 pi R^2 (1 - cos(r / R)).
-        angle = footprint.radius_m / EARTH_RADIUS_M
-        return 2.0 * math.pi * EARTH_RADIUS_M**2 * (1.0 - math.cos(angle)) / 1e6
-    return float(spherely.area(footprint.geography, radius=EARTH_RADIUS_M)) / 1e6
-
-
 def check_area(footprint: Footprint, field: str, error: type[DssError] = BadRequest) -> None:
-    area = footprint_area_km2(footprint)
+    area = area_m2(footprint) / 1e6
     if area > MAX_AREA_KM2:
         raise error(
             f"{field}: area {area:,.0f} km² is larger than the {MAX_AREA_KM2:,.0f} km² allowed"
