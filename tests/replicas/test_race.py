@@ -27,8 +27,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from deconflict.core.ports import OperationQuery
 from deconflict.geo.overlap import volumes_conflict
-from deconflict.store.base import OperationQuery
 from deconflict.store.schema_dss import dss_intents
 from deconflict.store.sql import open_store
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect
 
+from deconflict.core.ports import OperationQuery
 from deconflict.geo.footprint import Circle
 from deconflict.model.operation import OperationState
-from deconflict.store.base import OperationQuery
 from deconflict.store.schema import metadata
 from deconflict.store.sql import SqlStore
 

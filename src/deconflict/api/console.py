@@ -44,13 +44,13 @@ from deconflict.api.wire import conflict_json
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
 from deconflict.core.engine import Decision, StrategicEngine
+from deconflict.core.ports import OperationQuery, StoreSession
 from deconflict.core.report import Conflict
 from deconflict.core.rules import judge_pair
 from deconflict.errors import InvalidInput
 from deconflict.geo.volume import TimeWindow
 from deconflict.hotline.model import ConflictKind
 from deconflict.model.operation import Operation
-from deconflict.store.base import OperationQuery, StoreSession
 from deconflict.store.hotline import conflict_id_for
 
 Reader = Annotated[Principal, Depends(require_scopes(Scope.READ, Scope.PLAN))]

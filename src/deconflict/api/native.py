@@ -41,6 +41,7 @@ from deconflict.core.limits import (
     check_operations,
     check_query_area,
 )
+from deconflict.core.ports import OperationQuery, StoredOperation
 from deconflict.errors import InvalidInput
 from deconflict.geo.footprint import Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
@@ -49,7 +50,6 @@ from deconflict.model.ids import check_id
 from deconflict.model.operation import Operation
 from deconflict.model.transitions import TransitionRefused
 from deconflict.store.audit import append_audit
-from deconflict.store.base import OperationQuery, StoredOperation
 from deconflict.store.sql import SqlStore
 
 GEOJSON = "application/geo+json"

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from deconflict.access.policy import REFERENCE_ONLY, DisclosurePolicy, OperationView, call_sign
 from deconflict.api.listing import in_shown_order
 from deconflict.core.engine import Decision
+from deconflict.core.ports import StoredOperation
 from deconflict.core.report import Conflict, where_and_when
 from deconflict.errors import InvalidInput
 from deconflict.geo.bounds import bounding_box
@@ -23,7 +24,6 @@ from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.numbers import INT64_MAX, INT64_MIN
 from deconflict.model.operation import Operation, OperationState
 from deconflict.model.times import rfc3339
-from deconflict.store.base import StoredOperation
 
 
 def _not_a_boolean(value: Any) -> Any:

@@ -19,12 +19,12 @@ import orjson
 
 from deconflict.audit.entry import ANONYMOUS, AUTH_FAILURE, CHANGE, NO_SUBJECT, AuditEntry
 from deconflict.core.engine import ChangeHook, OperationChange
+from deconflict.core.ports import StoreSession
 from deconflict.dss.model import ConstraintChange, IntentChange
 from deconflict.dss.ports import DssSession
 from deconflict.dss.service import DssNotifier
 from deconflict.model.times import rfc3339
 from deconflict.store.audit import append_audit
-from deconflict.store.base import StoreSession
 from deconflict.store.codec import from_us
 from deconflict.store.constraints import EventSink, append_now
 from deconflict.store.outbox import NewEvent

@@ -13,13 +13,13 @@ from enum import StrEnum
 
 from deconflict.core.constraints import AirspaceLookup, ConstraintConflict, airspace_conflicts
 from deconflict.core.constraints import blocking as airspace_blocking
+from deconflict.core.ports import Store, StoredOperation, StoreSession
 from deconflict.core.report import Conflict, volume_overlaps
 from deconflict.core.rules import Verdict, judge
 from deconflict.errors import DeconflictError
 from deconflict.model.operation import Operation, OperationState
 from deconflict.model.transitions import check_transition
 from deconflict.settings import EqualPriorityPolicy
-from deconflict.store.base import Store, StoredOperation, StoreSession
 
 
 class StaleVersion(DeconflictError):

@@ -38,13 +38,13 @@ import orjson
 from sqlalchemy import Connection, delete, insert, literal_column, select, update
 
 from deconflict.core.airspace_events import PartyEvent, constraint_events, zone_events
+from deconflict.core.ports import StoreSession
 from deconflict.errors import DeconflictError
 from deconflict.geo.covering import cells_of
 from deconflict.geo.footprint import Footprint
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.constraint import AgreedZone, Constraint, ConstraintType, Sector
 from deconflict.model.operation import Operation
-from deconflict.store.base import StoreSession
 from deconflict.store.cellindex import (
     cell_search,
     chunks,

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import orjson
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
+from deconflict.core.ports import StoredOperation
 from deconflict.dss.airspace import as_constraint
 from deconflict.dss.model import (
     AvailabilityStatus,
@@ -34,7 +35,6 @@ from deconflict.dss.model import (
 )
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import Operation, OperationState
-from deconflict.store.base import StoredOperation
 from deconflict.store.cellindex import cell_search, chunks, ids_in_cells, rows_by_id
 from deconflict.store.codec import (
     footprint_from_text,

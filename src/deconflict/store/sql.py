@@ -35,11 +35,11 @@ from sqlalchemy import (
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as SaTimeoutError
 
+from deconflict.core.ports import OperationQuery, StoredOperation
 from deconflict.errors import DeconflictError
 from deconflict.geo.covering import cells_of
 from deconflict.geo.volume import Volume4D
 from deconflict.model.operation import Operation, OperationState
-from deconflict.store.base import OperationQuery, StoredOperation
 from deconflict.store.cellindex import (
     cell_search,
     chunks,

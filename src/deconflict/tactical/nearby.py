@@ -24,13 +24,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from deconflict.core.ports import OperationQuery, StoreSession
 from deconflict.geo.caps import WHOLE_SPHERE, bounding_caps
 from deconflict.geo.earth import EARTH_RADIUS_M, MAX_CIRCLE_RADIUS_M
 from deconflict.geo.footprint import Circle, Footprint
 from deconflict.geo.overlap import footprint_distance_m
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import Operation, OperationState
-from deconflict.store.base import OperationQuery, StoreSession
 from deconflict.tactical.views import Position, StateChange
 
 MIN_RADIUS_M = 1.0

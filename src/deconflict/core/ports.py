@@ -1,6 +1,8 @@
-"""The store interface: what the core needs from persistence, nothing about SQL.
+"""What the core needs from persistence, as interfaces: nothing about SQL.
 
-One ``Store``, two implementations planned (SQLite embedded, PostgreSQL for replicas).
+The core owns these so that it depends on no store; ``store/sql.py`` implements them
+(SQLite embedded, PostgreSQL for replicas), and the tactical layer's nearby search reads
+through the same session.
 All reads and writes happen inside a ``session``; a write session is one serializable
 transaction, so a check followed by a write cannot race another writer.
 """
