@@ -32,7 +32,7 @@ import httpx
 import orjson
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from deconflict.dss.model import (
+from deconflict.dss.records import (
     Extent,
     IntentChange,
     IntentParams,

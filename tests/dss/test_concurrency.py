@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from deconflict.dss.errors import AirspaceConflict
 from deconflict.dss.ids import new_uuid4
-from deconflict.dss.model import Extent, IntentChange, IntentParams, SubscriptionParams
+from deconflict.dss.records import Extent, IntentChange, IntentParams, SubscriptionParams
 from deconflict.dss.service import DssService
 from deconflict.geo.footprint import Circle
 from deconflict.model.operation import OperationState

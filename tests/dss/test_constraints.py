@@ -13,7 +13,7 @@ from sqlalchemy import select
 from deconflict.core.constraints import ConstraintReason
 from deconflict.core.engine import StrategicEngine
 from deconflict.core.rules import Verdict
-from deconflict.dss.model import NO_OVN_PHRASE
+from deconflict.dss.records import NO_OVN_PHRASE
 from deconflict.geo.footprint import Circle
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.constraint import Constraint, ConstraintType

@@ -29,7 +29,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from deconflict.dss.model import NO_OVN_PHRASE, NULL_SUBSCRIPTION_ID
+from deconflict.dss.records import NO_OVN_PHRASE, NULL_SUBSCRIPTION_ID
 from deconflict.geo.covering import cells_of
 from deconflict.geo.footprint import Circle
 

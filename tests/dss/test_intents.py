@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deconflict.dss.model import NO_OVN_PHRASE, NULL_SUBSCRIPTION_ID
+from deconflict.dss.records import NO_OVN_PHRASE, NULL_SUBSCRIPTION_ID
 
 from .conftest import CMSA, OIR, SC, SUBS, Dss, circle, new_id, square, volume4d
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from deconflict.dss.errors import AirspaceConflict
-from deconflict.dss.model import Extent, IntentParams
+from deconflict.dss.records import Extent, IntentParams
 from deconflict.dss.service import DssService
 from deconflict.geo.footprint import Circle
 from deconflict.geo.overlap import volumes_conflict

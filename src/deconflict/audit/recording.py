@@ -20,8 +20,8 @@ import orjson
 from deconflict.audit.entry import ANONYMOUS, AUTH_FAILURE, CHANGE, NO_SUBJECT, AuditEntry
 from deconflict.core.engine import ChangeHook, OperationChange
 from deconflict.core.ports import StoreSession
-from deconflict.dss.model import ConstraintChange, IntentChange
 from deconflict.dss.ports import DssSession
+from deconflict.dss.records import ConstraintChange, IntentChange
 from deconflict.dss.service import DssNotifier
 from deconflict.model.times import rfc3339
 from deconflict.store.audit import append_audit

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from deconflict.errors import DeconflictError
 
 if TYPE_CHECKING:
-    from deconflict.dss.model import ConstraintRef, IntentRef
+    from deconflict.dss.records import ConstraintRef, IntentRef
 
 
 class DssError(DeconflictError):

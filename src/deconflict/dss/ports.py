@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from deconflict.dss.model import (
+from deconflict.dss.records import (
     AvailabilityStatus,
     ConstraintRef,
     IntentRef,

@@ -15,6 +15,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from deconflict.core.limits import check_f3548
+from deconflict.dss.checks import (
+    ALL_ALTITUDES,
+    ALL_TIME,
+    CLOCK_SKEW,
+    MAX_SUBSCRIPTION_DURATION,
+    check_area,
+    check_base_url,
+    check_not_ended,
+    check_plan_horizon,
+    constraint_extent,
+    footprint_cells,
+    intent_volume,
+    query_volume,
+    volumes_cells,
+)
 from deconflict.dss.errors import (
     AirspaceConflict,
     AreaTooLarge,
@@ -24,7 +39,9 @@ from deconflict.dss.errors import (
     NotFound,
 )
 from deconflict.dss.ids import new_uuid4
-from deconflict.dss.model import (
+from deconflict.dss.ovn import new_ovn, new_version
+from deconflict.dss.ports import DssSession, DssTransactor
+from deconflict.dss.records import (
     AvailabilityStatus,
     ConstraintChange,
     ConstraintParams,
@@ -39,23 +56,6 @@ from deconflict.dss.model import (
     SubscriptionParams,
     SubscriptionRec,
     UssAvailability,
-)
-from deconflict.dss.ovn import new_ovn, new_version
-from deconflict.dss.ports import DssSession, DssTransactor
-from deconflict.dss.rules import (
-    ALL_ALTITUDES,
-    ALL_TIME,
-    CLOCK_SKEW,
-    MAX_SUBSCRIPTION_DURATION,
-    check_area,
-    check_base_url,
-    check_not_ended,
-    check_plan_horizon,
-    constraint_extent,
-    footprint_cells,
-    intent_volume,
-    query_volume,
-    volumes_cells,
 )
 from deconflict.geo.covering import covers
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D

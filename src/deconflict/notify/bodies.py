@@ -26,7 +26,7 @@ from typing import Any
 from deconflict.api.dss import convert
 from deconflict.core.engine import OperationChange
 from deconflict.core.report import Conflict, where_and_when
-from deconflict.dss.model import ConstraintRef, Extent, IntentRef
+from deconflict.dss.records import ConstraintRef, Extent, IntentRef
 from deconflict.geo.footprint import Circle, Footprint, Polygon
 from deconflict.geo.volume import Volume4D
 from deconflict.model.operation import Operation, OperationState

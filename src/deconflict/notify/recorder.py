@@ -18,7 +18,7 @@ import orjson
 from deconflict.audit.entry import DISCLOSURE, AuditEntry
 from deconflict.core.engine import OperationChange
 from deconflict.core.report import Conflict
-from deconflict.dss.model import ConstraintChange, IntentChange, Subscriber
+from deconflict.dss.records import ConstraintChange, IntentChange, Subscriber
 from deconflict.hotline.model import ConflictKind
 from deconflict.notify import bodies
 from deconflict.notify.disclosure import (

@@ -4,7 +4,7 @@
 with ``SqlSession.put`` (so it lands in ``operations`` and the shared cell index) plus a
 ``dss_intents`` row. Likewise a constraint reference is a native constraint written
 through ``SqlAirspace`` (``airspace_constraints`` and its cell index, so the planner
-enforces it; ``dss.airspace`` says as what) plus a ``dss_constraints`` row (OVN, USS
+enforces it; ``dss.native_constraints`` says as what) plus a ``dss_constraints`` row (OVN, USS
 base URL, the extents as sent, for an exact echo). Subscriptions have their own cell
 table. Every cell table is searched through ``store.cellindex``.
 
@@ -23,8 +23,8 @@ import orjson
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from deconflict.core.ports import StoredOperation
-from deconflict.dss.airspace import as_constraint
-from deconflict.dss.model import (
+from deconflict.dss.native_constraints import as_constraint
+from deconflict.dss.records import (
     AvailabilityStatus,
     ConstraintRef,
     Extent,

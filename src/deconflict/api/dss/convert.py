@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from deconflict.api.dss import models as w
 from deconflict.dss.errors import BadRequest
-from deconflict.dss.model import (
+from deconflict.dss.records import (
     NO_OVN_PHRASE,
     NULL_SUBSCRIPTION_ID,
     ConstraintRef,

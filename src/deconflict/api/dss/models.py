@@ -10,7 +10,7 @@ transcription, both required by the spec's own prose:
 
 Request models are lenient where the reference DSS is (``Time.format`` is not checked,
 availability is case-insensitive); the rules that make a request *meaningful* (one
-outline, bounded times, area limits) live in ``deconflict.dss.rules`` and answer 400
+outline, bounded times, area limits) live in ``deconflict.dss.checks`` and answer 400
 with a message naming the field.
 """
 

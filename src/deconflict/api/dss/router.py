@@ -33,7 +33,7 @@ from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
 from deconflict.dss.errors import AirspaceConflict, BadRequest, DssError, NotAllowed
 from deconflict.dss.ids import parse_uuid4
-from deconflict.dss.model import (
+from deconflict.dss.records import (
     AvailabilityStatus,
     ConstraintParams,
     Extent,

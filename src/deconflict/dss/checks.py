@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from deconflict.dss.errors import BadRequest, DssError
-from deconflict.dss.model import Extent
+from deconflict.dss.records import Extent
 from deconflict.errors import InvalidInput
 from deconflict.geo.covering import cells_of
 from deconflict.geo.footprint import Footprint

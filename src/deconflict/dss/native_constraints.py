@@ -22,7 +22,7 @@ reference DSS, which matches constraints on footprint and time only.
 
 from __future__ import annotations
 
-from deconflict.dss.model import ConstraintRef, Extent
+from deconflict.dss.records import ConstraintRef, Extent
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.constraint import EVERYWHERE_ALTITUDE, Constraint, ConstraintType
 
