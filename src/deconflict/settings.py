@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from deconflict.auth.settings import AuthSettings
+from deconflict.auth.trust import AuthSettings
 
 
 class EqualPriorityPolicy(StrEnum):

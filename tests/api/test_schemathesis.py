@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, settings
 
 from deconflict.api.app import create_app
 from deconflict.auth.keys import load_or_create_signing_key
-from deconflict.auth.settings import DEFAULT_ISSUER
 from deconflict.auth.tokens import mint_token
+from deconflict.auth.trust import DEFAULT_ISSUER
 from deconflict.settings import Settings
 from deconflict.store.sql import open_store
 

@@ -21,8 +21,8 @@ from deconflict.auth.errors import Unauthenticated
 from deconflict.auth.issuers import TrustedIssuer
 from deconflict.auth.jwks import JwksCache
 from deconflict.auth.keys import load_or_create_signing_key, public_jwk, public_key_pem
-from deconflict.auth.settings import DEFAULT_ISSUER, AuthSettings, IssuerSettings
 from deconflict.auth.tokens import mint_token
+from deconflict.auth.trust import DEFAULT_ISSUER, AuthSettings, IssuerSettings
 from deconflict.auth.verify import TokenVerifier
 from deconflict.cli.serve import TrustedKeys, build_settings
 from deconflict.settings import Settings

@@ -25,8 +25,8 @@ from deconflict.auth.keys import (
     public_key_pem,
     signing_key_path,
 )
-from deconflict.auth.settings import DEFAULT_ISSUER, AuthSettings, IssuerSettings
 from deconflict.auth.tokens import mint_token
+from deconflict.auth.trust import DEFAULT_ISSUER, AuthSettings, IssuerSettings
 from deconflict.auth.verify import TokenVerifier
 from deconflict.cli.token import app as token_app
 from deconflict.errors import InvalidInput

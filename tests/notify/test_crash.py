@@ -15,8 +15,8 @@ import orjson
 import pytest
 
 from deconflict.auth.keys import load_or_create_signing_key
-from deconflict.auth.settings import DEFAULT_ISSUER
 from deconflict.auth.tokens import mint_token
+from deconflict.auth.trust import DEFAULT_ISSUER
 
 from .conftest import SC, Receiver, free_port, new_id, volume4d, wait_for
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from deconflict.auth.errors import AuthError, Forbidden, KeysUnavailable, Unauthenticated
 from deconflict.auth.principal import Principal
-from deconflict.auth.settings import AuthSettings
+from deconflict.auth.trust import AuthSettings
 from deconflict.auth.verify import TokenVerifier
 
 __all__ = [

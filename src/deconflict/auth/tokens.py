@@ -15,7 +15,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from deconflict.auth.keys import key_id
-from deconflict.auth.settings import MAX_TOKEN_LIFETIME_S
+from deconflict.auth.trust import MAX_TOKEN_LIFETIME_S
 from deconflict.errors import InvalidInput
 
 

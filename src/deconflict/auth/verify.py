@@ -40,7 +40,7 @@ from deconflict.auth.jwks import JwksCache
 from deconflict.auth.keys import key_id, load_or_create_signing_key, load_public_key
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import parse_scope_claim
-from deconflict.auth.settings import MAX_TOKEN_LIFETIME_S, AuthSettings
+from deconflict.auth.trust import MAX_TOKEN_LIFETIME_S, AuthSettings
 from deconflict.errors import InvalidInput
 
 ALGORITHM = "RS256"

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
-from deconflict.auth.settings import AuthSettings
+from deconflict.auth.trust import AuthSettings
 from deconflict.cli.options import database_url
 from deconflict.errors import InvalidInput
 from deconflict.settings import Settings

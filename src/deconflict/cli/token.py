@@ -18,8 +18,8 @@ from deconflict.auth.keys import (
     signing_key_path,
 )
 from deconflict.auth.scopes import KNOWN_SCOPES
-from deconflict.auth.settings import DEFAULT_ISSUER, MAX_TOKEN_LIFETIME_S
 from deconflict.auth.tokens import mint_token
+from deconflict.auth.trust import DEFAULT_ISSUER, MAX_TOKEN_LIFETIME_S
 from deconflict.errors import InvalidInput
 
 

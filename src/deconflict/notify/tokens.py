@@ -15,8 +15,8 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from deconflict.auth.settings import MAX_TOKEN_LIFETIME_S
 from deconflict.auth.tokens import mint_token
+from deconflict.auth.trust import MAX_TOKEN_LIFETIME_S
 
 
 class TokenSource(Protocol):

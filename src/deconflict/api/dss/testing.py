@@ -17,7 +17,7 @@ from deconflict.api.limits import BodyLimit, install_limits
 from deconflict.api.security import install_auth_error_handlers
 from deconflict.auth.issuers import own_issuer
 from deconflict.auth.keys import load_or_create_signing_key
-from deconflict.auth.settings import DEFAULT_ISSUER
+from deconflict.auth.trust import DEFAULT_ISSUER
 from deconflict.auth.verify import TokenVerifier
 from deconflict.settings import LimitsSettings
 from deconflict.store.sql import SqlStore

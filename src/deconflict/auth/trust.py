@@ -1,7 +1,9 @@
-"""Authentication settings, embedded as the ``auth`` field of the main ``Settings``.
+"""Whom the service trusts: issuers, their keys and subjects, audiences, token lifetimes.
 
-A plain pydantic model rather than a ``BaseSettings``: the main settings object owns the
-environment prefix and nesting, so there is still exactly one place configuration is read.
+These are the authentication settings, embedded as the ``auth`` field of the main
+``Settings``. A plain pydantic model rather than a ``BaseSettings``: the main settings
+object owns the environment prefix and nesting, so there is still exactly one place
+configuration is read.
 """
 
 from __future__ import annotations
