@@ -25,7 +25,7 @@ import numpy as np
 
 from deconflict.tactical.detect import Conflicts, detect, detect_all_pairs
 from deconflict.tactical.resolution import resolve
-from deconflict.tactical.settings import TacticalParams
+from deconflict.tactical.separation import TacticalParams
 from deconflict.tactical.state import StateVectors
 
 FT = 0.3048

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deconflict.tactical.resolution import Maneuver, Resolution, Sense, resolve
-from deconflict.tactical.settings import TacticalParams
+from deconflict.tactical.separation import TacticalParams
 
 from .helpers import Aircraft, bearing_deg, offset, polar, states
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from deconflict.tactical.broadphase import candidate_pairs
 from deconflict.tactical.detect import detect, detect_all_pairs, per_aircraft_zones
-from deconflict.tactical.settings import ProtectedZone, TacticalParams
+from deconflict.tactical.separation import ProtectedZone, TacticalParams
 from deconflict.tactical.state import kinematics
 
 from .helpers import Aircraft, bearing_deg, offset, polar, states, traffic

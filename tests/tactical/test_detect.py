@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deconflict.tactical.detect import Conflicts, detect, detect_all_pairs
-from deconflict.tactical.settings import FT_M, ProtectedZone, TacticalParams
+from deconflict.tactical.separation import FT_M, ProtectedZone, TacticalParams
 from deconflict.tactical.state import EARTH_RADIUS_M, kinematics
 
 from .helpers import Aircraft, bearing_deg, haversine_m, lats, lons, offset, polar, states

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from deconflict.tactical.detect import Conflicts, detect, detect_all_pairs
-from deconflict.tactical.settings import ProtectedZone, TacticalParams
+from deconflict.tactical.separation import ProtectedZone, TacticalParams
 from deconflict.tactical.state import EARTH_RADIUS_M, StateVectors
 
 from .helpers import Aircraft, boundary_pair, lats, lons, scattered, states, traffic

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from deconflict.tactical.detect import detect
 from deconflict.tactical.resolution import Limits, Maneuver, Resolution, resolve
-from deconflict.tactical.settings import TacticalParams
+from deconflict.tactical.separation import TacticalParams
 from deconflict.tactical.state import StateVectors
 
 from .helpers import Aircraft, bearing_deg, lats, lons, offset, polar, states

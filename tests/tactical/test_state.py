@@ -7,7 +7,7 @@ import math
 import pytest
 
 from deconflict.errors import InvalidInput
-from deconflict.tactical.settings import FT_M, NM_M, ProtectedZone, TacticalParams
+from deconflict.tactical.separation import FT_M, NM_M, ProtectedZone, TacticalParams
 from deconflict.tactical.state import (
     EARTH_RADIUS_M,
     align,

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from deconflict.cli.tactical import app
 from deconflict.errors import InvalidInput
 from deconflict.tactical.detect import detect
-from deconflict.tactical.settings import FT_M, ProtectedZone, TacticalParams
+from deconflict.tactical.separation import FT_M, ProtectedZone, TacticalParams
 from deconflict.tactical.state import EARTH_RADIUS_M
 
 from .helpers import Aircraft, states

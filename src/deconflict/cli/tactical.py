@@ -19,7 +19,7 @@ from rich.table import Table
 
 from deconflict.errors import InvalidInput
 from deconflict.tactical.detect import conflict_records, detect
-from deconflict.tactical.settings import (
+from deconflict.tactical.separation import (
     DEFAULT_HALF_HEIGHT_M,
     DEFAULT_LOOKAHEAD_S,
     DEFAULT_RADIUS_M,

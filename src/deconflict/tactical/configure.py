@@ -11,7 +11,7 @@ from deconflict.settings import TacticalSettings
 from deconflict.tactical.alerts import AlertThresholds
 from deconflict.tactical.conformance import ConformanceThresholds
 from deconflict.tactical.live import LiveConfig
-from deconflict.tactical.settings import ProtectedZone, TacticalParams
+from deconflict.tactical.separation import ProtectedZone, TacticalParams
 
 
 def live_config(s: TacticalSettings) -> LiveConfig:

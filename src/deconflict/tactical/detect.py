@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from deconflict.tactical.broadphase import candidate_pairs
-from deconflict.tactical.settings import TacticalParams
+from deconflict.tactical.separation import TacticalParams
 from deconflict.tactical.state import (
     EARTH_RADIUS_M,
     BoolArray,

@@ -88,7 +88,7 @@ from deconflict.tactical.conformance import (
 )
 from deconflict.tactical.detect import conflict_records, detect
 from deconflict.tactical.resolution import Advisory, Maneuver, Sense, resolve
-from deconflict.tactical.settings import TacticalParams
+from deconflict.tactical.separation import TacticalParams
 from deconflict.tactical.sharing import NO_AGREEMENTS, Sharing
 from deconflict.tactical.state import (
     MAX_ABS_ALT_M,

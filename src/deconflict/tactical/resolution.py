@@ -45,7 +45,7 @@ from enum import StrEnum
 import numpy as np
 
 from deconflict.tactical.detect import Conflicts, detect, per_aircraft_zones
-from deconflict.tactical.settings import TacticalParams
+from deconflict.tactical.separation import TacticalParams
 from deconflict.tactical.state import (
     EARTH_RADIUS_M,
     BoolArray,

@@ -1,4 +1,4 @@
-"""Protected-zone sizes and lookahead, with per-party overrides.
+"""The separation to keep: protected-zone sizes and lookahead, with per-party overrides.
 
 Defaults are the usual en-route values (5 NM, 1,000 ft, 300 s) so that an unconfigured
 service behaves like the state-based detectors controllers already know. Parties flying
