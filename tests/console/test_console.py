@@ -103,7 +103,7 @@ def _grid(n: int, party_now: Any) -> list[dict[str, Any]]:
     """``n`` small, separate square volumes over the Alps, over the next hours."""
     from datetime import timedelta
 
-    from deconflict.scenarios.model import rfc3339
+    from deconflict.model.times import rfc3339
 
     ops = []
     for k in range(n):

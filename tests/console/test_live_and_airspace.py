@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.sync_api import Route, expect
 
-from deconflict.scenarios.model import rfc3339
+from deconflict.model.times import rfc3339
 from tests.console.conftest import Service
 
 Shot = Callable[[Any, str], None]

@@ -29,6 +29,7 @@ from sqlalchemy import select
 
 from deconflict.core.ports import OperationQuery
 from deconflict.geo.overlap import volumes_conflict
+from deconflict.model.times import rfc3339
 from deconflict.store.schema_dss import dss_intents
 from deconflict.store.sql import open_store
 
@@ -40,10 +41,6 @@ SLOTS = 120
 """Start minutes are drawn from this many; with 4-minute windows about half collide."""
 BASE = (datetime.now(UTC) + timedelta(days=1)).replace(second=0, microsecond=0)
 REQUEST_TIMEOUT_S = 60.0
-
-
-def rfc3339(t: datetime) -> str:
-    return t.isoformat().replace("+00:00", "Z")
 
 
 def body(start_minute: int) -> dict[str, Any]:

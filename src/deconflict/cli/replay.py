@@ -42,6 +42,7 @@ from rich.progress import Progress
 from deconflict.cli.consoles import error_console
 from deconflict.cli.wording import counted
 from deconflict.errors import InvalidInput
+from deconflict.model.times import rfc3339
 
 NUMERIC = ("lat", "lon", "alt_m", "gs_mps", "track_deg", "vn_mps", "ve_mps", "vs_mps")
 MAX_BATCH = 1000
@@ -131,10 +132,6 @@ def batches(records: Sequence[Recorded]) -> list[list[Recorded]]:
     return out
 
 
-def _rfc3339(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 @dataclass(frozen=True, slots=True)
 class PlayResult:
     reports: int
@@ -171,7 +168,7 @@ def play(
             sleep(wait)
         stamp = (due if speed > 0 else clock()) if retime else None
         body = [
-            {**r.fields, "time": _rfc3339(stamp if stamp is not None else r.time)} for r in group
+            {**r.fields, "time": rfc3339(stamp if stamp is not None else r.time)} for r in group
         ]
         answer = post(body)
         accepted += int(answer.get("accepted", 0))

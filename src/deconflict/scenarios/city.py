@@ -18,7 +18,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from deconflict.scenarios.model import Batch, Scenario, rfc3339
+from deconflict.model.times import rfc3339
+from deconflict.scenarios.model import Batch, Scenario
 
 NAME = "city-deliveries"
 PROVIDERS: dict[str, tuple[tuple[float, float], ...]] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -177,7 +177,3 @@ class Scenario:
                     by_party.setdefault(flight.party, []).append(flight.report(t))
             out += [(t, party, reports) for party, reports in sorted(by_party.items())]
         return out
-
-
-def rfc3339(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")

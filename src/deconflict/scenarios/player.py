@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from deconflict.model.times import rfc3339
 from deconflict.scenarios.model import (
     Airspace,
     Batch,
@@ -26,7 +27,6 @@ from deconflict.scenarios.model import (
     Scenario,
     SetState,
     Step,
-    rfc3339,
 )
 
 Say = Callable[[str], None]

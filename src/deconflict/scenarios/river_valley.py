@@ -42,6 +42,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
+from deconflict.model.times import rfc3339
 from deconflict.scenarios.model import (
     Airspace,
     Expect,
@@ -51,7 +52,6 @@ from deconflict.scenarios.model import (
     Scenario,
     SetState,
     Step,
-    rfc3339,
 )
 
 NAME = "river-valley"

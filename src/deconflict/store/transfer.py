@@ -42,6 +42,7 @@ from deconflict.errors import DeconflictError, InvalidInput
 from deconflict.geo.covering import cells_of
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import Operation, OperationState
+from deconflict.model.times import rfc3339
 from deconflict.store.codec import footprint_from_text, from_us, to_us, volume_row
 from deconflict.store.integrity import current_revision, snapshot
 from deconflict.store.schema import operations, volume_cells, volumes
@@ -258,7 +259,7 @@ def export_jsonl(
             "format": FORMAT,
             "version": VERSION,
             "schema": current_revision(conn),
-            "exported": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "exported": rfc3339(datetime.now(UTC)),
             "dss": dss,
             "counts": counts,
         }
