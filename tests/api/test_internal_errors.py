@@ -83,7 +83,7 @@ def test_an_f3548_write_that_fails_on_our_side_is_a_500_with_an_error_id(
     def broken(*_: object) -> object:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("deconflict.api.dss.convert.intent_ref", broken)
+    monkeypatch.setattr("deconflict.dss.wire.convert.intent_ref", broken)
     headers = auth("uss-alpha", Scope.STRATEGIC_COORDINATION.value)
     r = lenient.put(f"{OIR}/{new_id()}", json=intent_body(), headers=headers)
     assert r.status_code == 500, r.text

@@ -23,10 +23,10 @@ from fastapi import FastAPI
 from deconflict.api.tactical_wire import alert_json, rfc3339
 from deconflict.audit.entry import DISCLOSURE, AuditEntry
 from deconflict.core.engine import StrategicEngine
+from deconflict.dss.wire.uss_notifications import volume4d
 from deconflict.geo.volume import Volume4D
 from deconflict.hotline.model import ConflictKind
 from deconflict.model.transitions import TransitionRefused, is_allowed
-from deconflict.notify.bodies import volume4d
 from deconflict.notify.recorder import Notifier
 from deconflict.settings import TacticalSettings
 from deconflict.store.audit import append_audit

@@ -1,7 +1,7 @@
 """The DSS's own records: references to entities whose details live with their USS.
 
 These are what the service reads and writes through ``ports.DssSession``; the wire
-models in ``deconflict.api.dss`` are built from them and nothing else.
+models in ``deconflict.dss.wire`` are built from them and nothing else.
 """
 
 from __future__ import annotations

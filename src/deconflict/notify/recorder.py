@@ -17,8 +17,9 @@ import orjson
 
 from deconflict.audit.entry import DISCLOSURE, AuditEntry
 from deconflict.core.engine import OperationChange
-from deconflict.core.report import Conflict
+from deconflict.core.report import OperationConflict
 from deconflict.dss.records import ConstraintChange, IntentChange, Subscriber
+from deconflict.dss.wire import uss_notifications
 from deconflict.hotline.model import ConflictKind
 from deconflict.notify import bodies
 from deconflict.notify.disclosure import (
@@ -92,7 +93,7 @@ class Notifier:
             append_audit(session, shown)
         self.record_events(session, events)
 
-    def _conflict_id(self, session: Any, conflict: Conflict) -> str | None:
+    def _conflict_id(self, session: Any, conflict: OperationConflict) -> str | None:
         """The hotline's id for this pair of operations (None within one party)."""
         a, b = conflict.a, conflict.b
         if a.party == b.party:
@@ -112,14 +113,14 @@ class Notifier:
 
     def intent_changed(self, session: Any, change: IntentChange, *, deleted: bool) -> None:
         ref = change.intent
-        part = bodies.intent_part(ref, deleted) if change.subscribers else {}
+        part = uss_notifications.intent_part(ref, deleted) if change.subscribers else {}
         self._queue(
             session,
             change.subscribers,
-            bodies.INTENTS_PATH,
+            uss_notifications.INTENTS_PATH,
             KIND_INTENT,
             ref.id,
-            lambda subs: bodies.with_subscriptions(part, subs),
+            lambda subs: uss_notifications.with_subscriptions(part, subs),
         )
         kind = "deleted" if deleted else "changed"
         event = NewEvent(
@@ -129,14 +130,14 @@ class Notifier:
 
     def constraint_changed(self, session: Any, change: ConstraintChange, *, deleted: bool) -> None:
         ref = change.constraint
-        part = bodies.constraint_part(ref, deleted) if change.subscribers else {}
+        part = uss_notifications.constraint_part(ref, deleted) if change.subscribers else {}
         self._queue(
             session,
             change.subscribers,
-            bodies.CONSTRAINTS_PATH,
+            uss_notifications.CONSTRAINTS_PATH,
             KIND_CONSTRAINT,
             ref.id,
-            lambda subs: bodies.with_subscriptions(part, subs),
+            lambda subs: uss_notifications.with_subscriptions(part, subs),
         )
         kind = "deleted" if deleted else "changed"
         event = NewEvent(
@@ -170,7 +171,7 @@ class Notifier:
             cb()
 
 
-def _notice_disclosures(conflict: Conflict, disclosure: Disclosure) -> list[AuditEntry]:
+def _notice_disclosures(conflict: OperationConflict, disclosure: Disclosure) -> list[AuditEntry]:
     """Each side's notice shows where and when the other side's operation overlaps."""
     out = []
     for own, other in ((conflict.a, conflict.b), (conflict.b, conflict.a)):

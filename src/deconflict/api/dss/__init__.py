@@ -1,4 +1,4 @@
-"""The F3548-21 DSS API over HTTP: wire models, their translation, and the router.
+"""The F3548-21 DSS API over HTTP: the router (the wire format is ``deconflict.dss.wire``).
 
 Wiring into an app (see ``router.router`` for what it reads from ``app.state``)::
 

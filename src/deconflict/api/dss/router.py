@@ -25,13 +25,10 @@ from starlette.routing import BaseRoute
 
 import deconflict
 from deconflict.api import disclosure
-from deconflict.api.dss import convert
-from deconflict.api.dss import models as w
 from deconflict.api.limits import Slot
 from deconflict.api.security import PRINCIPAL_STATE_ATTR, require_scopes
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
-from deconflict.dss.errors import AirspaceConflict, BadRequest, DssError, NotAllowed
 from deconflict.dss.ids import parse_uuid4
 from deconflict.dss.records import (
     AvailabilityStatus,
@@ -42,7 +39,16 @@ from deconflict.dss.records import (
     SubscriptionParams,
 )
 from deconflict.dss.service import DssService
-from deconflict.errors import InvalidInput
+from deconflict.dss.wire import convert
+from deconflict.dss.wire import models as w
+from deconflict.errors import (
+    AirspaceConflict,
+    BadRequest,
+    DssError,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+)
 from deconflict.model.operation import OperationState
 from deconflict.store.dss import DssStore
 
@@ -101,7 +107,7 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "invalid request: " + "; ".join(parts)
 
 
-def _dss_error(request: Request, exc: DssError) -> JSONResponse:
+def _dss_error(request: Request, exc: DssError | NotFound) -> JSONResponse:
     if isinstance(exc, AirspaceConflict):
         principal = getattr(request.state, PRINCIPAL_STATE_ATTR, None)
         caller = principal.sub if isinstance(principal, Principal) else ""
@@ -117,7 +123,7 @@ def _dss_error(request: Request, exc: DssError) -> JSONResponse:
         return JSONResponse(
             status_code=409, content=body.model_dump(mode="json", exclude_none=True)
         )
-    return _error(exc.status, exc.message)
+    return _error(exc.http_status, str(exc))
 
 
 class DssRoute(APIRoute):
@@ -136,7 +142,7 @@ class DssRoute(APIRoute):
                 return await handler(request)
             except RequestValidationError as exc:
                 return _error(400, _validation_message(exc))
-            except DssError as exc:
+            except (DssError, NotFound) as exc:
                 return _dss_error(request, exc)
             except InvalidInput as exc:
                 return _error(400, str(exc))

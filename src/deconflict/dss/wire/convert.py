@@ -10,19 +10,25 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
-from deconflict.api.dss import models as w
-from deconflict.dss.errors import BadRequest
+from deconflict.dss.ids import parse_uuid4
 from deconflict.dss.records import (
     NO_OVN_PHRASE,
     NULL_SUBSCRIPTION_ID,
+    AvailabilityStatus,
+    ConstraintParams,
     ConstraintRef,
     Extent,
+    ImplicitSubscription,
+    IntentParams,
     IntentRef,
     Subscriber,
+    SubscriptionParams,
     SubscriptionRec,
 )
-from deconflict.errors import InvalidInput
+from deconflict.dss.wire import models as w
+from deconflict.errors import AirspaceConflict, BadRequest, InvalidInput
 from deconflict.geo.footprint import Circle, Footprint, Polygon
+from deconflict.model.operation import OperationState
 
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$"
@@ -87,6 +93,47 @@ def extent(v: w.Volume4D, field: str) -> Extent:
     )
 
 
+def area(volume: w.Volume4D | None) -> Extent | None:
+    """A query's ``area_of_interest``; whether it may be missing is the service's rule."""
+    return extent(volume, "area_of_interest") if volume is not None else None
+
+
+def intent_params(body: w.PutOperationalIntentReferenceParameters) -> IntentParams:
+    new_sub = body.new_subscription
+    return IntentParams(
+        extents=tuple(extent(v, f"extents[{i}]") for i, v in enumerate(body.extents)),
+        state=OperationState(body.state.value),
+        uss_base_url=body.uss_base_url,
+        key=frozenset(body.key or ()),
+        subscription_id=(
+            parse_uuid4(body.subscription_id, "subscription_id")
+            if body.subscription_id is not None
+            else None
+        ),
+        new_subscription=(
+            ImplicitSubscription(new_sub.uss_base_url, bool(new_sub.notify_for_constraints))
+            if new_sub is not None
+            else None
+        ),
+    )
+
+
+def constraint_params(body: w.PutConstraintReferenceParameters) -> ConstraintParams:
+    return ConstraintParams(
+        extents=tuple(extent(v, f"extents[{i}]") for i, v in enumerate(body.extents)),
+        uss_base_url=body.uss_base_url,
+    )
+
+
+def subscription_params(body: w.PutSubscriptionParameters) -> SubscriptionParams:
+    return SubscriptionParams(
+        extent=extent(body.extents, "extents"),
+        uss_base_url=body.uss_base_url,
+        notify_for_operational_intents=bool(body.notify_for_operational_intents),
+        notify_for_constraints=bool(body.notify_for_constraints),
+    )
+
+
 def intent_ref(ref: IntentRef, caller: str) -> w.OperationalIntentReference:
     """Only the manager sees the OVN: anyone else must get it from the manager's USS."""
     return w.OperationalIntentReference(
@@ -142,3 +189,36 @@ def subscribers(subs: tuple[Subscriber, ...]) -> list[w.SubscriberToNotify]:
         )
         for s in subs
     ]
+
+
+def airspace_conflict(exc: AirspaceConflict, caller: str) -> w.AirspaceConflictResponse:
+    """The 409 body listing what the caller's key lacks, each reference as ``caller``
+    may see it."""
+    return w.AirspaceConflictResponse(
+        message=exc.message,
+        missing_operational_intents=[
+            intent_ref(r, caller) for r in exc.missing_operational_intents
+        ],
+        missing_constraints=[constraint_ref(c, caller) for c in exc.missing_constraints],
+    )
+
+
+def availability(status: AvailabilityStatus) -> w.UssAvailabilityStatusResponse:
+    return w.UssAvailabilityStatusResponse(
+        version=status.version,
+        status=w.UssAvailabilityStatus(
+            uss=status.uss,
+            availability=w.UssAvailabilityState(status.availability.value),
+        ),
+    )
+
+
+def report(body: w.ErrorReport) -> w.ErrorReport:
+    """The report as stored and echoed: its exchange's times checked and written in
+    this service's RFC 3339 form."""
+    exchange = body.exchange
+    times: dict[str, w.Time | None] = {}
+    for name in ("request_time", "response_time"):
+        parsed = parse_time(getattr(exchange, name), f"exchange.{name}")
+        times[name] = format_time(parsed) if parsed is not None else None
+    return body.model_copy(update={"exchange": exchange.model_copy(update=times)})
