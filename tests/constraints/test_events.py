@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deconflict.core.airspace_events import PartyEvent, constraint_events, zone_events
+from deconflict.airspace.notices import PartyEvent, constraint_events, zone_events
 from deconflict.model.constraint import AgreedZone, ConstraintType, Sector
 from tests.constraints.helpers import box, constraint, window
 from tests.core.factories import operation, volume

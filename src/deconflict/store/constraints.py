@@ -1,22 +1,21 @@
 """Constraints and agreed zones in SQL, inside the caller's transaction.
 
-``SqlAirspace`` wraps a ``SqlSession``'s connection, like ``SqlDssSession``: the
-strategic engine checks an operation against the constraints and zones in force in the
-same serializable transaction that writes it, so a no-fly zone created concurrently
-either is seen by the check or is created after the operation (and then reports it).
+``SqlAirspaceBook`` is the airspace feature's ``AirspaceBook`` port (``airspace.ports``)
+on a ``SqlSession``'s connection, like ``SqlDssSession``: the strategic engine checks an
+operation against the constraints and zones in force in the same serializable
+transaction that writes it, so a no-fly zone created concurrently either is seen by the
+check or is created after the operation (and then reports it). ``SqlAirspace`` adds the
+changes (``airspace.service.AirspaceChanges``: versions, zone history, the parties told)
+for callers that hold a session: the DSS adapter, the engine's lookup, the tests.
+``SqlAirspaceTransactions`` is the feature's ``Transactions`` port on a ``SqlStore``.
 
 Candidate search is the operations' one: the cells of the grown footprint's covering
 (``cells_of``) through ``store.cellindex``, then time and altitude filters, then the
 exact test in core.
 
-Every change (create, new version, delete) is told, in the same transaction, to the
-parties concerned (``core.airspace_events``: the owner, the parties a restricted
-constraint admits or a zone assigns sectors to, and the parties with live operations
-inside the old or the new version), through ``record``: the app's
-``Notifier.record_events``, which also wakes live event streams; by default the events
-are appended to the party event log directly. No party can miss a change to a line it
-agreed to, and no event is ever sent for a change that rolled back. Zones also keep
-every version in ``agreed_zone_versions``.
+The parties concerned by a change (``airspace.notices``) are told through ``record``:
+the app's ``Notifier.record_events``, which also wakes live event streams; by default
+the events are appended to the party event log directly, in the change's transaction.
 
 F3548 constraint references (``store.dss``) are constraints here too: the DSS writes
 them with ``put_constraint(..., dss=True)`` next to its ``dss_constraints`` row (OVN,
@@ -30,16 +29,18 @@ native ids taken. Native constraints are not published to DSS readers: see
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import Connection, delete, insert, literal_column, select, update
 
-from deconflict.core.airspace_events import PartyEvent, constraint_events, zone_events
+from deconflict.airspace.notices import PartyEvent
+from deconflict.airspace.ports import AirspaceBook
+from deconflict.airspace.service import AirspaceChanges
+from deconflict.airspace.versions import StoredConstraint, ZoneVersion
 from deconflict.core.ports import StoreSession
-from deconflict.errors import DeconflictError
+from deconflict.errors import ManagedByDss as ManagedByDss  # importers move to errors
 from deconflict.geo.covering import cells_of
 from deconflict.geo.footprint import Footprint
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
@@ -72,14 +73,12 @@ from deconflict.store.schema_constraints import (
     airspace_constraints,
 )
 from deconflict.store.schema_dss import dss_constraints
-from deconflict.store.sql import SqlSession
+from deconflict.store.sql import SqlSession, SqlStore
+
+T = TypeVar("T")
 
 EventSink = Callable[[Any, list[NewEvent]], None]
-"""``Notifier.record_events``: called with this ``SqlAirspace`` (it has ``conn``)."""
-
-
-class ManagedByDss(DeconflictError):
-    """A native write to a constraint an F3548 USS manages through the DSS API."""
+"""``Notifier.record_events``: called with this ``SqlAirspaceBook`` (it has ``conn``)."""
 
 
 def append_now(session: Any, events: list[NewEvent]) -> None:
@@ -87,58 +86,28 @@ def append_now(session: Any, events: list[NewEvent]) -> None:
     append_events(session.conn, events, to_us(datetime.now(UTC)))
 
 
-@dataclass(frozen=True)
-class StoredConstraint:
-    constraint: Constraint
-    version: int
-    created: datetime
-    updated: datetime
-
-
-@dataclass(frozen=True)
-class ZoneVersion:
-    """One entry of a zone's history; ``zone`` is None for the deletion."""
-
-    zone_id: str
-    version: int
-    deleted: bool
-    changed_by: str
-    changed: datetime
-    zone: AgreedZone | None
-
-
-class SqlAirspace:
-    """The ``AirspaceLookup`` of the core plus reads and writes of constraints and zones."""
+class SqlAirspaceBook:
+    """The ``AirspaceLookup`` of the core and the ``AirspaceBook`` of the feature: rows
+    of constraints, zones and zone histories, no rules."""
 
     def __init__(self, session: SqlSession | Connection, record: EventSink | None = None) -> None:
         self.conn: Connection = session.conn if isinstance(session, SqlSession) else session
         self.record = record or append_now
 
-    def _tell(self, events: list[PartyEvent]) -> None:
+    def tell(self, events: Sequence[PartyEvent]) -> None:
         if events:
             self.record(
                 self, [NewEvent(e.party, e.kind, orjson.dumps(e.body).decode()) for e in events]
             )
 
-    def _nearby(self, volumes: Iterable[Volume4D]) -> list[Operation]:
-        """Live operations that may be inside ``volumes`` (candidates; core decides)."""
+    def operations_near(self, volumes: Iterable[Volume4D]) -> list[Operation]:
         ops = SqlSession(self.conn)
         return [s.operation for v in volumes for s in ops.candidates(v)]
 
     def dss_manager(self, constraint_id: str) -> str | None:
-        """The managing USS when the constraint is an F3548 constraint reference."""
         return self.conn.execute(
             select(dss_constraints.c.manager).where(dss_constraints.c.id == constraint_id)
         ).scalar()
-
-    def check_native(self, constraint_id: str) -> None:
-        """``ManagedByDss`` unless native writes may change the constraint."""
-        manager = self.dss_manager(constraint_id)
-        if manager is not None:
-            raise ManagedByDss(
-                f"constraint {constraint_id!r} is an F3548 constraint reference managed by "
-                f"{manager!r}; change it through /dss/v1/constraint_references"
-            )
 
     # ----------------------------------------------------------- constraints
 
@@ -149,46 +118,32 @@ class SqlAirspace:
         found = self._constraints(rows)
         return found[0] if found else None
 
-    def put_constraint(
-        self,
-        c: Constraint,
-        changed_by: str | None = None,
-        *,
-        dss: bool = False,
-        skip: Iterable[str] = (),
-    ) -> StoredConstraint:
-        """Insert, or replace the constraint with the same id (version + 1), and tell the
-        parties concerned. ``dss``: the write is the DSS's own (else F3548-managed
-        constraints are refused); ``skip``: parties told by other means."""
-        if not dss:
-            self.check_native(c.id)
-        now = datetime.now(UTC)
-        before = self.get_constraint(c.id)
+    def write_constraint(self, stored: StoredConstraint, *, replace: bool) -> None:
+        c = stored.constraint
         values = {
             "type": c.type.value,
             "owner": c.owner,
             "name": c.name,
+            "version": stored.version,
             "allowed_parties": orjson.dumps(sorted(c.allowed_parties)).decode(),
             "allowed_min_priority": c.allowed_min_priority,
             "valid_start_us": to_us(c.validity.start),
             "valid_end_us": to_us(c.validity.end),
             "details": orjson.dumps(c.details).decode(),
-            "updated_us": to_us(now),
+            "updated_us": to_us(stored.updated),
         }
-        if before is None:
-            version, created_us = 1, to_us(now)
-            self.conn.execute(
-                insert(airspace_constraints),
-                {"id": c.id, "version": version, "created_us": created_us, **values},
-            )
-        else:
-            version, created_us = before.version + 1, to_us(before.created)
+        if replace:
             self.conn.execute(
                 update(airspace_constraints)
                 .where(airspace_constraints.c.id == c.id)
-                .values(version=version, **values)
+                .values(**values)
             )
             self._drop_constraint_volumes(c.id)
+        else:
+            self.conn.execute(
+                insert(airspace_constraints),
+                {"id": c.id, "created_us": to_us(stored.created), **values},
+            )
         self.conn.execute(
             insert(airspace_constraint_volumes),
             [
@@ -212,10 +167,6 @@ class SqlAirspace:
                 for cell in cells_of(v.footprint)
             ],
         )
-        previous = before.constraint if before is not None else None
-        volumes = [v for x in (previous, c) if x is not None for _, v in x.in_force()]
-        self._tell(constraint_events(previous, c, version, self._nearby(volumes), changed_by, skip))
-        return StoredConstraint(c, version, from_us(created_us), now)
 
     def _drop_constraint_volumes(self, constraint_id: str) -> None:
         self.conn.execute(
@@ -229,29 +180,11 @@ class SqlAirspace:
             )
         )
 
-    def delete_constraint(
-        self,
-        constraint_id: str,
-        changed_by: str | None = None,
-        *,
-        dss: bool = False,
-        skip: Iterable[str] = (),
-    ) -> bool:
-        if not dss:
-            self.check_native(constraint_id)
-        before = self.get_constraint(constraint_id)
-        if before is None:
-            return False
+    def remove_constraint(self, constraint_id: str) -> None:
         self._drop_constraint_volumes(constraint_id)
         self.conn.execute(
             delete(airspace_constraints).where(airspace_constraints.c.id == constraint_id)
         )
-        old = before.constraint
-        nearby = self._nearby(v for _, v in old.in_force())
-        # A deletion is a version of its own, so readers can order it after the last.
-        version = before.version + 1
-        self._tell(constraint_events(old, None, version, nearby, changed_by, skip))
-        return True
 
     def list_constraints(
         self, owner: str | None = None, window: TimeWindow | None = None, limit: int = 1000
@@ -315,31 +248,26 @@ class SqlAirspace:
         found = self._zones(rows)
         return found[0] if found else None
 
-    def put_zone(self, zone: AgreedZone, changed_by: str) -> AgreedZone:
-        """Write a new version of ``zone`` (its ``version`` field is ignored) and tell the
-        parties concerned (those of the old and the new sectors among them)."""
-        now = datetime.now(UTC)
-        old = self.get_zone(zone.id)
-        version = self._next_version(zone.id)
+    def write_zone(self, zone: AgreedZone, at: datetime, *, replace: bool) -> None:
         values = {
             "owner": zone.owner,
-            "version": version,
+            "version": zone.version,
             "name": zone.name,
             "valid_start_us": to_us(zone.validity.start),
             "valid_end_us": to_us(zone.validity.end),
             "altitude_lower_m": zone.altitude.lower_m,
             "altitude_upper_m": zone.altitude.upper_m,
-            "updated_us": to_us(now),
+            "updated_us": to_us(at),
         }
-        if old is None:
-            self.conn.execute(
-                insert(agreed_zones), {"id": zone.id, "created_us": to_us(now), **values}
-            )
-        else:
+        if replace:
             self.conn.execute(
                 update(agreed_zones).where(agreed_zones.c.id == zone.id).values(**values)
             )
             self._drop_sectors(zone.id)
+        else:
+            self.conn.execute(
+                insert(agreed_zones), {"id": zone.id, "created_us": to_us(at), **values}
+            )
         self.conn.execute(
             insert(agreed_zone_sectors),
             [
@@ -360,26 +288,10 @@ class SqlAirspace:
                 for cell in cells_of(s.footprint)
             ],
         )
-        stored = AgreedZone(
-            zone.id, zone.owner, zone.sectors, zone.validity, zone.altitude, zone.name, version
-        )
-        self._record(zone.id, version, False, changed_by, now, zone_to_dict(stored))
-        nearby = self._nearby(_zone_volumes(old, stored))
-        self._tell(zone_events(old, stored, version, nearby, changed_by))
-        return stored
 
-    def delete_zone(self, zone_id: str, changed_by: str) -> bool:
-        old = self.get_zone(zone_id)
-        if old is None:
-            return False
-        now = datetime.now(UTC)
+    def remove_zone(self, zone_id: str) -> None:
         self._drop_sectors(zone_id)
         self.conn.execute(delete(agreed_zones).where(agreed_zones.c.id == zone_id))
-        version = self._next_version(zone_id)
-        self._record(zone_id, version, True, changed_by, now, {"id": zone_id})
-        nearby = self._nearby(_zone_volumes(old))
-        self._tell(zone_events(old, None, version, nearby, changed_by))
-        return True
 
     def _drop_sectors(self, zone_id: str) -> None:
         self.conn.execute(delete(agreed_zone_cells).where(agreed_zone_cells.c.zone_id == zone_id))
@@ -387,34 +299,25 @@ class SqlAirspace:
             delete(agreed_zone_sectors).where(agreed_zone_sectors.c.zone_id == zone_id)
         )
 
-    def _next_version(self, zone_id: str) -> int:
-        """Versions come from the history, not the current row: a zone deleted and
-        created again continues its numbering, so a version names one content forever."""
+    def last_zone_version(self, zone_id: str) -> int:
         last = self.conn.execute(
             select(agreed_zone_versions.c.version)
             .where(agreed_zone_versions.c.zone_id == zone_id)
             .order_by(agreed_zone_versions.c.version.desc())
             .limit(1)
         ).scalar()
-        return int(last or 0) + 1
+        return int(last or 0)
 
-    def _record(
-        self,
-        zone_id: str,
-        version: int,
-        deleted: bool,
-        changed_by: str,
-        now: datetime,
-        body: dict[str, Any],
-    ) -> None:
+    def add_zone_version(self, entry: ZoneVersion) -> None:
+        body = zone_to_dict(entry.zone) if entry.zone is not None else {"id": entry.zone_id}
         self.conn.execute(
             insert(agreed_zone_versions),
             {
-                "zone_id": zone_id,
-                "version": version,
-                "deleted": deleted,
-                "changed_by": changed_by,
-                "changed_us": to_us(now),
+                "zone_id": entry.zone_id,
+                "version": entry.version,
+                "deleted": entry.deleted,
+                "changed_by": entry.changed_by,
+                "changed_us": to_us(entry.changed),
                 "body": orjson.dumps(body).decode(),
             },
         )
@@ -473,6 +376,71 @@ class SqlAirspace:
         ]
 
 
+class SqlAirspace(SqlAirspaceBook):
+    """The book with the feature's changes (``AirspaceChanges``) on it, for callers that
+    already hold a session."""
+
+    def check_native(self, constraint_id: str) -> None:
+        """``ManagedByDss`` unless native writes may change the constraint."""
+        AirspaceChanges(self).check_native(constraint_id)
+
+    def put_constraint(
+        self,
+        c: Constraint,
+        changed_by: str | None = None,
+        *,
+        dss: bool = False,
+        skip: Iterable[str] = (),
+    ) -> StoredConstraint:
+        return AirspaceChanges(self).put_constraint(c, changed_by, dss=dss, skip=skip)
+
+    def delete_constraint(
+        self,
+        constraint_id: str,
+        changed_by: str | None = None,
+        *,
+        dss: bool = False,
+        skip: Iterable[str] = (),
+    ) -> bool:
+        return AirspaceChanges(self).delete_constraint(
+            constraint_id, changed_by, dss=dss, skip=skip
+        )
+
+    def put_zone(self, zone: AgreedZone, changed_by: str) -> AgreedZone:
+        return AirspaceChanges(self).put_zone(zone, changed_by)
+
+    def delete_zone(self, zone_id: str, changed_by: str) -> bool:
+        return AirspaceChanges(self).delete_zone(zone_id, changed_by)
+
+
+class SqlAirspaceTransactions:
+    """The feature's ``Transactions`` port on a ``SqlStore`` (retries included).
+
+    ``record`` receives the events of the changes; ``on_attempt`` runs before every
+    attempt, as the store may run the work again and only the last attempt commits (a
+    caller collecting what was written starts over there).
+    """
+
+    def __init__(
+        self,
+        store: SqlStore,
+        record: EventSink | None = None,
+        *,
+        on_attempt: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.record = record
+        self.on_attempt = on_attempt
+
+    def run(self, work: Callable[[AirspaceBook, object], T], write: bool) -> T:
+        def in_session(s: SqlSession) -> T:
+            if self.on_attempt is not None:
+                self.on_attempt()
+            return work(SqlAirspaceBook(s, self.record), s)
+
+        return self.store.run(in_session, write=write)
+
+
 def airspace_of(session: StoreSession) -> SqlAirspace:
     """The engine's ``airspace`` hook: constraints and zones in the session's transaction."""
     if not isinstance(session, SqlSession):
@@ -511,10 +479,6 @@ def zone_from_dict(data: dict[str, Any]) -> AgreedZone:
             data["name"],
             data["version"],
         )
-
-
-def _zone_volumes(*zones: AgreedZone | None) -> list[Volume4D]:
-    return [z.volume(k) for z in zones if z is not None for k in range(len(z.sectors))]
 
 
 # Built once: a Core expression costs more to construct than SQLite takes to run it, and
