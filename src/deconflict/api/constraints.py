@@ -1,12 +1,13 @@
-"""``/v1/constraints`` and ``/v1/zones``: imposed airspace and agreed zones.
+"""``/v1/constraints`` and ``/v1/zones``: imposed airspace and agreed zones on the wire.
 
 Who may write: the service operator (scope ``deconflict.admin``) anything; a party
 (``deconflict.plan``) its own constraints only. Agreed zones are agreements *between*
 parties, so only the operator defines them; zone changes are versioned. Every change to
-a constraint or a zone is told to the parties concerned on their event streams
-(``core.airspace_events``), through the app's notifier in the change's transaction.
-F3548 constraint references created through ``/dss/v1`` are listed here too, and are
-enforced, but only the DSS API changes them (403 here).
+a constraint or a zone is told to the parties concerned on their event streams, through
+the app's notifier in the change's transaction. F3548 constraint references created
+through ``/dss/v1`` are listed here too, and are enforced, but only the DSS API changes
+them (403 here). Those rules live in ``airspace`` (``changes``, ``notices``); this
+module parses requests, calls ``airspace.service`` and renders its answers.
 
 Who sees what follows the operations' need-to-know rule: the owner (and the operator)
 sees a constraint in full; other parties see a reference (type, owner, extent, time,
@@ -18,6 +19,8 @@ operation enters a constraint or a zone is in the planner's conflict reports.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -26,24 +29,23 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from deconflict.access.policy import DisclosurePolicy
+from deconflict.airspace.changes import Editor
+from deconflict.airspace.notices import bbox
+from deconflict.airspace.service import AirspaceService
+from deconflict.airspace.versions import StoredConstraint
 from deconflict.api import disclosure, receipts
+from deconflict.api.deps import AppSettings, NotifierDep, Store
 from deconflict.api.disclosure import policy_for
-from deconflict.api.limits import limits_of
-from deconflict.api.native import ERRORS, _area, _check_id, _version, _window
+from deconflict.api.native import ERRORS
+from deconflict.api.params import if_match_version, query_area, query_window
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import GeometryIn, Integer, Number, VolumeIn, volume_json
 from deconflict.audit.entry import AuditEntry
-from deconflict.audit.recording import audited_sink
-from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
-from deconflict.core.airspace_events import bbox
-from deconflict.core.engine import NotFound, StaleVersion
-from deconflict.core.limits import check_airspace, check_query_area
 from deconflict.errors import InvalidInput
-from deconflict.geo.footprint import Circle, Footprint
-from deconflict.geo.overlap import footprints_conflict
-from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
+from deconflict.geo.footprint import Circle
+from deconflict.geo.volume import AltitudeBand, TimeWindow
 from deconflict.io.plan import parse_geometry
 from deconflict.model.constraint import (
     EVERYWHERE_ALTITUDE,
@@ -52,15 +54,11 @@ from deconflict.model.constraint import (
     ConstraintType,
     Sector,
 )
+from deconflict.model.ids import check_id
 from deconflict.model.times import rfc3339
-from deconflict.store.constraints import (
-    EventSink,
-    ManagedByDss,
-    SqlAirspace,
-    StoredConstraint,
-    ZoneVersion,
-)
-from deconflict.store.sql import SqlSession, SqlStore
+from deconflict.service.audit_hooks import audited_sink
+from deconflict.store.constraints import SqlAirspaceTransactions
+from deconflict.store.sql import SqlStore
 
 Writer = Annotated[Principal, Depends(require_scopes(Scope.PLAN, Scope.ADMIN))]
 Reader = Annotated[Principal, Depends(require_scopes(Scope.READ, Scope.PLAN, Scope.ADMIN))]
@@ -70,21 +68,33 @@ IfMatch = Annotated[str | None, Header(description="Expected version; 0 = must n
 router = APIRouter(prefix="/v1", tags=["constraints"], responses=ERRORS)
 
 
-def _store(request: Request) -> SqlStore:
-    store: SqlStore = request.app.state.store
-    return store
+def _reads(store: Store, settings: AppSettings) -> AirspaceService:
+    return AirspaceService(SqlAirspaceTransactions(store), settings.limits)
 
 
-def _airspace(
-    request: Request, session: SqlSession, written: list[AuditEntry] | None = None
-) -> SqlAirspace:
-    """Writes tell the parties through the app's notifier, so live streams wake up;
-    ``written`` collects the audit entries a write appends (for its receipt)."""
-    notify = getattr(request.app.state, "notify", None)
-    record: EventSink | None = notify.notifier.record_events if notify is not None else None
-    if written is not None:
-        written.clear()  # the store may run the work again: the last run's entries count
-    return SqlAirspace(session, audited_sink(record, written))
+@dataclass(frozen=True)
+class _Writes:
+    """The service for one write request: its changes are told through the app's
+    notifier (so live streams wake up) and audited; ``written`` holds the audit entries
+    of the attempt that committed (what the receipt names)."""
+
+    service: AirspaceService
+    written: list[AuditEntry]
+
+
+def _writes(store: Store, notifier: NotifierDep, settings: AppSettings) -> _Writes:
+    written: list[AuditEntry] = []
+    record = audited_sink(notifier.record_events, written)
+    transactions = SqlAirspaceTransactions(store, record, on_attempt=written.clear)
+    return _Writes(AirspaceService(transactions, settings.limits), written)
+
+
+Reads = Annotated[AirspaceService, Depends(_reads)]
+Writes = Annotated[_Writes, Depends(_writes)]
+
+
+def _editor(p: Principal) -> Editor:
+    return Editor(p.sub, _is_operator(p))
 
 
 def _receipted(
@@ -104,9 +114,9 @@ def _json(status: int, body: Any) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-def _check_expected(kind: str, ident: str, have: int, expected: int | None) -> None:
-    if expected is not None and have != expected:
-        raise StaleVersion(f"{kind} {ident!r} is at version {have}, not {expected}")
+def _policy(principal: Principal) -> Callable[[object], DisclosurePolicy]:
+    """The disclosure policy for ``principal``, read in the service's transaction."""
+    return lambda session: policy_for(session, principal)
 
 
 # ----------------------------------------------------------------- constraints
@@ -204,7 +214,7 @@ def _constraint_view(s: StoredConstraint, p: Principal, policy: DisclosurePolicy
 
 
 def _record_shown(
-    request: Request,
+    store: SqlStore,
     p: Principal,
     shown: list[StoredConstraint],
     policy: DisclosurePolicy,
@@ -220,21 +230,7 @@ def _record_shown(
         )
         for s in shown
     )
-    disclosure.record(_store(request), disclosure.shown_objects(p.sub, objects, via))
-
-
-def _check_writable(
-    air: SqlAirspace, cid: str, current: StoredConstraint | None, principal: Principal
-) -> None:
-    """Owners write their own, the operator anyone's; F3548 ones only through the DSS
-    (its OVN, subscribers and notification indices must follow every change)."""
-    theirs = current is not None and current.constraint.owner != principal.sub
-    if theirs and not _is_operator(principal):
-        raise Forbidden(f"constraint {cid!r} belongs to another party")
-    try:
-        air.check_native(cid)
-    except ManagedByDss as exc:
-        raise Forbidden(str(exc)) from None
+    disclosure.record(store, disclosure.shown_objects(p.sub, objects, via))
 
 
 @router.put(
@@ -242,36 +238,28 @@ def _check_writable(
     responses={201: {"description": "Created"}, 409: {"description": "Stale version"}},
 )
 def put_constraint(
-    cid: str, body: ConstraintIn, request: Request, principal: Writer, if_match: IfMatch = None
+    cid: str,
+    body: ConstraintIn,
+    request: Request,
+    principal: Writer,
+    airspace: Writes,
+    if_match: IfMatch = None,
 ) -> Response:
     """Create or replace a constraint; a party may only write its own."""
-    _check_id(cid)
-    expected = _version(if_match)
-
-    written: list[AuditEntry] = []
-
-    def work(s: SqlSession) -> StoredConstraint:
-        air = _airspace(request, s, written)
-        current = air.get_constraint(cid)
-        _check_writable(air, cid, current, principal)
-        _check_expected("constraint", cid, current.version if current else 0, expected)
-        owner = current.constraint.owner if current is not None else principal.sub
-        planned = body.to_domain(cid, owner)
-        check_airspace(
-            ((f"volumes[{i}].geometry", v.footprint) for i, v in enumerate(planned.volumes)),
-            limits_of(request),
-        )
-        return air.put_constraint(planned, principal.sub)
-
-    stored = _store(request).run(work)
+    check_id(cid)
+    expected = if_match_version(if_match)
+    stored = airspace.service.put_constraint(
+        cid, _editor(principal), expected, lambda owner: body.to_domain(cid, owner)
+    )
     response = _json(201 if stored.version == 1 else 200, constraint_json(stored))
-    return _receipted(request, response, principal, written)
+    return _receipted(request, response, principal, airspace.written)
 
 
 @router.get("/constraints")
 def list_constraints(
-    request: Request,
     principal: Reader,
+    airspace: Reads,
+    store: Store,
     bbox: Annotated[
         str | None, Query(description="west,south,east,north in degrees (great-circle edges).")
     ] = None,
@@ -282,52 +270,25 @@ def list_constraints(
 ) -> Response:
     """Own constraints in full, others' as references (the operator sees all in full)."""
     who = principal.sub if owner == "me" else owner
-    window = _window(start, end)
-    area = _area(bbox, window)
-    if area is not None:
-        check_query_area(area.footprint, "bbox", limits_of(request))
-    found, policy = _store(request).run(
-        lambda s: (
-            SqlAirspace(s).list_constraints(who, window, limit),
-            policy_for(s, principal),
-        ),
-        write=False,
-    )
-    if area is not None:
-        found = [s for s in found if _meets(area, [v.footprint for v in s.constraint.volumes])]
-    _record_shown(request, principal, found, policy, "list")
+    window = query_window(start, end)
+    area = query_area(bbox, window)
+    found, policy = airspace.constraints(_policy(principal), who, window, area, limit)
+    _record_shown(store, principal, found, policy, "list")
     return _json(200, {"constraints": [_constraint_view(s, principal, policy) for s in found]})
 
 
-def _meets(area: Volume4D, footprints: list[Footprint]) -> bool:
-    return any(footprints_conflict(area.footprint, f) for f in footprints)
-
-
 @router.get("/constraints/{cid}")
-def get_constraint(cid: str, request: Request, principal: Reader) -> Response:
-    found, policy = _store(request).run(
-        lambda s: (SqlAirspace(s).get_constraint(cid), policy_for(s, principal)), write=False
-    )
-    if found is None:
-        raise NotFound(f"no constraint {cid!r}")
-    _record_shown(request, principal, [found], policy, "get")
+def get_constraint(cid: str, principal: Reader, airspace: Reads, store: Store) -> Response:
+    found, policy = airspace.constraint(cid, _policy(principal))
+    _record_shown(store, principal, [found], policy, "get")
     return _json(200, _constraint_view(found, principal, policy))
 
 
 @router.delete("/constraints/{cid}")
-def delete_constraint(cid: str, request: Request, principal: Writer) -> Response:
-    written: list[AuditEntry] = []
-
-    def work(s: SqlSession) -> None:
-        air = _airspace(request, s, written)
-        current = air.get_constraint(cid)
-        if current is None:
-            raise NotFound(f"no constraint {cid!r}")
-        _check_writable(air, cid, current, principal)
-        air.delete_constraint(cid, principal.sub)
-
-    _store(request).run(work)
-    return _receipted(request, _json(200, {"id": cid, "deleted": True}), principal, written)
+def delete_constraint(cid: str, request: Request, principal: Writer, airspace: Writes) -> Response:
+    airspace.service.delete_constraint(cid, _editor(principal))
+    response = _json(200, {"id": cid, "deleted": True})
+    return _receipted(request, response, principal, airspace.written)
 
 
 # ---------------------------------------------------------------------- zones
@@ -443,77 +404,48 @@ def _zone_view(z: AgreedZone, p: Principal, policy: DisclosurePolicy) -> dict[st
     responses={201: {"description": "Created"}, 409: {"description": "Stale version"}},
 )
 def put_zone(
-    zid: str, body: ZoneIn, request: Request, principal: Operator, if_match: IfMatch = None
+    zid: str,
+    body: ZoneIn,
+    request: Request,
+    principal: Operator,
+    airspace: Writes,
+    if_match: IfMatch = None,
 ) -> Response:
     """Define or change an agreed zone (operator only): a new version, told to the
     parties of the old and the new sectors."""
-    _check_id(zid)
-    expected = _version(if_match)
+    check_id(zid)
+    expected = if_match_version(if_match)
     zone = body.to_domain(zid, principal.sub)
-    check_airspace(
-        ((f"sectors[{i}]", sector.footprint) for i, sector in enumerate(zone.sectors)),
-        limits_of(request),
-    )
-
-    written: list[AuditEntry] = []
-
-    def work(s: SqlSession) -> tuple[AgreedZone, bool]:
-        air = _airspace(request, s, written)
-        current = air.get_zone(zid)
-        _check_expected("zone", zid, current.version if current else 0, expected)
-        return air.put_zone(zone, principal.sub), current is None
-
-    stored, created = _store(request).run(work)
-    return _receipted(
-        request, _json(201 if created else 200, zone_json(stored)), principal, written
-    )
-
-
-def _history(request: Request, zid: str) -> list[ZoneVersion]:
-    return _store(request).run(lambda s: SqlAirspace(s).zone_history(zid), write=False)
+    stored, created = airspace.service.put_zone(zone, principal.sub, expected)
+    response = _json(201 if created else 200, zone_json(stored))
+    return _receipted(request, response, principal, airspace.written)
 
 
 @router.get("/zones")
 def list_zones(
-    request: Request,
     principal: Reader,
+    airspace: Reads,
     start: datetime | None = None,
     end: datetime | None = None,
     party: Annotated[str | None, Query(description="Zones assigning 'me' (or a party).")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> Response:
     who = principal.sub if party == "me" else party
-    window = _window(start, end)
-    found, policy = _store(request).run(
-        lambda s: (SqlAirspace(s).list_zones(who, window, limit), policy_for(s, principal)),
-        write=False,
-    )
-    if who is not None and who != principal.sub:
-        # A reference hides whom the sectors go to: filtering by another party may
-        # only return zones whose sectors the caller already sees.
-        found = [z for z in found if policy.zone_in_full(principal.sub, z.parties)]
+    window = query_window(start, end)
+    found, policy = airspace.zones(principal.sub, _policy(principal), who, window, limit)
     return _json(200, {"zones": [_zone_view(z, principal, policy) for z in found]})
 
 
 @router.get("/zones/{zid}")
-def get_zone(zid: str, request: Request, principal: Reader) -> Response:
-    found, policy = _store(request).run(
-        lambda s: (SqlAirspace(s).get_zone(zid), policy_for(s, principal)), write=False
-    )
-    if found is None:
-        raise NotFound(f"no zone {zid!r}")
+def get_zone(zid: str, principal: Reader, airspace: Reads) -> Response:
+    found, policy = airspace.zone(zid, _policy(principal))
     return _json(200, _zone_view(found, principal, policy))
 
 
 @router.get("/zones/{zid}/history")
-def zone_history(zid: str, request: Request, principal: Reader) -> Response:
+def zone_history(zid: str, principal: Reader, airspace: Reads) -> Response:
     """Every version, for the operator and the parties any version assigned sectors to."""
-    history = _history(request, zid)
-    if not history:
-        raise NotFound(f"no zone {zid!r}")
-    concerned = {p for h in history if h.zone is not None for p in h.zone.parties}
-    if not _is_operator(principal) and principal.sub not in concerned:
-        raise Forbidden(f"zone {zid!r} assigns you no sector")
+    history = airspace.zone_history(zid, _editor(principal))
     return _json(
         200,
         {
@@ -533,8 +465,6 @@ def zone_history(zid: str, request: Request, principal: Reader) -> Response:
 
 
 @router.delete("/zones/{zid}")
-def delete_zone(zid: str, request: Request, principal: Operator) -> Response:
-    deleted = _store(request).run(lambda s: _airspace(request, s).delete_zone(zid, principal.sub))
-    if not deleted:
-        raise NotFound(f"no zone {zid!r}")
+def delete_zone(zid: str, principal: Operator, airspace: Writes) -> Response:
+    airspace.service.delete_zone(zid, principal.sub)
     return _json(200, {"id": zid, "deleted": True})

@@ -20,6 +20,7 @@ from deconflict.api.disclosure import policy_for
 from deconflict.api.errors import error_responses, transition_json
 from deconflict.api.limits import Slot, limits_of, probes_of
 from deconflict.api.listing import Listed, list_secret, viewer_order
+from deconflict.api.params import if_match_version, query_area, query_window
 from deconflict.api.parties import grant_refusals, may_declare, within_grant
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import (
@@ -43,8 +44,6 @@ from deconflict.core.limits import (
 )
 from deconflict.core.ports import OperationQuery, StoredOperation
 from deconflict.errors import InvalidInput
-from deconflict.geo.footprint import Polygon
-from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.io.plan import operation_features
 from deconflict.model.ids import check_id
 from deconflict.model.operation import Operation
@@ -131,10 +130,10 @@ def put_operation(
     ] = None,
 ) -> Response:
     """Plan (create or replace) an operation: 201/200 with it, or 409 with the conflicts."""
-    _check_id(op_id)
+    check_id(op_id)
     planned = body.to_domain(op_id, principal.sub)
     within_grant(request, principal.sub, planned.priority, planned.state)
-    expected = _version(if_match)
+    expected = if_match_version(if_match)
     slot.need(check_operations([planned], limits_of(request), datetime.now(UTC)))
     probes_of(request).check(principal.sub)
     decision = _engine(request).submit(planned, expected)
@@ -152,7 +151,7 @@ def put_operation(
 @router.post("/operations:check")
 def check_operation(body: CheckIn, request: Request, principal: Planner, slot: Slot) -> Response:
     """The decision a submission would get now; nothing is written."""
-    _check_id(body.id)
+    check_id(body.id)
     planned = body.to_domain(body.id, principal.sub)
     within_grant(request, principal.sub, planned.priority, planned.state)
     slot.need(check_operations([planned], limits_of(request), datetime.now(UTC)))
@@ -229,7 +228,7 @@ def _batch_items(
             results.append({"id": item.id, "status": 403, "message": str(refusal)})
             continue
         try:
-            _check_id(item.id)
+            check_id(item.id)
             if isinstance(op, InvalidInput):
                 raise op
             decision = engine.submit(op)
@@ -264,8 +263,8 @@ def list_operations(
 ) -> Response:
     """Own operations in full, others' as references; GeoJSON on request (Accept)."""
     who = principal.sub if party == "me" else party
-    window = _window(start, end)
-    area = _area(bbox, window)
+    window = query_window(start, end)
+    area = query_area(bbox, window)
     if area is not None:
         check_query_area(area.footprint, "bbox", limits_of(request))
     q = OperationQuery(party=who, area=area, time=window, limit=limit)
@@ -350,42 +349,3 @@ def delete_operation(op_id: str, request: Request, principal: Planner) -> Respon
 def _cell_level(request: Request) -> int:
     """How finely conflict reports show where others' operations are (docs/disclosure.md)."""
     return limits_of(request).report_cell_level
-
-
-def _check_id(op_id: str) -> None:
-    check_id(op_id)
-
-
-def _version(if_match: str | None) -> int | None:
-    if if_match is None:
-        return None
-    text = if_match.strip().strip('"')
-    if not text.isdigit():
-        raise InvalidInput("If-Match", "must be the operation's version number")
-    return int(text)
-
-
-def _window(start: datetime | None, end: datetime | None) -> TimeWindow | None:
-    if start is None and end is None:
-        return None
-    if start is None or end is None:
-        raise InvalidInput("start", "give both start and end, or neither")
-    try:
-        return TimeWindow(start, end)
-    except InvalidInput as exc:
-        raise InvalidInput(exc.field.replace("time_", ""), exc.rule) from None
-
-
-def _area(bbox: str | None, window: TimeWindow | None) -> Volume4D | None:
-    if bbox is None:
-        return None
-    try:
-        west, south, east, north = (float(x) for x in bbox.split(","))
-    except ValueError:
-        raise InvalidInput("bbox", "must be four numbers: west,south,east,north") from None
-    try:
-        shape = Polygon(((west, south), (east, south), (east, north), (west, north)))
-    except InvalidInput as exc:
-        raise InvalidInput("bbox", exc.rule) from None
-    when = window or TimeWindow(datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
-    return Volume4D(shape, AltitudeBand(-1e6, 1e6), when)
