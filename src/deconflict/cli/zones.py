@@ -23,6 +23,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from deconflict.airspace.service import AirspaceService
 from deconflict.audit.recording import audited_sink
 from deconflict.cli.consoles import error_console
 from deconflict.cli.db import FAILURES, resolve_url
@@ -32,9 +33,9 @@ from deconflict.io.airspace import Airspace, airspace_geojson, load_airspace
 from deconflict.io.ed269 import to_ed269
 from deconflict.model.times import rfc3339
 from deconflict.notify.recorder import Notifier
-from deconflict.settings import Settings
-from deconflict.store.constraints import SqlAirspace
-from deconflict.store.sql import SqlSession, open_store
+from deconflict.settings import LimitsSettings, Settings
+from deconflict.store.constraints import SqlAirspaceTransactions
+from deconflict.store.sql import open_store
 
 app = typer.Typer(
     name="zones",
@@ -78,7 +79,7 @@ def import_(
     """Create or replace every constraint and zone in FILE (all or nothing)."""
     try:
         raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
-        airspace = load_airspace(
+        loaded = load_airspace(
             raw,
             owner,
             geoid_undulation_m=geoid_undulation,
@@ -87,37 +88,26 @@ def import_(
         )
         store = open_store(resolve_url(database))
         seal_appends(store)
-        notifier = Notifier(Settings().notify)
+        settings = Settings()
+        notifier = Notifier(settings.notify)
         try:
-
-            def work(s: SqlSession) -> tuple[int, int]:
-                air = SqlAirspace(s, audited_sink(notifier.record_events))
-                for c in airspace.constraints:
-                    air.put_constraint(c, changed_by)
-                for z in airspace.zones:
-                    air.put_zone(z, changed_by)
-                return len(airspace.constraints), len(airspace.zones)
-
-            n_constraints, n_zones = store.run(work)
+            record = audited_sink(notifier.record_events)
+            airspace = AirspaceService(SqlAirspaceTransactions(store, record), settings.limits)
+            airspace.import_all(loaded.constraints, loaded.zones, changed_by)
         finally:
             store.close()
     except FAILURES as exc:
         raise _fail(str(exc)) from None
+    n_constraints, n_zones = len(loaded.constraints), len(loaded.zones)
     typer.echo(f"imported {n_constraints} constraints and {n_zones} zones from {file}")
 
 
 def _read_all(database: str | None) -> Airspace:
     store = open_store(resolve_url(database))
     try:
-
-        def work(s: SqlSession) -> Airspace:
-            air = SqlAirspace(s)
-            return Airspace(
-                [x.constraint for x in air.list_constraints(limit=1_000_000)],
-                air.list_zones(limit=1_000_000),
-            )
-
-        return store.run(work, write=False)
+        # Reads check no limits: the defaults do, without reading the settings.
+        airspace = AirspaceService(SqlAirspaceTransactions(store), LimitsSettings())
+        return Airspace(*airspace.everything())
     finally:
         store.close()
 
