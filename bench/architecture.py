@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("geo",),
     ("model",),
     ("access", "io", "synth"),
+    ("scenarios", "client"),
     ("core",),
     ("dss", "airspace"),
     ("audit",),
@@ -30,7 +31,6 @@ LAYERS: list[tuple[str, ...]] = [
     ("store",),
     ("notify",),
     ("service",),
-    ("scenarios", "client"),
     ("api",),
     ("cli",),
 ]
