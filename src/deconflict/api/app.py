@@ -116,7 +116,7 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     app.include_router(metrics_router)
     app.include_router(native_router)
     app.include_router(constraints_router)
-    app.include_router(dss_router())
+    app.include_router(dss_router)
     app.include_router(tactical_router)
     app.include_router(console_router())
     app.include_router(events_router)

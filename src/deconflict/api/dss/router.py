@@ -1,11 +1,14 @@
 """The F3548-21 DSS routes (``/dss/v1``) and InterUSS's aux routes (``/aux/v1``).
 
-What the router reads from ``request.app.state``:
+``router`` has every ``/dss/v1`` path and method of the F3548-21 YAML, plus the aux
+``version`` and ``validate_oauth``. Its routes take their dependencies through
+``dss_service`` and ``sql_store``, which read ``request.app.state``:
 
 * ``store``: the ``deconflict.store.sql.SqlStore`` (required); the DSS shares its
   database, and so its airspace, with the native planner;
+* ``dss_notifier``: optional; who is told of each change (none: nobody is);
 * ``token_verifier``: read by ``require_scopes`` (see ``deconflict.api.security``);
-* ``settings``: optional; nothing in it is required yet.
+* ``settings``: optional; its ``limits`` bound what one request may ask.
 
 Errors leave as the spec's ``ErrorResponse`` (``{"message": ...}``), missing OVNs as an
 ``AirspaceConflictResponse``; request bodies that do not parse or validate are 400
@@ -15,7 +18,9 @@ Errors leave as the spec's ``ErrorResponse`` (``{"message": ...}``), missing OVN
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Annotated, Any
+from dataclasses import dataclass
+from enum import Enum
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -30,14 +35,7 @@ from deconflict.api.security import PRINCIPAL_STATE_ATTR, require_scopes
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
 from deconflict.dss.ids import parse_uuid4
-from deconflict.dss.records import (
-    AvailabilityStatus,
-    ConstraintParams,
-    Extent,
-    ImplicitSubscription,
-    IntentParams,
-    SubscriptionParams,
-)
+from deconflict.dss.records import ConstraintChange, IntentChange, SubscriptionRec
 from deconflict.dss.service import DssService
 from deconflict.dss.wire import convert
 from deconflict.dss.wire import models as w
@@ -49,8 +47,8 @@ from deconflict.errors import (
     NotAllowed,
     NotFound,
 )
-from deconflict.model.operation import OperationState
 from deconflict.store.dss import DssStore
+from deconflict.store.sql import SqlStore
 
 SC = Scope.STRATEGIC_COORDINATION
 CM = Scope.CONSTRAINT_MANAGEMENT
@@ -78,6 +76,14 @@ AuxCaller = Annotated[Principal, Depends(require_scopes(*AUX_SCOPES))]
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
+OIR = "/dss/v1/operational_intent_references"
+CR = "/dss/v1/constraint_references"
+SUBS = "/dss/v1/subscriptions"
+OIR_TAGS: list[str | Enum] = ["Operational intent references", "dss"]
+CR_TAGS: list[str | Enum] = ["Constraint references", "dss"]
+SUBS_TAGS: list[str | Enum] = ["Subscriptions", "dss"]
+NO_NONE: dict[str, Any] = {"response_model_exclude_none": True}
+HIDDEN: dict[str, Any] = {"include_in_schema": False}
 
 EntityId = Annotated[
     str,
@@ -93,6 +99,9 @@ SubscriptionIdParam = Annotated[
         json_schema_extra={"format": "uuid"},
     ),
 ]
+
+
+# ------------------------------------------------------------------ errors
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -111,15 +120,7 @@ def _dss_error(request: Request, exc: DssError | NotFound) -> JSONResponse:
     if isinstance(exc, AirspaceConflict):
         principal = getattr(request.state, PRINCIPAL_STATE_ATTR, None)
         caller = principal.sub if isinstance(principal, Principal) else ""
-        body = w.AirspaceConflictResponse(
-            message=exc.message,
-            missing_operational_intents=[
-                convert.intent_ref(r, caller) for r in exc.missing_operational_intents
-            ],
-            missing_constraints=[
-                convert.constraint_ref(c, caller) for c in exc.missing_constraints
-            ],
-        )
+        body = convert.airspace_conflict(exc, caller)
         return JSONResponse(
             status_code=409, content=body.model_dump(mode="json", exclude_none=True)
         )
@@ -150,19 +151,6 @@ class DssRoute(APIRoute):
         return route
 
 
-def _service(request: Request) -> DssService:
-    store = getattr(request.app.state, "store", None)
-    if store is None:
-        raise RuntimeError("app.state.store is not set to a SqlStore")
-    notifier = getattr(request.app.state, "dss_notifier", None)
-    # Constraint references are native constraints too: their party events (to the
-    # parties with operations inside) go through the same notifier, waking live streams.
-    record = getattr(notifier, "record_events", None)
-    settings = getattr(request.app.state, "settings", None)
-    limits = settings.limits if settings is not None else None
-    return DssService(DssStore(store, record), notifier=notifier, limits=limits)
-
-
 def _errors(*codes: int, conflict: bool = False) -> dict[int | str, dict[str, Any]]:
     out: dict[int | str, dict[str, Any]] = {}
     for code in (400, 401, 403, *codes):
@@ -173,513 +161,530 @@ def _errors(*codes: int, conflict: bool = False) -> dict[int | str, dict[str, An
     return out
 
 
+# ------------------------------------------------------------------ dependencies
+
+
+def sql_store(request: Request) -> SqlStore:
+    store: SqlStore | None = getattr(request.app.state, "store", None)
+    if store is None:
+        raise RuntimeError("app.state.store is not set to a SqlStore")
+    return store
+
+
+def dss_service(request: Request, store: Annotated[SqlStore, Depends(sql_store)]) -> DssService:
+    notifier = getattr(request.app.state, "dss_notifier", None)
+    # Constraint references are native constraints too: their party events (to the
+    # parties with operations inside) go through the same notifier, waking live streams.
+    record = getattr(notifier, "record_events", None)
+    settings = getattr(request.app.state, "settings", None)
+    limits = settings.limits if settings is not None else None
+    return DssService(DssStore(store, record), notifier=notifier, limits=limits)
+
+
+Store = Annotated[SqlStore, Depends(sql_store)]
+Service = Annotated[DssService, Depends(dss_service)]
+
+
 def _disclosed(
-    request: Request, principal: Principal, refs: list[tuple[str, str, str]], via: str
+    store: SqlStore, principal: Principal, refs: list[tuple[str, str, str]], via: str
 ) -> None:
     """Record, before answering, which other managers' references the caller was shown."""
-    disclosure.record(
-        request.app.state.store, disclosure.shown_references(principal.sub, refs, via)
-    )
+    disclosure.record(store, disclosure.shown_references(principal.sub, refs, via))
 
 
-def _intent_params(body: w.PutOperationalIntentReferenceParameters) -> IntentParams:
-    new_sub = body.new_subscription
-    return IntentParams(
-        extents=tuple(convert.extent(v, f"extents[{i}]") for i, v in enumerate(body.extents)),
-        state=OperationState(body.state.value),
-        uss_base_url=body.uss_base_url,
-        key=frozenset(body.key or ()),
-        subscription_id=(
-            parse_uuid4(body.subscription_id, "subscription_id")
-            if body.subscription_id is not None
-            else None
-        ),
-        new_subscription=(
-            ImplicitSubscription(new_sub.uss_base_url, bool(new_sub.notify_for_constraints))
-            if new_sub is not None
-            else None
-        ),
-    )
+# ------------------------------------------------------------------ writes
+
+BodyT = TypeVar("BodyT")
+PutT = TypeVar("PutT")
+DeleteT = TypeVar("DeleteT")
 
 
-def _subscription_params(body: w.PutSubscriptionParameters) -> SubscriptionParams:
-    return SubscriptionParams(
-        extent=convert.extent(body.extents, "extents"),
-        uss_base_url=body.uss_base_url,
-        notify_for_operational_intents=bool(body.notify_for_operational_intents),
-        notify_for_constraints=bool(body.notify_for_constraints),
-    )
+@dataclass(frozen=True)
+class _Call:
+    """One write request as the entity's own steps see it."""
+
+    service: DssService
+    store: SqlStore
+    principal: Principal
 
 
-def _constraint_params(body: w.PutConstraintReferenceParameters) -> ConstraintParams:
-    return ConstraintParams(
-        extents=tuple(convert.extent(v, f"extents[{i}]") for i, v in enumerate(body.extents)),
-        uss_base_url=body.uss_base_url,
-    )
+@dataclass(frozen=True)
+class _Writes(Generic[BodyT, PutT, DeleteT]):
+    """How one kind of entity is created, updated and deleted.
 
+    The shape the three kinds share is written once here: the version (OVN) an update
+    or deletion names must not be empty, the id is a UUIDv4 in its canonical form, and
+    the service's answer goes back in the wire's terms. ``put`` and ``delete`` are the
+    kind's own steps (its service call, what it discloses, its response).
+    """
 
-def _area(area: w.Volume4D | None) -> Extent | None:
-    return convert.extent(area, "area_of_interest") if area is not None else None
+    id_field: str
+    version_field: str
+    put: Callable[[_Call, str, str | None, BodyT], PutT]
+    delete: Callable[[_Call, str, str], DeleteT]
 
+    def create(self, call: _Call, raw_id: str, body: BodyT) -> PutT:
+        return self.put(call, parse_uuid4(raw_id, self.id_field), None, body)
 
-def router() -> APIRouter:
-    """Every ``/dss/v1`` path and method of the F3548-21 YAML, plus ``/aux/v1/version``."""
-    r = APIRouter(route_class=DssRoute)
-    oir = "/dss/v1/operational_intent_references"
-    cr = "/dss/v1/constraint_references"
-    subs = "/dss/v1/subscriptions"
-    opts: dict[str, Any] = {"response_model_exclude_none": True}
-
-    # --- operational intent references ---------------------------------------------
-
-    @r.post(
-        f"{oir}/query",
-        operation_id="queryOperationalIntentReferences",
-        tags=["Operational intent references", "dss"],
-        responses=_errors(413),
-        **opts,
-    )
-    def query_operational_intent_references(
-        request: Request,
-        body: w.QueryOperationalIntentReferenceParameters,
-        principal: OirReader,
-    ) -> w.QueryOperationalIntentReferenceResponse:
-        found = _service(request).query_intents(_area(body.area_of_interest))
-        refs = [(x.manager, "operational_intent", x.id) for x in found]
-        _disclosed(request, principal, refs, "dss.query")
-        return w.QueryOperationalIntentReferenceResponse(
-            operational_intent_references=[convert.intent_ref(x, principal.sub) for x in found]
-        )
-
-    @r.get(
-        f"{oir}/{{entityid}}",
-        operation_id="getOperationalIntentReference",
-        tags=["Operational intent references", "dss"],
-        responses=_errors(404),
-        **opts,
-    )
-    def get_operational_intent_reference(
-        request: Request, entityid: EntityId, principal: OirReader
-    ) -> w.GetOperationalIntentReferenceResponse:
-        ref = _service(request).get_intent(parse_uuid4(entityid, "entityid"))
-        _disclosed(request, principal, [(ref.manager, "operational_intent", ref.id)], "dss.get")
-        return w.GetOperationalIntentReferenceResponse(
-            operational_intent_reference=convert.intent_ref(ref, principal.sub)
-        )
-
-    def _put_intent(
-        request: Request,
-        entityid: EntityId,
-        ovn: str | None,
-        body: w.PutOperationalIntentReferenceParameters,
-        principal: Principal,
-    ) -> w.ChangeOperationalIntentReferenceResponse:
-        try:
-            change = _service(request).put_intent(
-                principal.sub,
-                parse_uuid4(entityid, "entityid"),
-                ovn,
-                _intent_params(body),
-                conformance_monitoring=CMSA in principal.scopes,
-            )
-        except AirspaceConflict as exc:
-            # The 409 lists the references the key lacks: shown, so recorded.
-            missing = [
-                (x.manager, "operational_intent", x.id) for x in exc.missing_operational_intents
-            ]
-            missing += [(c.manager, "constraint_reference", c.id) for c in exc.missing_constraints]
-            _disclosed(request, principal, missing, "dss.conflict")
-            raise
-        return w.ChangeOperationalIntentReferenceResponse(
-            subscribers=convert.subscribers(change.subscribers),
-            operational_intent_reference=convert.intent_ref(change.intent, principal.sub),
-        )
-
-    @r.put(
-        f"{oir}/{{entityid}}",
-        operation_id="createOperationalIntentReference",
-        tags=["Operational intent references", "dss"],
-        status_code=201,
-        responses=_errors(409, 413, conflict=True),
-        **opts,
-    )
-    def create_operational_intent_reference(
-        request: Request,
-        entityid: EntityId,
-        body: w.PutOperationalIntentReferenceParameters,
-        principal: OirWriter,
-        slot: Slot,  # a large body needs the party's heavy slot (api.limits)
-    ) -> w.ChangeOperationalIntentReferenceResponse:
-        return _put_intent(request, entityid, None, body, principal)
-
-    @r.put(
-        f"{oir}/{{entityid}}/{{ovn}}",
-        operation_id="updateOperationalIntentReference",
-        tags=["Operational intent references", "dss"],
-        responses=_errors(409, 413, conflict=True),
-        **opts,
-    )
-    def update_operational_intent_reference(
-        request: Request,
-        entityid: EntityId,
-        ovn: str,
-        body: w.PutOperationalIntentReferenceParameters,
-        principal: OirWriter,
-        slot: Slot,  # a large body needs the party's heavy slot (api.limits)
-    ) -> w.ChangeOperationalIntentReferenceResponse:
-        if not ovn:
-            raise BadRequest("ovn: is required")
-        return _put_intent(request, entityid, ovn, body, principal)
-
-    @r.delete(
-        f"{oir}/{{entityid}}/{{ovn}}",
-        operation_id="deleteOperationalIntentReference",
-        tags=["Operational intent references", "dss"],
-        responses=_errors(404, 409),
-        **opts,
-    )
-    def delete_operational_intent_reference(
-        request: Request, entityid: EntityId, ovn: str, principal: OirReader
-    ) -> w.ChangeOperationalIntentReferenceResponse:
-        change = _service(request).delete_intent(
-            principal.sub, parse_uuid4(entityid, "entityid"), ovn
-        )
-        return w.ChangeOperationalIntentReferenceResponse(
-            subscribers=convert.subscribers(change.subscribers),
-            operational_intent_reference=convert.intent_ref(change.intent, principal.sub),
-        )
-
-    # --- constraint references -----------------------------------------------------
-
-    @r.post(
-        f"{cr}/query",
-        operation_id="queryConstraintReferences",
-        tags=["Constraint references", "dss"],
-        responses=_errors(413),
-        **opts,
-    )
-    def query_constraint_references(
-        request: Request,
-        body: w.QueryConstraintReferenceParameters,
-        principal: ConstraintReader,
-    ) -> w.QueryConstraintReferencesResponse:
-        found = _service(request).query_constraints(_area(body.area_of_interest))
-        refs = [(c.manager, "constraint_reference", c.id) for c in found]
-        _disclosed(request, principal, refs, "dss.query")
-        return w.QueryConstraintReferencesResponse(
-            constraint_references=[convert.constraint_ref(c, principal.sub) for c in found]
-        )
-
-    @r.get(
-        f"{cr}/{{entityid}}",
-        operation_id="getConstraintReference",
-        tags=["Constraint references", "dss"],
-        responses=_errors(404),
-        **opts,
-    )
-    def get_constraint_reference(
-        request: Request, entityid: EntityId, principal: ConstraintReader
-    ) -> w.GetConstraintReferenceResponse:
-        ref = _service(request).get_constraint(parse_uuid4(entityid, "entityid"))
-        _disclosed(request, principal, [(ref.manager, "constraint_reference", ref.id)], "dss.get")
-        return w.GetConstraintReferenceResponse(
-            constraint_reference=convert.constraint_ref(ref, principal.sub)
-        )
-
-    def _put_constraint(
-        request: Request,
-        entityid: EntityId,
-        ovn: str | None,
-        body: w.PutConstraintReferenceParameters,
-        principal: Principal,
-    ) -> w.ChangeConstraintReferenceResponse:
-        change = _service(request).put_constraint(
-            principal.sub, parse_uuid4(entityid, "entityid"), ovn, _constraint_params(body)
-        )
-        return w.ChangeConstraintReferenceResponse(
-            subscribers=convert.subscribers(change.subscribers),
-            constraint_reference=convert.constraint_ref(change.constraint, principal.sub),
-        )
-
-    @r.put(
-        f"{cr}/{{entityid}}",
-        operation_id="createConstraintReference",
-        tags=["Constraint references", "dss"],
-        status_code=201,
-        responses=_errors(409, 413),
-        **opts,
-    )
-    def create_constraint_reference(
-        request: Request,
-        entityid: EntityId,
-        body: w.PutConstraintReferenceParameters,
-        principal: ConstraintWriter,
-        slot: Slot,  # a large body needs the party's heavy slot (api.limits)
-    ) -> w.ChangeConstraintReferenceResponse:
-        return _put_constraint(request, entityid, None, body, principal)
-
-    @r.put(
-        f"{cr}/{{entityid}}/{{ovn}}",
-        operation_id="updateConstraintReference",
-        tags=["Constraint references", "dss"],
-        responses=_errors(409, 413),
-        **opts,
-    )
-    def update_constraint_reference(
-        request: Request,
-        entityid: EntityId,
-        ovn: str,
-        body: w.PutConstraintReferenceParameters,
-        principal: ConstraintWriter,
-        slot: Slot,  # a large body needs the party's heavy slot (api.limits)
-    ) -> w.ChangeConstraintReferenceResponse:
-        if not ovn:
-            raise BadRequest("ovn: is required")
-        return _put_constraint(request, entityid, ovn, body, principal)
-
-    @r.delete(
-        f"{cr}/{{entityid}}/{{ovn}}",
-        operation_id="deleteConstraintReference",
-        tags=["Constraint references", "dss"],
-        responses=_errors(404, 409),
-        **opts,
-    )
-    def delete_constraint_reference(
-        request: Request, entityid: EntityId, ovn: str, principal: ConstraintWriter
-    ) -> w.ChangeConstraintReferenceResponse:
-        change = _service(request).delete_constraint(
-            principal.sub, parse_uuid4(entityid, "entityid"), ovn
-        )
-        return w.ChangeConstraintReferenceResponse(
-            subscribers=convert.subscribers(change.subscribers),
-            constraint_reference=convert.constraint_ref(change.constraint, principal.sub),
-        )
-
-    # --- subscriptions ---------------------------------------------------------------
-
-    @r.post(
-        f"{subs}/query",
-        operation_id="querySubscriptions",
-        tags=["Subscriptions", "dss"],
-        responses=_errors(413),
-        **opts,
-    )
-    def query_subscriptions(
-        request: Request, body: w.QuerySubscriptionParameters, principal: Subscriber
-    ) -> w.QuerySubscriptionsResponse:
-        found = _service(request).query_subscriptions(principal.sub, _area(body.area_of_interest))
-        return w.QuerySubscriptionsResponse(subscriptions=[convert.subscription(s) for s in found])
-
-    @r.get(
-        f"{subs}/{{subscriptionid}}",
-        operation_id="getSubscription",
-        tags=["Subscriptions", "dss"],
-        responses=_errors(404),
-        **opts,
-    )
-    def get_subscription(
-        request: Request, subscriptionid: SubscriptionIdParam, principal: Subscriber
-    ) -> w.GetSubscriptionResponse:
-        sub = _service(request).get_subscription(
-            principal.sub, parse_uuid4(subscriptionid, "subscriptionid")
-        )
-        return w.GetSubscriptionResponse(subscription=convert.subscription(sub))
-
-    def _put_subscription(
-        request: Request,
-        subscriptionid: SubscriptionIdParam,
-        version: str | None,
-        body: w.PutSubscriptionParameters,
-        principal: Principal,
-    ) -> w.PutSubscriptionResponse:
-        change = _service(request).put_subscription(
-            principal.sub,
-            parse_uuid4(subscriptionid, "subscriptionid"),
-            version,
-            _subscription_params(body),
-        )
-        shown = [(x.manager, "operational_intent", x.id) for x in change.intents or ()]
-        shown += [(c.manager, "constraint_reference", c.id) for c in change.constraints or ()]
-        _disclosed(request, principal, shown, "dss.subscription")
-        return w.PutSubscriptionResponse(
-            subscription=convert.subscription(change.subscription),
-            operational_intent_references=(
-                [convert.intent_ref(x, principal.sub) for x in change.intents]
-                if change.intents is not None
-                else None
-            ),
-            constraint_references=(
-                [convert.constraint_ref(c, principal.sub) for c in change.constraints]
-                if change.constraints is not None
-                else None
-            ),
-        )
-
-    @r.put(
-        f"{subs}/{{subscriptionid}}",
-        operation_id="createSubscription",
-        tags=["Subscriptions", "dss"],
-        responses=_errors(409),
-        **opts,
-    )
-    def create_subscription(
-        request: Request,
-        subscriptionid: SubscriptionIdParam,
-        body: w.PutSubscriptionParameters,
-        principal: Subscriber,
-    ) -> w.PutSubscriptionResponse:
-        return _put_subscription(request, subscriptionid, None, body, principal)
-
-    @r.put(
-        f"{subs}/{{subscriptionid}}/{{version}}",
-        operation_id="updateSubscription",
-        tags=["Subscriptions", "dss"],
-        responses=_errors(409),
-        **opts,
-    )
-    def update_subscription(
-        request: Request,
-        subscriptionid: SubscriptionIdParam,
-        version: str,
-        body: w.PutSubscriptionParameters,
-        principal: Subscriber,
-    ) -> w.PutSubscriptionResponse:
+    def update(self, call: _Call, raw_id: str, version: str, body: BodyT) -> PutT:
         if not version:
-            raise BadRequest("version: is required")
-        return _put_subscription(request, subscriptionid, version, body, principal)
+            raise BadRequest(f"{self.version_field}: is required")
+        return self.put(call, parse_uuid4(raw_id, self.id_field), version, body)
 
-    @r.delete(
-        f"{subs}/{{subscriptionid}}/{{version}}",
-        operation_id="deleteSubscription",
-        tags=["Subscriptions", "dss"],
-        responses=_errors(404, 409),
-        **opts,
+    def remove(self, call: _Call, raw_id: str, version: str) -> DeleteT:
+        return self.delete(call, parse_uuid4(raw_id, self.id_field), version)
+
+
+def _intent_change(change: IntentChange, caller: str) -> w.ChangeOperationalIntentReferenceResponse:
+    return w.ChangeOperationalIntentReferenceResponse(
+        subscribers=convert.subscribers(change.subscribers),
+        operational_intent_reference=convert.intent_ref(change.intent, caller),
     )
-    def delete_subscription(
-        request: Request, subscriptionid: SubscriptionIdParam, version: str, principal: Subscriber
-    ) -> w.DeleteSubscriptionResponse:
-        sub = _service(request).delete_subscription(
-            principal.sub, parse_uuid4(subscriptionid, "subscriptionid"), version
+
+
+def _put_intent(
+    call: _Call, intent_id: str, ovn: str | None, body: w.PutOperationalIntentReferenceParameters
+) -> w.ChangeOperationalIntentReferenceResponse:
+    principal = call.principal
+    try:
+        change = call.service.put_intent(
+            principal.sub,
+            intent_id,
+            ovn,
+            convert.intent_params(body),
+            conformance_monitoring=CMSA in principal.scopes,
         )
-        return w.DeleteSubscriptionResponse(subscription=convert.subscription(sub))
+    except AirspaceConflict as exc:
+        # The 409 lists the references the key lacks: shown, so recorded.
+        missing = [(x.manager, "operational_intent", x.id) for x in exc.missing_operational_intents]
+        missing += [(c.manager, "constraint_reference", c.id) for c in exc.missing_constraints]
+        _disclosed(call.store, principal, missing, "dss.conflict")
+        raise
+    return _intent_change(change, principal.sub)
 
-    # --- reports and availability ----------------------------------------------------
 
-    @r.post(
-        "/dss/v1/reports",
-        operation_id="makeDssReport",
-        tags=["Reports", "dss"],
-        status_code=201,
-        responses=_errors(),
-        **opts,
+def _delete_intent(
+    call: _Call, intent_id: str, ovn: str
+) -> w.ChangeOperationalIntentReferenceResponse:
+    change = call.service.delete_intent(call.principal.sub, intent_id, ovn)
+    return _intent_change(change, call.principal.sub)
+
+
+def _constraint_change(
+    change: ConstraintChange, caller: str
+) -> w.ChangeConstraintReferenceResponse:
+    return w.ChangeConstraintReferenceResponse(
+        subscribers=convert.subscribers(change.subscribers),
+        constraint_reference=convert.constraint_ref(change.constraint, caller),
     )
-    def make_dss_report(
-        request: Request, body: w.ErrorReport, principal: Reporter
-    ) -> w.ErrorReport:
-        exchange = body.exchange
-        times: dict[str, Any] = {}
-        for name in ("request_time", "response_time"):
-            parsed = convert.parse_time(getattr(exchange, name), f"exchange.{name}")
-            times[name] = convert.format_time(parsed) if parsed is not None else None
-        report = body.model_copy(update={"exchange": exchange.model_copy(update=times)})
-        report_id = _service(request).make_report(
-            principal.sub, report.model_dump(mode="json", exclude_none=True)
-        )
-        return report.model_copy(update={"report_id": report_id})
 
-    @r.put(
-        "/dss/v1/uss_availability/{uss_id}",
-        operation_id="setUssAvailability",
-        tags=["Availability", "dss"],
-        responses=_errors(409),
-        **opts,
+
+def _put_constraint(
+    call: _Call, constraint_id: str, ovn: str | None, body: w.PutConstraintReferenceParameters
+) -> w.ChangeConstraintReferenceResponse:
+    params = convert.constraint_params(body)
+    change = call.service.put_constraint(call.principal.sub, constraint_id, ovn, params)
+    return _constraint_change(change, call.principal.sub)
+
+
+def _delete_constraint(
+    call: _Call, constraint_id: str, ovn: str
+) -> w.ChangeConstraintReferenceResponse:
+    change = call.service.delete_constraint(call.principal.sub, constraint_id, ovn)
+    return _constraint_change(change, call.principal.sub)
+
+
+def _put_subscription(
+    call: _Call, sub_id: str, version: str | None, body: w.PutSubscriptionParameters
+) -> w.PutSubscriptionResponse:
+    caller = call.principal.sub
+    params = convert.subscription_params(body)
+    change = call.service.put_subscription(caller, sub_id, version, params)
+    shown = [(x.manager, "operational_intent", x.id) for x in change.intents or ()]
+    shown += [(c.manager, "constraint_reference", c.id) for c in change.constraints or ()]
+    _disclosed(call.store, call.principal, shown, "dss.subscription")
+    return w.PutSubscriptionResponse(
+        subscription=convert.subscription(change.subscription),
+        operational_intent_references=(
+            [convert.intent_ref(x, caller) for x in change.intents]
+            if change.intents is not None
+            else None
+        ),
+        constraint_references=(
+            [convert.constraint_ref(c, caller) for c in change.constraints]
+            if change.constraints is not None
+            else None
+        ),
     )
-    def set_uss_availability(
-        request: Request,
-        uss_id: str,
-        body: w.SetUssAvailabilityStatusParameters,
-        principal: Arbiter,
-    ) -> w.UssAvailabilityStatusResponse:
-        status = _service(request).set_availability(
-            uss_id, body.old_version or "", body.availability
-        )
-        return _availability(status)
 
-    @r.get(
-        "/dss/v1/uss_availability/{uss_id}",
-        operation_id="getUssAvailability",
-        tags=["Availability", "dss"],
-        responses=_errors(),
-        **opts,
+
+def _delete_subscription(call: _Call, sub_id: str, version: str) -> w.DeleteSubscriptionResponse:
+    sub: SubscriptionRec = call.service.delete_subscription(call.principal.sub, sub_id, version)
+    return w.DeleteSubscriptionResponse(subscription=convert.subscription(sub))
+
+
+INTENTS = _Writes("entityid", "ovn", _put_intent, _delete_intent)
+CONSTRAINTS = _Writes("entityid", "ovn", _put_constraint, _delete_constraint)
+SUBSCRIPTIONS = _Writes("subscriptionid", "version", _put_subscription, _delete_subscription)
+
+
+# ------------------------------------------------------------------ routes
+
+router = APIRouter(route_class=DssRoute)
+
+
+# --- operational intent references ---------------------------------------------------
+
+
+@router.post(
+    f"{OIR}/query",
+    operation_id="queryOperationalIntentReferences",
+    tags=OIR_TAGS,
+    responses=_errors(413),
+    **NO_NONE,
+)
+def query_operational_intent_references(
+    body: w.QueryOperationalIntentReferenceParameters,
+    principal: OirReader,
+    service: Service,
+    store: Store,
+) -> w.QueryOperationalIntentReferenceResponse:
+    found = service.query_intents(convert.area(body.area_of_interest))
+    refs = [(x.manager, "operational_intent", x.id) for x in found]
+    _disclosed(store, principal, refs, "dss.query")
+    return w.QueryOperationalIntentReferenceResponse(
+        operational_intent_references=[convert.intent_ref(x, principal.sub) for x in found]
     )
-    def get_uss_availability(
-        request: Request, uss_id: str, principal: AvailabilityReader
-    ) -> w.UssAvailabilityStatusResponse:
-        return _availability(_service(request).get_availability(uss_id))
 
-    @r.get("/aux/v1/version", operation_id="getVersion", tags=["aux"])
-    def get_version() -> w.VersionResponse:
-        """Unauthenticated, like the reference DSS's: probes use it to see what runs."""
-        return w.VersionResponse(version=f"deconflict-{deconflict.__version__}")
 
-    @r.get(
-        "/aux/v1/validate_oauth",
-        operation_id="validateOauth",
-        tags=["aux"],
-        responses=_errors(),
+@router.get(
+    f"{OIR}/{{entityid}}",
+    operation_id="getOperationalIntentReference",
+    tags=OIR_TAGS,
+    responses=_errors(404),
+    **NO_NONE,
+)
+def get_operational_intent_reference(
+    entityid: EntityId, principal: OirReader, service: Service, store: Store
+) -> w.GetOperationalIntentReferenceResponse:
+    ref = service.get_intent(parse_uuid4(entityid, "entityid"))
+    _disclosed(store, principal, [(ref.manager, "operational_intent", ref.id)], "dss.get")
+    return w.GetOperationalIntentReferenceResponse(
+        operational_intent_reference=convert.intent_ref(ref, principal.sub)
     )
-    def validate_oauth(
-        principal: AuxCaller,
-        owner: Annotated[
-            str | None,
-            Query(description="When given, the token's subject must be this owner (else 403)."),
-        ] = None,
-    ) -> dict[str, Any]:
-        """Lets a USS or a test tool check that this DSS accepts its token, and (with
-        ``owner``) under which identity, before it relies on either."""
-        if owner and owner != principal.sub:
-            raise NotAllowed(
-                f"owner: the token's subject is {principal.sub!r}, not {owner[:200]!r}"
-            )
-        return {}
 
-    # PUT/DELETE {base}/{id}/: the OVN (or version) segment is there but empty. The
-    # reference DSS routes such a path to its handler with an empty OVN, which answers
-    # 400; without these routes it would match nothing. Authentication runs first, as
-    # on the real routes.
-    hidden: dict[str, Any] = {"include_in_schema": False}
 
-    @r.put(f"{oir}/{{entityid}}/", **hidden)
-    def update_intent_without_ovn(entityid: str, principal: OirWriter) -> None:
-        raise BadRequest(_missing("ovn", oir))
+@router.put(
+    f"{OIR}/{{entityid}}",
+    operation_id="createOperationalIntentReference",
+    tags=OIR_TAGS,
+    status_code=201,
+    responses=_errors(409, 413, conflict=True),
+    **NO_NONE,
+)
+def create_operational_intent_reference(
+    entityid: EntityId,
+    body: w.PutOperationalIntentReferenceParameters,
+    principal: OirWriter,
+    slot: Slot,  # a large body needs the party's heavy slot (api.limits)
+    service: Service,
+    store: Store,
+) -> w.ChangeOperationalIntentReferenceResponse:
+    return INTENTS.create(_Call(service, store, principal), entityid, body)
 
-    @r.delete(f"{oir}/{{entityid}}/", **hidden)
-    def delete_intent_without_ovn(entityid: str, principal: OirReader) -> None:
-        raise BadRequest(_missing("ovn", oir))
 
-    @r.put(f"{cr}/{{entityid}}/", **hidden)
-    def update_constraint_without_ovn(entityid: str, principal: ConstraintWriter) -> None:
-        raise BadRequest(_missing("ovn", cr))
+@router.put(
+    f"{OIR}/{{entityid}}/{{ovn}}",
+    operation_id="updateOperationalIntentReference",
+    tags=OIR_TAGS,
+    responses=_errors(409, 413, conflict=True),
+    **NO_NONE,
+)
+def update_operational_intent_reference(
+    entityid: EntityId,
+    ovn: str,
+    body: w.PutOperationalIntentReferenceParameters,
+    principal: OirWriter,
+    slot: Slot,  # a large body needs the party's heavy slot (api.limits)
+    service: Service,
+    store: Store,
+) -> w.ChangeOperationalIntentReferenceResponse:
+    return INTENTS.update(_Call(service, store, principal), entityid, ovn, body)
 
-    @r.delete(f"{cr}/{{entityid}}/", **hidden)
-    def delete_constraint_without_ovn(entityid: str, principal: ConstraintWriter) -> None:
-        raise BadRequest(_missing("ovn", cr))
 
-    @r.put(f"{subs}/{{subscriptionid}}/", **hidden)
-    def update_subscription_without_version(subscriptionid: str, principal: Subscriber) -> None:
-        raise BadRequest(_missing("version", subs))
+@router.delete(
+    f"{OIR}/{{entityid}}/{{ovn}}",
+    operation_id="deleteOperationalIntentReference",
+    tags=OIR_TAGS,
+    responses=_errors(404, 409),
+    **NO_NONE,
+)
+def delete_operational_intent_reference(
+    entityid: EntityId, ovn: str, principal: OirReader, service: Service, store: Store
+) -> w.ChangeOperationalIntentReferenceResponse:
+    return INTENTS.remove(_Call(service, store, principal), entityid, ovn)
 
-    @r.delete(f"{subs}/{{subscriptionid}}/", **hidden)
-    def delete_subscription_without_version(subscriptionid: str, principal: Subscriber) -> None:
-        raise BadRequest(_missing("version", subs))
 
-    @r.api_route("/dss/v1/{path:path}", methods=ALL_METHODS, include_in_schema=False)
-    @r.api_route("/aux/v1/{path:path}", methods=ALL_METHODS, include_in_schema=False)
-    def unknown_path(request: Request, path: str) -> Response:
-        """A path or method the API does not have, said in words: never a redirect."""
-        return _no_such_endpoint(request, r.routes)
+# --- constraint references -------------------------------------------------------------
 
-    return r
+
+@router.post(
+    f"{CR}/query",
+    operation_id="queryConstraintReferences",
+    tags=CR_TAGS,
+    responses=_errors(413),
+    **NO_NONE,
+)
+def query_constraint_references(
+    body: w.QueryConstraintReferenceParameters,
+    principal: ConstraintReader,
+    service: Service,
+    store: Store,
+) -> w.QueryConstraintReferencesResponse:
+    found = service.query_constraints(convert.area(body.area_of_interest))
+    refs = [(c.manager, "constraint_reference", c.id) for c in found]
+    _disclosed(store, principal, refs, "dss.query")
+    return w.QueryConstraintReferencesResponse(
+        constraint_references=[convert.constraint_ref(c, principal.sub) for c in found]
+    )
+
+
+@router.get(
+    f"{CR}/{{entityid}}",
+    operation_id="getConstraintReference",
+    tags=CR_TAGS,
+    responses=_errors(404),
+    **NO_NONE,
+)
+def get_constraint_reference(
+    entityid: EntityId, principal: ConstraintReader, service: Service, store: Store
+) -> w.GetConstraintReferenceResponse:
+    ref = service.get_constraint(parse_uuid4(entityid, "entityid"))
+    _disclosed(store, principal, [(ref.manager, "constraint_reference", ref.id)], "dss.get")
+    return w.GetConstraintReferenceResponse(
+        constraint_reference=convert.constraint_ref(ref, principal.sub)
+    )
+
+
+@router.put(
+    f"{CR}/{{entityid}}",
+    operation_id="createConstraintReference",
+    tags=CR_TAGS,
+    status_code=201,
+    responses=_errors(409, 413),
+    **NO_NONE,
+)
+def create_constraint_reference(
+    entityid: EntityId,
+    body: w.PutConstraintReferenceParameters,
+    principal: ConstraintWriter,
+    slot: Slot,  # a large body needs the party's heavy slot (api.limits)
+    service: Service,
+    store: Store,
+) -> w.ChangeConstraintReferenceResponse:
+    return CONSTRAINTS.create(_Call(service, store, principal), entityid, body)
+
+
+@router.put(
+    f"{CR}/{{entityid}}/{{ovn}}",
+    operation_id="updateConstraintReference",
+    tags=CR_TAGS,
+    responses=_errors(409, 413),
+    **NO_NONE,
+)
+def update_constraint_reference(
+    entityid: EntityId,
+    ovn: str,
+    body: w.PutConstraintReferenceParameters,
+    principal: ConstraintWriter,
+    slot: Slot,  # a large body needs the party's heavy slot (api.limits)
+    service: Service,
+    store: Store,
+) -> w.ChangeConstraintReferenceResponse:
+    return CONSTRAINTS.update(_Call(service, store, principal), entityid, ovn, body)
+
+
+@router.delete(
+    f"{CR}/{{entityid}}/{{ovn}}",
+    operation_id="deleteConstraintReference",
+    tags=CR_TAGS,
+    responses=_errors(404, 409),
+    **NO_NONE,
+)
+def delete_constraint_reference(
+    entityid: EntityId, ovn: str, principal: ConstraintWriter, service: Service, store: Store
+) -> w.ChangeConstraintReferenceResponse:
+    return CONSTRAINTS.remove(_Call(service, store, principal), entityid, ovn)
+
+
+# --- subscriptions -----------------------------------------------------------------------
+
+
+@router.post(
+    f"{SUBS}/query",
+    operation_id="querySubscriptions",
+    tags=SUBS_TAGS,
+    responses=_errors(413),
+    **NO_NONE,
+)
+def query_subscriptions(
+    body: w.QuerySubscriptionParameters, principal: Subscriber, service: Service
+) -> w.QuerySubscriptionsResponse:
+    found = service.query_subscriptions(principal.sub, convert.area(body.area_of_interest))
+    return w.QuerySubscriptionsResponse(subscriptions=[convert.subscription(s) for s in found])
+
+
+@router.get(
+    f"{SUBS}/{{subscriptionid}}",
+    operation_id="getSubscription",
+    tags=SUBS_TAGS,
+    responses=_errors(404),
+    **NO_NONE,
+)
+def get_subscription(
+    subscriptionid: SubscriptionIdParam, principal: Subscriber, service: Service
+) -> w.GetSubscriptionResponse:
+    sub = service.get_subscription(principal.sub, parse_uuid4(subscriptionid, "subscriptionid"))
+    return w.GetSubscriptionResponse(subscription=convert.subscription(sub))
+
+
+@router.put(
+    f"{SUBS}/{{subscriptionid}}",
+    operation_id="createSubscription",
+    tags=SUBS_TAGS,
+    responses=_errors(409),
+    **NO_NONE,
+)
+def create_subscription(
+    subscriptionid: SubscriptionIdParam,
+    body: w.PutSubscriptionParameters,
+    principal: Subscriber,
+    service: Service,
+    store: Store,
+) -> w.PutSubscriptionResponse:
+    return SUBSCRIPTIONS.create(_Call(service, store, principal), subscriptionid, body)
+
+
+@router.put(
+    f"{SUBS}/{{subscriptionid}}/{{version}}",
+    operation_id="updateSubscription",
+    tags=SUBS_TAGS,
+    responses=_errors(409),
+    **NO_NONE,
+)
+def update_subscription(
+    subscriptionid: SubscriptionIdParam,
+    version: str,
+    body: w.PutSubscriptionParameters,
+    principal: Subscriber,
+    service: Service,
+    store: Store,
+) -> w.PutSubscriptionResponse:
+    call = _Call(service, store, principal)
+    return SUBSCRIPTIONS.update(call, subscriptionid, version, body)
+
+
+@router.delete(
+    f"{SUBS}/{{subscriptionid}}/{{version}}",
+    operation_id="deleteSubscription",
+    tags=SUBS_TAGS,
+    responses=_errors(404, 409),
+    **NO_NONE,
+)
+def delete_subscription(
+    subscriptionid: SubscriptionIdParam,
+    version: str,
+    principal: Subscriber,
+    service: Service,
+    store: Store,
+) -> w.DeleteSubscriptionResponse:
+    return SUBSCRIPTIONS.remove(_Call(service, store, principal), subscriptionid, version)
+
+
+# --- reports and availability ------------------------------------------------------------
+
+
+@router.post(
+    "/dss/v1/reports",
+    operation_id="makeDssReport",
+    tags=["Reports", "dss"],
+    status_code=201,
+    responses=_errors(),
+    **NO_NONE,
+)
+def make_dss_report(body: w.ErrorReport, principal: Reporter, service: Service) -> w.ErrorReport:
+    report = convert.report(body)
+    report_id = service.make_report(
+        principal.sub, report.model_dump(mode="json", exclude_none=True)
+    )
+    return report.model_copy(update={"report_id": report_id})
+
+
+@router.put(
+    "/dss/v1/uss_availability/{uss_id}",
+    operation_id="setUssAvailability",
+    tags=["Availability", "dss"],
+    responses=_errors(409),
+    **NO_NONE,
+)
+def set_uss_availability(
+    uss_id: str,
+    body: w.SetUssAvailabilityStatusParameters,
+    principal: Arbiter,
+    service: Service,
+) -> w.UssAvailabilityStatusResponse:
+    status = service.set_availability(uss_id, body.old_version or "", body.availability)
+    return convert.availability(status)
+
+
+@router.get(
+    "/dss/v1/uss_availability/{uss_id}",
+    operation_id="getUssAvailability",
+    tags=["Availability", "dss"],
+    responses=_errors(),
+    **NO_NONE,
+)
+def get_uss_availability(
+    uss_id: str, principal: AvailabilityReader, service: Service
+) -> w.UssAvailabilityStatusResponse:
+    return convert.availability(service.get_availability(uss_id))
+
+
+# --- aux ---------------------------------------------------------------------------------
+
+
+@router.get("/aux/v1/version", operation_id="getVersion", tags=["aux"])
+def get_version() -> w.VersionResponse:
+    """Unauthenticated, like the reference DSS's: probes use it to see what runs."""
+    return w.VersionResponse(version=f"deconflict-{deconflict.__version__}")
+
+
+@router.get(
+    "/aux/v1/validate_oauth",
+    operation_id="validateOauth",
+    tags=["aux"],
+    responses=_errors(),
+)
+def validate_oauth(
+    principal: AuxCaller,
+    owner: Annotated[
+        str | None,
+        Query(description="When given, the token's subject must be this owner (else 403)."),
+    ] = None,
+) -> dict[str, Any]:
+    """Lets a USS or a test tool check that this DSS accepts its token, and (with
+    ``owner``) under which identity, before it relies on either."""
+    if owner and owner != principal.sub:
+        raise NotAllowed(f"owner: the token's subject is {principal.sub!r}, not {owner[:200]!r}")
+    return {}
+
+
+# --- paths the API does not have ---------------------------------------------------------
+
+# PUT/DELETE {base}/{id}/: the OVN (or version) segment is there but empty. The
+# reference DSS routes such a path to its handler with an empty OVN, which answers
+# 400; without these routes it would match nothing. Authentication runs first, as
+# on the real routes.
 
 
 def _missing(what: str, base: str) -> str:
@@ -687,6 +692,43 @@ def _missing(what: str, base: str) -> str:
         f"{what}: is required; the path ends with '/' and has no {what} after the id "
         f"(expected {base}/{{id}}/{{{what}}})"
     )
+
+
+@router.put(f"{OIR}/{{entityid}}/", **HIDDEN)
+def update_intent_without_ovn(entityid: str, principal: OirWriter) -> None:
+    raise BadRequest(_missing("ovn", OIR))
+
+
+@router.delete(f"{OIR}/{{entityid}}/", **HIDDEN)
+def delete_intent_without_ovn(entityid: str, principal: OirReader) -> None:
+    raise BadRequest(_missing("ovn", OIR))
+
+
+@router.put(f"{CR}/{{entityid}}/", **HIDDEN)
+def update_constraint_without_ovn(entityid: str, principal: ConstraintWriter) -> None:
+    raise BadRequest(_missing("ovn", CR))
+
+
+@router.delete(f"{CR}/{{entityid}}/", **HIDDEN)
+def delete_constraint_without_ovn(entityid: str, principal: ConstraintWriter) -> None:
+    raise BadRequest(_missing("ovn", CR))
+
+
+@router.put(f"{SUBS}/{{subscriptionid}}/", **HIDDEN)
+def update_subscription_without_version(subscriptionid: str, principal: Subscriber) -> None:
+    raise BadRequest(_missing("version", SUBS))
+
+
+@router.delete(f"{SUBS}/{{subscriptionid}}/", **HIDDEN)
+def delete_subscription_without_version(subscriptionid: str, principal: Subscriber) -> None:
+    raise BadRequest(_missing("version", SUBS))
+
+
+@router.api_route("/dss/v1/{path:path}", methods=ALL_METHODS, **HIDDEN)
+@router.api_route("/aux/v1/{path:path}", methods=ALL_METHODS, **HIDDEN)
+def unknown_path(request: Request, path: str) -> Response:
+    """A path or method the API does not have, said in words: never a redirect."""
+    return _no_such_endpoint(request, router.routes)
 
 
 def _no_such_endpoint(request: Request, routes: Sequence[BaseRoute]) -> Response:
@@ -719,13 +761,3 @@ def _no_such_endpoint(request: Request, routes: Sequence[BaseRoute]) -> Response
             headers={"Allow": names},
         )
     return _error(404, f"no endpoint at {method} {path}")
-
-
-def _availability(status: AvailabilityStatus) -> w.UssAvailabilityStatusResponse:
-    return w.UssAvailabilityStatusResponse(
-        version=status.version,
-        status=w.UssAvailabilityStatus(
-            uss=status.uss,
-            availability=w.UssAvailabilityState(status.availability.value),
-        ),
-    )

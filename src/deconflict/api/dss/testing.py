@@ -7,10 +7,9 @@ else, so DSS tests do not depend on the rest of the server.
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from deconflict.api.dss.router import router
 from deconflict.api.limits import BodyLimit, install_limits
@@ -21,14 +20,6 @@ from deconflict.auth.trust import DEFAULT_ISSUER
 from deconflict.auth.verify import TokenVerifier
 from deconflict.settings import LimitsSettings
 from deconflict.store.sql import SqlStore
-
-
-@cache
-def _shared_router() -> APIRouter:
-    """Routes hold no state, so one router serves every test app (building one costs
-    about 0.2 s of FastAPI model analysis)."""
-    return router()
-
 
 ISSUER = DEFAULT_ISSUER
 """The ``iss`` the test app trusts the key in ``data_dir`` for (the service's own)."""
@@ -44,6 +35,6 @@ def make_dss_app(store: SqlStore, data_dir: Path) -> FastAPI:
     app.state.token_verifier = TokenVerifier(issuers=[own_issuer(ISSUER, key.public_key())])
     install_auth_error_handlers(app)
     install_limits(app, LimitsSettings())
-    app.include_router(_shared_router())
+    app.include_router(router)
     app.add_middleware(BodyLimit)
     return app
