@@ -14,7 +14,7 @@ of *its own* operations are now in conflict with the new version, with the overl
 Nothing names another party's operations, nor, for a restricted constraint, the list of
 who else is let in: the need-to-know rule of the API holds for events too.
 
-Pure functions: the store gives the live operations near the old and new volumes.
+Pure functions: the service gives the live operations near the old and new volumes.
 """
 
 from __future__ import annotations
