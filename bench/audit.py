@@ -28,8 +28,8 @@ from pathlib import Path
 
 from deconflict.audit.entry import AuditEntry
 from deconflict.audit.keys import load_or_create_audit_key
-from deconflict.audit.recording import compose, record_operation_change
-from deconflict.audit.runtime import Chainer
+from deconflict.service.audit_hooks import compose, record_operation_change
+from deconflict.service.audit_chainer import Chainer
 from deconflict.audit.statements import receipt
 from deconflict.core.engine import ChangeHook, StrategicEngine
 from deconflict.geo.footprint import Polygon

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from deconflict.audit.recording import AuthFailureRecorder
+from deconflict.service.audit_hooks import AuthFailureRecorder
 from deconflict.store.audit import chain_pending, entries_about
 from deconflict.store.sql import SqlStore
 
@@ -37,7 +37,7 @@ def _count_log(store: SqlStore) -> int:
 def test_bad_token_requests_from_one_source_within_a_minute_write_one_entry_with_their_count(
     client: TestClient, store: SqlStore
 ) -> None:
-    recorder: AuthFailureRecorder = client.app.state.audit_auth_failure  # type: ignore[attr-defined]
+    recorder: AuthFailureRecorder = client.app.state.services.auth_failures  # type: ignore[attr-defined]
     recorder.clock = Clock()
     for _ in range(40):
         r = client.get("/v1/operations", headers={"Authorization": "Bearer not-a-token"})

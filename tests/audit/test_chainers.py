@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from deconflict.audit import runtime
-from deconflict.audit.runtime import Chainer
+from deconflict.service import audit_chainer as runtime
+from deconflict.service.audit_chainer import Chainer
 from deconflict.store.audit import (
     append_audit,
     chain_pending,

@@ -15,11 +15,11 @@ from typing import Any
 
 import orjson
 
-from deconflict.api.messages import HotlineRuntime
 from deconflict.audit.chain import entry_hash, leaf_hash, link_hash
 from deconflict.audit.entry import AuditEntry
 from deconflict.hotline.model import ConflictKind
 from deconflict.notify.recorder import Notifier
+from deconflict.service.hotline_parts import HotlineParts
 from deconflict.settings import HotlineSettings, NotifySettings, Settings
 from deconflict.store.audit import append_audit, chain_pending, export_subject, iter_chain
 from deconflict.store.hotline import conflict_id_for
@@ -89,7 +89,7 @@ def test_the_recipient_of_an_anonymous_conflict_message_is_not_told_the_sender(
     store: SqlStore, tmp_path: Path
 ) -> None:
     settings = Settings(data_dir=tmp_path, hotline=HotlineSettings(escalation_in_process=False))
-    hotline = HotlineRuntime(store, settings, Notifier(NotifySettings())).hotline
+    hotline = HotlineParts(store, settings, Notifier(NotifySettings())).hotline
     cid = store.run(
         lambda s: conflict_id_for(s, ConflictKind.STRATEGIC, ("alpha", "a-op"), ("beta", "b-op"))
     )

@@ -16,9 +16,9 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from deconflict.api.messages import HotlineRuntime
 from deconflict.hotline.service import Hotline
 from deconflict.notify.recorder import Notifier
+from deconflict.service.hotline_parts import HotlineParts
 from deconflict.settings import HotlineSettings, NotifySettings, Settings
 from deconflict.store import outbox
 from deconflict.store.sql import SqlStore
@@ -53,7 +53,7 @@ def hotline_settings() -> HotlineSettings:
 def hotline(store: SqlStore, clock: Clock, tmp_path: Path) -> Hotline:
     """The hotline as the service wires it (event log, audit), on the stepped clock."""
     settings = Settings(data_dir=tmp_path, hotline=HotlineSettings(escalation_in_process=False))
-    return HotlineRuntime(store, settings, Notifier(NotifySettings(), clock=clock)).hotline
+    return HotlineParts(store, settings, Notifier(NotifySettings(), clock=clock)).hotline
 
 
 def events_of(store: SqlStore, party: str) -> list[tuple[str, dict[str, Any]]]:

@@ -9,9 +9,9 @@ from pathlib import Path
 import orjson
 from typer.testing import CliRunner
 
-from deconflict.api.messages import HotlineRuntime
 from deconflict.cli.main import app
 from deconflict.notify.recorder import Notifier
+from deconflict.service.hotline_parts import HotlineParts
 from deconflict.settings import NotifySettings, Settings
 from deconflict.store.sql import open_store
 
@@ -22,7 +22,7 @@ def test_the_standalone_escalator_escalates_overdue_messages_once(tmp_path: Path
     db = tmp_path / "d.db"
     store = open_store(f"sqlite:///{db}")
     half_an_hour_ago = Clock(datetime.now(UTC) - timedelta(minutes=30))
-    runtime = HotlineRuntime(
+    runtime = HotlineParts(
         store, Settings(data_dir=tmp_path), Notifier(NotifySettings(), clock=half_an_hour_ago)
     )
     overdue = runtime.hotline.send("alpha", "beta", "confirm", deadline_s=60)

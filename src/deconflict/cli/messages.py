@@ -19,13 +19,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from deconflict.api.messages import HotlineRuntime
 from deconflict.cli.notifications import open_configured, settings_for
 from deconflict.cli.options import Database, DataDir
 from deconflict.hotline.events import view
 from deconflict.hotline.model import MessageQuery, MessageStatus, Role
 from deconflict.model.times import rfc3339
 from deconflict.notify.recorder import Notifier
+from deconflict.service.hotline_parts import HotlineParts
 from deconflict.settings import Settings
 from deconflict.store.sql import SqlStore
 
@@ -36,8 +36,8 @@ app = typer.Typer(
 )
 
 
-def _runtime(store: SqlStore, settings: Settings) -> HotlineRuntime:
-    return HotlineRuntime(store, settings, Notifier(settings.notify))
+def _runtime(store: SqlStore, settings: Settings) -> HotlineParts:
+    return HotlineParts(store, settings, Notifier(settings.notify))
 
 
 @app.command("list")

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from deconflict.cli.options import Database, DataDir, database_url
 from deconflict.model.times import rfc3339
-from deconflict.notify.runtime import build_worker
+from deconflict.service.notify_parts import build_worker
 from deconflict.settings import Settings
 from deconflict.store import outbox
 from deconflict.store.codec import from_us

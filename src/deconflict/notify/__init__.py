@@ -3,11 +3,6 @@
 Layout: ``recorder`` writes (inside the change's transaction), ``worker`` delivers F3548
 notifications to USSs, ``stream`` reads a party's event log for SSE and WebSocket,
 ``bodies`` says what a notification contains, ``disclosure`` decides whether a conflict
-notice names the other side. ``NotifyRuntime`` wires them for one process.
+notice names the other side. ``deconflict.service.notify_parts`` wires them for one
+process.
 """
-
-from __future__ import annotations
-
-from deconflict.notify.runtime import NotifyRuntime
-
-__all__ = ["NotifyRuntime"]

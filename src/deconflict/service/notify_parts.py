@@ -11,7 +11,7 @@ from deconflict.settings import Settings
 from deconflict.store.sql import SqlStore
 
 
-class NotifyRuntime:
+class NotifyParts:
     """Recorder, party bus and (optionally) the in-process delivery worker.
 
     The recorder always runs: notifications are written even when this process does
@@ -31,7 +31,8 @@ class NotifyRuntime:
         self.worker.wake()
 
     def start(self) -> None:
-        """Start delivering in a background thread, unless a separate worker does it."""
+        """Start delivering in a background thread, unless a separate worker does it.
+        Starting twice starts one thread."""
         if self.settings.notify.worker_in_process and self._thread is None:
             self._thread = WorkerThread(self.worker)
             self._thread.start()
@@ -43,6 +44,8 @@ class NotifyRuntime:
 
 
 def build_worker(store: SqlStore, settings: Settings) -> DeliveryWorker:
+    """The delivery worker, signing its requests to USSs with the service's key (the
+    same for the in-process worker and ``deconflict worker``)."""
     data_dir = settings.data_dir
     tokens = ServiceTokens(
         lambda: load_or_create_signing_key(data_dir),

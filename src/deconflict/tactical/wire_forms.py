@@ -5,18 +5,13 @@ in what they show."""
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 from typing import Any
 
+from deconflict.model.times import rfc3339
 from deconflict.tactical.live import (
     OwnTrack,
 )
 from deconflict.tactical.views import PartyAlert, Traffic
-
-
-def rfc3339(t: datetime) -> str:
-    """UTC with a ``Z``, as every native route writes times."""
-    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _num(x: float, digits: int = 3) -> float | None:

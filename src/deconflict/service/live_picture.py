@@ -15,22 +15,22 @@ import logging
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
-from fastapi import FastAPI
 
-from deconflict.api.tactical_wire import alert_json, rfc3339
 from deconflict.audit.entry import DISCLOSURE, AuditEntry
 from deconflict.core.engine import StrategicEngine
 from deconflict.dss.wire.uss_notifications import volume4d
+from deconflict.errors import ConflictIdTaken, TransitionRefused
 from deconflict.geo.volume import Volume4D
 from deconflict.hotline.model import ConflictKind
-from deconflict.model.transitions import TransitionRefused, is_allowed
+from deconflict.model.times import rfc3339
+from deconflict.model.transitions import is_allowed
 from deconflict.notify.recorder import Notifier
-from deconflict.settings import TacticalSettings
+from deconflict.settings import Settings
 from deconflict.store.audit import append_audit
-from deconflict.store.hotline import ConflictIdTaken, register_conflict
+from deconflict.store.hotline import register_conflict
 from deconflict.store.outbox import NewEvent
 from deconflict.store.sharing import policy_of
 from deconflict.store.sql import SqlStore
@@ -48,6 +48,7 @@ from deconflict.tactical.live import (
 from deconflict.tactical.nearby import STATE_NOTICE, Region, nearby_parties, trouble_regions
 from deconflict.tactical.sharing import Sharing
 from deconflict.tactical.views import AlertNotice, Disclosed, StateChange
+from deconflict.tactical.wire_forms import alert_json
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +67,20 @@ def sharing_of(session: Any) -> Sharing:
     return policy
 
 
-def _notifier(app: Any) -> Notifier | None:
-    notify = getattr(app.state, "notify", None)
-    notifier = getattr(notify, "notifier", None)
-    return notifier if isinstance(notifier, Notifier) else None
+class PictureWiring(Protocol):
+    """What the live picture reads of the service, at call time (``Services``)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> SqlStore: ...
+
+    @property
+    def engine(self) -> StrategicEngine: ...
+
+    @property
+    def notifier(self) -> Notifier: ...
 
 
 def alert_event_json(notice: AlertNotice, sharing: Sharing) -> dict[str, Any]:
@@ -81,16 +92,16 @@ def alert_event_json(notice: AlertNotice, sharing: Sharing) -> dict[str, Any]:
     return body
 
 
-def publish_alerts(app: Any, notices: Sequence[AlertNotice]) -> None:
+def publish_alerts(wiring: PictureWiring, notices: Sequence[AlertNotice]) -> None:
     """Alert events to every party involved, in one transaction of the party event log.
 
     A new alert between two parties is registered with the hotline in the same
     transaction (conflict id = alert id), so the id a party sees can be messaged about.
     """
-    notifier = _notifier(app)
-    if notifier is None or not notices:
+    if not notices:
         return
-    store: SqlStore = app.state.store
+    notifier = wiring.notifier
+    store = wiring.store
 
     def work(session: Any) -> None:
         sharing = sharing_of(session)
@@ -202,16 +213,14 @@ class NearbyTeller:
     them even if they have moved away since.
     """
 
-    def __init__(self, app: Any) -> None:
-        self._app = app
+    def __init__(self, wiring: PictureWiring) -> None:
+        self._wiring = wiring
         self._told: dict[str, set[str]] = {}
         self._lock = threading.Lock()
 
     def tell(self, change: StateChange, volumes: Sequence[Volume4D], config: LiveConfig) -> None:
-        notifier = _notifier(self._app)
-        if notifier is None:
-            return
-        store: SqlStore = self._app.state.store
+        notifier = self._wiring.notifier
+        store = self._wiring.store
         horizon_s = config.params.lookahead_s
         regions = trouble_regions(volumes, change.aircraft, change.at, horizon_s)
         recovered = change.state not in OFF_NOMINAL_STATES
@@ -276,26 +285,21 @@ class NearbyTeller:
 
 
 def live_picture(
-    app: FastAPI, config: LiveConfig | None = None, clock: Clock = utc_now
+    wiring: PictureWiring, config: LiveConfig | None = None, clock: Clock = utc_now
 ) -> LivePicture:
-    """The live picture of ``app``, monitoring operations in its store through its engine.
+    """The live picture of a service, monitoring operations in its store through its
+    engine.
 
-    ``config`` defaults to the app's ``settings.tactical``. Store, engine and notifier
-    are looked up on ``app.state`` at call time, not captured, so a test that swaps them
-    keeps a consistent picture. Alert events and conformance notices go to the party
-    event stream (``/v1/events``) through ``app.state.notify.notifier``.
+    ``config`` defaults to the service's ``settings.tactical``. Store, engine and
+    notifier are looked up on ``wiring`` at call time, not captured, so a test that
+    swaps them keeps a consistent picture. Alert events and conformance notices go to
+    the party event stream (``/v1/events``) through the notifier.
     """
-    if config is None:
-        settings = getattr(app.state, "settings", None)
-        tactical = getattr(settings, "tactical", None)
-        config = live_config(
-            tactical if isinstance(tactical, TacticalSettings) else TacticalSettings()
-        )
-    cfg = config
-    nearby = NearbyTeller(app)
+    cfg = config if config is not None else live_config(wiring.settings.tactical)
+    nearby = NearbyTeller(wiring)
 
     def load(op_id: str) -> MonitoredOperation | None:
-        store: SqlStore = app.state.store
+        store = wiring.store
         found = store.run(lambda s: s.get(op_id), write=False)
         if found is None:
             return None
@@ -316,7 +320,7 @@ def live_picture(
                 change.state.value,
             )
             return False
-        engine: StrategicEngine = app.state.engine
+        engine = wiring.engine
         try:
             decision = engine.set_state(change.operation, change.state)
         except TransitionRefused:
@@ -335,16 +339,16 @@ def live_picture(
         return True
 
     return LivePicture(
-        config,
+        cfg,
         load_operation=load,
         on_state=set_state,
-        on_alerts=lambda notices: publish_alerts(app, notices),
-        on_disclosed=lambda shown: record_track_disclosures(app, shown),
+        on_alerts=lambda notices: publish_alerts(wiring, notices),
+        on_disclosed=lambda shown: record_track_disclosures(wiring.store, shown),
         clock=clock,
     )
 
 
-def record_track_disclosures(app: Any, shown: Sequence[Disclosed]) -> None:
+def record_track_disclosures(store: SqlStore, shown: Sequence[Disclosed]) -> None:
     """Track reads that showed another party's aircraft outside an alert, audited."""
     entries = [
         AuditEntry(
@@ -357,5 +361,4 @@ def record_track_disclosures(app: Any, shown: Sequence[Disclosed]) -> None:
         )
         for d in shown
     ]
-    store: SqlStore = app.state.store
     store.run(lambda s: append_audit(s, entries))

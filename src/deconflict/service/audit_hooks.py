@@ -1,7 +1,7 @@
 """What the service records in the audit log, and the hooks that record it.
 
 This module sits above the store (it writes through ``store.audit``) and below the
-API: the app factory composes these hooks with the notification ones, so each change
+API: ``Services`` composes these hooks with the notification ones, so each change
 appends its entry in the transaction that makes the change.
 """
 
