@@ -12,11 +12,12 @@ from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
 from deconflict.api.app import create_app
+from deconflict.errors import StoreUnavailable
 from deconflict.settings import Settings
 from deconflict.store import outbox
 from deconflict.store.audit import chain_pending
 from deconflict.store.schema_notify import notify_outbox
-from deconflict.store.sql import SqlStore, StoreUnavailable
+from deconflict.store.sql import SqlStore
 from tests.conftest import native_op
 
 from .conftest import Headers
@@ -159,7 +160,7 @@ def test_audit_chain_lag_is_the_entries_not_yet_chained(
 
 
 def test_delivery_attempts_are_exported_by_outcome(app: FastAPI) -> None:
-    app.state.notify.worker.counts.add(delivered=3, failed=2, dead_lettered=1)
+    app.state.services.notify.worker.counts.add(delivered=3, failed=2, dead_lettered=1)
     attempts = samples(TestClient(app), "deconflict_notify_delivery_attempts_total")
     assert attempts == {
         (("outcome", "delivered"),): 3,

@@ -56,7 +56,7 @@ def test_a_database_behind_on_migrations_is_not_ready(app: FastAPI, store: SqlSt
 
 def test_missing_keys_are_not_ready(app: FastAPI) -> None:
     with TestClient(app) as client:
-        app.state.audit_key = None
+        app.state.services.audit_key = None
         r = client.get("/ready")
     assert r.status_code == 503
     assert r.json()["checks"]["keys"] == "not loaded: audit key"

@@ -183,7 +183,7 @@ def test_the_service_publishes_checkpoints_on_each_party_event_stream(
 ) -> None:
     assert client.put("/v1/operations/op1", json=native_op(), headers=auth("alpha")).is_success
     chain_pending(store)
-    client.app.state.audit_chainer.checkpoint()  # type: ignore[attr-defined]
+    client.app.state.services.chainer.checkpoint()  # type: ignore[attr-defined]
     with store.session() as s:
         events = [e for e in events_after(s.conn, "alpha", 0, 100) if e.kind == CHECKPOINT_EVENT]
     public = load_audit_public_key(audit_public_key_path(settings.data_dir))
@@ -201,7 +201,7 @@ def test_a_party_saves_the_checkpoints_of_its_stream_and_checks_its_export_with_
 ) -> None:
     assert client.put("/v1/operations/op1", json=native_op(), headers=auth("alpha")).is_success
     chain_pending(store)
-    client.app.state.audit_chainer.checkpoint()  # type: ignore[attr-defined]
+    client.app.state.services.chainer.checkpoint()  # type: ignore[attr-defined]
     route = lambda url, **kw: client.get(url, params=kw["params"], headers=kw["headers"])  # noqa: E731
     monkeypatch.setattr(httpx, "get", route)
     kept = tmp_path / "alpha-checkpoints.jsonl"

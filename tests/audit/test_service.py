@@ -56,7 +56,7 @@ def _about(store: SqlStore, party: str) -> list[Any]:
 def _failures_about(client: TestClient, store: SqlStore, party: str) -> list[Any]:
     """The entries about ``party`` once the authentication failures counted so far are
     written (they are tallied per source and minute, and written when it ends)."""
-    client.app.state.audit_auth_failure.flush(everything=True)  # type: ignore[attr-defined]
+    client.app.state.services.auth_failures.flush(everything=True)  # type: ignore[attr-defined]
     return _about(store, party)
 
 

@@ -91,7 +91,9 @@ def service(tmp_path: Path) -> Iterator[Service]:
     data = tmp_path / "data"
     app = create_app(Settings(data_dir=data))
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
-    app.state.live = live_picture(app, LiveConfig(pass_interval_s=None), clock)
+    app.state.services.live = live_picture(
+        app.state.services, LiveConfig(pass_interval_s=None), clock
+    )
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -123,7 +123,9 @@ def test_the_river_valley_replay_narrates_the_alert_and_the_drone_leaving_its_or
     data = tmp_path / "data"
     app = create_app(Settings(data_dir=data))
     clock = FakeClock(NOW)  # the story's own day
-    app.state.live = live_picture(app, LiveConfig(pass_interval_s=None), clock)
+    app.state.services.live = live_picture(
+        app.state.services, LiveConfig(pass_interval_s=None), clock
+    )
     said: list[str] = []
     player = Player(_clients(app, data, story), said.append)  # type: ignore[arg-type]
     player.plan(story)

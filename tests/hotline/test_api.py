@@ -22,7 +22,7 @@ from .conftest import Headers, native_op, stream_of
 
 
 def hotline_of(client: TestClient) -> Hotline:
-    hotline: Hotline = client.app.state.hotline  # type: ignore[attr-defined]
+    hotline: Hotline = client.app.state.services.hotline  # type: ignore[attr-defined]
     return hotline
 
 

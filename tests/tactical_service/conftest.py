@@ -23,6 +23,7 @@ from deconflict.api.tactical import live_picture
 from deconflict.api.tactical import router as tactical_router
 from deconflict.auth.keys import load_or_create_signing_key
 from deconflict.auth.tokens import mint_token
+from deconflict.service.services import Services
 from deconflict.settings import Settings
 from deconflict.store.sharing import save_agreement
 from deconflict.store.sql import SqlStore
@@ -60,10 +61,10 @@ def config(**changes: Any) -> LiveConfig:
 
 def wire(app: FastAPI, cfg: LiveConfig, clock: Callable[[], datetime]) -> LivePicture:
     """What ``create_app`` will do: the two lines the report asks the lead to add."""
-    app.state.live = live_picture(app, cfg, clock)
+    services: Services = app.state.services
+    services.live = live_picture(services, cfg, clock)
     app.include_router(tactical_router)
-    live: LivePicture = app.state.live
-    return live
+    return services.live
 
 
 @pytest.fixture
@@ -85,8 +86,8 @@ def app(settings: Settings, store: SqlStore, clock: FakeClock) -> FastAPI:
 
 @pytest.fixture
 def live(app: FastAPI) -> LivePicture:
-    picture: LivePicture = app.state.live
-    return picture
+    services: Services = app.state.services
+    return services.live
 
 
 @pytest.fixture
@@ -160,5 +161,5 @@ def events(client: TestClient, headers: dict[str, str], prefix: str = "") -> lis
 def agree(app: FastAPI, a: str, b: str, *, telemetry: bool = False) -> None:
     """The operator records that ``a`` and ``b`` share call signs (and telemetry)."""
     grants = {Grant.CALL_SIGNS, *([Grant.TELEMETRY] if telemetry else [])}
-    store: SqlStore = app.state.store
+    store: SqlStore = app.state.services.store
     store.run(lambda s: save_agreement(s, Agreement(a, b, frozenset(grants)), by="operator"))

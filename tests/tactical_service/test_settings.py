@@ -24,7 +24,7 @@ def test_the_service_reads_its_tactical_settings_from_the_environment(
         "DECONFLICT_TACTICAL__PARTY_ZONES", '{"jets": {"radius_m": 9000, "half_height_m": 300}}'
     )
     app = create_app(Settings(data_dir=tmp_path), store)
-    live: LivePicture = app.state.live
+    live: LivePicture = app.state.services.live
     params = live.config.params
     assert (params.zone.radius_m, params.zone.half_height_m) == (50.0, 15.0)
     assert params.zone_for("jets").radius_m == 9000.0

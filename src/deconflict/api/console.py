@@ -35,7 +35,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
-from deconflict.api import disclosure
+from deconflict.api import deps, disclosure
 from deconflict.api.disclosure import policy_for
 from deconflict.api.listing import in_shown_order
 from deconflict.api.native import ERRORS
@@ -45,7 +45,7 @@ from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
 from deconflict.core.engine import Decision, StrategicEngine
 from deconflict.core.ports import OperationQuery, StoreSession
-from deconflict.core.report import Conflict
+from deconflict.core.report import OperationConflict
 from deconflict.core.rules import judge_pair
 from deconflict.errors import InvalidInput
 from deconflict.geo.volume import TimeWindow
@@ -145,7 +145,7 @@ def _send(path: Path) -> FileResponse:
 
 def standing_conflicts(
     session: StoreSession, engine: StrategicEngine, party: str, window: TimeWindow | None
-) -> list[Conflict]:
+) -> list[OperationConflict]:
     """Each overlap involving one of ``party``'s live operations, once per pair.
 
     The verdict is ``judge_pair``'s: neither stored operation is "the one being
@@ -167,14 +167,16 @@ def standing_conflicts(
                 kept = tuple(o for o in c.overlaps if o.overlap.time.overlap(window) is not None)
                 if not kept:
                     continue
-                c = Conflict(c.a, c.b, kept, verdict, reason)
+                c = OperationConflict(c.a, c.b, kept, verdict, reason)
             else:
-                c = Conflict(c.a, c.b, c.overlaps, verdict, reason)
+                c = OperationConflict(c.a, c.b, c.overlaps, verdict, reason)
             out.append(c)
     return out
 
 
-def hotline_ids(engine: StrategicEngine, found: list[Conflict]) -> dict[tuple[str, str], str]:
+def hotline_ids(
+    engine: StrategicEngine, found: list[OperationConflict]
+) -> dict[tuple[str, str], str]:
     """The hotline's id of each pair of two parties' operations, made on first use.
 
     The conflict notice usually made it already (the same pair always gets the same
@@ -283,7 +285,7 @@ def _add_conflicts(router: APIRouter) -> None:
             if start is None or end is None:
                 raise InvalidInput("start", "give both start and end, or neither")
             window = TimeWindow(start, end)
-        engine: StrategicEngine = request.app.state.engine
+        engine = deps.engine(request)
         found, policy = engine.store.run(
             lambda s: (
                 standing_conflicts(s, engine, principal.sub, window),
@@ -293,7 +295,7 @@ def _add_conflicts(router: APIRouter) -> None:
         )
         seen = [Decision(True, found, None)]
         disclosure.record(
-            request.app.state.store,
+            deps.store(request),
             disclosure.shown_conflicts(principal.sub, seen, policy, "console"),
         )
         ids = hotline_ids(engine, found)

@@ -6,8 +6,8 @@ events addressed to that party (its operations, conflict notices about its volum
 so there is no filtering step that could leak. Event ids are per-party sequence
 numbers; ``Last-Event-ID`` (or ``after``) resumes right after the last one seen.
 
-Reads from ``app.state``: ``store``, ``token_verifier``, and optionally ``party_bus``
-(early wake-ups) and ``settings.notify``.
+Takes the store, the party bus (early wake-ups) and ``settings.notify`` from the app's
+``Services`` (``deconflict.api.deps``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect
 
+from deconflict.api import deps
+from deconflict.api.deps import AppServices, Store
 from deconflict.api.native import ERRORS
 from deconflict.api.security import (
     TOKEN_EXPIRED,
@@ -32,13 +34,13 @@ from deconflict.api.security import (
     seconds_left,
     websocket_principal,
 )
-from deconflict.auth.errors import AuthError
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
-from deconflict.errors import InvalidInput
+from deconflict.errors import AuthError, InvalidInput
 from deconflict.model.numbers import INT64_MAX
 from deconflict.model.times import rfc3339
-from deconflict.notify.stream import PartyBus, StreamItem, party_stream
+from deconflict.notify.stream import StreamItem, party_stream
+from deconflict.service.services import Services
 from deconflict.store import outbox
 from deconflict.store.codec import from_us, to_us
 from deconflict.store.sql import SqlStore
@@ -52,20 +54,10 @@ WS_POLICY_VIOLATION = 1008
 router = APIRouter(prefix="/v1", tags=["events"], responses=ERRORS)
 
 
-def _store(app: Any) -> SqlStore:
-    store: SqlStore = app.state.store
-    return store
-
-
-def _bus(app: Any) -> PartyBus | None:
-    bus = getattr(app.state, "party_bus", None)
-    return bus if isinstance(bus, PartyBus) else None
-
-
-def _poll_s(app: Any) -> float:
-    settings = getattr(app.state, "settings", None)
-    notify = getattr(settings, "notify", None)
-    return float(getattr(notify, "poll_interval_s", 0.25)) * 2.5
+def _poll_s(services: Services) -> float:
+    """How often a stream reads the log when no publication woke it (a commit on
+    another replica reaches this one's bus only through the database)."""
+    return services.settings.notify.poll_interval_s * 2.5
 
 
 EVENT_ID_RULE = f"must be an event id (an integer from 0 to {INT64_MAX})"
@@ -89,9 +81,9 @@ def _resume_point(after: int | None, last_event_id: str | None) -> int:
     return _event_id(last_event_id, "Last-Event-ID")
 
 
-def _latest(app: Any, party: str) -> int:
+def _latest(store: SqlStore, party: str) -> int:
     """The id of the party's newest stored event (0 when it has none)."""
-    return _store(app).run(lambda s: outbox.last_seq(s.conn, party), write=False)
+    return store.run(lambda s: outbox.last_seq(s.conn, party), write=False)
 
 
 EXPIRED_EVENT = b"event: expired\ndata: " + orjson.dumps({"reason": TOKEN_EXPIRED}) + b"\n\n"
@@ -150,14 +142,19 @@ async def events(
     missed; events are kept for the configured retention time.
     """
     start = _resume_point(after, last_event_id)
-    app = request.app
+    services = deps.services(request)
     if latest and after is None and not (last_event_id or "").strip():
-        start = await run_in_threadpool(_latest, app, principal.sub)
+        start = await run_in_threadpool(_latest, services.store, principal.sub)
 
     async def body() -> AsyncIterator[bytes]:
         yield b"retry: 1000\n\n"
         stream = party_stream(
-            _store(app), _bus(app), principal.sub, start, follow=follow, poll_s=_poll_s(app)
+            services.store,
+            services.party_bus,
+            principal.sub,
+            start,
+            follow=follow,
+            poll_s=_poll_s(services),
         )
         pending: asyncio.Future[StreamItem] | None = None
         try:
@@ -208,8 +205,10 @@ async def stream(websocket: WebSocket) -> None:
         await websocket.close(code=WS_POLICY_VIOLATION, reason=str(exc)[:120])
         return
     await websocket.accept()
-    app = websocket.app
-    items = party_stream(_store(app), _bus(app), principal.sub, start, poll_s=_poll_s(app))
+    services = deps.services(websocket)
+    items = party_stream(
+        services.store, services.party_bus, principal.sub, start, poll_s=_poll_s(services)
+    )
 
     async with anyio.create_task_group() as group:
 
@@ -267,7 +266,7 @@ def _notification_json(r: outbox.OutboxRow) -> dict[str, Any]:
 
 @router.get("/notifications")
 def notifications(
-    request: Request,
+    store: Store,
     principal: Operator,
     failed: Annotated[bool, Query(description="Only dead letters.")] = False,
     status: Annotated[outbox.OutboxStatus | None, Query()] = None,
@@ -276,9 +275,7 @@ def notifications(
 ) -> Response:
     """USS notifications in the outbox; ``failed=true`` lists the dead letters."""
     wanted = outbox.OutboxStatus.FAILED if failed else status
-    rows = _store(request.app).run(
-        lambda s: outbox.list_notifications(s.conn, wanted, after, limit), write=False
-    )
+    rows = store.run(lambda s: outbox.list_notifications(s.conn, wanted, after, limit), write=False)
     body = {"notifications": [_notification_json(r) for r in rows]}
     return Response(orjson.dumps(body), media_type="application/json")
 
@@ -288,11 +285,9 @@ class RetryIn(BaseModel):
 
 
 @router.post("/notifications:retry")
-def retry(body: RetryIn, request: Request, principal: Operator) -> Response:
+def retry(body: RetryIn, services: AppServices, principal: Operator) -> Response:
     """Queue dead letters again (after the receiver is fixed); returns how many."""
     now_us = to_us(datetime.now(UTC))
-    count = _store(request.app).run(lambda s: outbox.retry_failed(s.conn, body.ids, now_us))
-    wake = getattr(request.app.state, "notify_wake", None)
-    if callable(wake):
-        wake()
+    count = services.store.run(lambda s: outbox.retry_failed(s.conn, body.ids, now_us))
+    services.wake_delivery()
     return Response(orjson.dumps({"requeued": count}), media_type="application/json")

@@ -20,13 +20,13 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from deconflict.api import deps
+from deconflict.api.problems import error_handler
 from deconflict.api.security import PRINCIPAL_STATE_ATTR
 from deconflict.auth.principal import Principal
-from deconflict.core.limits import TooLarge
-from deconflict.errors import DeconflictError
+from deconflict.errors import Busy, OverBudget, TooLarge
 from deconflict.settings import LimitsSettings
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -103,10 +103,6 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-class Busy(DeconflictError):
-    """The party already runs as many heavy requests as it may."""
-
-
 class PartyGate:
     """Heavy requests in flight, per party, at most ``limits.heavy_slots_per_party``."""
 
@@ -135,14 +131,6 @@ class PartyGate:
                 self._running[party] = left
             else:
                 del self._running[party]
-
-
-class OverBudget(Busy):
-    """The party has had its hour's planning answers about others' operations."""
-
-    def __init__(self, message: str, retry_after_s: int) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
 
 
 class ProbeBudget:
@@ -238,22 +226,12 @@ Slot = Annotated[HeavySlot, Depends(_heavy_slot)]
 
 
 def limits_of(request: Request) -> LimitsSettings:
-    limits: LimitsSettings = request.app.state.settings.limits
-    return limits
+    return deps.settings(request).limits
 
 
 def gate_of(request: Request) -> PartyGate:
     gate: PartyGate = request.app.state.party_gate
     return gate
-
-
-async def _too_large(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"message": str(exc)}, status_code=413)
-
-
-async def _busy(request: Request, exc: Exception) -> JSONResponse:
-    wait = exc.retry_after_s if isinstance(exc, OverBudget) else 1
-    return JSONResponse({"message": str(exc)}, status_code=429, headers={"Retry-After": str(wait)})
 
 
 def probes_of(request: Request) -> ProbeBudget:
@@ -266,5 +244,5 @@ def install_limits(app: FastAPI, limits: LimitsSettings) -> None:
     (``OverLimit`` is an ``InvalidInput``: the usual 400)."""
     app.state.party_gate = PartyGate(limits)
     app.state.probe_budget = ProbeBudget(limits)
-    app.add_exception_handler(TooLarge, _too_large)
-    app.add_exception_handler(Busy, _busy)
+    app.add_exception_handler(TooLarge, error_handler)
+    app.add_exception_handler(Busy, error_handler)

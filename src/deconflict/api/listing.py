@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 from fastapi import Request
 
+from deconflict.api import deps
 from deconflict.auth.keys import derived_secret, load_or_create_signing_key
 
 SECRET_STATE_ATTR = "list_order_secret"
@@ -85,6 +86,7 @@ def list_secret(request: Request) -> bytes:
     state = request.app.state
     secret = getattr(state, SECRET_STATE_ATTR, None)
     if not isinstance(secret, bytes):
-        secret = derived_secret(load_or_create_signing_key(state.settings.data_dir), PURPOSE)
+        data_dir = deps.settings(request).data_dir
+        secret = derived_secret(load_or_create_signing_key(data_dir), PURPOSE)
         setattr(state, SECRET_STATE_ATTR, secret)
     return secret

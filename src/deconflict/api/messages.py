@@ -2,77 +2,31 @@
 
 Translation only: the rules (who may read or acknowledge, bounds on text and deadline)
 live in ``deconflict.hotline``. A message the caller may not see answers 404 on every
-route, exactly like an unknown id, so probing ids reveals nothing.
-
-``HotlineRuntime`` wires the hotline for one process: the SQL store, the notifier's
-party event log (delivery), the audit log, and the escalation loop.
+route, exactly like an unknown id, so probing ids reveals nothing. The hotline itself
+is wired in ``deconflict.service.hotline_parts``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from deconflict.api import disclosure
-from deconflict.api.errors import error_responses
+from deconflict.api.deps import HotlineDep, Store
+from deconflict.api.problems import error_responses
 from deconflict.api.security import require_scopes
-from deconflict.audit.entry import AuditEntry
-from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
-from deconflict.errors import InvalidInput
+from deconflict.errors import Forbidden, InvalidInput
 from deconflict.hotline import rules
-from deconflict.hotline.escalator import EscalationThread
-from deconflict.hotline.events import PartyNotice
 from deconflict.hotline.model import Message, MessageQuery, MessageStatus, Role
 from deconflict.hotline.service import Hotline
-from deconflict.notify.recorder import Notifier
-from deconflict.settings import Settings
-from deconflict.store.audit import append_audit
-from deconflict.store.hotline import SqlTransactions
-from deconflict.store.outbox import NewEvent
-from deconflict.store.sharing import policy_of
 from deconflict.store.sql import SqlStore
-
-
-class HotlineRuntime:
-    """The hotline service and, when configured, its in-process escalation loop."""
-
-    def __init__(self, store: SqlStore, settings: Settings, notifier: Notifier) -> None:
-        def deliver(session: object, notices: Sequence[PartyNotice]) -> None:
-            events = [NewEvent(n.party, n.kind, orjson.dumps(n.body).decode()) for n in notices]
-            notifier.record_events(session, events)
-
-        def audit(session: object, entries: Sequence[AuditEntry]) -> None:
-            append_audit(session, entries)
-
-        self.settings = settings.hotline
-
-        def identification(session: object) -> Callable[[str, str], bool]:
-            return policy_of(session).may_identify
-
-        self.hotline = Hotline(
-            SqlTransactions(store),
-            deliver,
-            settings.hotline,
-            audit=audit,
-            identification=identification,
-            clock=notifier.clock,
-        )
-        self.escalator = EscalationThread(self.hotline, settings.hotline.escalation_interval_s)
-
-    def start(self) -> None:
-        if self.settings.escalation_in_process:
-            self.escalator.start()
-
-    def stop(self) -> None:
-        self.escalator.stop()
-
 
 Sender = Annotated[Principal, Depends(require_scopes(Scope.PLAN, Scope.TRACK))]
 Reader = Annotated[
@@ -100,11 +54,6 @@ class MessageIn(ConflictMessageIn):
     to: str = Field(description="The party to message.")
 
 
-def _hotline(request: Request) -> Hotline:
-    hotline: Hotline = request.app.state.hotline
-    return hotline
-
-
 def _operator(principal: Principal) -> bool:
     return Scope.ADMIN in principal.scopes
 
@@ -113,37 +62,36 @@ def _json(status: int, body: Any) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
-def _view(request: Request, message: Message, principal: Principal) -> dict[str, Any]:
-    [one] = _views(request, [message], principal)
+def _view(hotline: Hotline, message: Message, principal: Principal) -> dict[str, Any]:
+    [one] = _views(hotline, [message], principal)
     return one
 
 
-def _views(request: Request, messages: list[Message], principal: Principal) -> list[dict[str, Any]]:
-    return _hotline(request).views(principal.sub, messages, operator=_operator(principal))
+def _views(hotline: Hotline, messages: list[Message], principal: Principal) -> list[dict[str, Any]]:
+    return hotline.views(principal.sub, messages, operator=_operator(principal))
 
 
 @router.post("/conflicts/{conflict_id}/messages", status_code=201)
 def send_to_conflict(
-    conflict_id: str, body: ConflictMessageIn, request: Request, principal: Sender
+    conflict_id: str, body: ConflictMessageIn, hotline: HotlineDep, principal: Sender
 ) -> Response:
     """Message the other side of a conflict (the id from your notice or alert); the
     service finds the recipient, whom you need not and do not learn."""
-    message = _hotline(request).send_to_conflict(
-        principal.sub, conflict_id, body.text, body.deadline_s
-    )
-    return _json(201, _view(request, message, principal))
+    message = hotline.send_to_conflict(principal.sub, conflict_id, body.text, body.deadline_s)
+    return _json(201, _view(hotline, message, principal))
 
 
 @router.post("/messages", status_code=201)
-def send(body: MessageIn, request: Request, principal: Sender) -> Response:
+def send(body: MessageIn, hotline: HotlineDep, principal: Sender) -> Response:
     """Message a named party; it must acknowledge before the deadline or it escalates."""
-    message = _hotline(request).send(principal.sub, body.to, body.text, body.deadline_s)
-    return _json(201, _view(request, message, principal))
+    message = hotline.send(principal.sub, body.to, body.text, body.deadline_s)
+    return _json(201, _view(hotline, message, principal))
 
 
 @router.get("/messages")
 def list_messages(
-    request: Request,
+    hotline: HotlineDep,
+    store: Store,
     principal: Reader,
     role: Annotated[Role, Query(description="Sent by you, received, or either.")] = Role.ANY,
     conflict_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -169,23 +117,23 @@ def list_messages(
         since=since,
         limit=limit,
     )
-    found = _hotline(request).messages(q)
+    found = hotline.messages(q)
     if everyone:
-        _record_operator_reads(request, principal, found)
-    return _json(200, {"messages": _views(request, found, principal)})
+        _record_operator_reads(store, principal, found)
+    return _json(200, {"messages": _views(hotline, found, principal)})
 
 
 @router.get("/messages/{message_id}")
-def get_message(message_id: str, request: Request, principal: Reader) -> Response:
+def get_message(message_id: str, hotline: HotlineDep, store: Store, principal: Reader) -> Response:
     """A message you sent or received (the operator: any)."""
-    message = _hotline(request).get(principal.sub, message_id, operator=_operator(principal))
+    message = hotline.get(principal.sub, message_id, operator=_operator(principal))
     if _operator(principal):
-        _record_operator_reads(request, principal, [message])
-    return _json(200, _view(request, message, principal))
+        _record_operator_reads(store, principal, [message])
+    return _json(200, _view(hotline, message, principal))
 
 
 def _record_operator_reads(
-    request: Request, principal: Principal, messages: Sequence[Message]
+    store: SqlStore, principal: Principal, messages: Sequence[Message]
 ) -> None:
     """The operator reading messages between other parties: recorded for each side
     before the answer leaves, as every disclosure is (``api/disclosure.py``)."""
@@ -194,14 +142,11 @@ def _record_operator_reads(
         for m in messages
         for party in sorted({m.sender, m.recipient})
     )
-    store: SqlStore = request.app.state.store
     disclosure.record(store, disclosure.shown_objects(principal.sub, objects, "messages"))
 
 
 @router.post("/messages/{message_id}/ack")
-def acknowledge(message_id: str, request: Request, principal: Sender) -> Response:
+def acknowledge(message_id: str, hotline: HotlineDep, principal: Sender) -> Response:
     """Acknowledge a message addressed to you; the sender is told. Repeating is harmless."""
-    message = _hotline(request).acknowledge(
-        principal.sub, message_id, operator=_operator(principal)
-    )
-    return _json(200, _view(request, message, principal))
+    message = hotline.acknowledge(principal.sub, message_id, operator=_operator(principal))
+    return _json(200, _view(hotline, message, principal))

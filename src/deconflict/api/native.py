@@ -15,13 +15,13 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from deconflict.access.policy import NO_AGREEMENTS, DisclosurePolicy
-from deconflict.api import disclosure, receipts
+from deconflict.api import deps, disclosure, receipts
 from deconflict.api.disclosure import policy_for
-from deconflict.api.errors import error_responses, transition_json
 from deconflict.api.limits import Slot, limits_of, probes_of
 from deconflict.api.listing import Listed, list_secret, viewer_order
 from deconflict.api.params import if_match_version, query_area, query_window
 from deconflict.api.parties import grant_refusals, may_declare, within_grant
+from deconflict.api.problems import error_responses, transition_json
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import (
     BatchIn,
@@ -31,25 +31,23 @@ from deconflict.api.wire import (
     decision_json,
     operation_view_json,
 )
-from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
-from deconflict.core.engine import ChangeKind, Decision, NotFound, NotOwner, StrategicEngine
-from deconflict.core.limits import (
-    TooLarge,
-    check_cells,
-    check_count,
-    check_operations,
-    check_query_area,
-)
+from deconflict.core.engine import ChangeKind, Decision, StrategicEngine
+from deconflict.core.limits import check_cells, check_count, check_operations, check_query_area
 from deconflict.core.ports import OperationQuery, StoredOperation
-from deconflict.errors import InvalidInput
+from deconflict.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    NotOwner,
+    TooLarge,
+    TransitionRefused,
+)
 from deconflict.io.plan import operation_features
 from deconflict.model.ids import check_id
 from deconflict.model.operation import Operation
-from deconflict.model.transitions import TransitionRefused
 from deconflict.store.audit import append_audit
-from deconflict.store.sql import SqlStore
 
 GEOJSON = "application/geo+json"
 
@@ -66,18 +64,8 @@ ERRORS = error_responses(
 router = APIRouter(prefix="/v1", tags=["native"], responses=ERRORS)
 
 
-def _engine(request: Request) -> StrategicEngine:
-    engine: StrategicEngine = request.app.state.engine
-    return engine
-
-
-def _store(request: Request) -> SqlStore:
-    store: SqlStore = request.app.state.store
-    return store
-
-
 def _load(request: Request, op_id: str) -> StoredOperation | None:
-    return _store(request).run(lambda s: s.get(op_id), write=False)
+    return deps.store(request).run(lambda s: s.get(op_id), write=False)
 
 
 def _owned(request: Request, op_id: str, principal: Principal) -> StoredOperation:
@@ -94,7 +82,7 @@ def _policy(
 ) -> DisclosurePolicy:
     """The policy for answering with ``decisions``, whose conflict reports show where
     and when other parties' operations are: recorded before the answer is sent."""
-    store = _store(request)
+    store = deps.store(request)
     if not any(c.b.party != principal.sub for d in decisions for c in d.conflicts):
         # Nothing of another party's to show: no agreement can change the answer, so
         # a plain submission costs no second transaction.
@@ -136,7 +124,7 @@ def put_operation(
     expected = if_match_version(if_match)
     slot.need(check_operations([planned], limits_of(request), datetime.now(UTC)))
     probes_of(request).check(principal.sub)
-    decision = _engine(request).submit(planned, expected)
+    decision = deps.engine(request).submit(planned, expected)
     policy = _policy(request, principal, [decision], "put")
     if not decision.accepted:
         return _json(409, decision_json(decision, principal.sub, policy, _cell_level(request)))
@@ -161,7 +149,7 @@ def check_operation(body: CheckIn, request: Request, principal: Planner, slot: S
         # Refused as a PUT would be: the dry run ignores the operation with its id, so
         # under another party's id the vanished conflict would name that operation.
         raise Forbidden(f"operation {body.id!r} belongs to another party")
-    decision = _engine(request).check(planned)
+    decision = deps.engine(request).check(planned)
     policy = _policy(request, principal, [decision], "check")
     return _json(200, decision_json(decision, principal.sub, policy, _cell_level(request)))
 
@@ -170,7 +158,7 @@ def check_operation(body: CheckIn, request: Request, principal: Planner, slot: S
 def batch(body: BatchIn, request: Request, principal: Planner, slot: Slot) -> Response:
     """Plan many operations in order, each in its own transaction; one result per item."""
     results: list[dict[str, Any]] = []
-    engine = _engine(request)
+    engine = deps.engine(request)
     decided: list[tuple[str, int, Decision]] = []
     wanted = [(item.priority, item.state) for item in body.operations]
     refusals = grant_refusals(request, principal.sub, wanted)
@@ -268,7 +256,7 @@ def list_operations(
     if area is not None:
         check_query_area(area.footprint, "bbox", limits_of(request))
     q = OperationQuery(party=who, area=area, time=window, limit=limit)
-    found, policy = _store(request).run(
+    found, policy = deps.store(request).run(
         lambda s: (list(s.query(q)), policy_for(s, principal)), write=False
     )
     if area is not None and window is not None:
@@ -290,7 +278,7 @@ def list_operations(
     ]
     ordered = viewer_order(listed, principal.sub, list_secret(request), limit)
     shown = [(views[item.hidden_id][0].operation, views[item.hidden_id][1]) for item in ordered]
-    disclosure.record(_store(request), disclosure.shown_views(principal.sub, shown, "list"))
+    disclosure.record(deps.store(request), disclosure.shown_views(principal.sub, shown, "list"))
     return _json(200, {"operations": [item.shown for item in ordered]})
 
 
@@ -298,14 +286,14 @@ def list_operations(
 def get_operation(op_id: str, request: Request, principal: Reader) -> Response:
     """Own operation in full; another party's as a reference, and only to a party that
     may know its id (otherwise 404, so that guessing ids reveals nothing)."""
-    found, policy = _store(request).run(
+    found, policy = deps.store(request).run(
         lambda s: (s.get(op_id), policy_for(s, principal)), write=False
     )
     view = None if found is None else policy.operation(principal.sub, found.operation)
     if found is None or view is None or not view.operation_id:
         raise NotFound(f"no operation {op_id!r}")
     shown = [(found.operation, view)]
-    disclosure.record(_store(request), disclosure.shown_views(principal.sub, shown, "get"))
+    disclosure.record(deps.store(request), disclosure.shown_views(principal.sub, shown, "get"))
     return _json(200, operation_view_json(found, view))
 
 
@@ -327,7 +315,7 @@ def set_state(op_id: str, body: StateIn, request: Request, principal: Planner) -
     _owned(request, op_id, principal)
     may_declare(request, principal.sub, body.state)
     probes_of(request).check(principal.sub)
-    decision = _engine(request).set_state(op_id, body.state)
+    decision = deps.engine(request).set_state(op_id, body.state)
     policy = _policy(request, principal, [decision], "state")
     response = _json(
         200 if decision.accepted else 409,
@@ -340,7 +328,7 @@ def set_state(op_id: str, body: StateIn, request: Request, principal: Planner) -
 @router.delete("/operations/{op_id}")
 def delete_operation(op_id: str, request: Request, principal: Planner) -> Response:
     current = _owned(request, op_id, principal)
-    deleted = _engine(request).delete(op_id)
+    deleted = deps.engine(request).delete(op_id)
     response = JSONResponse({"id": op_id, "deleted": True})
     gone = receipts.deletion_entry(current.operation) if deleted else None
     return receipts.attach(request, response, principal.sub, [gone])

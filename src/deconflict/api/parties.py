@@ -15,16 +15,16 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from deconflict.access.grants import OFF_NOMINAL, PartyGrant, within_defaults
-from deconflict.api.errors import error_responses
+from deconflict.api import deps
+from deconflict.api.deps import Store
+from deconflict.api.problems import error_responses
 from deconflict.api.security import require_scopes
-from deconflict.auth.errors import Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
-from deconflict.errors import InvalidInput
+from deconflict.errors import Forbidden, InvalidInput
 from deconflict.model.numbers import INT64_MAX, INT64_MIN
 from deconflict.model.operation import OperationState
 from deconflict.store.sharing import change_grant, grant_json, grant_of
-from deconflict.store.sql import SqlStore
 
 Operator = Annotated[Principal, Depends(require_scopes(Scope.ADMIN))]
 Anyone = Annotated[
@@ -54,25 +54,20 @@ class GrantOut(GrantIn):
     party: str
 
 
-def _store(request: Request) -> SqlStore:
-    store: SqlStore = request.app.state.store
-    return store
-
-
 @router.get("/parties/{party}/grant", response_model=GrantOut)
-def get_grant(party: str, request: Request, principal: Anyone) -> Response:
+def get_grant(party: str, store: Store, principal: Anyone) -> Response:
     """A party's priority range and off-nominal grant: its own, or any to the operator."""
     if party != principal.sub and Scope.ADMIN not in principal.scopes:
         raise Forbidden(f"only the operator reads another party's grant ({Scope.ADMIN.value})")
-    grant = _store(request).run(lambda s: grant_of(s, party), write=False)
+    grant = store.run(lambda s: grant_of(s, party), write=False)
     return Response(orjson.dumps(grant_json(grant)), media_type="application/json")
 
 
 @router.put("/parties/{party}/grant", response_model=GrantOut)
-def put_grant(party: str, body: GrantIn, request: Request, principal: Operator) -> Response:
+def put_grant(party: str, body: GrantIn, store: Store, principal: Operator) -> Response:
     """Set a party's grant (the operator only); recorded in the party's audit trail."""
     grant = PartyGrant(party, body.priority_min, body.priority_max, body.off_nominal)
-    _store(request).run(lambda s: change_grant(s, grant, principal.sub), write=True)
+    store.run(lambda s: change_grant(s, grant, principal.sub), write=True)
     return Response(orjson.dumps(grant_json(grant)), media_type="application/json")
 
 
@@ -88,7 +83,7 @@ def grant_refusals(
     items = list(wanted)
     if all(within_defaults(p, s) for p, s in items):
         return [None] * len(items)
-    grant = _store(request).run(lambda s: grant_of(s, party), write=False)
+    grant = deps.store(request).run(lambda s: grant_of(s, party), write=False)
     return [grant.refusal(p, s) for p, s in items]
 
 
@@ -104,6 +99,8 @@ def may_declare(request: Request, party: str, state: OperationState) -> None:
     change is judged on the state alone: the priority was judged when it was planned)."""
     if state not in OFF_NOMINAL:
         return
-    refusal = _store(request).run(lambda s: grant_of(s, party), write=False).state_refusal(state)
+    refusal = (
+        deps.store(request).run(lambda s: grant_of(s, party), write=False).state_refusal(state)
+    )
     if refusal is not None:
         raise Forbidden(str(refusal))

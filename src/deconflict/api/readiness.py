@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import logging
 from functools import cache
-from typing import Any
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from deconflict.api.deps import AppServices
+from deconflict.service.services import Services
 from deconflict.store.migrations_runner import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -55,11 +56,11 @@ def _database(engine: Engine) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _keys(state: Any) -> str | None:
+def _keys(services: Services) -> str | None:
     missing = [
         name
         for name, attr in (("token verifier", "token_verifier"), ("audit key", "audit_key"))
-        if getattr(state, attr, None) is None
+        if getattr(services, attr) is None
     ]
     return f"not loaded: {', '.join(missing)}" if missing else None
 
@@ -68,11 +69,10 @@ def _keys(state: Any) -> str | None:
     "/ready",
     responses={503: {"description": "Not ready: the body names what is missing."}},
 )
-def ready(request: Request) -> JSONResponse:
+def ready(services: AppServices) -> JSONResponse:
     """Readiness for a load balancer or orchestrator: 200 when every check passes."""
-    state = request.app.state
-    database, migrations = _database(state.store.engine)
-    problems = {"database": database, "migrations": migrations, "keys": _keys(state)}
+    database, migrations = _database(services.store.engine)
+    problems = {"database": database, "migrations": migrations, "keys": _keys(services)}
     checks = {name: problem or "ok" for name, problem in problems.items()}
     missing = [f"{name}: {problem}" for name, problem in problems.items() if problem]
     if missing:

@@ -20,12 +20,12 @@ from collections.abc import Sequence
 
 from fastapi import Request, Response
 
+from deconflict.api import deps
 from deconflict.audit.entry import AuditEntry
-from deconflict.audit.keys import AuditKey
-from deconflict.audit.recording import operation_entry
 from deconflict.audit.statements import receipt, to_header
 from deconflict.core.engine import ChangeKind, Decision, OperationChange
 from deconflict.model.operation import Operation
+from deconflict.service.audit_hooks import operation_entry
 
 HEADER = "Deconflict-Receipt"
 
@@ -47,7 +47,7 @@ def deletion_entry(operation: Operation) -> AuditEntry:
 def signed(request: Request, party: str, entries: Sequence[AuditEntry | None]) -> str | None:
     """A signed receipt for ``entries``, as a header value; None when nothing was written
     (or the service has no audit key)."""
-    key: AuditKey | None = getattr(request.app.state, "audit_key", None)
+    key = deps.audit_key(request)
     written = [e for e in entries if e is not None]
     if key is None or not written:
         return None

@@ -1,9 +1,8 @@
 """Tactical routes under ``/v1``: position reports in, alerts and traffic out.
 
-Wiring, where the app is built (after ``app.state.engine`` is set)::
-
-    app.state.live = live_picture(app)   # config from settings.tactical
-    app.include_router(tactical_router)
+Wiring: ``Services.build`` makes the live picture (config from ``settings.tactical``),
+and the app includes this router; the routes take the picture from the app's
+``Services`` (``deconflict.api.deps``).
 
 The routes only translate: the live picture (``tactical.live``) owns tracks, alerts,
 advisories, conformance and need-to-know, so the WebSocket and the REST routes cannot
@@ -15,8 +14,9 @@ message (so the answer already accounts for the caller's own reports), and every
 so that silent tracks go stale, alerts of silent pairs resolve and an aircraft last seen
 outside its volumes escalates to Contingent even when nobody posts.
 
-``live_picture`` (in ``tactical_events``) wires the picture to the engine, the party
-event stream, the hotline and the audit log; ``tactical_wire`` renders the JSON. Every
+``live_picture`` (in ``deconflict.service.live_picture``) wires the picture to the
+engine, the party event stream, the hotline and the audit log;
+``deconflict.tactical.wire_forms`` renders the JSON. Every
 read here passes the caller's disclosure policy to the picture, which applies it.
 """
 
@@ -43,28 +43,24 @@ from pydantic import (
 )
 from starlette.websockets import WebSocketDisconnect
 
-from deconflict.api import disclosure
+from deconflict.api import deps, disclosure
 from deconflict.api.disclosure import policy_for
-from deconflict.api.errors import error_responses
+from deconflict.api.problems import error_responses
 from deconflict.api.security import (
     TOKEN_EXPIRED,
     require_scopes,
     seconds_left,
     websocket_principal,
 )
-from deconflict.api.tactical_events import live_picture as live_picture
-from deconflict.api.tactical_wire import alert_json, own_track_json, traffic_json
-from deconflict.auth.errors import AuthError, Forbidden
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
-from deconflict.errors import InvalidInput
+from deconflict.errors import AuthError, Forbidden, InvalidInput, NotYourTrack
+from deconflict.service.live_picture import live_picture as live_picture
+from deconflict.service.services import Services
 from deconflict.store.sql import SqlStore
-from deconflict.tactical.live import (
-    LivePicture,
-    NotYourTrack,
-    PositionReport,
-)
+from deconflict.tactical.live import LivePicture, PositionReport
 from deconflict.tactical.sharing import Sharing
+from deconflict.tactical.wire_forms import alert_json, own_track_json, traffic_json
 
 log = logging.getLogger(__name__)
 
@@ -154,9 +150,8 @@ class TracksIn(BaseModel):
 # ---------------------------------------------------------------- need-to-know
 
 
-def _read_sharing(app: Any, principal: Principal) -> Sharing:
+def _read_sharing(store: SqlStore, principal: Principal) -> Sharing:
     """The disclosure policy for one read by ``principal`` (the operator sees all)."""
-    store: SqlStore = app.state.store
     policy: Sharing = store.run(lambda s: policy_for(s, principal), write=False)
     return policy
 
@@ -172,7 +167,8 @@ async def _ticker(live: LivePicture, interval_s: float) -> None:
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    live = getattr(app.state, "live", None)
+    services = getattr(app.state, deps.SERVICES_STATE_ATTR, None)
+    live = services.live if isinstance(services, Services) else None
     interval = live.config.pass_interval_s if isinstance(live, LivePicture) else None
     task = None
     if isinstance(live, LivePicture) and interval is not None:
@@ -193,13 +189,6 @@ ERRORS = error_responses(
 )
 
 router = APIRouter(prefix="/v1", tags=["tactical"], responses=ERRORS, lifespan=_lifespan)
-
-
-def _live(app: FastAPI | Any) -> LivePicture:
-    live = getattr(app.state, "live", None)
-    if not isinstance(live, LivePicture):
-        raise RuntimeError("app.state.live is not set to a LivePicture")
-    return live
 
 
 def _json(status: int, body: Any) -> Response:
@@ -240,9 +229,12 @@ def post_tracks(body: TracksIn, request: Request, principal: Tracker) -> Respons
     """Report positions (a batch); answers with the caller's alerts after the pass they
     triggered. Track ids are per party: another party may fly the same id, and nothing
     here says so (403 only for a report naming another party's operation)."""
-    app = request.app
+    services = deps.services(request)
     return _json(
-        200, _submit(_live(app), principal.sub, body.reports, _read_sharing(app, principal))
+        200,
+        _submit(
+            services.live, principal.sub, body.reports, _read_sharing(services.store, principal)
+        ),
     )
 
 
@@ -252,18 +244,18 @@ def get_tracks(request: Request, principal: TrackReader) -> Response:
     one of yours or off-nominal (its operation Nonconforming or Contingent), as
     anonymous ``traffic`` unless a sharing agreement names it. The service operator
     (``deconflict.admin``) gets every track in full, with its party."""
-    live = _live(request.app)
+    live = deps.live(request)
     if Scope.ADMIN in principal.scopes:
         tracks = live.everything()
         # The operator sees every aircraft in full: recorded for each owner, before the
         # answer leaves, as every disclosure is (``api/disclosure.py``).
         objects = ((t.report.party, "track", t.report.id, "operator") for t in tracks)
         disclosure.record(
-            request.app.state.store, disclosure.shown_objects(principal.sub, objects, "tracks")
+            deps.store(request), disclosure.shown_objects(principal.sub, objects, "tracks")
         )
         every = [own_track_json(t, with_party=True) for t in tracks]
         return _json(200, {"tracks": every, "traffic": []})
-    own, traffic = live.tracks_for(principal.sub, _read_sharing(request.app, principal))
+    own, traffic = live.tracks_for(principal.sub, _read_sharing(deps.store(request), principal))
     return _json(
         200,
         {"tracks": [own_track_json(t) for t in own], "traffic": [traffic_json(t) for t in traffic]},
@@ -276,17 +268,19 @@ def get_alerts(request: Request, principal: Tracker) -> Response:
 
     The same alerts reach both parties as ``alert.new``, ``alert.updated`` (severity),
     ``alert.acknowledged`` and ``alert.resolved`` events on ``/v1/events``."""
-    app = request.app
-    return _json(200, _alerts_body(_live(app), principal.sub, _read_sharing(app, principal)))
+    services = deps.services(request)
+    sharing = _read_sharing(services.store, principal)
+    return _json(200, _alerts_body(services.live, principal.sub, sharing))
 
 
 @router.post("/alerts/{alert_id}/ack")
 def acknowledge(alert_id: int, request: Request, principal: Tracker) -> Response:
     """Acknowledge an active alert for the caller; a later upgrade clears it again."""
-    live = _live(request.app)
+    services = deps.services(request)
+    live = services.live
     if not live.acknowledge(principal.sub, alert_id):
         return _json(404, {"message": f"no active alert {alert_id} for your aircraft"})
-    return _json(200, _alerts_body(live, principal.sub, _read_sharing(request.app, principal)))
+    return _json(200, _alerts_body(live, principal.sub, _read_sharing(services.store, principal)))
 
 
 def _reports_of(message: Any) -> list[Any]:
@@ -302,7 +296,7 @@ def _reports_of(message: Any) -> list[Any]:
     return reports
 
 
-def _ws_batch(app: Any, principal: Principal, text: str) -> dict[str, Any]:
+def _ws_batch(services: Services, principal: Principal, text: str) -> dict[str, Any]:
     try:
         message = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -313,7 +307,8 @@ def _ws_batch(app: Any, principal: Principal, text: str) -> dict[str, Any]:
         first = exc.errors()[0]
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
         raise InvalidInput(where.lstrip("."), first["msg"]) from None
-    return _submit(_live(app), principal.sub, body.reports, _read_sharing(app, principal))
+    sharing = _read_sharing(services.store, principal)
+    return _submit(services.live, principal.sub, body.reports, sharing)
 
 
 @router.websocket("/stream/tracks")
@@ -327,8 +322,7 @@ async def stream_tracks(websocket: WebSocket) -> None:
     except AuthError as exc:
         await websocket.close(code=WS_POLICY_VIOLATION, reason=exc.message[:120])
         return
-    app = websocket.app
-    _live(app)
+    services = deps.services(websocket)
     await websocket.accept()
     try:
         while True:
@@ -340,11 +334,11 @@ async def stream_tracks(websocket: WebSocket) -> None:
                 await websocket.close(code=WS_POLICY_VIOLATION, reason=TOKEN_EXPIRED)
                 return
             try:
-                answer = await run_in_threadpool(_ws_batch, app, principal, text)
+                answer = await run_in_threadpool(_ws_batch, services, principal, text)
             except InvalidInput as exc:
                 answer = {"status": 400, "message": str(exc)}
             except AuthError as exc:
-                answer = {"status": exc.status_code, "message": exc.message}
+                answer = {"status": exc.http_status, "message": exc.message}
             await websocket.send_text(orjson.dumps(answer).decode())
     except WebSocketDisconnect:
         return
