@@ -1,14 +1,12 @@
 """The F3548-21 DSS routes (``/dss/v1``) and InterUSS's aux routes (``/aux/v1``).
 
 ``router`` has every ``/dss/v1`` path and method of the F3548-21 YAML, plus the aux
-``version`` and ``validate_oauth``. Its routes take their dependencies through
-``dss_service`` and ``sql_store``, which read ``request.app.state``:
-
-* ``store``: the ``deconflict.store.sql.SqlStore`` (required); the DSS shares its
-  database, and so its airspace, with the native planner;
-* ``dss_notifier``: optional; who is told of each change (none: nobody is);
-* ``token_verifier``: read by ``require_scopes`` (see ``deconflict.api.security``);
-* ``settings``: optional; its ``limits`` bound what one request may ask.
+``version`` and ``validate_oauth``. Its routes take the app's parts through
+``deconflict.api.deps``: the store (the DSS shares its database, and so its airspace,
+with the native planner), the DSS notifier (who is told of each change) and the
+settings' limits, joined into a ``DssService`` by ``dss_service``; an app with other
+parts (``deconflict.api.dss.testing``) overrides ``dss_service`` and ``deps.store``.
+``require_scopes`` checks the caller (see ``deconflict.api.security``).
 
 Errors leave as the spec's ``ErrorResponse`` (``{"message": ...}``), missing OVNs as an
 ``AirspaceConflictResponse``; request bodies that do not parse or validate are 400
@@ -29,7 +27,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 import deconflict
-from deconflict.api import disclosure
+from deconflict.api import deps, disclosure
 from deconflict.api.limits import Slot
 from deconflict.api.security import PRINCIPAL_STATE_ATTR, require_scopes
 from deconflict.auth.principal import Principal
@@ -164,24 +162,15 @@ def _errors(*codes: int, conflict: bool = False) -> dict[int | str, dict[str, An
 # ------------------------------------------------------------------ dependencies
 
 
-def sql_store(request: Request) -> SqlStore:
-    store: SqlStore | None = getattr(request.app.state, "store", None)
-    if store is None:
-        raise RuntimeError("app.state.store is not set to a SqlStore")
-    return store
-
-
-def dss_service(request: Request, store: Annotated[SqlStore, Depends(sql_store)]) -> DssService:
-    notifier = getattr(request.app.state, "dss_notifier", None)
+def dss_service(
+    store: deps.Store, notifier: deps.DssNotifier, settings: deps.AppSettings
+) -> DssService:
     # Constraint references are native constraints too: their party events (to the
     # parties with operations inside) go through the same notifier, waking live streams.
-    record = getattr(notifier, "record_events", None)
-    settings = getattr(request.app.state, "settings", None)
-    limits = settings.limits if settings is not None else None
-    return DssService(DssStore(store, record), notifier=notifier, limits=limits)
+    sink = DssStore(store, notifier.record_events)
+    return DssService(sink, notifier=notifier, limits=settings.limits)
 
 
-Store = Annotated[SqlStore, Depends(sql_store)]
 Service = Annotated[DssService, Depends(dss_service)]
 
 
@@ -347,7 +336,7 @@ def query_operational_intent_references(
     body: w.QueryOperationalIntentReferenceParameters,
     principal: OirReader,
     service: Service,
-    store: Store,
+    store: deps.Store,
 ) -> w.QueryOperationalIntentReferenceResponse:
     found = service.query_intents(convert.area(body.area_of_interest))
     refs = [(x.manager, "operational_intent", x.id) for x in found]
@@ -365,7 +354,7 @@ def query_operational_intent_references(
     **NO_NONE,
 )
 def get_operational_intent_reference(
-    entityid: EntityId, principal: OirReader, service: Service, store: Store
+    entityid: EntityId, principal: OirReader, service: Service, store: deps.Store
 ) -> w.GetOperationalIntentReferenceResponse:
     ref = service.get_intent(parse_uuid4(entityid, "entityid"))
     _disclosed(store, principal, [(ref.manager, "operational_intent", ref.id)], "dss.get")
@@ -388,7 +377,7 @@ def create_operational_intent_reference(
     principal: OirWriter,
     slot: Slot,  # a large body needs the party's heavy slot (api.limits)
     service: Service,
-    store: Store,
+    store: deps.Store,
 ) -> w.ChangeOperationalIntentReferenceResponse:
     return INTENTS.create(_Call(service, store, principal), entityid, body)
 
@@ -407,7 +396,7 @@ def update_operational_intent_reference(
     principal: OirWriter,
     slot: Slot,  # a large body needs the party's heavy slot (api.limits)
     service: Service,
-    store: Store,
+    store: deps.Store,
 ) -> w.ChangeOperationalIntentReferenceResponse:
     return INTENTS.update(_Call(service, store, principal), entityid, ovn, body)
 
@@ -420,7 +409,7 @@ def update_operational_intent_reference(
     **NO_NONE,
 )
 def delete_operational_intent_reference(
-    entityid: EntityId, ovn: str, principal: OirReader, service: Service, store: Store
+    entityid: EntityId, ovn: str, principal: OirReader, service: Service, store: deps.Store
 ) -> w.ChangeOperationalIntentReferenceResponse:
     return INTENTS.remove(_Call(service, store, principal), entityid, ovn)
 
@@ -439,7 +428,7 @@ def query_constraint_references(
     body: w.QueryConstraintReferenceParameters,
     principal: ConstraintReader,
     service: Service,
-    store: Store,
+    store: deps.Store,
 ) -> w.QueryConstraintReferencesResponse:
     found = service.query_constraints(convert.area(body.area_of_interest))
     refs = [(c.manager, "constraint_reference", c.id) for c in found]
@@ -457,7 +446,7 @@ def query_constraint_references(
     **NO_NONE,
 )
 def get_constraint_reference(
-    entityid: EntityId, principal: ConstraintReader, service: Service, store: Store
+    entityid: EntityId, principal: ConstraintReader, service: Service, store: deps.Store
 ) -> w.GetConstraintReferenceResponse:
     ref = service.get_constraint(parse_uuid4(entityid, "entityid"))
     _disclosed(store, principal, [(ref.manager, "constraint_reference", ref.id)], "dss.get")
@@ -480,7 +469,7 @@ def create_constraint_reference(
     principal: ConstraintWriter,
     slot: Slot,  # a large body needs the party's heavy slot (api.limits)
     service: Service,
-    store: Store,
+    store: deps.Store,
 ) -> w.ChangeConstraintReferenceResponse:
     return CONSTRAINTS.create(_Call(service, store, principal), entityid, body)
 
@@ -499,7 +488,7 @@ def update_constraint_reference(
     principal: ConstraintWriter,
     slot: Slot,  # a large body needs the party's heavy slot (api.limits)
     service: Service,
-    store: Store,
+    store: deps.Store,
 ) -> w.ChangeConstraintReferenceResponse:
     return CONSTRAINTS.update(_Call(service, store, principal), entityid, ovn, body)
 
@@ -512,7 +501,7 @@ def update_constraint_reference(
     **NO_NONE,
 )
 def delete_constraint_reference(
-    entityid: EntityId, ovn: str, principal: ConstraintWriter, service: Service, store: Store
+    entityid: EntityId, ovn: str, principal: ConstraintWriter, service: Service, store: deps.Store
 ) -> w.ChangeConstraintReferenceResponse:
     return CONSTRAINTS.remove(_Call(service, store, principal), entityid, ovn)
 
@@ -560,7 +549,7 @@ def create_subscription(
     body: w.PutSubscriptionParameters,
     principal: Subscriber,
     service: Service,
-    store: Store,
+    store: deps.Store,
 ) -> w.PutSubscriptionResponse:
     return SUBSCRIPTIONS.create(_Call(service, store, principal), subscriptionid, body)
 
@@ -578,7 +567,7 @@ def update_subscription(
     body: w.PutSubscriptionParameters,
     principal: Subscriber,
     service: Service,
-    store: Store,
+    store: deps.Store,
 ) -> w.PutSubscriptionResponse:
     call = _Call(service, store, principal)
     return SUBSCRIPTIONS.update(call, subscriptionid, version, body)
@@ -596,7 +585,7 @@ def delete_subscription(
     version: str,
     principal: Subscriber,
     service: Service,
-    store: Store,
+    store: deps.Store,
 ) -> w.DeleteSubscriptionResponse:
     return SUBSCRIPTIONS.remove(_Call(service, store, principal), subscriptionid, version)
 
