@@ -201,10 +201,10 @@ class _Call:
 class _Writes(Generic[BodyT, PutT, DeleteT]):
     """How one kind of entity is created, updated and deleted.
 
-    The shape the three kinds share is written once here: the version (OVN) an update
-    or deletion names must not be empty, the id is a UUIDv4 in its canonical form, and
-    the service's answer goes back in the wire's terms. ``put`` and ``delete`` are the
-    kind's own steps (its service call, what it discloses, its response).
+    The shape the three kinds share is written once here: an update must name a
+    version (OVN), and the id is read as a UUIDv4 in its canonical form, before the
+    kind's own steps run. ``put`` and ``delete`` are those steps: the service call,
+    what the caller is shown and so recorded, and the answer in the wire's terms.
     """
 
     id_field: str
