@@ -33,7 +33,12 @@ from deconflict.store.sql import SqlStore
 def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     """Build the service. ``store`` lets tests share one; otherwise it is opened here
     (and closed when the app shuts down)."""
-    services = Services.build(settings, store)
+    return app_for(Services.build(settings, store))
+
+
+def app_for(services: Services) -> FastAPI:
+    """The HTTP face of ``services``: its lifespan starts and stops their workers."""
+    settings = services.settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,7 +58,6 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     setattr(app.state, SERVICES_STATE_ATTR, services)
-    _legacy_state(app, services)
     install_auth_error_handlers(app)
     install_error_handlers(app)
     install_limits(app, settings.limits)
@@ -79,11 +83,3 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
     app.include_router(parties_router)
     return app
 
-
-def _legacy_state(app: FastAPI, services: Services) -> None:
-    """The attributes the F3548 and constraint routers still read until they take
-    ``Services`` through ``deconflict.api.deps``: to go with their conversion."""
-    app.state.settings = services.settings
-    app.state.store = services.store
-    app.state.notify = services.notify
-    app.state.dss_notifier = services.dss_notifier

@@ -98,8 +98,9 @@ def serve(
     """Run the service: native API under /v1, docs at /docs, health at /healthy."""
     import uvicorn
 
-    from deconflict.api.app import create_app
+    from deconflict.api.app import app_for
     from deconflict.api.logs import log_config
+    from deconflict.service.services import Services
     from deconflict.store.sql import open_store
 
     try:
@@ -111,7 +112,7 @@ def serve(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.resolved_database_url(), timeout_s=database_timeout)
     try:
-        app = create_app(settings, store)
+        app = app_for(Services.build(settings, store))
         typer.echo(
             f"deconflict on http://{host}:{port}  (docs: /docs, database: "
             f"{settings.resolved_database_url()})",
