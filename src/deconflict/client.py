@@ -17,12 +17,7 @@ from typing import Any
 
 import httpx
 
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status = status
-        self.message = message
+from deconflict.errors import ApiError
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from deconflict.api.app import create_app
 from deconflict.cli.main import app as cli
-from deconflict.client import ApiError, Client
+from deconflict.client import Client
+from deconflict.errors import ApiError
 from deconflict.settings import Settings
 from deconflict.store.sql import SqlStore
 from tests.conftest import served

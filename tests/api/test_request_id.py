@@ -10,8 +10,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from deconflict.api.app import create_app
+from deconflict.errors import StoreUnavailable
 from deconflict.settings import Settings
-from deconflict.store.sql import SqlStore, StoreUnavailable
+from deconflict.store.sql import SqlStore
 from tests.conftest import native_op
 
 from .conftest import Headers

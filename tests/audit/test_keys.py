@@ -6,13 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from deconflict.audit.keys import (
-    AuditKeyError,
-    audit_key_path,
-    load_audit_key,
-    load_or_create_audit_key,
-)
+from deconflict.audit.keys import audit_key_path, load_audit_key, load_or_create_audit_key
 from deconflict.auth.keys import load_or_create_signing_key, signing_key_path
+from deconflict.errors import AuditKeyError
 
 
 def test_an_audit_key_readable_by_others_is_refused_with_the_fix(tmp_path: Path) -> None:

@@ -10,15 +10,8 @@ import pytest
 from deconflict.audit.entry import AuditEntry, ChainHead, PartyHead
 from deconflict.audit.keys import load_or_create_audit_key
 from deconflict.audit.party import read_signed
-from deconflict.audit.statements import (
-    CHECKPOINT,
-    RECEIPT,
-    BadStatement,
-    checked,
-    checkpoint,
-    receipt,
-    to_header,
-)
+from deconflict.audit.statements import CHECKPOINT, RECEIPT, checked, checkpoint, receipt, to_header
+from deconflict.errors import BadStatement
 
 
 @pytest.fixture

@@ -16,13 +16,13 @@ from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
 from deconflict.api.security import install_auth_error_handlers, require_scopes
-from deconflict.auth.errors import Forbidden
 from deconflict.auth.issuers import TrustedIssuer
 from deconflict.auth.jwks import JwksCache
 from deconflict.auth.keys import key_id
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
 from deconflict.auth.verify import TokenVerifier
+from deconflict.errors import Forbidden
 
 NOW = 1_800_000_000.0
 """The verifier's clock in every test: no test depends on the wall clock."""

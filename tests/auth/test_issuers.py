@@ -17,7 +17,6 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from deconflict.api.app import create_app
-from deconflict.auth.errors import Unauthenticated
 from deconflict.auth.issuers import TrustedIssuer
 from deconflict.auth.jwks import JwksCache
 from deconflict.auth.keys import load_or_create_signing_key, public_jwk, public_key_pem
@@ -25,6 +24,7 @@ from deconflict.auth.tokens import mint_token
 from deconflict.auth.trust import DEFAULT_ISSUER, AuthSettings, IssuerSettings
 from deconflict.auth.verify import TokenVerifier
 from deconflict.cli.serve import TrustedKeys, build_settings
+from deconflict.errors import Unauthenticated
 from deconflict.settings import Settings
 from deconflict.store.sql import SqlStore
 from tests.auth.conftest import NOW, JwksServer, new_key, sign, trusting

@@ -16,9 +16,7 @@ from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from deconflict.auth.errors import Unauthenticated
 from deconflict.auth.keys import (
-    KeyFileError,
     load_or_create_signing_key,
     load_public_key,
     public_key_path,
@@ -29,7 +27,7 @@ from deconflict.auth.tokens import mint_token
 from deconflict.auth.trust import DEFAULT_ISSUER, AuthSettings, IssuerSettings
 from deconflict.auth.verify import TokenVerifier
 from deconflict.cli.token import app as token_app
-from deconflict.errors import InvalidInput
+from deconflict.errors import InvalidInput, KeyFileError, Unauthenticated
 from tests.auth.conftest import NOW, new_key
 
 # --- key pair ------------------------------------------------------------------------

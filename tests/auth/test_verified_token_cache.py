@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from deconflict.auth.errors import Unauthenticated
 from deconflict.auth.issuers import TrustedIssuer
 from deconflict.auth.verify import CACHE_TTL_S, TokenVerifier
+from deconflict.errors import Unauthenticated
 
 from .conftest import NOW, sign, trusting
 

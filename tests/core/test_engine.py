@@ -6,8 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from deconflict.core.engine import StaleVersion, StrategicEngine
+from deconflict.core.engine import StrategicEngine
 from deconflict.core.rules import Reason, Verdict
+from deconflict.errors import StaleVersion
 from deconflict.model.operation import OperationState
 from deconflict.settings import EqualPriorityPolicy
 from deconflict.store.sql import SqlStore

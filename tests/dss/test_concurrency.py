@@ -6,10 +6,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from deconflict.dss.errors import AirspaceConflict
 from deconflict.dss.ids import new_uuid4
 from deconflict.dss.records import Extent, IntentChange, IntentParams, SubscriptionParams
 from deconflict.dss.service import DssService
+from deconflict.errors import AirspaceConflict
 from deconflict.geo.footprint import Circle
 from deconflict.model.operation import OperationState
 from deconflict.store.dss import DssStore

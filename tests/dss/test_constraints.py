@@ -14,13 +14,14 @@ from deconflict.core.constraints import ConstraintReason
 from deconflict.core.engine import StrategicEngine
 from deconflict.core.rules import Verdict
 from deconflict.dss.records import NO_OVN_PHRASE
+from deconflict.errors import ManagedByDss
 from deconflict.geo.footprint import Circle
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.constraint import Constraint, ConstraintType
 from deconflict.model.operation import Operation, OperationState
 from deconflict.settings import EqualPriorityPolicy
 from deconflict.store import migrations_runner
-from deconflict.store.constraints import ManagedByDss, SqlAirspace, airspace_of
+from deconflict.store.constraints import SqlAirspace, airspace_of
 from deconflict.store.dss import backfill_constraints
 from deconflict.store.schema_notify import party_events
 from deconflict.store.sql import SqlStore

@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from deconflict.dss.errors import AirspaceConflict
 from deconflict.dss.records import Extent, IntentParams
 from deconflict.dss.service import DssService
+from deconflict.errors import AirspaceConflict
 from deconflict.geo.footprint import Circle
 from deconflict.geo.overlap import volumes_conflict
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D

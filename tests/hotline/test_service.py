@@ -9,15 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import inspect
 
+from deconflict.errors import ConflictIdTaken, NotRecipient, UnknownConflict, UnknownMessage
 from deconflict.hotline.model import ConflictKind, MessageQuery, MessageStatus, Role
-from deconflict.hotline.rules import NotRecipient, UnknownConflict, UnknownMessage
 from deconflict.hotline.service import Hotline
 from deconflict.store.audit import chain_pending, entries_about
-from deconflict.store.hotline import (
-    ConflictIdTaken,
-    conflict_id_for,
-    register_conflict,
-)
+from deconflict.store.hotline import conflict_id_for, register_conflict
 from deconflict.store.schema_hotline import hotline_conflicts, hotline_messages
 from deconflict.store.sql import SqlStore
 

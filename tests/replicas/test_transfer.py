@@ -15,6 +15,7 @@ from deconflict.audit.entry import AuditEntry
 from deconflict.dss.ids import new_uuid4
 from deconflict.dss.records import ConstraintParams, Extent, IntentParams, SubscriptionParams
 from deconflict.dss.service import DssService
+from deconflict.errors import TransferError
 from deconflict.geo.footprint import Circle
 from deconflict.model.operation import OperationState
 from deconflict.store.audit import append_audit, chain_pending, verify_store
@@ -22,7 +23,7 @@ from deconflict.store.dss import DssStore
 from deconflict.store.integrity import check
 from deconflict.store.schema_notify import notify_outbox, party_event_heads, party_events
 from deconflict.store.sql import SqlStore, open_store
-from deconflict.store.transfer import TransferError, export_jsonl, import_jsonl
+from deconflict.store.transfer import export_jsonl, import_jsonl
 
 from ..conftest import BACKENDS
 from ..core.factories import operation, square, volume

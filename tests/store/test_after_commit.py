@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
+from deconflict.errors import StoreUnavailable
 from deconflict.store.hooks import after_commit
-from deconflict.store.sql import SqlSession, SqlStore, StoreUnavailable
+from deconflict.store.sql import SqlSession, SqlStore
 
 from ..core.factories import operation, square, volume
 

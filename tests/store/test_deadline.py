@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from deconflict.store.sql import SqlStore, StoreUnavailable, open_store
+from deconflict.errors import StoreUnavailable
+from deconflict.store.sql import SqlStore, open_store
 
 from ..conftest import BACKENDS, PG_URL
 from ..core.factories import operation, square, volume

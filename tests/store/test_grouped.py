@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from deconflict.core.engine import StrategicEngine
+from deconflict.errors import StoreUnavailable
 from deconflict.settings import EqualPriorityPolicy
-from deconflict.store.sql import SqlSession, SqlStore, StoreUnavailable
+from deconflict.store.sql import SqlSession, SqlStore
 
 from ..core.factories import operation, square, volume
 

@@ -24,9 +24,11 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
-from deconflict.auth.errors import AuthError, Forbidden, KeysUnavailable, Unauthenticated
+from deconflict.api.deps import SERVICES_STATE_ATTR
 from deconflict.auth.principal import Principal
 from deconflict.auth.verify import TokenVerifier
+from deconflict.errors import AuthError, Forbidden, MissingCredentials, Unauthenticated
+from deconflict.service.services import Services
 
 VERIFIER_STATE_ATTR = "token_verifier"
 """Attribute of ``app.state`` that holds the :class:`TokenVerifier`."""
@@ -37,8 +39,6 @@ PRINCIPAL_STATE_ATTR = "principal"
 AUTH_FAILURE_STATE_ATTR = "audit_auth_failure"
 """Attribute of ``app.state`` holding ``(reason, authorization, path, client) -> None``,
 called on every 401 (the audit log's record of authentication failures)."""
-
-RETRY_AFTER_S = 10
 
 TOKEN_EXPIRED = "token expired"
 """Why a stream (SSE, WebSocket) ends when the token that opened it expires."""
@@ -62,32 +62,28 @@ class AuthHTTPException(HTTPException):
 
     def __init__(self, error: AuthError) -> None:
         super().__init__(
-            status_code=error.status_code, detail=error.message, headers=_headers_for(error)
+            status_code=error.http_status, detail=error.message, headers=_headers_for(error)
         )
         self.error = error
 
 
 def _headers_for(error: AuthError) -> dict[str, str]:
     # RFC 6750 section 3: no error code when no credentials were sent at all.
-    if isinstance(error, _MissingCredentials):
+    if isinstance(error, MissingCredentials):
         return {"WWW-Authenticate": "Bearer"}
     if isinstance(error, Unauthenticated):
         return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
     if isinstance(error, Forbidden) and error.required:
         return {"WWW-Authenticate": 'Bearer error="insufficient_scope"'}
-    if isinstance(error, KeysUnavailable):
-        return {"Retry-After": str(RETRY_AFTER_S)}
+    if error.retry_after_s is not None:
+        return {"Retry-After": str(error.retry_after_s)}
     return {}
-
-
-class _MissingCredentials(Unauthenticated):
-    """No Authorization header; distinguished only for the RFC 6750 challenge."""
 
 
 def auth_error_response(error: AuthError) -> JSONResponse:
     """The F3548 ``ErrorResponse`` shape, used for every auth failure."""
     return JSONResponse(
-        status_code=error.status_code,
+        status_code=error.http_status,
         content={"message": error.message},
         headers=_headers_for(error),
     )
@@ -116,7 +112,7 @@ def bearer_token(request: Request) -> str:
     """The token of an ``Authorization: Bearer <token>`` header (RFC 6750 section 2.1)."""
     values = request.headers.getlist("authorization")
     if not values:
-        raise _MissingCredentials(
+        raise MissingCredentials(
             "missing Authorization header; send 'Authorization: Bearer <token>'"
         )
     if len(values) > 1:
@@ -130,8 +126,15 @@ def bearer_token(request: Request) -> str:
     return token
 
 
+def _wiring(conn: HTTPConnection) -> object:
+    """Where the verifier and the failure recorder are: the app's ``Services`` when it
+    has one (``create_app``), else ``app.state`` (an app wired by hand, as in tests)."""
+    services = getattr(conn.app.state, SERVICES_STATE_ATTR, None)
+    return services if isinstance(services, Services) else conn.app.state
+
+
 def _verifier(conn: HTTPConnection) -> TokenVerifier:
-    verifier = getattr(conn.app.state, VERIFIER_STATE_ATTR, None)
+    verifier = getattr(_wiring(conn), VERIFIER_STATE_ATTR, None)
     if not isinstance(verifier, TokenVerifier):
         # Failing loudly (500) beats silently letting requests through.
         raise RuntimeError(f"app.state.{VERIFIER_STATE_ATTR} is not set to a TokenVerifier")
@@ -154,7 +157,12 @@ def record_auth_failure(
 ) -> None:
     """Hand a 401 to the audit log (HTTP requests and WebSockets alike);
     ``authorization`` stands in for the header when the token came another way."""
-    record = getattr(conn.app.state, AUTH_FAILURE_STATE_ATTR, None)
+    wiring = _wiring(conn)
+    record = (
+        wiring.auth_failures
+        if isinstance(wiring, Services)
+        else getattr(wiring, AUTH_FAILURE_STATE_ATTR, None)
+    )
     if record is not None and isinstance(error, Unauthenticated):
         client = conn.client.host if conn.client else None
         header = authorization or conn.headers.get("authorization")

@@ -15,7 +15,7 @@ from deconflict.access.policy import REFERENCE_ONLY, DisclosurePolicy, Operation
 from deconflict.api.listing import in_shown_order
 from deconflict.core.engine import Decision
 from deconflict.core.ports import StoredOperation
-from deconflict.core.report import Conflict, where_and_when
+from deconflict.core.report import OperationConflict, where_and_when
 from deconflict.errors import InvalidInput
 from deconflict.geo.bounds import bounding_box
 from deconflict.geo.coarsen import EXACT, coarse_overlap
@@ -195,7 +195,7 @@ def _union_bbox(boxes: list[tuple[float, float, float, float]]) -> list[float]:
 
 
 def conflict_json(
-    c: Conflict, viewer: str, policy: DisclosurePolicy, cell_level: int = EXACT
+    c: OperationConflict, viewer: str, policy: DisclosurePolicy, cell_level: int = EXACT
 ) -> dict[str, Any]:
     """A conflict as the planning party sees it: where and when, whose and how urgent;
     the other operation's id only when the policy lets ``viewer`` know it. Where, to a

@@ -28,15 +28,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from deconflict.auth.keys import create_private_file, read_private_file, write_public_file
-from deconflict.errors import DeconflictError
+from deconflict.errors import AuditKeyError
 
 AUDIT_KEY_FILE = Path("audit") / "audit-key.pem"
 AUDIT_PUBLIC_KEY_FILE = Path("audit") / "audit-key.pub.pem"
 _SEAL_CONTEXT = b"deconflict audit seal v1\x00"
-
-
-class AuditKeyError(DeconflictError):
-    """The audit key file is unreadable, of the wrong kind, or too widely readable."""
 
 
 def audit_key_path(data_dir: Path) -> Path:

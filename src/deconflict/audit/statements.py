@@ -28,14 +28,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from deconflict.audit.entry import AuditEntry, ChainHead, PartyHead
 from deconflict.audit.keys import AuditKey, b64url, key_id, unb64url
-from deconflict.errors import DeconflictError
+from deconflict.errors import BadStatement
 
 CHECKPOINT = "deconflict.audit.checkpoint"
 RECEIPT = "deconflict.audit.receipt"
-
-
-class BadStatement(DeconflictError):
-    """Not a statement signed by the given key, or not of the expected type."""
 
 
 def canonical(value: Mapping[str, Any]) -> bytes:

@@ -6,10 +6,10 @@ so the CLI can mint tokens and tests can verify them without building an app.
 
 from __future__ import annotations
 
-from deconflict.auth.errors import AuthError, Forbidden, KeysUnavailable, Unauthenticated
 from deconflict.auth.principal import Principal
 from deconflict.auth.trust import AuthSettings
 from deconflict.auth.verify import TokenVerifier
+from deconflict.errors import AuthError, Forbidden, KeysUnavailable, Unauthenticated
 
 __all__ = [
     "AuthError",

@@ -24,16 +24,12 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from deconflict.auth.errors import KeysUnavailable
 from deconflict.auth.keys import MIN_RSA_BITS, key_id
+from deconflict.errors import JwksFetchError, KeysUnavailable
 
 log = logging.getLogger(__name__)
 
 MAX_JWKS_BYTES = 1024 * 1024
-
-
-class JwksFetchError(Exception):
-    """The JWKS document could not be fetched or parsed."""
 
 
 class JwksCache:

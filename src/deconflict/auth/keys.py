@@ -22,16 +22,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-from deconflict.errors import DeconflictError
+from deconflict.errors import DeconflictError, KeyFileError
 
 MIN_RSA_BITS = 2048
 NEW_KEY_BITS = 2048
 SIGNING_KEY_FILE = Path("auth") / "signing-key.pem"
 PUBLIC_KEY_FILE = Path("auth") / "signing-key.pub.pem"
-
-
-class KeyFileError(DeconflictError):
-    """A key file is missing, unreadable, of the wrong kind, or too widely readable."""
 
 
 def signing_key_path(data_dir: Path) -> Path:

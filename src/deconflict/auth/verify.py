@@ -34,14 +34,13 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.exceptions import InvalidJTIError, InvalidSubjectError
 
-from deconflict.auth.errors import Unauthenticated
 from deconflict.auth.issuers import OPERATOR_SCOPES, TrustedIssuer, by_issuer, own_issuer, shown
 from deconflict.auth.jwks import JwksCache
 from deconflict.auth.keys import key_id, load_or_create_signing_key, load_public_key
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import parse_scope_claim
 from deconflict.auth.trust import MAX_TOKEN_LIFETIME_S, AuthSettings
-from deconflict.errors import InvalidInput
+from deconflict.errors import InvalidInput, Unauthenticated
 
 ALGORITHM = "RS256"
 MAX_TOKEN_CHARS = 16 * 1024

@@ -22,23 +22,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from deconflict.audit.chain import record_is_intact
 from deconflict.audit.entry import AuditEntry
-from deconflict.audit.keys import (
-    AuditKeyError,
-    audit_key_if_present,
-    audit_public_key_path,
-    load_audit_public_key,
-)
+from deconflict.audit.keys import audit_key_if_present, audit_public_key_path, load_audit_public_key
 from deconflict.audit.party import (
     checkpoints_in_stream,
     export_problem,
     read_signed,
     receipt_in_export,
 )
-from deconflict.audit.statements import CHECKPOINT, RECEIPT, BadStatement, checked
+from deconflict.audit.statements import CHECKPOINT, RECEIPT, checked
 from deconflict.cli.consoles import error_console
-from deconflict.cli.db import FAILURES, open_existing, resolve_url
+from deconflict.cli.db import open_existing, resolve_url
+from deconflict.cli.failure import FAILURES, exit_for
 from deconflict.cli.options import Database, DataDir
 from deconflict.cli.sealing import seal_appends
+from deconflict.errors import AuditKeyError, BadStatement, UserError
 from deconflict.model.times import rfc3339
 from deconflict.settings import Settings
 from deconflict.store.audit import (
@@ -71,7 +68,7 @@ def _open(console: Console, database: str | None) -> SqlStore:
         with store.session() as s:
             have, want = current_revision(s.conn), head_revision(s.conn)
     except FAILURES as exc:
-        raise _fail(console, str(exc)) from None
+        raise _fail(console, str(exc), exc) from None
     if have != want:
         store.close()
         raise _fail(
@@ -82,9 +79,11 @@ def _open(console: Console, database: str | None) -> SqlStore:
     return store
 
 
-def _fail(console: Console, message: str) -> typer.Exit:
+def _fail(console: Console, message: str, exc: BaseException | None = None) -> typer.Exit:
+    """Print ``message``; exit with ``exc``'s code (``cli/failure.py``), or 2 for a
+    mistake found here."""
     console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
+    return exit_for(exc) if exc is not None else typer.Exit(UserError.exit_code)
 
 
 def _chain(console: Console, store: SqlStore, data_dir: Path | None) -> int:
@@ -125,7 +124,7 @@ def _public_key(console: Console, key: Path | None, data_dir: Path | None) -> Ed
     try:
         return load_audit_public_key(key or audit_public_key_path(_data_dir(data_dir)))
     except AuditKeyError as exc:
-        raise _fail(console, str(exc)) from None
+        raise _fail(console, str(exc), exc) from None
 
 
 def _statements(
@@ -135,7 +134,7 @@ def _statements(
     try:
         signed = read_signed(file.read_bytes())
     except OSError as exc:
-        raise _fail(console, str(exc)) from None
+        raise _fail(console, str(exc), exc) from None
     except (BadStatement, orjson.JSONDecodeError) as exc:
         raise _fail(console, f"{file}: {exc}") from None
     if not signed:
@@ -210,7 +209,7 @@ def verify(
             unsealed = unsealed_pending(s.conn, audit_key) if audit_key is not None else []
             refused = refused_entries(s.conn)
     except FAILURES as exc:
-        raise _fail(err, str(exc)) from None
+        raise _fail(err, str(exc), exc) from None
     finally:
         store.close()
     failed = False
@@ -274,7 +273,7 @@ def export_command(
         with output.open("wb") if output is not None else nullcontext(sys.stdout.buffer) as target:
             n = export_subject(store, party, target)
     except FAILURES as exc:
-        raise _fail(err, str(exc)) from None
+        raise _fail(err, str(exc), exc) from None
     finally:
         store.close()
     err.print(f"exported {n} entries about {party}" + (f" to {output}" if output else ""))
@@ -292,7 +291,7 @@ def chain(database: Database = None, data_dir: DataDir = None) -> None:
     try:
         n = _chain(err, store, data_dir)
     except FAILURES as exc:
-        raise _fail(err, str(exc)) from None
+        raise _fail(err, str(exc), exc) from None
     finally:
         store.close()
     typer.echo(f"chained {n} pending entries")
@@ -337,7 +336,7 @@ def _records(console: Console, file: Path) -> list[dict[str, Any]]:
     try:
         lines = file.read_bytes().splitlines()
     except OSError as exc:
-        raise _fail(console, str(exc)) from None
+        raise _fail(console, str(exc), exc) from None
     records = []
     for number, line in enumerate(lines, 1):
         try:
@@ -389,7 +388,7 @@ def check_receipt(
         with store.session() as s:
             places = [p for r in receipts for p in receipt_places(s.conn, r)]
     except FAILURES as exc:
-        raise _fail(err, str(exc)) from None
+        raise _fail(err, str(exc), exc) from None
     finally:
         store.close()
     bad = False
@@ -450,7 +449,7 @@ def checkpoints(
             for c in new:
                 out.write(orjson.dumps(c, option=orjson.OPT_SORT_KEYS) + b"\n")
     except OSError as exc:
-        raise _fail(err, str(exc)) from None
+        raise _fail(err, str(exc), exc) from None
     typer.echo(f"saved {len(new)} new checkpoints to {output} ({len(held) + len(new)} in all)")
 
 

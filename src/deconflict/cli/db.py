@@ -14,16 +14,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import create_engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from deconflict.cli.consoles import error_console
+from deconflict.cli.failure import FAILURES, exit_for
 from deconflict.cli.options import Database, database_url
-from deconflict.errors import DeconflictError
+from deconflict.errors import NoDatabase, UserError
 from deconflict.settings import Settings
 from deconflict.store.sql import SqlStore, open_store
-
-FAILURES = (DeconflictError, SQLAlchemyError, OSError)
-"""What a command reports as one readable line (and exit 2) instead of a traceback."""
 
 app = typer.Typer(
     name="db",
@@ -49,7 +46,7 @@ def open_existing(url: str) -> SqlStore:
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         if not path.is_file():
-            raise DeconflictError(f"no database at {path}")
+            raise NoDatabase(f"no database at {path}")
         engine = create_engine(url, connect_args={"timeout": 30})
         return SqlStore(engine.execution_options(isolation_level="AUTOCOMMIT"))
     if url.startswith("postgresql://"):
@@ -57,9 +54,11 @@ def open_existing(url: str) -> SqlStore:
     return SqlStore(create_engine(url, pool_pre_ping=True))
 
 
-def _fail(console: Console, message: str) -> typer.Exit:
+def _fail(console: Console, message: str, exc: BaseException | None = None) -> typer.Exit:
+    """Print ``message``; exit with ``exc``'s code (``cli/failure.py``), or 2 for a
+    mistake found here."""
     console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
+    return exit_for(exc) if exc is not None else typer.Exit(UserError.exit_code)
 
 
 def _progress(console: Console, label: str) -> Progress:
@@ -83,7 +82,7 @@ def upgrade(database: Database = None) -> None:
     try:
         store = open_store(url)
     except FAILURES as exc:
-        raise _fail(console, str(exc)) from None
+        raise _fail(console, str(exc), exc) from None
     try:
         with snapshot(store) as conn:
             console.print(f"database at schema revision {current_revision(conn)} (latest)")
@@ -100,7 +99,7 @@ def check(database: Database = None) -> None:
     try:
         store = open_existing(resolve_url(database))
     except FAILURES as exc:
-        raise _fail(console, str(exc)) from None
+        raise _fail(console, str(exc), exc) from None
     try:
         problems = integrity_check(store)
     finally:
@@ -126,7 +125,7 @@ def export_command(
     try:
         store = open_existing(resolve_url(database))
     except FAILURES as exc:
-        raise _fail(console, str(exc)) from None
+        raise _fail(console, str(exc), exc) from None
     try:
         with _progress(console, "export") as bar, file.open("wb") as out:
             task = bar.add_task("export", total=None)
@@ -136,7 +135,7 @@ def export_command(
 
             counts = export_jsonl(store, out, report)
     except FAILURES as exc:
-        raise _fail(console, str(exc)) from None
+        raise _fail(console, str(exc), exc) from None
     finally:
         store.close()
     console.print(f"exported {_summary(counts)} to {file}")
@@ -156,7 +155,7 @@ def import_command(
     try:
         store = open_store(resolve_url(database))
     except FAILURES as exc:
-        raise _fail(console, str(exc)) from None
+        raise _fail(console, str(exc), exc) from None
     try:
         with _progress(console, "import") as bar, file.open("rb") as src:
             task = bar.add_task("import", total=None)
@@ -166,7 +165,7 @@ def import_command(
 
             counts = import_jsonl(store, src, report)
     except FAILURES as exc:
-        raise _fail(console, f"{exc} (nothing was imported)") from None
+        raise _fail(console, f"{exc} (nothing was imported)", exc) from None
     finally:
         store.close()
     console.print(f"imported {_summary(counts)}")

@@ -23,9 +23,11 @@ import typer
 
 from deconflict import scenarios
 from deconflict.cli.check import Format, run_check
+from deconflict.cli.failure import exit_for
 from deconflict.cli.options import DataDir
 from deconflict.cli.scenario import clients, mint_party_tokens, play
-from deconflict.scenarios.player import Player, ScenarioError
+from deconflict.errors import ScenarioError
+from deconflict.scenarios.player import Player
 from deconflict.settings import Settings
 
 
@@ -148,7 +150,7 @@ def demo(
         typer.echo("\nstopping")
     except ScenarioError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise exit_for(exc) from None
     finally:
         stop.set()
         server.should_exit = True

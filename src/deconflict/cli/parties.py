@@ -21,10 +21,11 @@ import typer
 from deconflict.access.agreements import Agreement, Grant, parse_grants
 from deconflict.access.grants import PartyGrant
 from deconflict.audit.entry import AGREEMENT, OPERATOR, AuditEntry
-from deconflict.cli.db import FAILURES, resolve_url
+from deconflict.cli.db import resolve_url
+from deconflict.cli.failure import FAILURES, exit_for
 from deconflict.cli.options import Database
 from deconflict.cli.sealing import seal_appends
-from deconflict.errors import DeconflictError
+from deconflict.errors import UserError
 from deconflict.store.audit import append_audit
 from deconflict.store.sharing import (
     change_grant,
@@ -63,7 +64,7 @@ def _in_store(database: str | None, work: Callable[[Any], T], write: bool) -> T:
             store.close()
     except FAILURES as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise exit_for(exc) from None
 
 
 def _change(a: str, b: str, grants: frozenset[Grant], add: bool) -> Callable[[Any], Agreement]:
@@ -101,11 +102,11 @@ def _change(a: str, b: str, grants: frozenset[Grant], add: bool) -> Callable[[An
 def _run(database: str | None, a: str, b: str, names: list[str], add: bool) -> None:
     try:
         if add and not names:
-            raise DeconflictError("give at least one --grant to share")
+            raise UserError("give at least one --grant to share")
         grants = parse_grants(names) if names else frozenset(Grant)
     except FAILURES as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise exit_for(exc) from None
     agreement = _in_store(database, _change(a, b, grants, add), write=True)
     shown = ", ".join(sorted(g.value for g in agreement.grants)) or "nothing beyond references"
     typer.echo(f"{agreement.a} and {agreement.b} now see each other's: {shown}")

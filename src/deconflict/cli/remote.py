@@ -14,8 +14,9 @@ from rich.progress import Progress
 from rich.table import Table
 
 from deconflict.cli.consoles import error_console
-from deconflict.client import ApiError, Client
-from deconflict.errors import InvalidInput
+from deconflict.cli.failure import exit_for
+from deconflict.client import Client
+from deconflict.errors import ApiError, InvalidInput
 from deconflict.io.plan import load_plan, operation_features
 
 URL = typer.Option("http://127.0.0.1:8080", envvar="DECONFLICT_URL", help="Service base URL.")
@@ -47,12 +48,8 @@ def explained(exc: ApiError, url: str) -> str:
     cause, and the service's message alone does not say where to look."""
     if exc.status != 401 or "signature" not in exc.message:
         return str(exc)
-    from deconflict.auth.keys import (
-        KeyFileError,
-        key_id,
-        load_or_create_signing_key,
-        signing_key_path,
-    )
+    from deconflict.auth.keys import key_id, load_or_create_signing_key, signing_key_path
+    from deconflict.errors import KeyFileError
     from deconflict.settings import Settings
 
     data_dir = Settings().data_dir
@@ -81,7 +78,7 @@ def submit(
         ops = load_plan(file.read_bytes())
     except InvalidInput as exc:
         err.print(f"[red]invalid plan:[/] {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        raise exit_for(exc) from None
     table = Table("operation", "result", "conflicts with")
     rejected = 0
     with Client(url, token) as client, Progress(console=err, transient=True) as progress:
@@ -108,7 +105,7 @@ def submit(
                     highlight=False,
                     soft_wrap=True,
                 )
-                raise typer.Exit(2) from None
+                raise exit_for(exc) from None
             for r in results:
                 ok = r["status"] in (200, 201)
                 rejected += not ok
@@ -182,7 +179,7 @@ def operations(
             error_console().print(
                 f"[red]error:[/] {explained(exc, url)}", highlight=False, soft_wrap=True
             )
-            raise typer.Exit(2) from None
+            raise exit_for(exc) from None
     if output is ListFormat.JSON:
         typer.echo(json.dumps(items, indent=2))
     elif not items:

@@ -40,8 +40,9 @@ import typer
 from rich.progress import Progress
 
 from deconflict.cli.consoles import error_console
+from deconflict.cli.failure import exit_for
 from deconflict.cli.wording import counted
-from deconflict.errors import InvalidInput
+from deconflict.errors import InvalidInput, ReplayRefused
 from deconflict.model.times import rfc3339
 
 NUMERIC = ("lat", "lon", "alt_m", "gs_mps", "track_deg", "vn_mps", "ve_mps", "vs_mps")
@@ -178,13 +179,6 @@ def play(
     return PlayResult(len(records), len(groups), accepted, ignored, alerts)
 
 
-class ReplayRefused(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status = status
-        self.message = message
-
-
 def _poster(http: httpx.Client) -> Callable[[list[dict[str, Any]]], dict[str, Any]]:
     def post(reports: list[dict[str, Any]]) -> dict[str, Any]:
         r = http.post("/v1/tracks", json={"reports": reports})
@@ -231,7 +225,7 @@ def replay(
         records = load_recording(file, fmt)
     except InvalidInput as exc:
         err.print(f"[red]invalid recording:[/] {exc}", highlight=False)
-        raise typer.Exit(2) from None
+        raise exit_for(exc) from None
     headers = {"Authorization": f"Bearer {token}"}
     with (
         httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=30.0) as http,
@@ -248,7 +242,7 @@ def replay(
             )
         except ReplayRefused as exc:
             err.print(f"[red]service refused a batch:[/] {exc}", highlight=False)
-            raise typer.Exit(1) from None
+            raise exit_for(exc) from None
         except httpx.HTTPError as exc:
             err.print(f"[red]cannot reach {url}:[/] {exc}", highlight=False)
             raise typer.Exit(2) from None

@@ -16,11 +16,13 @@ import httpx
 import typer
 
 from deconflict import scenarios
-from deconflict.auth.keys import KeyFileError, signing_key_path
+from deconflict.auth.keys import signing_key_path
 from deconflict.auth.scopes import Scope
+from deconflict.cli.failure import exit_for
 from deconflict.cli.token import token_command
+from deconflict.errors import KeyFileError, ScenarioError
 from deconflict.scenarios.model import Scenario
-from deconflict.scenarios.player import Player, ScenarioError
+from deconflict.scenarios.player import Player
 from deconflict.settings import Settings
 
 PARTY_SCOPES = [Scope.PLAN.value, Scope.READ.value, Scope.TRACK.value]
@@ -142,7 +144,7 @@ def run(
             minted = mint_party_tokens(scenario.parties, data_dir, scenario.operators)
         except KeyFileError as exc:
             typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+            raise exit_for(exc) from None
         typer.echo(f"tokens signed with the key in {signing_key_path(data_dir)}", err=True)
         tokens = {**minted, **tokens}
     typer.echo(f"{scenario.title}\n{scenario.summary}\n")

@@ -11,16 +11,12 @@ from typing import Annotated
 
 import typer
 
-from deconflict.auth.keys import (
-    KeyFileError,
-    key_id,
-    load_or_create_signing_key,
-    signing_key_path,
-)
+from deconflict.auth.keys import key_id, load_or_create_signing_key, signing_key_path
 from deconflict.auth.scopes import KNOWN_SCOPES
 from deconflict.auth.tokens import mint_token
 from deconflict.auth.trust import DEFAULT_ISSUER, MAX_TOKEN_LIFETIME_S
-from deconflict.errors import InvalidInput
+from deconflict.cli.failure import exit_for
+from deconflict.errors import InvalidInput, KeyFileError
 
 
 def token_command(
@@ -88,7 +84,7 @@ def token(
         minted = token_command(sub, scope, data_dir, audience, lifetime_s, issuer)
     except (InvalidInput, KeyFileError) as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
+        raise exit_for(exc) from None
     # Which key signed it, on stderr: a service run with another data dir refuses the
     # token, and this line is how a user finds out why.
     kid = key_id(load_or_create_signing_key(data_dir).public_key())

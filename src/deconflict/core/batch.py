@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from deconflict.core.constraints import ConstraintConflict
-from deconflict.core.report import Conflict, VolumeOverlap
+from deconflict.core.report import OperationConflict, VolumeOverlap
 from deconflict.core.rules import judge_pair
 from deconflict.errors import InternalError, InvalidInput
 from deconflict.geo.boxes import Boxes, apart, oriented_boxes
@@ -44,7 +44,7 @@ PAIR_CHUNK = 4_000_000
 class BatchReport:
     operations: int
     volumes: int
-    conflicts: list[Conflict]
+    conflicts: list[OperationConflict]
     candidates: int
     """Volume pairs that reached the exact test (for benchmarks)."""
     airspace: list[ConstraintConflict] = field(default_factory=list)
@@ -142,7 +142,7 @@ def _conflicts(
     progress: Callable[[int, int], None] | None,
     pool: PlanPool | None,
     mark: Callable[[str], None],
-) -> list[Conflict]:
+) -> list[OperationConflict]:
     """The conflicts among candidate volume pairs ``(a[k], b[k])``, judged and sorted."""
     op_of = cols.arrays.op
     swap = op_of[a] > op_of[b]  # each pair as (lower operation, higher), as reported
@@ -173,7 +173,7 @@ def _conflicts(
                 )
         if overlaps:
             verdict, reason = judge_pair(opa, opb, policy)
-            conflicts.append(Conflict(opa, opb, tuple(overlaps), verdict, reason))
+            conflicts.append(OperationConflict(opa, opb, tuple(overlaps), verdict, reason))
         if progress is not None:
             progress(done + 1, total)
     conflicts.sort(key=lambda c: tuple(sorted((c.a.id, c.b.id))))

@@ -14,30 +14,18 @@ from enum import StrEnum
 from deconflict.core.constraints import AirspaceLookup, ConstraintConflict, airspace_conflicts
 from deconflict.core.constraints import blocking as airspace_blocking
 from deconflict.core.ports import Store, StoredOperation, StoreSession
-from deconflict.core.report import Conflict, volume_overlaps
+from deconflict.core.report import OperationConflict, volume_overlaps
 from deconflict.core.rules import Verdict, judge
-from deconflict.errors import DeconflictError
+from deconflict.errors import NotFound, NotOwner, StaleVersion
 from deconflict.model.operation import Operation, OperationState
 from deconflict.model.transitions import check_transition
 from deconflict.settings import EqualPriorityPolicy
 
 
-class StaleVersion(DeconflictError):
-    """The caller's version of the operation is not the stored one."""
-
-
-class NotFound(DeconflictError):
-    pass
-
-
-class NotOwner(DeconflictError):
-    """The operation exists and belongs to another party."""
-
-
 @dataclass(frozen=True)
 class Decision:
     accepted: bool
-    conflicts: list[Conflict]
+    conflicts: list[OperationConflict]
     stored: StoredOperation | None
     """The operation as written, when accepted and not a dry run."""
     airspace: list[ConstraintConflict] = field(default_factory=list)
@@ -45,11 +33,11 @@ class Decision:
     has no ``airspace``); a blocking one refuses the operation like a conflict does."""
 
     @property
-    def blocking(self) -> list[Conflict]:
+    def blocking(self) -> list[OperationConflict]:
         return [c for c in self.conflicts if c.verdict is Verdict.BLOCKING]
 
     @property
-    def notices(self) -> list[Conflict]:
+    def notices(self) -> list[OperationConflict]:
         return [c for c in self.conflicts if c.verdict is Verdict.NOTICE]
 
 
@@ -73,7 +61,7 @@ class OperationChange:
     operation: Operation
     version: int | None
     """The stored version; None once deleted."""
-    notices: tuple[Conflict, ...] = ()
+    notices: tuple[OperationConflict, ...] = ()
 
 
 ChangeHook = Callable[[StoreSession, OperationChange], None]
@@ -108,7 +96,7 @@ class StrategicEngine:
         if self.on_change is not None:
             self.on_change(session, change)
 
-    def conflicts(self, session: StoreSession, planned: Operation) -> list[Conflict]:
+    def conflicts(self, session: StoreSession, planned: Operation) -> list[OperationConflict]:
         """Every stored live operation that overlaps ``planned``, judged by the rules.
 
         In order of the other operation's start, party, then id: never by id across
@@ -126,7 +114,7 @@ class StrategicEngine:
             overlaps = volume_overlaps(planned.volumes, other.volumes)
             if overlaps:
                 verdict, reason = judge(planned, other, self.policy)
-                found.append(Conflict(planned, other, overlaps, verdict, reason))
+                found.append(OperationConflict(planned, other, overlaps, verdict, reason))
         return found
 
     def check(self, planned: Operation) -> Decision:
@@ -211,11 +199,11 @@ class StrategicEngine:
         return self.store.run_grouped(work)
 
 
-def _notices(conflicts: list[Conflict]) -> tuple[Conflict, ...]:
+def _notices(conflicts: list[OperationConflict]) -> tuple[OperationConflict, ...]:
     return tuple(c for c in conflicts if c.verdict is Verdict.NOTICE)
 
 
-def _blocking(conflicts: list[Conflict]) -> bool:
+def _blocking(conflicts: list[OperationConflict]) -> bool:
     return any(c.verdict is Verdict.BLOCKING for c in conflicts)
 
 

@@ -13,21 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from deconflict.errors import InvalidInput
+from deconflict.errors import OverLimit, TooLarge
 from deconflict.geo.covering import estimated_cells
 from deconflict.geo.footprint import Footprint, Polygon
 from deconflict.geo.measure import area_m2
 from deconflict.geo.volume import Volume4D
 from deconflict.model.operation import Operation
 from deconflict.settings import LimitsSettings
-
-
-class OverLimit(InvalidInput):
-    """A value over one of the service's limits (a 400, like any rule broken)."""
-
-
-class TooLarge(InvalidInput):
-    """A request with more items or more estimated cells than the limits allow (a 413)."""
 
 
 def _setting(name: str) -> str:

@@ -22,7 +22,13 @@ class VolumeOverlap:
 
 
 @dataclass(frozen=True)
-class Conflict:
+class OperationConflict:
+    """Two operations whose volumes overlap, and what the rules make of it (the verdict).
+
+    Named for what it pairs, beside ``ConstraintConflict`` (an operation and a
+    constraint), and apart from the F3548 error ``errors.Conflict``.
+    """
+
     a: Operation
     b: Operation
     overlaps: tuple[VolumeOverlap, ...]

@@ -11,9 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from deconflict.dss.errors import BadRequest, DssError
 from deconflict.dss.records import Extent
-from deconflict.errors import InvalidInput
+from deconflict.errors import BadRequest, DssError, InvalidInput
 from deconflict.geo.covering import cells_of
 from deconflict.geo.footprint import Footprint
 from deconflict.geo.measure import area_m2

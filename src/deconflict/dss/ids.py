@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from deconflict.dss.errors import BadRequest
+from deconflict.errors import BadRequest
 
 
 def parse_uuid4(text: str, field: str) -> str:

@@ -30,14 +30,6 @@ from deconflict.dss.checks import (
     query_volume,
     volumes_cells,
 )
-from deconflict.dss.errors import (
-    AirspaceConflict,
-    AreaTooLarge,
-    BadRequest,
-    Conflict,
-    NotAllowed,
-    NotFound,
-)
 from deconflict.dss.ids import new_uuid4
 from deconflict.dss.ovn import new_ovn, new_version
 from deconflict.dss.ports import DssSession, DssTransactor
@@ -57,10 +49,20 @@ from deconflict.dss.records import (
     SubscriptionRec,
     UssAvailability,
 )
+from deconflict.errors import (
+    AirspaceConflict,
+    AreaTooLarge,
+    BadRequest,
+    Conflict,
+    MissingConstraintOnUpdate,
+    MissingOnUpdate,
+    NotAllowed,
+    NotFound,
+)
 from deconflict.geo.covering import covers
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import OperationState
-from deconflict.model.transitions import TransitionRefused, is_allowed
+from deconflict.model.transitions import is_allowed, refusal
 from deconflict.settings import LimitsSettings
 
 OFF_NOMINAL = (OperationState.NONCONFORMING, OperationState.CONTINGENT)
@@ -231,14 +233,14 @@ class DssService:
                     raise Conflict(f"operational intent {intent_id} already exists")
             else:
                 if old is None:
-                    raise BadRequest(f"operational intent {intent_id} does not exist")
+                    raise MissingOnUpdate(f"operational intent {intent_id} does not exist")
                 if old.manager != caller:
                     raise NotAllowed(f"operational intent {intent_id} is managed by another USS")
                 if old.ovn != ovn:
                     raise Conflict(f"OVN {ovn!r} is not the current OVN of {intent_id}")
                 if not is_allowed(old.state, params.state):
                     # The native transition table (Contingent only ends, in F3548 too).
-                    raise Conflict(str(TransitionRefused(old.state, params.state)))
+                    raise Conflict(str(refusal(old.state, params.state)))
 
             sub_id, notify_constraints = self._attach_subscription(
                 s, caller, intent_id, params, cells, span, now
@@ -461,7 +463,7 @@ class DssService:
                     raise Conflict(f"subscription {sub_id} already exists")
             else:
                 if old is None:
-                    raise BadRequest(f"subscription {sub_id} does not exist")
+                    raise MissingOnUpdate(f"subscription {sub_id} does not exist")
                 if old.version != version:
                     raise Conflict(f"version {version!r} is not the current version of {sub_id}")
                 if old.owner != caller:
@@ -614,7 +616,7 @@ class DssService:
                     raise Conflict(f"constraint {constraint_id} already exists")
             else:
                 if old is None:
-                    raise Conflict(f"constraint {constraint_id} does not exist")
+                    raise MissingConstraintOnUpdate(f"constraint {constraint_id} does not exist")
                 if old.manager != caller:
                     raise NotAllowed(f"constraint {constraint_id} is managed by another USS")
                 if old.ovn != ovn:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from deconflict.core.engine import NotFound, NotOwner
-from deconflict.errors import InvalidInput
+from deconflict.errors import InvalidInput, NotRecipient, UnknownConflict, UnknownMessage
 from deconflict.hotline.model import ConflictSides, Message
 from deconflict.settings import HotlineSettings
 
@@ -26,18 +25,6 @@ digits): at most 64 characters, the width of the id columns."""
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Control characters other than tab and line breaks: not text a person wrote, and NUL
 cannot even be stored by PostgreSQL."""
-
-
-class UnknownMessage(NotFound):
-    """No such message, or not one the caller may see."""
-
-
-class UnknownConflict(NotFound):
-    """No such conflict, or the caller is not one of its sides."""
-
-
-class NotRecipient(NotOwner):
-    """Only the recipient acknowledges: the acknowledgement says "I, addressed, read it"."""
 
 
 def message_text(raw: str, settings: HotlineSettings) -> str:

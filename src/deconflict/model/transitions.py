@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from deconflict.errors import DeconflictError
+from deconflict.errors import TransitionRefused
 from deconflict.model.operation import OperationState
 
 _S = OperationState
@@ -42,26 +42,17 @@ ALLOWED: Mapping[OperationState, tuple[OperationState, ...]] = {
 """State -> the states it may become, in a stable order (the order error messages use)."""
 
 
-class TransitionRefused(DeconflictError):
-    """A state change the table does not allow: a 409 that names what is allowed."""
-
-    def __init__(self, current: OperationState, requested: OperationState) -> None:
-        self.current = current
-        self.requested = requested
-        self.allowed = ALLOWED[current]
-        names = ", ".join(s.value for s in self.allowed) or "none (Ended is terminal)"
-        super().__init__(
-            f"state: an operation in state {current.value} cannot become {requested.value}; "
-            f"allowed from {current.value}: {names}"
-        )
-
-
 def is_allowed(current: OperationState, requested: OperationState) -> bool:
     """Whether ``requested`` may follow ``current``."""
     return requested in ALLOWED[current]
 
 
+def refusal(current: OperationState, requested: OperationState) -> TransitionRefused:
+    """The refusal of ``current`` -> ``requested``, naming the states the table allows."""
+    return TransitionRefused(current, requested, ALLOWED[current])
+
+
 def check_transition(current: OperationState, requested: OperationState) -> None:
     """Raise ``TransitionRefused`` unless ``requested`` may follow ``current``."""
     if not is_allowed(current, requested):
-        raise TransitionRefused(current, requested)
+        raise refusal(current, requested)

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from deconflict.errors import ScenarioError
 from deconflict.model.times import rfc3339
 from deconflict.scenarios.model import (
     Airspace,
@@ -30,10 +31,6 @@ from deconflict.scenarios.model import (
 )
 
 Say = Callable[[str], None]
-
-
-class ScenarioError(Exception):
-    """The service refused something the scenario needs (a bad token, an error status)."""
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ from deconflict.audit.keys import AuditKey
 from deconflict.audit.party import claim_matches, describe
 from deconflict.audit.statements import checkpoint, receipt_claim
 from deconflict.audit.verify import Fault, FaultKind, Verdict, verify_chain
-from deconflict.errors import DeconflictError
+from deconflict.errors import DamagedDatabase
 from deconflict.store.codec import to_us
 from deconflict.store.hooks import after_commit
 from deconflict.store.outbox import NewEvent, append_events
@@ -186,7 +186,7 @@ def chain_step(conn: Connection, batch: int = CHAIN_BATCH) -> int:
         .with_for_update()
     ).first()
     if row is None:
-        raise DeconflictError("the audit chain head (audit_head) is missing: restore it")
+        raise DamagedDatabase("the audit chain head (audit_head) is missing: restore it")
     rows = conn.execute(select(audit_pending).order_by(audit_pending.c.id).limit(batch)).all()
     if not rows:
         return 0
@@ -305,7 +305,7 @@ def read_head(conn: Connection) -> ChainHead:
         select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == HEAD_ID)
     ).first()
     if row is None:
-        raise DeconflictError("the audit chain head (audit_head) is missing: restore it")
+        raise DamagedDatabase("the audit chain head (audit_head) is missing: restore it")
     return ChainHead(int(row.seq), row.hash)
 
 

@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
+from deconflict.errors import ConflictIdTaken
 from deconflict.hotline.ids import opaque_id
 from deconflict.hotline.model import (
     ConflictKind,
@@ -35,10 +36,6 @@ T = TypeVar("T")
 class HasConnection(Protocol):
     @property
     def conn(self) -> Connection: ...
-
-
-class ConflictIdTaken(ValueError):
-    """A conflict id registered again for other parties: a bug in the caller's ids."""
 
 
 def _conn(session: Connection | HasConnection) -> Connection:

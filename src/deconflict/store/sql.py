@@ -36,7 +36,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as SaTimeoutError
 
 from deconflict.core.ports import OperationQuery, StoredOperation
-from deconflict.errors import DeconflictError
+from deconflict.errors import StoreUnavailable
 from deconflict.geo.covering import cells_of
 from deconflict.geo.volume import Volume4D
 from deconflict.model.operation import Operation, OperationState
@@ -57,10 +57,6 @@ from deconflict.store.watchdog import WATCHDOG, Watch
 T = TypeVar("T")
 
 _log = logging.getLogger(__name__)
-
-
-class StoreUnavailable(DeconflictError):
-    """The database could not complete the transaction (after retries)."""
 
 
 # Statements built once: constructing Core expressions per call costs more than

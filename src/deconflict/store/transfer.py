@@ -38,7 +38,7 @@ from typing import IO, Any
 import orjson
 from sqlalchemy import Connection, Table, func, insert, inspect, select, text
 
-from deconflict.errors import DeconflictError, InvalidInput
+from deconflict.errors import InvalidInput, TransferError
 from deconflict.geo.covering import cells_of
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import Operation, OperationState
@@ -57,10 +57,6 @@ Progress = Callable[[int, int], None]
 """Called as ``progress(records_done, records_total)``."""
 
 OPERATION = "operation"
-
-
-class TransferError(DeconflictError):
-    """The file cannot be imported (or exported); nothing was written."""
 
 
 def _dss_tables() -> list[tuple[Table, Table | None, str | None]]:

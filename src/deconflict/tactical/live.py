@@ -69,7 +69,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from deconflict.errors import DeconflictError, InvalidInput
+from deconflict.errors import InvalidInput, NotYourTrack
 from deconflict.geo.contains import any_volume_contains
 from deconflict.geo.volume import Volume4D
 from deconflict.model.operation import OperationState
@@ -130,13 +130,6 @@ _RANK = {
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class NotYourTrack(DeconflictError):
-    """A report naming an operation of another party (the edge answers 403).
-
-    Track ids are never refused: each party has its own namespace of them.
-    """
 
 
 def track_key(party: str, track_id: str) -> str:

@@ -1,4 +1,9 @@
-"""Every error leaves as ``{"message": ...}`` with the status a client can act on."""
+"""The native API's error responses: ``{"message": ...}`` with the status a client can act on.
+
+``answer`` is the one place an error of ours becomes a response; the status is the
+error class's own (``deconflict.errors``), never chosen here. Framework errors (an
+unparsable body, an unknown path) and unexpected exceptions get the same body shapes.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from deconflict.api import request_id
-from deconflict.core.engine import NotFound, NotOwner, StaleVersion
-from deconflict.errors import InvalidInput
-from deconflict.model.transitions import TransitionRefused
-from deconflict.store.sql import StoreUnavailable
+from deconflict.api.security import auth_error_response
+from deconflict.errors import AuthError, DeconflictError, StoreUnavailable, TransitionRefused
 
 log = logging.getLogger(__name__)
 
@@ -58,24 +61,8 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     return message(400, "; ".join(problems))
 
 
-async def _invalid(request: Request, exc: Exception) -> JSONResponse:
-    return message(400, str(exc))
-
-
-async def _not_found(request: Request, exc: Exception) -> JSONResponse:
-    return message(404, str(exc))
-
-
-async def _not_owner(request: Request, exc: Exception) -> JSONResponse:
-    return message(403, str(exc))
-
-
-async def _stale(request: Request, exc: Exception) -> JSONResponse:
-    return message(409, str(exc))
-
-
 def transition_json(exc: TransitionRefused) -> dict[str, Any]:
-    """A refused state change: the states a client may ask for instead (issue 16)."""
+    """A refused state change: the states a client may ask for instead."""
     return {
         "message": str(exc),
         "state": exc.current.value,
@@ -84,9 +71,35 @@ def transition_json(exc: TransitionRefused) -> dict[str, Any]:
     }
 
 
-async def _transition(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, TransitionRefused)
-    return JSONResponse(transition_json(exc), status_code=409)
+def answer(request: Request, exc: DeconflictError) -> JSONResponse:
+    """The response to any of our errors: the status is the class's ``http_status``.
+
+    The body is ``{"message"}`` for a caller's mistake; a refused transition adds the
+    states it may take instead; auth failures carry their RFC 6750 challenge
+    (``security.auth_error_response``); a 5xx carries the request's id, and one no class
+    explains is logged with its traceback under that id.
+    """
+    if isinstance(exc, AuthError):
+        return auth_error_response(exc)
+    headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s is not None else None
+    if isinstance(exc, TransitionRefused):
+        return JSONResponse(transition_json(exc), status_code=exc.http_status)
+    if isinstance(exc, StoreUnavailable):
+        return _ours(
+            request, exc.http_status, "the database is unavailable; retry shortly", headers
+        )
+    if exc.http_status == 500:
+        return _internal_error(request, exc)
+    if exc.http_status > 500:
+        return _ours(request, exc.http_status, str(exc), headers)
+    return message(exc.http_status, str(exc), headers)
+
+
+async def error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """``answer`` as an exception handler (apps that install only part of the API use it
+    for the errors they meet)."""
+    assert isinstance(exc, DeconflictError)
+    return answer(request, exc)
 
 
 def _ours(
@@ -97,13 +110,13 @@ def _ours(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
-    return _ours(request, 503, "the database is unavailable; retry shortly", {"Retry-After": "1"})
-
-
 async def _internal(request: Request, exc: Exception) -> JSONResponse:
+    return _internal_error(request, exc)
+
+
+def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     """Our own failure: a 500 whose error id the log carries with the traceback, so an
-    operator can find what a client reports; never the client's 400 (issue 16).
+    operator can find what a client reports; never the client's 400.
 
     The error id is the request's id (``request_id.py``), so one id names the request
     in the client's report, the response header and the log. This handler runs outside
@@ -177,10 +190,5 @@ _HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)
-    app.add_exception_handler(InvalidInput, _invalid)
-    app.add_exception_handler(NotFound, _not_found)
-    app.add_exception_handler(NotOwner, _not_owner)
-    app.add_exception_handler(StaleVersion, _stale)
-    app.add_exception_handler(TransitionRefused, _transition)
-    app.add_exception_handler(StoreUnavailable, _unavailable)
+    app.add_exception_handler(DeconflictError, error_handler)
     app.add_exception_handler(Exception, _internal)
