@@ -6,9 +6,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from deconflict.dss.ids import new_uuid4
 from deconflict.dss.records import Extent, IntentChange, IntentParams, SubscriptionParams
 from deconflict.dss.service import DssService
+from deconflict.dss.uuids import new_uuid4
 from deconflict.errors import AirspaceConflict
 from deconflict.geo.footprint import Circle
 from deconflict.model.operation import OperationState

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import insert, select
 
 from deconflict.audit.entry import AuditEntry
-from deconflict.dss.ids import new_uuid4
 from deconflict.dss.records import ConstraintParams, Extent, IntentParams, SubscriptionParams
 from deconflict.dss.service import DssService
+from deconflict.dss.uuids import new_uuid4
 from deconflict.errors import TransferError
 from deconflict.geo.footprint import Circle
 from deconflict.model.operation import OperationState

@@ -30,7 +30,6 @@ from deconflict.dss.checks import (
     query_volume,
     volumes_cells,
 )
-from deconflict.dss.ids import new_uuid4
 from deconflict.dss.ovn import new_ovn, new_version
 from deconflict.dss.ports import DssSession, DssTransactor
 from deconflict.dss.records import (
@@ -49,6 +48,7 @@ from deconflict.dss.records import (
     SubscriptionRec,
     UssAvailability,
 )
+from deconflict.dss.uuids import new_uuid4
 from deconflict.errors import (
     AirspaceConflict,
     AreaTooLarge,

@@ -32,9 +32,9 @@ from deconflict.api.limits import Slot
 from deconflict.api.security import PRINCIPAL_STATE_ATTR, require_scopes
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
-from deconflict.dss.ids import parse_uuid4
 from deconflict.dss.records import ConstraintChange, IntentChange, SubscriptionRec
 from deconflict.dss.service import DssService
+from deconflict.dss.uuids import parse_uuid4
 from deconflict.dss.wire import convert
 from deconflict.dss.wire import models as w
 from deconflict.errors import (

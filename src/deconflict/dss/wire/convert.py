@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
-from deconflict.dss.ids import parse_uuid4
 from deconflict.dss.records import (
     NO_OVN_PHRASE,
     NULL_SUBSCRIPTION_ID,
@@ -25,6 +24,7 @@ from deconflict.dss.records import (
     SubscriptionParams,
     SubscriptionRec,
 )
+from deconflict.dss.uuids import parse_uuid4
 from deconflict.dss.wire import models as w
 from deconflict.errors import AirspaceConflict, BadRequest, InvalidInput
 from deconflict.geo.footprint import Circle, Footprint, Polygon
