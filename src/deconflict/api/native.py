@@ -220,14 +220,11 @@ def _batch_items(
             if isinstance(op, InvalidInput):
                 raise op
             decision = engine.submit(op)
-        except InvalidInput as exc:
-            results.append({"id": item.id, "status": 400, "message": str(exc)})
-            continue
-        except NotOwner as exc:
-            results.append({"id": item.id, "status": 403, "message": str(exc)})
+        except (InvalidInput, NotOwner) as exc:
+            results.append({"id": item.id, "status": exc.http_status, "message": str(exc)})
             continue
         except TransitionRefused as exc:
-            results.append({"id": item.id, "status": 409, **transition_json(exc)})
+            results.append({"id": item.id, "status": exc.http_status, **transition_json(exc)})
             continue
         status = 409
         if decision.stored is not None:

@@ -336,7 +336,7 @@ async def stream_tracks(websocket: WebSocket) -> None:
             try:
                 answer = await run_in_threadpool(_ws_batch, services, principal, text)
             except InvalidInput as exc:
-                answer = {"status": 400, "message": str(exc)}
+                answer = {"status": exc.http_status, "message": str(exc)}
             except AuthError as exc:
                 answer = {"status": exc.http_status, "message": exc.message}
             await websocket.send_text(orjson.dumps(answer).decode())
