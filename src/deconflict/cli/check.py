@@ -29,14 +29,15 @@ from deconflict.cli.consoles import error_console
 from deconflict.cli.wording import counted
 from deconflict.core.batch import BatchReport, PlanPool, check_columns
 from deconflict.core.constraints import check_plan_airspace
-from deconflict.errors import InvalidInput
+from deconflict.errors import InternalError, InvalidInput
 from deconflict.io.airspace import Airspace, load_airspace
 from deconflict.io.plan_columns import read_plan_columns
 from deconflict.model.columns import PlanColumns
 from deconflict.settings import EqualPriorityPolicy
 
 PROGRESS_FROM_FEATURES = 5_000
-INTERNAL_ERROR = 3
+INTERNAL_ERROR = InternalError.exit_code
+"""Anything escaping that is not the input's is ours (``errors.py``: exit 3)."""
 
 
 class Format(StrEnum):
@@ -168,7 +169,7 @@ def _run_check(
             return 2
         except InvalidInput as exc:
             err.print(f"[red]invalid constraints:[/] {escape(str(exc))}", highlight=False)
-            return 2
+            return exc.exit_code
     features = raw.count(b'"Feature"')
     with Progress(
         TextColumn("{task.description}"),
@@ -212,7 +213,7 @@ def _run_check(
         except InvalidInput as exc:
             progress.stop()
             err.print(f"[red]invalid plan:[/] {escape(str(exc))}", highlight=False)
-            return 2
+            return exc.exit_code
     if fmt is Format.JSON:
         sys.stdout.buffer.write(orjson.dumps(report_json(report, airspace is not None)) + b"\n")
         sys.stdout.flush()
