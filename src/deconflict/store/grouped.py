@@ -39,13 +39,32 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from deconflict.store.sql import SqlSession, SqlStore
+from deconflict.errors import StoreUnavailable
 
 T = TypeVar("T")
+S = TypeVar("S")
+S_co = TypeVar("S_co", covariant=True)
+
+
+class Transactions(Protocol[S_co]):
+    """What group commit needs of a store whose sessions are ``S_co``: its deadline, a
+    plain transaction for a batch, and its retrying ``run`` for a work alone. Named
+    here, so that this module does not import the store that uses it."""
+
+    timeout_s: float
+
+    def session(
+        self, write: bool = False, deadline: float | None = None
+    ) -> AbstractContextManager[S_co]: ...
+
+    def run(
+        self, work: Callable[[S_co], T], write: bool = True, deadline: float | None = None
+    ) -> T: ...
+
 
 MAX_BATCH = 64
 """Works per shared transaction, so that a batch holds its snapshot (and, on
@@ -55,7 +74,7 @@ measured stayed under 16 works, so the bound itself was not measured."""
 
 @dataclass
 class _Pending(Generic[T]):
-    work: Callable[[SqlSession], T]
+    work: Callable[[Any], T]
     deadline: float
     done: threading.Event = field(default_factory=threading.Event)
     result: Any = None
@@ -69,10 +88,10 @@ class _Pending(Generic[T]):
 _STOP = object()
 
 
-class GroupCommit:
+class GroupCommit(Generic[S]):
     """A writer thread that runs the queued works of this process in shared transactions."""
 
-    def __init__(self, store: SqlStore, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, store: Transactions[S], max_batch: int = MAX_BATCH) -> None:
         self.store = store
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -84,7 +103,7 @@ class GroupCommit:
         self.batched = 0
         self.fallbacks = 0
 
-    def run(self, work: Callable[[SqlSession], T]) -> T:
+    def run(self, work: Callable[[S], T]) -> T:
         if threading.current_thread() is self._thread:
             # The writer would wait for itself for ever.
             raise RuntimeError("run_grouped called from inside a grouped work")
@@ -173,8 +192,6 @@ class GroupCommit:
             p.settle(error=exc)
 
     def _late(self) -> BaseException:
-        from deconflict.store.sql import StoreUnavailable
-
         return StoreUnavailable(
             f"the write waited {self.store.timeout_s:g} s for the database and was not run"
         )

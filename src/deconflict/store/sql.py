@@ -277,7 +277,7 @@ class SqlStore:
         # hands the database over as soon as it is free, instead of leaving them in
         # SQLite's busy handler, which sleeps in steps of up to 100 ms.
         self._writer = threading.Lock()
-        self.grouping = GroupCommit(self)
+        self.grouping: GroupCommit[SqlSession] = GroupCommit(self)
         self.counts = StoreCounts()
 
     @property
