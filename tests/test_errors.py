@@ -47,7 +47,11 @@ def test_every_error_has_an_http_status_and_an_exit_code(cls: type[DeconflictErr
     assert cls.exit_code in (1, 2, 3)
 
 
-@pytest.mark.parametrize("cls", _subclasses(UserError) | {UserError}, ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "cls",
+    sorted(_subclasses(UserError) | {UserError}, key=lambda c: c.__name__),
+    ids=lambda c: c.__name__,
+)
 def test_a_users_mistake_is_a_4xx_and_exit_2(cls: type[DeconflictError]) -> None:
     assert 400 <= cls.http_status < 500 and cls.exit_code == 2
 
