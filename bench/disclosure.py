@@ -79,7 +79,7 @@ def main() -> None:
                     times[mode].append((time.perf_counter() - t0) / args.reads)
             disclosure.record = real
             t0 = time.perf_counter()
-            chained = chain_pending(app.state.store)
+            chained = chain_pending(app.state.services.store)
             chain_s = time.perf_counter() - t0
     base, audited = statistics.median(times["without"]), statistics.median(times["with"])
     print(f"load average: {os.getloadavg()[0]:.1f} (2 cores)")
