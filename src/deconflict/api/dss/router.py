@@ -120,7 +120,7 @@ def _dss_error(request: Request, exc: DssError | NotFound) -> JSONResponse:
         caller = principal.sub if isinstance(principal, Principal) else ""
         body = convert.airspace_conflict(exc, caller)
         return JSONResponse(
-            status_code=409, content=body.model_dump(mode="json", exclude_none=True)
+            status_code=exc.http_status, content=body.model_dump(mode="json", exclude_none=True)
         )
     return _error(exc.http_status, str(exc))
 
@@ -144,7 +144,9 @@ class DssRoute(APIRoute):
             except (DssError, NotFound) as exc:
                 return _dss_error(request, exc)
             except InvalidInput as exc:
-                return _error(400, str(exc))
+                # Every broken rule is a 400 here, a limit's TooLarge (413 elsewhere) too:
+                # the reference DSS answers a too-large area on these routes with 400.
+                return _error(BadRequest.http_status, str(exc))
 
         return route
 
