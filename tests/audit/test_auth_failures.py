@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from deconflict.service.audit_hooks import AuthFailureRecorder
+from deconflict.service.auth_failures import AuthFailureRecorder
 from deconflict.store.audit import chain_pending, entries_about
 from deconflict.store.sql import SqlStore
 

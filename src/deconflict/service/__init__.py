@@ -6,10 +6,10 @@ that needs SQL and the outbox together (audit hooks, the hotline's delivery, the
 picture's events) lives here, so the domain packages below stay free of it.
 
 Layout: ``services`` (the ``Services`` object), ``notify_parts`` (recorder, party bus,
-delivery worker), ``hotline_parts`` (hotline and escalation loop), ``audit_hooks``
-(what each change appends to the audit log; authentication failures), ``audit_chainer``
-(links audit entries after commit), ``live_picture`` (the tactical picture's effects),
-``metering`` (the service's figures).
+delivery worker), ``hotline_parts`` (hotline and escalation loop), ``audit_hooks`` (what
+each change appends to the audit log), ``auth_failures`` (the tally of 401s),
+``audit_chainer`` (links audit entries after commit), ``live_picture`` (the tactical
+picture's effects), ``metering`` (the service's figures).
 
 This ``__init__`` imports nothing: ``from deconflict.service.services import Services``.
 Importing one wiring module (say ``audit_hooks``) then does not pull in every other.

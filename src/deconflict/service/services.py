@@ -24,10 +24,10 @@ from deconflict.notify.worker import DeliveryCounts
 from deconflict.service.audit_chainer import Chainer
 from deconflict.service.audit_hooks import (
     AuditedDssNotifier,
-    AuthFailureRecorder,
     compose,
     record_operation_change,
 )
+from deconflict.service.auth_failures import AuthFailureRecorder
 from deconflict.service.hotline_parts import HotlineParts
 from deconflict.service.live_picture import live_picture
 from deconflict.service.metering import MeteredEngine, ServiceMetrics
