@@ -28,14 +28,14 @@ from pathlib import Path
 
 from deconflict.audit.entry import AuditEntry
 from deconflict.audit.keys import load_or_create_audit_key
-from deconflict.service.audit_hooks import compose, record_operation_change
-from deconflict.service.audit_chainer import Chainer
 from deconflict.audit.statements import receipt
 from deconflict.core.engine import ChangeHook, StrategicEngine
 from deconflict.geo.footprint import Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import Operation, OperationState
 from deconflict.notify.recorder import Notifier
+from deconflict.service.audit_chainer import Chainer
+from deconflict.service.audit_hooks import compose, record_operation_change
 from deconflict.settings import Settings
 from deconflict.store.audit import append_audit, chain_pending, use_key, verify_store
 from deconflict.store.constraints import airspace_of

@@ -82,4 +82,3 @@ def app_for(services: Services) -> FastAPI:
     app.include_router(messages_router)
     app.include_router(parties_router)
     return app
-
