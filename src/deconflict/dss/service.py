@@ -104,6 +104,131 @@ def _band(volumes: Iterable[Volume4D]) -> AltitudeBand:
     return AltitudeBand(min(v.altitude.lower_m for v in vs), max(v.altitude.upper_m for v in vs))
 
 
+def _hull(span: TimeWindow, start: datetime, end: datetime) -> TimeWindow:
+    """``span`` widened to cover ``start``..``end`` (an entity's old times): an update
+    concerns subscribers of the airspace it leaves as well as of the one it takes."""
+    return TimeWindow(min(span.start, start), max(span.end, end))
+
+
+def _intent_to_write(
+    s: DssSession, caller: str, intent_id: str, ovn: str | None, state: OperationState
+) -> IntentRef | None:
+    """The intent a create (``ovn`` None) may not find, or an update must find, managed
+    by ``caller`` at ``ovn`` and allowed to move to ``state``."""
+    old = s.get_intent(intent_id)
+    if ovn is None:
+        if old is not None or s.operation_exists(intent_id):
+            raise Conflict(f"operational intent {intent_id} already exists")
+        return None
+    if old is None:
+        raise MissingOnUpdate(f"operational intent {intent_id} does not exist")
+    if old.manager != caller:
+        raise NotAllowed(f"operational intent {intent_id} is managed by another USS")
+    if old.ovn != ovn:
+        raise Conflict(f"OVN {ovn!r} is not the current OVN of {intent_id}")
+    if not is_allowed(old.state, state):
+        # The native transition table (Contingent only ends, in F3548 too).
+        raise Conflict(str(refusal(old.state, state)))
+    return old
+
+
+def _subscription_request(
+    version: str | None, params: SubscriptionParams, now: datetime
+) -> tuple[str, frozenset[int] | None]:
+    """What a write of a subscription may be checked for before the transaction: its
+    base URL and the cells of a new outline (None: an update keeps its own), or the
+    first rule it breaks."""
+    uss_base_url = check_base_url(params.uss_base_url, "uss_base_url")
+    if not (params.notify_for_operational_intents or params.notify_for_constraints):
+        raise BadRequest(
+            "notify_for_operational_intents, notify_for_constraints: at least one must be true"
+        )
+    extent = params.extent
+    new_cells: frozenset[int] | None = None
+    if extent.footprint is not None:
+        check_area(extent.footprint, "extents.volume")
+        new_cells = footprint_cells(extent.footprint)
+    elif version is None:
+        raise BadRequest(
+            "extents.volume: an outline is required (outline_circle or outline_polygon)"
+        )
+    if extent.start is not None and extent.start < now - CLOCK_SKEW:
+        raise BadRequest(
+            f"extents.time_start: {extent.start.isoformat()} is more than "
+            f"{CLOCK_SKEW.seconds // 60} minutes in the past"
+        )
+    if (
+        extent.altitude_lower_m is not None
+        and extent.altitude_upper_m is not None
+        and extent.altitude_lower_m > extent.altitude_upper_m
+    ):
+        raise BadRequest("extents.volume.altitude_lower: is above altitude_upper")
+    return uss_base_url, new_cells
+
+
+def _subscription_to_write(
+    s: DssSession, caller: str, sub_id: str, version: str | None
+) -> SubscriptionRec | None:
+    """The subscription a create (``version`` None) may not find, or an update must
+    find, owned by ``caller`` at ``version``."""
+    old = s.get_subscription(sub_id)
+    if version is None:
+        if old is not None:
+            raise Conflict(f"subscription {sub_id} already exists")
+        return None
+    if old is None:
+        raise MissingOnUpdate(f"subscription {sub_id} does not exist")
+    if old.version != version:
+        raise Conflict(f"version {version!r} is not the current version of {sub_id}")
+    if old.owner != caller:
+        raise NotAllowed(f"subscription {sub_id} belongs to another USS")
+    return old
+
+
+def _subscription_window(
+    extent: Extent, old: SubscriptionRec | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """The subscription's times: what the request gives, else what it had, else from
+    now for the longest duration allowed; current and no longer than that."""
+    start = extent.start or (old.time_start if old is not None else now)
+    end = extent.end or (
+        old.time_end if old is not None else _later(start, MAX_SUBSCRIPTION_DURATION)
+    )
+    if end < start:
+        raise BadRequest("extents.time_end: is before time_start")
+    if end < now:
+        raise BadRequest(f"extents.time_end: {end.isoformat()} is in the past")
+    if end - start > MAX_SUBSCRIPTION_DURATION:
+        raise BadRequest(
+            "extents: a subscription may last at most "
+            f"{MAX_SUBSCRIPTION_DURATION.total_seconds() / 3600:.0f} hours"
+        )
+    return start, end
+
+
+def _subscription_change(
+    s: DssSession, sub: SubscriptionRec, cells: frozenset[int], band: AltitudeBand
+) -> SubscriptionChange:
+    """The written subscription with what it is told of now: the intents and
+    constraints in its airspace, each list only if it notifies for that kind."""
+    intents = (
+        tuple(
+            sorted(
+                s.intents_in(cells, TimeWindow(sub.time_start, sub.time_end), band),
+                key=lambda r: r.id,
+            )
+        )
+        if sub.notify_for_operational_intents
+        else None
+    )
+    constraints = (
+        tuple(sorted(s.constraints_in(cells, sub.time_start, sub.time_end), key=lambda c: c.id))
+        if sub.notify_for_constraints
+        else None
+    )
+    return SubscriptionChange(sub, intents, constraints)
+
+
 def _sub_band(extent: Extent) -> AltitudeBand:
     """A subscription's altitudes, open ends unbounded (they are not stored: only the
     request that sets them can use them, as in the reference DSS)."""
@@ -189,6 +314,40 @@ class DssService:
         ``utm.conformance_monitoring_sa``, which the off-nominal states require.
         """
         now = self._clock()
+        uss_base_url, volumes, span = self._intent_request(ovn, params, conformance_monitoring, now)
+        cells = volumes_cells(volumes)
+        band = _band(volumes)
+
+        def work(s: DssSession) -> IntentChange:
+            old = _intent_to_write(s, caller, intent_id, ovn, params.state)
+            sub_id, notify_constraints = self._attach_subscription(
+                s, caller, intent_id, params, cells, span, now
+            )
+            if params.state.is_nominal:
+                self._check_key(s, intent_id, cells, span, band, params.key, notify_constraints)
+
+            ref = s.put_intent(
+                intent_id, caller, params.state, volumes, new_ovn(), uss_base_url, sub_id
+            )
+            if old is not None and old.subscription_id not in (None, sub_id):
+                self._drop_orphaned_implicit(s, old.subscription_id)
+            touched, window = cells, span
+            if old is not None:
+                touched = cells | volumes_cells(old.volumes)
+                window = _hull(span, old.time_start, old.time_end)
+            return self._tell_intent(s, ref, touched, window, deleted=False)
+
+        return self._tx.run(work)
+
+    def _intent_request(
+        self,
+        ovn: str | None,
+        params: IntentParams,
+        conformance_monitoring: bool,
+        now: datetime,
+    ) -> tuple[str, tuple[Volume4D, ...], TimeWindow]:
+        """What a write of an intent may be checked for before the transaction: its
+        base URL, volumes and span, or the first rule it breaks."""
         uss_base_url = check_base_url(params.uss_base_url, "uss_base_url")
         if params.state not in DSS_STATES:
             raise BadRequest(
@@ -223,51 +382,25 @@ class DssService:
             raise BadRequest(
                 f"state: a {params.state.value} intent needs subscription_id or new_subscription"
             )
-        cells = volumes_cells(volumes)
-        band = _band(volumes)
+        return uss_base_url, volumes, span
 
-        def work(s: DssSession) -> IntentChange:
-            old = s.get_intent(intent_id)
-            if ovn is None:
-                if old is not None or s.operation_exists(intent_id):
-                    raise Conflict(f"operational intent {intent_id} already exists")
-            else:
-                if old is None:
-                    raise MissingOnUpdate(f"operational intent {intent_id} does not exist")
-                if old.manager != caller:
-                    raise NotAllowed(f"operational intent {intent_id} is managed by another USS")
-                if old.ovn != ovn:
-                    raise Conflict(f"OVN {ovn!r} is not the current OVN of {intent_id}")
-                if not is_allowed(old.state, params.state):
-                    # The native transition table (Contingent only ends, in F3548 too).
-                    raise Conflict(str(refusal(old.state, params.state)))
-
-            sub_id, notify_constraints = self._attach_subscription(
-                s, caller, intent_id, params, cells, span, now
-            )
-            if params.state.is_nominal:
-                self._check_key(s, intent_id, cells, span, band, params.key, notify_constraints)
-
-            ref = s.put_intent(
-                intent_id, caller, params.state, volumes, new_ovn(), uss_base_url, sub_id
-            )
-            if old is not None and old.subscription_id not in (None, sub_id):
-                self._drop_orphaned_implicit(s, old.subscription_id)
-
-            touched = cells
-            window = span
-            if old is not None:
-                touched = cells | volumes_cells(old.volumes)
-                window = TimeWindow(min(span.start, old.time_start), max(span.end, old.time_end))
-            notified = s.bump_notification_indices(
-                touched, window.start, window.end, for_constraints=False
-            )
-            change = IntentChange(ref, group_subscribers(notified))
-            if self._notifier is not None:
-                self._notifier.intent_changed(s, change, deleted=False)
-            return change
-
-        return self._tx.run(work)
+    def _tell_intent(
+        self,
+        s: DssSession,
+        ref: IntentRef,
+        cells: frozenset[int],
+        window: TimeWindow,
+        *,
+        deleted: bool,
+    ) -> IntentChange:
+        """Bump the subscriptions over ``cells`` and ``window`` and tell the notifier."""
+        notified = s.bump_notification_indices(
+            cells, window.start, window.end, for_constraints=False
+        )
+        change = IntentChange(ref, group_subscribers(notified))
+        if self._notifier is not None:
+            self._notifier.intent_changed(s, change, deleted=deleted)
+        return change
 
     def _attach_subscription(
         self,
@@ -392,13 +525,8 @@ class DssService:
                 raise Conflict(f"OVN {ovn!r} is not the current OVN of {intent_id}")
             s.delete_intent(intent_id)
             self._drop_orphaned_implicit(s, old.subscription_id)
-            notified = s.bump_notification_indices(
-                volumes_cells(old.volumes), old.time_start, old.time_end, for_constraints=False
-            )
-            change = IntentChange(old, group_subscribers(notified))
-            if self._notifier is not None:
-                self._notifier.intent_changed(s, change, deleted=True)
-            return change
+            window = TimeWindow(old.time_start, old.time_end)
+            return self._tell_intent(s, old, volumes_cells(old.volumes), window, deleted=True)
 
         return self._tx.run(work)
 
@@ -430,57 +558,12 @@ class DssService:
     ) -> SubscriptionChange:
         """Create (``version`` None) or update an explicit subscription."""
         now = self._clock()
-        uss_base_url = check_base_url(params.uss_base_url, "uss_base_url")
-        if not (params.notify_for_operational_intents or params.notify_for_constraints):
-            raise BadRequest(
-                "notify_for_operational_intents, notify_for_constraints: at least one must be true"
-            )
+        uss_base_url, new_cells = _subscription_request(version, params, now)
         extent = params.extent
-        new_cells: frozenset[int] | None = None
-        if extent.footprint is not None:
-            check_area(extent.footprint, "extents.volume")
-            new_cells = footprint_cells(extent.footprint)
-        elif version is None:
-            raise BadRequest(
-                "extents.volume: an outline is required (outline_circle or outline_polygon)"
-            )
-        if extent.start is not None and extent.start < now - CLOCK_SKEW:
-            raise BadRequest(
-                f"extents.time_start: {extent.start.isoformat()} is more than "
-                f"{CLOCK_SKEW.seconds // 60} minutes in the past"
-            )
-        if (
-            extent.altitude_lower_m is not None
-            and extent.altitude_upper_m is not None
-            and extent.altitude_lower_m > extent.altitude_upper_m
-        ):
-            raise BadRequest("extents.volume.altitude_lower: is above altitude_upper")
 
         def work(s: DssSession) -> SubscriptionChange:
-            old = s.get_subscription(sub_id)
-            if version is None:
-                if old is not None:
-                    raise Conflict(f"subscription {sub_id} already exists")
-            else:
-                if old is None:
-                    raise MissingOnUpdate(f"subscription {sub_id} does not exist")
-                if old.version != version:
-                    raise Conflict(f"version {version!r} is not the current version of {sub_id}")
-                if old.owner != caller:
-                    raise NotAllowed(f"subscription {sub_id} belongs to another USS")
-            start = extent.start or (old.time_start if old is not None else now)
-            end = extent.end or (
-                old.time_end if old is not None else _later(start, MAX_SUBSCRIPTION_DURATION)
-            )
-            if end < start:
-                raise BadRequest("extents.time_end: is before time_start")
-            if end < now:
-                raise BadRequest(f"extents.time_end: {end.isoformat()} is in the past")
-            if end - start > MAX_SUBSCRIPTION_DURATION:
-                raise BadRequest(
-                    "extents: a subscription may last at most "
-                    f"{MAX_SUBSCRIPTION_DURATION.total_seconds() / 3600:.0f} hours"
-                )
+            old = _subscription_to_write(s, caller, sub_id, version)
+            start, end = _subscription_window(extent, old, now)
             cells = new_cells if new_cells is not None else s.subscription_cells(sub_id)
             if old is not None:
                 self._check_dependents(s, old, cells, extent, start, end)
@@ -503,22 +586,7 @@ class DssService:
                 ),
             )
             s.put_subscription(sub, cells)
-            intents = (
-                tuple(
-                    sorted(
-                        s.intents_in(cells, TimeWindow(start, end), _sub_band(extent)),
-                        key=lambda r: r.id,
-                    )
-                )
-                if sub.notify_for_operational_intents
-                else None
-            )
-            constraints = (
-                tuple(sorted(s.constraints_in(cells, start, end), key=lambda c: c.id))
-                if sub.notify_for_constraints
-                else None
-            )
-            return SubscriptionChange(sub, intents, constraints)
+            return _subscription_change(s, sub, cells, _sub_band(extent))
 
         return self._tx.run(work)
 
@@ -635,16 +703,28 @@ class DssService:
             touched, window = cells, span
             if old is not None:
                 touched = cells | _constraint_cells(old.extents)
-                window = TimeWindow(min(span.start, old.time_start), max(span.end, old.time_end))
-            notified = s.bump_notification_indices(
-                touched, window.start, window.end, for_constraints=True
-            )
-            change = ConstraintChange(ref, group_subscribers(notified))
-            if self._notifier is not None:
-                self._notifier.constraint_changed(s, change, deleted=False)
-            return change
+                window = _hull(span, old.time_start, old.time_end)
+            return self._tell_constraint(s, ref, touched, window, deleted=False)
 
         return self._tx.run(work)
+
+    def _tell_constraint(
+        self,
+        s: DssSession,
+        ref: ConstraintRef,
+        cells: frozenset[int],
+        window: TimeWindow,
+        *,
+        deleted: bool,
+    ) -> ConstraintChange:
+        """Bump the subscriptions over ``cells`` and ``window`` and tell the notifier."""
+        notified = s.bump_notification_indices(
+            cells, window.start, window.end, for_constraints=True
+        )
+        change = ConstraintChange(ref, group_subscribers(notified))
+        if self._notifier is not None:
+            self._notifier.constraint_changed(s, change, deleted=deleted)
+        return change
 
     def delete_constraint(self, caller: str, constraint_id: str, ovn: str) -> ConstraintChange:
         if not ovn:
@@ -659,13 +739,10 @@ class DssService:
             if old.ovn != ovn:
                 raise Conflict(f"OVN {ovn!r} is not the current OVN of {constraint_id}")
             s.delete_constraint(constraint_id)
-            notified = s.bump_notification_indices(
-                _constraint_cells(old.extents), old.time_start, old.time_end, for_constraints=True
+            window = TimeWindow(old.time_start, old.time_end)
+            return self._tell_constraint(
+                s, old, _constraint_cells(old.extents), window, deleted=True
             )
-            change = ConstraintChange(old, group_subscribers(notified))
-            if self._notifier is not None:
-                self._notifier.constraint_changed(s, change, deleted=True)
-            return change
 
         return self._tx.run(work)
 
