@@ -17,8 +17,8 @@ import s2geometry as s2
 from fastapi.testclient import TestClient
 
 from deconflict.api.app import create_app
-from deconflict.api.limits import ProbeBudget
 from deconflict.errors import OverBudget
+from deconflict.service.admission import ProbeBudget
 from deconflict.settings import LimitsSettings, Settings
 from deconflict.store.sql import SqlStore
 

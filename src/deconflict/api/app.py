@@ -38,7 +38,6 @@ def create_app(settings: Settings, store: SqlStore | None = None) -> FastAPI:
 
 def app_for(services: Services) -> FastAPI:
     """The HTTP face of ``services``: its lifespan starts and stops their workers."""
-    settings = services.settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,7 +59,7 @@ def app_for(services: Services) -> FastAPI:
     setattr(app.state, SERVICES_STATE_ATTR, services)
     install_auth_error_handlers(app)
     install_error_handlers(app)
-    install_limits(app, settings.limits)
+    install_limits(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestMetrics, metrics=services.metrics)
     # Outermost of ours, so that a 413 from the body limit carries an id too.

@@ -17,10 +17,11 @@ from deconflict.core.engine import StrategicEngine
 from deconflict.hotline.service import Hotline
 from deconflict.notify.recorder import Notifier
 from deconflict.notify.stream import PartyBus
+from deconflict.service.admission import PartyGate, ProbeBudget
 from deconflict.service.audit_hooks import AuditedDssNotifier
 from deconflict.service.metering import ServiceMetrics
 from deconflict.service.services import Services
-from deconflict.settings import Settings
+from deconflict.settings import LimitsSettings, Settings
 from deconflict.store.sql import SqlStore
 from deconflict.tactical.live import LivePicture
 
@@ -80,6 +81,18 @@ def metrics(conn: HTTPConnection) -> ServiceMetrics:
     return services(conn).metrics
 
 
+def limits(conn: HTTPConnection) -> LimitsSettings:
+    return services(conn).settings.limits
+
+
+def party_gate(conn: HTTPConnection) -> PartyGate:
+    return services(conn).party_gate
+
+
+def probe_budget(conn: HTTPConnection) -> ProbeBudget:
+    return services(conn).probe_budget
+
+
 AppServices = Annotated[Services, Depends(services)]
 AppSettings = Annotated[Settings, Depends(settings)]
 Store = Annotated[SqlStore, Depends(store)]
@@ -91,3 +104,5 @@ Live = Annotated[LivePicture, Depends(live)]
 Bus = Annotated[PartyBus, Depends(party_bus)]
 AuditKeyDep = Annotated[AuditKey | None, Depends(audit_key)]
 Metrics = Annotated[ServiceMetrics, Depends(metrics)]
+Limits = Annotated[LimitsSettings, Depends(limits)]
+Probes = Annotated[ProbeBudget, Depends(probe_budget)]

@@ -12,11 +12,7 @@ Light requests (nearly all) never touch the gate.
 
 from __future__ import annotations
 
-import math
-import threading
-import time
-from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -26,8 +22,8 @@ from deconflict.api import deps
 from deconflict.api.problems import error_handler
 from deconflict.api.security import PRINCIPAL_STATE_ATTR
 from deconflict.auth.principal import Principal
-from deconflict.errors import Busy, OverBudget, TooLarge
-from deconflict.settings import LimitsSettings
+from deconflict.errors import Busy, TooLarge
+from deconflict.service.admission import PartyGate
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 """The reference DSS's limit (``maxBodySizeMiddleware(1<<22)``)."""
@@ -103,83 +99,6 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-class PartyGate:
-    """Heavy requests in flight, per party, at most ``limits.heavy_slots_per_party``."""
-
-    def __init__(self, limits: LimitsSettings) -> None:
-        self.limits = limits
-        self._running: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def acquire(self, party: str) -> None:
-        """One of ``party``'s slots, or ``Busy`` at once: nobody queues."""
-        with self._lock:
-            running = self._running.get(party, 0)
-            if running >= self.limits.heavy_slots_per_party:
-                raise Busy(
-                    f"party {party!r} already runs {running} heavy request(s) (a body over "
-                    f"{self.limits.heavy_body_bytes:,} bytes or over "
-                    f"{self.limits.heavy_request_cells:,} estimated cells; "
-                    "DECONFLICT_LIMITS__HEAVY_SLOTS_PER_PARTY): retry when it has finished"
-                )
-            self._running[party] = running + 1
-
-    def release(self, party: str) -> None:
-        with self._lock:
-            left = self._running[party] - 1
-            if left:
-                self._running[party] = left
-            else:
-                del self._running[party]
-
-
-class ProbeBudget:
-    """Planning answers that showed a party where another party's operation is, per
-    party over the last hour, at most ``limits.max_reports_per_hour``.
-
-    Each such answer is a probe of another's shape (``docs/disclosure.md``): the cells
-    of a report, or only the yes/no of a conflict, traced request by request. Answers
-    with no conflict with another party cost nothing, so ordinary planning never meets
-    the budget. Counted per process: with several replicas a party gets the budget on
-    each (the operator divides it).
-    """
-
-    WINDOW_S = 3600.0
-
-    def __init__(self, limits: LimitsSettings, clock: Callable[[], float] = time.monotonic):
-        self.limits = limits
-        self._clock = clock
-        self._spent: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, party: str, now: float) -> deque[float]:
-        spent = self._spent.setdefault(party, deque())
-        while spent and spent[0] <= now - self.WINDOW_S:
-            spent.popleft()
-        return spent
-
-    def check(self, party: str) -> None:
-        """``OverBudget`` (429) when ``party`` has had its hour's answers."""
-        with self._lock:
-            now = self._clock()
-            spent = self._recent(party, now)
-            if len(spent) >= self.limits.max_reports_per_hour:
-                wait = max(1, math.ceil(spent[0] + self.WINDOW_S - now))
-                raise OverBudget(
-                    f"party {party!r} has had {len(spent)} planning answers reporting other "
-                    "parties' operations in the last hour, the most allowed "
-                    f"(DECONFLICT_LIMITS__MAX_REPORTS_PER_HOUR): retry in {wait} s",
-                    wait,
-                )
-
-    def spend(self, party: str, answers: int = 1) -> None:
-        if answers <= 0:
-            return
-        with self._lock:
-            now = self._clock()
-            self._recent(party, now).extend([now] * answers)
-
-
 class HeavySlot:
     """A request's claim on its party's heavy slot: taken when the body is large (before
     it is validated) or when the priced request turns out heavy (``need``), released
@@ -206,12 +125,13 @@ class HeavySlot:
             self._gate.release(self._party)
 
 
-async def _heavy_slot(request: Request) -> AsyncIterator[HeavySlot]:
+async def _heavy_slot(
+    request: Request, gate: Annotated[PartyGate, Depends(deps.party_gate)]
+) -> AsyncIterator[HeavySlot]:
     """Declared after the route's principal dependency (FastAPI solves dependencies in
     order, and before it validates the body): a large body is refused here, after
     parsing but before thousands of volumes are validated and converted."""
     principal: Principal = getattr(request.state, PRINCIPAL_STATE_ATTR)
-    gate = gate_of(request)
     slot = HeavySlot(gate, principal.sub)
     if len(await request.body()) > gate.limits.heavy_body_bytes:
         slot.take()
@@ -225,24 +145,8 @@ Slot = Annotated[HeavySlot, Depends(_heavy_slot)]
 """A route parameter after the principal's: the request's ``HeavySlot``."""
 
 
-def limits_of(request: Request) -> LimitsSettings:
-    return deps.settings(request).limits
-
-
-def gate_of(request: Request) -> PartyGate:
-    gate: PartyGate = request.app.state.party_gate
-    return gate
-
-
-def probes_of(request: Request) -> ProbeBudget:
-    probes: ProbeBudget = request.app.state.probe_budget
-    return probes
-
-
-def install_limits(app: FastAPI, limits: LimitsSettings) -> None:
-    """The gate on ``app.state.party_gate`` and the answers to requests over a limit
-    (``OverLimit`` is an ``InvalidInput``: the usual 400)."""
-    app.state.party_gate = PartyGate(limits)
-    app.state.probe_budget = ProbeBudget(limits)
+def install_limits(app: FastAPI) -> None:
+    """The answers to requests over a limit (``OverLimit`` is an ``InvalidInput``: the
+    usual 400); the per-party gate and budget are the app's ``Services``'."""
     app.add_exception_handler(TooLarge, error_handler)
     app.add_exception_handler(Busy, error_handler)

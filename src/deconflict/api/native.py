@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from deconflict.access.policy import NO_AGREEMENTS, DisclosurePolicy
 from deconflict.api import deps, disclosure, receipts
 from deconflict.api.disclosure import policy_for
-from deconflict.api.limits import Slot, limits_of, probes_of
+from deconflict.api.limits import Slot
 from deconflict.api.listing import Listed, list_secret, viewer_order
 from deconflict.api.params import if_match_version, query_area, query_window
 from deconflict.api.parties import grant_refusals, may_declare, within_grant
@@ -89,7 +89,7 @@ def _policy(
         return NO_AGREEMENTS
     # Each answer showing where another's operation is spends the party's budget.
     reporting = sum(1 for d in decisions if any(c.b.party != principal.sub for c in d.conflicts))
-    probes_of(request).spend(principal.sub, reporting)
+    deps.probe_budget(request).spend(principal.sub, reporting)
 
     def work(session: Any) -> DisclosurePolicy:
         policy = policy_for(session, principal)
@@ -122,8 +122,8 @@ def put_operation(
     planned = body.to_domain(op_id, principal.sub)
     within_grant(request, principal.sub, planned.priority, planned.state)
     expected = if_match_version(if_match)
-    slot.need(check_operations([planned], limits_of(request), datetime.now(UTC)))
-    probes_of(request).check(principal.sub)
+    slot.need(check_operations([planned], deps.limits(request), datetime.now(UTC)))
+    deps.probe_budget(request).check(principal.sub)
     decision = deps.engine(request).submit(planned, expected)
     policy = _policy(request, principal, [decision], "put")
     if not decision.accepted:
@@ -142,8 +142,8 @@ def check_operation(body: CheckIn, request: Request, principal: Planner, slot: S
     check_id(body.id)
     planned = body.to_domain(body.id, principal.sub)
     within_grant(request, principal.sub, planned.priority, planned.state)
-    slot.need(check_operations([planned], limits_of(request), datetime.now(UTC)))
-    probes_of(request).check(principal.sub)
+    slot.need(check_operations([planned], deps.limits(request), datetime.now(UTC)))
+    deps.probe_budget(request).check(principal.sub)
     current = _load(request, body.id)
     if current is not None and current.operation.party != principal.sub:
         # Refused as a PUT would be: the dry run ignores the operation with its id, so
@@ -164,7 +164,7 @@ def batch(body: BatchIn, request: Request, principal: Planner, slot: Slot) -> Re
     refusals = grant_refusals(request, principal.sub, wanted)
     planned, cost = _priced(body, request, principal.sub)
     slot.need(cost)
-    probes_of(request).check(principal.sub)
+    deps.probe_budget(request).check(principal.sub)
     _batch_items(body, refusals, planned, engine, results, decided)
     policy = _policy(request, principal, [d for _, _, d in decided], "batch")
     for _, at, decision in decided:
@@ -186,7 +186,7 @@ def _priced(
     """Every item as an operation (or the error that refuses it alone) and the batch's
     estimated cells, all before any item is planned: a batch over a limit is refused
     whole (413) rather than half-planned."""
-    limits, now = limits_of(request), datetime.now(UTC)
+    limits, now = deps.limits(request), datetime.now(UTC)
     check_count(sum(len(item.volumes) for item in body.operations), "operations", limits)
     planned: list[Operation | InvalidInput] = []
     total = 0
@@ -251,7 +251,7 @@ def list_operations(
     window = query_window(start, end)
     area = query_area(bbox, window)
     if area is not None:
-        check_query_area(area.footprint, "bbox", limits_of(request))
+        check_query_area(area.footprint, "bbox", deps.limits(request))
     q = OperationQuery(party=who, area=area, time=window, limit=limit)
     found, policy = deps.store(request).run(
         lambda s: (list(s.query(q)), policy_for(s, principal)), write=False
@@ -311,7 +311,7 @@ def set_state(op_id: str, body: StateIn, request: Request, principal: Planner) -
     """
     _owned(request, op_id, principal)
     may_declare(request, principal.sub, body.state)
-    probes_of(request).check(principal.sub)
+    deps.probe_budget(request).check(principal.sub)
     decision = deps.engine(request).set_state(op_id, body.state)
     policy = _policy(request, principal, [decision], "state")
     response = _json(
@@ -333,4 +333,4 @@ def delete_operation(op_id: str, request: Request, principal: Planner) -> Respon
 
 def _cell_level(request: Request) -> int:
     """How finely conflict reports show where others' operations are (docs/disclosure.md)."""
-    return limits_of(request).report_cell_level
+    return deps.limits(request).report_cell_level

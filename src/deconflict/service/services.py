@@ -21,6 +21,7 @@ from deconflict.hotline.service import Hotline
 from deconflict.notify.recorder import Notifier
 from deconflict.notify.stream import PartyBus
 from deconflict.notify.worker import DeliveryCounts
+from deconflict.service.admission import PartyGate, ProbeBudget
 from deconflict.service.audit_chainer import Chainer
 from deconflict.service.audit_hooks import (
     AuditedDssNotifier,
@@ -61,6 +62,8 @@ class Services:
     metrics: ServiceMetrics
     engine: StrategicEngine
     token_verifier: TokenVerifier
+    party_gate: PartyGate
+    probe_budget: ProbeBudget
     live: LivePicture = field(init=False)
     _started: bool = field(default=False, init=False)
 
@@ -101,6 +104,8 @@ class Services:
             metrics=metrics,
             engine=engine,
             token_verifier=TokenVerifier.from_settings(settings.auth, settings.data_dir),
+            party_gate=PartyGate(settings.limits),
+            probe_budget=ProbeBudget(settings.limits),
         )
         services.live = live_picture(services)
         built.append(services)

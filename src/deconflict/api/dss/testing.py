@@ -22,6 +22,7 @@ from deconflict.auth.keys import load_or_create_signing_key
 from deconflict.auth.trust import DEFAULT_ISSUER
 from deconflict.auth.verify import TokenVerifier
 from deconflict.dss.service import DssService
+from deconflict.service.admission import PartyGate
 from deconflict.settings import LimitsSettings
 from deconflict.store.dss import DssStore
 from deconflict.store.sql import SqlStore
@@ -39,7 +40,9 @@ def make_dss_app(store: SqlStore, data_dir: Path) -> FastAPI:
     key = load_or_create_signing_key(data_dir)
     app.state.token_verifier = TokenVerifier(issuers=[own_issuer(ISSUER, key.public_key())])
     install_auth_error_handlers(app)
-    install_limits(app, LimitsSettings())
+    gate = PartyGate(LimitsSettings())
+    app.dependency_overrides[deps.party_gate] = lambda: gate
+    install_limits(app)
     app.include_router(router)
     app.add_middleware(BodyLimit)
     return app
