@@ -24,7 +24,6 @@ from rich.console import Console
 from rich.table import Table
 
 from deconflict.airspace.service import AirspaceService
-from deconflict.audit.recording import audited_sink
 from deconflict.cli.consoles import error_console
 from deconflict.cli.db import resolve_url
 from deconflict.cli.failure import FAILURES, exit_for
@@ -34,6 +33,7 @@ from deconflict.io.airspace import Airspace, airspace_geojson, load_airspace
 from deconflict.io.ed269 import to_ed269
 from deconflict.model.times import rfc3339
 from deconflict.notify.recorder import Notifier
+from deconflict.service.audit_hooks import audited_sink
 from deconflict.settings import LimitsSettings, Settings
 from deconflict.store.constraints import SqlAirspaceTransactions
 from deconflict.store.sql import open_store
