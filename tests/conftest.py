@@ -14,6 +14,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,7 +38,7 @@ PG_URL = os.environ.get("DECONFLICT_TEST_DATABASE_URL")
 
 # The suite plans at fixed dates (2030 and later), years past the limits' 30-day plan
 # horizon; every Settings (and every server a test starts) reads this. The horizon and
-# the other limits are specified with their defaults in tests/api/test_limits.py.
+# the other limits are specified with their defaults in tests/e2e/limits/test_limits.py.
 os.environ.setdefault("DECONFLICT_LIMITS__PLAN_HORIZON_S", str(20 * 365 * 86400))
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
@@ -204,3 +205,49 @@ def served(app: ASGIApp, **config: Any) -> Iterator[int]:
     finally:
         server.should_exit = True
         thread.join(5)
+
+
+def with_params(url: str, **params: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return url + sep + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def plain_url(url: str) -> str:
+    """A libpq URL (psycopg.connect does not know SQLAlchemy's ``+psycopg``)."""
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def sqlalchemy_url(url: str) -> str:
+    return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[Callable[[], str]]:
+    """Makes fresh schemas on the shared server; returns URLs whose search_path is one."""
+    import psycopg
+
+    made: list[str] = []
+
+    def make() -> str:
+        assert PG_URL is not None
+        schema = f"deconflict_r_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(plain_url(PG_URL), autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        made.append(schema)
+        return with_params(sqlalchemy_url(plain_url(PG_URL)), options=f"-csearch_path%3D{schema}")
+
+    yield make
+    if made:
+        with psycopg.connect(plain_url(PG_URL or ""), autocommit=True) as conn:
+            for schema in made:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_schema: Callable[[], str]
+) -> str:
+    """A URL of an empty database of each backend (nothing opened yet)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'service.db'}"
+    return pg_schema()

@@ -12,7 +12,7 @@ from deconflict.airspace.versions import StoredConstraint, ZoneVersion
 from deconflict.errors import Forbidden, StaleVersion
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.constraint import AgreedZone, Constraint, Sector
-from tests.constraints.helpers import box, constraint, window
+from tests.airspace.factories import box, constraint, window
 from tests.core.factories import T0
 
 ALPHA = Editor("alpha")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from deconflict.airspace.notices import PartyEvent, constraint_events, zone_events
 from deconflict.model.constraint import AgreedZone, ConstraintType, Sector
-from tests.constraints.helpers import box, constraint, window
+from tests.airspace.factories import box, constraint, window
 from tests.core.factories import operation, volume
 
 INSIDE = volume(box(0.002, 0.002, 0.008, 0.008))

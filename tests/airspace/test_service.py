@@ -13,8 +13,8 @@ from deconflict.airspace.service import AirspaceChanges, AirspaceService
 from deconflict.errors import Forbidden, ManagedByDss, NotFound, StaleVersion, TooLarge
 from deconflict.model.constraint import AgreedZone, Sector
 from deconflict.settings import LimitsSettings
+from tests.airspace.factories import box, constraint, window
 from tests.airspace.memory import MemoryBook, MemoryTransactions
-from tests.constraints.helpers import box, constraint, window
 from tests.core.factories import operation, volume
 
 NOW = datetime(2026, 7, 1, 11, 0, tzinfo=UTC)

@@ -14,7 +14,6 @@ from typing import Any
 
 import orjson
 import pytest
-from fastapi.testclient import TestClient
 
 from deconflict.hotline.service import Hotline
 from deconflict.notify.recorder import Notifier
@@ -22,7 +21,7 @@ from deconflict.service.hotline_parts import HotlineParts
 from deconflict.settings import HotlineSettings, NotifySettings, Settings
 from deconflict.store import outbox
 from deconflict.store.sql import SqlStore
-from tests.conftest import Headers, catch_up, native_op
+from tests.conftest import Headers, native_op
 
 T0 = datetime(2030, 7, 1, 10, 0, tzinfo=UTC)
 
@@ -45,11 +44,6 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def hotline_settings() -> HotlineSettings:
-    return HotlineSettings(escalation_in_process=False)
-
-
-@pytest.fixture
 def hotline(store: SqlStore, clock: Clock, tmp_path: Path) -> Hotline:
     """The hotline as the service wires it (event log, audit), on the stepped clock."""
     settings = Settings(data_dir=tmp_path, hotline=HotlineSettings(escalation_in_process=False))
@@ -63,16 +57,6 @@ def events_of(store: SqlStore, party: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 # ------------------------------------------------------------------------- the app
-
-
-@pytest.fixture
-def settings(tmp_path: Path, hotline_settings: HotlineSettings) -> Settings:
-    return Settings(data_dir=tmp_path / "data", hotline=hotline_settings)
-
-
-def stream_of(client: TestClient, headers: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
-    """``(kind, data)`` of every event the party's ``/v1/events`` stream has so far."""
-    return [(e["event"], e["data"]["data"]) for e in catch_up(client, headers)]
 
 
 __all__ = ["Headers", "native_op"]

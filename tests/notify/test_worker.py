@@ -15,8 +15,7 @@ from deconflict.notify.worker import DeliveryWorker
 from deconflict.store import outbox
 from deconflict.store.codec import to_us
 from deconflict.store.sql import SqlStore
-
-from .conftest import fast_notify
+from tests.notify.helpers import fast_notify
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
 

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypothesis import strategies as st
 
+from deconflict.tactical.conformance import ConformanceThresholds
+from deconflict.tactical.live import LiveConfig
 from deconflict.tactical.state import EARTH_RADIUS_M, StateVectors
 
 SPECIAL_LATS = [-89.999, -89.9, -75.0, 0.0, 52.0, 89.9, 89.999]
@@ -135,3 +140,35 @@ def traffic(draw: st.DrawFn) -> tuple[list[Aircraft], float, float, float]:
     for a, b in draw(st.lists(boundary_pair(lat0, lon0, radius, lookahead), max_size=3)):
         out += [a, b]
     return out, radius, half, lookahead
+
+
+T0 = datetime(2030, 7, 1, 10, 5, tzinfo=UTC)
+"""Inside the time window of ``tests.e2e.native.test_native.body()`` operations."""
+
+
+@dataclass
+class FakeClock:
+    now: datetime = T0
+    calls: int = field(default=0)
+
+    def __call__(self) -> datetime:
+        self.calls += 1
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+def config(**changes: Any) -> LiveConfig:
+    base: dict[str, Any] = {
+        "pass_interval_s": None,
+        "conformance": ConformanceThresholds(nonconforming_after_s=10, contingent_after_s=60),
+        "conformance_tolerance_m": 5.0,
+    }
+    return LiveConfig(**{**base, **changes})
+
+
+HEAD_ON_LON = 0.18
+"""About 20 km east of lon 0 on the equator: head-on at 100 m/s each, the 5 NM zone is
+entered after about 54 s (a caution), well inside the 300 s lookahead."""
