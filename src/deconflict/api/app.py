@@ -53,7 +53,7 @@ def app_for(services: Services) -> FastAPI:
         description="Multi-party airspace deconfliction: native party API and ASTM F3548-21 DSS.",
         lifespan=lifespan,
         # A client's malformed path gets a 4xx that says so, never a redirect: a 307
-        # sent a DELETE with an empty OVN on to a path that then answered 405 (issue 15).
+        # sent a DELETE with an empty OVN on to a path that then answered 405.
         redirect_slashes=False,
     )
     setattr(app.state, SERVICES_STATE_ATTR, services)

@@ -307,7 +307,7 @@ def set_state(op_id: str, body: StateIn, request: Request, principal: Planner) -
     """Activate, end, or report an operation off-nominal; returning to nominal re-checks.
 
     Only the transitions of ``model.transitions.ALLOWED`` are made: Ended is terminal,
-    Contingent only ends (issue 16); anything else is a 409 naming the allowed states.
+    Contingent only ends; anything else is a 409 naming the allowed states.
     """
     _owned(request, op_id, principal)
     may_declare(request, principal.sub, body.state)

@@ -128,7 +128,7 @@ def run_check(
 
     Only ``InvalidInput`` about the plan or the constraints file, unreadable files and
     bad JSON are the user's (exit 2); anything else escaping is ours (exit 3), never
-    dressed as invalid input nor mistaken for exit 1, "conflicts found" (issue 16).
+    dressed as invalid input nor mistaken for exit 1, "conflicts found".
     """
     err = error_console()
     try:

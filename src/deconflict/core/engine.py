@@ -101,7 +101,7 @@ class StrategicEngine:
 
         In order of the other operation's start, party, then id: never by id across
         parties, since the order reaches the planner (its notices, its answer) and
-        another party's ids are hidden from it (issue 21)."""
+        another party's ids are hidden from it."""
         if not planned.state.is_live:
             return []
         seen: dict[str, StoredOperation] = {}

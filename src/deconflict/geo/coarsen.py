@@ -2,9 +2,10 @@
 
 A conflict report must say where the conflict is, or the planner cannot move its plan;
 but the exact overlap of a probe larger than another party's operation *is* that
-operation's shape (issue 21, Medium 4). The coarse overlap is the set of cells of
-``level`` that both footprints' coverings at that level share: every point of the true
-overlap lies in one of them, and they tell nothing finer than a cell about either shape.
+operation's shape, so a party could trace another's operations with probes. The coarse
+overlap is the set of cells of ``level`` that both footprints' coverings at that level
+share: every point of the true overlap lies in one of them, and they tell nothing finer
+than a cell about either shape.
 """
 
 from __future__ import annotations

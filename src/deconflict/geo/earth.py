@@ -46,7 +46,7 @@ def destination(
     Computed with vectors, not the usual spherical-trigonometry formula: that one
     divides by the cosine of the latitude in effect and takes ``asin`` near 1, so from
     a pole every bearing gave the same longitude and centimetres from it the same point
-    (a circle centred on a pole drew as a ring of repeated vertices: issue 16). At a
+    (a circle centred on a pole drew as a ring of repeated vertices). At a
     pole, where bearings are undefined, "north" is taken along meridian ``lon + 180``,
     the limit of the bearings of points approaching the pole along meridian ``lon``.
     """

@@ -94,7 +94,7 @@ def footprint_overlap(a: Footprint, b: Footprint) -> tuple[dict[str, Any], float
 
     The footprints were validated when they were read, so a rule that fails here fails
     on shapes this module derived (a circle's drawn polygon): our failure, which must
-    not reach the user as invalid input (issue 16, where it did).
+    not reach the user as invalid input.
     """
     try:
         return _drawn_overlap(a, b)

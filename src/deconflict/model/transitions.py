@@ -1,4 +1,4 @@
-"""The one table of allowed operation state transitions (issue 16, defect 5).
+"""The one table of allowed operation state transitions.
 
 Every path that changes an operation's state asks this table: the native API
 (``POST /v1/operations/{id}/state`` and a ``PUT`` that replaces an operation), the

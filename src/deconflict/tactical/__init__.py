@@ -1,6 +1,7 @@
 """Tactical deconfliction: live state vectors in, predicted losses of separation out.
 
-The package is the core layer of issue 5 and imports nothing from the web or SQL layers.
+The package is the tactical core (detection, alerts, advisories, conformance) and
+imports nothing from the web or SQL layers.
 Modules, one job each:
 
 - ``settings``: protected-zone sizes, lookahead, per-party overrides.

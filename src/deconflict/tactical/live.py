@@ -1,8 +1,9 @@
 """The live picture: the latest report of every aircraft, alerts, advisories, conformance.
 
-This is the stateful part of issue 5 that the library modules deliberately are not: it
-remembers tracks between passes, owns the one ``AlertBook`` of the service, and keeps a
-conformance machine for every track flying an operation. It stays in the core layer: no
+This is the stateful part of tactical deconfliction that the library modules
+deliberately are not: it remembers tracks between passes, owns the one ``AlertBook`` of
+the service, and keeps a conformance machine for every track flying an operation. It
+stays in the core layer: no
 web or SQL imports. What it needs from the outside comes in as callables, so the same
 object runs in the service, in a replay harness or in a test with a fake clock:
 

@@ -1,8 +1,8 @@
 """Who flies near an off-nominal operation, and what they are told about it.
 
 When monitoring makes an operation Nonconforming or Contingent (or it recovers), the
-parties whose live operations are near must know (issue 5), yet learn only where and
-when (need-to-know, issue 8). "Near" is concrete and conservative:
+parties whose live operations are near must know, yet learn only where and
+when (need-to-know). "Near" is concrete and conservative:
 
 - *where the trouble is*: the operation's volumes that are in force between the change
   and ``horizon_s`` later, **and** its aircraft's last positions over that window (an

@@ -32,7 +32,7 @@ from the geometry (the side the miss already lies on) except in symmetric geomet
 where the rule of the air decides (head-on: both turn right) and, vertically, the order
 of the ids. Callers that follow an encounter over time pass the senses back in, and the
 sense is kept; it is reversed only when the kept one can no longer clear the pair and
-the opposite one can, once per encounter (issue 16: a reversal mid-encounter leaves a
+the opposite one can, once per encounter (a reversal mid-encounter leaves a
 crew that followed the first advice worse off than none).
 """
 
@@ -315,7 +315,7 @@ def resolve(
     ``VERTICAL_ROUNDS`` rounds use vertical corrections for whatever is left.
 
     ``senses`` are those of the encounters' earlier advisories (``Resolution.senses``):
-    a crew that followed the first advice must not be told the opposite (issue 16), so
+    a crew that followed the first advice must not be told the opposite, so
     each pair keeps its sense. Only when the kept sense leaves a pair (not in loss)
     unresolved and the opposite one clears it is the sense reversed, once per encounter
     (``Resolution.reversed``), as airborne collision avoidance allows.

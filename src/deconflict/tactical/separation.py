@@ -14,7 +14,7 @@ treats each reported altitude as an interval and asks whether the intervals coul
 closer than ``H``, so it can only widen the vertical zone. It defaults to 0, the zone
 exactly as stated. (It used to be
 subtracted from ``H``, 5 % by default, so that adjacent flight levels reported 975 ft
-apart did not alert; that made the detector miss pairs inside the stated zone, issue 16.
+apart did not alert; that made the detector miss pairs inside the stated zone.
 A user who wants adjacent levels quiet states a smaller ``H``.)
 """
 

@@ -1,4 +1,4 @@
-"""Each party's priority range and off-nominal grant (issue 21, High 3).
+"""Each party's priority range and off-nominal right, granted by the operator.
 
 Revision ID: 0012
 Revises: 0011
