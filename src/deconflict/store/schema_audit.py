@@ -34,9 +34,9 @@ PendingId = BigInteger().with_variant(Integer(), "sqlite")
 HEAD_ID = 1
 
 
-def _sealed_entry() -> list[Column[Any]]:
-    """The columns of an appended entry as its writer sealed it: a pending row, and a
-    refused one kept as it was found (each table needs Column objects of its own)."""
+def _entry() -> list[Column[Any]]:
+    """The columns of what an entry says, the same in every table that holds entries
+    (each table needs Column objects of its own)."""
     return [
         Column("at_us", BigInteger, nullable=False),
         Column("kind", String(MAX_KIND), nullable=False),
@@ -45,6 +45,14 @@ def _sealed_entry() -> list[Column[Any]]:
         Column("object_kind", String(MAX_OBJECT_KIND), nullable=False),
         Column("object_id", String(MAX_OBJECT_ID), nullable=False),
         Column("detail", Text, nullable=False),
+    ]
+
+
+def _sealed_entry() -> list[Column[Any]]:
+    """The columns of an appended entry as its writer sealed it: a pending row, and a
+    refused one kept as it was found."""
+    return [
+        *_entry(),
         Column("salt", String(32), nullable=True),
         Column("seal", String(64), nullable=True),
     ]
@@ -61,13 +69,7 @@ audit_log = Table(
     "audit_log",
     metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("at_us", BigInteger, nullable=False),
-    Column("kind", String(MAX_KIND), nullable=False),
-    Column("actor", String(MAX_PARTY), nullable=False),
-    Column("subject", String(MAX_PARTY), nullable=False),
-    Column("object_kind", String(MAX_OBJECT_KIND), nullable=False),
-    Column("object_id", String(MAX_OBJECT_ID), nullable=False),
-    Column("detail", Text, nullable=False),
+    *_entry(),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Column("salt", String(32), nullable=True),

@@ -20,7 +20,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    Float,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -29,7 +28,7 @@ from sqlalchemy import (
     Text,
 )
 
-from deconflict.store.schema import metadata
+from deconflict.store.schema import band, metadata, piece_cells, stamps, volume_table, window
 
 airspace_constraints = Table(
     "airspace_constraints",
@@ -41,40 +40,19 @@ airspace_constraints = Table(
     Column("name", Text, nullable=False),
     Column("allowed_parties", Text, nullable=False),
     Column("allowed_min_priority", Integer, nullable=True),
-    Column("valid_start_us", BigInteger, nullable=False),
-    Column("valid_end_us", BigInteger, nullable=False),
+    *window("valid"),
     Column("details", Text, nullable=False),
-    Column("created_us", BigInteger, nullable=False),
-    Column("updated_us", BigInteger, nullable=False),
+    *stamps(),
     Index("ix_airspace_constraints_owner", "owner"),
     Index("ix_airspace_constraints_valid", "valid_end_us", "valid_start_us"),
 )
 
-airspace_constraint_volumes = Table(
-    "airspace_constraint_volumes",
-    metadata,
-    Column("constraint_id", String(64), primary_key=True),
-    Column("idx", Integer, primary_key=True, autoincrement=False),
-    Column("time_start_us", BigInteger, nullable=False),
-    Column("time_end_us", BigInteger, nullable=False),
-    Column("altitude_lower_m", Float, nullable=False),
-    Column("altitude_upper_m", Float, nullable=False),
-    Column("footprint", Text, nullable=False),
-    ForeignKeyConstraint(["constraint_id"], ["airspace_constraints.id"], ondelete="CASCADE"),
+airspace_constraint_volumes = volume_table(
+    "airspace_constraint_volumes", "constraint_id", "airspace_constraints"
 )
 
-airspace_constraint_cells = Table(
-    "airspace_constraint_cells",
-    metadata,
-    Column("cell", BigInteger, primary_key=True, autoincrement=False),
-    Column("constraint_id", String(64), primary_key=True),
-    Column("idx", Integer, primary_key=True, autoincrement=False),
-    ForeignKeyConstraint(
-        ["constraint_id", "idx"],
-        ["airspace_constraint_volumes.constraint_id", "airspace_constraint_volumes.idx"],
-        ondelete="CASCADE",
-    ),
-    Index("ix_airspace_constraint_cells_constraint", "constraint_id"),
+airspace_constraint_cells = piece_cells(
+    "airspace_constraint_cells", "constraint_id", "airspace_constraint_volumes"
 )
 
 agreed_zones = Table(
@@ -84,12 +62,9 @@ agreed_zones = Table(
     Column("owner", String(256), nullable=False),
     Column("version", Integer, nullable=False),
     Column("name", Text, nullable=False),
-    Column("valid_start_us", BigInteger, nullable=False),
-    Column("valid_end_us", BigInteger, nullable=False),
-    Column("altitude_lower_m", Float, nullable=False),
-    Column("altitude_upper_m", Float, nullable=False),
-    Column("created_us", BigInteger, nullable=False),
-    Column("updated_us", BigInteger, nullable=False),
+    *window("valid"),
+    *band(),
+    *stamps(),
     Index("ix_agreed_zones_valid", "valid_end_us", "valid_start_us"),
 )
 
@@ -104,19 +79,7 @@ agreed_zone_sectors = Table(
     Index("ix_agreed_zone_sectors_party", "party"),
 )
 
-agreed_zone_cells = Table(
-    "agreed_zone_cells",
-    metadata,
-    Column("cell", BigInteger, primary_key=True, autoincrement=False),
-    Column("zone_id", String(64), primary_key=True),
-    Column("idx", Integer, primary_key=True, autoincrement=False),
-    ForeignKeyConstraint(
-        ["zone_id", "idx"],
-        ["agreed_zone_sectors.zone_id", "agreed_zone_sectors.idx"],
-        ondelete="CASCADE",
-    ),
-    Index("ix_agreed_zone_cells_zone", "zone_id"),
-)
+agreed_zone_cells = piece_cells("agreed_zone_cells", "zone_id", "agreed_zone_sectors")
 
 agreed_zone_versions = Table(
     "agreed_zone_versions",

@@ -26,7 +26,7 @@ from sqlalchemy import (
     Text,
 )
 
-from deconflict.store.schema import metadata
+from deconflict.store.schema import area_cells, metadata, stamps, window
 
 dss_intents = Table(
     "dss_intents",
@@ -50,21 +50,12 @@ dss_subscriptions = Table(
     Column("notify_for_operational_intents", Boolean, nullable=False),
     Column("notify_for_constraints", Boolean, nullable=False),
     Column("implicit", Boolean, nullable=False),
-    Column("time_start_us", BigInteger, nullable=False),
-    Column("time_end_us", BigInteger, nullable=False),
-    Column("created_us", BigInteger, nullable=False),
-    Column("updated_us", BigInteger, nullable=False),
+    *window(),
+    *stamps(),
     Index("ix_dss_subscriptions_owner", "owner"),
 )
 
-subscription_cells = Table(
-    "subscription_cells",
-    metadata,
-    Column("cell", BigInteger, primary_key=True, autoincrement=False),
-    Column("subscription_id", String(36), primary_key=True),
-    ForeignKeyConstraint(["subscription_id"], ["dss_subscriptions.id"], ondelete="CASCADE"),
-    Index("ix_subscription_cells_subscription", "subscription_id"),
-)
+subscription_cells = area_cells("subscription_cells", "subscription_id", "dss_subscriptions")
 
 dss_constraints = Table(
     "dss_constraints",
@@ -74,22 +65,13 @@ dss_constraints = Table(
     Column("version", Integer, nullable=False),
     Column("ovn", String(128), nullable=False),
     Column("uss_base_url", Text, nullable=False),
-    Column("time_start_us", BigInteger, nullable=False),
-    Column("time_end_us", BigInteger, nullable=False),
+    *window(),
     Column("extents", Text, nullable=False),
-    Column("created_us", BigInteger, nullable=False),
-    Column("updated_us", BigInteger, nullable=False),
+    *stamps(),
     Index("ix_dss_constraints_time", "time_end_us", "time_start_us"),
 )
 
-constraint_cells = Table(
-    "constraint_cells",
-    metadata,
-    Column("cell", BigInteger, primary_key=True, autoincrement=False),
-    Column("constraint_id", String(36), primary_key=True),
-    ForeignKeyConstraint(["constraint_id"], ["dss_constraints.id"], ondelete="CASCADE"),
-    Index("ix_constraint_cells_constraint", "constraint_id"),
-)
+constraint_cells = area_cells("constraint_cells", "constraint_id", "dss_constraints")
 
 dss_uss_availability = Table(
     "dss_uss_availability",
