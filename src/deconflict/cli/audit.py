@@ -32,10 +32,10 @@ from deconflict.audit.party import (
 from deconflict.audit.statements import CHECKPOINT, RECEIPT, checked
 from deconflict.cli.consoles import error_console
 from deconflict.cli.db import open_existing, resolve_url
-from deconflict.cli.failure import FAILURES, exit_for
+from deconflict.cli.failure import FAILURES, fail
 from deconflict.cli.options import Database, DataDir
 from deconflict.cli.sealing import seal_appends
-from deconflict.errors import AuditKeyError, BadStatement, UserError
+from deconflict.errors import AuditKeyError, BadStatement
 from deconflict.model.times import rfc3339
 from deconflict.settings import Settings
 from deconflict.store.audit import (
@@ -68,22 +68,15 @@ def _open(console: Console, database: str | None) -> SqlStore:
         with store.session() as s:
             have, want = current_revision(s.conn), head_revision(s.conn)
     except FAILURES as exc:
-        raise _fail(console, str(exc), exc) from None
+        raise fail(console, str(exc), exc) from None
     if have != want:
         store.close()
-        raise _fail(
+        raise fail(
             console,
             f"the database is at schema revision {have}, this version reads {want}: "
             "run `deconflict db upgrade` first",
         )
     return store
-
-
-def _fail(console: Console, message: str, exc: BaseException | None = None) -> typer.Exit:
-    """Print ``message``; exit with ``exc``'s code (``cli/failure.py``), or 2 for a
-    mistake found here."""
-    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    return exit_for(exc) if exc is not None else typer.Exit(UserError.exit_code)
 
 
 def _chain(console: Console, store: SqlStore, data_dir: Path | None) -> int:
@@ -124,7 +117,7 @@ def _public_key(console: Console, key: Path | None, data_dir: Path | None) -> Ed
     try:
         return load_audit_public_key(key or audit_public_key_path(_data_dir(data_dir)))
     except AuditKeyError as exc:
-        raise _fail(console, str(exc), exc) from None
+        raise fail(console, str(exc), exc) from None
 
 
 def _statements(
@@ -134,11 +127,11 @@ def _statements(
     try:
         signed = read_signed(file.read_bytes())
     except OSError as exc:
-        raise _fail(console, str(exc), exc) from None
+        raise fail(console, str(exc), exc) from None
     except (BadStatement, orjson.JSONDecodeError) as exc:
-        raise _fail(console, f"{file}: {exc}") from None
+        raise fail(console, f"{file}: {exc}") from None
     if not signed:
-        raise _fail(console, f"{file} holds no signed statement")
+        raise fail(console, f"{file} holds no signed statement")
     found = []
     for number, doc in enumerate(signed, 1):
         try:
@@ -209,7 +202,7 @@ def verify(
             unsealed = unsealed_pending(s.conn, audit_key) if audit_key is not None else []
             refused = refused_entries(s.conn)
     except FAILURES as exc:
-        raise _fail(err, str(exc), exc) from None
+        raise fail(err, str(exc), exc) from None
     finally:
         store.close()
     failed = False
@@ -273,7 +266,7 @@ def export_command(
         with output.open("wb") if output is not None else nullcontext(sys.stdout.buffer) as target:
             n = export_subject(store, party, target)
     except FAILURES as exc:
-        raise _fail(err, str(exc), exc) from None
+        raise fail(err, str(exc), exc) from None
     finally:
         store.close()
     err.print(f"exported {n} entries about {party}" + (f" to {output}" if output else ""))
@@ -291,7 +284,7 @@ def chain(database: Database = None, data_dir: DataDir = None) -> None:
     try:
         n = _chain(err, store, data_dir)
     except FAILURES as exc:
-        raise _fail(err, str(exc), exc) from None
+        raise fail(err, str(exc), exc) from None
     finally:
         store.close()
     typer.echo(f"chained {n} pending entries")
@@ -336,7 +329,7 @@ def _records(console: Console, file: Path) -> list[dict[str, Any]]:
     try:
         lines = file.read_bytes().splitlines()
     except OSError as exc:
-        raise _fail(console, str(exc), exc) from None
+        raise fail(console, str(exc), exc) from None
     records = []
     for number, line in enumerate(lines, 1):
         try:
@@ -388,7 +381,7 @@ def check_receipt(
         with store.session() as s:
             places = [p for r in receipts for p in receipt_places(s.conn, r)]
     except FAILURES as exc:
-        raise _fail(err, str(exc), exc) from None
+        raise fail(err, str(exc), exc) from None
     finally:
         store.close()
     bad = False
@@ -425,7 +418,7 @@ def checkpoints(
     """
     err = error_console()
     if not token:
-        raise _fail(err, "--token (or DECONFLICT_TOKEN) is required")
+        raise fail(err, "--token (or DECONFLICT_TOKEN) is required")
     try:
         r = httpx.get(
             f"{url.rstrip('/')}/v1/events",
@@ -434,22 +427,22 @@ def checkpoints(
             timeout=60.0,
         )
     except httpx.HTTPError as exc:
-        raise _fail(err, f"cannot read {url}: {exc}") from None
+        raise fail(err, f"cannot read {url}: {exc}") from None
     if r.status_code != 200:
-        raise _fail(err, f"{url} answered {r.status_code}: {r.text[:200]}")
+        raise fail(err, f"{url} answered {r.status_code}: {r.text[:200]}")
     try:
         held = {str(d.get("sig")) for d in map(_as_dict, read_signed(output.read_bytes()))}
     except FileNotFoundError:
         held = set()
     except (OSError, BadStatement, orjson.JSONDecodeError) as exc:
-        raise _fail(err, f"{output}: {exc}") from None
+        raise fail(err, f"{output}: {exc}") from None
     new = [c for c in checkpoints_in_stream(r.text) if str(c.get("sig")) not in held]
     try:
         with output.open("ab") as out:
             for c in new:
                 out.write(orjson.dumps(c, option=orjson.OPT_SORT_KEYS) + b"\n")
     except OSError as exc:
-        raise _fail(err, str(exc), exc) from None
+        raise fail(err, str(exc), exc) from None
     typer.echo(f"saved {len(new)} new checkpoints to {output} ({len(held) + len(new)} in all)")
 
 

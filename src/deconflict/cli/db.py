@@ -7,8 +7,9 @@ reports its old revision instead of silently upgrading it first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -16,11 +17,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import create_engine
 
 from deconflict.cli.consoles import error_console
-from deconflict.cli.failure import FAILURES, exit_for
+from deconflict.cli.failure import FAILURES, fail
 from deconflict.cli.options import Database, database_url
-from deconflict.errors import NoDatabase, UserError
+from deconflict.errors import NoDatabase
 from deconflict.settings import Settings
 from deconflict.store.sql import SqlStore, open_store
+
+if TYPE_CHECKING:
+    from deconflict.store.transfer import Progress as Report
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="db",
@@ -54,22 +60,42 @@ def open_existing(url: str) -> SqlStore:
     return SqlStore(create_engine(url, pool_pre_ping=True))
 
 
-def _fail(console: Console, message: str, exc: BaseException | None = None) -> typer.Exit:
-    """Print ``message``; exit with ``exc``'s code (``cli/failure.py``), or 2 for a
-    mistake found here."""
-    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    return exit_for(exc) if exc is not None else typer.Exit(UserError.exit_code)
+def _opened(console: Console, opener: Callable[[str], SqlStore], database: str | None) -> SqlStore:
+    """The store ``opener`` opens at ``database``; a failure exits as ``fail`` says."""
+    try:
+        return opener(resolve_url(database))
+    except FAILURES as exc:
+        raise fail(console, str(exc), exc) from None
 
 
-def _progress(console: Console, label: str) -> Progress:
-    return Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
+def _with_progress(
+    console: Console,
+    store: SqlStore,
+    label: str,
+    work: Callable[[Report], T],
+    failed: str = "",
+) -> T:
+    """Run ``work`` with a progress bar it reports to, then close ``store``; a failure
+    exits with its message (and ``failed`` after it)."""
+    try:
+        with Progress(
+            TextColumn(label),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
+            task = bar.add_task(label, total=None)
+
+            def report(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            return work(report)
+    except FAILURES as exc:
+        raise fail(console, f"{exc}{failed}", exc) from None
+    finally:
+        store.close()
 
 
 @app.command()
@@ -78,11 +104,7 @@ def upgrade(database: Database = None) -> None:
     from deconflict.store.integrity import current_revision, snapshot
 
     console = error_console()
-    url = resolve_url(database)
-    try:
-        store = open_store(url)
-    except FAILURES as exc:
-        raise _fail(console, str(exc), exc) from None
+    store = _opened(console, open_store, database)
     try:
         with snapshot(store) as conn:
             console.print(f"database at schema revision {current_revision(conn)} (latest)")
@@ -96,10 +118,7 @@ def check(database: Database = None) -> None:
     from deconflict.store.integrity import check as integrity_check
 
     console = Console()
-    try:
-        store = open_existing(resolve_url(database))
-    except FAILURES as exc:
-        raise _fail(console, str(exc), exc) from None
+    store = _opened(console, open_existing, database)
     try:
         problems = integrity_check(store)
     finally:
@@ -122,22 +141,13 @@ def export_command(
     from deconflict.store.transfer import export_jsonl
 
     console = error_console()
-    try:
-        store = open_existing(resolve_url(database))
-    except FAILURES as exc:
-        raise _fail(console, str(exc), exc) from None
-    try:
-        with _progress(console, "export") as bar, file.open("wb") as out:
-            task = bar.add_task("export", total=None)
+    store = _opened(console, open_existing, database)
 
-            def report(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+    def work(report: Report) -> dict[str, int]:
+        with file.open("wb") as out:
+            return export_jsonl(store, out, report)
 
-            counts = export_jsonl(store, out, report)
-    except FAILURES as exc:
-        raise _fail(console, str(exc), exc) from None
-    finally:
-        store.close()
+    counts = _with_progress(console, store, "export", work)
     console.print(f"exported {_summary(counts)} to {file}")
 
 
@@ -151,23 +161,14 @@ def import_command(
 
     console = error_console()
     if not file.is_file():
-        raise _fail(console, f"no file {file}")
-    try:
-        store = open_store(resolve_url(database))
-    except FAILURES as exc:
-        raise _fail(console, str(exc), exc) from None
-    try:
-        with _progress(console, "import") as bar, file.open("rb") as src:
-            task = bar.add_task("import", total=None)
+        raise fail(console, f"no file {file}")
+    store = _opened(console, open_store, database)
 
-            def report(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+    def work(report: Report) -> dict[str, int]:
+        with file.open("rb") as src:
+            return import_jsonl(store, src, report)
 
-            counts = import_jsonl(store, src, report)
-    except FAILURES as exc:
-        raise _fail(console, f"{exc} (nothing was imported)", exc) from None
-    finally:
-        store.close()
+    counts = _with_progress(console, store, "import", work, " (nothing was imported)")
     console.print(f"imported {_summary(counts)}")
 
 

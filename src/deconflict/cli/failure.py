@@ -9,6 +9,7 @@ one: a database driver's error, which is ours as a ``StoreUnavailable`` is, and 
 from __future__ import annotations
 
 import typer
+from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
 from deconflict.errors import DeconflictError, StoreUnavailable, UserError
@@ -31,3 +32,10 @@ def exit_code(exc: BaseException) -> int:
 def exit_for(exc: BaseException) -> typer.Exit:
     """``raise exit_for(exc) from None`` once the command has printed what went wrong."""
     return typer.Exit(exit_code(exc))
+
+
+def fail(console: Console, message: str, exc: BaseException | None = None) -> typer.Exit:
+    """Print ``message``; ``raise fail(...) from None`` exits with ``exc``'s code, or 2
+    for a mistake the command found itself."""
+    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return exit_for(exc) if exc is not None else typer.Exit(UserError.exit_code)

@@ -26,7 +26,7 @@ from rich.table import Table
 from deconflict.airspace.service import AirspaceService
 from deconflict.cli.consoles import error_console
 from deconflict.cli.db import resolve_url
-from deconflict.cli.failure import FAILURES, exit_for
+from deconflict.cli.failure import FAILURES, fail
 from deconflict.cli.options import Database
 from deconflict.cli.sealing import seal_appends
 from deconflict.io.airspace import Airspace, airspace_geojson, load_airspace
@@ -49,11 +49,6 @@ app = typer.Typer(
 class FileFormat(StrEnum):
     GEOJSON = "geojson"
     ED269 = "ed269"
-
-
-def _fail(message: str, exc: BaseException | None = None) -> typer.Exit:
-    error_console().print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    return exit_for(exc) if exc is not None else typer.Exit(2)
 
 
 @app.command("import")
@@ -98,7 +93,7 @@ def import_(
         finally:
             store.close()
     except FAILURES as exc:
-        raise _fail(str(exc), exc) from None
+        raise fail(error_console(), str(exc), exc) from None
     n_constraints, n_zones = len(loaded.constraints), len(loaded.zones)
     typer.echo(f"imported {n_constraints} constraints and {n_zones} zones from {file}")
 
@@ -128,7 +123,7 @@ def export(
     try:
         airspace = _read_all(database)
     except FAILURES as exc:
-        raise _fail(str(exc), exc) from None
+        raise fail(error_console(), str(exc), exc) from None
     if format is FileFormat.ED269:
         if airspace.zones:
             error_console().print(
@@ -151,7 +146,7 @@ def list_(database: Database = None) -> None:
     try:
         airspace = _read_all(database)
     except FAILURES as exc:
-        raise _fail(str(exc), exc) from None
+        raise fail(error_console(), str(exc), exc) from None
     out = Console(soft_wrap=True)
     if not out.is_terminal:
         out.width = max(out.width, 132)
