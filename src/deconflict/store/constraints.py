@@ -376,41 +376,13 @@ class SqlAirspaceBook:
         ]
 
 
-class SqlAirspace(SqlAirspaceBook):
+class SqlAirspace(SqlAirspaceBook, AirspaceChanges):
     """The book with the feature's changes (``AirspaceChanges``) on it, for callers that
-    already hold a session."""
+    already hold a session: the changes are the feature's own methods, run on this book."""
 
-    def check_native(self, constraint_id: str) -> None:
-        """``ManagedByDss`` unless native writes may change the constraint."""
-        AirspaceChanges(self).check_native(constraint_id)
-
-    def put_constraint(
-        self,
-        c: Constraint,
-        changed_by: str | None = None,
-        *,
-        dss: bool = False,
-        skip: Iterable[str] = (),
-    ) -> StoredConstraint:
-        return AirspaceChanges(self).put_constraint(c, changed_by, dss=dss, skip=skip)
-
-    def delete_constraint(
-        self,
-        constraint_id: str,
-        changed_by: str | None = None,
-        *,
-        dss: bool = False,
-        skip: Iterable[str] = (),
-    ) -> bool:
-        return AirspaceChanges(self).delete_constraint(
-            constraint_id, changed_by, dss=dss, skip=skip
-        )
-
-    def put_zone(self, zone: AgreedZone, changed_by: str) -> AgreedZone:
-        return AirspaceChanges(self).put_zone(zone, changed_by)
-
-    def delete_zone(self, zone_id: str, changed_by: str) -> bool:
-        return AirspaceChanges(self).delete_zone(zone_id, changed_by)
+    def __init__(self, session: SqlSession | Connection, record: EventSink | None = None) -> None:
+        SqlAirspaceBook.__init__(self, session, record)
+        AirspaceChanges.__init__(self, self)
 
 
 class SqlAirspaceTransactions:
