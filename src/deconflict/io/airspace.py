@@ -35,7 +35,7 @@ from deconflict.model.constraint import (
     Sector,
     line_sectors,
 )
-from deconflict.model.times import rfc3339
+from deconflict.model.times import parse_time, rfc3339
 
 
 @dataclass(frozen=True)
@@ -240,16 +240,7 @@ def _band(props: dict[str, Any], required: bool) -> AltitudeBand:
 
 
 def _time(props: dict[str, Any], name: str) -> datetime:
-    value = props.get(name)
-    if not isinstance(value, str):
-        raise InvalidInput(f"properties.{name}", f"must be an RFC 3339 string, got {value!r}")
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"properties.{name}", f"{value!r} is not an RFC 3339 time") from None
-    if t.tzinfo is None:
-        raise InvalidInput(f"properties.{name}", f"{value!r} has no timezone; use UTC with Z")
-    return t
+    return parse_time(props.get(name), f"properties.{name}")
 
 
 def _geometry(props: dict[str, Any], footprint: Any) -> dict[str, Any]:

@@ -51,7 +51,7 @@ from deconflict.errors import InvalidInput
 from deconflict.geo.footprint import Circle, Footprint, Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.constraint import Constraint, ConstraintType
-from deconflict.model.times import rfc3339
+from deconflict.model.times import parse_time, rfc3339
 
 FOOT_M = 0.3048
 SURFACE_M = -1_000.0
@@ -204,8 +204,8 @@ def _zone(zone: Any, owner: str, vertical: _Vertical) -> tuple[str, Constraint]:
     if mine.get("valid_start") and mine.get("valid_end"):
         where = f"extendedProperties.{EXTENSION}"
         validity = TimeWindow(
-            _time(mine["valid_start"], f"{where}.valid_start"),
-            _time(mine["valid_end"], f"{where}.valid_end"),
+            _ed269_time(mine["valid_start"], f"{where}.valid_start"),
+            _ed269_time(mine["valid_end"], f"{where}.valid_end"),
         )
     constraint_id = mine.get("constraint") if isinstance(mine.get("constraint"), str) else None
     return ident, Constraint(
@@ -234,8 +234,8 @@ def _periods(applicability: Any) -> list[TimeWindow]:
         if p.get("permanent") == "YES":
             out.append(TimeWindow(PERMANENT_START, PERMANENT_END))
             continue
-        start = _time(p.get("startDateTime"), f"{where}.startDateTime")
-        end = _time(p.get("endDateTime"), f"{where}.endDateTime")
+        start = _ed269_time(p.get("startDateTime"), f"{where}.startDateTime")
+        end = _ed269_time(p.get("endDateTime"), f"{where}.endDateTime")
         try:
             out.append(TimeWindow(start, end))
         except InvalidInput as exc:
@@ -243,16 +243,8 @@ def _periods(applicability: Any) -> list[TimeWindow]:
     return out
 
 
-def _time(value: Any, where: str) -> datetime:
-    if not isinstance(value, str):
-        raise InvalidInput(where, "must be a date-time string (ISO 8601 with Z)")
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(where, f"{value!r} is not an ISO 8601 date-time") from None
-    if t.tzinfo is None:
-        raise InvalidInput(where, f"{value!r} has no timezone; ED-269 times are UTC (Z)")
-    return t
+def _ed269_time(value: Any, where: str) -> datetime:
+    return parse_time(value, where, standard="ISO 8601", zone="ED-269 times are UTC (Z)")
 
 
 def _number(item: dict[str, Any], name: str) -> float:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -18,7 +17,7 @@ from deconflict.errors import InvalidInput
 from deconflict.geo.footprint import Circle, Footprint, Polygon
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import Operation, OperationState
-from deconflict.model.times import rfc3339
+from deconflict.model.times import parse_time, rfc3339
 
 REQUIRED = ("operation", "party", "altitude_lower_m", "altitude_upper_m", "time_start", "time_end")
 
@@ -121,7 +120,9 @@ def parse_feature(feature: Any) -> tuple[str, str, int, OperationState, Volume4D
         altitude = AltitudeBand(
             _number(props, "altitude_lower_m"), _number(props, "altitude_upper_m")
         )
-        time = TimeWindow(_time(props, "time_start"), _time(props, "time_end"))
+        time = TimeWindow(
+            parse_time(props["time_start"], "time_start"), parse_time(props["time_end"], "time_end")
+        )
     except InvalidInput as exc:
         raise exc.within("properties") from None
     footprint = parse_geometry(feature.get("geometry"), props)
@@ -186,19 +187,6 @@ def _number(props: dict[str, Any], name: str) -> float:
     if not math.isfinite(value):
         raise InvalidInput(name, f"must be finite, got {value!r}")
     return float(value)
-
-
-def _time(props: dict[str, Any], name: str) -> datetime:
-    value = props[name]
-    if not isinstance(value, str):
-        raise InvalidInput(name, f"must be an RFC 3339 string, got {value!r}")
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(name, f"{value!r} is not an RFC 3339 time") from None
-    if t.tzinfo is None:
-        raise InvalidInput(name, f"{value!r} has no timezone; use UTC with Z")
-    return t
 
 
 def operation_features(op: Operation) -> Iterable[dict[str, Any]]:

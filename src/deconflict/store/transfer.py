@@ -42,7 +42,7 @@ from deconflict.errors import InvalidInput, TransferError
 from deconflict.geo.covering import cells_of
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import Operation, OperationState
-from deconflict.model.times import rfc3339
+from deconflict.model.times import parse_time, rfc3339
 from deconflict.store.codec import footprint_from_text, from_us, to_us, volume_row
 from deconflict.store.integrity import current_revision, snapshot
 from deconflict.store.schema import operations, volume_cells, volumes
@@ -142,21 +142,13 @@ def _has_dss(conn: Connection) -> bool:
     return "dss_intents" in set(inspect(conn).get_table_names())
 
 
+def _parse_time(text: Any, field: str) -> int:
+    return to_us(parse_time(text, field).astimezone(UTC))
+
+
 def _time(us: int) -> str:
     """RFC 3339 with all six fractional digits: exact to the stored microsecond."""
     return from_us(us).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _parse_time(text: Any, field: str) -> int:
-    if not isinstance(text, str):
-        raise InvalidInput(field, "must be an RFC 3339 time string")
-    try:
-        t = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(field, f"{text!r} is not an RFC 3339 time") from None
-    if t.tzinfo is None:
-        raise InvalidInput(field, "must carry a time zone")
-    return to_us(t.astimezone(UTC))
 
 
 # ------------------------------------------------------------------------------ export
