@@ -10,9 +10,9 @@ gets written.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from deconflict.core.limits import check_f3548
 from deconflict.dss.checks import (
@@ -104,29 +104,111 @@ def _band(volumes: Iterable[Volume4D]) -> AltitudeBand:
     return AltitudeBand(min(v.altitude.lower_m for v in vs), max(v.altitude.upper_m for v in vs))
 
 
+_Airspace = tuple[frozenset[int], TimeWindow]
+"""Cells and a time window: the airspace whose subscribers a change concerns."""
+
+
 def _hull(span: TimeWindow, start: datetime, end: datetime) -> TimeWindow:
     """``span`` widened to cover ``start``..``end`` (an entity's old times): an update
     concerns subscribers of the airspace it leaves as well as of the one it takes."""
     return TimeWindow(min(span.start, start), max(span.end, end))
 
 
+T = TypeVar("T")
+
+
+class _Managed(Protocol):
+    """A reference a USS manages and changes at its current OVN."""
+
+    @property
+    def manager(self) -> str: ...
+
+    @property
+    def ovn(self) -> str: ...
+
+
+ManagedT = TypeVar("ManagedT", bound=_Managed)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """How the checks every kind of DSS entity shares name that kind in their errors."""
+
+    what: str
+    version: str  # what the caller's version is called: "OVN" or "version"
+    foreign: str  # how an entity of another USS is said
+
+    def found(self, entity: T | None, entity_id: str, missing: type[Exception] = NotFound) -> T:
+        if entity is None:
+            raise missing(f"{self.what} {entity_id} does not exist")
+        return entity
+
+    def check_absent(self, exists: bool, entity_id: str) -> None:
+        if exists:
+            raise Conflict(f"{self.what} {entity_id} already exists")
+
+    def check_owner(self, entity_id: str, owner: str, caller: str) -> None:
+        if owner != caller:
+            raise NotAllowed(f"{self.what} {entity_id} {self.foreign}")
+
+    def check_version(self, entity_id: str, current: str, given: str) -> None:
+        if current != given:
+            raise Conflict(
+                f"{self.version} {given!r} is not the current {self.version} of {entity_id}"
+            )
+
+    def at_ovn(
+        self,
+        old: ManagedT | None,
+        entity_id: str,
+        caller: str,
+        ovn: str,
+        missing: type[Exception] = NotFound,
+    ) -> ManagedT:
+        """``old`` if ``caller`` may change it at ``ovn``: it exists, ``caller`` manages
+        it, and ``ovn`` is current (in that order, as the reference DSS checks)."""
+        found = self.found(old, entity_id, missing)
+        self.check_owner(entity_id, found.manager, caller)
+        self.check_version(entity_id, found.ovn, ovn)
+        return found
+
+
+INTENT = _Kind("operational intent", "OVN", "is managed by another USS")
+CONSTRAINT = _Kind("constraint", "OVN", "is managed by another USS")
+SUBSCRIPTION = _Kind("subscription", "version", "belongs to another USS")
+
+
+def _required(value: str, name: str) -> None:
+    if not value:
+        raise BadRequest(f"{name}: is required")
+
+
+def _ref_to_write(
+    kind: _Kind,
+    old: ManagedT | None,
+    exists: Callable[[str], bool],
+    caller: str,
+    entity_id: str,
+    ovn: str | None,
+    missing: type[Exception],
+) -> ManagedT | None:
+    """The reference a create (``ovn`` None) may not find (nor ``exists`` know of), or
+    an update must find managed by ``caller`` at ``ovn``; ``missing`` is the error for
+    an update of nothing, which the reference DSS words differently per kind."""
+    if ovn is None:
+        kind.check_absent(old is not None or exists(entity_id), entity_id)
+        return None
+    return kind.at_ovn(old, entity_id, caller, ovn, missing)
+
+
 def _intent_to_write(
     s: DssSession, caller: str, intent_id: str, ovn: str | None, state: OperationState
 ) -> IntentRef | None:
-    """The intent a create (``ovn`` None) may not find, or an update must find, managed
-    by ``caller`` at ``ovn`` and allowed to move to ``state``."""
-    old = s.get_intent(intent_id)
-    if ovn is None:
-        if old is not None or s.operation_exists(intent_id):
-            raise Conflict(f"operational intent {intent_id} already exists")
-        return None
-    if old is None:
-        raise MissingOnUpdate(f"operational intent {intent_id} does not exist")
-    if old.manager != caller:
-        raise NotAllowed(f"operational intent {intent_id} is managed by another USS")
-    if old.ovn != ovn:
-        raise Conflict(f"OVN {ovn!r} is not the current OVN of {intent_id}")
-    if not is_allowed(old.state, state):
+    """The intent to write (see ``_ref_to_write``), allowed to move to ``state``."""
+    old = _ref_to_write(
+        INTENT, s.get_intent(intent_id), s.operation_exists, caller, intent_id, ovn, MissingOnUpdate
+    )
+    if old is not None and not is_allowed(old.state, state):
         # The native transition table (Contingent only ends, in F3548 too).
         raise Conflict(str(refusal(old.state, state)))
     return old
@@ -173,16 +255,12 @@ def _subscription_to_write(
     find, owned by ``caller`` at ``version``."""
     old = s.get_subscription(sub_id)
     if version is None:
-        if old is not None:
-            raise Conflict(f"subscription {sub_id} already exists")
+        SUBSCRIPTION.check_absent(old is not None, sub_id)
         return None
-    if old is None:
-        raise MissingOnUpdate(f"subscription {sub_id} does not exist")
-    if old.version != version:
-        raise Conflict(f"version {version!r} is not the current version of {sub_id}")
-    if old.owner != caller:
-        raise NotAllowed(f"subscription {sub_id} belongs to another USS")
-    return old
+    found = SUBSCRIPTION.found(old, sub_id, MissingOnUpdate)
+    SUBSCRIPTION.check_version(sub_id, found.version, version)
+    SUBSCRIPTION.check_owner(sub_id, found.owner, caller)
+    return found
 
 
 def _subscription_window(
@@ -237,6 +315,27 @@ def _sub_band(extent: Extent) -> AltitudeBand:
     return AltitudeBand(lower, upper)
 
 
+def _airspace(cells: frozenset[int], ref: IntentRef | ConstraintRef) -> _Airspace:
+    return cells, TimeWindow(ref.time_start, ref.time_end)
+
+
+def _intent_airspace(ref: IntentRef) -> _Airspace:
+    """Where and when an intent is: who is told of its change."""
+    return _airspace(volumes_cells(ref.volumes), ref)
+
+
+def _constraint_airspace(ref: ConstraintRef) -> _Airspace:
+    return _airspace(_constraint_cells(ref.extents), ref)
+
+
+def _touched(new: _Airspace, old: _Airspace | None) -> _Airspace:
+    """The airspace a write concerns: the new one, and on an update the one it leaves
+    (its subscribers are told as well)."""
+    if old is None:
+        return new
+    return new[0] | old[0], _hull(new[1], old[1].start, old[1].end)
+
+
 def _constraint_cells(extents: Sequence[Extent]) -> frozenset[int]:
     cells: set[int] = set()
     for e in extents:
@@ -249,6 +348,16 @@ def _constraint_span(extents: Sequence[Extent]) -> TimeWindow:
     starts = [e.start for e in extents if e.start is not None]
     ends = [e.end for e in extents if e.end is not None]
     return TimeWindow(min(starts), max(ends))
+
+
+def _bump(s: DssSession, airspace: _Airspace, *, for_constraints: bool) -> tuple[Subscriber, ...]:
+    """Bump the subscriptions over ``airspace`` (those of the change's kind): the
+    subscribers to tell, each with its new notification indices."""
+    cells, window = airspace
+    notified = s.bump_notification_indices(
+        cells, window.start, window.end, for_constraints=for_constraints
+    )
+    return group_subscribers(notified)
 
 
 class DssNotifier(Protocol):
@@ -286,10 +395,7 @@ class DssService:
     # ------------------------------------------------------------------ intents
 
     def get_intent(self, intent_id: str) -> IntentRef:
-        found = self._tx.run(lambda s: s.get_intent(intent_id), write=False)
-        if found is None:
-            raise NotFound(f"operational intent {intent_id} does not exist")
-        return found
+        return INTENT.found(self._tx.run(lambda s: s.get_intent(intent_id), write=False), intent_id)
 
     def query_intents(self, area: Extent | None) -> list[IntentRef]:
         """The intents relevant to the area: the grid's answer (see ``DssSession.intents_in``),
@@ -331,11 +437,8 @@ class DssService:
             )
             if old is not None and old.subscription_id not in (None, sub_id):
                 self._drop_orphaned_implicit(s, old.subscription_id)
-            touched, window = cells, span
-            if old is not None:
-                touched = cells | volumes_cells(old.volumes)
-                window = _hull(span, old.time_start, old.time_end)
-            return self._tell_intent(s, ref, touched, window, deleted=False)
+            before = _intent_airspace(old) if old is not None else None
+            return self._tell_intent(s, ref, _touched((cells, span), before), deleted=False)
 
         return self._tx.run(work)
 
@@ -385,19 +488,9 @@ class DssService:
         return uss_base_url, volumes, span
 
     def _tell_intent(
-        self,
-        s: DssSession,
-        ref: IntentRef,
-        cells: frozenset[int],
-        window: TimeWindow,
-        *,
-        deleted: bool,
+        self, s: DssSession, ref: IntentRef, airspace: _Airspace, *, deleted: bool
     ) -> IntentChange:
-        """Bump the subscriptions over ``cells`` and ``window`` and tell the notifier."""
-        notified = s.bump_notification_indices(
-            cells, window.start, window.end, for_constraints=False
-        )
-        change = IntentChange(ref, group_subscribers(notified))
+        change = IntentChange(ref, _bump(s, airspace, for_constraints=False))
         if self._notifier is not None:
             self._notifier.intent_changed(s, change, deleted=deleted)
         return change
@@ -512,21 +605,13 @@ class DssService:
             s.delete_subscription(sub_id)
 
     def delete_intent(self, caller: str, intent_id: str, ovn: str) -> IntentChange:
-        if not ovn:
-            raise BadRequest("ovn: is required")
+        _required(ovn, "ovn")
 
         def work(s: DssSession) -> IntentChange:
-            old = s.get_intent(intent_id)
-            if old is None:
-                raise NotFound(f"operational intent {intent_id} does not exist")
-            if old.manager != caller:
-                raise NotAllowed(f"operational intent {intent_id} is managed by another USS")
-            if old.ovn != ovn:
-                raise Conflict(f"OVN {ovn!r} is not the current OVN of {intent_id}")
+            old = INTENT.at_ovn(s.get_intent(intent_id), intent_id, caller, ovn)
             s.delete_intent(intent_id)
             self._drop_orphaned_implicit(s, old.subscription_id)
-            window = TimeWindow(old.time_start, old.time_end)
-            return self._tell_intent(s, old, volumes_cells(old.volumes), window, deleted=True)
+            return self._tell_intent(s, old, _intent_airspace(old), deleted=True)
 
         return self._tx.run(work)
 
@@ -534,11 +619,9 @@ class DssService:
 
     def get_subscription(self, caller: str, sub_id: str) -> SubscriptionRec:
         found = self._tx.run(lambda s: s.get_subscription(sub_id), write=False)
-        if found is None:
-            raise NotFound(f"subscription {sub_id} does not exist")
-        if found.owner != caller:
-            raise NotAllowed(f"subscription {sub_id} belongs to another USS")
-        return found
+        sub = SUBSCRIPTION.found(found, sub_id)
+        SUBSCRIPTION.check_owner(sub_id, sub.owner, caller)
+        return sub
 
     def query_subscriptions(self, caller: str, area: Extent | None) -> list[SubscriptionRec]:
         """Only the caller's own subscriptions that have not expired."""
@@ -620,19 +703,14 @@ class DssService:
                 )
 
     def delete_subscription(self, caller: str, sub_id: str, version: str) -> SubscriptionRec:
-        if not version:
-            raise BadRequest("version: is required")
+        _required(version, "version")
 
         def work(s: DssSession) -> SubscriptionRec:
-            old = s.get_subscription(sub_id)
-            if old is None:
-                raise NotFound(f"subscription {sub_id} does not exist")
+            old = SUBSCRIPTION.found(s.get_subscription(sub_id), sub_id)
             # Owner first, as the reference DSS deletes: another USS learns nothing
             # about the version.
-            if old.owner != caller:
-                raise NotAllowed(f"subscription {sub_id} belongs to another USS")
-            if old.version != version:
-                raise Conflict(f"version {version!r} is not the current version of {sub_id}")
+            SUBSCRIPTION.check_owner(sub_id, old.owner, caller)
+            SUBSCRIPTION.check_version(sub_id, old.version, version)
             if old.dependent_operational_intents:
                 raise BadRequest(
                     f"subscription {sub_id} still serves operational intent(s) "
@@ -647,9 +725,7 @@ class DssService:
 
     def get_constraint(self, constraint_id: str) -> ConstraintRef:
         found = self._tx.run(lambda s: s.get_constraint(constraint_id), write=False)
-        if found is None:
-            raise NotFound(f"constraint {constraint_id} does not exist")
-        return found
+        return CONSTRAINT.found(found, constraint_id)
 
     def query_constraints(self, area: Extent | None) -> list[ConstraintRef]:
         """Constraints are matched on cells and time only, as in the reference DSS (and
@@ -678,17 +754,15 @@ class DssService:
         check_not_ended(span, "constraint", now)
 
         def work(s: DssSession) -> ConstraintChange:
-            old = s.get_constraint(constraint_id)
-            if ovn is None:
-                if old is not None or s.constraint_exists(constraint_id):
-                    raise Conflict(f"constraint {constraint_id} already exists")
-            else:
-                if old is None:
-                    raise MissingConstraintOnUpdate(f"constraint {constraint_id} does not exist")
-                if old.manager != caller:
-                    raise NotAllowed(f"constraint {constraint_id} is managed by another USS")
-                if old.ovn != ovn:
-                    raise Conflict(f"OVN {ovn!r} is not the current OVN of {constraint_id}")
+            old = _ref_to_write(
+                CONSTRAINT,
+                s.get_constraint(constraint_id),
+                s.constraint_exists,
+                caller,
+                constraint_id,
+                ovn,
+                MissingConstraintOnUpdate,
+            )
             ref = ConstraintRef(
                 id=constraint_id,
                 manager=caller,
@@ -700,49 +774,26 @@ class DssService:
                 extents=extents,
             )
             s.put_constraint(ref, cells)
-            touched, window = cells, span
-            if old is not None:
-                touched = cells | _constraint_cells(old.extents)
-                window = _hull(span, old.time_start, old.time_end)
-            return self._tell_constraint(s, ref, touched, window, deleted=False)
+            before = _constraint_airspace(old) if old is not None else None
+            return self._tell_constraint(s, ref, _touched((cells, span), before), deleted=False)
 
         return self._tx.run(work)
 
     def _tell_constraint(
-        self,
-        s: DssSession,
-        ref: ConstraintRef,
-        cells: frozenset[int],
-        window: TimeWindow,
-        *,
-        deleted: bool,
+        self, s: DssSession, ref: ConstraintRef, airspace: _Airspace, *, deleted: bool
     ) -> ConstraintChange:
-        """Bump the subscriptions over ``cells`` and ``window`` and tell the notifier."""
-        notified = s.bump_notification_indices(
-            cells, window.start, window.end, for_constraints=True
-        )
-        change = ConstraintChange(ref, group_subscribers(notified))
+        change = ConstraintChange(ref, _bump(s, airspace, for_constraints=True))
         if self._notifier is not None:
             self._notifier.constraint_changed(s, change, deleted=deleted)
         return change
 
     def delete_constraint(self, caller: str, constraint_id: str, ovn: str) -> ConstraintChange:
-        if not ovn:
-            raise BadRequest("ovn: is required")
+        _required(ovn, "ovn")
 
         def work(s: DssSession) -> ConstraintChange:
-            old = s.get_constraint(constraint_id)
-            if old is None:
-                raise NotFound(f"constraint {constraint_id} does not exist")
-            if old.manager != caller:
-                raise NotAllowed(f"constraint {constraint_id} is managed by another USS")
-            if old.ovn != ovn:
-                raise Conflict(f"OVN {ovn!r} is not the current OVN of {constraint_id}")
+            old = CONSTRAINT.at_ovn(s.get_constraint(constraint_id), constraint_id, caller, ovn)
             s.delete_constraint(constraint_id)
-            window = TimeWindow(old.time_start, old.time_end)
-            return self._tell_constraint(
-                s, old, _constraint_cells(old.extents), window, deleted=True
-            )
+            return self._tell_constraint(s, old, _constraint_airspace(old), deleted=True)
 
         return self._tx.run(work)
 
