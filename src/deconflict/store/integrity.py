@@ -18,7 +18,7 @@ from typing import Any
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Table, func, inspect, select
+from sqlalchemy import Connection, Row, Table, func, inspect, select
 
 from deconflict.errors import InvalidInput
 from deconflict.geo.covering import covering
@@ -161,15 +161,22 @@ def _orphans(conn: Connection) -> list[Problem]:
     return found
 
 
-def _operations(conn: Connection) -> Iterator[Problem]:
-    """Page through operations by id (keyset pagination: no OFFSET rescans)."""
+def operation_pages(conn: Connection, size: int) -> Iterator[Sequence[Row[Any]]]:
+    """The operations in id order, ``size`` at a time (keyset pagination: no OFFSET
+    rescans), for walks over every operation that must not hold them all at once."""
     after = ""
     while True:
         page = conn.execute(
-            select(operations).where(operations.c.id > after).order_by(operations.c.id).limit(PAGE)
+            select(operations).where(operations.c.id > after).order_by(operations.c.id).limit(size)
         ).all()
         if not page:
             return
+        yield page
+        after = page[-1].id
+
+
+def _operations(conn: Connection) -> Iterator[Problem]:
+    for page in operation_pages(conn, PAGE):
         ids = [r.id for r in page]
         vols: dict[str, list[Any]] = defaultdict(list)
         for v in conn.execute(
@@ -181,7 +188,6 @@ def _operations(conn: Connection) -> Iterator[Problem]:
             cells[(c.operation_id, c.idx)].add(c.cell)
         for row in page:
             yield from _operation(row, vols[row.id], cells)
-        after = ids[-1]
 
 
 def _operation(

@@ -310,14 +310,8 @@ class SqlStore:
         try:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-                try:
-                    yield SqlSession(conn)
-                except BaseException:
-                    _drop_after_commit(conn)
-                    conn.rollback()
-                    raise
-                conn.commit()
-                _after_commit(conn)
+                with _committed(conn) as s:
+                    yield s
         finally:
             if write:
                 self._writer.release()
@@ -326,15 +320,8 @@ class SqlStore:
     def _server_session(self, deadline: float) -> Iterator[SqlSession]:
         with WATCHDOG.watch(deadline + WATCHDOG_GRACE_S) as watch:
             try:
-                with self._connect(deadline, watch) as conn:
-                    try:
-                        yield SqlSession(conn)
-                    except BaseException:
-                        _drop_after_commit(conn)
-                        conn.rollback()
-                        raise
-                    conn.commit()
-                    _after_commit(conn)
+                with self._connect(deadline, watch) as conn, _committed(conn) as s:
+                    yield s
             except (OperationalError, SaTimeoutError) as exc:
                 if watch.fired or isinstance(exc, SaTimeoutError) or _timed_out(exc):
                     raise StoreUnavailable(
@@ -444,6 +431,21 @@ def _after_commit(conn: Connection) -> None:
             _log.warning("follow-up of a committed transaction left for later: %s", exc)
             with contextlib.suppress(Exception):
                 conn.rollback()
+
+
+@contextmanager
+def _committed(conn: Connection) -> Iterator[SqlSession]:
+    """The session of the transaction open on ``conn``: committed, then followed up
+    (``_after_commit``), when the work returns; rolled back, its follow-ups dropped,
+    when it raises. The same on every engine, whatever began the transaction."""
+    try:
+        yield SqlSession(conn)
+    except BaseException:
+        _drop_after_commit(conn)
+        conn.rollback()
+        raise
+    conn.commit()
+    _after_commit(conn)
 
 
 def _socket_of(conn: Connection) -> int | None:

@@ -44,7 +44,7 @@ from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import Operation, OperationState
 from deconflict.model.times import parse_time, rfc3339
 from deconflict.store.codec import footprint_from_text, from_us, to_us, volume_row
-from deconflict.store.integrity import current_revision, snapshot
+from deconflict.store.integrity import current_revision, operation_pages, snapshot
 from deconflict.store.schema import operations, volume_cells, volumes
 from deconflict.store.sql import SqlStore
 
@@ -161,13 +161,7 @@ def _count(conn: Connection, table: Table) -> int:
 def _operation_lines(conn: Connection, dss: bool) -> Iterator[dict[str, Any]]:
     """Operations in id order, a page at a time (keyset pagination)."""
     intents = _dss_intents() if dss else None
-    after = ""
-    while True:
-        page = conn.execute(
-            select(operations).where(operations.c.id > after).order_by(operations.c.id).limit(BATCH)
-        ).all()
-        if not page:
-            return
+    for page in operation_pages(conn, BATCH):
         ids = [r.id for r in page]
         vols: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
         q = (
@@ -207,7 +201,6 @@ def _operation_lines(conn: Connection, dss: bool) -> Iterator[dict[str, Any]]:
             if r.id in extra:
                 line["dss"] = extra[r.id]
             yield line
-        after = ids[-1]
 
 
 def _table_lines(
