@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from deconflict.airspace.notices import bbox
 from deconflict.airspace.versions import StoredConstraint, ZoneVersion
-from deconflict.api.wire import GeometryIn, Integer, Number, VolumeIn, volume_json
+from deconflict.api.wire import GeometryIn, Integer, Number, VolumeIn, volume_json, volumes_of
 from deconflict.errors import InvalidInput
 from deconflict.geo.footprint import Circle
 from deconflict.geo.volume import AltitudeBand, TimeWindow
@@ -49,12 +49,7 @@ class ConstraintIn(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
     def to_domain(self, cid: str, owner: str) -> Constraint:
-        volumes = []
-        for i, v in enumerate(self.volumes):
-            try:
-                volumes.append(v.to_domain())
-            except InvalidInput as exc:
-                raise exc.within(f"volumes[{i}]") from None
+        volumes = volumes_of(self.volumes)
         start = self.valid_start or min(v.time.start for v in volumes)
         end = self.valid_end or max(v.time.end for v in volumes)
         try:
@@ -65,7 +60,7 @@ class ConstraintIn(BaseModel):
             cid,
             self.type,
             owner,
-            tuple(volumes),
+            volumes,
             validity,
             frozenset(self.allowed_parties),
             self.allowed_min_priority,
@@ -74,8 +69,8 @@ class ConstraintIn(BaseModel):
         )
 
 
-def constraint_json(s: StoredConstraint) -> dict[str, Any]:
-    """The full constraint: for its owner and the operator."""
+def _constraint_identity(s: StoredConstraint) -> dict[str, Any]:
+    """What names a constraint, in full and in a reference alike."""
     c = s.constraint
     return {
         "id": c.id,
@@ -83,6 +78,14 @@ def constraint_json(s: StoredConstraint) -> dict[str, Any]:
         "owner": c.owner,
         "name": c.name,
         "version": s.version,
+    }
+
+
+def constraint_json(s: StoredConstraint) -> dict[str, Any]:
+    """The full constraint: for its owner and the operator."""
+    c = s.constraint
+    return {
+        **_constraint_identity(s),
         "created": rfc3339(s.created),
         "updated": rfc3339(s.updated),
         "valid_start": rfc3339(c.validity.start),
@@ -99,11 +102,7 @@ def constraint_reference_json(s: StoredConstraint, viewer: str) -> dict[str, Any
     c = s.constraint
     band = c.altitude_extent
     return {
-        "id": c.id,
-        "type": c.type.value,
-        "owner": c.owner,
-        "name": c.name,
-        "version": s.version,
+        **_constraint_identity(s),
         "reference": True,
         "valid_start": rfc3339(c.validity.start),
         "valid_end": rfc3339(c.validity.end),

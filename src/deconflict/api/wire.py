@@ -6,6 +6,7 @@ Only translation lives here: validation rules belong to the domain constructors,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -19,8 +20,8 @@ from deconflict.core.report import OperationConflict, where_and_when
 from deconflict.errors import InvalidInput
 from deconflict.geo.bounds import bounding_box
 from deconflict.geo.coarsen import EXACT, coarse_overlap
-from deconflict.geo.footprint import Circle
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
+from deconflict.io.plan import volume_properties
 from deconflict.model.numbers import INT64_MAX, INT64_MIN
 from deconflict.model.operation import Operation, OperationState
 from deconflict.model.times import rfc3339
@@ -63,6 +64,17 @@ class VolumeIn(BaseModel):
         return Volume4D(footprint, altitude, TimeWindow(self.time_start, self.time_end))
 
 
+def volumes_of(given: Sequence[VolumeIn]) -> tuple[Volume4D, ...]:
+    """The domain volumes of a body's ``volumes``; an invalid one is named by its index."""
+    volumes = []
+    for i, v in enumerate(given):
+        try:
+            volumes.append(v.to_domain())
+        except InvalidInput as exc:
+            raise exc.within(f"volumes[{i}]") from None
+    return tuple(volumes)
+
+
 MAX_DETAILS_DEPTH = 32
 """How deeply ``details`` may nest: plenty for any record a party keeps, and far below
 where serialising it (or a client parsing it back) runs out of stack."""
@@ -91,13 +103,8 @@ class OperationIn(BaseModel):
     )
 
     def to_domain(self, op_id: str, party: str) -> Operation:
-        volumes = []
-        for i, v in enumerate(self.volumes):
-            try:
-                volumes.append(v.to_domain())
-            except InvalidInput as exc:
-                raise exc.within(f"volumes[{i}]") from None
-        return Operation(op_id, party, self.priority, self.state, tuple(volumes), self.details)
+        volumes = volumes_of(self.volumes)
+        return Operation(op_id, party, self.priority, self.state, volumes, self.details)
 
 
 class CheckIn(OperationIn):
@@ -119,16 +126,7 @@ class StateIn(BaseModel):
 
 
 def volume_json(v: Volume4D) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "geometry": v.footprint.to_geojson(),
-        "altitude_lower_m": v.altitude.lower_m,
-        "altitude_upper_m": v.altitude.upper_m,
-        "time_start": rfc3339(v.time.start),
-        "time_end": rfc3339(v.time.end),
-    }
-    if isinstance(v.footprint, Circle):
-        out["radius_m"] = v.footprint.radius_m
-    return out
+    return {"geometry": v.footprint.to_geojson(), **volume_properties(v)}
 
 
 def operation_json(s: StoredOperation) -> dict[str, Any]:

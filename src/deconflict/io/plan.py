@@ -189,6 +189,20 @@ def _number(props: dict[str, Any], name: str) -> float:
     return float(value)
 
 
+def volume_properties(v: Volume4D) -> dict[str, Any]:
+    """A volume's band, window and (for a circle) radius under the names ``parse_plan``
+    reads: the same in a plan file and in the API's answers."""
+    out: dict[str, Any] = {
+        "altitude_lower_m": v.altitude.lower_m,
+        "altitude_upper_m": v.altitude.upper_m,
+        "time_start": rfc3339(v.time.start),
+        "time_end": rfc3339(v.time.end),
+    }
+    if isinstance(v.footprint, Circle):
+        out["radius_m"] = v.footprint.radius_m
+    return out
+
+
 def operation_features(op: Operation) -> Iterable[dict[str, Any]]:
     """The inverse of ``parse_plan`` for one operation: GeoJSON out."""
     for v in op.volumes:
@@ -197,11 +211,6 @@ def operation_features(op: Operation) -> Iterable[dict[str, Any]]:
             "party": op.party,
             "priority": op.priority,
             "state": op.state.value,
-            "altitude_lower_m": v.altitude.lower_m,
-            "altitude_upper_m": v.altitude.upper_m,
-            "time_start": rfc3339(v.time.start),
-            "time_end": rfc3339(v.time.end),
+            **volume_properties(v),
         }
-        if isinstance(v.footprint, Circle):
-            props["radius_m"] = v.footprint.radius_m
         yield {"type": "Feature", "geometry": v.footprint.to_geojson(), "properties": props}
