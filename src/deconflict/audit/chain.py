@@ -58,19 +58,25 @@ def canonical_detail(detail: Mapping[str, Any]) -> str:
     return orjson.dumps(dict(detail), option=orjson.OPT_SORT_KEYS).decode()
 
 
-def hashed_fields(entry: AuditEntry, at_us: int, seq: int, prev_hash: str) -> dict[str, Any]:
-    """Exactly the fields the hash covers, as a JSON object."""
-    return {
+def _placed(entry: AuditEntry, at_us: int, **place: Any) -> dict[str, Any]:
+    """The entry with its place in a chain (``prev``, ``seq``, ...), keys sorted: the
+    order of the hashed JSON, which an exported record keeps too."""
+    fields = {
         "actor": entry.actor,
         "at_us": at_us,
         "detail": dict(entry.detail),
         "kind": entry.kind,
         "object_id": entry.object_id,
         "object_kind": entry.object_kind,
-        "prev": prev_hash,
-        "seq": seq,
         "subject": entry.subject,
+        **place,
     }
+    return dict(sorted(fields.items()))
+
+
+def hashed_fields(entry: AuditEntry, at_us: int, seq: int, prev_hash: str) -> dict[str, Any]:
+    """Exactly the fields the hash covers, as a JSON object."""
+    return _placed(entry, at_us, prev=prev_hash, seq=seq)
 
 
 def entry_hash(entry: AuditEntry, at_us: int, seq: int, prev_hash: str) -> str:
@@ -102,18 +108,7 @@ def leaf_fields(
     entry: AuditEntry, at_us: int, salt: str, party_seq: int, party_prev: str
 ) -> dict[str, Any]:
     """Exactly the fields a version-2 leaf covers: the entry as its subject sees it."""
-    return {
-        "actor": entry.actor,
-        "at_us": at_us,
-        "detail": dict(entry.detail),
-        "kind": entry.kind,
-        "object_id": entry.object_id,
-        "object_kind": entry.object_kind,
-        "prev": party_prev,
-        "salt": salt,
-        "seq": party_seq,
-        "subject": entry.subject,
-    }
+    return _placed(entry, at_us, prev=party_prev, salt=salt, seq=party_seq)
 
 
 def leaf_hash(entry: AuditEntry, at_us: int, salt: str, party_seq: int, party_prev: str) -> str:
