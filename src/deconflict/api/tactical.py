@@ -115,32 +115,13 @@ class ReportIn(BaseModel):
         return self
 
     def to_domain(self, party: str) -> PositionReport:
+        where = (self.id, party, self.time, self.lat, self.lon, self.alt_m)
         if self.gs_mps is not None and self.track_deg is not None:
             return PositionReport.from_track(
-                self.id,
-                party,
-                self.time,
-                self.lat,
-                self.lon,
-                self.alt_m,
-                self.gs_mps,
-                self.track_deg,
-                self.vs_mps,
-                self.operation,
+                *where, self.gs_mps, self.track_deg, self.vs_mps, self.operation
             )
         assert self.vn_mps is not None and self.ve_mps is not None
-        return PositionReport(
-            self.id,
-            party,
-            self.time,
-            self.lat,
-            self.lon,
-            self.alt_m,
-            self.vn_mps,
-            self.ve_mps,
-            self.vs_mps,
-            self.operation,
-        )
+        return PositionReport(*where, self.vn_mps, self.ve_mps, self.vs_mps, self.operation)
 
 
 class TracksIn(BaseModel):
