@@ -15,7 +15,7 @@ Errors leave as the spec's ``ErrorResponse`` (``{"message": ...}``), missing OVN
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar
@@ -32,7 +32,14 @@ from deconflict.api.limits import Slot
 from deconflict.api.security import PRINCIPAL_STATE_ATTR, require_scopes
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
-from deconflict.dss.records import ConstraintChange, IntentChange, SubscriptionRec
+from deconflict.dss.records import (
+    ConstraintChange,
+    ConstraintRef,
+    Extent,
+    IntentChange,
+    IntentRef,
+    SubscriptionRec,
+)
 from deconflict.dss.service import DssService
 from deconflict.dss.uuids import parse_uuid4
 from deconflict.dss.wire import convert
@@ -54,11 +61,14 @@ CP = Scope.CONSTRAINT_PROCESSING
 CMSA = Scope.CONFORMANCE_MONITORING_SA
 AA = Scope.AVAILABILITY_ARBITRATION
 
-OirReader = Annotated[Principal, Depends(require_scopes(SC, CMSA))]
-OirWriter = Annotated[Principal, Depends(require_scopes(SC, (SC, CP), CMSA))]
-ConstraintReader = Annotated[Principal, Depends(require_scopes(CM, CP))]
-ConstraintWriter = Annotated[Principal, Depends(require_scopes(CM))]
-Subscriber = Annotated[Principal, Depends(require_scopes(CP, SC))]
+# Who may call each kind of route (the F3548 YAML's security requirements); a route
+# takes one as its principal or through its ``_Call`` (``OirWrites`` and the like).
+oir_reader = require_scopes(SC, CMSA)
+oir_writer = require_scopes(SC, (SC, CP), CMSA)
+constraint_reader = require_scopes(CM, CP)
+constraint_writer = require_scopes(CM)
+subscriber = require_scopes(CP, SC)
+Subscriber = Annotated[Principal, Depends(subscriber)]
 Reporter = Annotated[Principal, Depends(require_scopes(CM, CP, SC, CMSA, AA))]
 Arbiter = Annotated[Principal, Depends(require_scopes(AA))]
 AvailabilityReader = Annotated[Principal, Depends(require_scopes(AA, SC, CMSA))]
@@ -176,6 +186,43 @@ def dss_service(
 Service = Annotated[DssService, Depends(dss_service)]
 
 
+@dataclass(frozen=True)
+class _Call:
+    """One request as the entity's own steps see it."""
+
+    service: DssService
+    store: SqlStore
+    principal: Principal
+
+
+def _call_by(role: Callable[..., Principal]) -> Callable[..., _Call]:
+    """A dependency: the request's ``_Call``, its caller admitted by ``role`` (one of
+    the ``require_scopes`` above, which FastAPI then runs once a request)."""
+
+    # ``role`` goes in the default, not in an ``Annotated``: FastAPI reads annotations
+    # in the module's namespace, where this function's ``role`` is not.
+    def call(*, principal: Principal = Depends(role), service: Service, store: deps.Store) -> _Call:
+        return _Call(service, store, principal)
+
+    return call
+
+
+OirReads = Annotated[_Call, Depends(_call_by(oir_reader))]
+OirWrites = Annotated[_Call, Depends(_call_by(oir_writer))]
+ConstraintReads = Annotated[_Call, Depends(_call_by(constraint_reader))]
+ConstraintWrites = Annotated[_Call, Depends(_call_by(constraint_writer))]
+Subscribes = Annotated[_Call, Depends(_call_by(subscriber))]
+
+
+INTENT_REF = "operational_intent"
+CONSTRAINT_REF = "constraint_reference"
+
+
+def _shown(kind: str, refs: Iterable[IntentRef | ConstraintRef]) -> list[tuple[str, str, str]]:
+    """``refs`` as ``disclosure.shown_references`` takes them: (manager, kind, id)."""
+    return [(r.manager, kind, r.id) for r in refs]
+
+
 def _disclosed(
     store: SqlStore, principal: Principal, refs: list[tuple[str, str, str]], via: str
 ) -> None:
@@ -183,20 +230,50 @@ def _disclosed(
     disclosure.record(store, disclosure.shown_references(principal.sub, refs, via))
 
 
-# ------------------------------------------------------------------ writes
-
 BodyT = TypeVar("BodyT")
 PutT = TypeVar("PutT")
 DeleteT = TypeVar("DeleteT")
+RefT = TypeVar("RefT", IntentRef, ConstraintRef)
+WireT = TypeVar("WireT")
+
+
+# ------------------------------------------------------------------ reads
 
 
 @dataclass(frozen=True)
-class _Call:
-    """One write request as the entity's own steps see it."""
+class _Reads(Generic[RefT, WireT]):
+    """How the references of one kind are found and shown.
 
-    service: DssService
-    store: SqlStore
-    principal: Principal
+    What a read of either kind does is written once here: whatever other managers'
+    references the caller is shown are recorded (``_disclosed``) before the answer,
+    which has each reference in the wire's terms, its OVN only for its manager.
+    """
+
+    kind: str
+    get: Callable[[DssService, str], RefT]
+    query: Callable[[DssService, Extent | None], list[RefT]]
+    wire: Callable[[RefT, str], WireT]
+
+    def one(self, call: _Call, raw_id: str) -> WireT:
+        ref = self.get(call.service, parse_uuid4(raw_id, "entityid"))
+        _disclosed(call.store, call.principal, _shown(self.kind, [ref]), "dss.get")
+        return self.wire(ref, call.principal.sub)
+
+    def within(self, call: _Call, area: w.Volume4D | None) -> list[WireT]:
+        found = self.query(call.service, convert.area(area))
+        _disclosed(call.store, call.principal, _shown(self.kind, found), "dss.query")
+        return [self.wire(r, call.principal.sub) for r in found]
+
+
+INTENT_READS = _Reads(
+    INTENT_REF, DssService.get_intent, DssService.query_intents, convert.intent_ref
+)
+CONSTRAINT_READS = _Reads(
+    CONSTRAINT_REF, DssService.get_constraint, DssService.query_constraints, convert.constraint_ref
+)
+
+
+# ------------------------------------------------------------------ writes
 
 
 @dataclass(frozen=True)
@@ -247,8 +324,8 @@ def _put_intent(
         )
     except AirspaceConflict as exc:
         # The 409 lists the references the key lacks: shown, so recorded.
-        missing = [(x.manager, "operational_intent", x.id) for x in exc.missing_operational_intents]
-        missing += [(c.manager, "constraint_reference", c.id) for c in exc.missing_constraints]
+        missing = _shown(INTENT_REF, exc.missing_operational_intents)
+        missing += _shown(CONSTRAINT_REF, exc.missing_constraints)
         _disclosed(call.store, principal, missing, "dss.conflict")
         raise
     return _intent_change(change, principal.sub)
@@ -291,8 +368,9 @@ def _put_subscription(
     caller = call.principal.sub
     params = convert.subscription_params(body)
     change = call.service.put_subscription(caller, sub_id, version, params)
-    shown = [(x.manager, "operational_intent", x.id) for x in change.intents or ()]
-    shown += [(c.manager, "constraint_reference", c.id) for c in change.constraints or ()]
+    shown = _shown(INTENT_REF, change.intents or ()) + _shown(
+        CONSTRAINT_REF, change.constraints or ()
+    )
     _disclosed(call.store, call.principal, shown, "dss.subscription")
     return w.PutSubscriptionResponse(
         subscription=convert.subscription(change.subscription),
@@ -336,15 +414,10 @@ router = APIRouter(route_class=DssRoute)
 )
 def query_operational_intent_references(
     body: w.QueryOperationalIntentReferenceParameters,
-    principal: OirReader,
-    service: Service,
-    store: deps.Store,
+    call: OirReads,
 ) -> w.QueryOperationalIntentReferenceResponse:
-    found = service.query_intents(convert.area(body.area_of_interest))
-    refs = [(x.manager, "operational_intent", x.id) for x in found]
-    _disclosed(store, principal, refs, "dss.query")
     return w.QueryOperationalIntentReferenceResponse(
-        operational_intent_references=[convert.intent_ref(x, principal.sub) for x in found]
+        operational_intent_references=INTENT_READS.within(call, body.area_of_interest)
     )
 
 
@@ -356,13 +429,10 @@ def query_operational_intent_references(
     **NO_NONE,
 )
 def get_operational_intent_reference(
-    entityid: EntityId, principal: OirReader, service: Service, store: deps.Store
+    entityid: EntityId, call: OirReads
 ) -> w.GetOperationalIntentReferenceResponse:
-    ref = service.get_intent(parse_uuid4(entityid, "entityid"))
-    _disclosed(store, principal, [(ref.manager, "operational_intent", ref.id)], "dss.get")
-    return w.GetOperationalIntentReferenceResponse(
-        operational_intent_reference=convert.intent_ref(ref, principal.sub)
-    )
+    ref = INTENT_READS.one(call, entityid)
+    return w.GetOperationalIntentReferenceResponse(operational_intent_reference=ref)
 
 
 @router.put(
@@ -376,12 +446,10 @@ def get_operational_intent_reference(
 def create_operational_intent_reference(
     entityid: EntityId,
     body: w.PutOperationalIntentReferenceParameters,
-    principal: OirWriter,
+    call: OirWrites,
     slot: Slot,  # a large body needs the party's heavy slot (api.limits)
-    service: Service,
-    store: deps.Store,
 ) -> w.ChangeOperationalIntentReferenceResponse:
-    return INTENTS.create(_Call(service, store, principal), entityid, body)
+    return INTENTS.create(call, entityid, body)
 
 
 @router.put(
@@ -395,12 +463,10 @@ def update_operational_intent_reference(
     entityid: EntityId,
     ovn: str,
     body: w.PutOperationalIntentReferenceParameters,
-    principal: OirWriter,
+    call: OirWrites,
     slot: Slot,  # a large body needs the party's heavy slot (api.limits)
-    service: Service,
-    store: deps.Store,
 ) -> w.ChangeOperationalIntentReferenceResponse:
-    return INTENTS.update(_Call(service, store, principal), entityid, ovn, body)
+    return INTENTS.update(call, entityid, ovn, body)
 
 
 @router.delete(
@@ -411,9 +477,9 @@ def update_operational_intent_reference(
     **NO_NONE,
 )
 def delete_operational_intent_reference(
-    entityid: EntityId, ovn: str, principal: OirReader, service: Service, store: deps.Store
+    entityid: EntityId, ovn: str, call: OirReads
 ) -> w.ChangeOperationalIntentReferenceResponse:
-    return INTENTS.remove(_Call(service, store, principal), entityid, ovn)
+    return INTENTS.remove(call, entityid, ovn)
 
 
 # --- constraint references -------------------------------------------------------------
@@ -428,15 +494,10 @@ def delete_operational_intent_reference(
 )
 def query_constraint_references(
     body: w.QueryConstraintReferenceParameters,
-    principal: ConstraintReader,
-    service: Service,
-    store: deps.Store,
+    call: ConstraintReads,
 ) -> w.QueryConstraintReferencesResponse:
-    found = service.query_constraints(convert.area(body.area_of_interest))
-    refs = [(c.manager, "constraint_reference", c.id) for c in found]
-    _disclosed(store, principal, refs, "dss.query")
     return w.QueryConstraintReferencesResponse(
-        constraint_references=[convert.constraint_ref(c, principal.sub) for c in found]
+        constraint_references=CONSTRAINT_READS.within(call, body.area_of_interest)
     )
 
 
@@ -448,13 +509,10 @@ def query_constraint_references(
     **NO_NONE,
 )
 def get_constraint_reference(
-    entityid: EntityId, principal: ConstraintReader, service: Service, store: deps.Store
+    entityid: EntityId, call: ConstraintReads
 ) -> w.GetConstraintReferenceResponse:
-    ref = service.get_constraint(parse_uuid4(entityid, "entityid"))
-    _disclosed(store, principal, [(ref.manager, "constraint_reference", ref.id)], "dss.get")
-    return w.GetConstraintReferenceResponse(
-        constraint_reference=convert.constraint_ref(ref, principal.sub)
-    )
+    ref = CONSTRAINT_READS.one(call, entityid)
+    return w.GetConstraintReferenceResponse(constraint_reference=ref)
 
 
 @router.put(
@@ -468,12 +526,10 @@ def get_constraint_reference(
 def create_constraint_reference(
     entityid: EntityId,
     body: w.PutConstraintReferenceParameters,
-    principal: ConstraintWriter,
+    call: ConstraintWrites,
     slot: Slot,  # a large body needs the party's heavy slot (api.limits)
-    service: Service,
-    store: deps.Store,
 ) -> w.ChangeConstraintReferenceResponse:
-    return CONSTRAINTS.create(_Call(service, store, principal), entityid, body)
+    return CONSTRAINTS.create(call, entityid, body)
 
 
 @router.put(
@@ -487,12 +543,10 @@ def update_constraint_reference(
     entityid: EntityId,
     ovn: str,
     body: w.PutConstraintReferenceParameters,
-    principal: ConstraintWriter,
+    call: ConstraintWrites,
     slot: Slot,  # a large body needs the party's heavy slot (api.limits)
-    service: Service,
-    store: deps.Store,
 ) -> w.ChangeConstraintReferenceResponse:
-    return CONSTRAINTS.update(_Call(service, store, principal), entityid, ovn, body)
+    return CONSTRAINTS.update(call, entityid, ovn, body)
 
 
 @router.delete(
@@ -503,9 +557,9 @@ def update_constraint_reference(
     **NO_NONE,
 )
 def delete_constraint_reference(
-    entityid: EntityId, ovn: str, principal: ConstraintWriter, service: Service, store: deps.Store
+    entityid: EntityId, ovn: str, call: ConstraintWrites
 ) -> w.ChangeConstraintReferenceResponse:
-    return CONSTRAINTS.remove(_Call(service, store, principal), entityid, ovn)
+    return CONSTRAINTS.remove(call, entityid, ovn)
 
 
 # --- subscriptions -----------------------------------------------------------------------
@@ -549,11 +603,9 @@ def get_subscription(
 def create_subscription(
     subscriptionid: SubscriptionIdParam,
     body: w.PutSubscriptionParameters,
-    principal: Subscriber,
-    service: Service,
-    store: deps.Store,
+    call: Subscribes,
 ) -> w.PutSubscriptionResponse:
-    return SUBSCRIPTIONS.create(_Call(service, store, principal), subscriptionid, body)
+    return SUBSCRIPTIONS.create(call, subscriptionid, body)
 
 
 @router.put(
@@ -567,11 +619,8 @@ def update_subscription(
     subscriptionid: SubscriptionIdParam,
     version: str,
     body: w.PutSubscriptionParameters,
-    principal: Subscriber,
-    service: Service,
-    store: deps.Store,
+    call: Subscribes,
 ) -> w.PutSubscriptionResponse:
-    call = _Call(service, store, principal)
     return SUBSCRIPTIONS.update(call, subscriptionid, version, body)
 
 
@@ -585,11 +634,9 @@ def update_subscription(
 def delete_subscription(
     subscriptionid: SubscriptionIdParam,
     version: str,
-    principal: Subscriber,
-    service: Service,
-    store: deps.Store,
+    call: Subscribes,
 ) -> w.DeleteSubscriptionResponse:
-    return SUBSCRIPTIONS.remove(_Call(service, store, principal), subscriptionid, version)
+    return SUBSCRIPTIONS.remove(call, subscriptionid, version)
 
 
 # --- reports and availability ------------------------------------------------------------
@@ -685,34 +732,27 @@ def _missing(what: str, base: str) -> str:
     )
 
 
-@router.put(f"{OIR}/{{entityid}}/", **HIDDEN)
-def update_intent_without_ovn(entityid: str, principal: OirWriter) -> None:
-    raise BadRequest(_missing("ovn", OIR))
+def _refuse_without(what: str, base: str) -> Callable[[], None]:
+    def refuse() -> None:
+        raise BadRequest(_missing(what, base))
+
+    return refuse
 
 
-@router.delete(f"{OIR}/{{entityid}}/", **HIDDEN)
-def delete_intent_without_ovn(entityid: str, principal: OirReader) -> None:
-    raise BadRequest(_missing("ovn", OIR))
-
-
-@router.put(f"{CR}/{{entityid}}/", **HIDDEN)
-def update_constraint_without_ovn(entityid: str, principal: ConstraintWriter) -> None:
-    raise BadRequest(_missing("ovn", CR))
-
-
-@router.delete(f"{CR}/{{entityid}}/", **HIDDEN)
-def delete_constraint_without_ovn(entityid: str, principal: ConstraintWriter) -> None:
-    raise BadRequest(_missing("ovn", CR))
-
-
-@router.put(f"{SUBS}/{{subscriptionid}}/", **HIDDEN)
-def update_subscription_without_version(subscriptionid: str, principal: Subscriber) -> None:
-    raise BadRequest(_missing("version", SUBS))
-
-
-@router.delete(f"{SUBS}/{{subscriptionid}}/", **HIDDEN)
-def delete_subscription_without_version(subscriptionid: str, principal: Subscriber) -> None:
-    raise BadRequest(_missing("version", SUBS))
+for _base, _id, _what, _role in (
+    (OIR, "entityid", "ovn", {"PUT": oir_writer, "DELETE": oir_reader}),
+    (CR, "entityid", "ovn", {"PUT": constraint_writer, "DELETE": constraint_writer}),
+    (SUBS, "subscriptionid", "version", {"PUT": subscriber, "DELETE": subscriber}),
+):
+    for _method, _admits in _role.items():
+        router.add_api_route(
+            f"{_base}/{{{_id}}}/",
+            _refuse_without(_what, _base),
+            methods=[_method],
+            dependencies=[Depends(_admits)],
+            name=f"{_method.lower()}_{_base.rsplit('/', 1)[-1]}_without_{_what}",
+            **HIDDEN,
+        )
 
 
 @router.api_route("/dss/v1/{path:path}", methods=ALL_METHODS, **HIDDEN)
