@@ -73,21 +73,22 @@ def conflict_notices(
 
 
 def intent_event(ref: IntentRef, deleted: bool) -> dict[str, Any]:
-    return {
-        "operational_intent_id": ref.id,
-        "change": "deleted" if deleted else "updated" if ref.version > 1 else "created",
-        "version": ref.version,
-        "state": ref.state.value,
-        "time_start": rfc3339(ref.time_start),
-        "time_end": rfc3339(ref.time_end),
-    }
+    return _reference_event("operational_intent_id", ref, deleted, state=ref.state.value)
 
 
 def constraint_event(ref: ConstraintRef, deleted: bool) -> dict[str, Any]:
+    return _reference_event("constraint_id", ref, deleted)
+
+
+def _reference_event(
+    id_field: str, ref: IntentRef | ConstraintRef, deleted: bool, **extra: Any
+) -> dict[str, Any]:
+    """The manager's own view of its DSS reference's change: a version 1 is new."""
     return {
-        "constraint_id": ref.id,
+        id_field: ref.id,
         "change": "deleted" if deleted else "updated" if ref.version > 1 else "created",
         "version": ref.version,
+        **extra,
         "time_start": rfc3339(ref.time_start),
         "time_end": rfc3339(ref.time_end),
     }

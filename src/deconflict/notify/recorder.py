@@ -37,6 +37,11 @@ from deconflict.store.sessions import connection_of
 
 KIND_INTENT = "operational_intent"
 KIND_CONSTRAINT = "constraint"
+_USS_PATHS = {
+    KIND_INTENT: uss_notifications.INTENTS_PATH,
+    KIND_CONSTRAINT: uss_notifications.CONSTRAINTS_PATH,
+}
+"""Where a subscribed USS is told of a change of each kind (F3548's USS API)."""
 
 
 def _utcnow() -> datetime:
@@ -114,36 +119,41 @@ class Notifier:
     def intent_changed(self, session: Any, change: IntentChange, *, deleted: bool) -> None:
         ref = change.intent
         part = uss_notifications.intent_part(ref, deleted) if change.subscribers else {}
-        self._queue(
-            session,
-            change.subscribers,
-            uss_notifications.INTENTS_PATH,
-            KIND_INTENT,
-            ref.id,
-            lambda subs: uss_notifications.with_subscriptions(part, subs),
-        )
-        kind = "deleted" if deleted else "changed"
-        event = NewEvent(
-            ref.manager, f"operational_intent.{kind}", _dump(bodies.intent_event(ref, deleted))
-        )
-        self.record_events(session, [event])
+        event = bodies.intent_event(ref, deleted)
+        self._dss_changed(session, KIND_INTENT, ref.id, ref.manager, change, part, event, deleted)
 
     def constraint_changed(self, session: Any, change: ConstraintChange, *, deleted: bool) -> None:
         ref = change.constraint
         part = uss_notifications.constraint_part(ref, deleted) if change.subscribers else {}
+        event = bodies.constraint_event(ref, deleted)
+        self._dss_changed(
+            session, KIND_CONSTRAINT, ref.id, ref.manager, change, part, event, deleted
+        )
+
+    def _dss_changed(
+        self,
+        session: Any,
+        kind: str,
+        entity_id: str,
+        manager: str,
+        change: IntentChange | ConstraintChange,
+        part: dict[str, Any],
+        event: dict[str, Any],
+        deleted: bool,
+    ) -> None:
+        """One DSS change of ``kind``: ``part`` (the F3548 body) to each subscribed USS
+        with its own subscriptions, and ``event`` to the manager as ``<kind>.changed``
+        or ``<kind>.deleted``."""
         self._queue(
             session,
             change.subscribers,
-            uss_notifications.CONSTRAINTS_PATH,
-            KIND_CONSTRAINT,
-            ref.id,
+            _USS_PATHS[kind],
+            kind,
+            entity_id,
             lambda subs: uss_notifications.with_subscriptions(part, subs),
         )
-        kind = "deleted" if deleted else "changed"
-        event = NewEvent(
-            ref.manager, f"constraint.{kind}", _dump(bodies.constraint_event(ref, deleted))
-        )
-        self.record_events(session, [event])
+        name = f"{kind}.{'deleted' if deleted else 'changed'}"
+        self.record_events(session, [NewEvent(manager, name, _dump(event))])
 
     def _queue(
         self,
