@@ -38,9 +38,10 @@ def footprint_from_text(text: str) -> Footprint:
     return Polygon(tuple((float(v[0]), float(v[1])) for v in data["polygon"]))
 
 
-def volume_row(operation_id: str, idx: int, v: Volume4D) -> dict[str, Any]:
+def volume_row(owner_id: str, idx: int, v: Volume4D, owner: str = "operation_id") -> dict[str, Any]:
+    """The row of volume ``idx`` of ``owner_id`` (an operation's, or a constraint's)."""
     return {
-        "operation_id": operation_id,
+        owner: owner_id,
         "idx": idx,
         "time_start_us": to_us(v.time.start),
         "time_end_us": to_us(v.time.end),

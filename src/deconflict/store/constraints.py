@@ -28,12 +28,13 @@ native ids taken. Native constraints are not published to DSS readers: see
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, delete, insert, literal_column, select, update
+from sqlalchemy import Connection, Table, delete, insert, literal_column, select, update
 
 from deconflict.airspace.notices import PartyEvent
 from deconflict.airspace.ports import AirspaceBook
@@ -61,6 +62,7 @@ from deconflict.store.codec import (
     reading_stored,
     to_us,
     volume_from_row,
+    volume_row,
 )
 from deconflict.store.outbox import NewEvent, append_events
 from deconflict.store.schema_constraints import (
@@ -79,6 +81,21 @@ T = TypeVar("T")
 
 EventSink = Callable[[Any, list[NewEvent]], None]
 """``Notifier.record_events``: called with this ``SqlAirspaceBook`` (it has ``conn``)."""
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """A table of numbered pieces of a row (``idx`` within ``owner``) and their cells."""
+
+    table: Table
+    cells: Table
+    owner: str
+
+
+_CONSTRAINT_PIECES = _Pieces(
+    airspace_constraint_volumes, airspace_constraint_cells, "constraint_id"
+)
+_ZONE_PIECES = _Pieces(agreed_zone_sectors, agreed_zone_cells, "zone_id")
 
 
 def append_now(session: Any, events: list[NewEvent]) -> None:
@@ -132,56 +149,17 @@ class SqlAirspaceBook:
             "details": orjson.dumps(c.details).decode(),
             "updated_us": to_us(stored.updated),
         }
-        if replace:
-            self.conn.execute(
-                update(airspace_constraints)
-                .where(airspace_constraints.c.id == c.id)
-                .values(**values)
-            )
-            self._drop_constraint_volumes(c.id)
-        else:
-            self.conn.execute(
-                insert(airspace_constraints),
-                {"id": c.id, "created_us": to_us(stored.created), **values},
-            )
-        self.conn.execute(
-            insert(airspace_constraint_volumes),
-            [
-                {
-                    "constraint_id": c.id,
-                    "idx": i,
-                    "time_start_us": to_us(v.time.start),
-                    "time_end_us": to_us(v.time.end),
-                    "altitude_lower_m": v.altitude.lower_m,
-                    "altitude_upper_m": v.altitude.upper_m,
-                    "footprint": footprint_to_text(v.footprint),
-                }
-                for i, v in enumerate(c.volumes)
-            ],
-        )
-        self.conn.execute(
-            insert(airspace_constraint_cells),
-            [
-                {"cell": cell, "constraint_id": c.id, "idx": i}
-                for i, v in enumerate(c.volumes)
-                for cell in cells_of(v.footprint)
-            ],
-        )
-
-    def _drop_constraint_volumes(self, constraint_id: str) -> None:
-        self.conn.execute(
-            delete(airspace_constraint_cells).where(
-                airspace_constraint_cells.c.constraint_id == constraint_id
-            )
-        )
-        self.conn.execute(
-            delete(airspace_constraint_volumes).where(
-                airspace_constraint_volumes.c.constraint_id == constraint_id
-            )
+        self._upsert(airspace_constraints, c.id, values, to_us(stored.created), replace=replace)
+        self._write_pieces(
+            _CONSTRAINT_PIECES,
+            c.id,
+            [volume_row(c.id, i, v, owner="constraint_id") for i, v in enumerate(c.volumes)],
+            [v.footprint for v in c.volumes],
+            replace=replace,
         )
 
     def remove_constraint(self, constraint_id: str) -> None:
-        self._drop_constraint_volumes(constraint_id)
+        self._drop_pieces(_CONSTRAINT_PIECES, constraint_id)
         self.conn.execute(
             delete(airspace_constraints).where(airspace_constraints.c.id == constraint_id)
         )
@@ -215,12 +193,8 @@ class SqlAirspaceBook:
         if not rows:
             return []
         vols: dict[str, list[Volume4D]] = {r.id: [] for r in rows}
-        v = airspace_constraint_volumes
-        for chunk in chunks(vols):
-            for row in self.conn.execute(
-                select(v).where(v.c.constraint_id.in_(chunk)).order_by(v.c.constraint_id, v.c.idx)
-            ):
-                vols[row.constraint_id].append(volume_from_row(row))
+        for row in self._pieces(_CONSTRAINT_PIECES, vols):
+            vols[row.constraint_id].append(volume_from_row(row))
         return [
             StoredConstraint(
                 Constraint(
@@ -259,17 +233,10 @@ class SqlAirspaceBook:
             "altitude_upper_m": zone.altitude.upper_m,
             "updated_us": to_us(at),
         }
-        if replace:
-            self.conn.execute(
-                update(agreed_zones).where(agreed_zones.c.id == zone.id).values(**values)
-            )
-            self._drop_sectors(zone.id)
-        else:
-            self.conn.execute(
-                insert(agreed_zones), {"id": zone.id, "created_us": to_us(at), **values}
-            )
-        self.conn.execute(
-            insert(agreed_zone_sectors),
+        self._upsert(agreed_zones, zone.id, values, to_us(at), replace=replace)
+        self._write_pieces(
+            _ZONE_PIECES,
+            zone.id,
             [
                 {
                     "zone_id": zone.id,
@@ -279,25 +246,13 @@ class SqlAirspaceBook:
                 }
                 for i, s in enumerate(zone.sectors)
             ],
-        )
-        self.conn.execute(
-            insert(agreed_zone_cells),
-            [
-                {"cell": cell, "zone_id": zone.id, "idx": i}
-                for i, s in enumerate(zone.sectors)
-                for cell in cells_of(s.footprint)
-            ],
+            [s.footprint for s in zone.sectors],
+            replace=replace,
         )
 
     def remove_zone(self, zone_id: str) -> None:
-        self._drop_sectors(zone_id)
+        self._drop_pieces(_ZONE_PIECES, zone_id)
         self.conn.execute(delete(agreed_zones).where(agreed_zones.c.id == zone_id))
-
-    def _drop_sectors(self, zone_id: str) -> None:
-        self.conn.execute(delete(agreed_zone_cells).where(agreed_zone_cells.c.zone_id == zone_id))
-        self.conn.execute(
-            delete(agreed_zone_sectors).where(agreed_zone_sectors.c.zone_id == zone_id)
-        )
 
     def last_zone_version(self, zone_id: str) -> int:
         last = self.conn.execute(
@@ -356,12 +311,8 @@ class SqlAirspaceBook:
         if not rows:
             return []
         sectors: dict[str, list[Sector]] = {r.id: [] for r in rows}
-        s = agreed_zone_sectors
-        for chunk in chunks(sectors):
-            for row in self.conn.execute(
-                select(s).where(s.c.zone_id.in_(chunk)).order_by(s.c.zone_id, s.c.idx)
-            ):
-                sectors[row.zone_id].append(Sector(footprint_from_text(row.footprint), row.party))
+        for row in self._pieces(_ZONE_PIECES, sectors):
+            sectors[row.zone_id].append(Sector(footprint_from_text(row.footprint), row.party))
         return [
             AgreedZone(
                 r.id,
@@ -374,6 +325,52 @@ class SqlAirspaceBook:
             )
             for r in sorted(rows, key=lambda r: r.id)
         ]
+
+    # ---------------------------------------------- rows with numbered pieces
+
+    def _upsert(
+        self, table: Table, key: str, values: dict[str, Any], created_us: int, *, replace: bool
+    ) -> None:
+        """Change the row ``key`` in place, or insert it with its creation time."""
+        if replace:
+            self.conn.execute(update(table).where(table.c.id == key).values(**values))
+        else:
+            self.conn.execute(insert(table), {"id": key, "created_us": created_us, **values})
+
+    def _write_pieces(
+        self,
+        pieces: _Pieces,
+        key: str,
+        rows: list[dict[str, Any]],
+        footprints: list[Footprint],
+        *,
+        replace: bool,
+    ) -> None:
+        """Write the pieces of ``key`` (volumes, sectors) and their cell index, in place
+        of the old ones when ``replace``."""
+        if replace:
+            self._drop_pieces(pieces, key)
+        self.conn.execute(insert(pieces.table), rows)
+        self.conn.execute(
+            insert(pieces.cells),
+            [
+                {"cell": cell, pieces.owner: key, "idx": i}
+                for i, footprint in enumerate(footprints)
+                for cell in cells_of(footprint)
+            ],
+        )
+
+    def _drop_pieces(self, pieces: _Pieces, key: str) -> None:
+        self.conn.execute(delete(pieces.cells).where(pieces.cells.c[pieces.owner] == key))
+        self.conn.execute(delete(pieces.table).where(pieces.table.c[pieces.owner] == key))
+
+    def _pieces(self, pieces: _Pieces, keys: Collection[str]) -> Iterator[Any]:
+        """The pieces of ``keys``, by owner then ``idx``."""
+        owner = pieces.table.c[pieces.owner]
+        for chunk in chunks(keys):
+            yield from self.conn.execute(
+                select(pieces.table).where(owner.in_(chunk)).order_by(owner, pieces.table.c.idx)
+            )
 
 
 class SqlAirspace(SqlAirspaceBook, AirspaceChanges):
