@@ -16,8 +16,9 @@ table. Every cell table is searched through ``store.cellindex``.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import fields
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
@@ -56,7 +57,11 @@ from deconflict.store.schema_dss import (
 )
 from deconflict.store.sql import SqlSession, SqlStore
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 T = TypeVar("T")
+R = TypeVar("R", bound="DataclassInstance")
 
 DSS_PRIORITY = 0
 """F3548 references carry no priority; the native planner sees them at the lowest one."""
@@ -191,19 +196,7 @@ class SqlDssSession:
     def _subs(self, rows: Sequence[Any]) -> list[SubscriptionRec]:
         deps = self._dependents([r.id for r in rows])
         return [
-            SubscriptionRec(
-                id=r.id,
-                owner=r.owner,
-                version=r.version,
-                notification_index=r.notification_index,
-                uss_base_url=r.uss_base_url,
-                notify_for_operational_intents=bool(r.notify_for_operational_intents),
-                notify_for_constraints=bool(r.notify_for_constraints),
-                implicit=bool(r.implicit),
-                time_start=from_us(r.time_start_us),
-                time_end=from_us(r.time_end_us),
-                dependent_operational_intents=tuple(deps[r.id]),
-            )
+            _record(SubscriptionRec, r, dependent_operational_intents=tuple(deps[r.id]))
             for r in rows
         ]
 
@@ -222,29 +215,10 @@ class SqlDssSession:
         return frozenset(r[0] for r in rows)
 
     def put_subscription(self, sub: SubscriptionRec, cells: Collection[int]) -> None:
-        now_us = to_us(datetime.now(UTC))
-        values = {
-            "owner": sub.owner,
-            "version": sub.version,
-            "notification_index": sub.notification_index,
-            "uss_base_url": sub.uss_base_url,
-            "notify_for_operational_intents": sub.notify_for_operational_intents,
-            "notify_for_constraints": sub.notify_for_constraints,
-            "implicit": sub.implicit,
-            "time_start_us": to_us(sub.time_start),
-            "time_end_us": to_us(sub.time_end),
-            "updated_us": now_us,
-        }
-        done = self.conn.execute(
-            update(dss_subscriptions).where(dss_subscriptions.c.id == sub.id).values(**values)
-        )
-        if done.rowcount:
+        values = _columns(sub, skip=("dependent_operational_intents",))
+        if _upsert(self.conn, dss_subscriptions.c.id, values, stamped=True):
             self.conn.execute(
                 delete(subscription_cells).where(subscription_cells.c.subscription_id == sub.id)
-            )
-        else:
-            self.conn.execute(
-                insert(dss_subscriptions).values(id=sub.id, created_us=now_us, **values)
             )
         if cells:
             self.conn.execute(
@@ -300,16 +274,7 @@ class SqlDssSession:
     # -------------------------------------------------------------- constraints
 
     def _constraint(self, row: Any) -> ConstraintRef:
-        return ConstraintRef(
-            id=row.id,
-            manager=row.manager,
-            version=row.version,
-            ovn=row.ovn,
-            uss_base_url=row.uss_base_url,
-            time_start=from_us(row.time_start_us),
-            time_end=from_us(row.time_end_us),
-            extents=_extents_from_text(row.extents),
-        )
+        return _record(ConstraintRef, row, extents=_extents_from_text(row.extents))
 
     def get_constraint(self, constraint_id: str) -> ConstraintRef | None:
         row = self.conn.execute(
@@ -328,23 +293,8 @@ class SqlDssSession:
         """Write the constraint the planner enforces, then the F3548 row; ``cells`` are
         the airspace index's own (the same covering of the same footprints)."""
         self.airspace.put_constraint(as_constraint(ref), ref.manager, dss=True, skip=(ref.manager,))
-        values = {
-            "manager": ref.manager,
-            "version": ref.version,
-            "ovn": ref.ovn,
-            "uss_base_url": ref.uss_base_url,
-            "time_start_us": to_us(ref.time_start),
-            "time_end_us": to_us(ref.time_end),
-            "extents": _extents_to_text(ref.extents),
-            "updated_us": to_us(datetime.now(UTC)),
-        }
-        done = self.conn.execute(
-            update(dss_constraints).where(dss_constraints.c.id == ref.id).values(**values)
-        )
-        if not done.rowcount:
-            self.conn.execute(
-                insert(dss_constraints).values(id=ref.id, created_us=values["updated_us"], **values)
-            )
+        values = {**_columns(ref, skip=("extents",)), "extents": _extents_to_text(ref.extents)}
+        _upsert(self.conn, dss_constraints.c.id, values, stamped=True)
 
     def delete_constraint(self, constraint_id: str) -> None:
         manager = self.airspace.dss_manager(constraint_id)
@@ -372,17 +322,12 @@ class SqlDssSession:
 
     def put_availability(self, status: AvailabilityStatus, now: datetime) -> None:
         values = {
+            "uss_id": status.uss,
             "availability": status.availability.value,
             "version": status.version,
             "updated_us": to_us(now),
         }
-        done = self.conn.execute(
-            update(dss_uss_availability)
-            .where(dss_uss_availability.c.uss_id == status.uss)
-            .values(**values)
-        )
-        if not done.rowcount:
-            self.conn.execute(insert(dss_uss_availability).values(uss_id=status.uss, **values))
+        _upsert(self.conn, dss_uss_availability.c.uss_id, values)
 
     def add_report(
         self, report_id: str, reporter: str, report: dict[str, Any], now: datetime
@@ -451,6 +396,47 @@ def _intent_ref(
         uss_availability=availability,
         volumes=op.volumes,
     )
+
+
+def _columns(record: DataclassInstance, *, skip: Collection[str] = ()) -> dict[str, Any]:
+    """``record``'s fields as its table's columns: a time is ``<field>_us`` (``codec``)."""
+    out: dict[str, Any] = {}
+    for f in fields(record):
+        if f.name not in skip:
+            value = getattr(record, f.name)
+            if isinstance(value, datetime):
+                out[f"{f.name}_us"] = to_us(value)
+            else:
+                out[f.name] = value
+    return out
+
+
+def _record(cls: type[R], row: Any, **given: Any) -> R:
+    """A ``cls`` from its table's ``row`` (``_columns`` undone); ``given`` are the
+    fields stored elsewhere or otherwise."""
+    columns = row._mapping
+    values = dict(given)
+    for f in fields(cls):
+        if f.name not in given:
+            values[f.name] = (
+                columns[f.name] if f.name in columns else from_us(columns[f"{f.name}_us"])
+            )
+    return cls(**values)
+
+
+def _upsert(conn: Connection, key: Any, values: dict[str, Any], *, stamped: bool = False) -> bool:
+    """Update the row whose ``key`` column has ``values[key.name]``, else insert it;
+    whether it was there. ``stamped``: the table keeps ``created_us`` and ``updated_us``."""
+    values = dict(values)
+    if stamped:
+        values["updated_us"] = to_us(datetime.now(UTC))
+    done = conn.execute(update(key.table).where(key == values[key.name]).values(**values))
+    if done.rowcount:
+        return True
+    if stamped:
+        values["created_us"] = values["updated_us"]
+    conn.execute(insert(key.table).values(**values))
+    return False
 
 
 def _span(start: datetime, end: datetime) -> dict[str, int]:
