@@ -108,12 +108,6 @@ _Airspace = tuple[frozenset[int], TimeWindow]
 """Cells and a time window: the airspace whose subscribers a change concerns."""
 
 
-def _hull(span: TimeWindow, start: datetime, end: datetime) -> TimeWindow:
-    """``span`` widened to cover ``start``..``end`` (an entity's old times): an update
-    concerns subscribers of the airspace it leaves as well as of the one it takes."""
-    return TimeWindow(min(span.start, start), max(span.end, end))
-
-
 T = TypeVar("T")
 
 
@@ -333,7 +327,10 @@ def _touched(new: _Airspace, old: _Airspace | None) -> _Airspace:
     (its subscribers are told as well)."""
     if old is None:
         return new
-    return new[0] | old[0], _hull(new[1], old[1].start, old[1].end)
+    (cells, span), (old_cells, old_span) = new, old
+    return cells | old_cells, TimeWindow(
+        min(span.start, old_span.start), max(span.end, old_span.end)
+    )
 
 
 def _constraint_cells(extents: Sequence[Extent]) -> frozenset[int]:
