@@ -221,6 +221,42 @@ class LimitsSettings(BaseModel):
     )
 
 
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8080"
+"""Where the service answers as a USS when nothing says otherwise: ``serve``'s defaults."""
+
+
+class DssSettings(BaseModel):
+    """The service as an F3548 USS: the USS of its native parties (docs/dss.md).
+
+    Native operations appear to USSs as operational intent references managed by
+    ``manager`` at ``public_base_url``; the manager is the service's name, never a
+    party's, so that no USS learns which party flies what.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    manager: str = Field(
+        default="deconflict",
+        min_length=1,
+        description="The F3548 manager USSs see on native operations' references.",
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="The service's base URL as a USS (where USSs fetch native details); "
+        "None: http://{host}:{port} of `deconflict serve`.",
+    )
+    relay_uss_notifications: bool = Field(
+        default=False,
+        description="Also POST a USS's own intent changes to the subscribers the DSS "
+        "lists (off: F3548 makes the managing USS do it).",
+    )
+
+    @property
+    def base_url(self) -> str:
+        """``public_base_url``, else serve's default address."""
+        return self.public_base_url or DEFAULT_PUBLIC_BASE_URL
+
+
 LogFormat = Literal["text", "json"]
 """``serve``'s log lines: ``text`` for a terminal, ``json`` (one object a line) for a log
 pipeline; both carry the request id (``api/logs.py``)."""
@@ -239,6 +275,7 @@ class Settings(BaseSettings):
     tactical: TacticalSettings = Field(default_factory=TacticalSettings)
     hotline: HotlineSettings = Field(default_factory=HotlineSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    dss: DssSettings = Field(default_factory=DssSettings)
     log_format: LogFormat = "text"
 
     def resolved_database_url(self) -> str:

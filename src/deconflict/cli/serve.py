@@ -48,10 +48,19 @@ def build_settings(
     data_dir: Path | None,
     trusted: TrustedKeys,
     audience: list[str],
+    public_url: str | None = None,
+    listen: tuple[str, int] | None = None,
 ) -> Settings:
     """Environment first, then command-line flags on top; trusted issuers and audiences
-    add up."""
+    add up. The public base URL (where USSs reach the service as the USS of its native
+    parties) is ``public_url``, else the configured one, else ``listen``'s address."""
     settings = Settings()
+    base = public_url or settings.dss.public_base_url
+    if base is None and listen is not None:
+        base = f"http://{listen[0]}:{listen[1]}"
+    if base is not None:
+        dss = settings.dss.model_copy(update={"public_base_url": base.rstrip("/")})
+        settings = settings.model_copy(update={"dss": dss})
     if data_dir is not None:
         settings = settings.model_copy(update={"data_dir": data_dir})
     if database is not None:
@@ -87,6 +96,11 @@ def serve(
     audience: list[str] = typer.Option(
         [], help="Accepted token audience, besides localhost (repeatable)."
     ),
+    public_url: str | None = typer.Option(
+        None,
+        help="The service's base URL as an F3548 USS (where USSs fetch native operations' "
+        "details); default: http://HOST:PORT. Also DECONFLICT_DSS__PUBLIC_BASE_URL.",
+    ),
     database_timeout: float = typer.Option(
         DATABASE_TIMEOUT_S,
         min=0.5,
@@ -105,7 +119,7 @@ def serve(
 
     try:
         trusted = TrustedKeys(trust_issuer, trust_subjects, trust_key)
-        settings = build_settings(database, data_dir, trusted, audience)
+        settings = build_settings(database, data_dir, trusted, audience, public_url, (host, port))
     except (InvalidInput, ValidationError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -19,7 +19,7 @@ from deconflict.dss.records import (
     SubscriptionRec,
 )
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
-from deconflict.model.operation import OperationState
+from deconflict.model.operation import Operation, OperationState
 
 T = TypeVar("T")
 
@@ -51,8 +51,26 @@ class DssSession(Protocol):
         ovn: str,
         uss_base_url: str,
         subscription_id: str | None,
+        priority: int = 0,
     ) -> IntentRef:
-        """Create or replace; the reference as written."""
+        """Create or replace; the reference as written. ``priority`` is what the native
+        planner holds the intent at (its USS's grant)."""
+        ...
+
+    # --- native operations, as the service shows them to USSs (dss.native_intents) ---
+    def native_intent(self, intent_id: str) -> tuple[IntentRef, Operation] | None:
+        """The live native operation USSs know by the F3548 id ``intent_id``, with its
+        reference; None when there is none (or it has ended)."""
+        ...
+
+    def native_candidates(self, volume: Volume4D) -> list[tuple[IntentRef, Operation]]:
+        """The live native operations that may overlap ``volume`` (the planner's cell
+        and bounds search, not yet the exact test), with their references."""
+        ...
+
+    def uss_priority(self, uss: str) -> int:
+        """The highest priority the operator granted ``uss`` (``deconflict parties
+        grant``; the lowest, 0, by default): the priority of its intents."""
         ...
 
     def delete_intent(self, intent_id: str) -> None: ...

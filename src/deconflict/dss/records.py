@@ -53,6 +53,9 @@ class IntentRef:
     time_end: datetime
     uss_availability: UssAvailability
     volumes: tuple[Volume4D, ...] = field(compare=False)
+    native: bool = field(default=False, compare=False)
+    """A native operation's reference, which the service manages for its party
+    (``dss.native_intents``): no USS may write it, whatever its name."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from deconflict.dss.checks import (
     query_volume,
     volumes_cells,
 )
+from deconflict.dss.one_airspace import check_natives
 from deconflict.dss.ovn import new_ovn, new_version
 from deconflict.dss.ports import DssSession, DssTransactor
 from deconflict.dss.records import (
@@ -61,9 +62,9 @@ from deconflict.errors import (
 )
 from deconflict.geo.covering import covers
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
-from deconflict.model.operation import OperationState
+from deconflict.model.operation import Operation, OperationState
 from deconflict.model.transitions import is_allowed, refusal
-from deconflict.settings import LimitsSettings
+from deconflict.settings import EqualPriorityPolicy, LimitsSettings
 
 OFF_NOMINAL = (OperationState.NONCONFORMING, OperationState.CONTINGENT)
 DSS_STATES = (
@@ -195,13 +196,22 @@ def _ref_to_write(
     return kind.at_ovn(old, entity_id, caller, ovn, missing)
 
 
+def _uss_intent(ref: IntentRef | None) -> IntentRef | None:
+    """``ref``, unless it is a native operation's, which only the service manages
+    (403 as for another USS's intent, even to a USS that took the service's name)."""
+    if ref is not None and ref.native:
+        raise NotAllowed(f"{INTENT.what} {ref.id} {INTENT.foreign}")
+    return ref
+
+
 def _intent_to_write(
     s: DssSession, caller: str, intent_id: str, ovn: str | None, state: OperationState
 ) -> IntentRef | None:
     """The intent to write (see ``_ref_to_write``), allowed to move to ``state``."""
-    old = _ref_to_write(
-        INTENT, s.get_intent(intent_id), s.operation_exists, caller, intent_id, ovn, MissingOnUpdate
-    )
+    found = s.get_intent(intent_id)
+    if ovn is not None:
+        _uss_intent(found)
+    old = _ref_to_write(INTENT, found, s.operation_exists, caller, intent_id, ovn, MissingOnUpdate)
     if old is not None and not is_allowed(old.state, state):
         # The native transition table (Contingent only ends, in F3548 too).
         raise Conflict(str(refusal(old.state, state)))
@@ -383,11 +393,15 @@ class DssService:
         clock: Callable[[], datetime] = _utcnow,
         notifier: DssNotifier | None = None,
         limits: LimitsSettings | None = None,
+        policy: EqualPriorityPolicy = EqualPriorityPolicy.REJECT,
     ) -> None:
+        """``policy`` is the service's equal-priority rule, which a USS intent over a
+        native operation is held to (``dss.one_airspace``)."""
         self._tx = tx
         self._clock = clock
         self._notifier = notifier
         self._limits = limits or LimitsSettings()
+        self._policy = policy
 
     # ------------------------------------------------------------------ intents
 
@@ -426,11 +440,22 @@ class DssService:
             sub_id, notify_constraints = self._attach_subscription(
                 s, caller, intent_id, params, cells, span, now
             )
+            # A USS's intents are at the priority its grant gives, never above.
+            planned = Operation(intent_id, caller, s.uss_priority(caller), params.state, volumes)
             if params.state.is_nominal:
                 self._check_key(s, intent_id, cells, span, band, params.key, notify_constraints)
+                # The key proves awareness; the native operations' rules still decide.
+                check_natives(s, planned, self._policy)
 
             ref = s.put_intent(
-                intent_id, caller, params.state, volumes, new_ovn(), uss_base_url, sub_id
+                intent_id,
+                caller,
+                params.state,
+                volumes,
+                new_ovn(),
+                uss_base_url,
+                sub_id,
+                planned.priority,
             )
             if old is not None and old.subscription_id not in (None, sub_id):
                 self._drop_orphaned_implicit(s, old.subscription_id)
@@ -605,7 +630,7 @@ class DssService:
         _required(ovn, "ovn")
 
         def work(s: DssSession) -> IntentChange:
-            old = INTENT.at_ovn(s.get_intent(intent_id), intent_id, caller, ovn)
+            old = INTENT.at_ovn(_uss_intent(s.get_intent(intent_id)), intent_id, caller, ovn)
             s.delete_intent(intent_id)
             self._drop_orphaned_implicit(s, old.subscription_id)
             return self._tell_intent(s, old, _intent_airspace(old), deleted=True)

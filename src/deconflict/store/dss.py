@@ -15,6 +15,7 @@ table. Every cell table is searched through ``store.cellindex``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from deconflict.core.ports import StoredOperation
 from deconflict.dss.native_constraints import as_constraint
+from deconflict.dss.native_intents import NativeIdentity, is_shown, native_ref
 from deconflict.dss.records import (
     AvailabilityStatus,
     ConstraintRef,
@@ -48,13 +50,17 @@ from deconflict.store.constraints import EventSink, SqlAirspace
 from deconflict.store.schema import operations, volume_cells
 from deconflict.store.schema_constraints import airspace_constraint_cells, airspace_constraints
 from deconflict.store.schema_dss import (
+    NATIVE_OVN_SECRET,
     dss_constraints,
     dss_intents,
     dss_reports,
     dss_subscriptions,
     dss_uss_availability,
+    native_intents,
+    service_secrets,
     subscription_cells,
 )
+from deconflict.store.sharing import grant_of
 from deconflict.store.sql import SqlSession, SqlStore
 
 if TYPE_CHECKING:
@@ -64,7 +70,7 @@ T = TypeVar("T")
 R = TypeVar("R", bound="DataclassInstance")
 
 DSS_PRIORITY = 0
-"""F3548 references carry no priority; the native planner sees them at the lowest one."""
+"""F3548 references carry no priority; without a grant a USS's intents are at the lowest."""
 
 
 def _footprint_json(text: str) -> Any:
@@ -104,10 +110,17 @@ def _extents_from_text(text: str) -> tuple[Extent, ...]:
 class SqlDssSession:
     """The ``DssSession`` protocol in one SQL transaction (the wrapped session's)."""
 
-    def __init__(self, session: SqlSession, record: EventSink | None = None) -> None:
+    def __init__(
+        self,
+        session: SqlSession,
+        record: EventSink | None = None,
+        identity: NativeIdentity | None = None,
+    ) -> None:
         self.ops = session
         self.conn = session.conn
         self.airspace = SqlAirspace(session, record)
+        self.identity = identity or NativeIdentity()
+        self._secret: bytes | None = None
 
     # ------------------------------------------------------------------ intents
 
@@ -115,35 +128,100 @@ class SqlDssSession:
         rows = rows_by_id(self.conn, dss_uss_availability, set(parties), "uss_id")
         return {r.uss_id: UssAvailability(r.availability) for r in rows}
 
-    def _refs(self, stored: Sequence[StoredOperation]) -> list[IntentRef]:
-        """Intent references for those of ``stored`` that are DSS intents."""
+    def _refs(self, stored: Sequence[StoredOperation], *, native: bool = True) -> list[IntentRef]:
+        """Intent references for those of ``stored`` that are DSS intents and, unless
+        ``native`` is False, for the shown native operations among the rest, in order."""
         if not stored:
             return []
         dss_rows: dict[str, Any] = {}
         ids = [s.operation.id for s in stored]
         for r in rows_by_id(self.conn, dss_intents, ids, "operation_id"):
             dss_rows[r.operation_id] = r
-        availability = self._availability_of(s.operation.party for s in stored)
+        natives = dict(self._native_refs([s for s in stored if s.operation.id not in dss_rows]))
+        dss_parties = {s.operation.party for s in stored if s.operation.id in dss_rows}
+        availability = self._availability_of(dss_parties)
+        refs: list[IntentRef] = []
+        for s in stored:
+            row = dss_rows.get(s.operation.id)
+            if row is not None:
+                party = s.operation.party
+                refs.append(
+                    _intent_ref(
+                        s,
+                        row.ovn,
+                        row.uss_base_url,
+                        row.subscription_id,
+                        availability.get(party, UssAvailability.UNKNOWN),
+                    )
+                )
+            elif native and (ref := natives.get(s.operation.id)) is not None:
+                refs.append(ref)
+        return refs
+
+    def _native_refs(self, stored: Sequence[StoredOperation]) -> list[tuple[str, IntentRef]]:
+        """(operation id, reference) of the shown native operations among ``stored``."""
+        shown = {s.operation.id: s for s in stored if is_shown(s.operation.state)}
+        if not shown:
+            return []
+        rows = rows_by_id(self.conn, native_intents, list(shown), "operation_id")
+        secret = self._native_secret()
         return [
-            _intent_ref(
-                s,
-                row.ovn,
-                row.uss_base_url,
-                row.subscription_id,
-                availability.get(s.operation.party, UssAvailability.UNKNOWN),
-            )
-            for s in stored
-            # A native operation has no row: it is not visible through the DSS API.
-            if (row := dss_rows.get(s.operation.id)) is not None
+            (r.operation_id, native_ref(r.intent_id, shown[r.operation_id], secret, self.identity))
+            for r in sorted(rows, key=lambda r: r.operation_id)
         ]
 
+    def _native_secret(self) -> bytes:
+        """The key native OVNs are derived under, made by the migration; a database
+        created some other way gets one on first use."""
+        if self._secret is None:
+            key = service_secrets.c.name == NATIVE_OVN_SECRET
+            row = self.conn.execute(select(service_secrets.c.secret).where(key)).first()
+            if row is None:
+                secret = os.urandom(32)
+                self.conn.execute(
+                    insert(service_secrets).values(name=NATIVE_OVN_SECRET, secret=secret)
+                )
+                self._secret = secret
+            else:
+                self._secret = bytes(row.secret)
+        return self._secret
+
+    def _native_operation_id(self, intent_id: str) -> str | None:
+        row = self.conn.execute(
+            select(native_intents.c.operation_id).where(native_intents.c.intent_id == intent_id)
+        ).first()
+        return None if row is None else str(row.operation_id)
+
     def get_intent(self, intent_id: str) -> IntentRef | None:
+        """The USS intent ``intent_id``, else the native operation USSs know by it."""
         stored = self.ops.get(intent_id)
-        refs = self._refs([stored]) if stored is not None else []
-        return refs[0] if refs else None
+        refs = self._refs([stored], native=False) if stored is not None else []
+        if refs:
+            return refs[0]
+        found = self.native_intent(intent_id)
+        return found[0] if found is not None else None
 
     def operation_exists(self, operation_id: str) -> bool:
-        return self.ops.exists(operation_id)
+        """Whether an operation has the id, or a native one (ended too) is known by it."""
+        return self.ops.exists(operation_id) or self._native_operation_id(operation_id) is not None
+
+    def native_intent(self, intent_id: str) -> tuple[IntentRef, Operation] | None:
+        operation_id = self._native_operation_id(intent_id)
+        stored = self.ops.get(operation_id) if operation_id is not None else None
+        if stored is None or not is_shown(stored.operation.state):
+            return None
+        ref = native_ref(intent_id, stored, self._native_secret(), self.identity)
+        return ref, stored.operation
+
+    def native_candidates(self, volume: Volume4D) -> list[tuple[IntentRef, Operation]]:
+        stored = {s.operation.id: s for s in self.ops.candidates(volume)}
+        return [
+            (ref, stored[op_id].operation)
+            for op_id, ref in self._native_refs(list(stored.values()))
+        ]
+
+    def uss_priority(self, uss: str) -> int:
+        return grant_of(self.ops, uss).priority_max
 
     def intents_in(
         self, cells: Collection[int], window: TimeWindow, altitudes: AltitudeBand
@@ -166,8 +244,10 @@ class SqlDssSession:
         ovn: str,
         uss_base_url: str,
         subscription_id: str | None,
+        priority: int = DSS_PRIORITY,
     ) -> IntentRef:
-        stored = self.ops.put(Operation(intent_id, manager, DSS_PRIORITY, state, tuple(volumes)))
+        operation = Operation(intent_id, manager, priority, state, tuple(volumes))
+        stored = self.ops.put(operation, native=False)
         values = {"ovn": ovn, "uss_base_url": uss_base_url, "subscription_id": subscription_id}
         done = self.conn.execute(_UPDATE_INTENT, {"key": intent_id, **values})
         if not done.rowcount:
@@ -361,15 +441,21 @@ class DssStore:
     ``record`` receives the party events of constraint changes (the app's
     ``Notifier.record_events``); by default they go straight to the event log."""
 
-    def __init__(self, store: SqlStore, record: EventSink | None = None) -> None:
+    def __init__(
+        self,
+        store: SqlStore,
+        record: EventSink | None = None,
+        identity: NativeIdentity | None = None,
+    ) -> None:
         self.store = store
         self.record = record
+        self.identity = identity
 
     def run(self, work: Callable[[SqlDssSession], T], write: bool = True) -> T:
         """Writes share transactions with the concurrent ones (``store/grouped.py``)."""
 
         def in_session(s: SqlSession) -> T:
-            return work(SqlDssSession(s, self.record))
+            return work(SqlDssSession(s, self.record, self.identity))
 
         return self.store.run_grouped(in_session) if write else self.store.run(in_session, False)
 
@@ -460,15 +546,13 @@ _INSERT_INTENT = insert(dss_intents)
 _INTENTS_IN = cell_search(
     volume_cells,
     "operation_id",
-    [
-        (operations, operations.c.id == volume_cells.c.operation_id),
-        (dss_intents, dss_intents.c.operation_id == volume_cells.c.operation_id),
-    ],
+    [(operations, operations.c.id == volume_cells.c.operation_id)],
     # The intent's union of extents, as the reference DSS stores an intent: any of its
-    # cells, its first start to last end, its lowest to highest altitude.
+    # cells, its first start to last end, its lowest to highest altitude. Native
+    # operations are intents too (the service manages them), by the same rule.
     times=[(operations.c.time_start_us, operations.c.time_end_us)],
     altitudes=[(operations.c.altitude_lower_m, operations.c.altitude_upper_m)],
-)
+).where(operations.c.state != OperationState.ENDED.value)
 _SUBS = dss_subscriptions.c
 _ANY_SUBSCRIPTION = cell_search(
     subscription_cells,

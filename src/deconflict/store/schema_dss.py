@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -90,3 +91,25 @@ dss_reports = Table(
     Column("report", Text, nullable=False),
     Column("created_us", BigInteger, nullable=False),
 )
+
+native_intents = Table(
+    "native_intents",
+    metadata,
+    Column("operation_id", String(64), primary_key=True),
+    # The F3548 id USSs know a native operation by: a random UUIDv4, so that neither
+    # the party's own id (which may name it) nor anything derived from it leaves.
+    Column("intent_id", String(36), nullable=False, unique=True),
+    ForeignKeyConstraint(["operation_id"], ["operations.id"], ondelete="CASCADE"),
+)
+"""The F3548 identity of each native operation (DSS intents have none: their id is it)."""
+
+service_secrets = Table(
+    "service_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("secret", LargeBinary, nullable=False),
+)
+"""Secrets every replica of the service must share, made once by the migration that
+needs them (``NATIVE_OVN_SECRET``: the key native operations' OVNs are derived under)."""
+
+NATIVE_OVN_SECRET = "native_ovn"

@@ -14,6 +14,7 @@ import logging
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -52,6 +53,7 @@ from deconflict.store.grouped import GroupCommit
 from deconflict.store.hooks import take_after_commit
 from deconflict.store.migrations_runner import upgrade
 from deconflict.store.schema import CELL_OF_VOLUME, operations, volume_cells, volumes
+from deconflict.store.schema_dss import native_intents
 from deconflict.store.watchdog import WATCHDOG, Watch
 
 T = TypeVar("T")
@@ -89,6 +91,7 @@ _UPDATE = (
 _INSERT_OPERATION = insert(operations)
 _INSERT_VOLUME = insert(volumes)
 _INSERT_CELL = insert(volume_cells)
+_INSERT_NATIVE_INTENT = insert(native_intents)
 _DELETE_CELLS = delete(volume_cells).where(volume_cells.c.operation_id == bindparam("id"))
 _DELETE_VOLUMES = delete(volumes).where(volumes.c.operation_id == bindparam("id"))
 _DELETE_OPERATION = delete(operations).where(operations.c.id == bindparam("id"))
@@ -125,7 +128,10 @@ class SqlSession:
             return []
         return self._load(rows_by_id(self.conn, operations, ids))
 
-    def put(self, operation: Operation) -> StoredOperation:
+    def put(self, operation: Operation, *, native: bool = True) -> StoredOperation:
+        """Create or replace ``operation``. A new ``native`` one (not an F3548 intent,
+        whose id is already its F3548 id) also gets the random F3548 id USSs will know
+        it by (``native_intents``)."""
         now = datetime.now(UTC)
         if operation.id in self._known:
             old = self._known[operation.id]
@@ -151,6 +157,11 @@ class SqlSession:
                 _INSERT_OPERATION,
                 {"id": operation.id, "version": version, "created_us": created_us, **values},
             )
+            if native:
+                self.conn.execute(
+                    _INSERT_NATIVE_INTENT,
+                    {"operation_id": operation.id, "intent_id": str(uuid.uuid4())},
+                )
         else:
             version, created_us = old[0] + 1, old[1]
             self.conn.execute(_UPDATE, {"key": operation.id, "version": version, **values})

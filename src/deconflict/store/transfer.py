@@ -105,7 +105,9 @@ def _other_tables(conn: Connection) -> list[Table]:
     for info in pkgutil.iter_modules(package.__path__):
         if info.name.startswith("schema"):
             importlib.import_module(f"deconflict.store.{info.name}")
-    handled = {"operations", "volumes", "volume_cells", "dss_intents"}
+    # The service's own secrets stay with the database that made them: a moved
+    # database makes its own (native OVNs then change, which only makes USSs re-fetch).
+    handled = {"operations", "volumes", "volume_cells", "dss_intents", "service_secrets"}
     for t, c, _ in _dss_tables():
         handled |= {str(t.name)} | ({str(c.name)} if c is not None else set())
     present = set(inspect(conn).get_table_names())

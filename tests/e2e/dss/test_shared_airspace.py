@@ -40,11 +40,14 @@ def test_an_id_taken_by_a_native_operation_cannot_be_created(dss: Dss, store: Sq
     assert dss.alpha.create_intent(taken).status_code == 409
 
 
-def test_native_operations_are_not_intent_references(dss: Dss, store: SqlStore) -> None:
+def test_native_operations_are_references_under_an_f3548_id_of_their_own(
+    dss: Dss, store: SqlStore
+) -> None:
     native = Operation(new_id(), "army", 5, OperationState.ACCEPTED, (native_volume(),))
     store.run(lambda s: s.put(native))
     r = dss.beta.call("POST", f"{OIR}/query", {"area_of_interest": volume4d()})
-    assert r.json()["operational_intent_references"] == []
+    [ref] = r.json()["operational_intent_references"]
+    assert (ref["manager"], ref["id"] != native.id) == ("deconflict", True)
     assert dss.beta.call("GET", f"{OIR}/{native.id}").status_code == 404
 
 

@@ -32,6 +32,7 @@ from deconflict.api.limits import Slot
 from deconflict.api.security import PRINCIPAL_STATE_ATTR, require_scopes
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
+from deconflict.dss.native_intents import NativeIdentity
 from deconflict.dss.records import (
     ConstraintChange,
     ConstraintRef,
@@ -179,8 +180,12 @@ def dss_service(
 ) -> DssService:
     # Constraint references are native constraints too: their party events (to the
     # parties with operations inside) go through the same notifier, waking live streams.
-    sink = DssStore(store, notifier.record_events)
-    return DssService(sink, notifier=notifier, limits=settings.limits)
+    # Native operations appear to USSs under the service's F3548 identity.
+    identity = NativeIdentity(settings.dss.manager, settings.dss.base_url)
+    sink = DssStore(store, notifier.record_events, identity)
+    return DssService(
+        sink, notifier=notifier, limits=settings.limits, policy=settings.equal_priority
+    )
 
 
 Service = Annotated[DssService, Depends(dss_service)]

@@ -1,0 +1,62 @@
+"""One set of rules across both APIs: a USS intent against the native operations.
+
+Between USSs F3548's own model holds: the key proves awareness and USSs deconflict
+among themselves. A native operation, though, is protected by the service's rules
+(``core.rules``), so a USS intent that overlaps one exactly (the planner's 4D test,
+not the grid's relevance) is judged as a native operation planned there would be. An
+F3548 reference carries no priority, so a USS's intents are at the priority the
+operator granted it (``deconflict parties grant``; the lowest, 0, by default), never
+above; a native operation's priority is the same integer F3548 details carry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from deconflict.core.report import volume_overlaps
+from deconflict.core.rules import Reason, Verdict, judge
+from deconflict.dss.ports import DssSession
+from deconflict.dss.records import IntentRef
+from deconflict.errors import Conflict
+from deconflict.geo.volume import Volume4D
+from deconflict.model.operation import Operation
+from deconflict.settings import EqualPriorityPolicy
+
+_RULES = {
+    Reason.LOWER_PRIORITY: "lower priority",
+    Reason.EQUAL_PRIORITY: "equal priority, which this service refuses (equal_priority: reject)",
+}
+
+
+def overlapped_natives(
+    s: DssSession, volumes: Sequence[Volume4D]
+) -> list[tuple[IntentRef, Operation]]:
+    """The live native operations some of ``volumes`` overlap exactly, by F3548 id."""
+    found: dict[str, tuple[IntentRef, Operation]] = {}
+    for v in volumes:
+        for ref, op in s.native_candidates(v):
+            found.setdefault(ref.id, (ref, op))
+    planned = tuple(volumes)
+    return [found[i] for i in sorted(found) if volume_overlaps(planned, found[i][1].volumes)]
+
+
+def check_natives(
+    s: DssSession, planned: Operation, policy: EqualPriorityPolicy
+) -> list[tuple[IntentRef, Operation]]:
+    """Refuse (409 naming the rule) a USS intent, ``planned`` as an operation at its
+    USS's granted priority, that the rules forbid over a native operation; else the
+    native operations it may overlap, whose parties are to be told."""
+    if not planned.state.is_nominal:
+        return []  # off-nominal intents block nothing, as off-nominal operations
+    allowed = []
+    for ref, op in overlapped_natives(s, planned.volumes):
+        verdict, reason = judge(planned, op, policy)
+        if verdict is Verdict.BLOCKING:
+            raise Conflict(
+                f"operational intent overlaps operational intent {ref.id} of priority "
+                f"{op.priority}, which the service protects: {_RULES.get(reason, reason.value)} "
+                f"(this USS is granted priority {planned.priority}; the operator sets it "
+                "with `deconflict parties grant`)"
+            )
+        allowed.append((ref, op))
+    return allowed
