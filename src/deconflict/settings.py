@@ -9,8 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from deconflict.auth.trust import AuthSettings
@@ -250,6 +251,18 @@ class DssSettings(BaseModel):
         description="Also POST a USS's own intent changes to the subscribers the DSS "
         "lists (off: F3548 makes the managing USS do it).",
     )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        """USSs call it: it must be an absolute http(s) URL; kept without a trailing
+        slash, as F3548 paths are appended to it."""
+        if value is None:
+            return None
+        url = urlsplit(value)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise ValueError("must be an absolute http:// or https:// URL")
+        return value.rstrip("/")
 
     @property
     def base_url(self) -> str:

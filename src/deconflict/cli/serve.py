@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from deconflict.auth.trust import AuthSettings
 from deconflict.cli.options import database_url
 from deconflict.errors import InvalidInput
-from deconflict.settings import Settings
+from deconflict.settings import DssSettings, Settings
 
 DATABASE_TIMEOUT_S = 10.0
 """The default of ``--database-timeout`` (the store's own default, without importing it)."""
@@ -59,7 +59,7 @@ def build_settings(
     if base is None and listen is not None:
         base = f"http://{listen[0]}:{listen[1]}"
     if base is not None:
-        dss = settings.dss.model_copy(update={"public_base_url": base.rstrip("/")})
+        dss = DssSettings.model_validate({**settings.dss.model_dump(), "public_base_url": base})
         settings = settings.model_copy(update={"dss": dss})
     if data_dir is not None:
         settings = settings.model_copy(update={"data_dir": data_dir})
