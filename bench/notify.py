@@ -141,7 +141,9 @@ def main() -> None:
 def run(args: argparse.Namespace, workdir: Path, port: int) -> None:
     store = open_store(f"sqlite:///{workdir / 'bench.db'}")
     settings = NotifySettings(poll_interval_s=0.05)
-    notifier = Notifier(settings)
+    # The service relays USS changes only when told to (DssSettings.relay_uss_notifications):
+    # this bench measures that relay.
+    notifier = Notifier(settings, relay_uss_changes=True)
     dss = DssService(DssStore(store), notifier=notifier)
     now = datetime.now(UTC)
     area = Circle(7.0, 46.0, 5000.0)

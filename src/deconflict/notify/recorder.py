@@ -67,10 +67,17 @@ class Notifier:
         self,
         settings: NotifySettings,
         *,
+        relay_uss_changes: bool = False,
         disclosure: DisclosureSource | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.settings = settings
+        self.relay_uss_changes = relay_uss_changes
+        """Whether a USS's own change through the DSS is also POSTed, by the service, to
+        the subscribers the DSS answer lists (``DssSettings.relay_uss_notifications``).
+        Off by default: F3548 makes the managing USS notify, and a relay duplicates its
+        notifications, writes a body with a priority the service does not know, and hands
+        every subscriber the OVN that only the manager should give out."""
         self.disclosure: DisclosureSource = disclosure or (
             ServiceWideSharing(True) if settings.name_other_operation else AgreedSharing()
         )
@@ -118,13 +125,13 @@ class Notifier:
 
     def intent_changed(self, session: Any, change: IntentChange, *, deleted: bool) -> None:
         ref = change.intent
-        part = uss_notifications.intent_part(ref, deleted) if change.subscribers else {}
+        part = uss_notifications.intent_part(ref, deleted) if self._relays(change) else {}
         event = bodies.intent_event(ref, deleted)
         self._dss_changed(session, KIND_INTENT, ref.id, ref.manager, change, part, event, deleted)
 
     def constraint_changed(self, session: Any, change: ConstraintChange, *, deleted: bool) -> None:
         ref = change.constraint
-        part = uss_notifications.constraint_part(ref, deleted) if change.subscribers else {}
+        part = uss_notifications.constraint_part(ref, deleted) if self._relays(change) else {}
         event = bodies.constraint_event(ref, deleted)
         self._dss_changed(
             session, KIND_CONSTRAINT, ref.id, ref.manager, change, part, event, deleted
@@ -142,18 +149,22 @@ class Notifier:
         deleted: bool,
     ) -> None:
         """One DSS change of ``kind``: ``part`` (the F3548 body) to each subscribed USS
-        with its own subscriptions, and ``event`` to the manager as ``<kind>.changed``
-        or ``<kind>.deleted``."""
-        self._queue(
-            session,
-            change.subscribers,
-            _USS_PATHS[kind],
-            kind,
-            entity_id,
-            lambda subs: uss_notifications.with_subscriptions(part, subs),
-        )
+        with its own subscriptions when the service relays USS changes, and ``event`` to
+        the manager as ``<kind>.changed`` or ``<kind>.deleted``."""
+        if self._relays(change):
+            self._queue(
+                session,
+                change.subscribers,
+                _USS_PATHS[kind],
+                kind,
+                entity_id,
+                lambda subs: uss_notifications.with_subscriptions(part, subs),
+            )
         name = f"{kind}.{'deleted' if deleted else 'changed'}"
         self.record_events(session, [NewEvent(manager, name, _dump(event))])
+
+    def _relays(self, change: IntentChange | ConstraintChange) -> bool:
+        return self.relay_uss_changes and bool(change.subscribers)
 
     def _queue(
         self,

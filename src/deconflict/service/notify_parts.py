@@ -20,7 +20,8 @@ class NotifyParts:
 
     def __init__(self, store: SqlStore, settings: Settings) -> None:
         self.settings = settings
-        self.notifier = Notifier(settings.notify)
+        relay = settings.dss.relay_uss_notifications
+        self.notifier = Notifier(settings.notify, relay_uss_changes=relay)
         self.bus = PartyBus()
         self.notifier.on_events.append(self.bus.publish)
         self.worker = build_worker(store, settings)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from deconflict.settings import NotifySettings, Settings
+from deconflict.settings import DssSettings, NotifySettings, Settings
 from tests.conftest import Headers, native_op
 from tests.notify.helpers import (
     fast_notify,
@@ -34,7 +34,9 @@ def notify_settings() -> NotifySettings:
 
 @pytest.fixture
 def settings(tmp_path: Path, notify_settings: NotifySettings) -> Settings:
-    return Settings(data_dir=tmp_path / "data", notify=notify_settings)
+    """These tests are about delivering what the service relays: relaying on."""
+    relay = DssSettings(relay_uss_notifications=True)
+    return Settings(data_dir=tmp_path / "data", notify=notify_settings, dss=relay)
 
 
 # ------------------------------------------------------------------ request bodies

@@ -38,6 +38,8 @@ class Service:
             **os.environ,
             "DECONFLICT_NOTIFY__WORKER_IN_PROCESS": "true" if worker else "false",
             "DECONFLICT_NOTIFY__POLL_INTERVAL_S": "0.05",
+            # The notification this test follows is one the service relays.
+            "DECONFLICT_DSS__RELAY_USS_NOTIFICATIONS": "true",
         }
         self.proc = subprocess.Popen(
             [str(DECONFLICT), "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],

@@ -32,6 +32,9 @@ DECONFLICT = str(BIN / "deconflict")
 START_TIMEOUT_S = 90.0
 """Safety net only: a server that is not healthy by then has failed to start."""
 
+PASSED_SETTINGS = ("DECONFLICT_LIMITS__", "DECONFLICT_DSS__")
+"""The test process's settings a server started here reads too; it ignores the others."""
+
 needs_pg = pytest.mark.skipif(PG_URL is None, reason="DECONFLICT_TEST_DATABASE_URL is not set")
 
 
@@ -82,11 +85,12 @@ class Server:
         ]
         cmd += ["--database", self.database, *self.args]
         # The server reads its own settings, except the suite's wide plan horizon
-        # (tests/conftest.py): these tests plan at fixed dates years ahead.
+        # (tests/conftest.py): these tests plan at fixed dates years ahead; and the DSS
+        # settings a test sets for its servers (``monkeypatch.setenv``).
         env = {
             k: v
             for k, v in os.environ.items()
-            if not k.startswith("DECONFLICT_") or k.startswith("DECONFLICT_LIMITS__")
+            if not k.startswith("DECONFLICT_") or k.startswith(PASSED_SETTINGS)
         }
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, env=env)

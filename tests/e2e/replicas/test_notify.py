@@ -115,7 +115,10 @@ def test_a_notification_is_delivered_once_with_a_worker_on_each_replica(
     pg_schema: Callable[[], str],
     servers: Callable[..., Server],
     receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The notifications here are the ones the service relays for a USS's own changes.
+    monkeypatch.setenv("DECONFLICT_DSS__RELAY_USS_NOTIFICATIONS", "true")
     database = pg_schema()
     a, b = servers(tmp_path, database), servers(tmp_path, database)
     sub_id = str(uuid.uuid4())
