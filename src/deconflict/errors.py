@@ -48,7 +48,8 @@ The hierarchy (status / exit code)::
     │   ├── Conflict                     409 / 2  stale OVN or version; already exists
     │   │   ├── MissingConstraintOnUpdate 409 / 2  update of a missing constraint
     │   │   └── AirspaceConflict         409 / 2  the key lacks some OVNs
-    │   └── AreaTooLarge                 413 / 2
+    │   ├── AreaTooLarge                 413 / 2
+    │   └── NoTelemetry                  412 / 2  (USS API) an intent with no telemetry
     ├── RemoteError                      502 / 2  a service we called refused
     │   ├── ApiError                     502 / 2  ``deconflict.client``'s refusals
     │   └── ReplayRefused                502 / 1  a replayed batch refused: the run failed
@@ -357,6 +358,14 @@ class AreaTooLarge(DssError):
     """Subscription queries answer 413 for a too-large area, as the reference DSS does."""
 
     http_status = 413
+    exit_code = 2
+
+
+class NoTelemetry(DssError):
+    """F3548's answer when a USS asks for the telemetry of an operational intent with
+    none to give (the USS API's 412): for a native operation, no live track."""
+
+    http_status = 412
     exit_code = 2
 
 

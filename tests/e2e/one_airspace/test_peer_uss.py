@@ -194,7 +194,6 @@ def test_a_uss_that_lacks_the_native_operations_ovn_gets_409_listing_it(
     assert on_service(missing[0]["uss_base_url"], service)
 
 
-@not_yet
 def test_the_peer_learns_the_ovn_from_the_service_as_a_uss_and_plans_with_a_complete_key(
     service: Service, peer: PeerUss, sky: Sky
 ) -> None:
@@ -291,7 +290,6 @@ def test_the_service_notifies_a_subscribed_uss_of_a_native_operation(
     assert read["ovn"] == intent["reference"]["ovn"]
 
 
-@not_yet
 def test_the_service_does_not_post_on_behalf_of_a_uss_by_default(
     service: Service, peers: Callable[..., PeerUss], sky: Sky
 ) -> None:
@@ -330,7 +328,6 @@ def test_the_uss_api_of_the_service_checks_tokens_and_scopes(
     assert posted.status_code == 401
 
 
-@not_yet
 def test_a_uss_reading_native_details_learns_no_party_and_the_owner_is_told(
     service: Service, peer: PeerUss, sky: Sky
 ) -> None:
