@@ -169,7 +169,6 @@ def test_two_peers_learn_each_others_ovn_and_notify_each_other(
 # the one-airspace rules -----------------------------------------------------------------
 
 
-@not_yet
 def test_a_uss_query_shows_a_native_operation(service: Service, peer: PeerUss, sky: Sky) -> None:
     alpha = sky.name("alpha")
     put_native(service, alpha, f"op-{sky.tag}", sky.operation())
@@ -180,7 +179,6 @@ def test_a_uss_query_shows_a_native_operation(service: Service, peer: PeerUss, s
     assert alpha not in json.dumps(ref)
 
 
-@not_yet
 def test_a_uss_that_lacks_the_native_operations_ovn_gets_409_listing_it(
     service: Service, peer: PeerUss, sky: Sky
 ) -> None:
