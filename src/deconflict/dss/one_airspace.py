@@ -17,7 +17,7 @@ from deconflict.core.report import volume_overlaps
 from deconflict.core.rules import Reason, Verdict, judge
 from deconflict.dss.ports import DssSession
 from deconflict.dss.records import IntentRef
-from deconflict.errors import Conflict
+from deconflict.errors import AirspaceConflict
 from deconflict.geo.volume import Volume4D
 from deconflict.model.operation import Operation
 from deconflict.settings import EqualPriorityPolicy
@@ -45,18 +45,23 @@ def check_natives(
 ) -> list[tuple[IntentRef, Operation]]:
     """Refuse (409 naming the rule) a USS intent, ``planned`` as an operation at its
     USS's granted priority, that the rules forbid over a native operation; else the
-    native operations it may overlap, whose parties are to be told."""
+    native operations it may overlap, whose parties are to be told.
+
+    The refusal is F3548's ``AirspaceConflictResponse``, the body a USS expects of a
+    409 to this request, with nothing missing from its key: the message says why."""
     if not planned.state.is_nominal:
         return []  # off-nominal intents block nothing, as off-nominal operations
     allowed = []
     for ref, op in overlapped_natives(s, planned.volumes):
         verdict, reason = judge(planned, op, policy)
         if verdict is Verdict.BLOCKING:
-            raise Conflict(
+            raise AirspaceConflict(
                 f"operational intent overlaps operational intent {ref.id} of priority "
                 f"{op.priority}, which the service protects: {_RULES.get(reason, reason.value)} "
                 f"(this USS is granted priority {planned.priority}; the operator sets it "
-                "with `deconflict parties grant`)"
+                "with `deconflict parties grant`)",
+                (),
+                (),
             )
         allowed.append((ref, op))
     return allowed

@@ -151,6 +151,7 @@ def test_with_the_native_ovn_in_its_key_an_equal_priority_uss_is_refused_naming_
     intent_id = the_native_ref(client, auth)["id"]
     r = put_intent(client, auth, [ovn_of(store, intent_id)])
     assert r.status_code == 409, r.text
+    assert r.json()["missing_operational_intents"] == []
     message = r.json()["message"]
     assert f"operational intent {intent_id} of priority 0" in message
     assert "equal priority" in message and "granted priority 0" in message

@@ -212,7 +212,6 @@ def test_the_peer_learns_the_ovn_from_the_service_as_a_uss_and_plans_with_a_comp
     assert plan["status"] == 201, plan["body"]
 
 
-@not_yet
 def test_a_complete_key_does_not_let_a_uss_over_a_higher_priority_native_operation(
     service: Service, peer: PeerUss, sky: Sky
 ) -> None:
@@ -227,7 +226,6 @@ def test_a_complete_key_does_not_let_a_uss_over_a_higher_priority_native_operati
     assert "priority" in plan["body"]["message"].lower()
 
 
-@not_yet
 def test_a_complete_key_does_not_let_a_uss_over_an_equal_priority_native_operation(
     service: Service, peer: PeerUss, sky: Sky
 ) -> None:
