@@ -174,3 +174,50 @@ def test_backoff_grows_with_jitter_is_capped_and_ends_at_the_deadline() -> None:
     created = 0
     assert b.next_attempt_us(created, 99_000_000, 4) == 100_000_000
     assert b.next_attempt_us(created, 100_000_000, 5) is None
+
+
+def test_a_failing_housekeeping_does_not_end_delivery(store: SqlStore) -> None:
+    """A database outage during housekeeping postpones it; the worker goes on delivering
+    (it used to end the worker's thread, and every notification with it)."""
+    sent: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(orjson.loads(request.content)["n"])
+        return httpx.Response(204)
+
+    worker = DeliveryWorker(
+        store,
+        fast_notify(poll_interval_s=0.01),
+        Tokens(),
+        clock=Clock(),
+        rng=random.Random(1),
+        transport=httpx.MockTransport(handler),
+    )
+    calls: list[int] = []
+
+    def broken_housekeeping() -> tuple[int, int]:
+        calls.append(1)
+        raise RuntimeError("database unavailable")
+
+    worker.housekeeping = broken_housekeeping  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run(stop))
+        for _ in range(200):
+            if calls:
+                break
+            await asyncio.sleep(0.01)
+        enqueue(store, "http://a", 2)
+        worker.wake()
+        for _ in range(300):
+            if len(sent) == 2:
+                break
+            await asyncio.sleep(0.01)
+        stop.set()
+        worker.wake()
+        await asyncio.wait_for(running, 10)
+
+    asyncio.run(scenario())
+    assert calls, "housekeeping ran (and failed)"
+    assert sent == [1, 2]

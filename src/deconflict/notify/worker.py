@@ -143,7 +143,7 @@ class DeliveryWorker:
                     now = self._loop.time()
                     if now - last_housekeeping >= HOUSEKEEPING_S:
                         last_housekeeping = now
-                        await asyncio.to_thread(self.housekeeping)
+                        await self._housekeeping_or_log()
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(self.settings.poll_interval_s):
                             await self._wake.wait()
@@ -311,6 +311,15 @@ class DeliveryWorker:
                 self.on_delivered(r, now)
 
     # -------------------------------------------------------------- housekeeping
+
+    async def _housekeeping_or_log(self) -> None:
+        """Housekeeping that a database outage postpones instead of ending delivery: an
+        exception here used to end the worker's thread, and with it every notification
+        until the process restarted."""
+        try:
+            await asyncio.to_thread(self.housekeeping)
+        except Exception:
+            log.exception("notify: housekeeping failed; retried at the next round")
 
     def housekeeping(self) -> tuple[int, int]:
         """Drop delivered rows and party events older than their retention times."""
