@@ -30,6 +30,7 @@ from deconflict.dss.checks import (
     query_volume,
     volumes_cells,
 )
+from deconflict.dss.native_watch import service_subscribers
 from deconflict.dss.one_airspace import check_natives
 from deconflict.dss.ovn import new_ovn, new_version
 from deconflict.dss.ports import DssSession, DssTransactor
@@ -512,7 +513,9 @@ class DssService:
     def _tell_intent(
         self, s: DssSession, ref: IntentRef, airspace: _Airspace, *, deleted: bool
     ) -> IntentChange:
-        change = IntentChange(ref, _bump(s, airspace, for_constraints=False))
+        # The service itself subscribes for its native parties' airspace (dss.native_watch).
+        subscribers = _bump(s, airspace, for_constraints=False)
+        change = IntentChange(ref, subscribers + service_subscribers(s, ref.volumes))
         if self._notifier is not None:
             self._notifier.intent_changed(s, change, deleted=deleted)
         return change
