@@ -26,6 +26,7 @@ from deconflict.api.request_id import RequestId, install_log_records
 from deconflict.api.security import install_auth_error_handlers
 from deconflict.api.tactical import router as tactical_router
 from deconflict.api.uss import router as uss_router
+from deconflict.api.uss_notifications import router as uss_notifications_router
 from deconflict.service.services import Services
 from deconflict.settings import Settings
 from deconflict.store.sql import SqlStore
@@ -77,6 +78,7 @@ def app_for(services: Services) -> FastAPI:
     app.include_router(constraints_router)
     app.include_router(dss_router)
     app.include_router(uss_router)
+    app.include_router(uss_notifications_router)
     app.include_router(tactical_router)
     app.include_router(console_router())
     app.include_router(events_router)
