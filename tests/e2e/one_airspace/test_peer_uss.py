@@ -242,7 +242,6 @@ def test_a_complete_key_does_not_let_a_uss_over_an_equal_priority_native_operati
     assert "priority" in plan["body"]["message"].lower()
 
 
-@not_yet
 def test_a_native_party_sees_the_uss_plan_on_its_event_stream(
     service: Service, peer: PeerUss, sky: Sky
 ) -> None:
