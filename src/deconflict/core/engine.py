@@ -62,6 +62,9 @@ class OperationChange:
     version: int | None
     """The stored version; None once deleted."""
     notices: tuple[OperationConflict, ...] = ()
+    previous: Operation | None = None
+    """What an update or a state change replaced (where it was, in which state): a
+    receiver that watches an area must hear of an operation that left it too."""
 
 
 ChangeHook = Callable[[StoreSession, OperationChange], None]
@@ -152,7 +155,9 @@ class StrategicEngine:
                 return Decision(False, found, None, air)
             stored = session.put(planned)
             kind = ChangeKind.CREATED if current is None else ChangeKind.UPDATED
-            self._changed(session, OperationChange(kind, planned, stored.version, _notices(found)))
+            before = current.operation if current is not None else None
+            change = OperationChange(kind, planned, stored.version, _notices(found), before)
+            self._changed(session, change)
             return Decision(True, found, stored, air)
 
         self.store.prepare(planned)
@@ -180,7 +185,7 @@ class StrategicEngine:
                 return Decision(False, found, None, air)
             stored = session.put(changed)
             change = OperationChange(
-                ChangeKind.STATE_CHANGED, changed, stored.version, _notices(found)
+                ChangeKind.STATE_CHANGED, changed, stored.version, _notices(found), op
             )
             self._changed(session, change)
             return Decision(True, found, stored, air)
@@ -190,11 +195,10 @@ class StrategicEngine:
     def delete(self, operation_id: str) -> bool:
         def work(session: StoreSession) -> bool:
             current = session.get(operation_id) if self.on_change is not None else None
-            deleted = session.delete(operation_id)
-            if deleted and current is not None:
+            if current is not None:  # told while the rows that name it (its F3548 id) exist
                 change = OperationChange(ChangeKind.DELETED, current.operation, None)
                 self._changed(session, change)
-            return deleted
+            return session.delete(operation_id)
 
         return self.store.run_grouped(work)
 

@@ -18,30 +18,35 @@ import orjson
 from deconflict.audit.entry import DISCLOSURE, AuditEntry
 from deconflict.core.engine import OperationChange
 from deconflict.core.report import OperationConflict
+from deconflict.dss.native_intents import NativeIdentity
 from deconflict.dss.records import ConstraintChange, IntentChange, Subscriber
 from deconflict.dss.wire import uss_notifications
 from deconflict.hotline.model import ConflictKind
-from deconflict.notify import bodies
+from deconflict.notify import bodies, uss_plans
 from deconflict.notify.disclosure import (
     AgreedSharing,
     Disclosure,
     DisclosureSource,
     ServiceWideSharing,
 )
-from deconflict.settings import NotifySettings
+from deconflict.notify.native_intents import disclosures, native_notice, owners_of
+from deconflict.settings import EqualPriorityPolicy, NotifySettings
 from deconflict.store.audit import append_audit
 from deconflict.store.codec import to_us
+from deconflict.store.dss import SqlDssSession
 from deconflict.store.hotline import conflict_id_for
 from deconflict.store.outbox import NewEvent, NewNotification, add_notifications, append_events
 from deconflict.store.sessions import connection_of
 
 KIND_INTENT = "operational_intent"
 KIND_CONSTRAINT = "constraint"
+INTENTS_PATH = uss_notifications.INTENTS_PATH
 _USS_PATHS = {
-    KIND_INTENT: uss_notifications.INTENTS_PATH,
+    KIND_INTENT: INTENTS_PATH,
     KIND_CONSTRAINT: uss_notifications.CONSTRAINTS_PATH,
 }
 """Where a subscribed USS is told of a change of each kind (F3548's USS API)."""
+_ACCEPTED = EqualPriorityPolicy.ALLOW_WITH_NOTICE
 
 
 def _utcnow() -> datetime:
@@ -68,6 +73,7 @@ class Notifier:
         settings: NotifySettings,
         *,
         relay_uss_changes: bool = False,
+        identity: NativeIdentity | None = None,
         disclosure: DisclosureSource | None = None,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
@@ -78,6 +84,9 @@ class Notifier:
         Off by default: F3548 makes the managing USS notify, and a relay duplicates its
         notifications, writes a body with a priority the service does not know, and hands
         every subscriber the OVN that only the manager should give out."""
+        self.identity = identity or NativeIdentity()
+        """Who the service is to USSs as the manager of native operations
+        (``DssSettings.manager`` and ``base_url``): it tells their subscribers of them."""
         self.disclosure: DisclosureSource = disclosure or (
             ServiceWideSharing(True) if settings.name_other_operation else AgreedSharing()
         )
@@ -104,6 +113,24 @@ class Notifier:
                 shown.extend(_notice_disclosures(conflict, disclosure))
             append_audit(session, shown)
         self.record_events(session, events)
+        self._tell_subscribed_usss(session, change)
+
+    def _tell_subscribed_usss(self, session: Any, change: OperationChange) -> None:
+        """As the native operation's USS: bump the subscriptions over its old and new
+        airspace and queue the standard notification to each subscribed USS, recording
+        each as a disclosure in the owner's audit log. The service's own subscriptions
+        (at its own base URL) are bumped but not posted to: it knows its operations."""
+        dss = SqlDssSession(session, identity=self.identity)
+        notice = native_notice(dss, change)
+        if notice is None or not self.settings.deliver_uss_notifications:
+            return
+        own = channel_of(self.identity.uss_base_url)
+        told = tuple(s for s in notice.subscribers if channel_of(s.uss_base_url) != own)
+        self._queue(session, told, INTENTS_PATH, KIND_INTENT, notice.intent_id, notice.body)
+        op = change.operation
+        append_audit(
+            session, [e for s in told for e in disclosures(notice, op, s, owners_of(dss, s))]
+        )
 
     def _conflict_id(self, session: Any, conflict: OperationConflict) -> str | None:
         """The hotline's id for this pair of operations (None within one party)."""
@@ -128,6 +155,12 @@ class Notifier:
         part = uss_notifications.intent_part(ref, deleted) if self._relays(change) else {}
         event = bodies.intent_event(ref, deleted)
         self._dss_changed(session, KIND_INTENT, ref.id, ref.manager, change, part, event, deleted)
+        # Native parties whose operations it meets are told. The DSS accepted it under
+        # the service's rules, so every overlap left is one the rules allow with notice.
+        plan = uss_plans.plan_of(session, ref)
+        told = uss_plans.tell_natives(session, plan, deleted=deleted, policy=_ACCEPTED)
+        if told:
+            self.record_events(session, told)
 
     def constraint_changed(self, session: Any, change: ConstraintChange, *, deleted: bool) -> None:
         ref = change.constraint

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from deconflict.auth.keys import load_or_create_signing_key
+from deconflict.dss.native_intents import NativeIdentity
 from deconflict.notify.recorder import Notifier
 from deconflict.notify.stream import PartyBus
 from deconflict.notify.tokens import ServiceTokens
@@ -21,7 +22,8 @@ class NotifyParts:
     def __init__(self, store: SqlStore, settings: Settings) -> None:
         self.settings = settings
         relay = settings.dss.relay_uss_notifications
-        self.notifier = Notifier(settings.notify, relay_uss_changes=relay)
+        identity = NativeIdentity(settings.dss.manager, settings.dss.base_url)
+        self.notifier = Notifier(settings.notify, relay_uss_changes=relay, identity=identity)
         self.bus = PartyBus()
         self.notifier.on_events.append(self.bus.publish)
         self.worker = build_worker(store, settings)

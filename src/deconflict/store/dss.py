@@ -192,6 +192,15 @@ class SqlDssSession:
         ).first()
         return None if row is None else str(row.operation_id)
 
+    def native_intent_id(self, operation_id: str) -> str | None:
+        """The F3548 id USSs know native operation ``operation_id`` by, kept once it
+        ended or was deleted (a USS is told of its end under that id); None for an F3548
+        intent, which is its own id and has no such row."""
+        row = self.conn.execute(
+            select(native_intents.c.intent_id).where(native_intents.c.operation_id == operation_id)
+        ).first()
+        return None if row is None else str(row.intent_id)
+
     def get_intent(self, intent_id: str) -> IntentRef | None:
         """The USS intent ``intent_id``, else the native operation USSs know by it."""
         stored = self.ops.get(intent_id)
