@@ -263,7 +263,6 @@ def test_a_native_party_sees_the_uss_plan_on_its_event_stream(
     )
 
 
-@not_yet
 def test_the_service_notifies_a_subscribed_uss_of_a_native_operation(
     service: Service, peer: PeerUss, sky: Sky
 ) -> None:
