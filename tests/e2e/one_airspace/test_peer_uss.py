@@ -307,7 +307,6 @@ def test_the_service_does_not_post_on_behalf_of_a_uss_by_default(
     assert len([n for n in a.notifications() if about(plan["id"])(n)]) == 1
 
 
-@not_yet
 def test_the_uss_api_of_the_service_checks_tokens_and_scopes(
     service: Service, peer: PeerUss, sky: Sky
 ) -> None:
