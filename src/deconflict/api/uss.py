@@ -19,6 +19,7 @@ answers 404 for every id until they appear as constraint references in the DSS.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
@@ -53,8 +54,21 @@ Coordinator = Annotated[Principal, Depends(require_scopes(Scope.STRATEGIC_COORDI
 Monitor = Annotated[Principal, Depends(require_scopes(Scope.CONFORMANCE_MONITORING_SA))]
 ConstraintProcessor = Annotated[Principal, Depends(require_scopes(Scope.CONSTRAINT_PROCESSING))]
 
-DETAILS_SHOWN = ("volumes", "state", "priority", "time_start", "time_end")
-TELEMETRY_SHOWN = ("position", "velocity", "time_measured")
+
+@dataclass(frozen=True)
+class Shown:
+    """What a route records of each read it answers: the audit ``via``, the level of
+    what it disclosed, and the fields its answer held."""
+
+    via: str
+    level: str
+    fields: tuple[str, ...]
+
+
+DETAILS = Shown(
+    "uss.details", "f3548_details", ("volumes", "state", "priority", "time_start", "time_end")
+)
+TELEMETRY = Shown("uss.telemetry", "f3548_telemetry", ("position", "velocity", "time_measured"))
 
 NO_TELEMETRY = NoTelemetry.http_status
 
@@ -70,20 +84,18 @@ def identity_of(settings: Settings) -> NativeIdentity:
     return NativeIdentity(settings.dss.manager, settings.dss.base_url)
 
 
-def disclosure(
-    reader: Principal, op: Operation, ref: IntentRef, via: str, shown: tuple[str, ...]
-) -> list[AuditEntry]:
+def disclosure(reader: Principal, op: Operation, ref: IntentRef, what: Shown) -> list[AuditEntry]:
     """The owner's record of a USS read: who read (the token's ``sub``), which of the
     owner's operations (its own id, which the reader never sees) under which F3548 id
     and version, and what the answer held."""
     if reader.sub == op.party:
         return []
     detail = {
-        "via": via,
-        "level": "f3548_details",
+        "via": what.via,
+        "level": what.level,
         "intent_id": ref.id,
         "version": ref.version,
-        "shown": list(shown),
+        "shown": list(what.fields),
     }
     return [AuditEntry(DISCLOSURE, reader.sub, op.party, "operation", op.id, detail)]
 
@@ -139,7 +151,7 @@ def get_operational_intent_details(
     def shown(
         s: SqlSession, ref: IntentRef, op: Operation
     ) -> uss_api.GetOperationalIntentDetailsResponse:
-        append_audit(s, disclosure(principal, op, ref, "uss.details", DETAILS_SHOWN))
+        append_audit(s, disclosure(principal, op, ref, DETAILS))
         return uss_api.intent_details(ref, op.priority)
 
     return _read(store, settings, entityid, shown)
@@ -166,7 +178,7 @@ def get_operational_intent_telemetry(
     def shown(s: SqlSession, ref: IntentRef, op: Operation) -> PositionReport | None:
         report = latest_report(live, op)
         if report is not None:
-            append_audit(s, disclosure(principal, op, ref, "uss.telemetry", TELEMETRY_SHOWN))
+            append_audit(s, disclosure(principal, op, ref, TELEMETRY))
         return report
 
     intent_id = parse_uuid4(entityid, "entityid")
