@@ -32,9 +32,7 @@ def upgrade() -> None:
     conn.execute(sa.insert(secrets).values(name="native_ovn", secret=os.urandom(32)))
     # Every native operation stored so far (those without a DSS row) gets its F3548 id.
     native = conn.execute(
-        sa.text(
-            "SELECT id FROM operations WHERE id NOT IN (SELECT operation_id FROM dss_intents)"
-        )
+        sa.text("SELECT id FROM operations WHERE id NOT IN (SELECT operation_id FROM dss_intents)")
     ).all()
     if native:
         conn.execute(
