@@ -85,6 +85,11 @@ export class Api {
     return this.request("GET", "/v1/zones?limit=10000").then((d) => d.zones);
   }
 
+  /** USS plans near the party's operations, as its event stream told them. */
+  ussPlans() {
+    return this.request("GET", "/v1/console/uss_plans").then((d) => d.uss_plans);
+  }
+
   /** The hotline, or null when this service has none (404): the panel then stays hidden. */
   messages() {
     return this.request("GET", "/v1/messages").then(
@@ -123,6 +128,8 @@ const LAYER_OF_PREFIX = {
   zone: ["airspace"],
   alert: ["live"],
   message: ["messages"],
+  uss_intent: ["uss"], // a USS's plan near one of the party's operations
+  uss_constraint: ["uss"],
 };
 
 /**

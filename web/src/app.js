@@ -2,7 +2,7 @@
 
 import { Api, ApiError, claims, saveToken, savedToken, subscribe } from "./api.js";
 import {
-  CONSTRAINT_STYLE, ConsoleMap, PARTY_COLOURS, SECTOR_STYLE, STATE_STYLE, boundsOfOperation, conflictId, conflictLabel,
+  CONSTRAINT_STYLE, ConsoleMap, PARTY_COLOURS, SECTOR_STYLE, STATE_STYLE, USS_STYLE, boundsOfOperation, conflictId, conflictLabel,
 } from "./map.js";
 
 const $ = (id) => document.getElementById(id);
@@ -43,6 +43,8 @@ const state = {
   zones: [],
   messages: null, // null: this service has no hotline
   airspaceBounds: new Map(),
+  ussPlans: new Map(), // "kind:id|operation" -> the USS plan as the stream told it
+  ussBounds: new Map(),
   selected: null, // {kind: "op"|"conflict"|"alert"|"constraint"|"zone", id}
   time: null, // ms; null until the first data arrives
   following: true,
@@ -115,6 +117,7 @@ function signIn(token) {
   refresh("airspace");
   refresh("live");
   refresh("messages");
+  refresh("uss");
   state.stop = subscribe(api, refresh, {
     pollMs: state.pollMs,
     flying,
@@ -195,6 +198,18 @@ async function load(kind) {
       state.messages = messages;
       renderMessages();
       if (state.selected && state.selected.kind === "message") renderDetail();
+    } else if (kind === "uss") {
+      // Told only on the party's event stream: the service folds what it said.
+      const plans = await api.ussPlans();
+      state.ussPlans = new Map(plans.map((d) => {
+        const id = d.operational_intent_id || d.constraint_id;
+        const key = `${d.kind}:${id}|${d.operation_id}`;
+        return [key, { ...d, key, id, constraint: d.kind === "uss_constraint" }];
+      }));
+      renderMap();
+      renderUssList();
+      renderLegend();
+      if (state.selected && state.selected.kind === "uss") renderDetail();
     } else if (api.canTrack()) {
       const [live, alerts] = await Promise.all([api.tracks(), api.alerts()]);
       const fresh = alerts.filter((a) => a.state === "new" && !state.alerts.some((b) => b.id === a.id));
@@ -269,6 +284,22 @@ function renderMap() {
   state.map.drawOperations(state.ops, colourOf, state.time, select("op"));
   const chosen = state.selected && state.selected.kind === "conflict" ? state.selected.id : null;
   state.conflictBounds = state.map.drawConflicts(state.conflicts, state.time, chosen, select("conflict"));
+  state.ussBounds = state.map.drawUssPlans([...state.ussPlans.values()], state.time, select("uss"));
+}
+
+function ussName(p) {
+  return `${p.constraint ? "USS constraint" : "USS plan"} by ${p.manager}`;
+}
+
+function renderUssList() {
+  const plans = [...state.ussPlans.values()];
+  $("uss-count").textContent = String(plans.length);
+  $("uss").replaceChildren(...plans.slice(0, MAX_LISTED).map((p) =>
+    h("li", {}, itemButton("uss", p.key, [
+      h("strong", {}, ussName(p)),
+      h("br"),
+      h("small", {}, `over ${p.operation_id}${p.state ? " · " + p.state : ""}${p.verdict ? " · " + p.verdict : ""} · ${fmtTime(p.time_start)} – ${fmtTime(p.time_end)}`),
+    ]))));
 }
 
 function renderAirspace() {
@@ -463,7 +494,8 @@ function renderLegend() {
     h("ul", {}, Object.entries(STATE_STYLE).filter(([s]) => s !== "Ended").map(([s, st]) => h("li", {}, `${s}: ${st.dashArray ? (st.weight > 3 ? "dotted, thick" : "dashed") : "solid"}`))),
     h("ul", {},
       h("li", {}, h("span", { class: "swatch", style: "border-color:#000;background:#f0e442" }), "overlap (conflict)"),
-      h("li", {}, h("span", { class: "swatch", style: "border-color:#d55e00" }), "alert: pair and closest approach")),
+      h("li", {}, h("span", { class: "swatch", style: "border-color:#d55e00" }), "alert: pair and closest approach"),
+      state.ussPlans.size ? h("li", {}, h("span", { class: "swatch", style: `border-color:${USS_STYLE.color};border-style:dashed;background:${USS_STYLE.color}59` }), "a USS's plan over yours (labelled with the USS)") : null),
     airspace.length ? h("strong", {}, "Airspace (valid at the slider's time)") : null,
     airspace.length ? h("ul", { id: "legend-airspace" }, airspace) : null,
   );
@@ -493,6 +525,20 @@ function renderDetail() {
 }
 
 function renderDetailOf(body, sel) {
+  if (sel.kind === "uss") {
+    const p = state.ussPlans.get(sel.id);
+    if (!p) return put(body, h("p", { class: "note" }, "That USS plan is gone."));
+    return put(body, h("h3", {}, ussName(p)), dl([
+      [p.constraint ? "F3548 constraint" : "F3548 intent", p.id],
+      ["Manager (USS)", p.manager],
+      ["State", p.state],
+      ["Priority", p.priority],
+      ["Verdict", p.verdict ? `${p.verdict} (${p.reason})` : null],
+      ["Over your operation", p.operation_id],
+      ["Time", `${fmtTime(p.time_start)} – ${fmtTime(p.time_end)}`],
+      ["Told by", p.via === "dss" ? "this service's DSS" : "the USS's notification"],
+    ]));
+  }
   if (sel.kind === "op") {
     const op = state.ops.find((o) => o.key === sel.id);
     if (!op) return put(body, h("p", { class: "note" }, `${sel.id} is gone.`));
@@ -611,6 +657,9 @@ function selectItem(kind, id, zoom) {
       }
       renderMap();
       state.map.focus(state.conflictBounds.get(id));
+    } else if (kind === "uss") {
+      renderMap();
+      state.map.focus(state.ussBounds.get(id));
     } else if (kind === "op") {
       const op = state.ops.find((o) => o.key === id);
       if (op) state.map.focus(boundsOfOperation(op));
@@ -638,6 +687,7 @@ function selectItem(kind, id, zoom) {
   renderOperations();
   renderAlerts();
   renderAirspaceList();
+  renderUssList();
   renderMessages();
   renderDetail();
 }

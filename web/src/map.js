@@ -5,6 +5,8 @@
 export const PARTY_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#000000"];
 export const ALERT = "#d55e00";
 export const OVERLAP = "#f0e442";
+/** Where a USS's plan (F3548) meets the party's operations: its own colour and dash. */
+export const USS_STYLE = { color: "#e7298a", weight: 2.5, dashArray: "12 4 2 4", fillOpacity: 0.35 };
 
 /**
  * Imposed airspace, by type: each also has its own line pattern and a label on the
@@ -41,6 +43,7 @@ export class ConsoleMap {
     this.base = L.layerGroup().addTo(this.map);
     this.airspace = L.layerGroup().addTo(this.map);
     this.ops = L.layerGroup().addTo(this.map);
+    this.uss = L.layerGroup().addTo(this.map);
     this.overlaps = L.layerGroup().addTo(this.map);
     this.tracks = L.layerGroup().addTo(this.map);
     this.tiles = null;
@@ -199,6 +202,45 @@ export class ConsoleMap {
     return where;
   }
 
+  /**
+   * USS plans near the party's operations: where each meets an operation, labelled
+   * with its manager (the USS); faint outside the slider's time. Returns key -> bounds.
+   */
+  drawUssPlans(plans, t, onSelect) {
+    this.uss.clearLayers();
+    const where = new Map();
+    for (const p of plans) {
+      const group = L.featureGroup();
+      let on = false;
+      for (const o of p.overlaps || []) {
+        on = on || active(o.time_start, o.time_end, t);
+        L.geoJSON(o.geometry, {
+          renderer: this.renderer,
+          pointToLayer: (_f, latlng) => L.circleMarker(latlng, { radius: 8 }),
+          style: { ...USS_STYLE, fillColor: USS_STYLE.color },
+        }).addTo(group);
+      }
+      if (!group.getLayers().length) continue;
+      group.setStyle(on ? {} : { opacity: 0.4, fillOpacity: 0.08 });
+      group.on("click", () => onSelect(p.key));
+      group.bindTooltip(ussLabel(p), { sticky: true });
+      group.addTo(this.uss);
+      const bounds = group.getBounds();
+      // The manager's name on the map, as a marker of its own: cleared with the others.
+      const label = document.createElement("span");
+      label.className = "uss-label";
+      label.textContent = p.manager; // a token's subject: text, never parsed as HTML
+      L.marker(bounds.getCenter(), {
+        icon: L.divIcon({ html: label, className: "uss-label-icon", iconSize: null }),
+        interactive: false,
+        keyboard: false,
+      }).addTo(this.uss);
+      where.set(p.key, bounds);
+    }
+    this.el.dataset.uss = String(where.size);
+    return where;
+  }
+
   /** Own tracks, other parties' aircraft while in an alert, and each alert's geometry. */
   drawTracks(live, alerts, colour) {
     this.tracks.clearLayers();
@@ -251,6 +293,11 @@ export function conflictId(c) {
 
 export function conflictLabel(c) {
   return `${c.operation} × ${c.other_operation || `an operation of ${c.other_party}`}`;
+}
+
+function ussLabel(p) {
+  const what = p.constraint ? "constraint" : `plan (${p.state}, priority ${p.priority}, ${p.verdict})`;
+  return `USS ${what} by ${p.manager} over ${p.operation_id}`;
 }
 
 function active(start, end, t) {

@@ -27,6 +27,7 @@ from deconflict.api.security import install_auth_error_handlers
 from deconflict.api.tactical import router as tactical_router
 from deconflict.api.uss import router as uss_router
 from deconflict.api.uss_notifications import router as uss_notifications_router
+from deconflict.api.uss_plans import router as uss_plans_router
 from deconflict.service.services import Services
 from deconflict.settings import Settings
 from deconflict.store.sql import SqlStore
@@ -79,6 +80,7 @@ def app_for(services: Services) -> FastAPI:
     app.include_router(dss_router)
     app.include_router(uss_router)
     app.include_router(uss_notifications_router)
+    app.include_router(uss_plans_router)
     app.include_router(tactical_router)
     app.include_router(console_router())
     app.include_router(events_router)

@@ -55,3 +55,24 @@ def last_told(conn: Connection, id_field: str, entity_id: str) -> list[Told]:
             newest.pop(key, None)  # keep insertion order = newest last
             newest[key] = Told(party, key[1], kind == kinds[1], int(data.get("version") or 0))
     return list(newest.values())
+
+
+def standing(conn: Connection, party: str) -> list[dict[str, Any]]:
+    """The USS plans ``party`` was told of and not told are gone: per entity and
+    operation, the body of the newest ``*.changed`` event, in the order told."""
+    kinds = [p + k for p in EVENT_KINDS.values() for k in (CHANGED, DELETED)]
+    current: dict[tuple[str, str], dict[str, Any]] = {}
+    for table, order in ((party_events, party_events.c.seq), (party_events_pending, None)):
+        query = select(table.c.kind, table.c.body).where(
+            table.c.party == party, or_(*(table.c.kind == k for k in kinds))
+        )
+        query = query.order_by(order if order is not None else table.c.id)
+        for kind, body in conn.execute(query):
+            data: dict[str, Any] = orjson.loads(body)
+            prefix = kind.partition(".")[0]
+            field = next(f for f, p in EVENT_KINDS.items() if p == prefix)
+            key = (f"{prefix}:{data.get(field)}", str(data.get("operation_id")))
+            current.pop(key, None)
+            if kind.endswith(CHANGED):
+                current[key] = {"kind": prefix, **data}
+    return list(current.values())

@@ -75,6 +75,9 @@ def test_a_uss_intent_over_a_native_operation_is_an_event_for_its_party(
     [overlap] = body["overlaps"]
     assert overlap["volume"] == 0 and overlap["altitude_lower_m"] == 100
     assert ovn not in str(body)
+    # The console's layer shows it from the party's own log.
+    [shown] = client.get("/v1/console/uss_plans", headers=auth()).json()["uss_plans"]
+    assert (shown["kind"], shown["operational_intent_id"]) == ("uss_intent", intent_id)
     # The DSS answer lists the service as a subscriber, for the native operation there.
     r = client.get(f"{OIR}/{intent_id}", headers=auth(USS, SC))
     assert r.status_code == 200
@@ -86,6 +89,7 @@ def test_a_uss_intent_over_a_native_operation_is_an_event_for_its_party(
     assert gone["event"] == "uss_intent.deleted"
     assert gone["data"]["operational_intent_id"] == intent_id
     assert gone["data"]["change"] == "deleted"
+    assert client.get("/v1/console/uss_plans", headers=auth()).json()["uss_plans"] == []
 
 
 def test_a_uss_intent_elsewhere_is_no_event(
