@@ -222,6 +222,14 @@ class SqlDssSession:
         ref = native_ref(intent_id, stored, self._native_secret(), self.identity)
         return ref, stored.operation
 
+    def native_parties(self, intent_ids: Collection[str]) -> dict[str, str]:
+        """The party of each native operation USSs know by one of ``intent_ids`` (for
+        the owner's audit record of what a USS was shown; never for a USS's eyes)."""
+        rows = rows_by_id(self.conn, native_intents, list(intent_ids), "intent_id")
+        ops = {r.operation_id: r.intent_id for r in rows}
+        owners = rows_by_id(self.conn, operations, list(ops))
+        return {ops[r.id]: r.party for r in owners}
+
     def native_candidates(self, volume: Volume4D) -> list[tuple[IntentRef, Operation]]:
         stored = {s.operation.id: s for s in self.ops.candidates(volume)}
         return [

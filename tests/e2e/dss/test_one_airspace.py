@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from deconflict.settings import EqualPriorityPolicy, Settings
 from deconflict.store.dss import DssStore
 from deconflict.store.sql import SqlStore
-from tests.conftest import Grant, Headers, native_op
+from tests.conftest import Grant, Headers, disclosed_about, native_op
 from tests.e2e.dss.conftest import OIR, SC, new_id
 
 PARTY = "alpha"
@@ -271,3 +271,16 @@ class TestAllowWithNotice:
         intent_id = the_native_ref(client, auth)["id"]
         r = put_intent(client, auth, [ovn_of(store, intent_id)])
         assert r.status_code == 201, r.text
+
+
+def test_a_uss_shown_a_native_reference_is_a_disclosure_in_the_partys_record(
+    client: TestClient, auth: Headers, store: SqlStore, settings: Settings
+) -> None:
+    plan_native(client, auth)
+    intent_id = the_native_ref(client, auth)["id"]
+    assert put_intent(client, auth, []).status_code == 409
+    assert disclosed_about(store, PARTY) == [
+        (USS, intent_id, "dss.query"),
+        (USS, intent_id, "dss.conflict"),
+    ]
+    assert disclosed_about(store, settings.dss.manager) == []

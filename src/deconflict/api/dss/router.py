@@ -53,8 +53,9 @@ from deconflict.errors import (
     NotAllowed,
     NotFound,
 )
-from deconflict.store.dss import DssStore
-from deconflict.store.sql import SqlStore
+from deconflict.store.audit import append_audit
+from deconflict.store.dss import DssStore, SqlDssSession
+from deconflict.store.sql import SqlSession, SqlStore
 
 SC = Scope.STRATEGIC_COORDINATION
 CM = Scope.CONSTRAINT_MANAGEMENT
@@ -223,16 +224,41 @@ INTENT_REF = "operational_intent"
 CONSTRAINT_REF = "constraint_reference"
 
 
+_NATIVE = ""
+"""The owner ``_shown`` gives a native operation's reference until ``_disclosed`` finds
+its party (no party is named ""): its manager is the service, not the owner."""
+
+
 def _shown(kind: str, refs: Iterable[IntentRef | ConstraintRef]) -> list[tuple[str, str, str]]:
-    """``refs`` as ``disclosure.shown_references`` takes them: (manager, kind, id)."""
-    return [(r.manager, kind, r.id) for r in refs]
+    """``refs`` as ``disclosure.shown_references`` takes them: (owner, kind, id), the
+    owner being the manager, or ``_NATIVE`` for a native operation's reference."""
+    return [
+        (_NATIVE if isinstance(r, IntentRef) and r.native else r.manager, kind, r.id) for r in refs
+    ]
 
 
 def _disclosed(
     store: SqlStore, principal: Principal, refs: list[tuple[str, str, str]], via: str
 ) -> None:
-    """Record, before answering, which other managers' references the caller was shown."""
-    disclosure.record(store, disclosure.shown_references(principal.sub, refs, via))
+    """Record, before answering, which other managers' references the caller was shown;
+    a native operation's reference is a disclosure about its party, found (with the
+    entries written) in one transaction."""
+    if not any(owner == _NATIVE for owner, _, _ in refs):
+        disclosure.record(store, disclosure.shown_references(principal.sub, refs, via))
+        return
+
+    def work(s: SqlSession) -> None:
+        parties = SqlDssSession(s).native_parties([i for o, _, i in refs if o == _NATIVE])
+        owned = [
+            (parties[i] if o == _NATIVE else o, kind, i)
+            for o, kind, i in refs
+            if o != _NATIVE or i in parties
+        ]
+        entries = disclosure.shown_references(principal.sub, owned, via)
+        if entries:
+            append_audit(s, entries)
+
+    store.run(work)
 
 
 BodyT = TypeVar("BodyT")
