@@ -69,8 +69,9 @@ class NativeNotice:
 
 def native_notice(dss: SqlDssSession, change: OperationChange) -> NativeNotice | None:
     """Bump the indices of the subscriptions a native change concerns and say what
-    their USSs are told; None when USSs are told nothing: an F3548 intent's change (its
-    manager tells), or an operation USSs never saw and do not see now (Ended)."""
+    their USSs are told; None when no USS is told anything: an F3548 intent's change
+    (its manager tells), an operation USSs never saw and do not see now (Ended), or no
+    subscription over it (then the details are not even built)."""
     op, before = change.operation, change.previous
     deleted = change.kind is ChangeKind.DELETED
     was = op if deleted else before
@@ -80,6 +81,9 @@ def native_notice(dss: SqlDssSession, change: OperationChange) -> NativeNotice |
     intent_id = dss.native_intent_id(op.id)
     if intent_id is None:
         return None
+    subscribers = _bump(dss, [*op.volumes, *(before.volumes if before is not None else ())])
+    if not subscribers:
+        return None
     found = dss.native_intent(intent_id) if shown_now else None
     part: dict[str, Any] = {"operational_intent_id": intent_id}
     version: int | None = None
@@ -87,8 +91,7 @@ def native_notice(dss: SqlDssSession, change: OperationChange) -> NativeNotice |
         ref, _ = found
         part["operational_intent"] = _details(ref, op.priority)
         version = ref.version
-    volumes = [*op.volumes, *(before.volumes if before is not None else ())]
-    return NativeNotice(intent_id, version, part, _bump(dss, volumes))
+    return NativeNotice(intent_id, version, part, subscribers)
 
 
 def _details(ref: IntentRef, priority: int) -> Any:
