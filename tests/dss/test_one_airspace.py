@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -42,6 +43,9 @@ class Natives:
 
     def native_candidates(self, _volume: Volume4D) -> list[tuple[IntentRef, Operation]]:
         return self.pairs
+
+    def native_intent(self, intent_id: str) -> tuple[IntentRef, Operation] | None:
+        return next((p for p in self.pairs if p[0].id == intent_id), None)
 
 
 def native(priority: int, state: OperationState = OperationState.ACCEPTED, **kw: Any) -> Operation:
@@ -88,3 +92,16 @@ def test_an_off_nominal_native_operation_blocks_nothing() -> None:
 
 def test_an_off_nominal_intent_is_not_judged() -> None:
     assert judge(uss_intent(0, OperationState.NONCONFORMING), native(5)) == 0
+
+
+def test_the_references_the_key_check_found_are_judged_without_a_second_search() -> None:
+    natives = Natives(native(5))
+    relevant = [ref for ref, _ in natives.pairs]
+    with pytest.raises(Conflict, match="lower priority"):
+        check_natives(cast(DssSession, natives), uss_intent(0), REJECT, relevant)
+
+
+def test_only_native_references_among_the_relevant_ones_are_judged() -> None:
+    natives = Natives(native(5))
+    uss_ref = replace(natives.pairs[0][0], native=False)
+    assert check_natives(cast(DssSession, natives), uss_intent(0), REJECT, [uss_ref]) == []

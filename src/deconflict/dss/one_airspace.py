@@ -11,7 +11,7 @@ above; a native operation's priority is the same integer F3548 details carry.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from deconflict.core.report import volume_overlaps
 from deconflict.core.rules import Reason, Verdict, judge
@@ -40,19 +40,46 @@ def overlapped_natives(
     return [found[i] for i in sorted(found) if volume_overlaps(planned, found[i][1].volumes)]
 
 
+def _overlapped_among(
+    s: DssSession, volumes: Sequence[Volume4D], relevant: Iterable[IntentRef]
+) -> list[tuple[IntentRef, Operation]]:
+    """``overlapped_natives`` when the grid's relevant references are known already:
+    an exact overlap is also a grid one (a shared cell, span and band), so only the
+    native references among them need the exact test, and no search is repeated."""
+    found = []
+    planned = tuple(volumes)
+    for ref in sorted((r for r in relevant if r.native), key=lambda r: r.id):
+        if volume_overlaps(planned, ref.volumes):
+            native = s.native_intent(ref.id)
+            if native is not None:
+                found.append(native)
+    return found
+
+
 def check_natives(
-    s: DssSession, planned: Operation, policy: EqualPriorityPolicy
+    s: DssSession,
+    planned: Operation,
+    policy: EqualPriorityPolicy,
+    relevant: Iterable[IntentRef] | None = None,
 ) -> list[tuple[IntentRef, Operation]]:
     """Refuse (409 naming the rule) a USS intent, ``planned`` as an operation at its
     USS's granted priority, that the rules forbid over a native operation; else the
     native operations it may overlap, whose parties are to be told.
 
     The refusal is F3548's ``AirspaceConflictResponse``, the body a USS expects of a
-    409 to this request, with nothing missing from its key: the message says why."""
+    409 to this request, with nothing missing from its key: the message says why.
+    ``relevant``: the references relevant to the intent's airspace by the grid, when
+    the key check has found them (the native operations are then not searched again).
+    """
     if not planned.state.is_nominal:
         return []  # off-nominal intents block nothing, as off-nominal operations
     allowed = []
-    for ref, op in overlapped_natives(s, planned.volumes):
+    overlapped = (
+        overlapped_natives(s, planned.volumes)
+        if relevant is None
+        else _overlapped_among(s, planned.volumes, relevant)
+    )
+    for ref, op in overlapped:
         verdict, reason = judge(planned, op, policy)
         if verdict is Verdict.BLOCKING:
             raise AirspaceConflict(

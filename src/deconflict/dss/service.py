@@ -444,9 +444,10 @@ class DssService:
             # A USS's intents are at the priority its grant gives, never above.
             planned = Operation(intent_id, caller, s.uss_priority(caller), params.state, volumes)
             if params.state.is_nominal:
-                self._check_key(s, intent_id, cells, span, band, params.key, notify_constraints)
+                relevant = s.intents_in(cells, span, band)
+                self._check_key(s, intent_id, relevant, cells, span, params.key, notify_constraints)
                 # The key proves awareness; the native operations' rules still decide.
-                check_natives(s, planned, self._policy)
+                check_natives(s, planned, self._policy, relevant)
 
             ref = s.put_intent(
                 intent_id,
@@ -583,9 +584,9 @@ class DssService:
         self,
         s: DssSession,
         intent_id: str,
+        relevant: Sequence[IntentRef],
         cells: frozenset[int],
         span: TimeWindow,
-        band: AltitudeBand,
         key: frozenset[str],
         notify_constraints: bool,
     ) -> None:
@@ -595,9 +596,11 @@ class DssService:
         their overall time span and altitude band), as in the reference DSS, and the
         very answer a query over the same airspace gives: a USS can only key what a
         query showed it, and a USS keying what a query showed it is never refused.
+        ``relevant`` is that answer (``intents_in``), asked once for the key and the
+        rules (``dss.one_airspace``).
         """
         missing: dict[str, IntentRef] = {}
-        for ref in s.intents_in(cells, span, band):
+        for ref in relevant:
             if ref.id == intent_id or ref.ovn in key:
                 continue
             # A Down USS cannot be asked for details; its merely planned intents
