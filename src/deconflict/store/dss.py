@@ -36,9 +36,16 @@ from deconflict.dss.records import (
     SubscriptionRec,
     UssAvailability,
 )
+from deconflict.geo.covering import cells_of
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.operation import Operation, OperationState
-from deconflict.store.cellindex import cell_search, chunks, ids_in_cells, rows_by_id
+from deconflict.store.cellindex import (
+    cell_search,
+    chunks,
+    ids_in_cells,
+    rows_by_id,
+    volume_bounds,
+)
 from deconflict.store.codec import (
     footprint_from_text,
     footprint_to_text,
@@ -47,7 +54,7 @@ from deconflict.store.codec import (
     to_us,
 )
 from deconflict.store.constraints import EventSink, SqlAirspace
-from deconflict.store.schema import operations, volume_cells
+from deconflict.store.schema import CELL_OF_VOLUME, operations, volume_cells, volumes
 from deconflict.store.schema_constraints import airspace_constraint_cells, airspace_constraints
 from deconflict.store.schema_dss import (
     NATIVE_OVN_SECRET,
@@ -121,6 +128,8 @@ class SqlDssSession:
         self.airspace = SqlAirspace(session, record)
         self.identity = identity or NativeIdentity()
         self._secret: bytes | None = None
+        # F3548 id -> native operation id (None: no such id), as read in this transaction.
+        self._native_ids: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ intents
 
@@ -164,6 +173,8 @@ class SqlDssSession:
         if not shown:
             return []
         rows = rows_by_id(self.conn, native_intents, list(shown), "operation_id")
+        if not rows:
+            return []
         secret = self._native_secret()
         return [
             (r.operation_id, native_ref(r.intent_id, shown[r.operation_id], secret, self.identity))
@@ -187,10 +198,12 @@ class SqlDssSession:
         return self._secret
 
     def _native_operation_id(self, intent_id: str) -> str | None:
-        row = self.conn.execute(
-            select(native_intents.c.operation_id).where(native_intents.c.intent_id == intent_id)
-        ).first()
-        return None if row is None else str(row.operation_id)
+        if intent_id not in self._native_ids:
+            row = self.conn.execute(
+                select(native_intents.c.operation_id).where(native_intents.c.intent_id == intent_id)
+            ).first()
+            self._native_ids[intent_id] = None if row is None else str(row.operation_id)
+        return self._native_ids[intent_id]
 
     def native_intent_id(self, operation_id: str) -> str | None:
         """The F3548 id USSs know native operation ``operation_id`` by, kept once it
@@ -231,7 +244,12 @@ class SqlDssSession:
         return {ops[r.id]: r.party for r in owners}
 
     def native_candidates(self, volume: Volume4D) -> list[tuple[IntentRef, Operation]]:
-        stored = {s.operation.id: s for s in self.ops.candidates(volume)}
+        """The planner's candidate search, native operations only: the USS intents
+        nearby are neither loaded nor mapped (every USS intent write asks this)."""
+        bounds = volume_bounds(volume)
+        ids = ids_in_cells(self.conn, _NATIVE_CANDIDATES, cells_of(volume.footprint), bounds)
+        found = (self.ops.get(i) for i in sorted(ids))
+        stored = {s.operation.id: s for s in found if s is not None}
         return [
             (ref, stored[op_id].operation)
             for op_id, ref in self._native_refs(list(stored.values()))
@@ -569,6 +587,18 @@ _INTENTS_IN = cell_search(
     # operations are intents too (the service manages them), by the same rule.
     times=[(operations.c.time_start_us, operations.c.time_end_us)],
     altitudes=[(operations.c.altitude_lower_m, operations.c.altitude_upper_m)],
+).where(operations.c.state != OperationState.ENDED.value)
+_NATIVE_CANDIDATES = cell_search(
+    volume_cells,
+    "operation_id",
+    [
+        (volumes, CELL_OF_VOLUME),
+        (operations, operations.c.id == volumes.c.operation_id),
+        (native_intents, native_intents.c.operation_id == operations.c.id),
+    ],
+    # Per volume, as the planner's own candidate search (``SqlSession.candidates``).
+    times=[(volumes.c.time_start_us, volumes.c.time_end_us)],
+    altitudes=[(volumes.c.altitude_lower_m, volumes.c.altitude_upper_m)],
 ).where(operations.c.state != OperationState.ENDED.value)
 _SUBS = dss_subscriptions.c
 _ANY_SUBSCRIPTION = cell_search(
