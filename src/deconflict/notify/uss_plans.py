@@ -108,10 +108,11 @@ def tell_natives(
     """The party events (and their audit entries, appended here) for ``plan``'s
     change; ``plan.volumes`` empty with ``deleted`` means a deletion whose volumes are
     unknown: the parties told of the intent before are told it is gone."""
-    told = {
-        (t.party, t.operation_id): t
-        for t in last_told(connection_of(s), plan.kind.id_field, plan.intent_id)
-    }
+    # A reference the DSS has just created was told to no one yet: no need to read the
+    # event logs (which have no index for this) on the DSS's busiest path.
+    new = plan.via == "dss" and plan.version <= 1 and not deleted
+    found = [] if new else last_told(connection_of(s), plan.kind.id_field, plan.intent_id)
+    told = {(t.party, t.operation_id): t for t in found}
     met = overlapped_natives(s, plan.volumes) if plan.volumes else []
     events: list[NewEvent] = []
     shown: list[AuditEntry] = []
