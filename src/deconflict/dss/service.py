@@ -205,6 +205,15 @@ def _uss_intent(ref: IntentRef | None) -> IntentRef | None:
     return ref
 
 
+def _replans(old: IntentRef | None, volumes: tuple[Volume4D, ...]) -> bool:
+    """Whether writing ``volumes`` over ``old`` is a plan the native rules judge: a
+    creation, new volumes, or a return to a nominal state. A nominal intent that only
+    changes state (Accepted to Activated) is not judged again, as a native operation's
+    state change is not (``core.engine``): an operation planned over it since, by the
+    rules, must not stop it from flying what it was accepted for."""
+    return old is None or tuple(old.volumes) != volumes or not old.state.is_nominal
+
+
 def _intent_to_write(
     s: DssSession, caller: str, intent_id: str, ovn: str | None, state: OperationState
 ) -> IntentRef | None:
@@ -447,7 +456,8 @@ class DssService:
                 relevant = s.intents_in(cells, span, band)
                 self._check_key(s, intent_id, relevant, cells, span, params.key, notify_constraints)
                 # The key proves awareness; the native operations' rules still decide.
-                check_natives(s, planned, self._policy, relevant)
+                if _replans(old, volumes):
+                    check_natives(s, planned, self._policy, relevant)
 
             ref = s.put_intent(
                 intent_id,

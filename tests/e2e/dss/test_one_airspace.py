@@ -284,3 +284,40 @@ def test_a_uss_shown_a_native_reference_is_a_disclosure_in_the_partys_record(
         (USS, intent_id, "dss.conflict"),
     ]
     assert disclosed_about(store, settings.dss.manager) == []
+
+
+def activate_over_native(
+    client: TestClient, auth: Headers, store: SqlStore, grant: Grant, **change: Any
+) -> Any:
+    """A USS intent accepted first, a higher-priority native operation planned over it
+    (the rules let it), then the USS's update to Activated with a complete key."""
+    intent_id = new_id()
+    body = {"extents": [extent()], "state": "Accepted", "uss_base_url": USS_BASE, "key": []}
+    r = client.put(f"{OIR}/{intent_id}", json=body, headers=auth(USS, SC))
+    assert r.status_code == 201, r.text
+    ovn = r.json()["operational_intent_reference"]["ovn"]
+    grant(PARTY, priority_max=5)
+    plan_native(client, auth, priority=5)
+    [native] = [ref for ref in query(client, auth) if ref["manager"] != USS]
+    body |= {
+        "state": "Activated",
+        "key": [ovn_of(store, native["id"])],
+        "new_subscription": {"uss_base_url": USS_BASE},
+        **change,
+    }
+    return client.put(f"{OIR}/{intent_id}/{ovn}", json=body, headers=auth(USS, SC))
+
+
+def test_a_uss_intent_overlapped_since_by_a_native_operation_may_still_activate(
+    client: TestClient, auth: Headers, store: SqlStore, grant: Grant
+) -> None:
+    r = activate_over_native(client, auth, store, grant)
+    assert r.status_code == 200, r.text
+
+
+def test_a_uss_intent_overlapped_since_may_not_move_its_volumes_into_the_native_one(
+    client: TestClient, auth: Headers, store: SqlStore, grant: Grant
+) -> None:
+    r = activate_over_native(client, auth, store, grant, extents=[extent(half=0.003)])
+    assert r.status_code == 409, r.text
+    assert "lower priority" in r.json()["message"]
