@@ -36,7 +36,9 @@ class MemoryBook:
     def get_constraint(self, constraint_id: str) -> StoredConstraint | None:
         return self.constraints.get(constraint_id)
 
-    def write_constraint(self, stored: StoredConstraint, *, replace: bool) -> None:
+    def write_constraint(
+        self, stored: StoredConstraint, *, replace: bool, native: bool = True
+    ) -> None:
         assert replace == (stored.constraint.id in self.constraints)
         self.constraints[stored.constraint.id] = stored
 

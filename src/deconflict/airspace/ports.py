@@ -27,8 +27,12 @@ class AirspaceBook(Protocol):
 
     def get_constraint(self, constraint_id: str) -> StoredConstraint | None: ...
 
-    def write_constraint(self, stored: StoredConstraint, *, replace: bool) -> None:
-        """Insert, or (``replace``) overwrite the row with the same id, volumes included."""
+    def write_constraint(
+        self, stored: StoredConstraint, *, replace: bool, native: bool = True
+    ) -> None:
+        """Insert, or (``replace``) overwrite the row with the same id, volumes included;
+        a new ``native`` one (not an F3548 constraint reference) also gets the F3548 id
+        USSs will know it by."""
         ...
 
     def remove_constraint(self, constraint_id: str) -> None: ...

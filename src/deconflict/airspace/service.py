@@ -68,7 +68,7 @@ class AirspaceChanges:
         before = self.book.get_constraint(c.id)
         version = changes.constraint_version(before)
         stored = StoredConstraint(c, version, before.created if before else now, now)
-        self.book.write_constraint(stored, replace=before is not None)
+        self.book.write_constraint(stored, replace=before is not None, native=not dss)
         previous = before.constraint if before is not None else None
         nearby = self.book.operations_near(changes.constraint_volumes(previous, c))
         self.book.tell(constraint_events(previous, c, version, nearby, changed_by, skip))

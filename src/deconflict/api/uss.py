@@ -12,8 +12,11 @@ its ``details`` (``dss.wire.uss_api`` has no field for them). Each answer is a
 disclosure about the party, recorded in its audit log in the transaction that read
 what was shown, so the answer leaves only once the record is stored.
 
-Native constraints are not served as F3548 constraints yet: ``GET /uss/v1/constraints``
-answers 404 for every id until they appear as constraint references in the DSS.
+Native restricted and no-fly constraints appear as constraint references the service
+manages (``dss.native_constraints``): ``GET /uss/v1/constraints/{id}`` serves their
+volumes in force and kind, with the reference and its OVN; never the owner, the
+constraint's own id, its name or allowed parties. Each read is a disclosure in the
+owner's record, as for operations; any other id is a 404.
 """
 
 from __future__ import annotations
@@ -32,11 +35,12 @@ from deconflict.audit.entry import DISCLOSURE, AuditEntry
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
 from deconflict.dss.native_intents import NativeIdentity
-from deconflict.dss.records import IntentRef
+from deconflict.dss.records import ConstraintRef, IntentRef
 from deconflict.dss.uuids import parse_uuid4
 from deconflict.dss.wire import models as w
 from deconflict.dss.wire import uss_api
 from deconflict.errors import NoTelemetry, NotFound
+from deconflict.model.constraint import Constraint
 from deconflict.model.operation import Operation
 from deconflict.settings import Settings
 from deconflict.store.audit import append_audit
@@ -67,6 +71,9 @@ class Shown:
 
 DETAILS = Shown(
     "uss.details", "f3548_details", ("volumes", "state", "priority", "time_start", "time_end")
+)
+CONSTRAINT_DETAILS = Shown(
+    "uss.constraint_details", "f3548_details", ("volumes", "type", "time_start", "time_end")
 )
 TELEMETRY = Shown("uss.telemetry", "f3548_telemetry", ("position", "velocity", "time_measured"))
 
@@ -203,8 +210,39 @@ def get_operational_intent_telemetry(
     responses=_errors(404),
     **NO_NONE,
 )
-def get_constraint_details(entityid: EntityId, principal: ConstraintProcessor) -> None:
-    """Every id is unknown here for now: native constraints are not yet constraint
-    references in the DSS, and a USS's constraints are served by that USS."""
-    constraint_id = parse_uuid4(entityid, "entityid")
-    raise NotFound(f"constraint {constraint_id} is not managed here")
+def get_constraint_details(
+    entityid: EntityId,
+    principal: ConstraintProcessor,
+    store: deps.Store,
+    settings: deps.AppSettings,
+) -> uss_api.GetConstraintDetailsResponse:
+    """A native constraint shown to USSs; a USS's constraints are served by that USS."""
+    reference_id = parse_uuid4(entityid, "entityid")
+    identity = identity_of(settings)
+
+    def work(s: SqlSession) -> uss_api.GetConstraintDetailsResponse | None:
+        found = SqlDssSession(s, identity=identity).native_constraint(reference_id)
+        if found is None:
+            return None
+        ref, c = found
+        append_audit(s, constraint_disclosure(principal, c, ref))
+        return uss_api.constraint_details(ref, c.type.value)
+
+    answer = store.run(work, write=True)
+    if answer is None:
+        raise NotFound(f"constraint {reference_id} is not managed here")
+    return answer
+
+
+def constraint_disclosure(reader: Principal, c: Constraint, ref: ConstraintRef) -> list[AuditEntry]:
+    """The owner's record of a USS read of its constraint (see ``disclosure``)."""
+    if reader.sub == c.owner:
+        return []
+    detail = {
+        "via": CONSTRAINT_DETAILS.via,
+        "level": CONSTRAINT_DETAILS.level,
+        "constraint_reference_id": ref.id,
+        "version": ref.version,
+        "shown": list(CONSTRAINT_DETAILS.fields),
+    }
+    return [AuditEntry(DISCLOSURE, reader.sub, c.owner, "constraint", c.id, detail)]

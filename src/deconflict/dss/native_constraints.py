@@ -18,10 +18,19 @@ it to the strictest rule that does not lock out the one party entitled to be the
 
 Altitudes an extent leaves open cover every altitude (``EVERYWHERE_ALTITUDE``), as the
 reference DSS, which matches constraints on footprint and time only.
+
+The other way round, the service is the USS of its native parties' constraints: a
+restricted or no-fly one appears to USSs as a constraint reference with the service as
+manager, under a random F3548 id (``native_constraints`` table), and an OVN derived as a
+native operation's is (``dss.native_intents.native_ovn``: the reference id and the
+constraint's version under the service's secret). An advisory constraint is not shown:
+F3548 has no advisory kind a USS must respect, and a USS processing constraints would
+refuse what the native planner accepts.
 """
 
 from __future__ import annotations
 
+from deconflict.dss.native_intents import NativeIdentity, native_ovn
 from deconflict.dss.records import ConstraintRef, Extent
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
 from deconflict.model.constraint import EVERYWHERE_ALTITUDE, Constraint, ConstraintType
@@ -48,4 +57,41 @@ def as_constraint(ref: ConstraintRef) -> Constraint:
         allowed_parties=frozenset({ref.manager}),
         name=NAME,
         details={"f3548": {"uss_base_url": ref.uss_base_url}},
+    )
+
+
+SHOWN_TYPES = frozenset({ConstraintType.RESTRICTED, ConstraintType.NO_FLY})
+"""The native kinds a USS sees as constraint references."""
+
+
+def volume_extent(v: Volume4D) -> Extent:
+    return Extent(v.footprint, v.altitude.lower_m, v.altitude.upper_m, v.time.start, v.time.end)
+
+
+def native_constraint_ref(
+    reference_id: str,
+    c: Constraint,
+    version: int,
+    secret: bytes,
+    identity: NativeIdentity,
+) -> ConstraintRef | None:
+    """The reference a USS sees for native constraint ``c``: where and when it is in
+    force (its volumes cut to its validity), its version, the service as its manager;
+    nothing of its owner. None when USSs are not shown it (an advisory one, or one in
+    force at no time)."""
+    if c.type not in SHOWN_TYPES:
+        return None
+    volumes = [v for _, v in c.in_force()]
+    if not volumes:
+        return None
+    return ConstraintRef(
+        id=reference_id,
+        manager=identity.manager,
+        version=version,
+        ovn=native_ovn(secret, reference_id, version),
+        uss_base_url=identity.uss_base_url,
+        time_start=min(v.time.start for v in volumes),
+        time_end=max(v.time.end for v in volumes),
+        extents=tuple(volume_extent(v) for v in volumes),
+        native=True,
     )

@@ -70,6 +70,9 @@ class ConstraintRef:
     time_start: datetime
     time_end: datetime
     extents: tuple[Extent, ...] = field(compare=False)
+    native: bool = field(default=False, compare=False)
+    """A native constraint's reference, which the service manages for its owner
+    (``dss.native_constraints``): no USS may write it, whatever its name."""
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,15 @@ def _uss_intent(ref: IntentRef | None) -> IntentRef | None:
     return ref
 
 
+def _uss_constraint(ref: ConstraintRef | None, ovn: str | None) -> ConstraintRef | None:
+    """``ref``, unless a change (``ovn`` given) would write a native constraint's, which
+    only the service manages (403 as for another USS's, whatever the caller's name); a
+    create of its id finds it (409)."""
+    if ovn is not None and ref is not None and ref.native:
+        raise NotAllowed(f"{CONSTRAINT.what} {ref.id} {CONSTRAINT.foreign}")
+    return ref
+
+
 def _replans(old: IntentRef | None, volumes: tuple[Volume4D, ...]) -> bool:
     """Whether writing ``volumes`` over ``old`` is a plan the native rules judge: a
     creation, new volumes, or a return to a nominal state. A nominal intent that only
@@ -794,7 +803,7 @@ class DssService:
         def work(s: DssSession) -> ConstraintChange:
             old = _ref_to_write(
                 CONSTRAINT,
-                s.get_constraint(constraint_id),
+                _uss_constraint(s.get_constraint(constraint_id), ovn),
                 s.constraint_exists,
                 caller,
                 constraint_id,
@@ -829,7 +838,9 @@ class DssService:
         _required(ovn, "ovn")
 
         def work(s: DssSession) -> ConstraintChange:
-            old = CONSTRAINT.at_ovn(s.get_constraint(constraint_id), constraint_id, caller, ovn)
+            old = CONSTRAINT.at_ovn(
+                _uss_constraint(s.get_constraint(constraint_id), ovn), constraint_id, caller, ovn
+            )
             s.delete_constraint(constraint_id)
             return self._tell_constraint(s, old, _constraint_airspace(old), deleted=True)
 

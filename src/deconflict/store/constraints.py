@@ -22,12 +22,14 @@ them with ``put_constraint(..., dss=True)`` next to its ``dss_constraints`` row 
 USS base URL), as an intent reference is an operation next to its ``dss_intents`` row.
 So the planner enforces them, and the two APIs cannot overwrite each other's: a native
 write to a constraint the DSS manages is refused (``ManagedByDss``), and the DSS finds
-native ids taken. Native constraints are not published to DSS readers: see
-``docs/constraints.md`` for why F3548 does not allow it here.
+native ids taken. A native constraint gets, when first written, the random F3548 id
+USSs know it by (``native_constraints``; ``store.dss`` shows the restricted and no-fly
+ones to USSs as references the service manages).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,7 +76,7 @@ from deconflict.store.schema_constraints import (
     airspace_constraint_volumes,
     airspace_constraints,
 )
-from deconflict.store.schema_dss import dss_constraints
+from deconflict.store.schema_dss import dss_constraints, native_constraints
 from deconflict.store.sql import SqlSession, SqlStore
 
 T = TypeVar("T")
@@ -135,7 +137,9 @@ class SqlAirspaceBook:
         found = self._constraints(rows)
         return found[0] if found else None
 
-    def write_constraint(self, stored: StoredConstraint, *, replace: bool) -> None:
+    def write_constraint(
+        self, stored: StoredConstraint, *, replace: bool, native: bool = True
+    ) -> None:
         c = stored.constraint
         values = {
             "type": c.type.value,
@@ -157,6 +161,13 @@ class SqlAirspaceBook:
             [v.footprint for v in c.volumes],
             replace=replace,
         )
+        if native and not replace:
+            # The random F3548 id USSs will know it by (``dss.native_constraints``).
+            self.conn.execute(
+                insert(native_constraints).values(
+                    constraint_id=c.id, reference_id=str(uuid.uuid4())
+                )
+            )
 
     def remove_constraint(self, constraint_id: str) -> None:
         self._drop_pieces(_CONSTRAINT_PIECES, constraint_id)

@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
 from deconflict.core.ports import StoredOperation
-from deconflict.dss.native_constraints import as_constraint
+from deconflict.dss.native_constraints import SHOWN_TYPES, as_constraint, native_constraint_ref
 from deconflict.dss.native_intents import NativeIdentity, is_shown, native_ref
 from deconflict.dss.records import (
     AvailabilityStatus,
@@ -38,6 +38,7 @@ from deconflict.dss.records import (
 )
 from deconflict.geo.covering import cells_of
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
+from deconflict.model.constraint import Constraint
 from deconflict.model.operation import Operation, OperationState
 from deconflict.store.cellindex import (
     cell_search,
@@ -55,7 +56,11 @@ from deconflict.store.codec import (
 )
 from deconflict.store.constraints import EventSink, SqlAirspace
 from deconflict.store.schema import CELL_OF_VOLUME, operations, volume_cells, volumes
-from deconflict.store.schema_constraints import airspace_constraint_cells, airspace_constraints
+from deconflict.store.schema_constraints import (
+    airspace_constraint_cells,
+    airspace_constraint_volumes,
+    airspace_constraints,
+)
 from deconflict.store.schema_dss import (
     NATIVE_OVN_SECRET,
     dss_constraints,
@@ -63,6 +68,7 @@ from deconflict.store.schema_dss import (
     dss_reports,
     dss_subscriptions,
     dss_uss_availability,
+    native_constraints,
     native_intents,
     service_secrets,
     subscription_cells,
@@ -389,13 +395,50 @@ class SqlDssSession:
     # -------------------------------------------------------------- constraints
 
     def _constraint(self, row: Any) -> ConstraintRef:
-        return _record(ConstraintRef, row, extents=_extents_from_text(row.extents))
+        return _record(ConstraintRef, row, extents=_extents_from_text(row.extents), native=False)
 
     def get_constraint(self, constraint_id: str) -> ConstraintRef | None:
+        """The USS constraint ``constraint_id``, else the native one USSs know by it."""
         row = self.conn.execute(
             select(dss_constraints).where(dss_constraints.c.id == constraint_id)
         ).first()
-        return self._constraint(row) if row is not None else None
+        if row is not None:
+            return self._constraint(row)
+        found = self.native_constraint(constraint_id)
+        return found[0] if found is not None else None
+
+    def native_constraint(self, reference_id: str) -> tuple[ConstraintRef, Constraint] | None:
+        """The native constraint USSs know by ``reference_id`` as they see it, and as it
+        is (for the owner's audit record); None unless it is shown to USSs."""
+        row = self.conn.execute(
+            select(native_constraints.c.constraint_id).where(
+                native_constraints.c.reference_id == reference_id
+            )
+        ).first()
+        if row is None:
+            return None
+        found = self._native_constraint_refs([row.constraint_id])
+        return found[0] if found else None
+
+    def _native_constraint_refs(
+        self, constraint_ids: Collection[str]
+    ) -> list[tuple[ConstraintRef, Constraint]]:
+        """(reference, constraint) of the shown native constraints among the ids."""
+        if not constraint_ids:
+            return []
+        refs = {
+            r.constraint_id: r.reference_id
+            for r in rows_by_id(self.conn, native_constraints, constraint_ids, "constraint_id")
+        }
+        found = []
+        for stored in self.airspace.constraints_by_id(refs):
+            c = stored.constraint
+            ref = native_constraint_ref(
+                refs[c.id], c, stored.version, self._native_secret(), self.identity
+            )
+            if ref is not None:
+                found.append((ref, c))
+        return found
 
     def constraint_exists(self, constraint_id: str) -> bool:
         """Whether any constraint (DSS or native) already uses the id."""
@@ -408,7 +451,10 @@ class SqlDssSession:
         """Write the constraint the planner enforces, then the F3548 row; ``cells`` are
         the airspace index's own (the same covering of the same footprints)."""
         self.airspace.put_constraint(as_constraint(ref), ref.manager, dss=True, skip=(ref.manager,))
-        values = {**_columns(ref, skip=("extents",)), "extents": _extents_to_text(ref.extents)}
+        values = {
+            **_columns(ref, skip=("extents", "native")),
+            "extents": _extents_to_text(ref.extents),
+        }
         _upsert(self.conn, dss_constraints.c.id, values, stamped=True)
 
     def delete_constraint(self, constraint_id: str) -> None:
@@ -421,9 +467,17 @@ class SqlDssSession:
     def constraints_in(
         self, cells: Collection[int], start: datetime, end: datetime
     ) -> list[ConstraintRef]:
-        """F3548 references only: native constraints are not published (docs/constraints.md)."""
+        """USSs' constraint references, and the native constraints shown to USSs
+        (``dss.native_constraints``), in force at some time of [``start``, ``end``]."""
         ids = ids_in_cells(self.conn, _CONSTRAINTS_IN, cells, _span(start, end))
-        return [self._constraint(r) for r in rows_by_id(self.conn, dss_constraints, ids)]
+        found = [self._constraint(r) for r in rows_by_id(self.conn, dss_constraints, ids)]
+        natives = ids_in_cells(self.conn, _NATIVE_CONSTRAINTS_IN, cells, _span(start, end))
+        found.extend(
+            ref
+            for ref, _ in self._native_constraint_refs(natives)
+            if ref.time_start <= end and ref.time_end >= start
+        )
+        return found
 
     # ------------------------------------------------- availability and reports
 
@@ -619,3 +673,25 @@ _CONSTRAINTS_IN = cell_search(
     [(dss_constraints, dss_constraints.c.id == airspace_constraint_cells.c.constraint_id)],
     times=[(dss_constraints.c.time_start_us, dss_constraints.c.time_end_us)],
 )
+_CELLS = airspace_constraint_cells.c
+_VOLUMES = airspace_constraint_volumes.c
+_NATIVE = airspace_constraints.c
+_NATIVE_CONSTRAINTS_IN = cell_search(
+    airspace_constraint_cells,
+    "constraint_id",
+    [
+        (
+            airspace_constraint_volumes,
+            and_(_VOLUMES.constraint_id == _CELLS.constraint_id, _VOLUMES.idx == _CELLS.idx),
+        ),
+        (airspace_constraints, _NATIVE.id == _CELLS.constraint_id),
+        (native_constraints, native_constraints.c.constraint_id == _CELLS.constraint_id),
+    ],
+    # A volume counts while in force: its own window and the constraint's validity.
+    times=[
+        (_VOLUMES.time_start_us, _VOLUMES.time_end_us),
+        (_NATIVE.valid_start_us, _NATIVE.valid_end_us),
+    ],
+).where(_NATIVE.type.in_(sorted(t.value for t in SHOWN_TYPES)))
+"""Native constraints shown to USSs, matched on footprint and time only as theirs are;
+one with a ``dss_constraints`` row has no ``native_constraints`` row."""

@@ -103,6 +103,17 @@ native_intents = Table(
 )
 """The F3548 identity of each native operation (DSS intents have none: their id is it)."""
 
+native_constraints = Table(
+    "native_constraints",
+    metadata,
+    Column("constraint_id", String(64), primary_key=True),
+    # The F3548 id USSs know a native constraint by: random, as a native operation's.
+    Column("reference_id", String(36), nullable=False, unique=True),
+    ForeignKeyConstraint(["constraint_id"], ["airspace_constraints.id"], ondelete="CASCADE"),
+)
+"""The F3548 identity of each native constraint (those a USS manages have none: their
+``dss_constraints`` id is it); only restricted and no-fly ones are shown to USSs."""
+
 service_secrets = Table(
     "service_secrets",
     metadata,

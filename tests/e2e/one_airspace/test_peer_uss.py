@@ -352,7 +352,6 @@ def test_a_uss_reading_native_details_learns_no_party_and_the_owner_is_told(
     eventually("the read in the owner's audit record", disclosures)
 
 
-@not_yet
 def test_a_native_no_fly_constraint_is_a_constraint_a_uss_reads_from_the_service(
     service: Service, peers: Callable[..., PeerUss], sky: Sky
 ) -> None:

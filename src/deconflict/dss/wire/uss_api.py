@@ -18,7 +18,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from deconflict.dss.records import IntentRef
+from deconflict.dss.native_constraints import extent_volume
+from deconflict.dss.records import ConstraintRef, IntentRef
 from deconflict.dss.wire import convert
 from deconflict.dss.wire import models as w
 from deconflict.dss.wire.uss_notifications import volume4d
@@ -46,6 +47,20 @@ class OperationalIntent(w._Wire):
 
 class GetOperationalIntentDetailsResponse(w._Wire):
     operational_intent: OperationalIntent
+
+
+class ConstraintDetails(w._Wire):
+    volumes: list[w.Volume4D]
+    type: str | None = None
+
+
+class Constraint(w._Wire):
+    reference: w.ConstraintReference
+    details: ConstraintDetails
+
+
+class GetConstraintDetailsResponse(w._Wire):
+    constraint: Constraint
 
 
 class Position(w._Wire):
@@ -124,4 +139,25 @@ def telemetry(
             ),
             velocity=Velocity(speed=speed_mps, track=track_deg),
         ),
+    )
+
+
+CONSTRAINT_TYPE = "org.deconflict.{}"
+"""``ConstraintDetails.type`` of a native constraint: its kind (``no_fly`` or
+``restricted``), in F3548's reverse-domain form for types outside the standard."""
+
+
+def constraint_details(ref: ConstraintRef, kind: str) -> GetConstraintDetailsResponse:
+    """What the manager answers a USS asking for the native constraint ``ref``: the
+    reference with its OVN (the reader's key needs it), the volumes in force and the
+    kind; no ``geozone`` (a native constraint is no ED-269 zone), nothing of its owner,
+    its name, its allowed parties or its own id."""
+    return GetConstraintDetailsResponse(
+        constraint=Constraint(
+            reference=convert.constraint_ref(ref, ref.manager),
+            details=ConstraintDetails(
+                volumes=volumes(extent_volume(e) for e in ref.extents),
+                type=CONSTRAINT_TYPE.format(kind),
+            ),
+        )
     )
