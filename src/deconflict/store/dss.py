@@ -420,6 +420,14 @@ class SqlDssSession:
         found = self._native_constraint_refs([row.constraint_id])
         return found[0] if found else None
 
+    def native_constraint_owners(self, reference_ids: Collection[str]) -> dict[str, str]:
+        """The owner of each native constraint USSs know by one of ``reference_ids`` (for
+        the owner's audit record of what a USS was shown; never for a USS's eyes)."""
+        rows = rows_by_id(self.conn, native_constraints, list(reference_ids), "reference_id")
+        refs = {r.constraint_id: r.reference_id for r in rows}
+        owners = rows_by_id(self.conn, airspace_constraints, list(refs))
+        return {refs[r.id]: r.owner for r in owners}
+
     def _native_constraint_refs(
         self, constraint_ids: Collection[str]
     ) -> list[tuple[ConstraintRef, Constraint]]:

@@ -149,6 +149,17 @@ def test_each_details_read_is_a_disclosure_in_the_owners_record(
     ]
 
 
+def test_a_query_showing_it_is_a_disclosure_in_the_owners_record(
+    client: TestClient, auth: Headers, store: SqlStore
+) -> None:
+    put_native(client, auth)
+    ref = the_reference(client, auth)
+    shown = [e for e in disclosures_about(store, OWNER) if e.detail.get("via") == "dss.query"]
+    assert [(e.actor, e.object_kind, e.object_id) for e in shown] == [
+        (USS, "constraint_reference", ref["id"])
+    ]
+
+
 def test_the_ovn_changes_when_the_constraint_changes(client: TestClient, auth: Headers) -> None:
     put_native(client, auth)
     ref = the_reference(client, auth)

@@ -225,16 +225,15 @@ CONSTRAINT_REF = "constraint_reference"
 
 
 _NATIVE = ""
-"""The owner ``_shown`` gives a native operation's reference until ``_disclosed`` finds
-its party (no party is named ""): its manager is the service, not the owner."""
+"""The owner ``_shown`` gives a native operation's (or constraint's) reference until
+``_disclosed`` finds its party (no party is named ""): its manager is the service, not
+the owner."""
 
 
 def _shown(kind: str, refs: Iterable[IntentRef | ConstraintRef]) -> list[tuple[str, str, str]]:
     """``refs`` as ``disclosure.shown_references`` takes them: (owner, kind, id), the
     owner being the manager, or ``_NATIVE`` for a native operation's reference."""
-    return [
-        (_NATIVE if isinstance(r, IntentRef) and r.native else r.manager, kind, r.id) for r in refs
-    ]
+    return [(_NATIVE if r.native else r.manager, kind, r.id) for r in refs]
 
 
 def _disclosed(
@@ -248,7 +247,9 @@ def _disclosed(
         return
 
     def work(s: SqlSession) -> None:
-        parties = SqlDssSession(s).native_parties([i for o, _, i in refs if o == _NATIVE])
+        natives = [i for o, _, i in refs if o == _NATIVE]
+        dss = SqlDssSession(s)
+        parties = {**dss.native_parties(natives), **dss.native_constraint_owners(natives)}
         owned = [
             (parties[i] if o == _NATIVE else o, kind, i)
             for o, kind, i in refs
