@@ -16,7 +16,7 @@ from deconflict.airspace.notices import PartyEvent
 from deconflict.airspace.ports import AirspaceBook
 from deconflict.airspace.versions import StoredConstraint, ZoneVersion
 from deconflict.geo.volume import TimeWindow, Volume4D
-from deconflict.model.constraint import AgreedZone
+from deconflict.model.constraint import AgreedZone, Constraint
 from deconflict.model.operation import Operation
 
 T = TypeVar("T")
@@ -32,6 +32,8 @@ class MemoryBook:
     operations: list[Operation] = field(default_factory=list)
     """Every live operation: all are candidates near anything (the exact test decides)."""
     told: list[PartyEvent] = field(default_factory=list)
+    told_usss: list[tuple[str, Constraint | None, Constraint | None]] = field(default_factory=list)
+    """(id, old, new) of each native constraint change told to USSs."""
 
     def get_constraint(self, constraint_id: str) -> StoredConstraint | None:
         return self.constraints.get(constraint_id)
@@ -95,6 +97,9 @@ class MemoryBook:
 
     def tell(self, events: Sequence[PartyEvent]) -> None:
         self.told.extend(events)
+
+    def tell_usss(self, constraint_id: str, old: Constraint | None, new: Constraint | None) -> None:
+        self.told_usss.append((constraint_id, old, new))
 
 
 @dataclass

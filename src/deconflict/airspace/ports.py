@@ -16,7 +16,7 @@ from typing import Protocol, TypeVar
 from deconflict.airspace.notices import PartyEvent
 from deconflict.airspace.versions import StoredConstraint, ZoneVersion
 from deconflict.geo.volume import TimeWindow, Volume4D
-from deconflict.model.constraint import AgreedZone
+from deconflict.model.constraint import AgreedZone, Constraint
 from deconflict.model.operation import Operation
 
 T = TypeVar("T")
@@ -75,6 +75,11 @@ class AirspaceBook(Protocol):
 
     def tell(self, events: Sequence[PartyEvent]) -> None:
         """Append ``events`` to the parties' event logs (nothing when empty)."""
+        ...
+
+    def tell_usss(self, constraint_id: str, old: Constraint | None, new: Constraint | None) -> None:
+        """As the USS of a native constraint, tell the USSs subscribed over it of a change
+        (``new`` None: deleted; called before the rows go, its F3548 id with them)."""
         ...
 
 

@@ -72,6 +72,8 @@ class AirspaceChanges:
         previous = before.constraint if before is not None else None
         nearby = self.book.operations_near(changes.constraint_volumes(previous, c))
         self.book.tell(constraint_events(previous, c, version, nearby, changed_by, skip))
+        if not dss:
+            self.book.tell_usss(c.id, previous, c)
         return stored
 
     def delete_constraint(
@@ -88,6 +90,8 @@ class AirspaceChanges:
         before = self.book.get_constraint(constraint_id)
         if before is None:
             return False
+        if not dss:
+            self.book.tell_usss(constraint_id, before.constraint, None)
         self.book.remove_constraint(constraint_id)
         old = before.constraint
         nearby = self.book.operations_near(changes.constraint_volumes(old))

@@ -80,7 +80,9 @@ class _Writes:
 def _writes(store: Store, notifier: NotifierDep, settings: AppSettings) -> _Writes:
     written: list[AuditEntry] = []
     record = audited_sink(notifier.record_events, written)
-    transactions = SqlAirspaceTransactions(store, record, on_attempt=written.clear)
+    transactions = SqlAirspaceTransactions(
+        store, record, on_attempt=written.clear, tell_usss=notifier.native_constraint_changed
+    )
     return _Writes(AirspaceService(transactions, settings.limits), written)
 
 

@@ -22,7 +22,8 @@ from deconflict.dss.native_intents import NativeIdentity
 from deconflict.dss.records import ConstraintChange, IntentChange, Subscriber
 from deconflict.dss.wire import uss_notifications
 from deconflict.hotline.model import ConflictKind
-from deconflict.notify import bodies, uss_plans
+from deconflict.model.constraint import Constraint
+from deconflict.notify import bodies, native_constraints, uss_plans
 from deconflict.notify.disclosure import (
     AgreedSharing,
     Disclosure,
@@ -37,6 +38,7 @@ from deconflict.store.dss import SqlDssSession
 from deconflict.store.hotline import conflict_id_for
 from deconflict.store.outbox import NewEvent, NewNotification, add_notifications, append_events
 from deconflict.store.sessions import connection_of
+from deconflict.store.sql import SqlSession
 
 KIND_INTENT = "operational_intent"
 KIND_CONSTRAINT = "constraint"
@@ -130,6 +132,34 @@ class Notifier:
         op = change.operation
         append_audit(
             session, [e for s in told for e in disclosures(notice, op, s, owners_of(dss, s))]
+        )
+
+    def native_constraint_changed(
+        self, session: Any, constraint_id: str, old: Constraint | None, new: Constraint | None
+    ) -> None:
+        """As the native constraint's USS (``new`` None: deleted, told before its rows
+        go): bump the constraint subscriptions over its old and new airspace and queue
+        the standard notification to each subscribed USS, recording each as a disclosure
+        in the owner's audit log; the service's own base URL is not posted to."""
+        dss = SqlDssSession(SqlSession(connection_of(session)), identity=self.identity)
+        notice = native_constraints.constraint_notice(dss, constraint_id, old, new)
+        if notice is None or not self.settings.deliver_uss_notifications:
+            return
+        own = channel_of(self.identity.uss_base_url)
+        told = tuple(s for s in notice.subscribers if channel_of(s.uss_base_url) != own)
+        path = _USS_PATHS[KIND_CONSTRAINT]
+        self._queue(session, told, path, KIND_CONSTRAINT, notice.reference_id, notice.body)
+        shown = new if new is not None else old
+        owner = shown.owner if shown is not None else ""
+        append_audit(
+            session,
+            [
+                e
+                for s in told
+                for e in native_constraints.disclosures(
+                    notice, constraint_id, owner, s, owners_of(dss, s)
+                )
+            ],
         )
 
     def _conflict_id(self, session: Any, conflict: OperationConflict) -> str | None:

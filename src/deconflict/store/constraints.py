@@ -83,6 +83,8 @@ T = TypeVar("T")
 
 EventSink = Callable[[Any, list[NewEvent]], None]
 """``Notifier.record_events``: called with this ``SqlAirspaceBook`` (it has ``conn``)."""
+UssHook = Callable[[Any, str, Constraint | None, Constraint | None], None]
+"""``Notifier.native_constraint_changed``: called with this ``SqlAirspaceBook``."""
 
 
 @dataclass(frozen=True)
@@ -109,9 +111,19 @@ class SqlAirspaceBook:
     """The ``AirspaceLookup`` of the core and the ``AirspaceBook`` of the feature: rows
     of constraints, zones and zone histories, no rules."""
 
-    def __init__(self, session: SqlSession | Connection, record: EventSink | None = None) -> None:
+    def __init__(
+        self,
+        session: SqlSession | Connection,
+        record: EventSink | None = None,
+        tell_usss: UssHook | None = None,
+    ) -> None:
         self.conn: Connection = session.conn if isinstance(session, SqlSession) else session
         self.record = record or append_now
+        self._tell_usss = tell_usss
+
+    def tell_usss(self, constraint_id: str, old: Constraint | None, new: Constraint | None) -> None:
+        if self._tell_usss is not None:
+            self._tell_usss(self, constraint_id, old, new)
 
     def tell(self, events: Sequence[PartyEvent]) -> None:
         if events:
@@ -407,16 +419,18 @@ class SqlAirspaceTransactions:
         record: EventSink | None = None,
         *,
         on_attempt: Callable[[], None] | None = None,
+        tell_usss: UssHook | None = None,
     ) -> None:
         self.store = store
         self.record = record
         self.on_attempt = on_attempt
+        self.tell_usss = tell_usss
 
     def run(self, work: Callable[[AirspaceBook, object], T], write: bool) -> T:
         def in_session(s: SqlSession) -> T:
             if self.on_attempt is not None:
                 self.on_attempt()
-            return work(SqlAirspaceBook(s, self.record), s)
+            return work(SqlAirspaceBook(s, self.record, self.tell_usss), s)
 
         return self.store.run(in_session, write=write)
 
