@@ -29,6 +29,7 @@ from deconflict.cli.db import resolve_url
 from deconflict.cli.failure import FAILURES, fail
 from deconflict.cli.options import Database
 from deconflict.cli.sealing import seal_appends
+from deconflict.dss.native_intents import NativeIdentity
 from deconflict.io.airspace import Airspace, airspace_geojson, load_airspace
 from deconflict.io.ed269 import to_ed269
 from deconflict.model.times import rfc3339
@@ -85,10 +86,16 @@ def import_(
         store = open_store(resolve_url(database))
         seal_appends(store)
         settings = Settings()
-        notifier = Notifier(settings.notify)
+        # As the API does: the parties concerned get their events, and USSs subscribed
+        # over a native constraint the F3548 notification of its change.
+        identity = NativeIdentity(settings.dss.manager, settings.dss.base_url)
+        notifier = Notifier(settings.notify, identity=identity)
         try:
             record = audited_sink(notifier.record_events)
-            airspace = AirspaceService(SqlAirspaceTransactions(store, record), settings.limits)
+            transactions = SqlAirspaceTransactions(
+                store, record, tell_usss=notifier.native_constraint_changed
+            )
+            airspace = AirspaceService(transactions, settings.limits)
             airspace.import_all(loaded.constraints, loaded.zones, changed_by)
         finally:
             store.close()

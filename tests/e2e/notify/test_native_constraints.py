@@ -9,13 +9,16 @@ service's own notifications).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from deconflict.cli.main import app
 from deconflict.settings import DssSettings, Settings
 from deconflict.store.sql import SqlStore
 from tests.conftest import Headers, disclosures_about
@@ -180,3 +183,36 @@ def test_the_disclosure_is_in_the_owners_audit_record(
     assert entry.detail["constraint_reference_id"] == body["constraint_id"]
     assert entry.detail["uss_base_url"] == receiver.base
     assert set(entry.detail["shown"]) >= {"volumes", "type"}
+
+
+def test_a_constraint_imported_with_the_cli_notifies_the_subscribed_uss(
+    client: TestClient, auth: Headers, receiver: Receiver, store: SqlStore, tmp_path: Path
+) -> None:
+    """``deconflict zones import`` writes native constraints as the API does: a USS
+    subscribed over one is told, whichever way the operator brought it in."""
+    sub_id = subscribe(client, auth, USS, receiver.base, constraints=True)
+    body = constraint_body()
+    [volume] = body["volumes"]
+    feature = {
+        "type": "Feature",
+        "geometry": volume["geometry"],
+        "properties": {
+            "constraint": CONSTRAINT_ID,
+            "type": "no_fly",
+            "name": SECRET_NAME,
+            "altitude_lower_m": volume["altitude_lower_m"],
+            "altitude_upper_m": volume["altitude_upper_m"],
+            "time_start": volume["time_start"],
+            "time_end": volume["time_end"],
+        },
+    }
+    path = tmp_path / "zones.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    url = store.engine.url.render_as_string(hide_password=False)
+
+    result = CliRunner().invoke(app, ["zones", "import", str(path), "--database", url])
+
+    assert result.exit_code == 0, result.output
+    [told_body] = told(receiver, 1)
+    assert told_body["constraint"]["details"]["type"] == "org.deconflict.no_fly"
+    assert told_body["subscriptions"] == [{"subscription_id": sub_id, "notification_index": 1}]
