@@ -15,18 +15,19 @@ itself, has no use for that.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 
-from deconflict.dss.one_airspace import overlapped_natives
-from deconflict.dss.ports import DssSession
-from deconflict.dss.records import Subscriber
-from deconflict.geo.volume import Volume4D
+from deconflict.dss.records import IntentRef, Subscriber
+from deconflict.model.operation import Operation
 
 
-def service_subscribers(s: DssSession, volumes: Sequence[Volume4D]) -> tuple[Subscriber, ...]:
+def service_subscribers(
+    overlapped: Iterable[tuple[IntentRef, Operation]],
+) -> tuple[Subscriber, ...]:
     """The service (at its public base URL) as a subscriber of the live native
-    operations ``volumes`` overlap, one subscription per operation; none if none."""
+    operations a change overlaps (``dss.one_airspace.overlapped_natives``), one
+    subscription per operation; none if none."""
     by_url: dict[str, list[tuple[str, int]]] = {}
-    for ref, _ in overlapped_natives(s, volumes):
+    for ref, _ in overlapped:
         by_url.setdefault(ref.uss_base_url, []).append((ref.id, ref.version))
     return tuple(Subscriber(url, tuple(subs)) for url, subs in sorted(by_url.items()))

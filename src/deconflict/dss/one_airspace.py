@@ -40,7 +40,7 @@ def overlapped_natives(
     return [found[i] for i in sorted(found) if volume_overlaps(planned, found[i][1].volumes)]
 
 
-def _overlapped_among(
+def overlapped_among(
     s: DssSession, volumes: Sequence[Volume4D], relevant: Iterable[IntentRef]
 ) -> list[tuple[IntentRef, Operation]]:
     """``overlapped_natives`` when the grid's relevant references are known already:
@@ -77,7 +77,7 @@ def check_natives(
     overlapped = (
         overlapped_natives(s, planned.volumes)
         if relevant is None
-        else _overlapped_among(s, planned.volumes, relevant)
+        else overlapped_among(s, planned.volumes, relevant)
     )
     for ref, op in overlapped:
         verdict, reason = judge(planned, op, policy)

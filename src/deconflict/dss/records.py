@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from deconflict.geo.footprint import Footprint
 from deconflict.geo.volume import Volume4D
-from deconflict.model.operation import OperationState
+from deconflict.model.operation import Operation, OperationState
 
 NO_OVN_PHRASE = "Available from USS"
 """What everyone but the manager sees instead of an OVN (the reference DSS's phrase)."""
@@ -111,6 +111,12 @@ class Subscriber:
 class IntentChange:
     intent: IntentRef
     subscribers: tuple[Subscriber, ...]
+    natives: tuple[tuple[IntentRef, Operation], ...] | None = field(
+        default=None, compare=False, repr=False
+    )
+    """The live native operations the intent's volumes overlap exactly, as the DSS
+    found them for the write (None: not looked for), so that whoever tells their parties
+    need not search again."""
 
 
 @dataclass(frozen=True)

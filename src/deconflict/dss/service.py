@@ -31,7 +31,7 @@ from deconflict.dss.checks import (
     volumes_cells,
 )
 from deconflict.dss.native_watch import service_subscribers
-from deconflict.dss.one_airspace import check_natives
+from deconflict.dss.one_airspace import check_natives, overlapped_among, overlapped_natives
 from deconflict.dss.ovn import new_ovn, new_version
 from deconflict.dss.ports import DssSession, DssTransactor
 from deconflict.dss.records import (
@@ -461,12 +461,17 @@ class DssService:
             )
             # A USS's intents are at the priority its grant gives, never above.
             planned = Operation(intent_id, caller, s.uss_priority(caller), params.state, volumes)
+            # The native operations it overlaps, found once for the rules, the service's
+            # place among the subscribers and the native parties' notices.
+            natives = None
             if params.state.is_nominal:
                 relevant = s.intents_in(cells, span, band)
                 self._check_key(s, intent_id, relevant, cells, span, params.key, notify_constraints)
                 # The key proves awareness; the native operations' rules still decide.
                 if _replans(old, volumes):
-                    check_natives(s, planned, self._policy, relevant)
+                    natives = check_natives(s, planned, self._policy, relevant)
+                else:
+                    natives = overlapped_among(s, volumes, relevant)
 
             ref = s.put_intent(
                 intent_id,
@@ -481,7 +486,8 @@ class DssService:
             if old is not None and old.subscription_id not in (None, sub_id):
                 self._drop_orphaned_implicit(s, old.subscription_id)
             before = _intent_airspace(old) if old is not None else None
-            return self._tell_intent(s, ref, _touched((cells, span), before), deleted=False)
+            airspace = _touched((cells, span), before)
+            return self._tell_intent(s, ref, airspace, deleted=False, natives=natives)
 
         return self._tx.run(work)
 
@@ -531,11 +537,20 @@ class DssService:
         return uss_base_url, volumes, span
 
     def _tell_intent(
-        self, s: DssSession, ref: IntentRef, airspace: _Airspace, *, deleted: bool
+        self,
+        s: DssSession,
+        ref: IntentRef,
+        airspace: _Airspace,
+        *,
+        deleted: bool,
+        natives: Sequence[tuple[IntentRef, Operation]] | None = None,
     ) -> IntentChange:
+        """``natives``: the native operations ``ref``'s volumes overlap, when the write
+        found them already (else they are searched here)."""
+        met = tuple(overlapped_natives(s, ref.volumes) if natives is None else natives)
         # The service itself subscribes for its native parties' airspace (dss.native_watch).
         subscribers = _bump(s, airspace, for_constraints=False)
-        change = IntentChange(ref, subscribers + service_subscribers(s, ref.volumes))
+        change = IntentChange(ref, subscribers + service_subscribers(met), met)
         if self._notifier is not None:
             self._notifier.intent_changed(s, change, deleted=deleted)
         return change

@@ -188,7 +188,9 @@ class Notifier:
         # Native parties whose operations it meets are told. The DSS accepted it under
         # the service's rules, so every overlap left is one the rules allow with notice.
         plan = uss_plans.plan_of(session, ref)
-        told = uss_plans.tell_natives(session, plan, deleted=deleted, policy=_ACCEPTED)
+        told = uss_plans.tell_natives(
+            session, plan, deleted=deleted, policy=_ACCEPTED, met=change.natives
+        )
         if told:
             self.record_events(session, told)
 

@@ -23,6 +23,7 @@ so the DSS's own sighting and the USS's notification make one event.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,17 +104,25 @@ def plan_of(s: DssSession, ref: IntentRef) -> UssPlan:
 
 
 def tell_natives(
-    s: DssSession, plan: UssPlan, *, deleted: bool, policy: EqualPriorityPolicy
+    s: DssSession,
+    plan: UssPlan,
+    *,
+    deleted: bool,
+    policy: EqualPriorityPolicy,
+    met: Sequence[tuple[IntentRef, Operation]] | None = None,
 ) -> list[NewEvent]:
     """The party events (and their audit entries, appended here) for ``plan``'s
     change; ``plan.volumes`` empty with ``deleted`` means a deletion whose volumes are
-    unknown: the parties told of the intent before are told it is gone."""
+    unknown: the parties told of the intent before are told it is gone. ``met``: the
+    live native operations ``plan.volumes`` overlap, when the DSS found them for the
+    change (``IntentChange.natives``); else they are searched here."""
     # A reference the DSS has just created was told to no one yet: no need to read the
     # event logs (which have no index for this) on the DSS's busiest path.
     new = plan.via == "dss" and plan.version <= 1 and not deleted
     found = [] if new else last_told(connection_of(s), plan.kind.id_field, plan.intent_id)
     told = {(t.party, t.operation_id): t for t in found}
-    met = overlapped_natives(s, plan.volumes) if plan.volumes else []
+    if met is None:
+        met = overlapped_natives(s, plan.volumes) if plan.volumes else []
     events: list[NewEvent] = []
     shown: list[AuditEntry] = []
     if not deleted:

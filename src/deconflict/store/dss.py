@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
+from deconflict.access.grants import DEFAULT_PRIORITY_MAX
 from deconflict.core.ports import StoredOperation
 from deconflict.dss.native_constraints import SHOWN_TYPES, as_constraint, native_constraint_ref
 from deconflict.dss.native_intents import NativeIdentity, is_shown, native_ref
@@ -73,7 +74,7 @@ from deconflict.store.schema_dss import (
     service_secrets,
     subscription_cells,
 )
-from deconflict.store.sharing import grant_of
+from deconflict.store.schema_sharing import party_grants
 from deconflict.store.sql import SqlSession, SqlStore
 
 if TYPE_CHECKING:
@@ -136,6 +137,9 @@ class SqlDssSession:
         self._secret: bytes | None = None
         # F3548 id -> native operation id (None: no such id), as read in this transaction.
         self._native_ids: dict[str, str | None] = {}
+        # USS -> its granted priority, as read in this transaction (asked by the rules
+        # and again by the notifier on every write of an intent).
+        self._priorities: dict[str, int] = {}
 
     # ------------------------------------------------------------------ intents
 
@@ -205,9 +209,7 @@ class SqlDssSession:
 
     def _native_operation_id(self, intent_id: str) -> str | None:
         if intent_id not in self._native_ids:
-            row = self.conn.execute(
-                select(native_intents.c.operation_id).where(native_intents.c.intent_id == intent_id)
-            ).first()
+            row = self.conn.execute(_NATIVE_OPERATION_ID, {"intent_id": intent_id}).first()
             self._native_ids[intent_id] = None if row is None else str(row.operation_id)
         return self._native_ids[intent_id]
 
@@ -215,9 +217,7 @@ class SqlDssSession:
         """The F3548 id USSs know native operation ``operation_id`` by, kept once it
         ended or was deleted (a USS is told of its end under that id); None for an F3548
         intent, which is its own id and has no such row."""
-        row = self.conn.execute(
-            select(native_intents.c.intent_id).where(native_intents.c.operation_id == operation_id)
-        ).first()
+        row = self.conn.execute(_NATIVE_INTENT_ID, {"operation_id": operation_id}).first()
         return None if row is None else str(row.intent_id)
 
     def get_intent(self, intent_id: str) -> IntentRef | None:
@@ -262,7 +262,12 @@ class SqlDssSession:
         ]
 
     def uss_priority(self, uss: str) -> int:
-        return grant_of(self.ops, uss).priority_max
+        """The highest priority ``uss`` is granted (``store.sharing.grant_of``'s, the
+        defaults when none is recorded), read once per transaction."""
+        if uss not in self._priorities:
+            row = self.conn.execute(_GRANTED_MAX, {"party": uss}).first()
+            self._priorities[uss] = DEFAULT_PRIORITY_MAX if row is None else int(row[0])
+        return self._priorities[uss]
 
     def intents_in(
         self, cells: Collection[int], window: TimeWindow, altitudes: AltitudeBand
@@ -419,17 +424,6 @@ class SqlDssSession:
             return None
         found = self._native_constraint_refs([row.constraint_id])
         return found[0] if found else None
-
-    def native_constraint_id(self, constraint_id: str) -> str | None:
-        """The F3548 id USSs know native constraint ``constraint_id`` by; None for an
-        F3548 constraint reference (its id is its own). Read a deleted constraint's id
-        before its rows go: the id's row goes with them."""
-        row = self.conn.execute(
-            select(native_constraints.c.reference_id).where(
-                native_constraints.c.constraint_id == constraint_id
-            )
-        ).first()
-        return None if row is None else str(row.reference_id)
 
     def native_constraint_owners(self, reference_ids: Collection[str]) -> dict[str, str]:
         """The owner of each native constraint USSs know by one of ``reference_ids`` (for
@@ -648,6 +642,15 @@ _UPDATE_INTENT = (
     )
 )
 _INSERT_INTENT = insert(dss_intents)
+
+# Point reads on every write, built once (building a statement costs more than running it).
+_GRANTED_MAX = select(party_grants.c.priority_max).where(party_grants.c.party == bindparam("party"))
+_NATIVE_OPERATION_ID = select(native_intents.c.operation_id).where(
+    native_intents.c.intent_id == bindparam("intent_id")
+)
+_NATIVE_INTENT_ID = select(native_intents.c.intent_id).where(
+    native_intents.c.operation_id == bindparam("operation_id")
+)
 
 # Cell searches, built once (``store.cellindex`` runs them). Subscriptions and
 # constraints are matched on footprint and time only, as in the reference DSS.
