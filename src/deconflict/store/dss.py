@@ -425,6 +425,17 @@ class SqlDssSession:
         found = self._native_constraint_refs([row.constraint_id])
         return found[0] if found else None
 
+    def native_constraint_id(self, constraint_id: str) -> str | None:
+        """The F3548 id USSs know native constraint ``constraint_id`` by; None for an
+        F3548 constraint reference (its id is its own). Read a deleted constraint's id
+        before its rows go: the id's row goes with them."""
+        row = self.conn.execute(
+            select(native_constraints.c.reference_id).where(
+                native_constraints.c.constraint_id == constraint_id
+            )
+        ).first()
+        return None if row is None else str(row.reference_id)
+
     def native_constraint_owners(self, reference_ids: Collection[str]) -> dict[str, str]:
         """The owner of each native constraint USSs know by one of ``reference_ids`` (for
         the owner's audit record of what a USS was shown; never for a USS's eyes)."""
