@@ -30,7 +30,8 @@ from deconflict.notify.disclosure import (
     DisclosureSource,
     ServiceWideSharing,
 )
-from deconflict.notify.native_intents import disclosures, native_notice, owners_of
+from deconflict.notify.native_intents import native_notice
+from deconflict.notify.uss_notices import ReferenceNotice, owners_of
 from deconflict.settings import EqualPriorityPolicy, NotifySettings
 from deconflict.store.audit import append_audit
 from deconflict.store.codec import to_us
@@ -123,16 +124,9 @@ class Notifier:
         each as a disclosure in the owner's audit log. The service's own subscriptions
         (at its own base URL) are bumped but not posted to: it knows its operations."""
         dss = SqlDssSession(session, identity=self.identity)
-        notice = native_notice(dss, change)
-        if notice is None or not self.settings.deliver_uss_notifications:
-            return
-        own = channel_of(self.identity.uss_base_url)
-        told = tuple(s for s in notice.subscribers if channel_of(s.uss_base_url) != own)
-        self._queue(session, told, INTENTS_PATH, KIND_INTENT, notice.intent_id, notice.body)
         op = change.operation
-        append_audit(
-            session, [e for s in told for e in disclosures(notice, op, s, owners_of(dss, s))]
-        )
+        notice = native_notice(dss, change)
+        self._tell_usss(session, dss, notice, KIND_INTENT, op.party, "operation", op.id)
 
     def native_constraint_changed(
         self, session: Any, constraint_id: str, old: Constraint | None, new: Constraint | None
@@ -143,24 +137,33 @@ class Notifier:
         in the owner's audit log; the service's own base URL is not posted to."""
         dss = SqlDssSession(SqlSession(connection_of(session)), identity=self.identity)
         notice = native_constraints.constraint_notice(dss, constraint_id, old, new)
+        shown = new if new is not None else old
+        owner = shown.owner if shown is not None else ""
+        self._tell_usss(session, dss, notice, KIND_CONSTRAINT, owner, "constraint", constraint_id)
+
+    def _tell_usss(
+        self,
+        session: Any,
+        dss: SqlDssSession,
+        notice: ReferenceNotice | None,
+        kind: str,
+        owner: str,
+        object_kind: str,
+        object_id: str,
+    ) -> None:
+        """Queue a managed reference's change to each subscribed USS but the service
+        itself (it knows its own references), each a disclosure in the owner's record."""
         if notice is None or not self.settings.deliver_uss_notifications:
             return
         own = channel_of(self.identity.uss_base_url)
         told = tuple(s for s in notice.subscribers if channel_of(s.uss_base_url) != own)
-        path = _USS_PATHS[KIND_CONSTRAINT]
-        self._queue(session, told, path, KIND_CONSTRAINT, notice.reference_id, notice.body)
-        shown = new if new is not None else old
-        owner = shown.owner if shown is not None else ""
-        append_audit(
-            session,
-            [
-                e
-                for s in told
-                for e in native_constraints.disclosures(
-                    notice, constraint_id, owner, s, owners_of(dss, s)
-                )
-            ],
-        )
+        self._queue(session, told, _USS_PATHS[kind], kind, notice.reference_id, notice.body)
+        entries = [
+            e
+            for s in told
+            for e in notice.disclosures(owner, object_kind, object_id, s, owners_of(dss, s))
+        ]
+        append_audit(session, entries)
 
     def _conflict_id(self, session: Any, conflict: OperationConflict) -> str | None:
         """The hotline's id for this pair of operations (None within one party)."""
