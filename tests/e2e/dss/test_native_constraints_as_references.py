@@ -8,12 +8,12 @@ details (never the owner) to learn them. An advisory constraint is not shown.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from deconflict.dss.records import NO_OVN_PHRASE
+from deconflict.model.times import rfc3339
 from deconflict.settings import Settings
 from deconflict.store.sql import SqlStore
 from tests.conftest import Headers, disclosures_about
@@ -27,10 +27,6 @@ PLAN = "deconflict.plan"
 DETAILS = "/uss/v1/constraints"
 
 
-def _time(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def native_constraint(kind: str = "no_fly", hi: float = 500.0) -> dict[str, Any]:
     """A 0.01° square at (7, 46), 0-``hi`` m, from 10 to 70 minutes from now."""
     ring = [[6.995, 45.995], [7.005, 45.995], [7.005, 46.005], [6.995, 46.005], [6.995, 45.995]]
@@ -42,8 +38,8 @@ def native_constraint(kind: str = "no_fly", hi: float = 500.0) -> dict[str, Any]
                 "geometry": {"type": "Polygon", "coordinates": [ring]},
                 "altitude_lower_m": 0.0,
                 "altitude_upper_m": hi,
-                "time_start": _time(at(10)),
-                "time_end": _time(at(70)),
+                "time_start": rfc3339(at(10)),
+                "time_end": rfc3339(at(70)),
             }
         ],
     }

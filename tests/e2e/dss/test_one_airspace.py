@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from deconflict.model.times import rfc3339 as text_time
 from deconflict.settings import EqualPriorityPolicy, Settings
 from deconflict.store.dss import DssStore
 from deconflict.store.sql import SqlStore
@@ -28,7 +29,7 @@ USS_BASE = "https://uss9.example.com/utm"
 
 def at(minutes: float) -> str:
     """A time ``minutes`` from now: F3548 intents must lie within 30 days."""
-    return (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+    return text_time(datetime.now(UTC) + timedelta(minutes=minutes))
 
 
 T0, T1 = at(10), at(40)

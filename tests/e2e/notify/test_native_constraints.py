@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from deconflict.cli.main import app
+from deconflict.model.times import rfc3339
 from deconflict.settings import DssSettings, Settings
 from deconflict.store.sql import SqlStore
 from tests.conftest import Headers, disclosures_about
@@ -38,10 +39,6 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", notify=fast_notify(), dss=DssSettings())
 
 
-def iso(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def constraint_body(kind: str = "no_fly") -> dict[str, Any]:
     """A 0.002° square at 7° E 46° N, from 5 to 35 minutes from now: inside the
     subscriptions ``subscribe`` makes (2 km around it, the next hour)."""
@@ -56,8 +53,8 @@ def constraint_body(kind: str = "no_fly") -> dict[str, Any]:
                 "geometry": {"type": "Polygon", "coordinates": [ring]},
                 "altitude_lower_m": 0.0,
                 "altitude_upper_m": 500.0,
-                "time_start": iso(now + timedelta(minutes=5)),
-                "time_end": iso(now + timedelta(minutes=35)),
+                "time_start": rfc3339(now + timedelta(minutes=5)),
+                "time_end": rfc3339(now + timedelta(minutes=35)),
             }
         ],
     }

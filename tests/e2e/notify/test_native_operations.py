@@ -17,6 +17,7 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 
+from deconflict.model.times import rfc3339
 from deconflict.settings import DssSettings, Settings
 from deconflict.store.sql import SqlStore
 from tests.conftest import Headers, disclosures_about
@@ -37,10 +38,6 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", notify=fast_notify(), dss=DssSettings())
 
 
-def iso(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def native_body(lng: float = 7.0, lat: float = 46.0, **extra: Any) -> dict[str, Any]:
     """A 0.002° square at (lng, lat), 0-120 m, from 5 to 35 minutes from now: inside the
     subscriptions ``subscribe`` makes (2 km around 7° E 46° N, the next hour)."""
@@ -54,8 +51,8 @@ def native_body(lng: float = 7.0, lat: float = 46.0, **extra: Any) -> dict[str, 
                 "geometry": {"type": "Polygon", "coordinates": [ring]},
                 "altitude_lower_m": 0,
                 "altitude_upper_m": 120,
-                "time_start": iso(now + timedelta(minutes=5)),
-                "time_end": iso(now + timedelta(minutes=35)),
+                "time_start": rfc3339(now + timedelta(minutes=5)),
+                "time_end": rfc3339(now + timedelta(minutes=35)),
             }
         ],
         **extra,
