@@ -69,11 +69,9 @@ class Shown:
     fields: tuple[str, ...]
 
 
-DETAILS = Shown(
-    "uss.details", "f3548_details", ("volumes", "state", "priority", "time_start", "time_end")
-)
+DETAILS = Shown("uss.details", "f3548_details", uss_api.INTENT_DETAILS_SHOWN)
 CONSTRAINT_DETAILS = Shown(
-    "uss.constraint_details", "f3548_details", ("volumes", "type", "time_start", "time_end")
+    "uss.constraint_details", "f3548_details", uss_api.CONSTRAINT_DETAILS_SHOWN
 )
 TELEMETRY = Shown("uss.telemetry", "f3548_telemetry", ("position", "velocity", "time_measured"))
 

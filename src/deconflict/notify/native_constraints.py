@@ -28,9 +28,6 @@ from deconflict.model.constraint import Constraint
 from deconflict.notify.uss_notices import ReferenceNotice, bump
 from deconflict.store.dss import SqlDssSession
 
-DETAILS_SHOWN = ("volumes", "type", "time_start", "time_end")
-"""What a notification with details shows of the constraint (what the details read shows)."""
-
 
 def constraint_notice(
     dss: SqlDssSession, constraint_id: str, old: Constraint | None, new: Constraint | None
@@ -57,7 +54,9 @@ def constraint_notice(
         part["constraint"] = answer.model_dump(mode="json", exclude_none=True)["constraint"]
         version = ref.version
     id_field = "constraint_reference_id"
-    return ReferenceNotice(reference_id, version, part, subscribers, id_field, DETAILS_SHOWN)
+    return ReferenceNotice(
+        reference_id, version, part, subscribers, id_field, uss_api.CONSTRAINT_DETAILS_SHOWN
+    )
 
 
 def _in(c: Constraint) -> list[Volume4D]:

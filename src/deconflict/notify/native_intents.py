@@ -31,9 +31,6 @@ from deconflict.dss.wire import uss_api
 from deconflict.notify.uss_notices import ReferenceNotice, bump
 from deconflict.store.dss import SqlDssSession
 
-DETAILS_SHOWN = ("volumes", "state", "priority", "time_start", "time_end")
-"""What a notification with details shows of the operation (what the details read shows)."""
-
 
 def native_notice(dss: SqlDssSession, change: OperationChange) -> ReferenceNotice | None:
     """Bump the indices of the subscriptions a native change concerns and say what
@@ -60,7 +57,9 @@ def native_notice(dss: SqlDssSession, change: OperationChange) -> ReferenceNotic
         ref, _ = found
         part["operational_intent"] = _details(ref, op.priority)
         version = ref.version
-    return ReferenceNotice(intent_id, version, part, subscribers, "intent_id", DETAILS_SHOWN)
+    return ReferenceNotice(
+        intent_id, version, part, subscribers, "intent_id", uss_api.INTENT_DETAILS_SHOWN
+    )
 
 
 def _details(ref: IntentRef, priority: int) -> Any:

@@ -96,6 +96,13 @@ def volumes(of: Iterable[Volume4D]) -> list[w.Volume4D]:
     return [w.Volume4D.model_validate(volume4d(v)) for v in of]
 
 
+INTENT_DETAILS_SHOWN = ("volumes", "state", "priority", "time_start", "time_end")
+"""What ``intent_details`` shows of a native operation (the owner's audit record says so,
+for a details read and for a notification alike)."""
+CONSTRAINT_DETAILS_SHOWN = ("volumes", "type", "time_start", "time_end")
+"""What ``constraint_details`` shows of a native constraint."""
+
+
 def intent_details(ref: IntentRef, priority: int) -> GetOperationalIntentDetailsResponse:
     """What the manager answers a USS asking for ``ref``'s details: the reference with
     its OVN (the reader needs it for its key, and learns it only here), the volumes and
