@@ -12,6 +12,7 @@ from deconflict import __version__
 from deconflict.api.console import console_router
 from deconflict.api.constraints import router as constraints_router
 from deconflict.api.deps import SERVICES_STATE_ATTR
+from deconflict.api.docs_ui import install_docs
 from deconflict.api.dss import router as dss_router
 from deconflict.api.events import router as events_router
 from deconflict.api.limits import BodyLimit, install_limits
@@ -58,7 +59,11 @@ def app_for(services: Services) -> FastAPI:
         # A client's malformed path gets a 4xx that says so, never a redirect: a 307
         # sent a DELETE with an empty OVN on to a path that then answered 405.
         redirect_slashes=False,
+        # Swagger UI from the installed package, not a CDN; no ReDoc (api/docs_ui.py).
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     setattr(app.state, SERVICES_STATE_ATTR, services)
     install_auth_error_handlers(app)
     install_error_handlers(app)
