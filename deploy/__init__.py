@@ -1,0 +1,1 @@
+"""Deployment aids kept beside the service (not part of the installed package)."""
