@@ -29,9 +29,11 @@ The hierarchy (status / exit code)::
     │   ├── TransitionRefused            409 / 2  a state change the table forbids
     │   ├── Busy                         429 / 2  the party's heavy slots are taken
     │   │   └── OverBudget               429 / 2  the hour's probe budget is spent
+    │   ├── RateLimited                  429 / 2  over the requests per second allowed
     │   ├── TransferError                400 / 2  an import or export file refused
     │   └── BadStatement                 400 / 2  not a statement signed by that key
     ├── OperatorError                    500 / 2  the operator's setup needs fixing
+    │   ├── ConfigError                  500 / 2  a configuration file that is unusable
     │   ├── NoDatabase                   500 / 2  a command pointed at no database
     │   ├── DamagedDatabase              500 / 2  a row only a restore brings back
     │   ├── KeyFileError                 500 / 2  an unusable key file (token key)
@@ -204,6 +206,18 @@ class OverBudget(Busy):
         self.retry_after_s = retry_after_s
 
 
+class RateLimited(UserError):
+    """The caller (its token's subject, or its address) sent more requests per second
+    than this process allows (``RateLimitSettings``); ``retry_after_s`` is when the next
+    one would be let in."""
+
+    http_status = 429
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class TransferError(UserError):
     """The file cannot be imported (or exported); nothing was written."""
 
@@ -223,6 +237,11 @@ class OperatorError(DeconflictError):
     """
 
     exit_code = 2
+
+
+class ConfigError(OperatorError):
+    """The configuration file is missing, not TOML, or holds a key or value the
+    settings refuse; the message names the file and the key."""
 
 
 class NoDatabase(OperatorError):

@@ -1,20 +1,31 @@
-"""One settings object, read from the environment (``DECONFLICT_*``) and passed down.
+"""One settings object, read from the environment (``DECONFLICT_*``) and a TOML file,
+and passed down.
 
 Nothing reads configuration from globals: the CLI and the server build a ``Settings``
-and hand it to the pieces that need it.
+and hand it to the pieces that need it. Precedence (``docs/configuration.md``): a
+command's flags (applied by the CLI on top) > ``DECONFLICT_*`` variables > the file
+``DECONFLICT_CONFIG`` names > the defaults below.
 """
 
 from __future__ import annotations
 
+import os
+import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from deconflict.auth.trust import AuthSettings
+from deconflict.errors import ConfigError
 
 
 class EqualPriorityPolicy(StrEnum):
@@ -222,6 +233,46 @@ class LimitsSettings(BaseModel):
     )
 
 
+class RateLimitSettings(BaseModel):
+    """Requests per second per token subject and per client address, counted by each
+    process in memory (token buckets: ``*_rps`` refill, ``*_burst`` capacity).
+
+    Over either limit a request is answered 429 with ``Retry-After``. The defaults are
+    generous (above what ``bench/api_load.py`` drives from one address and one token):
+    they stop a runaway client loop, not a busy party; an operator sets them to what each
+    party is meant to send. ``/healthy``, ``/ready`` and ``/metrics`` are never limited.
+    With N replicas a client spread over all of them gets N times the rate.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = Field(default=True, description="Off: no request is rate limited.")
+    per_subject_rps: float = Field(
+        default=1000.0,
+        ge=0,
+        description="Requests per second one token subject (party, USS) may send, "
+        "sustained; 0: no per-subject limit.",
+    )
+    per_subject_burst: int = Field(
+        default=2000, ge=1, description="Requests one subject may send at once after a pause."
+    )
+    per_address_rps: float = Field(
+        default=2000.0,
+        ge=0,
+        description="Requests per second from one client address (authenticated or not, "
+        "checked before the token); 0: no per-address limit.",
+    )
+    per_address_burst: int = Field(
+        default=4000, ge=1, description="Requests one address may send at once after a pause."
+    )
+    max_tracked: int = Field(
+        default=100_000,
+        ge=1,
+        description="Subjects or addresses counted at once, each kind; past it, idle ones "
+        "are forgotten, and if none is idle the newcomers share one bucket.",
+    )
+
+
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8080"
 """Where the service answers as a USS when nothing says otherwise: ``serve``'s defaults."""
 
@@ -288,11 +339,85 @@ class Settings(BaseSettings):
     tactical: TacticalSettings = Field(default_factory=TacticalSettings)
     hotline: HotlineSettings = Field(default_factory=HotlineSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     dss: DssSettings = Field(default_factory=DssSettings)
     log_format: LogFormat = "text"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then the configuration file (first wins,
+        nested tables merged key by key)."""
+        return (init_settings, env_settings, ConfigFileSource(settings_cls))
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file in the data directory."""
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'deconflict.db').as_posix()}"
+
+
+CONFIG_ENV = "DECONFLICT_CONFIG"
+"""The variable naming the configuration file (``deconflict --config`` sets it)."""
+
+CONFIG_FILE_NAME = "deconflict.toml"
+"""The file the CLI reads from the data directory when nothing names another."""
+
+
+def _file_model() -> type[BaseModel]:
+    """``Settings``' fields as a plain model that refuses unknown keys: a file's content
+    is checked alone (a ``BaseSettings`` would mix the environment in), and a key
+    misspelt in a file is an error, where an unknown variable is only ignored."""
+    fields: dict[str, Any] = {
+        name: (info.annotation, info) for name, info in Settings.model_fields.items()
+    }
+    return create_model("ConfigFile", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def _key(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The file's table, checked against the settings; ``ConfigError`` naming the file
+    (and the key, or the line of a TOML syntax error) otherwise."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"configuration file {path}: cannot read it: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"configuration file {path}: not valid TOML: {exc}") from None
+    try:
+        _file_model().model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{_key(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()[:5]]
+        raise ConfigError(f"configuration file {path}: " + "; ".join(problems)) from None
+    return data
+
+
+def config_file(environ: dict[str, str] | None = None) -> Path | None:
+    """The file ``DECONFLICT_CONFIG`` names, if any (an empty value names none)."""
+    value = (os.environ if environ is None else environ).get(CONFIG_ENV, "")
+    return Path(value) if value else None
+
+
+class ConfigFileSource(PydanticBaseSettingsSource):
+    """The settings of the file ``DECONFLICT_CONFIG`` names (nothing when unset)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # the whole table is given at once, below
+
+    def __call__(self) -> dict[str, Any]:
+        path = config_file()
+        return read_config_file(path) if path is not None else {}

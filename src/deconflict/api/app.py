@@ -15,7 +15,7 @@ from deconflict.api.deps import SERVICES_STATE_ATTR
 from deconflict.api.docs_ui import install_docs
 from deconflict.api.dss import router as dss_router
 from deconflict.api.events import router as events_router
-from deconflict.api.limits import BodyLimit, install_limits
+from deconflict.api.limits import BodyLimit, RateLimit, install_limits
 from deconflict.api.messages import router as messages_router
 from deconflict.api.metrics import RequestMetrics
 from deconflict.api.metrics import router as metrics_router
@@ -69,6 +69,8 @@ def app_for(services: Services) -> FastAPI:
     install_error_handlers(app)
     install_limits(app)
     app.add_middleware(BodyLimit)
+    # Before the body is read; inside the metrics and ids, so a 429 is counted and named.
+    app.add_middleware(RateLimit, limits=services.rate_limits)
     app.add_middleware(RequestMetrics, metrics=services.metrics)
     # Outermost of ours, so that a 413 from the body limit carries an id too.
     app.add_middleware(RequestId)

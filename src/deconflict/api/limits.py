@@ -8,6 +8,10 @@ one of its party's ``heavy_slots_per_party`` slots for as long as it runs; witho
 free slot it is answered 429 with ``Retry-After`` at once, so one party's dry runs of
 thousands of volumes cannot take every worker thread and the CPU from the others.
 Light requests (nearly all) never touch the gate.
+
+``RateLimit`` answers 429 to a client address over its requests per second before
+anything else of the request runs (``service.rate_limits``); the token subject's rate is
+charged once the token is verified (``security.authenticate``).
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ from fastapi import Depends, FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deconflict.api import deps
-from deconflict.api.problems import error_handler
+from deconflict.api.problems import answer, error_handler
 from deconflict.api.security import PRINCIPAL_STATE_ATTR
 from deconflict.auth.principal import Principal
-from deconflict.errors import Busy, TooLarge
+from deconflict.errors import Busy, RateLimited, TooLarge
 from deconflict.service.admission import PartyGate
+from deconflict.service.rate_limits import RateLimits
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 """The reference DSS's limit (``maxBodySizeMiddleware(1<<22)``)."""
@@ -99,6 +104,40 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+UNLIMITED_PATHS = frozenset({"/healthy", "/ready", "/metrics"})
+"""Probes and scrapes are never rate limited: a load balancer or Prometheus polling
+from one address must not be refused, nor starve the clients behind that address."""
+
+
+class _RefusedRoute:
+    """What ``scope["route"]`` holds for a request refused before routing, so that
+    ``/metrics`` counts it under ``<rate_limited>`` rather than as a stray path."""
+
+    path = "<rate_limited>"
+
+
+class RateLimit:
+    """429 with ``Retry-After`` for a client address over its rate, before the body is
+    read or the token verified: a flood from one address costs a dictionary look-up
+    a request. The answer is ``api.problems``' (``{"message"}``, the F3548 body too)."""
+
+    def __init__(self, app: ASGIApp, limits: RateLimits) -> None:
+        self.app = app
+        self.limits = limits
+        self.on = limits.limits_addresses
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.on and scope["type"] == "http" and scope["path"] not in UNLIMITED_PATHS:
+            client = scope.get("client")
+            try:
+                self.limits.check_address(client[0] if client else "-")
+            except RateLimited as exc:
+                scope["route"] = _RefusedRoute()
+                await answer(Request(scope), exc)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class HeavySlot:
     """A request's claim on its party's heavy slot: taken when the body is large (before
     it is validated) or when the priced request turns out heavy (``need``), released
@@ -150,3 +189,4 @@ def install_limits(app: FastAPI) -> None:
     usual 400); the per-party gate and budget are the app's ``Services``'."""
     app.add_exception_handler(TooLarge, error_handler)
     app.add_exception_handler(Busy, error_handler)
+    app.add_exception_handler(RateLimited, error_handler)

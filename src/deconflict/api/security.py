@@ -148,6 +148,10 @@ def authenticate(request: Request) -> Principal:
     except AuthError as exc:
         record_auth_failure(request, exc)
         raise AuthHTTPException(exc) from None
+    wiring = _wiring(request)
+    if isinstance(wiring, Services):
+        # The verified subject's rate (RateLimited, 429), never a claimed one's.
+        wiring.rate_limits.check_subject(principal.sub)
     setattr(request.state, PRINCIPAL_STATE_ATTR, principal)
     return principal
 

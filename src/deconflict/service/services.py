@@ -33,6 +33,7 @@ from deconflict.service.hotline_parts import HotlineParts
 from deconflict.service.live_picture import live_picture
 from deconflict.service.metering import MeteredEngine, ServiceMetrics
 from deconflict.service.notify_parts import NotifyParts
+from deconflict.service.rate_limits import RateLimits
 from deconflict.settings import Settings
 from deconflict.store.audit import use_key
 from deconflict.store.constraints import airspace_of
@@ -64,6 +65,7 @@ class Services:
     token_verifier: TokenVerifier
     party_gate: PartyGate
     probe_budget: ProbeBudget
+    rate_limits: RateLimits
     live: LivePicture = field(init=False)
     _started: bool = field(default=False, init=False)
 
@@ -106,6 +108,7 @@ class Services:
             token_verifier=TokenVerifier.from_settings(settings.auth, settings.data_dir),
             party_gate=PartyGate(settings.limits),
             probe_budget=ProbeBudget(settings.limits),
+            rate_limits=RateLimits(settings.rate_limits, metrics.registry),
         )
         services.live = live_picture(services)
         built.append(services)
