@@ -238,7 +238,11 @@ def list_operations(
     request: Request,
     principal: Reader,
     bbox: Annotated[
-        str | None, Query(description="west,south,east,north in degrees (great-circle edges).")
+        str | None,
+        Query(
+            description="west,south,east,north in degrees (great-circle edges); west greater "
+            "than east crosses the antimeridian."
+        ),
     ] = None,
     start: datetime | None = None,
     end: datetime | None = None,

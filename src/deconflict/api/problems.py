@@ -7,8 +7,10 @@ unparsable body, an unknown path) and unexpected exceptions get the same body sh
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -47,18 +49,150 @@ def message(status: int, text: str, headers: dict[str, str] | None = None) -> JS
     return JSONResponse({"message": text}, status_code=status, headers=headers)
 
 
-def _field(loc: tuple[int | str, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+def _field(loc: Sequence[int | str]) -> str:
+    """``volumes[0].geometry``: a location as a client would write it."""
     out = ""
-    for p in parts:
-        out += f"[{p}]" if p.isdigit() else (f".{p}" if out else p)
+    for p in loc:
+        out += f"[{p}]" if isinstance(p, int) or p.isdigit() else (f".{p}" if out else p)
     return out
+
+
+_SOURCES = ("body", "query", "path", "header", "cookie")
+
+
+def _sent_path(
+    loc: Sequence[int | str], sent: Any, missing: bool
+) -> tuple[list[int | str], tuple[int | str, ...] | None]:
+    """The part of ``loc`` that names what the client sent, and the branch it was in.
+
+    Pydantic puts the names of what it tried into a location: each member of a union
+    (``Circle``, ``function-after[...]``, ``list[...]``) and each wrapper. Those are ours,
+    not the client's, so every step is kept only when it indexes into the body the
+    client sent; a field reported missing is kept as the last step (it was not sent,
+    but it is the one to add). The branch is ``loc`` up to the first step left out (a
+    union member), or None.
+    """
+    path: list[int | str] = []
+    branch: tuple[int | str, ...] | None = None
+    here = sent
+    steps = list(loc)
+    for k, step in enumerate(steps):
+        last = k == len(steps) - 1
+        found, child = _child(here, step)
+        if found:
+            path.append(step)
+            here = child
+        elif missing and last and isinstance(step, str) and isinstance(here, dict):
+            path.append(step)
+        elif branch is None:
+            branch = tuple(steps[: k + 1])
+    return path, branch
+
+
+def _child(value: Any, step: int | str) -> tuple[bool, Any]:
+    """``value[step]`` when the client's JSON has it (a key of an object, an index of an
+    array), else ``(False, None)``."""
+    if isinstance(value, dict) and isinstance(step, str) and step in value:
+        return True, value[step]
+    if isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
+        return True, value[step]
+    return False, None
+
+
+def _closest_members(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Of the errors of a union's members, those of the member closest to what was sent.
+
+    A value that fits no member of a union gets an error for every member, most of them
+    about fields the client never meant to send (a square's side for a circle). The
+    member with the fewest problems is the one the client meant; when several tie, only
+    the fields all of them fault are told (typically the discriminator, with every value
+    it may take).
+    """
+    by_union: dict[tuple[int | str, ...], dict[int | str, list[dict[str, Any]]]] = {}
+    kept: list[dict[str, Any]] = []
+    for error in errors:
+        branch = error["_branch"]
+        if branch is None:
+            kept.append(error)
+            continue
+        by_union.setdefault(branch[:-1], {}).setdefault(branch[-1], []).append(error)
+    for members in by_union.values():
+        fewest = min(len(found) for found in members.values())
+        closest = [found for found in members.values() if len(found) == fewest]
+        if len(closest) == 1:
+            kept.extend(closest[0])
+            continue
+        common = set.intersection(*({e["_name"] for e in found} for found in closest))
+        for name in sorted(common):
+            same = [e for found in closest for e in found if e["_name"] == name]
+            expected = [(e.get("ctx") or {}).get("expected") for e in same]
+            if all(e["type"] == "literal_error" for e in same) and all(expected):
+                merged = " or ".join(dict.fromkeys(str(x) for x in expected))
+                kept.append({**same[0], "msg": f"input should be {merged}"})
+            else:
+                kept.append(same[0])
+    return kept
+
+
+def _got(error: dict[str, Any]) -> str:
+    """``, got 'x'``: the value a type error refused, when it is short and plain."""
+    value = error.get("input")
+    if error["type"] == "missing" or not isinstance(value, str | int | float | bool):
+        return ""
+    # The standard library's encoder: orjson refuses integers past 64 bits, which a
+    # client may well have sent.
+    text = json.dumps(value, ensure_ascii=False)
+    return f", got {text}" if len(text) <= 40 else ""
+
+
+def _rule(error: dict[str, Any]) -> str:
+    """Pydantic's message, without its ``Value error, `` prefix (our validators' text)."""
+    text = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        text = text.removeprefix(prefix)
+    return text[:1].lower() + text[1:] if text[:1].isupper() and text[1:2].islower() else text
+
+
+def json_position(doc: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of character ``offset`` in ``doc``."""
+    line = doc.count("\n", 0, offset) + 1
+    column = offset - (doc.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def validation_message(exc: RequestValidationError) -> str:
+    """A 400's text: each field the client sent, as it wrote it, and what was wrong.
+
+    Unparsable JSON is told by line and column (as an editor shows them), not by a
+    character offset; at most five problems are listed, one per field.
+    """
+    named: list[dict[str, Any]] = []
+    for at, error in enumerate(exc.errors()):
+        loc = tuple(error["loc"])
+        if error["type"] == "json_invalid":
+            doc = exc.body if isinstance(exc.body, str) else ""
+            offset = loc[-1] if loc and isinstance(loc[-1], int) else 0
+            line, column = json_position(doc, offset)
+            reason = (error.get("ctx") or {}).get("error", "not JSON")
+            return f"body: invalid JSON at line {line}, column {column}: {reason}"
+        source, rest = (loc[0], loc[1:]) if loc and loc[0] in _SOURCES else ("body", loc)
+        branch = None
+        if source == "body":
+            sent, branch = _sent_path(rest, exc.body, error["type"] == "missing")
+            rest = tuple(sent)
+        named.append({**error, "_at": at, "_name": _field(rest) or str(source), "_branch": branch})
+    problems: dict[str, str] = {}
+    for error in sorted(_closest_members(named), key=lambda e: int(e["_at"])):
+        name = error["_name"]
+        problems.setdefault(name, f"{name}: {_rule(error)}{_got(error)}")
+        if len(problems) == 5:
+            break
+    return "; ".join(problems.values())
 
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = [f"{_field(tuple(e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5]]
-    return message(400, "; ".join(problems))
+    return message(400, validation_message(exc))
 
 
 def transition_json(exc: TransitionRefused) -> dict[str, Any]:
