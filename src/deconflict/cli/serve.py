@@ -124,12 +124,19 @@ def serve(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = open_store(settings.resolved_database_url(), timeout_s=database_timeout)
+    from deconflict.store.urls import checked_url, masked
+
+    try:
+        database_url = checked_url(settings.resolved_database_url())
+    except InvalidInput as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    store = open_store(database_url, timeout_s=database_timeout)
     try:
         app = app_for(Services.build(settings, store))
         typer.echo(
             f"deconflict on http://{host}:{port}  (docs: /docs, database: "
-            f"{settings.resolved_database_url()})",
+            f"{masked(database_url)})",
             err=True,
         )
         config = log_config(settings.log_format)

@@ -33,8 +33,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SaTimeoutError
+from sqlalchemy.pool import QueuePool
 
 from deconflict.core.ports import OperationQuery, StoredOperation
 from deconflict.errors import StoreUnavailable
@@ -54,6 +55,7 @@ from deconflict.store.hooks import take_after_commit
 from deconflict.store.migrations_runner import upgrade
 from deconflict.store.schema import CELL_OF_VOLUME, operations, volume_cells, volumes
 from deconflict.store.schema_dss import native_intents
+from deconflict.store.urls import checked_url, host_count
 from deconflict.store.watchdog import WATCHDOG, Watch
 
 T = TypeVar("T")
@@ -339,6 +341,12 @@ class SqlStore:
                         f"the database did not answer within {self.timeout_s:g} s"
                     ) from exc
                 raise
+            except DBAPIError as exc:
+                if exc.connection_invalidated or _read_only(exc):
+                    # A standby (a failover under way) or a server going down: not the
+                    # caller's fault and not ours; ``run`` retries a standby's refusal.
+                    raise StoreUnavailable(f"database unavailable: {exc.orig}") from exc
+                raise
 
     @contextmanager
     def _connect(self, deadline: float, watch: Watch) -> Iterator[Connection]:
@@ -351,13 +359,19 @@ class SqlStore:
         every checkout.
         """
         for attempt in (1, 2):
-            conn = self.engine.connect()
+            # The pool's wait and a new connection's timeout come out of this deadline
+            # (``_DeadlinePool``, ``_connect_timeout``), not on top of it.
+            _CHECKOUT.deadline = deadline
+            try:
+                conn = self.engine.connect()
+            finally:
+                _CHECKOUT.deadline = None
             try:
                 WATCHDOG.arm(watch, _socket_of(conn))
                 conn = conn.execution_options(isolation_level="SERIALIZABLE")
                 conn.begin()
                 conn.exec_driver_sql(self._settings_sql(deadline))
-            except OperationalError as exc:
+            except DBAPIError as exc:
                 conn.close()
                 if attempt == 1 and exc.connection_invalidated and not watch.fired:
                     continue
@@ -378,6 +392,11 @@ class SqlStore:
         writers kilometres apart abort each other; index scans lock only the index
         pages read: the cells actually searched. CockroachDB has no such planner
         switch (nor needs it: its conflicts are by key span).
+
+        A hot standby refuses SERIALIZABLE ("cannot use serializable mode in a hot
+        standby") right here, before any work ran: a pooled connection to a node that a
+        failover turned into a standby is then dropped (``_drop_gone``) and the
+        transaction retried on the primary (``run``).
         """
         ms = max(1, int((deadline - time.monotonic()) * 1000))
         sql = f"SET LOCAL statement_timeout = {ms}"
@@ -403,6 +422,16 @@ class SqlStore:
             try:
                 with self.session(write, deadline) as s:
                     return work(s)
+            except StoreUnavailable as exc:
+                standby = isinstance(exc.__cause__, DBAPIError) and _read_only(exc.__cause__)
+                if not standby or time.monotonic() >= deadline:
+                    self.counts.add(unavailable=1)
+                    raise
+                # A standby refused before anything was written: safe to run again on
+                # a new connection, which ``target_session_attrs`` sends to the primary.
+                self.counts.add(retries=1)
+                time.sleep(min(random.uniform(0.0, cap), max(0.0, deadline - time.monotonic())))
+                cap = min(cap * 2.0, 0.25)
             except OperationalError as exc:
                 if not _transient(exc) or time.monotonic() >= deadline:
                     self.counts.add(unavailable=1)
@@ -475,6 +504,85 @@ def _transient(exc: OperationalError) -> bool:
     return code in ("40001", "40P01") or "locked" in text or "busy" in text
 
 
+def _read_only(exc: DBAPIError) -> bool:
+    """A standby refused the transaction: a failover moved the primary elsewhere.
+
+    ``25006`` is a write in a read-only transaction; ``0A000`` naming the hot standby
+    (or recovery) is a standby refusing SERIALIZABLE, which every session asks for.
+    """
+    return _standby_refusal(exc.orig)
+
+
+def standby_refused(exc: BaseException) -> bool:
+    """Whether ``exc`` (a ``StoreUnavailable`` or a driver error) is a standby refusing
+    the transaction, i.e. this process is connected to a node that cannot write now."""
+    return any(isinstance(e, DBAPIError) and _read_only(e) for e in (exc, exc.__cause__))
+
+
+def _standby_refusal(orig: object) -> bool:
+    code = getattr(orig, "sqlstate", None)
+    text = str(orig).lower()
+    return code == "25006" or (code == "0A000" and ("standby" in text or "recovery" in text))
+
+
+GONE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "25006"})
+"""Errors after which the connection is no use: an administrator's or a crash's shutdown,
+a server still starting, a standby's refusal to write. Every pooled connection as old
+as the failed one is dropped (``_drop_gone``)."""
+
+
+def _drop_gone(context: Any) -> None:
+    """``handle_error``: count these as disconnects, so the pool drops the connection and
+    every one opened before it (they point at the same, former, primary)."""
+    orig = context.original_exception
+    if getattr(orig, "sqlstate", None) in GONE_SQLSTATES or _standby_refusal(orig):
+        context.is_disconnect = True
+
+
+class _Checkout(threading.local):
+    """The deadline of the transaction this thread is opening, while it waits for a
+    pooled connection or opens a new one (``None`` otherwise)."""
+
+    deadline: float | None = None
+
+
+_CHECKOUT = _Checkout()
+
+
+def _remaining_s(default: float) -> float:
+    deadline = _CHECKOUT.deadline
+    return default if deadline is None else min(default, deadline - time.monotonic())
+
+
+class _DeadlinePool(QueuePool):
+    """A ``QueuePool`` whose wait for a free connection ends at the caller's deadline
+    rather than a fixed ``pool_timeout`` after the checkout began (a request that spent
+    its budget on retries must not then wait a whole ``pool_timeout`` more)."""
+
+    _base_timeout: float = 30.0
+
+    @property
+    def _timeout(self) -> float:
+        return max(0.0, _remaining_s(self._base_timeout))
+
+    @_timeout.setter
+    def _timeout(self, value: float) -> None:
+        self._base_timeout = value
+
+
+def _connect_timeout(hosts: int, ceiling_s: int) -> Callable[..., None]:
+    """``do_connect``: a new connection's ``connect_timeout`` from what is left of the
+    deadline, shared among the hosts psycopg will try one after another (a paused former
+    primary accepts TCP and never answers: it must not take the whole budget). libpq
+    counts whole seconds and waits at least 2."""
+
+    def apply(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        per_host = _remaining_s(float(ceiling_s)) / hosts
+        cparams["connect_timeout"] = max(2, min(ceiling_s, int(per_host)))
+
+    return apply
+
+
 def _timed_out(exc: OperationalError) -> bool:
     """The server ended the statement at its deadline (statement or lock timeout)."""
     return getattr(exc.orig, "sqlstate", None) in ("57014", "55P03")
@@ -496,10 +604,8 @@ def open_store(url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> SqlStore:
         # No implicit transactions from the driver: sessions issue BEGIN IMMEDIATE themselves.
         engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     else:
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-        if url.startswith("cockroachdb://"):
-            url = "cockroachdb+psycopg://" + url.removeprefix("cockroachdb://")
+        # Several hosts (a Patroni cluster) and target_session_attrs: ``store/urls.py``.
+        url = checked_url(url)
         ms = str(int(timeout_s * 1000))
         connect_args = {
             # Fail over dead servers in seconds instead of hanging requests on them:
@@ -514,12 +620,17 @@ def open_store(url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> SqlStore:
         }
         engine = create_engine(
             url,
+            poolclass=_DeadlinePool,
             pool_size=10,
             max_overflow=20,
             pool_timeout=timeout_s,
             connect_args=connect_args,
         )
         event.listen(engine, "connect", _server_settings(ms))
+        event.listen(
+            engine, "do_connect", _connect_timeout(host_count(url), connect_args["connect_timeout"])
+        )
+        event.listen(engine, "handle_error", _drop_gone)
     # Migrations run without the request deadline: on a large database they may
     # rightly take longer, and nothing waits on them but the starting process.
     with engine.begin() as conn:
