@@ -127,16 +127,16 @@ def serve(
     from deconflict.store.urls import checked_url, masked
 
     try:
-        database_url = checked_url(settings.resolved_database_url())
+        db_url = checked_url(settings.resolved_database_url())
     except InvalidInput as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    store = open_store(database_url, timeout_s=database_timeout)
+    store = open_store(db_url, timeout_s=database_timeout)
     try:
         app = app_for(Services.build(settings, store))
         typer.echo(
             f"deconflict on http://{host}:{port}  (docs: /docs, database: "
-            f"{masked(database_url)})",
+            f"{masked(db_url)})",
             err=True,
         )
         config = log_config(settings.log_format)
