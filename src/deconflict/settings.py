@@ -55,15 +55,33 @@ class NotifySettings(BaseModel):
         description="Run the delivery worker inside `serve`; turn off when `deconflict "
         "worker` runs separately.",
     )
-    retry_base_s: float = Field(default=0.5, gt=0)
-    retry_max_s: float = Field(default=60.0, gt=0)
-    give_up_s: float = Field(default=3600.0, gt=0)
-    request_timeout_s: float = Field(default=5.0, gt=0)
-    poll_interval_s: float = Field(default=0.1, gt=0)
-    lease_s: float = Field(default=30.0, gt=0)
-    batch_size: int = Field(default=64, ge=1)
-    event_retention_s: float = Field(default=7 * 86400.0, gt=0)
-    delivered_retention_s: float = Field(default=86400.0, gt=0)
+    retry_base_s: float = Field(
+        default=0.5, gt=0, description="First retry delay of a failed delivery; it doubles."
+    )
+    retry_max_s: float = Field(default=60.0, gt=0, description="Longest retry delay.")
+    give_up_s: float = Field(
+        default=3600.0, gt=0, description="A notification undelivered this long is dead-lettered."
+    )
+    request_timeout_s: float = Field(
+        default=5.0, gt=0, description="Timeout of one POST to a subscriber."
+    )
+    poll_interval_s: float = Field(
+        default=0.1, gt=0, description="How often the worker looks for due notifications."
+    )
+    lease_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A worker's claim on a notification; past it another worker may resend.",
+    )
+    batch_size: int = Field(default=64, ge=1, description="Notifications claimed at once.")
+    event_retention_s: float = Field(
+        default=7 * 86400.0,
+        gt=0,
+        description="How long party events stay in the log a stream catches up from.",
+    )
+    delivered_retention_s: float = Field(
+        default=86400.0, gt=0, description="How long delivered notifications are kept."
+    )
     name_other_operation: bool = Field(
         default=False,
         description="Conflict notices name the other operation and party. Off by default: "
@@ -84,20 +102,26 @@ class HotlineSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    default_deadline_s: float = Field(default=120.0, gt=0)
-    min_deadline_s: float = Field(default=10.0, gt=0)
-    max_deadline_s: float = Field(default=3600.0, gt=0)
-    max_text_chars: int = Field(default=2000, ge=1)
+    default_deadline_s: float = Field(
+        default=120.0, gt=0, description="Deadline of a message that names none."
+    )
+    min_deadline_s: float = Field(default=10.0, gt=0, description="Shortest deadline allowed.")
+    max_deadline_s: float = Field(default=3600.0, gt=0, description="Longest deadline allowed.")
+    max_text_chars: int = Field(default=2000, ge=1, description="Longest message text.")
     operator_party: str = Field(
         default="operator",
         min_length=1,
         description="Party whose event stream receives every escalation.",
     )
-    escalation_interval_s: float = Field(default=1.0, gt=0)
+    escalation_interval_s: float = Field(
+        default=1.0, gt=0, description="How often overdue messages are looked for."
+    )
     escalation_in_process: bool = Field(
         default=True, description="Run the escalation loop inside `serve`."
     )
-    escalation_batch: int = Field(default=100, ge=1)
+    escalation_batch: int = Field(
+        default=100, ge=1, description="Overdue messages escalated per look."
+    )
 
 
 class ZoneOverride(BaseModel):
@@ -105,8 +129,8 @@ class ZoneOverride(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    radius_m: float = Field(gt=0)
-    half_height_m: float = Field(gt=0)
+    radius_m: float = Field(gt=0, description="Protected zone radius.")
+    half_height_m: float = Field(gt=0, description="Protected zone half-height.")
     vertical_tolerance_m: float = Field(
         default=0.0, ge=0, description="Widens this zone's half-height (see TacticalSettings)."
     )
@@ -130,25 +154,47 @@ class TacticalSettings(BaseModel):
         description="Altitude quantisation allowance, added to H (|dz| < H + tolerance): "
         "it widens the zone, never narrows it; 0 judges exactly the stated zone.",
     )
-    lookahead_s: float = Field(default=300.0, gt=0)
-    party_zones: dict[str, ZoneOverride] = Field(default_factory=dict)
-    stale_after_s: float = Field(default=30.0, ge=0)
-    max_future_s: float = Field(default=5.0, ge=0)
+    lookahead_s: float = Field(
+        default=300.0, gt=0, description="How far ahead losses are predicted."
+    )
+    party_zones: dict[str, ZoneOverride] = Field(
+        default_factory=dict, description="A party's own protected zone, by party name."
+    )
+    stale_after_s: float = Field(
+        default=30.0, ge=0, description="A track without reports this long drops out."
+    )
+    max_future_s: float = Field(
+        default=5.0, ge=0, description="Clock skew allowed for a report's time ahead of now."
+    )
     pass_interval_s: float = Field(
         default=1.0, ge=0, description="Background detection pass period; 0 turns it off."
     )
     caution_s: float = Field(default=120.0, ge=0, description="t_in at or below: caution.")
     warning_s: float = Field(default=30.0, ge=0, description="t_in below: warning.")
-    downgrade_margin_s: float = Field(default=10.0, ge=0)
-    resolve_after_s: float = Field(default=10.0, ge=0)
-    resolved_retention_s: float = Field(default=60.0, ge=0)
-    conformance_tolerance_m: float = Field(default=10.0, ge=0)
-    nonconforming_after_s: float = Field(default=10.0, ge=0)
-    contingent_after_s: float = Field(default=60.0, ge=0)
+    downgrade_margin_s: float = Field(
+        default=10.0, ge=0, description="An alert is downgraded once t_in clears by this much."
+    )
+    resolve_after_s: float = Field(
+        default=10.0, ge=0, description="Absence of the loss before an alert resolves."
+    )
+    resolved_retention_s: float = Field(
+        default=60.0, ge=0, description="How long GET /v1/alerts still lists a resolved alert."
+    )
+    conformance_tolerance_m: float = Field(
+        default=10.0, ge=0, description="Distance outside the volumes still counted inside."
+    )
+    nonconforming_after_s: float = Field(
+        default=10.0, ge=0, description="Time outside before the operation is Nonconforming."
+    )
+    contingent_after_s: float = Field(
+        default=60.0, ge=0, description="Further time outside before it is Contingent."
+    )
     near_distance_m: float = Field(
         default=10_000.0, ge=0, description="Who is told of an off-nominal operation."
     )
-    near_vertical_m: float = Field(default=300.0, ge=0)
+    near_vertical_m: float = Field(
+        default=300.0, ge=0, description="Altitude within which a party counts as near."
+    )
 
 
 class LimitsSettings(BaseModel):
@@ -331,9 +377,20 @@ class Settings(BaseSettings):
         env_prefix="DECONFLICT_", env_file=None, extra="ignore", env_nested_delimiter="__"
     )
 
-    data_dir: Path = Path("data")
-    database_url: str | None = None
-    equal_priority: EqualPriorityPolicy = EqualPriorityPolicy.REJECT
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Keys, the audit key and the SQLite database (every command's default).",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL (postgresql+psycopg://...); unset: deconflict.db in "
+        "the data directory.",
+    )
+    equal_priority: EqualPriorityPolicy = Field(
+        default=EqualPriorityPolicy.REJECT,
+        description="Two overlapping operations of equal priority: the later is refused, or "
+        "accepted with a notice.",
+    )
     auth: AuthSettings = Field(default_factory=AuthSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     tactical: TacticalSettings = Field(default_factory=TacticalSettings)
@@ -341,7 +398,9 @@ class Settings(BaseSettings):
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     dss: DssSettings = Field(default_factory=DssSettings)
-    log_format: LogFormat = "text"
+    log_format: LogFormat = Field(
+        default="text", description="serve's log lines: text, or one JSON object a line."
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -9,6 +9,7 @@ imports a module only when its command runs or when help lists it.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
 import click
@@ -16,6 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from deconflict.cli import helpstyle
+from deconflict.cli.config import use_config_file
 
 helpstyle.apply()
 
@@ -37,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "parties": ("deconflict.cli.parties", "app"),
     "messages": ("deconflict.cli.messages", "app"),
     "demo": ("deconflict.cli.demo", "demo"),
+    "config": ("deconflict.cli.config", "app"),
 }
 """Command name -> (module, attribute): a Typer app (a group) or a command function."""
 
@@ -60,6 +63,7 @@ SUMMARIES: dict[str, str] = {
     "parties": "Sharing agreements: what pairs of parties see of each other beyond references.",
     "messages": "Hotline messages: list them, run the escalation.",
     "demo": "Run the service with a bundled scenario and print the console's address.",
+    "config": "The configuration in effect (file, environment, defaults), secrets masked.",
 }
 """What ``deconflict --help`` lists for each command, without importing it (a test keeps
 each equal to the command's own first help line). Listing by loading every command
@@ -111,8 +115,19 @@ app = typer.Typer(
 
 
 @app.callback()
-def main() -> None:
+def main(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        metavar="FILE",
+        help="TOML configuration file (also DECONFLICT_CONFIG; default: deconflict.toml "
+        "in the data directory, if there is one). Flags and DECONFLICT_* variables win "
+        "over it; see docs/configuration.md.",
+    ),
+) -> None:
     """Multi-party airspace deconfliction: plan checks, the service, tactical detection."""
+    use_config_file(ctx, config)
 
 
 @app.command()

@@ -56,13 +56,15 @@ def token(
         typer.Option("--scope", help="A scope to grant; repeat for several.", show_default=False),
     ],
     data_dir: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--data-dir",
             envvar="DECONFLICT_DATA_DIR",
-            help="Data directory holding the service's key pair (created if absent).",
+            help="Data directory holding the service's key pair (created if absent); "
+            "default: the setting data_dir (data).",
+            show_default=False,
         ),
-    ] = Path("data"),
+    ] = None,
     audience: Annotated[
         str, typer.Option("--audience", help="The `aud` claim: the host the token is for.")
     ] = "localhost",
@@ -70,16 +72,21 @@ def token(
         int, typer.Option("--lifetime", help="Seconds until the token expires (at most 3600).")
     ] = MAX_TOKEN_LIFETIME_S,
     issuer: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--issuer",
             envvar="DECONFLICT_AUTH__ISSUER",
-            help="The `iss` claim: the service trusts its own key only for its own issuer "
-            "(the setting auth.issuer).",
+            help="The `iss` claim: the service trusts its own key only for its own issuer; "
+            f"default: the setting auth.issuer ({DEFAULT_ISSUER}).",
+            show_default=False,
         ),
-    ] = DEFAULT_ISSUER,
+    ] = None,
 ) -> None:
     """Print a token signed with the service's own key (the key pair is made on first use)."""
+    if data_dir is None:  # not a flag default: the configuration file may set it
+        from deconflict.settings import Settings
+
+        data_dir = Settings().data_dir
     try:
         minted = token_command(sub, scope, data_dir, audience, lifetime_s, issuer)
     except (InvalidInput, KeyFileError) as exc:
