@@ -9,11 +9,12 @@ Wiring (in the app factory)::
   ``web/node_modules``, only the files of the packages listed in ``VENDOR``). Nothing
   is fetched from a CDN: without ``npm ci`` in ``web/`` these answer 404 with a message
   that says so, rather than a page that silently draws nothing.
-- Where ``web/`` is: ``DECONFLICT_WEB_DIR`` when set, else the ``web/`` of the source
-  checkout this module runs from. An installed wheel does not carry the console (its
-  npm packages are installed by ``npm ci``, not by pip), so a service installed with
-  ``pip install .`` serves it only with ``DECONFLICT_WEB_DIR`` pointing at a prepared
-  ``web/``; without it ``/`` answers 404 and says exactly that.
+- Where ``web/`` is (``default_web_dir``): ``DECONFLICT_WEB_DIR`` when set (an operator's
+  own build of the console wins), else the console built into the wheel
+  (``deconflict/console_assets``, ``web/``'s layout with only the vendored npm files: see
+  ``build_console.py``), else the ``web/`` of the source checkout this module runs from
+  (an editable install serves ``web/`` live). A wheel built without npm has no console:
+  ``/`` answers 404 and says why and how to get it.
 - ``GET /v1/console/conflicts``: the overlaps between the caller's live operations and
   any other live operation (its own included). Stored operations can overlap only when
   the rules allowed it (a higher priority over a lower one, an off-nominal operation),
@@ -82,6 +83,27 @@ MEDIA = {
 
 WEB_DIR_ENV = "DECONFLICT_WEB_DIR"
 
+PACKAGED_DIR = Path(__file__).resolve().parents[1] / "console_assets"
+"""Where a wheel carries the console (written by ``build_console.py``, absent in a checkout)."""
+
+PACKAGED_MISSING = "MISSING.txt"
+"""In ``PACKAGED_DIR`` instead of the console when the wheel was built without it: why."""
+
+
+def packaged_web_dir() -> Path | None:
+    """The console built into the installed wheel, if it has one."""
+    if (PACKAGED_DIR / "index.html").is_file():
+        return PACKAGED_DIR
+    return None
+
+
+def packaged_missing_reason() -> str | None:
+    """Why the wheel was built without its console (its build's note), if it was."""
+    try:
+        return (PACKAGED_DIR / PACKAGED_MISSING).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
 
 def source_web_dir() -> Path | None:
     """``web/`` of the source checkout this module runs from, if it runs from one.
@@ -96,11 +118,17 @@ def source_web_dir() -> Path | None:
 
 
 def default_web_dir() -> Path | None:
-    """``$DECONFLICT_WEB_DIR`` if set, else the source checkout's ``web/``, else None."""
+    """``$DECONFLICT_WEB_DIR`` if set, else the wheel's console, else the checkout's ``web/``.
+
+    The setting comes first so an operator can serve a console of their own (a newer
+    build, a patched page) over the one in the wheel; the wheel's comes before a checkout's
+    because an installed package never sits in one, while an editable install has no
+    ``console_assets`` and serves ``web/`` as it is edited.
+    """
     configured = os.environ.get(WEB_DIR_ENV, "").strip()
     if configured:
         return Path(configured).expanduser()
-    return source_web_dir()
+    return packaged_web_dir() or source_web_dir()
 
 
 def _page(body: str) -> HTMLResponse:
@@ -121,11 +149,13 @@ def _missing(what: str, web_dir: Path) -> HTMLResponse:
 
 
 def _no_web_dir() -> HTMLResponse:
+    why = packaged_missing_reason() or "This deconflict is installed without its web console."
     return _page(
-        "<p>This deconflict is installed without its web console: the console's files "
-        "and npm packages are not part of the Python package.</p><p>Get them from the "
-        "source (<code>web/</code>), run <code>npm ci</code> there, and start the service "
-        f"with <code>{WEB_DIR_ENV}=/path/to/web deconflict serve</code>.</p>"
+        f"<p>{escape(why)}</p><p>A wheel built where Node.js (npm) is installed carries "
+        "the console: build it again from the source (<code>pip wheel .</code> runs "
+        "<code>npm ci</code> for it) and install that wheel. Or prepare the source's "
+        "<code>web/</code> (<code>npm ci</code> there) and start the service with "
+        f"<code>{WEB_DIR_ENV}=/path/to/web deconflict serve</code>.</p>"
     )
 
 
