@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck bench clean web chromium
+.PHONY: demo test lint typecheck bench clean web chromium dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ web:
 	  [ web/node_modules/.stamp -nt web/package-lock.json ] || \
 	  (cd web && npm ci --no-audit --no-fund && touch node_modules/.stamp); \
 	else echo "npm not found: install Node.js, then run 'npm ci' in web/ to get the console"; fi
+
+# The sdist and the wheel in dist/; the wheel carries the console (build_console.py runs
+# npm ci in web/ when node_modules is not what the lock pins; without npm, no console).
+dist: $(DEV_STAMP)
+	$(BIN)/python -m build --no-isolation --outdir dist
 
 # Debian's Chromium for the console tests (Playwright's own browser download is not used).
 chromium:
