@@ -9,15 +9,37 @@ export class ApiError extends Error {
   constructor(status, message) {
     super(`${status}: ${message}`);
     this.status = status;
+    this.reason = message;
   }
 }
 
-/** The claims of a JWT, read without verifying it: only to show who is signed in. */
+/**
+ * The claims of a JWT, read without verifying it (the service verifies): only to show
+ * who is signed in and to catch a cut or expired token before asking the service.
+ * Each failure says what is wrong with the token, for the sign-in form.
+ */
 export function claims(token) {
-  const part = token.split(".")[1];
-  if (!part) throw new Error("not a JWT: expected three dot-separated parts");
-  const json = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
-  return JSON.parse(json);
+  const parts = token.split(".");
+  if (parts.length !== 3 || parts.some((p) => !p)) {
+    throw new Error(`it is not a JWT (three dot-separated parts expected, found ${parts.filter(Boolean).length})`);
+  }
+  let json;
+  try {
+    const b64 = parts[1].replace(/-/g, "+").replace(/_/g, "/");
+    json = new TextDecoder().decode(Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)));
+  } catch {
+    throw new Error("its claims are not base64url (the token was cut or altered)");
+  }
+  let c;
+  try {
+    c = JSON.parse(json);
+  } catch {
+    throw new Error("its claims are not JSON (the token was cut or altered)");
+  }
+  if (!c || typeof c !== "object" || typeof c.sub !== "string" || !c.sub) {
+    throw new Error("it names no party (no 'sub' claim)");
+  }
+  return c;
 }
 
 export function savedToken() {
@@ -51,6 +73,11 @@ export class Api {
     const data = await r.json().catch(() => ({}));
     if (!r.ok) throw new ApiError(r.status, data.message || r.statusText);
     return data;
+  }
+
+  /** Whether the service accepts this token: rejects with its 401 reason if not. */
+  check() {
+    return this.request("GET", "/v1/operations?limit=1");
   }
 
   canTrack() {

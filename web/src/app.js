@@ -1,6 +1,6 @@
 // The console: sign-in, the lists, the detail panel and the time slider, around the map.
 
-import { Api, ApiError, claims, saveToken, savedToken, subscribe } from "./api.js";
+import { Api, ApiError, saveToken, savedToken, subscribe } from "./api.js";
 import {
   CONSTRAINT_STYLE, ConsoleMap, PARTY_COLOURS, SECTOR_STYLE, STATE_STYLE, USS_STYLE, boundsOfOperation, conflictId, conflictLabel,
 } from "./map.js";
@@ -88,17 +88,48 @@ function say(text) {
 
 // ------------------------------------------------------------------ sign-in
 
-function signIn(token) {
+/** Where a token came from, as the sign-in form names it when it is refused. */
+const TOKEN_FROM = {
+  pasted: "That token",
+  link: "The token in the link you opened",
+  saved: "The token this tab had saved",
+};
+
+/** Back to the sign-in form, saying why the token was not used. */
+function refuse(text) {
+  saveToken(null);
+  $("sign-in").hidden = false;
+  $("console").hidden = true;
+  $("sign-in-error").textContent = text;
+  return false;
+}
+
+/**
+ * Sign in with `token`, after checking it here (well formed, not expired) and with the
+ * service (a 401 says why it distrusts it: bad signature, unknown issuer, ...). A token
+ * that fails either goes back to the sign-in form with the reason, so a bad link never
+ * lands on an empty form without a word.
+ */
+async function signIn(token, from = "pasted") {
+  const whose = TOKEN_FROM[from] || TOKEN_FROM.pasted;
+  $("sign-in-error").textContent = "";
   let api;
   try {
     api = new Api(token.trim());
   } catch (e) {
-    $("sign-in-error").textContent = `That is not a token: ${e.message}`;
-    return false;
+    return refuse(`${whose} is malformed: ${e.message}. Paste the whole token, or open the link again.`);
   }
   if (api.expires && api.expires < new Date()) {
-    $("sign-in-error").textContent = `This token expired at ${api.expires.toISOString()}; mint a new one.`;
-    return false;
+    return refuse(`${whose} expired at ${fmtTime(api.expires.toISOString())}: mint a new one (deconflict token, or the links make demo prints).`);
+  }
+  try {
+    await api.check();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      return refuse(`${whose} was refused by the service: ${e.reason}.`);
+    }
+    // Another failure (the service restarting, a token without the read scope) is
+    // not the token's fault: sign in, and the layers say what they cannot load.
   }
   state.api = api;
   saveToken(api.token);
@@ -107,13 +138,15 @@ function signIn(token) {
   $("console").hidden = false;
   $("sign-out").hidden = false;
   $("who").textContent = `Signed in as ${api.party}` + (api.expires ? ` · token valid until ${fmtTime(api.expires.toISOString())}` : "");
-  if (!state.map) {
+  const first = !state.map;
+  if (first) {
     state.map = new ConsoleMap($("map"));
-    state.map.loadCountries();
     state.map.setTiles(localStorage.getItem(TILE_KEY) || "");
   }
   state.map.map.invalidateSize();
-  refresh("operations");
+  // The party's data first; the basemap (several MB) loads once that is drawn.
+  const ops = refresh("operations");
+  if (first) ops.finally(() => state.map.loadBasemap());
   refresh("airspace");
   refresh("live");
   refresh("messages");
@@ -433,6 +466,24 @@ function itemButton(kind, id, label, extraClass) {
   }, ...label);
 }
 
+/** An alert as people name it: the two aircraft, never its numeric id. */
+function alertName(a) {
+  return `${a.own} ↔ ${a.other.id || a.other.alias}`;
+}
+
+/**
+ * What a hotline message is about, in words: the alert or conflict it was sent from
+ * when the console knows it, else only that it is about a conflict.
+ */
+function aboutName(conflictId) {
+  if (!conflictId) return null;
+  const alert = state.alerts.find((a) => a.conflict_id === conflictId || String(a.id) === conflictId);
+  if (alert) return `alert ${alertName(alert)}`;
+  const conflict = state.conflicts.find((c) => c.conflict_id === conflictId);
+  if (conflict) return `conflict ${conflictLabel(conflict)}`;
+  return "a conflict or alert of yours";
+}
+
 function renderAlerts() {
   const list = $("alerts");
   const active = state.alerts.filter((a) => a.state !== "resolved");
@@ -440,7 +491,7 @@ function renderAlerts() {
   list.replaceChildren(...state.alerts.map((a) =>
     h("li", {}, itemButton("alert", String(a.id), [
       h("strong", {}, `${a.severity.toUpperCase()} `),
-      `${a.own} ↔ ${a.other.id || a.other.alias}`,
+      alertName(a),
       h("br"),
       a.state === "resolved" ? "resolved" : `closest ${Math.round(a.dcpa_m)} m in ${Math.round(a.tcpa_s)} s`,
       a.acknowledged ? " · acknowledged" : "",
@@ -475,6 +526,20 @@ function renderOperations() {
   $("ops-more").textContent = shown.length > MAX_LISTED ? `${shown.length - MAX_LISTED} more: type in the filter to find them.` : "";
 }
 
+/**
+ * How a party's operations are drawn, for the legend: in full (one's own, or another
+ * party's where the service shows them in full, as to the operator) or as reference
+ * boxes (extent, time and altitudes only).
+ */
+function partyDrawing(party) {
+  const ops = state.ops.filter((o) => o.party === party);
+  const boxes = ops.filter((o) => o.reference).length;
+  const you = party === state.api.party ? "you, " : "";
+  if (!boxes) return `${you}full shapes`;
+  if (boxes === ops.length) return `${you}reference boxes`;
+  return `${you}full shapes and reference boxes`;
+}
+
 function renderLegend() {
   if (!state.api) return;
   const parties = [...new Set(state.ops.map((o) => o.party))];
@@ -489,7 +554,7 @@ function renderLegend() {
   ].filter(Boolean);
   put($("legend"), 
     h("strong", {}, "Parties"),
-    h("ul", {}, parties.map((p) => h("li", {}, h("span", { class: "swatch", style: `border-color:${colourOf(p)};background:${colourOf(p)}` }), p === state.api.party ? `${p} (you)` : `${p} (reference boxes)`))),
+    h("ul", {}, parties.map((p) => h("li", {}, h("span", { class: "swatch", style: `border-color:${colourOf(p)};background:${colourOf(p)}` }), `${p} (${partyDrawing(p)})`))),
     h("strong", {}, "States (line style)"),
     h("ul", {}, Object.entries(STATE_STYLE).filter(([s]) => s !== "Ended").map(([s, st]) => h("li", {}, `${s}: ${st.dashArray ? (st.weight > 3 ? "dotted, thick" : "dashed") : "solid"}`))),
     h("ul", {},
@@ -609,14 +674,14 @@ function renderDetailOf(body, sel) {
     const a = state.alerts.find((x) => String(x.id) === sel.id);
     if (!a) return put(body, h("p", { class: "note" }, "This alert is over."));
     const adv = a.advisory;
-    put(body, h("h3", {}, `Alert ${a.id}: ${a.severity}`), dl([
+    put(body, h("h3", {}, `Alert ${alertName(a)}: ${a.severity}`), dl([
       ["Your aircraft", a.own], ["Other", a.other.id || a.other.alias], ["State", a.state + (a.acknowledged ? ", acknowledged" : "")],
       ["Loss of separation", a.los ? "now" : a.t_in_s != null ? `in ${Math.round(a.t_in_s)} s` : ""],
       ["Closest approach", `${Math.round(a.dcpa_m)} m in ${Math.round(a.tcpa_s)} s`],
       ["Resolution advisory", adv ? `track ${Math.round(adv.track_deg)}°, ${Math.round(adv.gs_mps)} m/s, vertical ${adv.vs_mps.toFixed(1)} m/s${adv.clears ? " (clears the conflict)" : ""}` : "none"],
       ["First seen", fmtTime(a.first_seen)],
     ]), a.state !== "resolved" && !a.acknowledged
-      ? h("button", { type: "button", class: "ack", onclick: () => acknowledge(a.id) }, `Acknowledge alert ${a.id}`)
+      ? h("button", { type: "button", class: "ack", onclick: () => acknowledge(a.id) }, `Acknowledge alert ${alertName(a)}`)
       : null,
     talkTo(alertConflict(a)));
   } else if (sel.kind === "message") {
@@ -625,7 +690,7 @@ function renderDetailOf(body, sel) {
     const mine = isForMe(m);
     put(body, h("h3", {}, mine ? "Message received" : "Message sent"), dl([
       ["From", m.from || "the other side"], ["To", m.to || "the other side"],
-      ["About conflict", m.conflict_id], ["Sent", fmtTime(m.created)], ["Status", messageStatus(m)],
+      ["About", aboutName(m.conflict_id)], ["Sent", fmtTime(m.created)], ["Status", messageStatus(m)],
     ]), h("blockquote", { class: "msg" }, m.text),
     mine && !m.acknowledged_at
       ? h("button", { type: "button", class: "ack", onclick: () => acknowledgeMessage(m.id) }, "Acknowledge")
@@ -636,9 +701,10 @@ function renderDetailOf(body, sel) {
 }
 
 async function acknowledge(id) {
+  const alert = state.alerts.find((a) => a.id === id);
   try {
     state.alerts = await state.api.acknowledge(id);
-    say(`Alert ${id} acknowledged`);
+    say(`Alert ${alert ? alertName(alert) : ""} acknowledged`);
     renderLive();
     renderDetail();
   } catch (e) {
@@ -697,7 +763,7 @@ function selectItem(kind, id, zoom) {
 function init() {
   $("sign-in").addEventListener("submit", (e) => {
     e.preventDefault();
-    signIn($("token").value);
+    signIn($("token").value, "pasted");
   });
   $("sign-out").addEventListener("click", signOut);
   $("op-filter").addEventListener("input", renderOperations);
@@ -731,14 +797,7 @@ function init() {
   if (hash.has("poll") && /^\d+$/.test(hash.get("poll"))) state.pollMs = Number(hash.get("poll")) * 1000;
   if (fromHash) history.replaceState(null, "", location.pathname);
   const token = fromHash || savedToken();
-  if (token) {
-    try {
-      claims(token);
-      signIn(token);
-    } catch {
-      saveToken(null);
-    }
-  }
+  if (token) signIn(token, fromHash ? "link" : "saved");
 }
 
 init();

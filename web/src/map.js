@@ -1,6 +1,8 @@
-// The map: Leaflet with a canvas renderer (a thousand operations stay responsive), country
-// outlines from the world-atlas npm package, and an optional tile layer.
-/* global L, topojson */
+// The map: Leaflet with a canvas renderer (a thousand operations stay responsive), the
+// offline basemap (basemap.js), and an optional tile layer.
+/* global L */
+
+import { Basemap } from "./basemap.js";
 
 export const PARTY_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#000000"];
 export const ALERT = "#d55e00";
@@ -34,13 +36,12 @@ export class ConsoleMap {
     this.el = el;
     this.renderer = L.canvas({ padding: 0.2, tolerance: 4 });
     this.map = L.map(el, { renderer: this.renderer, worldCopyJump: true, keyboard: true }).setView([30, 20], 3);
-    // Country outlines, then airspace, then operations: each below the next in its own
-    // pane and canvas (tiles are at z-index 200, the overlay pane at 400).
-    this.map.createPane("countries").style.zIndex = "250";
+    // The basemap (panes 210-230, its place names at 380), then airspace, then
+    // operations: each below the next in its own pane and canvas (tiles are at z-index
+    // 200, the overlay pane at 400).
+    this.basemap = new Basemap(this.map, el);
     this.map.createPane("airspace").style.zIndex = "350";
-    this.baseRenderer = L.canvas({ padding: 0.2, pane: "countries" });
     this.airspaceRenderer = L.canvas({ padding: 0.2, tolerance: 4, pane: "airspace" });
-    this.base = L.layerGroup().addTo(this.map);
     this.airspace = L.layerGroup().addTo(this.map);
     this.ops = L.layerGroup().addTo(this.map);
     this.uss = L.layerGroup().addTo(this.map);
@@ -50,18 +51,11 @@ export class ConsoleMap {
     this.fitted = false;
   }
 
-  async loadCountries() {
-    const r = await fetch("/console/vendor/world-atlas/countries-50m.json");
-    if (!r.ok) return;
-    const world = await r.json();
-    const land = topojson.feature(world, world.objects.countries);
-    L.geoJSON(land, {
-      interactive: false,
-      renderer: this.baseRenderer,
-      style: { color: "#8a8a8a", weight: 1, fillColor: "#f4f1ea", fillOpacity: 1 },
-    }).addTo(this.base);
+  loadBasemap() {
+    return this.basemap.load();
   }
 
+  /** A tile server's map instead of the offline basemap (none: the offline basemap). */
   setTiles(url) {
     if (this.tiles) this.tiles.remove();
     this.tiles = null;
@@ -70,7 +64,7 @@ export class ConsoleMap {
       this.tiles.addTo(this.map);
       this.tiles.bringToBack();
     }
-    this.base.eachLayer((l) => l.setStyle && l.setStyle({ fillOpacity: url ? 0 : 1 }));
+    this.basemap.setVisible(!url);
   }
 
   /** Own operations volume by volume; others' as their reference box. */
@@ -178,18 +172,22 @@ export class ConsoleMap {
   drawConflicts(conflicts, t, selected, onSelect) {
     this.overlaps.clearLayers();
     const where = new Map();
+    let lit = 0;
     for (const c of conflicts) {
       const id = conflictId(c);
       const group = L.featureGroup();
       for (const o of c.overlaps) {
+        // Bright only while the slider is within the overlap's time, selected or not:
+        // the selection shows as a heavier outline, never as "happening now".
         const on = active(o.time_start, o.time_end, t);
         const chosen = id === selected;
+        if (on) lit += 1;
         L.geoJSON(o.geometry, {
           renderer: this.renderer,
           pointToLayer: (_f, latlng) => L.circleMarker(latlng, { radius: 8 }),
           style: {
             color: "#000", weight: chosen ? 4 : 2, dashArray: "4 3",
-            fillColor: OVERLAP, fillOpacity: on || chosen ? 0.75 : 0.2, opacity: on || chosen ? 1 : 0.4,
+            fillColor: OVERLAP, fillOpacity: on ? 0.75 : 0.15, opacity: on ? 1 : chosen ? 0.6 : 0.35,
           },
         }).addTo(group);
       }
@@ -199,6 +197,7 @@ export class ConsoleMap {
       where.set(id, group.getBounds());
     }
     this.el.dataset.overlaps = String(this.overlaps.getLayers().length);
+    this.el.dataset.overlapsActive = String(lit);
     return where;
   }
 

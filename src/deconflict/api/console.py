@@ -179,9 +179,10 @@ def _send(path: Path) -> FileResponse:
 
 
 def standing_conflicts(
-    session: StoreSession, engine: StrategicEngine, party: str, window: TimeWindow | None
+    session: StoreSession, engine: StrategicEngine, party: str | None, window: TimeWindow | None
 ) -> list[OperationConflict]:
-    """Each overlap involving one of ``party``'s live operations, once per pair.
+    """Each overlap involving one of ``party``'s live operations (``None``: any party's),
+    once per pair.
 
     The verdict is ``judge_pair``'s: neither stored operation is "the one being
     planned", so the pair is judged the way a plan holding both would be.
@@ -313,7 +314,8 @@ def _add_conflicts(router: APIRouter) -> None:
         Each: ``operation`` (the caller's), ``other_operation`` (when disclosed),
         ``other_party``, ``verdict``/``reason`` for the pair, and ``overlaps`` with time,
         altitudes and GeoJSON geometry, as in a planning answer; between two parties also
-        ``conflict_id``, the hotline's id for messaging the other side.
+        ``conflict_id``, the hotline's id for messaging the other side. To the service's
+        operator (``deconflict.admin``): every standing conflict, each with ``party``.
         """
         window = None
         if start is not None or end is not None:
@@ -321,9 +323,13 @@ def _add_conflicts(router: APIRouter) -> None:
                 raise InvalidInput("start", "give both start and end, or neither")
             window = TimeWindow(start, end)
         engine = deps.engine(request)
+        # The service's operator (deconflict.admin) sees every operation in full, so it
+        # sees every standing conflict, each with the party of ``operation``; it is no
+        # side of any, so no hotline id is made for it.
+        operator = Scope.ADMIN in principal.scopes
         found, policy = engine.store.run(
             lambda s: (
-                standing_conflicts(s, engine, principal.sub, window),
+                standing_conflicts(s, engine, None if operator else principal.sub, window),
                 policy_for(s, principal),
             ),
             write=False,
@@ -333,11 +339,14 @@ def _add_conflicts(router: APIRouter) -> None:
             deps.store(request),
             disclosure.shown_conflicts(principal.sub, seen, policy, "console"),
         )
-        ids = hotline_ids(engine, found)
+        ids = {} if operator else hotline_ids(engine, found)
         items: list[dict[str, Any]] = []
         for c in found:
             item = conflict_json(c, principal.sub, policy)
             cid = ids.get((c.a.id, c.b.id))
-            items.append({"operation": c.a.id, **item, **({"conflict_id": cid} if cid else {})})
+            whose = {"party": c.a.party} if operator else {}
+            items.append(
+                {"operation": c.a.id, **whose, **item, **({"conflict_id": cid} if cid else {})}
+            )
         ordered = in_shown_order(items, ignore=("conflict_id",))
         return Response(orjson.dumps({"conflicts": ordered}), media_type="application/json")

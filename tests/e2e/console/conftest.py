@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -110,19 +111,37 @@ def service(tmp_path: Path) -> Iterator[Service]:
     thread.join(timeout=10)
 
 
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
 @pytest.fixture
 def browser_page() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    """A page that may reach this machine only: any other request is aborted and fails
+    the test, so whatever the console draws (the basemap included) is proven offline."""
+    from playwright.sync_api import Route, sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 850})
         errors: list[str] = []
+        outside: list[str] = []
+
+        def local_only(route: Route) -> None:
+            url = route.request.url
+            if url.startswith(("data:", "blob:")) or urlsplit(url).hostname in LOCAL_HOSTS:
+                route.continue_()
+            else:
+                outside.append(url)
+                route.abort()
+
+        page.route("**/*", local_only)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.errors = errors
+        page.outside = outside
         yield page
         browser.close()
         assert not errors, f"JavaScript errors: {errors}"
+        assert not outside, f"requests beyond this machine: {outside}"
 
 
 @pytest.fixture

@@ -66,6 +66,22 @@ def test_river_valley_plans_as_the_story_says_and_conflicts_show_the_notice(
     assert Player(clients).reset(story) == 10  # type: ignore[arg-type]
 
 
+def test_the_operator_sees_every_standing_conflict_with_the_party_of_each_side(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    app = create_app(Settings(data_dir=data))
+    story = river_valley.build(NOW)
+    clients = _clients(app, data, story)
+    Player(clients).plan(story)  # type: ignore[arg-type]
+    (operator,) = story.operators
+    (found,) = clients[operator].get("/v1/console/conflicts").json()["conflicts"]
+    pair = {(found["party"], found["operation"]), (found["other_party"], found["other_operation"])}
+    assert pair == {("coalition", "coa-dustoff-5"), ("northern-force", "nf-sokol-7")}
+    # The operator is no side of it: no hotline id is made for it.
+    assert "conflict_id" not in found
+
+
 def test_city_deliveries_refuse_some_crossings_and_let_medical_ones_through(
     tmp_path: Path,
 ) -> None:
