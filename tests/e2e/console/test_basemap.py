@@ -44,6 +44,7 @@ def test_the_river_valley_is_drawn_on_an_offline_map_of_the_euphrates_and_its_to
     # Borders and coasts come along when zoomed out: Syria's neighbours are named.
     page.evaluate("void deconflict.state.map.map.setZoom(6, {animate: false})")
     expect(page.locator(".place", has_text="Baghdad")).to_be_visible(timeout=10_000)
+    shot(page, "console-basemap-region")
     for c in clients.values():
         c.close()
     page.evaluate("void deconflict.state.map.map.setZoom(10, {animate: false})")
