@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -190,3 +191,50 @@ def test_a_listener_that_never_answers_fails_the_open_instead_of_hanging() -> No
         url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
         with pytest.raises(Exception, match=r"timeout|timed out"):
             no_hang(lambda: open_store(url, timeout_s=2))
+
+
+def test_a_commit_the_synchronous_standby_never_confirmed_is_not_acknowledged(
+    pair: tuple[Node, Node],
+) -> None:
+    """COMMIT waits for a standby that never confirms; a cancel (an operator's, a
+    pooler's) ends the wait and PostgreSQL reports success with only a WARNING: the
+    write is not replicated, so the store must answer 503, not acknowledge it."""
+    primary, _ = pair
+    admin = f"host=127.0.0.1 port={primary.port} user=postgres"
+
+    def sync_standby(name: str) -> None:
+        with psycopg.connect(admin, autocommit=True) as p:
+            p.execute(f"ALTER SYSTEM SET synchronous_standby_names = '{name}'")
+            p.execute("SELECT pg_reload_conf()")
+
+    def cancel_the_wait() -> None:
+        with psycopg.connect(admin, autocommit=True) as p:
+            for _ in range(600):
+                row = p.execute(
+                    "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+                    "WHERE wait_event = 'SyncRep'"
+                ).fetchone()
+                if row is not None:
+                    return
+                time.sleep(0.02)
+
+    store = open_store(multi_host_url(primary), timeout_s=20)
+    try:
+        store.run(lambda s: s.conn.exec_driver_sql("CREATE TABLE sync_probe (x int)"))
+        sync_standby("nobody")  # no such standby: every COMMIT waits for it
+        canceller = threading.Thread(target=cancel_the_wait)
+        canceller.start()
+        try:
+            with pytest.raises(StoreUnavailable, match="synchronous standby"):
+                no_hang(
+                    lambda: store.run(
+                        lambda s: s.conn.exec_driver_sql("INSERT INTO sync_probe VALUES (1)")
+                    )
+                )
+        finally:
+            canceller.join()
+            sync_standby("")
+    finally:
+        store.close()
+    with psycopg.connect(admin) as p:  # committed locally: the 503 was not a rollback
+        assert p.execute("SELECT count(*) FROM sync_probe").fetchone() == (1,)

@@ -485,6 +485,11 @@ def _committed(conn: Connection) -> Iterator[SqlSession]:
         conn.rollback()
         raise
     conn.commit()
+    if conn.info.pop(UNREPLICATED, False):
+        raise StoreUnavailable(
+            "the commit was not confirmed by the synchronous standby in time: "
+            "not acknowledged (it may or may not survive a failover)"
+        )
     _after_commit(conn)
 
 
@@ -638,12 +643,40 @@ def open_store(url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> SqlStore:
     return SqlStore(engine, timeout_s)
 
 
+UNREPLICATED = "deconflict.unreplicated"
+"""``conn.info`` flag: the server cancelled the commit's wait for the synchronous standby."""
+
+
+def _watch_sync_commit(dbapi_conn: Any, record: Any) -> None:
+    """Flag a commit whose wait for the synchronous standby was cancelled.
+
+    With synchronous replication (Patroni's ``synchronous_mode``), ``statement_timeout``
+    firing while COMMIT waits for the standby cancels the wait: PostgreSQL then reports
+    success with only a WARNING ("canceling wait for synchronous replication ... already
+    committed locally, but might not have been replicated"). Acknowledging that write
+    could promise a change a failover then loses, so ``_committed`` answers 503 instead.
+    The notice costs no round trip, unlike lifting the timeout before every COMMIT.
+    """
+    add = getattr(dbapi_conn, "add_notice_handler", None)
+    if add is None:
+        return  # psycopg2: no per-notice hook; the deadline still holds
+
+    def on_notice(diag: Any) -> None:
+        text = str(getattr(diag, "message_primary", "") or "")
+        if "wait for synchronous replication" in text:
+            record.info[UNREPLICATED] = True
+
+    add(on_notice)
+
+
 def _server_settings(ms: str) -> Callable[[Any, Any], None]:
     """Per-connection ceilings the server enforces even without a client: a
     transaction left idle (its client paused or partitioned away) gives its locks
-    back after ``ms``; a lock wait ends then too."""
+    back after ``ms``; a lock wait ends then too. Also watches commits for a cancelled
+    synchronous-replication wait (``_watch_sync_commit``)."""
 
-    def apply(dbapi_conn: Any, _record: Any) -> None:
+    def apply(dbapi_conn: Any, record: Any) -> None:
+        _watch_sync_commit(dbapi_conn, record)
         autocommit = dbapi_conn.autocommit
         dbapi_conn.autocommit = True
         cur = dbapi_conn.cursor()
