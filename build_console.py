@@ -152,26 +152,27 @@ def build_console(
     target.mkdir(parents=True)
     web = root / "web"
     vendor = vendor_table(root / CONSOLE_MODULE)
-    reason = None
+    missing: tuple[str, str] | None = None  # why there is no console, what gives one
     modules = web / "node_modules"
     if os.environ.get(SKIP_ENV, "").strip() == "0":
-        reason = f"it was built with {SKIP_ENV}=0"
+        missing = (f"it was built with {SKIP_ENV}=0", f"unset {SKIP_ENV}")
     elif not modules_match_lock(web, modules, vendor):
         npm = npm or shutil.which("npm")
         if npm is None:
-            reason = "npm (Node.js) was not found when it was built"
+            missing = ("npm (Node.js) was not found when it was built", "install Node.js (npm)")
         else:
             modules = npm_install(web, npm)
             if not modules_match_lock(web, modules, vendor):
                 raise ConsoleBuildError(f"`npm ci` left {modules} unlike web/package-lock.json")
     else:
         _say(f"console: npm packages from {modules}")
-    if reason is not None:
+    if missing is not None:
+        reason, fix = missing
         note = target / MISSING_NOTE
         note.write_text(f"This deconflict has no web console: {reason}.\n", encoding="utf-8")
         _say(
-            f"WARNING: the wheel has no web console: {reason}. Install Node.js (npm) and "
-            "build again to include it; `deconflict serve` will say how to get it."
+            f"WARNING: the wheel has no web console: {reason}. To include it, {fix} and "
+            "build again; the installed `deconflict serve` says how to get it."
         )
         return [note], reason
     written = []

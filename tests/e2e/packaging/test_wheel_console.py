@@ -132,6 +132,7 @@ def installed(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
             time.sleep(0.1)
         else:
             pytest.fail("the installed service did not start")
+        print(f"packaging: serve ready {time.monotonic() - t1:.1f} s after the install began")
         yield url, venv, data
     finally:
         server.terminate()
@@ -159,6 +160,7 @@ def test_the_installed_wheel_serves_the_console_with_its_vendored_files(
         "--scope", Scope.READ.value, "--scope", Scope.TRACK.value,
     ).stdout.strip()  # fmt: skip
 
+    started = time.monotonic()
     failed: list[str] = []
     refused: list[str] = []
     vendored: list[str] = []
@@ -194,6 +196,7 @@ def test_the_installed_wheel_serves_the_console_with_its_vendored_files(
         # The offline basemap (web/src/basemap.js) says "ready" once all its layers load.
         expect(page.locator("#map")).to_have_attribute("data-basemap", "ready", timeout=30_000)
         browser.close()
+    print(f"packaging: browser {time.monotonic() - started:.1f} s")
 
     assert failed == [] and refused == [] and errors == [], (failed, refused, errors)
     assert "/console/vendor/leaflet/leaflet.js" in vendored

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import shutil
 import zipfile
 from collections.abc import Iterable
 from importlib import metadata
@@ -108,6 +109,9 @@ def wheelhouse(dists: Iterable[metadata.Distribution], cache: Path) -> Path:
     done = house / ".complete"
     if done.is_file():
         return house
+    for old in cache.glob("*"):  # packed for other versions: the venv has moved on
+        if old.is_dir() and old != house:
+            shutil.rmtree(old, ignore_errors=True)
     house.mkdir(parents=True, exist_ok=True)
     for dist in dists:
         pack(dist, house)
