@@ -1,15 +1,22 @@
-"""Whole-plan deconfliction: `deconflict check` on a synthetic plan, against a planar baseline.
+"""Whole-plan deconfliction: `deconflict check` on a synthetic plan, phase by phase.
 
-Run:  .venv/bin/python bench/strategic_batch.py [--operations 100000] [--seed 1] [--plan FILE]
+Run:  .venv/bin/python bench/strategic_batch.py [--operations 1000000] [--seed 1]
+          [--plan FILE] [--compare | --no-compare] [--planar]
 
-``--plan FILE`` keeps the generated plan there and reuses it on the next run.
-Prints the time and peak memory of the exact checker (parse + check, as the CLI does),
-then each phase's wall time and CPU time, in this process and in its worker processes
-(CPU time is what to compare on a loaded machine; the load average is printed too),
-then runs a planar baseline on the same plan in the same process (shapely STRtree on
-lon/lat, the same time and altitude filters) and prints its time, the ratio and every
-pair on which the two disagree, with the reason the planar answer is wrong.
-Targets (issue 2): 100,000 operations under 10 s, peak memory under 1.5 GB.
+The plan is generated on first use and kept (``--plan``, default in the temp
+directory, named by operations and seed), so a second run measures the check alone.
+Prints, each with the machine's load average: the wall time and peak memory of the
+exact checker as the CLI runs it (read the file in chunks in worker processes, then
+check); each phase's wall and CPU time, in this process and in its worker processes
+(CPU time is what to compare on a loaded machine); peak RSS of this process, of the
+largest worker, and the peak of all of them together (proportional set size, sampled,
+so pages shared by forked workers count once).
+``--compare`` (default up to 200,000 operations) then runs the previous path on the
+same file in the same process: the whole file parsed at once, then its features turned
+into columns in this process, and prints both times, their ratio and whether both
+found the same conflicting pairs. ``--planar`` also runs a planar baseline (shapely
+STRtree on lon/lat; 70 s at 100,000 operations) and explains where it is wrong.
+Targets (issue 20): 1,000,000 operations under 60 s and 6 GB; 100,000 under 3 s.
 """
 
 from __future__ import annotations
@@ -20,15 +27,24 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
+COMPARE_UP_TO = 200_000
+"""The previous path holds the whole file as dicts: above this, gigabytes."""
+
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.1f}/{five:.1f} (1/5 min) on {os.cpu_count()} cores"
 
 
 def main() -> None:
@@ -36,18 +52,27 @@ def main() -> None:
     parser.add_argument("--operations", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--plan", type=Path, help="where to keep the plan, to reuse it")
+    parser.add_argument(
+        "--compare",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=f"also run the previous path (default: up to {COMPARE_UP_TO:,} operations)",
+    )
+    parser.add_argument("--planar", action="store_true", help="also run the planar baseline")
     args = parser.parse_args()
-
-    with tempfile.TemporaryDirectory() as tmp:
-        plan = args.plan or Path(tmp) / "plan.geojson"
-        if plan.exists():
-            print(f"reusing {plan} ({plan.stat().st_size / 1e6:.0f} MB)")
-        else:
-            generate(plan, args.operations, args.seed)
-        measure(plan)
+    plan = args.plan or Path(tempfile.gettempdir()) / (
+        f"deconflict-plan-{args.operations}-seed{args.seed}.geojson"
+    )
+    if plan.exists():
+        print(f"reusing {plan} ({plan.stat().st_size / 1e6:.0f} MB)")
+    else:
+        generate(plan, args.operations, args.seed)
+    compare = args.compare if args.compare is not None else args.operations <= COMPARE_UP_TO
+    measure(plan, compare, args.planar)
 
 
 def generate(plan: Path, operations: int, seed: int) -> None:
+    print(f"generating {operations:,} operations into {plan}; {load()}", flush=True)
     t = time.perf_counter()
     # A separate process, so that generating the plan does not count in our peak memory.
     subprocess.run(
@@ -67,44 +92,36 @@ def generate(plan: Path, operations: int, seed: int) -> None:
     )
     print(
         f"generated {operations:,} operations ({plan.stat().st_size / 1e6:.0f} MB) "
-        f"in {time.perf_counter() - t:.1f} s"
+        f"in {time.perf_counter() - t:.1f} s; {load()}"
     )
 
 
-def measure(plan: Path) -> None:
+def measure(plan: Path, compare: bool, planar: bool) -> None:
     from deconflict.cli.check import check_raw
     from deconflict.io.plan import load_plan
 
     base_rss = peak_rss_mb()
-    load_before = os.getloadavg()
-    clock = PhaseClock()
-    t0 = time.perf_counter()
-    c0 = time.process_time()
+    print(f"before:  {load()}")
+    report, wall = run(check_raw, plan, "exact", chunks=True)
+    exact_pairs = pairs(report)
+    print(
+        f"memory:  peak RSS {peak_rss_mb():.0f} MB in the main process (interpreter and "
+        f"imports {base_rss:.0f} MB); largest worker "
+        f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0:.0f} MB"
+    )
+    if compare:
+        old, old_wall = run(check_raw, plan, "previous", chunks=False)
+        same = pairs(old) == exact_pairs and [c.to_json() for c in old.conflicts] == [
+            c.to_json() for c in report.conflicts
+        ]
+        print(
+            f"compare: chunked {wall:.2f} s, whole-file {old_wall:.2f} s, ratio "
+            f"{old_wall / wall:.2f}x; same conflicts and overlaps: {'yes' if same else 'NO'}; "
+            f"{load()}"
+        )
+    if not planar:
+        return
     raw = plan.read_bytes()
-    clock.mark("read file")
-    report = check_raw(raw, mark=clock.mark)  # exactly what `deconflict check` runs
-    clock.mark("return (frees the parsed JSON)")
-    t2 = time.perf_counter()
-    c2 = time.process_time()
-    rss = peak_rss_mb()
-    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
-    exact_pairs = {(min(c.a.id, c.b.id), max(c.a.id, c.b.id)) for c in report.conflicts}
-    print(
-        f"exact:   {report.operations:,} operations, {report.volumes:,} volumes; "
-        f"read + check {t2 - t0:.2f} s wall, {c2 - c0:.2f} s CPU in the main process "
-        f"({os.cpu_count()} worker processes); {report.candidates:,} volume pairs "
-        f"reached the exact test; {len(exact_pairs):,} conflicting operation pairs"
-    )
-    clock.print()
-    print(
-        f"load:    average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after "
-        f"(1 min) on {os.cpu_count()} cores"
-    )
-    print(
-        f"memory:  peak RSS {rss:.0f} MB in the main process (interpreter and imports "
-        f"{base_rss:.0f} MB); largest child {child_rss:.0f} MB (forked, pages shared)"
-    )
-
     ops = load_plan(raw)  # domain objects, for the baseline and the explanations
     t3 = time.perf_counter()
     planar_pairs = planar_baseline(ops)
@@ -113,11 +130,83 @@ def measure(plan: Path) -> None:
         f"planar:  STRtree on lon/lat, {t4 - t3:.2f} s with geometry already parsed; "
         f"{len(planar_pairs):,} conflicting operation pairs"
     )
-    print(
-        f"ratio:   exact read+check / planar = {(t2 - t0) / (t4 - t3):.2f}; "
-        f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
-    )
+    print(f"ratio:   exact read+check / planar = {wall / (t4 - t3):.2f}; {load()}")
     explain(ops, exact_pairs, planar_pairs)
+
+
+def pairs(report) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return {(min(c.a.id, c.b.id), max(c.a.id, c.b.id)) for c in report.conflicts}
+
+
+def run(check_raw, plan: Path, name: str, chunks: bool):  # type: ignore[no-untyped-def]
+    """One check of the file, as the CLI runs it; prints its figures and phases."""
+    clock = PhaseClock()
+    memory = PeakMemory()
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    raw = plan.read_bytes()
+    clock.mark("read file")
+    report = check_raw(raw, mark=clock.mark, chunks=chunks)
+    del raw
+    clock.mark("return (frees the file)")
+    wall = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    peak = memory.stop()
+    print(
+        f"{name + ':':8s} {report.operations:,} operations, {report.volumes:,} volumes; "
+        f"read + check {wall:.2f} s wall, {cpu:.2f} s CPU in the main process "
+        f"({os.cpu_count()} worker processes); {report.candidates:,} volume pairs "
+        f"reached the exact test; {len(pairs(report)):,} conflicting operation pairs; "
+        f"peak memory of all processes {peak:.0f} MB (PSS); {load()}"
+    )
+    clock.print()
+    return report, wall
+
+
+class PeakMemory:
+    """Peak proportional set size of this process and its children, sampled."""
+
+    def __init__(self, every_s: float = 0.1) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, args=(every_s,), daemon=True)
+        self._thread.start()
+
+    def _watch(self, every_s: float) -> None:
+        while not self._stop.wait(every_s):
+            self.peak = max(self.peak, tree_pss_mb())
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return max(self.peak, tree_pss_mb())
+
+
+def tree_pss_mb() -> float:
+    """PSS of this process and its live children (Linux; 0 elsewhere)."""
+    me = os.getpid()
+    total = 0
+    for pid in [me, *children(me)]:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    break
+        except OSError:
+            continue
+    return total / 1024.0
+
+
+def children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(entry.parent.name))
+    return found
 
 
 class PhaseClock:

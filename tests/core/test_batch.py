@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deconflict.core.batch import OVERLAPS_IN_WORKERS, PlanPool, check_columns, check_plan
+from deconflict.core import batch
+from deconflict.core.batch import (
+    OVERLAPS_IN_WORKERS,
+    PlanPool,
+    VolumeTable,
+    candidate_pairs,
+    check_columns,
+    check_plan,
+)
 from deconflict.geo.earth import destination
 from deconflict.geo.footprint import Circle, Polygon
 from deconflict.geo.overlap import volumes_conflict
+from deconflict.io.plan_columns import read_plan_columns
 from deconflict.model.columns import PlanColumns
 from deconflict.model.operation import Operation, OperationState
 from deconflict.settings import EqualPriorityPolicy
+from deconflict.synth import generate_plan
 
 from ..geo.strategies import star_polygon
 from .factories import operation, square, volume
@@ -117,3 +129,40 @@ def test_worker_processes_report_the_same_overlaps_as_this_process() -> None:
         spread = check_columns(PlanColumns.of(ops), pool=pool)
     assert len(spread.conflicts) >= OVERLAPS_IN_WORKERS
     assert [c.to_json() for c in spread.conflicts] == [c.to_json() for c in alone.conflicts]
+
+
+def generated_table(operations: int, seed: int) -> tuple[PlanColumns, VolumeTable]:
+    cols = read_plan_columns(generate_plan(operations, seed=seed))
+    return cols, VolumeTable.of(cols, np.arange(len(cols)))
+
+
+def test_grid_slices_find_the_pairs_of_the_whole_grid() -> None:
+    _, table = generated_table(2000, seed=8)
+    whole = candidate_pairs(table)
+    assert len(whole[0]) >= 5, "the plan should give candidates to compare"
+    for parts in (2, 5, 13):
+        sliced = candidate_pairs(table, parts=parts)
+        assert np.array_equal(sliced[0], whole[0]) and np.array_equal(sliced[1], whole[1])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plans(), st.integers(2, 6))
+def test_grid_slices_find_the_pairs_of_the_whole_grid_in_crowded_plans(
+    ops: list[Operation], parts: int
+) -> None:
+    cols = PlanColumns.of(ops)
+    table = VolumeTable.of(cols, np.arange(len(cols)))
+    whole, sliced = candidate_pairs(table), candidate_pairs(table, parts=parts)
+    assert np.array_equal(whole[0], sliced[0]) and np.array_equal(whole[1], sliced[1])
+
+
+def test_workers_searching_the_grid_find_the_pairs_found_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cols, table = generated_table(2000, seed=8)
+    whole = candidate_pairs(table)
+    monkeypatch.setattr(batch, "PARALLEL_PAIRS_FROM", 0)
+    with PlanPool(2) as pool:
+        spread = pool.candidate_pairs(cols, table)
+        assert pool._executor is not None, "the workers should have searched the grid"
+    assert np.array_equal(spread[0], whole[0]) and np.array_equal(spread[1], whole[1])

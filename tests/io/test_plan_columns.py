@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import copy
+import io
 import math
 from typing import Any
 
+import numpy as np
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deconflict.core.batch import PlanPool, check_columns, check_plan
+from deconflict.core.batch import PlanPool, Shapes, check_columns, check_plan, volume_shapes
 from deconflict.errors import InvalidInput
 from deconflict.io.plan import parse_plan
-from deconflict.io.plan_columns import read_plan_columns
-from deconflict.synth import generate_plan
+from deconflict.io.plan_columns import read_plan_columns, read_raw_columns
+from deconflict.model.columns import PlanColumns, VolumeArrays
+from deconflict.synth import generate_plan, write_plan
 
 BASE: dict[str, Any] = {
     "type": "Feature",
@@ -182,3 +186,101 @@ def test_an_invalid_polygon_found_by_the_workers_is_reported_by_the_check() -> N
         cols = read_plan_columns(plan, validate_polygons=pool.invalid_polygons, settle=False)
         with pytest.raises(InvalidInput, match=r"features\[2500\]\.geometry"):
             check_columns(cols, pool=pool)
+
+
+# ------------------------------------------------------------ the file read in chunks
+
+
+def plan_bytes(operations: int, seed: int) -> bytes:
+    buffer = io.BytesIO()
+    write_plan(buffer, operations, seed)
+    return buffer.getvalue()
+
+
+def same_columns(a: PlanColumns, b: PlanColumns) -> None:
+    assert (a.op_ids, a.parties, a.priorities, a.states) == (
+        b.op_ids,
+        b.parties,
+        b.priorities,
+        b.states,
+    )
+    for name in VolumeArrays.__dataclass_fields__:
+        assert np.array_equal(getattr(a.arrays, name), getattr(b.arrays, name)), name
+
+
+def test_a_file_read_in_chunks_by_workers_gives_the_columns_of_the_whole_reader() -> None:
+    raw = plan_bytes(2000, seed=6)
+    read = read_raw_columns(raw, workers=2, extra=volume_shapes, chunk_bytes=50_000)
+    assert read is not None
+    cols, shapes = read
+    assert len(shapes) > 2, "the plan should span several chunks"
+    same_columns(cols, read_plan_columns(orjson.loads(raw)))
+
+
+def test_a_file_read_in_chunks_gives_the_report_of_the_whole_reader() -> None:
+    raw = plan_bytes(3000, seed=4)
+    read = read_raw_columns(raw, workers=2, extra=volume_shapes, chunk_bytes=80_000)
+    assert read is not None
+    cols, shapes = read
+    with PlanPool(2) as pool:
+        spread = check_columns(cols, pool=pool, shapes=Shapes.concatenate(shapes))
+    alone = check_columns(read_plan_columns(orjson.loads(raw)))
+    assert spread.conflicts, "the plan should hold some conflicts to compare"
+    assert [c.to_json() for c in spread.conflicts] == [c.to_json() for c in alone.conflicts]
+
+
+def test_an_operation_split_across_chunks_is_one_operation() -> None:
+    raw = plan_bytes(300, seed=2)
+    read = read_raw_columns(raw, chunk_bytes=1)  # a chunk per feature
+    assert read is not None
+    same_columns(read[0], read_plan_columns(orjson.loads(raw)))
+
+
+def test_a_file_not_one_feature_per_line_is_left_to_the_whole_reader() -> None:
+    plan = generate_plan(50, seed=1)
+    assert read_raw_columns(orjson.dumps(plan, option=orjson.OPT_INDENT_2), chunk_bytes=1) is None
+
+
+def test_an_invalid_feature_leaves_the_file_to_the_whole_reader() -> None:
+    plan = generate_plan(200, seed=1)
+    plan["features"][150]["geometry"]["coordinates"] = [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]
+    raw = b",\n".join(orjson.dumps(f) for f in plan["features"])
+    raw = b'{"type":"FeatureCollection","features":[\n' + raw + b"\n]}"
+    assert read_raw_columns(raw, chunk_bytes=1000) is None
+
+
+def test_operations_disagreeing_across_chunks_leave_the_file_to_the_whole_reader() -> None:
+    features = [copy.deepcopy(BASE) for _ in range(3)]
+    features[2]["properties"]["priority"] = 7
+    raw = b",\n".join(orjson.dumps(f) for f in features)
+    raw = b'{"type":"FeatureCollection","features":[\n' + raw + b"\n]}"
+    assert read_raw_columns(raw, chunk_bytes=1) is None
+    assert read_raw_columns(raw.replace(b"7", b"1"), chunk_bytes=1) is not None
+
+
+LAYOUT_FEATURES = [copy.deepcopy(BASE), copy.deepcopy(CIRCLE), copy.deepcopy(BASE)]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.lists(st.sampled_from([b"", b" ", b"\n", b",", b"\n,\n", b"[", b"]", b"}"]), max_size=6),
+    st.lists(st.integers(0, 10_000), max_size=6),
+    st.integers(1, 400),
+)
+def test_chunks_never_read_anything_but_what_the_whole_file_says(
+    junk: list[bytes], where: list[int], chunk_bytes: int
+) -> None:
+    """Whatever the layout or damage, a chunked read is the whole read or declines."""
+    text = bytearray(
+        b'{"type": "FeatureCollection", "features": [\n'
+        + b",\n".join(orjson.dumps(f) for f in LAYOUT_FEATURES)
+        + b"\n]}\n"
+    )
+    for piece, at in zip(junk, where, strict=False):
+        at = at % (len(text) + 1)
+        text[at:at] = piece
+    raw = bytes(text)
+    read = read_raw_columns(raw, chunk_bytes=chunk_bytes)
+    if read is None:
+        return
+    same_columns(read[0], read_plan_columns(orjson.loads(raw)))

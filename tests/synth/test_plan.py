@@ -15,6 +15,7 @@ from deconflict.core.batch import check_plan
 from deconflict.geo.footprint import Polygon
 from deconflict.io.plan import parse_plan
 from deconflict.synth import DEFAULT_REGION, PARTIES, Region, generate_plan, write_plan
+from deconflict.synth.plan import regions
 
 STATES = {"Accepted", "Activated", "Nonconforming", "Contingent", "Ended"}
 NUMBER = (int, float)
@@ -174,3 +175,37 @@ def test_a_dense_plan_has_few_conflicts() -> None:
     report = check_plan(parse_plan(data))
     in_conflict = {c.a.id for c in report.conflicts} | {c.b.id for c in report.conflicts}
     assert 0 < len(in_conflict) < 0.05 * 3000
+
+
+def test_a_plan_larger_than_a_region_spreads_over_neighbouring_regions() -> None:
+    data = generate_plan(500, seed=2, per_region=200)
+    ids = list(by_operation(data))
+    assert ids == [f"op-{i:06d}" for i in range(1, 501)]
+    places = regions(DEFAULT_REGION, 3)
+    assert len({(r.west, r.south) for r in places}) == 3
+    # 167, 167 and 166 operations: each region's share stays in that region.
+    for k, (first, last) in enumerate([(1, 167), (168, 334), (335, 500)]):
+        r = places[k]
+        lon0, lat0 = r.centre
+        for op in ids[first - 1 : last]:
+            for f in by_operation(data)[op]:
+                g = f["geometry"]
+                lon, lat = g["coordinates"] if g["type"] == "Point" else g["coordinates"][0][0]
+                assert abs(lon - lon0) < (r.east - r.west) * 0.6
+                assert abs(lat - lat0) < (r.north - r.south) * 0.6
+
+
+def test_the_first_region_of_a_larger_plan_is_the_plan_of_that_region_alone() -> None:
+    alone = generate_plan(150, seed=9)["features"]
+    spread = generate_plan(300, seed=9, per_region=150)["features"]
+    assert spread[: len(alone)] == alone
+
+
+def test_regions_written_by_workers_equal_the_plan_written_here() -> None:
+    here, there = io.BytesIO(), io.BytesIO()
+    calls: list[int] = []
+    written = write_plan(here, 400, 3, per_region=100, workers=1)
+    assert write_plan(there, 400, 3, calls.append, per_region=100, workers=2) == written
+    assert here.getvalue() == there.getvalue()
+    assert orjson.loads(there.getvalue()) == generate_plan(400, seed=3, per_region=100)
+    assert sum(calls) == 400

@@ -18,6 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import typer
 from rich.console import Console
@@ -27,12 +28,12 @@ from rich.table import Table
 
 from deconflict.cli.consoles import error_console
 from deconflict.cli.wording import counted
-from deconflict.core.batch import BatchReport, PlanPool, check_columns
+from deconflict.core.batch import BatchReport, PlanPool, Shapes, check_columns, volume_shapes
 from deconflict.core.constraints import check_plan_airspace
 from deconflict.errors import InternalError, InvalidInput
 from deconflict.io.airspace import Airspace, load_airspace
-from deconflict.io.plan_columns import read_plan_columns
-from deconflict.model.columns import PlanColumns
+from deconflict.io.plan_columns import read_plan_columns, read_raw_columns
+from deconflict.model.columns import PlanColumns, micros
 from deconflict.settings import EqualPriorityPolicy
 
 PROGRESS_FROM_FEATURES = 5_000
@@ -59,11 +60,10 @@ def report_json(report: BatchReport, airspace: bool = False) -> dict[str, Any]:
 
 def ended_operations(cols: PlanColumns, now: datetime) -> list[str]:
     """Ids of the operations all of whose volumes end before ``now``."""
-    latest: dict[int, datetime] = {}
-    for op, end in zip(cols.vol_op, cols.ends, strict=True):
-        if op not in latest or end > latest[op]:
-            latest[op] = end
-    return [cols.op_ids[op] for op, end in latest.items() if end < now]
+    latest = cols.end_of_operations()
+    has_volume = latest > np.iinfo(np.int64).min
+    ended = np.flatnonzero(has_volume & (latest < micros(now)))
+    return [cols.op_ids[op] for op in ended.tolist()]
 
 
 def check_raw(
@@ -75,9 +75,13 @@ def check_raw(
     airspace: Airspace | None = None,
     mark: Callable[[str], None] | None = None,
     ended: Callable[[list[str], int], None] | None = None,
+    chunks: bool = True,
 ) -> BatchReport:
     """A plan file's bytes to its report, as fast as this machine allows.
 
+    The file is read in chunks by worker processes when it is laid out one feature per
+    line (``io.plan_columns.read_raw_columns``), else whole; ``chunks=False`` reads it
+    whole regardless (benchmarks compare the two).
     ``mark(phase)`` is called as each phase ends (benchmarks time them).
     ``ended(ids, operations)`` gets the operations whose every volume ends before now.
 
@@ -89,16 +93,26 @@ def check_raw(
     enabled = gc.isenabled()
     gc.disable()
     try:
-        with PlanPool(workers or os.cpu_count() or 1) as pool:
-            data = orjson.loads(raw)
-            if mark is not None:
-                mark("JSON parse")
-            cols = read_plan_columns(data, read, pool.invalid_polygons, settle=False)
-            if mark is not None:
-                mark("features to columns")
+        workers = workers or os.cpu_count() or 1
+        with PlanPool(workers) as pool:
+            shapes = None
+            bulk = read_raw_columns(raw, workers, read, volume_shapes) if chunks else None
+            if bulk is not None:
+                cols, parts = bulk
+                shapes = Shapes.concatenate(parts) if parts else None
+                if mark is not None:
+                    mark("read in chunks")
+            else:
+                # Not one feature per line, or invalid: read whole, as the authority.
+                data = orjson.loads(raw)
+                if mark is not None:
+                    mark("JSON parse")
+                cols = read_plan_columns(data, read, pool.invalid_polygons, settle=False)
+                if mark is not None:
+                    mark("features to columns")
             if ended is not None:
                 ended(ended_operations(cols, datetime.now(UTC)), len(cols.op_ids))
-            report = check_columns(cols, policy, tested, pool, mark)
+            report = check_columns(cols, policy, tested, pool, mark, shapes)
             if airspace is not None:
                 found = check_plan_airspace(
                     cols,

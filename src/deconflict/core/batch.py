@@ -12,6 +12,7 @@ plan (a few times the median volume), so dense and sparse plans both stay fast.
 from __future__ import annotations
 
 import gc
+import itertools
 import multiprocessing
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -30,12 +31,17 @@ from deconflict.geo.earth import EARTH_RADIUS_M, TOLERANCE_M
 from deconflict.geo.footprint import Footprint, invalid_rings
 from deconflict.geo.overlap import Overlap, footprint_distances_m, overlap
 from deconflict.geo.volume import Volume4D
-from deconflict.model.columns import PlanColumns
+from deconflict.model.columns import PlanColumns, VolumeArrays
 from deconflict.model.operation import Operation
 from deconflict.settings import EqualPriorityPolicy
 
 OVERLAPS_IN_WORKERS = 200
 """Fewer conflicting volume pairs than this are not worth a round trip to the workers."""
+PARALLEL_PAIRS_FROM = 20_000
+"""Plans with fewer live volumes search their grid for candidates in one go, here."""
+SLICE_VOLUMES = 100_000
+"""About this many volumes per slice of the grid searched at once (at least four
+slices per worker, at most 64): memory stays flat as plans grow."""
 PAIR_CHUNK = 4_000_000
 """Candidate pairs materialised at once; bounds memory on pathological plans."""
 
@@ -49,6 +55,39 @@ class BatchReport:
     """Volume pairs that reached the exact test (for benchmarks)."""
     airspace: list[ConstraintConflict] = field(default_factory=list)
     """Operations inside constraints or others' agreed-zone sectors (``--constraints``)."""
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """Each volume's bounding cap (centre, angular radius) and oriented box: per-volume
+    work, so that chunks of a plan can compute theirs in separate processes."""
+
+    centre: np.ndarray
+    radius: np.ndarray
+    boxes: Boxes
+
+    @classmethod
+    def concatenate(cls, parts: list[Shapes]) -> Shapes:
+        b = [p.boxes for p in parts]
+        return cls(
+            np.concatenate([p.centre for p in parts]),
+            np.concatenate([p.radius for p in parts]),
+            Boxes(
+                np.concatenate([x.centre for x in b]),
+                np.concatenate([x.east for x in b]),
+                np.concatenate([x.north for x in b]),
+                np.concatenate([x.corners for x in b]),
+                np.concatenate([x.usable for x in b]),
+            ),
+        )
+
+
+def volume_shapes(a: VolumeArrays) -> Shapes:
+    """``Shapes`` of every volume of ``a`` (picklable: run in reading workers)."""
+    xyz = lonlat_to_xyz(a.lons, a.lats)
+    centre, radius = bounding_caps_of_arrays(a.radius, a.vertex_count, a.lons, a.lats, xyz)
+    boxes = oriented_boxes(centre, radius, a.radius / EARTH_RADIUS_M, a.vertex_count, xyz)
+    return Shapes(centre, radius, boxes)
 
 
 @dataclass(frozen=True)
@@ -68,12 +107,12 @@ class VolumeTable:
         return len(self.op)
 
     @classmethod
-    def of(cls, cols: PlanColumns, rows: np.ndarray) -> VolumeTable:
+    def of(cls, cols: PlanColumns, rows: np.ndarray, shapes: Shapes | None = None) -> VolumeTable:
+        """``shapes``: the volumes' caps and boxes if already computed (in workers)."""
         a = cols.arrays
-        xyz = lonlat_to_xyz(a.lons, a.lats)
-        centre, radius = bounding_caps_of_arrays(a.radius, a.vertex_count, a.lons, a.lats, xyz)
-        boxes = oriented_boxes(centre, radius, a.radius / EARTH_RADIUS_M, a.vertex_count, xyz)
-        radius = radius + TOLERANCE_M / EARTH_RADIUS_M
+        shapes = shapes or volume_shapes(a)
+        centre, boxes = shapes.centre, shapes.boxes
+        radius = shapes.radius + TOLERANCE_M / EARTH_RADIUS_M
         picked = Boxes(
             boxes.centre[rows],
             boxes.east[rows],
@@ -112,16 +151,18 @@ def check_columns(
     progress: Callable[[int, int], None] | None = None,
     pool: PlanPool | None = None,
     mark: Callable[[str], None] | None = None,
+    shapes: Shapes | None = None,
 ) -> BatchReport:
     """``check_plan`` on columns; ``pool`` spreads the exact tests over processes.
 
-    ``mark(phase)`` is called as each phase ends, for benchmarks to time them."""
+    ``mark(phase)`` is called as each phase ends, for benchmarks to time them.
+    ``shapes``: ``volume_shapes`` of the columns, when the reader computed them."""
     mark = mark or _no_mark
     live_ops = np.array([s.is_live for s in cols.states], dtype=bool)
     rows = np.flatnonzero(live_ops[cols.arrays.op]) if len(cols) else np.zeros(0, np.int64)
-    table = VolumeTable.of(cols, rows)
+    table = VolumeTable.of(cols, rows, shapes)
     mark("caps and boxes")
-    a, b = candidate_pairs(table)
+    a, b = (pool or PlanPool(1)).candidate_pairs(cols, table)
     a, b = rows[a], rows[b]
     mark("candidate pairs")
     cols.settle()
@@ -243,6 +284,30 @@ class PlanPool:
             )
         return self._executor
 
+    def candidate_pairs(
+        self, cols: PlanColumns, table: VolumeTable
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``candidate_pairs`` of the table, its grid searched in slices by the workers
+        when they are yet to be forked (so that they inherit the grid) and the plan is
+        large enough to be worth it; else here, in slices all the same (less memory)."""
+        n = len(table)
+        parts = 1 if n < PARALLEL_PAIRS_FROM else min(64, max(4 * self.workers, n // SLICE_VOLUMES))
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        if self.workers == 1 or self._executor is not None or not fork or parts < 2:
+            return candidate_pairs(table, parts=parts)
+
+        def run(grid: _Grid, slices: list[tuple[int, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+            global _GRID
+            _GRID = grid
+            try:
+                pool = self._pool(cols)
+                assert pool is not None
+                return list(pool.map(_pairs_in_slice_shared, slices))
+            finally:
+                _GRID = None
+
+        return candidate_pairs(table, run, parts)
+
     def invalid_polygons(self, cols: PlanColumns, volumes: np.ndarray) -> Callable[[], list[int]]:
         """Starts checking ``volumes``; the returned call waits for the invalid ones."""
         pool = self._pool(cols)
@@ -276,6 +341,13 @@ class PlanPool:
 
 _SHARED: PlanColumns | None = None
 """The plan a forked worker inherited; set only just before forking."""
+_GRID: _Grid | None = None
+"""The grid a forked worker inherited, when it was forked to search it."""
+
+
+def _pairs_in_slice_shared(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    assert _GRID is not None
+    return _pairs_in_slice(_GRID, *bounds)
 
 
 def _footprint(cols: PlanColumns, v: int) -> Footprint:
@@ -326,45 +398,104 @@ BIG_VOLUME_CELLS = 4096
 every other volume directly: a few continent-sized shapes must not flood the grid."""
 
 
-def candidate_pairs(table: VolumeTable) -> tuple[np.ndarray, np.ndarray]:
+def candidate_pairs(
+    table: VolumeTable, run: PartRunner | None = None, parts: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """Volume index pairs (i < j, different operations) that may conflict.
 
     Two boxes that intersect share many cells; the pair is taken only in the lowest
     cell of their intersection (on each axis, the cell is the first of one of the two
     boxes), so that each pair is filtered once rather than once per shared cell.
+
+    The grid is cut into ``parts`` slices of time cells with about as many entries
+    each; a pair is found in the slice that holds its lowest shared cell, so the slices
+    find disjoint pairs and may be searched apart (``run``: in worker processes that
+    inherited the grid) with a fraction of the memory of the whole.
     """
     n = len(table)
+    if n < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    lo, span = _grid_boxes(table)
+    cells = np.prod(span, axis=1)
+    big = np.flatnonzero(cells > BIG_VOLUME_CELLS)
+    small = np.flatnonzero(cells <= BIG_VOLUME_CELLS)
+    grid = _Grid(table, lo, span, small)
+    slices = _time_slices(grid, cells, parts)
+    if run is None:
+        found = [_pairs_in_slice(grid, t0, t1) for t0, t1 in slices]
+    else:
+        found = run(grid, slices)
+    found_a = [a for a, _ in found]
+    found_b = [b for _, b in found]
+    everyone = np.arange(n)
+    for i in big.tolist():
+        j = everyone[_may_conflict(table, np.full(n, i), everyone)]
+        near = ~apart(table.boxes, np.full(len(j), i), j, TOLERANCE_M / EARTH_RADIUS_M)
+        found_a.append(np.minimum(i, j[near]))
+        found_b.append(np.maximum(i, j[near]))
+    a, b = np.concatenate(found_a), np.concatenate(found_b)
+    code = np.unique(a * n + b)
+    return code // n, code % n
+
+
+PartRunner = Callable[["_Grid", list[tuple[int, int]]], list[tuple[np.ndarray, np.ndarray]]]
+"""Searches the grid's time slices (elsewhere); one (a, b) pair of arrays per slice."""
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """The volumes' boxes in grid units; ``small`` are those entered in the grid."""
+
+    table: VolumeTable
+    lo: np.ndarray
+    span: np.ndarray
+    small: np.ndarray
+
+
+def _time_slices(grid: _Grid, cells: np.ndarray, parts: int) -> list[tuple[int, int]]:
+    """Ranges ``[t0, t1)`` of time cells covering the grid, of about equal entries."""
+    lo_t = grid.lo[grid.small, 3]
+    top = int((lo_t + grid.span[grid.small, 3]).max()) if len(lo_t) else 1
+    if parts <= 1 or len(lo_t) == 0:
+        return [(0, top)]
+    weight = np.cumsum(np.bincount(lo_t, weights=cells[grid.small], minlength=top))
+    cuts = np.searchsorted(weight, weight[-1] * np.arange(1, parts) / parts, side="right")
+    edges = sorted({0, *(int(c) for c in cuts), top})
+    return [(t0, t1) for t0, t1 in itertools.pairwise(edges) if t1 > t0]
+
+
+def _pairs_in_slice(grid: _Grid, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate pairs whose lowest shared cell lies in time cells ``[t0, t1)``,
+    after the column filters and the oriented boxes."""
+    table, lo, span = grid.table, grid.lo, grid.span
+    small = grid.small
+    lo_t, hi_t = lo[small, 3], lo[small, 3] + span[small, 3]
+    inside = small[(lo_t < t1) & (hi_t > t0)]
+    clipped_lo = lo[inside].copy()
+    clipped_span = span[inside].copy()
+    start_t = np.maximum(clipped_lo[:, 3], t0)
+    clipped_span[:, 3] = np.minimum(clipped_lo[:, 3] + clipped_span[:, 3], t1) - start_t
+    clipped_lo[:, 3] = start_t
+    keys, rows, first = _grid_entries(clipped_lo, clipped_span, lo[inside])
+    order = np.argsort(keys, kind="stable")
+    keys, owners, first = keys[order], inside[rows[order]], first[order]
+    del order, rows
+    every_axis = (1 << lo.shape[1]) - 1
     found_a: list[np.ndarray] = []
     found_b: list[np.ndarray] = []
-
-    def add(i: np.ndarray, j: np.ndarray) -> None:
+    for pa, pb in _pairs_sharing_keys(keys):
+        lowest = (first[pa] | first[pb]) == every_axis
+        i, j = owners[pa[lowest]], owners[pb[lowest]]
         keep = _may_conflict(table, i, j)
         i, j = i[keep], j[keep]
-        found_a.append(np.minimum(i, j))
-        found_b.append(np.maximum(i, j))
-
-    if n >= 2:
-        lo, span = _grid_boxes(table)
-        cells = np.prod(span, axis=1)
-        big = np.flatnonzero(cells > BIG_VOLUME_CELLS)
-        small = np.flatnonzero(cells <= BIG_VOLUME_CELLS)
-        keys, rows, first = _grid_entries(lo[small], span[small])
-        order = np.argsort(keys, kind="stable")
-        keys, owners, first = keys[order], small[rows[order]], first[order]
-        every_axis = (1 << lo.shape[1]) - 1
-        for pa, pb in _pairs_sharing_keys(keys):
-            lowest = (first[pa] | first[pb]) == every_axis
-            add(owners[pa[lowest]], owners[pb[lowest]])
-        everyone = np.arange(n)
-        for i in big.tolist():
-            add(np.full(n, i), everyone)
+        near = ~apart(table.boxes, i, j, TOLERANCE_M / EARTH_RADIUS_M)
+        found_a.append(np.minimum(i[near], j[near]))
+        found_b.append(np.maximum(i[near], j[near]))
     if not found_a:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    code = np.unique(np.concatenate(found_a) * n + np.concatenate(found_b))
-    a, b = code // n, code % n
-    near = ~apart(table.boxes, a, b, TOLERANCE_M / EARTH_RADIUS_M)
-    return a[near], b[near]
+    return np.concatenate(found_a), np.concatenate(found_b)
 
 
 def _may_conflict(table: VolumeTable, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -413,10 +544,13 @@ def _grid_boxes(table: VolumeTable) -> tuple[np.ndarray, np.ndarray]:
     return lo4, np.column_stack([hi3, hi_t]) - lo4 + 1
 
 
-def _grid_entries(lo: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _grid_entries(
+    lo: np.ndarray, span: np.ndarray, first_lo: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One (packed cell key, row, first-cell axes) triple per grid cell each box touches.
 
-    Bit ``a`` of the third is set when the cell is the box's first on axis ``a``.
+    Bit ``a`` of the third is set when the cell is the box's first on axis ``a``: cell
+    ``first_lo`` (the whole box's, where ``lo`` and ``span`` are a slice of it).
     """
     counts = np.prod(span, axis=1)
     rows = np.repeat(np.arange(len(lo)), counts)
@@ -429,8 +563,11 @@ def _grid_entries(lo: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndar
         s = np.take(np.ascontiguousarray(span[:, axis]), rows)
         digit = rank % s
         rank //= s
-        key |= (np.take(np.ascontiguousarray(lo[:, axis]), rows) + digit) << shift
-        first |= (digit == 0).astype(np.int8) << axis
+        cell = np.take(np.ascontiguousarray(lo[:, axis]), rows) + digit
+        key |= cell << shift
+        first |= (cell == np.take(np.ascontiguousarray(first_lo[:, axis]), rows)).astype(
+            np.int8
+        ) << axis
         shift += bits
     return key, rows, first
 

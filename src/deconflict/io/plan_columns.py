@@ -11,17 +11,22 @@ test holds the two readers to the same verdicts and messages.
 
 from __future__ import annotations
 
+import multiprocessing
+import re
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import orjson
 
 from deconflict.errors import InvalidInput
 from deconflict.geo.earth import MAX_CIRCLE_RADIUS_M
-from deconflict.geo.footprint import invalid_rings
+from deconflict.geo.footprint import Circle, invalid_rings
 from deconflict.io.plan import _Builder, in_feature, parse_feature
-from deconflict.model.columns import PlanColumns
+from deconflict.model.columns import PlanColumns, VolumeArrays, micros
 from deconflict.model.operation import OperationState
 
 _STATES = {s.value: s for s in OperationState}
@@ -51,17 +56,13 @@ def read_plan_columns(
     features = data.get("features")
     if not isinstance(features, list):
         raise InvalidInput("features", "must be a list of Features")
-    cols = PlanColumns()
-    builders: dict[str, _Builder] = {}
-    index: dict[str, int] = {}
+    reader = _Reader()
     for i, feature in enumerate(features):
         try:
-            try:
-                _fast_feature(cols, feature, i, builders, index)
-            except (_Unusual, KeyError, TypeError, IndexError, ValueError, AttributeError):
-                _slow_feature(cols, feature, i, builders, index)
+            reader.read(feature, i)
         except InvalidInput:
             # An earlier feature may fail a bulk check: that one is the first error.
+            cols = reader.columns()
             _bulk_checks(cols, features, validate_polygons)
             cols.settle()
             raise
@@ -69,123 +70,182 @@ def read_plan_columns(
             progress(1000)
     if progress is not None:
         progress(len(features) % 1000)
+    cols = reader.columns()
     _bulk_checks(cols, features, validate_polygons)
     if settle:
         cols.settle()
     return cols
 
 
-def _fast_feature(
-    cols: PlanColumns,
-    feature: dict[str, Any],
-    i: int,
-    builders: dict[str, _Builder],
-    index: dict[str, int],
-) -> None:
-    if feature["type"] != "Feature":
-        raise _Unusual
-    props = feature["properties"]
-    geometry = feature["geometry"]
-    op_id = props["operation"]
-    party = props["party"]
-    if type(op_id) is not str or type(party) is not str or not op_id or not party:
-        raise _Unusual
-    priority = props.get("priority", 0)
-    if type(priority) is not int:
-        raise _Unusual
-    state = _STATES[props.get("state") or "Accepted"]
-    lo = props["altitude_lower_m"]
-    hi = props["altitude_upper_m"]
-    if type(lo) not in _NUMBER or type(hi) not in _NUMBER or not lo <= hi:
-        raise _Unusual
-    start = datetime.fromisoformat(props["time_start"])
-    end = datetime.fromisoformat(props["time_end"])
-    if start.tzinfo is None or end.tzinfo is None or start > end:
-        raise _Unusual
-    kind = geometry["type"]
-    coords = geometry["coordinates"]
-    if kind == "Polygon":
-        if type(coords) is not list or len(coords) != 1 or type(coords[0]) is not list:
-            raise _Unusual
-        ring = coords[0]
-        lons = [p[0] for p in ring]
-        lats = [p[1] for p in ring]
-        kinds = {*map(type, lons), *map(type, lats)}  # type checks in C, not per vertex
-        if kinds != _FLOAT:
-            if not kinds <= _INT_OR_FLOAT:  # bool, str, None...: let the parser say
+class _Reader:
+    """Features into lists, then arrays: one lean pass per feature, no domain object.
+
+    Times become integer microseconds through a cache keyed by the text: a day's plan
+    repeats the same few thousand instants, and the text alone decides the instant.
+    """
+
+    def __init__(self) -> None:
+        self.op_ids: list[str] = []
+        self.parties: list[str] = []
+        self.priorities: list[int] = []
+        self.states: list[OperationState] = []
+        self.builders: dict[str, _Builder] = {}
+        self.index: dict[str, int] = {}
+        self.vol_op: list[int] = []
+        self.feature: list[int] = []
+        self.t0: list[int] = []
+        self.t1: list[int] = []
+        self.lo: list[float] = []
+        self.hi: list[float] = []
+        self.radius: list[float] = []
+        self.vertex_count: list[int] = []
+        self.lons: list[float] = []
+        self.lats: list[float] = []
+        self.times: dict[str, int] = {}
+
+    def read(self, feature: Any, i: int) -> None:
+        """Adds feature ``i``; raises ``InvalidInput`` placed under ``features[i]``."""
+        try:
+            self._fast(feature, i)
+        except (_Unusual, KeyError, TypeError, IndexError, ValueError, AttributeError):
+            self._slow(feature, i)
+
+    def _micros(self, text: str) -> int:
+        us = self.times.get(text)
+        if us is None:
+            t = datetime.fromisoformat(text)
+            if t.tzinfo is None:
                 raise _Unusual
-            lons = [x + 0.0 for x in lons]
-            lats = [y + 0.0 for y in lats]
-        if len(ring) > 1 and lons[0] == lons[-1] and lats[0] == lats[-1]:
-            lons.pop()
-            lats.pop()
-        radius = 0.0
-    elif kind == "Point":
-        r = props.get("radius_m")
-        if type(r) not in _NUMBER or type(coords) is not list or len(coords) < 2:
+            us = self.times[text] = micros(t)
+        return us
+
+    def _fast(self, feature: dict[str, Any], i: int) -> None:
+        if feature["type"] != "Feature":
             raise _Unusual
-        if type(coords[0]) not in _NUMBER or type(coords[1]) not in _NUMBER:
+        props = feature["properties"]
+        geometry = feature["geometry"]
+        op_id = props["operation"]
+        party = props["party"]
+        if type(op_id) is not str or type(party) is not str or not op_id or not party:
             raise _Unusual
-        lons, lats, radius = [coords[0] + 0.0], [coords[1] + 0.0], r + 0.0
-        if not 0.0 < radius <= MAX_CIRCLE_RADIUS_M:
+        priority = props.get("priority", 0)
+        if type(priority) is not int:
             raise _Unusual
-    else:
-        raise _Unusual
-    k = _operation_row(cols, builders, index, i, op_id, party, priority, state)
-    cols.vol_op.append(k)
-    cols.feature.append(i)
-    cols.starts.append(start)
-    cols.ends.append(end)
-    cols.lo.append(lo + 0.0)
-    cols.hi.append(hi + 0.0)
-    cols.radius.append(radius)
-    cols.first_vertex.append(len(cols.lons))
-    cols.vertex_count.append(len(lons))
-    cols.lons.extend(lons)
-    cols.lats.extend(lats)
+        state = _STATES[props.get("state") or "Accepted"]
+        lo = props["altitude_lower_m"]
+        hi = props["altitude_upper_m"]
+        if type(lo) not in _NUMBER or type(hi) not in _NUMBER or not lo <= hi:
+            raise _Unusual
+        start = self._micros(props["time_start"])
+        end = self._micros(props["time_end"])
+        if start > end:
+            raise _Unusual
+        kind = geometry["type"]
+        coords = geometry["coordinates"]
+        if kind == "Polygon":
+            if type(coords) is not list or len(coords) != 1 or type(coords[0]) is not list:
+                raise _Unusual
+            ring = coords[0]
+            lons = [p[0] for p in ring]
+            lats = [p[1] for p in ring]
+            kinds = {*map(type, lons), *map(type, lats)}  # type checks in C, not per vertex
+            if kinds != _FLOAT:
+                if not kinds <= _INT_OR_FLOAT:  # bool, str, None...: let the parser say
+                    raise _Unusual
+                lons = [x + 0.0 for x in lons]
+                lats = [y + 0.0 for y in lats]
+            if len(ring) > 1 and lons[0] == lons[-1] and lats[0] == lats[-1]:
+                lons.pop()
+                lats.pop()
+            radius = 0.0
+        elif kind == "Point":
+            r = props.get("radius_m")
+            if type(r) not in _NUMBER or type(coords) is not list or len(coords) < 2:
+                raise _Unusual
+            if type(coords[0]) not in _NUMBER or type(coords[1]) not in _NUMBER:
+                raise _Unusual
+            lons, lats, radius = [coords[0] + 0.0], [coords[1] + 0.0], r + 0.0
+            if not 0.0 < radius <= MAX_CIRCLE_RADIUS_M:
+                raise _Unusual
+        else:
+            raise _Unusual
+        self.vol_op.append(self._operation_row(i, op_id, party, priority, state))
+        self.feature.append(i)
+        self.t0.append(start)
+        self.t1.append(end)
+        self.lo.append(lo + 0.0)
+        self.hi.append(hi + 0.0)
+        self.radius.append(radius)
+        self.vertex_count.append(len(lons))
+        self.lons.extend(lons)
+        self.lats.extend(lats)
 
+    def _slow(self, feature: Any, i: int) -> None:
+        try:
+            op_id, party, priority, state, v = parse_feature(feature)
+        except InvalidInput as exc:
+            raise in_feature(exc, i, feature) from None
+        self.vol_op.append(self._operation_row(i, op_id, party, priority, state))
+        self.feature.append(i)
+        self.t0.append(micros(v.time.start))
+        self.t1.append(micros(v.time.end))
+        self.lo.append(v.altitude.lower_m)
+        self.hi.append(v.altitude.upper_m)
+        f = v.footprint
+        if isinstance(f, Circle):
+            self.radius.append(f.radius_m)
+            self.vertex_count.append(1)
+            self.lons.append(f.lon)
+            self.lats.append(f.lat)
+        else:
+            self.radius.append(0.0)
+            self.vertex_count.append(len(f.vertices))
+            self.lons.extend(p[0] for p in f.vertices)
+            self.lats.extend(p[1] for p in f.vertices)
 
-def _slow_feature(
-    cols: PlanColumns,
-    feature: Any,
-    i: int,
-    builders: dict[str, _Builder],
-    index: dict[str, int],
-) -> None:
-    try:
-        op_id, party, priority, state, volume = parse_feature(feature)
-    except InvalidInput as exc:
-        raise in_feature(exc, i, feature) from None
-    k = _operation_row(cols, builders, index, i, op_id, party, priority, state)
-    cols.add_volume(k, i, volume)
+    def _operation_row(
+        self, i: int, op_id: str, party: str, priority: int, state: OperationState
+    ) -> int:
+        """The operation's row, added on its first feature; later ones must agree with it."""
+        k = self.index.get(op_id)
+        if k is not None:
+            b = self.builders[op_id]
+            if b.party == party and b.priority == priority and b.state is state:
+                return k  # the common case, without building check_same's comparison list
+            b.check_same(i, party, priority, state)
+            return k
+        self.builders[op_id] = _Builder(op_id, party, priority, state, i)
+        k = self.index[op_id] = len(self.op_ids)
+        self.op_ids.append(op_id)
+        self.parties.append(party)
+        self.priorities.append(priority)
+        self.states.append(state)
+        return k
 
+    def arrays(self) -> VolumeArrays:
+        vertex_count = np.asarray(self.vertex_count, dtype=np.int64)
+        t0 = np.asarray(self.t0, dtype=np.int64)
+        t1 = np.asarray(self.t1, dtype=np.int64)
+        return VolumeArrays(
+            op=np.asarray(self.vol_op, dtype=np.int64),
+            t0=t0 / 1e6,
+            t1=t1 / 1e6,
+            lo=np.asarray(self.lo, dtype=np.float64),
+            hi=np.asarray(self.hi, dtype=np.float64),
+            radius=np.asarray(self.radius, dtype=np.float64),
+            first_vertex=np.cumsum(vertex_count) - vertex_count,
+            vertex_count=vertex_count,
+            lons=np.asarray(self.lons, dtype=np.float64),
+            lats=np.asarray(self.lats, dtype=np.float64),
+            t0_us=t0,
+            t1_us=t1,
+            feature=np.asarray(self.feature, dtype=np.int64),
+        )
 
-def _operation_row(
-    cols: PlanColumns,
-    builders: dict[str, _Builder],
-    index: dict[str, int],
-    i: int,
-    op_id: str,
-    party: str,
-    priority: int,
-    state: OperationState,
-) -> int:
-    """The operation's row, added on its first feature; later ones must agree with it."""
-    k = index.get(op_id)
-    if k is not None:
-        b = builders[op_id]
-        if b.party == party and b.priority == priority and b.state is state:
-            return k  # the common case, without building check_same's comparison list
-    if k is None:
-        builders[op_id] = _Builder(op_id, party, priority, state, i)
-        k = index[op_id] = len(cols.op_ids)
-        cols.op_ids.append(op_id)
-        cols.parties.append(party)
-        cols.priorities.append(priority)
-        cols.states.append(state)
-    else:
-        builders[op_id].check_same(i, party, priority, state)
-    return k
+    def columns(self) -> PlanColumns:
+        return PlanColumns.from_arrays(
+            self.op_ids, self.parties, self.priorities, self.states, self.arrays()
+        )
 
 
 PolygonCheck = Callable[[PlanColumns, np.ndarray], Callable[[], list[int]]]
@@ -221,7 +281,7 @@ def _bulk_checks(
 
 def _raise_first(cols: PlanColumns, features: list[Any], flagged: list[int]) -> None:
     for v in flagged:
-        i = cols.feature[v]
+        i = cols.feature_of(v)
         if i < 0:
             cols.footprint(v)  # a domain object that cannot be invalid; raises if it is
             continue
@@ -239,3 +299,216 @@ def validate_polygons_here(cols: PlanColumns, volumes: np.ndarray) -> Callable[[
         return [picked[k] for k in invalid_rings([cols.ring(v) for v in picked])]
 
     return wait
+
+
+# ------------------------------------------------------------ the file read in chunks
+
+CHUNK_BYTES = 4 << 20
+"""About this many bytes of features are decoded at once, in one worker."""
+_HEADER = re.compile(rb'\s*\{\s*"type"\s*:\s*"FeatureCollection"\s*,\s*"features"\s*:\s*\[')
+_SPACE = b" \t\r\n"
+
+
+def feature_chunks(raw: bytes, size: int = CHUNK_BYTES) -> list[tuple[int, int]] | None:
+    """Byte ranges that split the ``features`` array of ``raw`` between features, or
+    None when the file is not laid out so (then it is read whole).
+
+    JSON strings hold no raw line break, so a cut just after one is never inside a
+    string. A range is then taken only if ``[`` + range + ``]`` (its trailing comma
+    dropped) decodes: brackets that balance inside a range that starts between two
+    features end it between two features too, so the ranges' arrays joined are the
+    file's array, with nothing added and nothing lost. A file that is not one feature
+    per line (say, indented) fails that test, and is read whole.
+    """
+    head = _HEADER.match(raw)
+    if head is None:
+        return None
+    end = len(raw)
+    while end > 0 and raw[end - 1] in _SPACE:
+        end -= 1
+    if end < 1 or raw[end - 1] != ord("}"):
+        return None
+    end -= 1
+    while end > 0 and raw[end - 1] in _SPACE:
+        end -= 1
+    if end < head.end() + 1 or raw[end - 1] != ord("]"):
+        return None
+    end -= 1
+    ranges = []
+    start = head.end()
+    while True:
+        cut = raw.find(b"\n", start + size, end) + 1
+        if cut <= 0 or cut >= end:
+            ranges.append((start, end))
+            return ranges
+        ranges.append((start, cut))
+        start = cut
+
+
+@dataclass
+class _Chunk:
+    """One range's features read into columns (operations and features numbered
+    from 0 within the range), and what the worker computed on them."""
+
+    features: int
+    op_ids: list[str]
+    parties: list[str]
+    priorities: list[int]
+    states: list[OperationState]
+    arrays: VolumeArrays
+    clean: bool
+    """No volume failed a bulk check (finite band, coordinates, polygon validity)."""
+    extra: Any
+
+
+def _read_chunk(
+    raw: bytes,
+    start: int,
+    end: int,
+    first: bool,
+    last: bool,
+    extra: Callable[[VolumeArrays], Any] | None,
+) -> _Chunk | None:
+    """None when the range does not hold whole features or one of them is invalid:
+    the file is then read whole, so that the error is told as it always is."""
+    piece = raw[start:end].strip()
+    if not last:
+        if not piece.endswith(b","):
+            return None
+        piece = piece[:-1]
+    elif piece.endswith(b","):
+        return None
+    if not piece and not (last and first):  # an empty chunk would have meant ",,"
+        return None
+    try:
+        features = orjson.loads(b"[" + piece + b"]")
+    except orjson.JSONDecodeError:
+        return None
+    del piece
+    reader = _Reader()
+    try:
+        for i, feature in enumerate(features):
+            reader.read(feature, i)
+    except InvalidInput:
+        return None
+    del features
+    a = reader.arrays()
+    clean = bool(np.isfinite(a.lo).all() and np.isfinite(a.hi).all())
+    clean = clean and bool(
+        ((a.lats >= -90.0) & (a.lats <= 90.0) & (a.lons >= -180.0) & (a.lons <= 180.0)).all()
+    )
+    if clean:
+        polygons = np.flatnonzero(a.radius == 0.0).tolist()
+        lons, lats = reader.lons, reader.lats
+        at, count = a.first_vertex.tolist(), reader.vertex_count
+        rings = [
+            tuple(zip(lons[at[v] : at[v] + count[v]], lats[at[v] : at[v] + count[v]], strict=True))
+            for v in polygons
+        ]
+        clean = not invalid_rings(rings)
+    return _Chunk(
+        len(reader.feature),
+        reader.op_ids,
+        reader.parties,
+        reader.priorities,
+        reader.states,
+        a,
+        clean,
+        extra(a) if clean and extra is not None else None,
+    )
+
+
+_RAW: bytes = b""
+"""The file a forked reading worker inherited; set only just before forking."""
+
+
+def _read_chunk_shared(
+    start: int, end: int, first: bool, last: bool, extra: Callable[[VolumeArrays], Any] | None
+) -> _Chunk | None:
+    return _read_chunk(_RAW, start, end, first, last, extra)
+
+
+def read_raw_columns(
+    raw: bytes,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+    extra: Callable[[VolumeArrays], Any] | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> tuple[PlanColumns, list[Any]] | None:
+    """The plan file's columns, read in chunks by ``workers`` forked processes, and
+    ``extra`` of each chunk's volumes (computed there too); polygons are validated.
+
+    Returns None, having reported nothing, when the file is not laid out one feature
+    per line or anything in it is invalid: ``read_plan_columns`` on the whole file is
+    then the authority, and says what is wrong exactly as it always has. Memory stays
+    flat: only a few chunks' dicts exist at once, never the whole file's.
+    """
+    ranges = feature_chunks(raw, chunk_bytes)
+    if ranges is None:
+        return None
+    tasks = [(s, e, k == 0, k == len(ranges) - 1, extra) for k, (s, e) in enumerate(ranges)]
+    chunks: list[_Chunk] = []
+
+    def take(chunk: _Chunk | None) -> bool:
+        if chunk is None or not chunk.clean:
+            return False
+        chunks.append(chunk)
+        if progress is not None:
+            progress(chunk.features)
+        return True
+
+    if workers > 1 and len(tasks) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        global _RAW
+        _RAW = raw
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context) as pool:
+                futures = [pool.submit(_read_chunk_shared, *task) for task in tasks]
+                for future in futures:
+                    if not take(future.result()):
+                        for f in futures:
+                            f.cancel()
+                        return None
+        finally:
+            _RAW = b""
+    else:
+        for task in tasks:
+            if not take(_read_chunk(raw, *task)):
+                return None
+    cols = _merge(chunks)
+    if cols is None:
+        return None
+    return cols, [c.extra for c in chunks]
+
+
+def _merge(chunks: list[_Chunk]) -> PlanColumns | None:
+    """The chunks as one plan: an operation's features may sit in several chunks,
+    which must agree on its party, priority and state (None if they do not)."""
+    op_ids: list[str] = []
+    parties: list[str] = []
+    priorities: list[int] = []
+    states: list[OperationState] = []
+    index: dict[str, int] = {}
+    parts: list[VolumeArrays] = []
+    offset = 0
+    for c in chunks:
+        mapping = np.empty(len(c.op_ids), dtype=np.int64)
+        for local, (op_id, party, priority, state) in enumerate(
+            zip(c.op_ids, c.parties, c.priorities, c.states, strict=True)
+        ):
+            k = index.get(op_id)
+            if k is None:
+                k = index[op_id] = len(op_ids)
+                op_ids.append(op_id)
+                parties.append(party)
+                priorities.append(priority)
+                states.append(state)
+            elif parties[k] != party or priorities[k] != priority or states[k] is not state:
+                return None
+            mapping[local] = k
+        a = c.arrays
+        parts.append(replace(a, op=mapping[a.op], feature=a.feature + offset))
+        offset += c.features
+    return PlanColumns.from_arrays(
+        op_ids, parties, priorities, states, VolumeArrays.concatenate(parts)
+    )

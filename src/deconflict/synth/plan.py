@@ -22,8 +22,13 @@ only when they are written. The result is deterministic for a given seed.
 
 from __future__ import annotations
 
+import itertools
 import math
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -614,19 +619,77 @@ def _corridor_rings(v: _Columns) -> FloatArray:
 _CHUNK = 2000
 """Operations whose features are built together: vectorised, yet few in memory."""
 
+METRO_OPERATIONS = 100_000
+"""Operations a region takes in a day. A larger plan is a national day: more regions
+of the same size, side by side, rather than one region ever denser (a million flights
+over one city would be neither realistic nor what a checker meets), each with this
+many operations at most. One region's plan is the same whatever the total."""
 
-def _features(
-    operations: int, seed: int, region: Region, start: datetime
-) -> Iterator[list[dict[str, Any]]]:
-    """The plan as a lazy stream of each operation's features, in id order."""
+
+def regions(region: Region, count: int) -> list[Region]:
+    """``count`` regions of ``region``'s size in degrees: ``region`` first, then its
+    neighbours ring by ring around it (east first, counter-clockwise), edge to edge."""
+    width, height = region.east - region.west, region.north - region.south
+    found: list[Region] = []
+    ring = 0
+    while len(found) < count:
+        cells = [
+            (dx, dy)
+            for dx in range(-ring, ring + 1)
+            for dy in range(-ring, ring + 1)
+            if max(abs(dx), abs(dy)) == ring
+        ]
+        cells.sort(key=lambda c: math.atan2(c[1], c[0]) % (2.0 * math.pi))
+        for dx, dy in cells[: count - len(found)]:
+            found.append(
+                Region(
+                    region.west + dx * width,
+                    region.south + dy * height,
+                    region.east + dx * width,
+                    region.north + dy * height,
+                )
+            )
+        ring += 1
+    return found
+
+
+@dataclass(frozen=True)
+class _Tile:
+    """One region's share of the plan: its operations are ids ``first + 1`` onwards."""
+
+    first: int
+    operations: int
+    seed: int
+    index: int
+    region: Region
+    base: np.datetime64
+
+
+def _tiles(
+    operations: int, seed: int, region: Region, start: datetime, per_region: int
+) -> list[_Tile]:
     if operations < 0:
         raise ValueError(f"operations must be >= 0, got {operations}")
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware (UTC)")
+    if per_region < 1:
+        raise ValueError(f"per_region must be >= 1, got {per_region}")
     base = np.datetime64(start.astimezone(UTC).replace(tzinfo=None), "s")
-    if operations == 0:
-        return
-    rng = np.random.default_rng(seed)
+    count = math.ceil(operations / per_region)
+    share, extra = divmod(operations, count) if count else (0, 0)
+    tiles, first = [], 0
+    for k, r in enumerate(regions(region, count)):
+        n = share + (k < extra)
+        tiles.append(_Tile(first, n, seed, k, r, base))
+        first += n
+    return tiles
+
+
+def _tile_plan(tile: _Tile) -> _Plan:
+    """The operations of one region, filed first come first served, by departure."""
+    operations, region = tile.operations, tile.region
+    # The first region draws from the seed itself: a plan of one region is unchanged.
+    rng = np.random.default_rng(tile.seed if tile.index == 0 else [tile.seed, tile.index])
     surveys = round(operations * SURVEY_SHARE)
     pool = math.ceil(operations * POOL_FACTOR) + 20
     while True:
@@ -646,15 +709,33 @@ def _features(
     plan = filed.subset(np.concatenate([kept_surveys, kept_deliveries]))
     del candidates, filed
     # Dropping accepted operations never creates a conflict; ids follow departure time.
-    plan = plan.subset(np.argsort(plan.first_start(), kind="stable"))
-    bounds = np.searchsorted(plan.volumes.op, np.arange(operations + 1))
-    for c0 in range(0, operations, _CHUNK):
-        c1 = min(c0 + _CHUNK, operations)
-        yield from _chunk_features(plan, c0, c1, bounds, base)
+    return plan.subset(np.argsort(plan.first_start(), kind="stable"))
+
+
+def _tile_features(tile: _Tile) -> Iterator[list[dict[str, Any]]]:
+    """One region's features, a list per operation, in id order."""
+    plan = _tile_plan(tile)
+    bounds = np.searchsorted(plan.volumes.op, np.arange(tile.operations + 1))
+    for c0 in range(0, tile.operations, _CHUNK):
+        c1 = min(c0 + _CHUNK, tile.operations)
+        yield from _chunk_features(plan, c0, c1, bounds, tile.base, tile.first)
+
+
+def _tile_bytes(tile: _Tile) -> bytes:
+    """One region's features as JSON, joined as ``write_plan`` writes them (in a worker)."""
+    return b",\n".join(orjson.dumps(f) for feats in _tile_features(tile) for f in feats)
+
+
+def _features(
+    operations: int, seed: int, region: Region, start: datetime, per_region: int
+) -> Iterator[list[dict[str, Any]]]:
+    """The plan as a lazy stream of each operation's features, in id order."""
+    for tile in _tiles(operations, seed, region, start, per_region):
+        yield from _tile_features(tile)
 
 
 def _chunk_features(
-    plan: _Plan, c0: int, c1: int, bounds: IntArray, base: np.datetime64
+    plan: _Plan, c0: int, c1: int, bounds: IntArray, base: np.datetime64, first_id: int
 ) -> Iterator[list[dict[str, Any]]]:
     j0, j1 = int(bounds[c0]), int(bounds[c1])
     v = _Columns(**{k: getattr(plan.volumes, k)[j0:j1] for k in _Columns.__dataclass_fields__})
@@ -681,7 +762,7 @@ def _chunk_features(
     bounds_list = bounds[c0 : c1 + 1].tolist()
     n_vertices = plan.survey_n[c0:c1].tolist()
     for i in range(c0, c1):
-        op_id = f"op-{i + 1:06d}"
+        op_id = f"op-{first_id + i + 1:06d}"
         feats: list[dict[str, Any]] = []
         for j in range(bounds_list[i - c0] - j0, bounds_list[i - c0 + 1] - j0):
             props: dict[str, Any] = {
@@ -717,13 +798,15 @@ def generate_plan(
     *,
     region: Region = DEFAULT_REGION,
     start: datetime = DEFAULT_START,
+    per_region: int = METRO_OPERATIONS,
 ) -> dict[str, Any]:
     """A synthetic plan as a GeoJSON FeatureCollection (one Feature per volume).
 
-    ``start`` is the midnight (UTC) of the day the traffic fills. For plans too large
-    to hold as dicts, use ``write_plan``, which yields the same bytes' worth of data.
+    ``start`` is the midnight (UTC) of the day the traffic fills. Past ``per_region``
+    operations the plan spreads over neighbouring regions (``regions``). For plans too
+    large to hold as dicts, use ``write_plan``, which yields the same bytes' worth of data.
     """
-    stream = _features(operations, seed, region, start)
+    stream = _features(operations, seed, region, start, per_region)
     return {"type": "FeatureCollection", "features": [f for feats in stream for f in feats]}
 
 
@@ -735,31 +818,83 @@ def write_plan(
     *,
     region: Region = DEFAULT_REGION,
     start: datetime = DEFAULT_START,
+    per_region: int = METRO_OPERATIONS,
+    workers: int | None = None,
 ) -> int:
     """Write the plan of ``generate_plan`` as JSON, one operation at a time.
 
     Only the compact per-volume columns are held, never every feature at once, so
-    100,000 operations fit in little memory. ``progress`` receives the number of
-    operations written since its previous call. Returns the number of features.
+    100,000 operations fit in little memory. A plan of several regions is drawn and
+    serialised region by region in ``workers`` forked processes (default: one per
+    core), a few regions ahead of the writing, so memory stays flat as plans grow.
+    ``progress`` receives the number of operations written since its previous call.
+    Returns the number of features.
     """
     if isinstance(target, str | Path):
         with open(target, "wb") as stream:
-            return write_plan(stream, operations, seed, progress, region=region, start=start)
-    features = _features(operations, seed, region, start)
+            return write_plan(
+                stream,
+                operations,
+                seed,
+                progress,
+                region=region,
+                start=start,
+                per_region=per_region,
+                workers=workers,
+            )
+    tiles = _tiles(operations, seed, region, start, per_region)
+    workers = max(1, workers or os.cpu_count() or 1)
     target.write(b'{"type":"FeatureCollection","features":[\n')
+    if len(tiles) > 1 and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        written = _write_tiles_in_workers(target, tiles, workers, progress)
+    else:
+        written = _write_tiles_here(target, tiles, progress)
+    target.write(b"\n]}\n")
+    return written
+
+
+def _write_tiles_here(
+    target: IO[bytes], tiles: list[_Tile], progress: Callable[[int], None] | None
+) -> int:
     written = 0
     pending = 0
-    for feats in features:
-        for feature in feats:
-            if written:
-                target.write(b",\n")
-            target.write(orjson.dumps(feature))
-            written += 1
-        pending += 1
-        if progress is not None and pending == 1000:
-            progress(pending)
-            pending = 0
-    target.write(b"\n]}\n")
+    for tile in tiles:
+        for feats in _tile_features(tile):
+            for feature in feats:
+                if written:
+                    target.write(b",\n")
+                target.write(orjson.dumps(feature))
+                written += 1
+            pending += 1
+            if progress is not None and pending == 1000:
+                progress(pending)
+                pending = 0
     if progress is not None and pending:
         progress(pending)
+    return written
+
+
+def _write_tiles_in_workers(
+    target: IO[bytes], tiles: list[_Tile], workers: int, progress: Callable[[int], None] | None
+) -> int:
+    written = 0
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        ahead: deque[Future[bytes]] = deque()
+        queue = iter(tiles)
+        for tile in itertools.islice(queue, workers + 1):
+            ahead.append(pool.submit(_tile_bytes, tile))
+        for tile in tiles:
+            data = ahead.popleft().result()
+            nxt = next(queue, None)
+            if nxt is not None:
+                ahead.append(pool.submit(_tile_bytes, nxt))
+            if data:
+                if written:
+                    target.write(b",\n")
+                target.write(data)
+                # orjson writes no newline, so each one separates two features.
+                written += data.count(b"\n") + 1
+            if progress is not None and tile.operations:
+                progress(tile.operations)
     return written
