@@ -34,6 +34,8 @@ COMMON_ERRORS = {
     400: "Invalid input: the message names the field and the rule.",
     401: "Missing, malformed, expired or wrongly signed token.",
     413: "Body over 4 MiB.",
+    429: "Over the requests per second of the token's subject or the client's address "
+    "(or the party's heavy-request slots): retry after `Retry-After` seconds.",
     503: "Database unavailable; retry.",
 }
 
