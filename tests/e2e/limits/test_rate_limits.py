@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from deconflict.api.app import create_app
 from deconflict.settings import RateLimitSettings, Settings
+from deconflict.store.audit import chain_pending, entries_about
 from deconflict.store.sql import open_store
 from tests.conftest import Headers
 
@@ -67,6 +68,12 @@ def test_a_flood_of_bad_tokens_is_refused_by_address_before_the_token_is_read(
     bad = {"Authorization": "Bearer not-a-token"}
     statuses = [per_address.get("/v1/operations", headers=bad).status_code for _ in range(10)]
     assert statuses == [401] * 3 + [429] * 7
+    services = per_address.app.state.services  # type: ignore[attr-defined]
+    services.auth_failures.flush(everything=True)
+    chain_pending(services.store)
+    with services.store.session() as s:
+        (entry,) = [e.entry for e in entries_about(s.conn, "") if e.entry.kind == "auth_failure"]
+    assert entry.detail["count"] == 3  # the refused 7 never reached the audit tally
 
 
 def test_probes_and_scrapes_are_never_limited(per_address: TestClient) -> None:
