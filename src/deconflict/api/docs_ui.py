@@ -12,7 +12,8 @@ off. ReDoc, FastAPI's second page, is disabled rather than served from a CDN: no
 package we trust ships its bundle, and one interactive page is enough.
 
 Wiring (in the app factory): ``FastAPI(docs_url=None, redoc_url=None)`` then
-``install_docs(app)``.
+``install_docs(app)``, which also has the document name the WebSocket routes and the
+event stream's items (``api/openapi_doc.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+
+from deconflict.api.events import STREAM_DOC, STREAMED_MODELS
+from deconflict.api.openapi_doc import install_openapi
+from deconflict.api.tactical import TRACKS_STREAM_DOC
 
 DOCS_URL = "/docs"
 ASSETS_URL = f"{DOCS_URL}/assets"
@@ -64,7 +69,9 @@ def docs_page(title: str, openapi_url: str) -> HTMLResponse:
 
 
 def install_docs(app: FastAPI) -> None:
-    """Add ``/docs`` and its assets to ``app`` (built with ``docs_url=None``)."""
+    """Add ``/docs`` and its assets to ``app`` (built with ``docs_url=None``), and the
+    WebSocket routes and streamed items to its OpenAPI document."""
+    install_openapi(app, [STREAM_DOC, TRACKS_STREAM_DOC], STREAMED_MODELS)
     openapi_url = app.openapi_url or "/openapi.json"
     files = asset_dir()
 

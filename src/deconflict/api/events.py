@@ -15,19 +15,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, WebSocket
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect
 
 from deconflict.api import deps
 from deconflict.api.deps import AppServices, Store
 from deconflict.api.native import ERRORS
+from deconflict.api.native_schema import body as json_body
+from deconflict.api.openapi_doc import WebSocketDoc, schema_ref
 from deconflict.api.security import (
     TOKEN_EXPIRED,
     require_scopes,
@@ -52,6 +54,58 @@ KEEPALIVE_S = 15.0
 WS_POLICY_VIOLATION = 1008
 
 router = APIRouter(prefix="/v1", tags=["events"], responses=ERRORS)
+
+
+# ------------------------------------------------------------ the stream's items
+
+EVENT_KINDS = """What happened; `data` is that kind's body. The kinds:
+`operation.created`, `operation.updated`, `operation.state_changed`, `operation.deleted`
+(your operations); `conflict.notice` (another operation overlaps one of yours; where and
+when, the other side only under an agreement); `constraint.*` and `zone.*` (airspace
+that concerns you); `alert.new`, `alert.updated`, `alert.acknowledged`, `alert.resolved`
+and `conformance.notice` (tactical); `message.received`, `message.acknowledged`,
+`message.escalated` (the hotline); `uss_intent.changed`, `uss_intent.deleted`,
+`uss_constraint.changed`, `uss_constraint.deleted` (an F3548 USS's plan meets one of
+your operations). Clients must ignore kinds they do not know."""
+
+
+class PartyEvent(BaseModel):
+    """One event of the caller's log (SSE: the ``data`` of an event whose ``id`` and
+    ``event`` fields repeat ``id`` and ``kind``)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: int = Field(description="Per-party sequence number; resume after it.")
+    kind: str = Field(description=EVENT_KINDS)
+    time: datetime = Field(description="When the event was recorded.")
+    data: dict[str, Any] = Field(description="The kind's body (docs/tactical.md, docs/dss.md).")
+
+
+class StreamGap(BaseModel):
+    """Events asked for were purged (older than the retention time): the stream says so
+    instead of skipping them silently (SSE: an event ``stream.gap`` without ``id``)."""
+
+    kind: Literal["stream.gap"]
+    first_missing: int
+    next: int = Field(description="The id of the next event sent.")
+
+
+class StreamExpired(BaseModel):
+    """The last SSE event (``event: expired``) of a stream whose token expired;
+    reconnect with a new token and ``Last-Event-ID``."""
+
+    reason: str
+
+
+class StreamMessage(RootModel[PartyEvent | StreamGap]):
+    """One message of ``/v1/stream``: an event, or a gap notice."""
+
+
+SSE_DESCRIPTION = """Server-Sent Events (text/event-stream), UTF-8. First `retry: 1000`;
+then, for each event, `id: <id>`, `event: <kind>` and `data: <PartyEvent as JSON>`;
+`event: stream.gap` (data: StreamGap, no id) when events asked for were purged;
+`: keepalive` comments every 15 s while idle; and, when the token expires,
+`event: expired` (data: StreamExpired) before the stream ends. With `follow=false` the
+stream ends once caught up."""
 
 
 def _poll_s(services: Services) -> float:
@@ -111,11 +165,27 @@ def _sse(item: StreamItem) -> bytes:
 
 @router.get(
     "/events",
-    # Out of the OpenAPI document: an endless text/event-stream cannot be described
-    # there, and schema fuzzers would wait on it forever.
-    include_in_schema=False,
+    # In the document, but left out of the schema fuzzing (tests/e2e/native): a
+    # followed stream never ends, and a fuzzer would wait on it forever.
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
+    responses={
+        200: {
+            "description": SSE_DESCRIPTION,
+            "content": {
+                "text/event-stream": {
+                    "schema": {"type": "string", "description": SSE_DESCRIPTION},
+                    # OpenAPI 3.2's name for the schema of each item of a stream.
+                    "itemSchema": {
+                        "anyOf": [
+                            schema_ref(PartyEvent),
+                            schema_ref(StreamGap),
+                            schema_ref(StreamExpired),
+                        ]
+                    },
+                }
+            },
+        }
+    },
 )
 async def events(
     request: Request,
@@ -195,6 +265,30 @@ async def events(
     )
 
 
+STREAM_DOC = WebSocketDoc(
+    path="/v1/stream",
+    summary="Your events over a WebSocket",
+    description="The events of `/v1/events`, one JSON text message each (a PartyEvent, "
+    "or a StreamGap when events asked for were purged); resume with `?after=<id>`. "
+    "Messages the client sends are ignored. Needs `deconflict.read` or "
+    "`deconflict.plan`; a bad token or `after` closes the handshake with code 1008, "
+    "and the socket closes with 1008 `token expired` when the token does.",
+    tag="events",
+    sends=StreamMessage,
+    query=(
+        (
+            "after",
+            "Resume after this event id.",
+            {"type": "integer", "minimum": 0, "maximum": INT64_MAX},
+        ),
+    ),
+)
+"""``/v1/stream`` in the OpenAPI document (``api/openapi_doc.py``)."""
+
+STREAMED_MODELS = (PartyEvent, StreamGap, StreamExpired)
+"""The items of ``/v1/events``, which no route returns as a JSON body."""
+
+
 @router.websocket("/stream")
 async def stream(websocket: WebSocket) -> None:
     """Your events as JSON messages (the SSE payloads); resume with ``?after=<id>``."""
@@ -264,7 +358,32 @@ def _notification_json(r: outbox.OutboxRow) -> dict[str, Any]:
     }
 
 
-@router.get("/notifications")
+class NotificationOut(BaseModel):
+    """A USS notification in the outbox, as the operator sees it."""
+
+    model_config = ConfigDict(extra="allow")
+    id: int
+    status: outbox.OutboxStatus
+    kind: str
+    entity_id: str
+    url: str
+    attempts: int
+    created: datetime
+    next_attempt: datetime
+    finished: datetime | None
+    last_error: str | None
+    body: Any = Field(description="The JSON the notification carries.")
+
+
+class NotificationsOut(BaseModel):
+    notifications: list[NotificationOut]
+
+
+class RequeuedOut(BaseModel):
+    requeued: int = Field(description="How many dead letters were queued again.")
+
+
+@router.get("/notifications", responses={200: json_body(NotificationsOut, "Oldest first, a page.")})
 def notifications(
     store: Store,
     principal: Operator,
@@ -284,7 +403,7 @@ class RetryIn(BaseModel):
     ids: list[int] = Field(min_length=1, max_length=10_000)
 
 
-@router.post("/notifications:retry")
+@router.post("/notifications:retry", responses={200: json_body(RequeuedOut, "Queued again.")})
 def retry(body: RetryIn, services: AppServices, principal: Operator) -> Response:
     """Queue dead letters again (after the receiver is fixed); returns how many."""
     now_us = to_us(datetime.now(UTC))

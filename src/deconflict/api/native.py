@@ -19,6 +19,18 @@ from deconflict.api import deps, disclosure, receipts
 from deconflict.api.disclosure import policy_for
 from deconflict.api.limits import Slot
 from deconflict.api.listing import Listed, list_secret, viewer_order
+from deconflict.api.native_schema import (
+    BatchOut,
+    DecisionOut,
+    DeletedOut,
+    FeatureCollectionOut,
+    OperationListOut,
+    OperationOut,
+    ProblemOut,
+    ReferenceOut,
+    TransitionOut,
+    body,
+)
 from deconflict.api.params import if_match_version, query_area, query_window
 from deconflict.api.parties import grant_refusals, may_declare, within_grant
 from deconflict.api.problems import error_responses, transition_json
@@ -103,9 +115,20 @@ def _json(status: int, body: Any) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
+REFUSED = body(
+    DecisionOut | TransitionOut | ProblemOut,
+    "Refused: blocked by conflicts (the decision), a transition the state table refuses "
+    "(message, state, requested, allowed), or a stale version (If-Match; message).",
+)
+
+
 @router.put(
     "/operations/{op_id}",
-    responses={201: {"description": "Created"}, 409: {"description": "Blocked by conflicts"}},
+    responses={
+        200: body(DecisionOut, "Replaced: the decision, with the operation as stored."),
+        201: body(DecisionOut, "Created: the decision, with the operation as stored."),
+        409: REFUSED,
+    },
 )
 def put_operation(
     op_id: str,
@@ -136,7 +159,10 @@ def put_operation(
     return receipts.attach(request, response, principal.sub, [receipts.change_entry(decision)])
 
 
-@router.post("/operations:check")
+@router.post(
+    "/operations:check",
+    responses={200: body(DecisionOut, "The decision a submission would get now.")},
+)
 def check_operation(body: CheckIn, request: Request, principal: Planner, slot: Slot) -> Response:
     """The decision a submission would get now; nothing is written."""
     check_id(body.id)
@@ -154,7 +180,11 @@ def check_operation(body: CheckIn, request: Request, principal: Planner, slot: S
     return _json(200, decision_json(decision, principal.sub, policy, _cell_level(request)))
 
 
-@router.post("/operations:batch", status_code=207)
+@router.post(
+    "/operations:batch",
+    status_code=207,
+    responses={207: body(BatchOut, "One result per item, in order.")},
+)
 def batch(body: BatchIn, request: Request, principal: Planner, slot: Slot) -> Response:
     """Plan many operations in order, each in its own transaction; one result per item."""
     results: list[dict[str, Any]] = []
@@ -233,7 +263,17 @@ def _batch_items(
         decided.append((item.id, len(results) - 1, decision))
 
 
-@router.get("/operations")
+@router.get(
+    "/operations",
+    responses={
+        200: {
+            **body(OperationListOut, "Your operations in full, others' as references."),
+            "content": {
+                GEOJSON: {"schema": FeatureCollectionOut.model_json_schema()},
+            },
+        }
+    },
+)
 def list_operations(
     request: Request,
     principal: Reader,
@@ -283,7 +323,10 @@ def list_operations(
     return _json(200, {"operations": [item.shown for item in ordered]})
 
 
-@router.get("/operations/{op_id}")
+@router.get(
+    "/operations/{op_id}",
+    responses={200: body(OperationOut | ReferenceOut, "Yours in full, or a reference.")},
+)
 def get_operation(op_id: str, request: Request, principal: Reader) -> Response:
     """Own operation in full; another party's as a reference, and only to a party that
     may know its id (otherwise 404, so that guessing ids reveals nothing)."""
@@ -301,10 +344,12 @@ def get_operation(op_id: str, request: Request, principal: Reader) -> Response:
 @router.post(
     "/operations/{op_id}/state",
     responses={
-        409: {
-            "description": "Blocked by conflicts, or a transition the state table refuses "
-            "(body: message, state, requested, allowed)."
-        }
+        200: body(DecisionOut, "Changed: the decision, with the operation as stored."),
+        409: body(
+            DecisionOut | TransitionOut,
+            "Blocked by conflicts (returning to nominal is checked again), or a transition "
+            "the state table refuses (message, state, requested, allowed).",
+        ),
     },
 )
 def set_state(op_id: str, body: StateIn, request: Request, principal: Planner) -> Response:
@@ -326,7 +371,7 @@ def set_state(op_id: str, body: StateIn, request: Request, principal: Planner) -
     return receipts.attach(request, response, principal.sub, [written])
 
 
-@router.delete("/operations/{op_id}")
+@router.delete("/operations/{op_id}", responses={200: body(DeletedOut, "Deleted.")})
 def delete_operation(op_id: str, request: Request, principal: Planner) -> Response:
     current = _owned(request, op_id, principal)
     deleted = deps.engine(request).delete(op_id)

@@ -38,6 +38,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    RootModel,
     ValidationError,
     model_validator,
 )
@@ -45,6 +46,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from deconflict.api import deps, disclosure
 from deconflict.api.disclosure import policy_for
+from deconflict.api.openapi_doc import WebSocketDoc
 from deconflict.api.problems import error_responses
 from deconflict.api.security import (
     TOKEN_EXPIRED,
@@ -128,6 +130,113 @@ class TracksIn(BaseModel):
     reports: list[ReportIn] = Field(min_length=1, max_length=MAX_REPORTS)
 
 
+# ------------------------------------------------ answers (OpenAPI shapes only)
+# The routes send what ``tactical.wire_forms`` builds; these models describe it for the
+# OpenAPI document, and tests/api/test_native_schema.py holds the two together.
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class TrafficOut(_Out):
+    """Another party's aircraft, anonymous (``alias``) unless an agreement names it."""
+
+    alias: str
+    id: str | None = None
+    party: str | None = None
+    time: AwareDatetime
+    lat: float
+    lon: float
+    alt_m: float
+    gs_mps: float | None
+    track_deg: float | None
+    vs_mps: float
+    off_nominal: bool
+
+
+class OwnTrackOut(_Out):
+    id: str
+    party: str | None = Field(None, description="To the operator only.")
+    time: AwareDatetime
+    lat: float
+    lon: float
+    alt_m: float
+    gs_mps: float | None
+    track_deg: float | None
+    vn_mps: float
+    ve_mps: float
+    vs_mps: float
+    operation: str | None
+    conformance: str | None
+
+
+class AdvisoryOut(_Out):
+    gs_mps: float | None
+    track_deg: float | None
+    vs_mps: float | None
+    d_gs_mps: float | None
+    d_track_deg: float | None
+    d_vs_mps: float | None
+    clears: bool
+    reversed: bool
+
+
+class AlertOtherOut(_Out):
+    alias: str | None = None
+    id: str | None = None
+    party: str | None = None
+    state: TrafficOut | None = None
+
+
+class AlertOut(_Out):
+    """One alert, seen from one of the caller's aircraft (``own``)."""
+
+    id: int
+    own: str
+    other: AlertOtherOut
+    severity: str
+    state: str
+    acknowledged: bool
+    los: bool = Field(description="Separation is lost now.")
+    tcpa_s: float | None
+    dcpa_m: float | None
+    t_in_s: float | None
+    t_out_s: float | None
+    first_seen: AwareDatetime
+    last_seen: AwareDatetime
+    advisory: AdvisoryOut | None
+
+
+class AlertsOut(_Out):
+    alerts: list[AlertOut]
+
+
+class TracksAnswerOut(AlertsOut):
+    accepted: int
+    ignored: int
+
+
+class TracksOut(_Out):
+    tracks: list[OwnTrackOut]
+    traffic: list[TrafficOut]
+
+
+class StreamProblemOut(_Out):
+    """A message ``/v1/stream/tracks`` refused; the socket stays open."""
+
+    status: int
+    message: str
+
+
+class TracksStreamAnswer(RootModel[TracksAnswerOut | StreamProblemOut]):
+    """What ``/v1/stream/tracks`` answers to each message."""
+
+
+class TracksStreamMessage(RootModel[ReportIn | list[ReportIn] | TracksIn]):
+    """One report, an array of them, or ``{"reports": [...]}``."""
+
+
 # ---------------------------------------------------------------- need-to-know
 
 
@@ -205,7 +314,10 @@ def _submit(
 # ---------------------------------------------------------------- routes
 
 
-@router.post("/tracks")
+@router.post(
+    "/tracks",
+    responses={200: {"model": TracksAnswerOut, "description": "Your alerts after the pass."}},
+)
 def post_tracks(body: TracksIn, request: Request, principal: Tracker) -> Response:
     """Report positions (a batch); answers with the caller's alerts after the pass they
     triggered. Track ids are per party: another party may fly the same id, and nothing
@@ -219,7 +331,10 @@ def post_tracks(body: TracksIn, request: Request, principal: Tracker) -> Respons
     )
 
 
-@router.get("/tracks")
+@router.get(
+    "/tracks",
+    responses={200: {"model": TracksOut, "description": "Your tracks and traffic."}},
+)
 def get_tracks(request: Request, principal: TrackReader) -> Response:
     """Own tracks in full; another party's aircraft only while it is in an alert with
     one of yours or off-nominal (its operation Nonconforming or Contingent), as
@@ -243,7 +358,7 @@ def get_tracks(request: Request, principal: TrackReader) -> Response:
     )
 
 
-@router.get("/alerts")
+@router.get("/alerts", responses={200: {"model": AlertsOut, "description": "Your alerts."}})
 def get_alerts(request: Request, principal: Tracker) -> Response:
     """Alerts involving the caller's aircraft: one entry per own aircraft in the pair.
 
@@ -254,7 +369,10 @@ def get_alerts(request: Request, principal: Tracker) -> Response:
     return _json(200, _alerts_body(services.live, principal.sub, sharing))
 
 
-@router.post("/alerts/{alert_id}/ack")
+@router.post(
+    "/alerts/{alert_id}/ack",
+    responses={200: {"model": AlertsOut, "description": "Your alerts, this one acknowledged."}},
+)
 def acknowledge(alert_id: int, request: Request, principal: Tracker) -> Response:
     """Acknowledge an active alert for the caller; a later upgrade clears it again."""
     services = deps.services(request)
@@ -290,6 +408,22 @@ def _ws_batch(services: Services, principal: Principal, text: str) -> dict[str, 
         raise InvalidInput(where.lstrip("."), first["msg"]) from None
     sharing = _read_sharing(services.store, principal)
     return _submit(services.live, principal.sub, body.reports, sharing)
+
+
+TRACKS_STREAM_DOC = WebSocketDoc(
+    path="/v1/stream/tracks",
+    summary="Report positions over a WebSocket",
+    description="Each message is one position report, an array of them, or "
+    '`{"reports": [...]}`; each is answered as `POST /v1/tracks` answers (accepted, '
+    'ignored, alerts), or with `{"status", "message"}` for a bad one (400, or 403 for '
+    "another party's operation), and the socket stays open. Needs `deconflict.track`; "
+    "a bad token closes the handshake with code 1008, and the socket closes with 1008 "
+    "`token expired` when the token does.",
+    tag="tactical",
+    sends=TracksStreamAnswer,
+    receives=TracksStreamMessage,
+)
+"""``/v1/stream/tracks`` in the OpenAPI document (``api/openapi_doc.py``)."""
 
 
 @router.websocket("/stream/tracks")

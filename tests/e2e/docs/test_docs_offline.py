@@ -81,4 +81,4 @@ def test_docs_render_the_operations_with_every_outside_request_refused(tmp_path:
     assert refused == []
     assert errors == []
     shown = {p.replace("\u200b", "").strip() for p in paths}
-    assert {"/v1/operations/{op_id}", "/v1/operations:check"} <= shown
+    assert {"/v1/operations/{op_id}", "/v1/events", "/v1/stream"} <= shown
