@@ -113,6 +113,8 @@ class VolumeTable:
         shapes = shapes or volume_shapes(a)
         centre, boxes = shapes.centre, shapes.boxes
         radius = shapes.radius + TOLERANCE_M / EARTH_RADIUS_M
+        if len(rows) == len(a.op):  # every volume is live (rows are increasing): no copies
+            return cls(a.op, a.t0, a.t1, a.lo, a.hi, centre, radius, boxes)
         picked = Boxes(
             boxes.centre[rows],
             boxes.east[rows],
@@ -231,11 +233,18 @@ class _DomainCache:
 
     def __init__(self, cols: PlanColumns) -> None:
         self.cols = cols
-        self.volumes_of: dict[int, list[int]] = defaultdict(list)
-        for v, k in enumerate(cols.vol_op):
-            self.volumes_of[k].append(v)
+        op = cols.arrays.op
+        self._order = np.argsort(op, kind="stable")  # each operation's volumes, in order
+        self._bounds = np.searchsorted(op[self._order], np.arange(len(cols.op_ids) + 1))
+        self._of: dict[int, list[int]] = {}
         self._volumes: dict[int, Volume4D] = {}
         self._operations: dict[int, Operation] = {}
+
+    def volumes_of(self, k: int) -> list[int]:
+        found = self._of.get(k)
+        if found is None:
+            found = self._of[k] = self._order[self._bounds[k] : self._bounds[k + 1]].tolist()
+        return found
 
     def volume(self, v: int) -> Volume4D:
         if v not in self._volumes:
@@ -244,11 +253,11 @@ class _DomainCache:
 
     def position(self, v: int) -> int:
         """Index of volume ``v`` within its operation."""
-        return self.volumes_of[self.cols.vol_op[v]].index(v)
+        return self.volumes_of(self.cols.vol_op[v]).index(v)
 
     def operation(self, k: int) -> Operation:
         if k not in self._operations:
-            vols = tuple(self.volume(v) for v in self.volumes_of[k])
+            vols = tuple(self.volume(v) for v in self.volumes_of(k))
             self._operations[k] = self.cols.operation(k, vols)
         return self._operations[k]
 
