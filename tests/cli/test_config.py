@@ -127,3 +127,11 @@ def test_a_commands_flag_wins_over_the_environment_which_wins_over_the_file(
 def test_the_command_table_lists_config() -> None:
     result = runner.invoke(app, ["--help"], terminal_width=200)
     assert "config" in result.output and "--config" in result.output
+
+
+def test_a_variable_the_settings_refuse_is_exit_2_naming_it_in_any_command() -> None:
+    env = {"DECONFLICT_LIMITS__MAX_VOLUMES": "many"}
+    result = runner.invoke(app, ["db", "check"], env=env)
+    assert result.exit_code == 2
+    assert "limits.max_volumes (DECONFLICT_LIMITS__MAX_VOLUMES): Input should be" in result.output
+    assert "Traceback" not in result.output

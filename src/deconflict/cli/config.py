@@ -254,7 +254,7 @@ def show(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except ValidationError as exc:
-        typer.echo(f"error: {_env_problems(exc)}", err=True)
+        typer.echo(f"error: {settings_problems(exc)}", err=True)
         raise typer.Exit(2) from None
     if fmt == "json":
         typer.echo(json.dumps({"settings": values, "sources": sources}, indent=2))
@@ -262,13 +262,16 @@ def show(
         typer.echo(render_toml(values, sources, path), nl=False)
 
 
-def _env_problems(exc: Any) -> str:
-    """A refused value, named by the variable that gave it (the file was checked alone
-    before, so a value it gave is refused there, naming the file)."""
+def settings_problems(exc: Any) -> str:
+    """Refused settings (a pydantic ``ValidationError`` of ``Settings``), each named by
+    its key and the variable that gave it. A file's values were checked alone before, so
+    what is refused here came from the environment, or from a rule across values."""
     problems = []
     for error in exc.errors()[:5]:
         loc = tuple(str(p) for p in error["loc"])
-        problems.append(f"{'.'.join(loc)} ({_env_name(loc)}): {error['msg']}")
+        name = _env_name(loc)
+        given = f" ({name})" if name in os.environ else ""
+        problems.append(f"{'.'.join(loc) or 'settings'}{given}: {error['msg']}")
     return "invalid configuration: " + "; ".join(problems)
 
 

@@ -97,6 +97,20 @@ class LazyGroup(TyperGroup):
             return load_command(cmd_name)
         return super().get_command(ctx, cmd_name)
 
+    def invoke(self, ctx: Any) -> Any:
+        """Run the command; settings the environment refuses (a file's were checked
+        before) end as one line naming the key and the variable, exit 2, wherever the
+        command built its ``Settings``."""
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            if type(exc).__name__ != "ValidationError" or getattr(exc, "title", "") != "Settings":
+                raise
+            from deconflict.cli.config import settings_problems
+
+            typer.echo(f"error: {settings_problems(exc)}", err=True)
+            raise typer.Exit(2) from None
+
     def format_help(self, ctx: Any, formatter: Any) -> None:
         self._listing = True
         try:
