@@ -38,22 +38,26 @@ WHEELHOUSE = ROOT / ".venv" / ".test-wheelhouse"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
-def _clean_env(**extra: str) -> dict[str, str]:
-    """The environment without pip's and deconflict's settings or a PYTHONPATH."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PIP_", "DECONFLICT_", "PYTHON")) and k != "VIRTUAL_ENV"
-    }
-    env["PIP_CONFIG_FILE"] = os.devnull
-    return env | extra
+def _clean_env(*, pip_config: bool = True) -> dict[str, str]:
+    """The environment without deconflict's settings or a PYTHONPATH.
+
+    ``pip_config=False`` also drops pip's settings and configuration files (this
+    machine's indexes, find-links and constraints), for the install into the new venv.
+    """
+    drop = ("DECONFLICT_", "PYTHON") if pip_config else ("DECONFLICT_", "PYTHON", "PIP_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop) and k != "VIRTUAL_ENV"}
+    if not pip_config:
+        env["PIP_CONFIG_FILE"] = os.devnull
+    return env
 
 
-def _run(*command: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    *command: str | Path, cwd: Path | None = None, pip_config: bool = True
+) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [str(c) for c in command],
         cwd=cwd,
-        env=_clean_env(),
+        env=_clean_env(pip_config=pip_config),
         capture_output=True,
         text=True,
         check=False,
@@ -95,6 +99,7 @@ def _install(wheel: Path, venv: Path) -> None:
     _run(
         sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install",
         "--quiet", "--no-compile", "--no-index", "--find-links", house, wheel,
+        pip_config=False,
     )  # fmt: skip
 
 
