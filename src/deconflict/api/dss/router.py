@@ -164,8 +164,10 @@ class DssRoute(APIRoute):
 
 
 def _errors(*codes: int, conflict: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The F3548 error answers of a route; 429 on every one, as F3548 lists it (the rate
+    limits per USS and per address, ``service/rate_limits.py``)."""
     out: dict[int | str, dict[str, Any]] = {}
-    for code in (400, 401, 403, *codes):
+    for code in (400, 401, 403, *codes, 429):
         model: type[w._Wire] = w.ErrorResponse
         if code == 409 and conflict:
             model = w.AirspaceConflictResponse
