@@ -145,12 +145,8 @@ async function signIn(token, from = "pasted") {
   }
   state.map.map.invalidateSize();
   // The party's data first; the basemap (several MB) loads once that is drawn.
-  const ops = refresh("operations");
-  if (first) ops.finally(() => state.map.loadBasemap());
-  refresh("airspace");
-  refresh("live");
-  refresh("messages");
-  refresh("uss");
+  const layers = ["operations", "airspace", "live", "messages", "uss"].map(refresh);
+  if (first) Promise.allSettled(layers).then(() => state.map.loadBasemap());
   state.stop = subscribe(api, refresh, {
     pollMs: state.pollMs,
     flying,
@@ -623,8 +619,10 @@ function renderDetailOf(body, sel) {
   } else if (sel.kind === "conflict") {
     const c = state.conflicts.find((x) => conflictId(x) === sel.id);
     if (!c) return put(body, h("p", { class: "note" }, "This conflict no longer stands."));
+    // `party` comes only to the service's operator, who is neither side.
+    const first = c.party ? ["Operation", `${c.operation} (${c.party})`] : ["Yours", c.operation];
     put(body, h("h3", {}, `Conflict ${conflictLabel(c)}`), dl([
-      ["Yours", c.operation], ["Other", `${c.other_operation || "(not named to you)"} (${c.other_party}, priority ${c.other_priority})`],
+      first, ["Other", `${c.other_operation || "(not named to you)"} (${c.other_party}, priority ${c.other_priority})`],
       ["Verdict", `${c.verdict} (${c.reason.replace(/_/g, " ")})`],
     ]), h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "When"), h("th", {}, "Altitude"), h("th", {}, "Area"))),
       h("tbody", {}, c.overlaps.map((o) => h("tr", {}, h("td", {}, `${fmtTime(o.time_start)} – ${fmtTime(o.time_end).slice(11)}`), h("td", {}, fmtAlt(o.altitude_lower_m, o.altitude_upper_m)), h("td", {}, `${(o.area_m2 / 1e6).toFixed(2)} km²`))))),

@@ -73,9 +73,12 @@ export class Basemap {
     this.water = L.layerGroup().addTo(this.group);
     this.rivers = L.layerGroup().addTo(this.group);
     this.labels = L.layerGroup().addTo(this.group);
-    this.worlds = {}; // "50" | "10" -> the topology
-    this.detail = null; // which of them is drawn
+    this.worlds = {}; // "50" | "10" -> prepareWorld()'s pieces, or null if unavailable
+    this.drawnWorld = null; // which of them is drawn
+    this.area = null; // the area drawn (LatLngBounds)
     this.riversAt = null; // the rank threshold drawn
+    this.updating = false;
+    this.again = false;
     this.ne = null; // {rivers, places}
     this.towns = null; // [[name, population, lon, lat]], once loaded
     this.townsLoading = null;
@@ -87,14 +90,15 @@ export class Basemap {
   async load() {
     if (this.shown) this.group.addTo(this.map);
     this.map.attributionControl.addAttribution("Basemap: Natural Earth · places: Natural Earth, GeoNames (CC BY 4.0)");
-    this.map.on("zoomend", () => this.update());
-    this.map.on("moveend", () => this.labelPlaces());
-    const tasks = [
-      this.loadWorld("50"),
-      json(SOURCES.lakes).then((w) => this.drawLakes(w), (e) => this.lack("lakes", e)),
-      json(SOURCES.naturalEarth).then((d) => { this.ne = d; }, (e) => this.lack("rivers and places", e)),
-    ];
-    await Promise.all(tasks);
+    this.map.on("moveend", () => this.update());
+    // One heavy step at a time, with a pause between, so the event stream and the
+    // user's clicks are answered while the basemap loads.
+    await this.loadWorld("50");
+    await pause();
+    await json(SOURCES.lakes).then((w) => this.drawLakes(w), (e) => this.lack("lakes", e));
+    await pause();
+    await json(SOURCES.naturalEarth).then((d) => { this.ne = prepareRivers(d); }, (e) => this.lack("rivers and places", e));
+    await pause();
     await this.update();
     this.el.dataset.basemap = this.missing.length ? `without ${this.missing.join(", ")}` : "ready";
   }
@@ -104,10 +108,13 @@ export class Basemap {
     console.warn(`basemap: no ${what} (${error.message})`);
   }
 
+  /** A world's land, coasts and borders, each piece with its extent (see drawn()). */
   async loadWorld(which) {
-    if (this.worlds[which]) return this.worlds[which];
+    if (which in this.worlds) return this.worlds[which];
     try {
-      this.worlds[which] = await json(which === "10" ? SOURCES.countries10 : SOURCES.countries50);
+      const world = await json(which === "10" ? SOURCES.countries10 : SOURCES.countries50);
+      await pause();
+      this.worlds[which] = prepareWorld(world);
     } catch (e) {
       this.lack(`1:${which}m countries`, e);
       this.worlds[which] = null;
@@ -122,19 +129,43 @@ export class Basemap {
     else this.group.remove();
   }
 
+  /**
+   * Bring the basemap to the map's zoom and view. Zoomed in, only the pieces near the
+   * view are drawn (a country's 1:10m outline has thousands of points, and Leaflet
+   * projects every drawn point at every zoom): they are drawn again for twice the view
+   * when the map leaves the area drawn.
+   */
   async update() {
+    if (this.updating) {
+      this.again = true;
+      return;
+    }
+    this.updating = true;
+    try {
+      do {
+        this.again = false;
+        await this.bringUp();
+      } while (this.again);
+    } finally {
+      this.updating = false;
+    }
+  }
+
+  async bringUp() {
     const zoom = this.map.getZoom();
     const which = zoom >= DETAIL_ZOOM ? "10" : "50";
-    if (this.detail !== which) {
-      const world = (await this.loadWorld(which)) || (await this.loadWorld("50"));
-      if (world && this.detail !== which) {
-        this.drawLand(world);
-        this.detail = which;
-      }
+    const world = (await this.loadWorld(which)) || (await this.loadWorld("50"));
+    const view = this.map.getBounds();
+    const rank = riverRank(zoom);
+    const stale = this.drawnWorld !== world || !(this.area && this.area.contains(view)) || this.riversAt !== rank;
+    if (stale) {
+      // The whole world when zoomed out, else twice the view around it.
+      this.area = zoom >= DETAIL_ZOOM ? view.pad(1) : L.latLngBounds([[-90, -540], [90, 540]]);
+      if (world) this.drawLand(world, this.area);
+      this.drawnWorld = world;
+      if (this.ne) this.drawRivers(rank, this.area);
     }
-    const rank = riverRank(this.map.getZoom());
-    if (this.ne && this.riversAt !== rank) this.drawRivers(rank);
-    if (this.map.getZoom() >= TOWN_ZOOM && !this.towns && !this.townsLoading) {
+    if (zoom >= TOWN_ZOOM && !this.towns && !this.townsLoading) {
       this.townsLoading = loadTowns(SOURCES.towns).then(
         (towns) => { this.towns = towns; },
         (e) => { this.towns = []; this.lack("towns", e); },
@@ -144,18 +175,18 @@ export class Basemap {
     this.labelPlaces();
   }
 
-  drawLand(world) {
+  drawLand(world, area) {
     this.land.clearLayers();
-    const countries = world.objects.countries;
-    L.geoJSON(topojson.feature(world, countries), {
+    const near = (x) => touches(x.box, area);
+    L.geoJSON({ type: "FeatureCollection", features: world.fill.filter(near).map((x) => x.feature) }, {
       interactive: false, renderer: this.landRenderer,
       style: { stroke: false, fillColor: LAND, fillOpacity: 1 },
     }).addTo(this.land);
-    // Coasts: arcs on one country only; borders: arcs shared by two.
-    L.geoJSON(topojson.mesh(world, countries, (a, b) => a === b), {
+    const lines = (pieces) => ({ type: "MultiLineString", coordinates: pieces.filter(near).map((x) => x.line) });
+    L.geoJSON(lines(world.coast), {
       interactive: false, renderer: this.lineRenderer, style: { color: COAST, weight: 1, opacity: 0.9 },
     }).addTo(this.land);
-    L.geoJSON(topojson.mesh(world, countries, (a, b) => a !== b), {
+    L.geoJSON(lines(world.borders), {
       interactive: false, renderer: this.lineRenderer, style: { color: BORDER, weight: 1.3, dashArray: "6 3 1.5 3", opacity: 0.9 },
     }).addTo(this.land);
   }
@@ -167,15 +198,14 @@ export class Basemap {
     }).addTo(this.water);
   }
 
-  /** One path per river name, rivers up to `rank` (the larger, the more). */
-  drawRivers(rank) {
+  /** One path per river name: rivers up to `rank` (the larger, the more) within `area`. */
+  drawRivers(rank, area) {
     this.rivers.clearLayers();
     const byName = new Map();
-    for (const [name, r, line] of this.ne.rivers) {
-      if (r > rank) continue;
-      const key = name || `unnamed ${r}`;
-      if (!byName.has(key)) byName.set(key, { rank: r, lines: [] });
-      byName.get(key).lines.push(line.map(([x, y]) => [y, x]));
+    for (const river of this.ne.rivers) {
+      if (river.rank > rank || !touches(river.box, area)) continue;
+      if (!byName.has(river.name)) byName.set(river.name, { rank: river.rank, lines: [] });
+      byName.get(river.name).lines.push(river.line);
     }
     for (const [name, river] of byName) {
       const line = L.polyline(river.lines, {
@@ -240,6 +270,47 @@ export class Basemap {
     }
     this.el.dataset.places = String(placed);
   }
+}
+
+/** Let the browser handle what waits (events, clicks) before the next heavy step. */
+function pause() {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** [west, south, east, north] of nested [lon, lat] arrays. */
+function extent(coords, box = [Infinity, Infinity, -Infinity, -Infinity]) {
+  if (typeof coords[0] === "number") {
+    box[0] = Math.min(box[0], coords[0]);
+    box[1] = Math.min(box[1], coords[1]);
+    box[2] = Math.max(box[2], coords[0]);
+    box[3] = Math.max(box[3], coords[1]);
+  } else {
+    for (const c of coords) extent(c, box);
+  }
+  return box;
+}
+
+function touches(box, area) {
+  return box[0] <= area.getEast() && box[2] >= area.getWest() && box[1] <= area.getNorth() && box[3] >= area.getSouth();
+}
+
+/** A world-atlas topology as pieces with extents: country fills, coast and border lines. */
+function prepareWorld(world) {
+  const countries = world.objects.countries;
+  const fill = topojson.feature(world, countries).features
+    .filter((f) => f.geometry)
+    .map((feature) => ({ box: extent(feature.geometry.coordinates), feature }));
+  // Coasts: arcs of one country only; borders: arcs shared by two.
+  const pieces = (filter) => topojson.mesh(world, countries, filter).coordinates.map((line) => ({ box: extent(line), line }));
+  return { fill, coast: pieces((a, b) => a === b), borders: pieces((a, b) => a !== b) };
+}
+
+/** The built Natural Earth file's rivers as {name, rank, line ([lat, lon]), box}. */
+function prepareRivers(data) {
+  const rivers = data.rivers.map(([name, rank, line]) => ({
+    name: name || `unnamed ${rank}`, rank, box: extent(line), line: line.map(([x, y]) => [y, x]),
+  }));
+  return { rivers, places: data.places };
 }
 
 /**

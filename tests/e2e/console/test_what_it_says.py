@@ -51,7 +51,12 @@ def test_the_operator_sees_the_conflict_that_stands_between_two_parties(
     expect(conflict).to_contain_text("coa-dustoff-5")
     expect(conflict).to_contain_text("nf-sokol-7")
     conflict.click()
-    expect(page.locator("#detail-body")).to_contain_text("notice (higher priority)")
+    detail = page.locator("#detail-body")
+    expect(detail).to_contain_text("notice (higher priority)")
+    # The operator is neither side: whose each operation is, and no "Yours".
+    expect(detail).to_contain_text("coa-dustoff-5 (coalition")
+    expect(detail).to_contain_text("nf-sokol-7 (northern-force")
+    expect(detail).not_to_contain_text("Yours")
     shot(page, "console-operator")
 
 
