@@ -76,6 +76,26 @@ PG_PARAMETERS: dict[str, Any] = {
 }
 
 
+def patroni_version() -> tuple[int, ...]:
+    out = subprocess.run([PATRONI, "--version"], capture_output=True, text=True, timeout=30)
+    return tuple(int(x) for x in out.stdout.split()[-1].split(".")[:3])
+
+
+def dcs_section() -> str:
+    """Which of etcd's APIs Patroni is told to use: ``etcd3`` from Patroni 3.0.3 on,
+    ``etcd`` (the v2 API) before.
+
+    Patroni 3.0.2 (Debian 12's) renews an expired leader key over the v3 API with an
+    unconditional put: a primary paused past the TTL wakes up, takes the key back from
+    the standby promoted meanwhile, and the writes acknowledged on that new primary are
+    rewound away. The partition proof (``tests/e2e/ha``) lost writes that way. Upstream
+    fixed it in 3.0.3 (patroni/patroni#2689: compare, then put); the v2 API was never
+    affected, since Patroni renews the key there with compare-and-swap on its value
+    (``prevValue``), which fails once another node holds it.
+    """
+    return "etcd3" if patroni_version() >= (3, 0, 3) else "etcd"
+
+
 def free_port() -> int:
     """A loopback port nothing listens on now."""
     with socket.socket() as s:
@@ -149,6 +169,8 @@ class Cluster:
         if (root / "cluster.json").exists():
             raise ClusterError(f"{root} already holds a cluster: run 'down' first")
         user = "postgres" if os.geteuid() == 0 else None
+        if user is not None:
+            _check_reachable(root.resolve(), user)
         nodes = [
             Node(name=f"pg{i + 1}", pg_port=free_port(), rest_port=free_port())
             for i in range(NODES)
@@ -216,13 +238,20 @@ class Cluster:
                 "listen": f"127.0.0.1:{node.rest_port}",
                 "connect_address": f"127.0.0.1:{node.rest_port}",
             },
-            "etcd3": {"hosts": [f"127.0.0.1:{self.state.etcd_client_port}"], "protocol": "http"},
+            dcs_section(): {
+                "hosts": [f"127.0.0.1:{self.state.etcd_client_port}"],
+                "protocol": "http",
+            },
             "bootstrap": {
                 "dcs": {
                     "ttl": TTL_S,
                     "loop_wait": LOOP_WAIT_S,
                     "retry_timeout": RETRY_TIMEOUT_S,
                     "maximum_lag_on_failover": 1048576,
+                    # A primary whose PostgreSQL crashed is restarted in place (crash
+                    # recovery, under a second here) unless that takes longer than this;
+                    # then the synchronous standby, which has every commit, takes over.
+                    "primary_start_timeout": TTL_S,
                     "synchronous_mode": True,
                     "synchronous_mode_strict": strict,
                     "postgresql": {
@@ -314,6 +343,8 @@ class Cluster:
                 f"--initial-cluster=etcd1={peer}",
                 "--initial-cluster-state=new",
                 f"--initial-cluster-token=deconflict-{s.etcd_client_port}",
+                # Patroni before 3.0.3 speaks etcd's v2 API (see ``dcs_section``).
+                "--enable-v2=true",
                 "--logger=zap",
                 "--log-level=warn",
             ],
@@ -502,6 +533,19 @@ class Cluster:
             shutil.rmtree(self.root, ignore_errors=True)
         else:
             self._save()
+
+
+def _check_reachable(root: Path, user: str) -> None:
+    """Refuse a directory ``user`` could not reach (a parent without search permission
+    for others, e.g. pytest's 0700 temporary directories): PostgreSQL would fail later
+    with a less helpful message."""
+    pw = pwd.getpwnam(user)
+    for parent in root.parents:
+        st = parent.stat()
+        if st.st_uid != pw.pw_uid and not st.st_mode & 0o001:
+            raise ClusterError(
+                f"{parent} is not searchable by the {user} user: choose another --dir"
+            )
 
 
 def pid_alive(pid: int) -> bool:
