@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck bench clean web chromium dist
+.PHONY: demo test lint typecheck bench clean web chromium ha-deps ha-test dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,17 @@ test: $(DEV_STAMP) web chromium
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 -q
+
+# The high-availability proofs (issue 19, tests/e2e/ha, docs/deployment.md): one etcd and
+# three PostgreSQL 15 nodes under Patroni (deploy/ha), started once for the run.
+ha-deps:
+	@command -v etcd >/dev/null 2>&1 && command -v patroni >/dev/null 2>&1 && \
+	  [ -x /usr/lib/postgresql/15/bin/postgres ] || \
+	  (apt-get update && apt-get install -y --no-install-recommends etcd-server patroni postgresql-15)
+
+ha-test: $(DEV_STAMP) ha-deps
+	$(BIN)/ruff check deploy
+	DECONFLICT_HA_TESTS=1 $(BIN)/pytest -p no:xdist -q tests/e2e/ha
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
