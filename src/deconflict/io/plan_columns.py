@@ -136,8 +136,13 @@ class _Reader:
         hi = props["altitude_upper_m"]
         if type(lo) not in _NUMBER or type(hi) not in _NUMBER or not lo <= hi:
             raise _Unusual
-        start = self._micros(props["time_start"])
-        end = self._micros(props["time_end"])
+        times = self.times
+        start = times.get(props["time_start"])  # inlined: a call per time costs 5 %
+        if start is None:
+            start = self._micros(props["time_start"])
+        end = times.get(props["time_end"])
+        if end is None:
+            end = self._micros(props["time_end"])
         if start > end:
             raise _Unusual
         kind = geometry["type"]
@@ -169,7 +174,15 @@ class _Reader:
                 raise _Unusual
         else:
             raise _Unusual
-        self.vol_op.append(self._operation_row(i, op_id, party, priority, state))
+        k = self.index.get(op_id)
+        if (
+            k is None
+            or self.parties[k] != party
+            or self.priorities[k] != priority
+            or self.states[k] is not state
+        ):  # a new operation, or one to check: not the common case
+            k = self._operation_row(i, op_id, party, priority, state)
+        self.vol_op.append(k)
         self.feature.append(i)
         self.t0.append(start)
         self.t1.append(end)
