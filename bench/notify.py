@@ -1,19 +1,28 @@
 """Commit-to-delivery latency of F3548 notifications: p50/p99 with 1,000 subscribers.
 
-Setup: one SQLite store; ``--subscribers`` subscriptions over one area, spread over
-``--usss`` receivers (distinct ``uss_base_url``s on one local uvicorn process, so each
-change makes one POST per receiver carrying that receiver's subscriptions and
-indices); intents created at ``--rate`` per second through ``DssService`` with the
-outbox notifier, delivered by the in-process worker. Latency is the receiver's arrival
-time minus the moment the creating transaction returned (committed), wall clock on one
+Setup: one store (SQLite, or a scratch schema on ``--database``); ``--subscribers``
+subscriptions over one area, spread over ``--usss`` receivers (distinct
+``uss_base_url``s on one local uvicorn process, so each change makes one POST per
+receiver carrying that receiver's subscriptions and indices); intents created at
+``--rate`` per second (open loop: each change is due at its time, and ``--clients``
+threads make them) through ``DssService`` with the outbox notifier, delivered by the
+in-process worker. Latency is the receiver's arrival time minus the moment the
+creating transaction returned (committed), wall clock on one
 machine. The receiver runs in its own process so it does not share our GIL.
 
     .venv/bin/python bench/notify.py [--subscribers 1000] [--usss 10] [--rate 100] [--seconds 10]
+                                     [--clients 10] [--database postgresql://...]
+                                     [--baseline /tmp/old-checkout/src]
+
+``--baseline SRC`` first runs the same bench with the package imported from ``SRC`` (a
+``git worktree`` of the old commit) in a subprocess, so before and after share one run's
+machine load. Each result line prints the load average.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import statistics
@@ -23,6 +32,7 @@ import tempfile
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -113,6 +123,14 @@ def main() -> None:
     ap.add_argument("--usss", type=int, default=10)
     ap.add_argument("--rate", type=float, default=100.0)
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--clients", type=int, default=10, help="threads making the changes")
+    ap.add_argument("--database", default=None, help="postgresql://... (default: SQLite)")
+    ap.add_argument(
+        "--baseline",
+        default=None,
+        metavar="SRC",
+        help="first run the bench with the package imported from SRC (an old checkout's src/)",
+    )
     ap.add_argument(
         "--worker-process",
         action="store_true",
@@ -127,6 +145,14 @@ def main() -> None:
         "DSS write path cannot reach on SQLite",
     )
     args = ap.parse_args()
+    if args.baseline:
+        argv = [a for a in sys.argv[1:]]
+        k = argv.index("--baseline")
+        del argv[k : k + 2]
+        env = {**os.environ, "PYTHONPATH": args.baseline}
+        print(f"baseline ({args.baseline}):", flush=True)
+        subprocess.run([sys.executable, __file__, *argv], env=env, check=False)
+        print("this tree:", flush=True)
 
     workdir = Path(tempfile.mkdtemp(prefix="deconflict-bench-notify-"))
     port = free_port()
@@ -139,7 +165,20 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, workdir: Path, port: int) -> None:
-    store = open_store(f"sqlite:///{workdir / 'bench.db'}")
+    with contextlib.ExitStack() as stack:
+        if args.database:
+            sys.path.insert(0, str(Path(__file__).parent))
+            from api_load import scratch_schema
+
+            url = stack.enter_context(scratch_schema(args.database))
+            url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        else:
+            url = f"sqlite:///{workdir / 'bench.db'}"
+        run_on(args, url, port)
+
+
+def run_on(args: argparse.Namespace, url: str, port: int) -> None:
+    store = open_store(url)
     settings = NotifySettings(poll_interval_s=0.05)
     # The service relays USS changes only when told to (DssSettings.relay_uss_notifications):
     # this bench measures that relay.
@@ -169,27 +208,25 @@ def run(args: argparse.Namespace, workdir: Path, port: int) -> None:
                 str(Path(sys.executable).parent / "deconflict"),
                 "worker",
                 "--database",
-                str(workdir / "bench.db"),
+                url,
                 "--data-dir",
-                str(workdir / "data"),
+                tempfile.mkdtemp(prefix="deconflict-bench-notify-worker-"),
             ],
             env={**os.environ, "DECONFLICT_NOTIFY__POLL_INTERVAL_S": "0.02"},
         )
     else:
         thread.start()
 
-    template, subscribers = None, ()
+    template: IntentRef | None = None
+    subscribers: tuple[Subscriber, ...] = ()
     if args.mode == "outbox":
         template, subscribers = first_change(dss, now, port, args.usss)
     total = int(args.rate * args.seconds)
     committed: dict[str, float] = {}
     lock = threading.Lock()
     began = time.time()
-    for n in range(total):
-        due = began + n / args.rate
-        pause = due - time.time()
-        if pause > 0:
-            time.sleep(pause)
+
+    def one(n: int) -> None:
         start = now + timedelta(minutes=5 + n)
         intent_id = str(uuid.uuid4())
         params = IntentParams(
@@ -205,6 +242,16 @@ def run(args: argparse.Namespace, workdir: Path, port: int) -> None:
             outbox_only(store, notifier, template, intent_id, subscribers, n + 1)
         with lock:
             committed[intent_id] = time.time()
+
+    with ThreadPoolExecutor(args.clients) as pool:
+        futures = []
+        for n in range(total):
+            pause = began + n / args.rate - time.time()
+            if pause > 0:
+                time.sleep(pause)
+            futures.append(pool.submit(one, n))
+        for f in futures:
+            f.result()
     offered = time.time() - began
     expected = total * args.usss
     deadline = time.time() + 120
@@ -226,13 +273,17 @@ def run(args: argparse.Namespace, workdir: Path, port: int) -> None:
     q = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else latencies * 99
     print(
         f"notify [{args.mode}]: {args.subscribers} subscribers over {args.usss} USSs, "
-        f"{total} changes at {total / offered:.1f}/s offered (target {args.rate:g}/s), "
-        f"worker {'in its own process' if args.worker_process else 'in-process'}"
+        f"{total} changes at {total / offered:.1f}/s committed (target {args.rate:g}/s), "
+        f"{args.clients} client threads, "
+        f"worker {'in its own process' if args.worker_process else 'in-process'}, "
+        f"{'PostgreSQL' if args.database else 'SQLite'}"
     )
     print(
         f"  delivered {len(arrivals)}/{expected} POSTs ({subs} subscription states); "
         f"commit-to-delivery p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms, "
-        f"max {latencies[-1] * 1000:.0f} ms"
+        f"max {latencies[-1] * 1000:.0f} ms; load average "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}  (target p99 < 1000 ms at 100/s)",
+        flush=True,
     )
 
 

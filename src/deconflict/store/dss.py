@@ -15,6 +15,7 @@ table. Every cell table is searched through ``store.cellindex``.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import fields
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
 from deconflict.access.grants import DEFAULT_PRIORITY_MAX
 from deconflict.core.ports import StoredOperation
@@ -64,6 +65,7 @@ from deconflict.store.schema_constraints import (
 )
 from deconflict.store.schema_dss import (
     NATIVE_OVN_SECRET,
+    dss_audiences,
     dss_constraints,
     dss_intents,
     dss_reports,
@@ -327,9 +329,7 @@ class SqlDssSession:
         ]
 
     def get_subscription(self, subscription_id: str) -> SubscriptionRec | None:
-        row = self.conn.execute(
-            select(dss_subscriptions).where(dss_subscriptions.c.id == subscription_id)
-        ).first()
+        row = self.conn.execute(_SUBSCRIPTION_BY_ID, {"id": subscription_id}).first()
         return self._subs([row])[0] if row is not None else None
 
     def subscription_cells(self, subscription_id: str) -> frozenset[int]:
@@ -341,7 +341,19 @@ class SqlDssSession:
         return frozenset(r[0] for r in rows)
 
     def put_subscription(self, sub: SubscriptionRec, cells: Collection[int]) -> None:
+        """The subscription joins the audience of its cells, window and kinds with the
+        index it has (``sub.notification_index``), leaving its old one if that differs."""
+        key = audience_key(
+            cells,
+            to_us(sub.time_start),
+            to_us(sub.time_end),
+            sub.notify_for_operational_intents,
+            sub.notify_for_constraints,
+        )
+        left = self.conn.execute(_AUDIENCE_OF, {"id": sub.id}).scalar()
         values = _columns(sub, skip=("dependent_operational_intents",))
+        values["audience_id"] = key
+        values["audience_mark"] = self._audience_count(key)
         if _upsert(self.conn, dss_subscriptions.c.id, values, stamped=True):
             self.conn.execute(
                 delete(subscription_cells).where(subscription_cells.c.subscription_id == sub.id)
@@ -351,8 +363,23 @@ class SqlDssSession:
                 insert(subscription_cells),
                 [{"cell": c, "subscription_id": sub.id} for c in sorted(cells)],
             )
+        if left is not None and left != key:
+            self._drop_if_empty(left)
+
+    def _audience_count(self, key: str) -> int:
+        """The audience's count, the audience made (at 0) if it is new."""
+        count = self.conn.execute(_AUDIENCE_COUNT, {"id": key}).scalar()
+        if count is None:
+            self.conn.execute(_NEW_AUDIENCE, {"id": key})
+            return 0
+        return int(count)
+
+    def _drop_if_empty(self, audience_id: str) -> None:
+        if self.conn.execute(_AUDIENCE_MEMBER, {"id": audience_id}).first() is None:
+            self.conn.execute(_DROP_AUDIENCE, {"id": audience_id})
 
     def delete_subscription(self, subscription_id: str) -> None:
+        left = self.conn.execute(_AUDIENCE_OF, {"id": subscription_id}).scalar()
         self.conn.execute(
             delete(subscription_cells).where(
                 subscription_cells.c.subscription_id == subscription_id
@@ -361,13 +388,17 @@ class SqlDssSession:
         self.conn.execute(
             delete(dss_subscriptions).where(dss_subscriptions.c.id == subscription_id)
         )
+        if left is not None:
+            self._drop_if_empty(left)
 
     def subscriptions_in(
         self, cells: Collection[int], start: datetime, end: datetime
     ) -> list[SubscriptionRec]:
         ids = ids_in_cells(self.conn, _SUBS_IN[None], cells, _span(start, end))
-        rows = sorted(rows_by_id(self.conn, dss_subscriptions, ids), key=lambda r: r.id)
-        return self._subs(rows)
+        rows: list[Any] = []
+        for chunk in chunks(ids):
+            rows.extend(self.conn.execute(_SUBSCRIPTIONS_BY_IDS, {"ids": chunk}).all())
+        return self._subs(sorted(rows, key=lambda r: r.id))
 
     def bump_notification_indices(
         self,
@@ -377,25 +408,26 @@ class SqlDssSession:
         *,
         for_constraints: bool,
     ) -> list[NotifiedSubscription]:
-        ids = ids_in_cells(self.conn, _SUBS_IN[for_constraints], cells, _span(start, end))
+        """One write per audience over the airspace, not per subscription: every member
+        of an audience is told of the same changes, so its counter is theirs."""
+        span = _span(start, end)
+        audiences = ids_in_cells(self.conn, _AUDIENCES_IN[for_constraints], cells, span)
+        if None in audiences:  # rows written without one (an old export): adopt them
+            self._adopt(ids_in_cells(self.conn, _STRAYS_IN[for_constraints], cells, span))
+            audiences = ids_in_cells(self.conn, _AUDIENCES_IN[for_constraints], cells, span)
         notified: list[NotifiedSubscription] = []
-        for chunk in chunks(ids):
-            self.conn.execute(
-                update(dss_subscriptions)
-                .where(dss_subscriptions.c.id.in_(chunk))
-                .values(notification_index=dss_subscriptions.c.notification_index + 1)
-            )
-            rows = self.conn.execute(
-                select(
-                    dss_subscriptions.c.id,
-                    dss_subscriptions.c.uss_base_url,
-                    dss_subscriptions.c.notification_index,
-                ).where(dss_subscriptions.c.id.in_(chunk))
-            )
-            notified.extend(
-                NotifiedSubscription(r.id, r.uss_base_url, r.notification_index) for r in rows
-            )
+        for chunk in chunks(audiences):
+            self.conn.execute(_BUMP_AUDIENCES, {"ids": chunk})
+            rows = self.conn.execute(_MEMBERS, {"ids": chunk})
+            notified.extend(NotifiedSubscription(*r) for r in rows)
         return notified
+
+    def _adopt(self, subscription_ids: Collection[str]) -> None:
+        """Give subscriptions that have no audience theirs, their index unchanged."""
+        for sub_id in sorted(subscription_ids):
+            sub = self.get_subscription(sub_id)
+            if sub is not None:
+                self.put_subscription(sub, self.subscription_cells(sub_id))
 
     # -------------------------------------------------------------- constraints
 
@@ -638,6 +670,23 @@ def _upsert(conn: Connection, key: Any, values: dict[str, Any], *, stamped: bool
     return False
 
 
+def audience_key(
+    cells: Collection[int],
+    start_us: int,
+    end_us: int,
+    for_intents: bool,
+    for_constraints: bool,
+) -> str:
+    """The audience of a subscription: what decides which changes it is told of (its
+    cells, its window, the kinds it asks for), as 32 hex digits of a SHA-256, so that
+    every replica names the same audience alike."""
+    h = hashlib.sha256()
+    h.update(f"{start_us}:{end_us}:{int(for_intents)}:{int(for_constraints)}:".encode())
+    for c in sorted(cells):
+        h.update(c.to_bytes(8, "big", signed=True))
+    return h.hexdigest()[:32]
+
+
 def _span(start: datetime, end: datetime) -> dict[str, int]:
     return {"t0": to_us(start), "t1": to_us(end)}
 
@@ -700,6 +749,43 @@ _SUBS_IN = {
     True: _ANY_SUBSCRIPTION.where(_SUBS.notify_for_constraints.is_(True)),
 }
 """By the kind of change a subscription must ask for: any, intents (False), constraints."""
+_AUDIENCES_IN = {
+    kind: search.map(
+        lambda stmt: stmt.with_only_columns(_SUBS.audience_id, maintain_column_froms=True)
+    )
+    for kind, search in _SUBS_IN.items()
+}
+"""The audiences (not the subscriptions) over an airspace, by kind of change."""
+_STRAYS_IN = {kind: search.where(_SUBS.audience_id.is_(None)) for kind, search in _SUBS_IN.items()}
+_AUD = dss_audiences.c
+_CURRENT_INDEX = (
+    _SUBS.notification_index
+    + func.coalesce(_AUD.notification_count, 0)
+    - func.coalesce(_SUBS.audience_mark, 0)
+).label("notification_index")
+"""What a subscription's index is now (``schema_dss.dss_subscriptions``)."""
+_WITH_AUDIENCE = dss_subscriptions.outerjoin(dss_audiences, _AUD.id == _SUBS.audience_id)
+_SUBSCRIPTION_ROWS = select(
+    *(c for c in dss_subscriptions.c if c.name not in ("notification_index", "audience_mark")),
+    _CURRENT_INDEX,
+).select_from(_WITH_AUDIENCE)
+_SUBSCRIPTION_BY_ID = _SUBSCRIPTION_ROWS.where(_SUBS.id == bindparam("id"))
+_SUBSCRIPTIONS_BY_IDS = _SUBSCRIPTION_ROWS.where(_SUBS.id.in_(bindparam("ids", expanding=True)))
+_MEMBERS = (
+    select(_SUBS.id, _SUBS.uss_base_url, _CURRENT_INDEX)
+    .select_from(_WITH_AUDIENCE)
+    .where(_SUBS.audience_id.in_(bindparam("ids", expanding=True)))
+)
+_BUMP_AUDIENCES = (
+    update(dss_audiences)
+    .where(_AUD.id.in_(bindparam("ids", expanding=True)))
+    .values(notification_count=_AUD.notification_count + 1)
+)
+_AUDIENCE_OF = select(_SUBS.audience_id).where(_SUBS.id == bindparam("id"))
+_AUDIENCE_COUNT = select(_AUD.notification_count).where(_AUD.id == bindparam("id"))
+_NEW_AUDIENCE = insert(dss_audiences).values(id=bindparam("id"), notification_count=0)
+_AUDIENCE_MEMBER = select(_SUBS.id).where(_SUBS.audience_id == bindparam("id")).limit(1)
+_DROP_AUDIENCE = delete(dss_audiences).where(_AUD.id == bindparam("id"))
 _CONSTRAINTS_IN = cell_search(
     airspace_constraint_cells,
     "constraint_id",

@@ -53,8 +53,26 @@ dss_subscriptions = Table(
     Column("implicit", Boolean, nullable=False),
     *window(),
     *stamps(),
+    # The audience whose counter the subscription's index follows, and that counter's
+    # value when the subscription joined it with ``notification_index`` (see below).
+    Column("audience_id", String(36), nullable=True),
+    Column("audience_mark", BigInteger, nullable=True),
     Index("ix_dss_subscriptions_owner", "owner"),
+    Index("ix_dss_subscriptions_audience", "audience_id"),
 )
+"""A subscription's current notification index is ``notification_index +
+dss_audiences.notification_count - audience_mark``: what it had when it joined its
+audience plus the changes told to that audience since."""
+
+dss_audiences = Table(
+    "dss_audiences",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("notification_count", BigInteger, nullable=False),
+)
+"""Subscriptions that are told of exactly the same changes (the same cells, the same
+time window, the same kinds of change) share one counter, so a change touching a
+thousand such subscriptions writes one row, not a thousand (docs/architecture.md)."""
 
 subscription_cells = area_cells("subscription_cells", "subscription_id", "dss_subscriptions")
 
