@@ -54,12 +54,21 @@ class Polygon:
 
     vertices: tuple[tuple[float, float], ...]
     _geography: Any = field(default=None, init=False, repr=False, compare=False, hash=False)
+    _steradians: float = field(default=0.0, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         geography = _ring_geography(self.vertices)
-        if spherely.area(geography) < MIN_AREA_M2:
+        steradians = spherely.area(geography, radius=1.0)
+        if steradians * spherely.EARTH_RADIUS_METERS**2 < MIN_AREA_M2:
             raise InvalidInput("vertices", NO_AREA)
         object.__setattr__(self, "_geography", geography)
+        object.__setattr__(self, "_steradians", steradians)
+
+    @property
+    def steradians(self) -> float:
+        """The area on the unit sphere, measured once at construction (every request
+        asks for the area several times: the limits, the cost estimate, the checks)."""
+        return self._steradians
 
     @classmethod
     def from_ring(cls, ring: Sequence[Sequence[float]]) -> Polygon:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import math
 
-import spherely
-
 from deconflict.geo.earth import EARTH_RADIUS_M, unit_vector
 from deconflict.geo.footprint import Circle, Footprint
 
@@ -16,7 +14,7 @@ def area_m2(footprint: Footprint) -> float:
         # Spherical cap: 2 pi R^2 (1 - cos(r / R)).
         angle = footprint.radius_m / EARTH_RADIUS_M
         return 2.0 * math.pi * EARTH_RADIUS_M**2 * (1.0 - math.cos(angle))
-    return float(spherely.area(footprint.geography, radius=EARTH_RADIUS_M))
+    return float(footprint.steradians * EARTH_RADIUS_M**2)
 
 
 def perimeter_m(footprint: Footprint) -> float:
