@@ -181,7 +181,6 @@ export class ConsoleMap {
         // the selection shows as a heavier outline, never as "happening now".
         const on = active(o.time_start, o.time_end, t);
         const chosen = id === selected;
-        if (on) lit += 1;
         L.geoJSON(o.geometry, {
           renderer: this.renderer,
           pointToLayer: (_f, latlng) => L.circleMarker(latlng, { radius: 8 }),
@@ -197,6 +196,10 @@ export class ConsoleMap {
       where.set(id, group.getBounds());
     }
     this.el.dataset.overlaps = String(this.overlaps.getLayers().length);
+    // How many overlap shapes are drawn bright, read from their style as drawn.
+    this.overlaps.eachLayer((group) => group.eachLayer((geo) => geo.eachLayer((shape) => {
+      if (shape.options.fillOpacity >= 0.5) lit += 1;
+    })));
     this.el.dataset.overlapsActive = String(lit);
     return where;
   }
