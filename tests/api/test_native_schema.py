@@ -65,6 +65,7 @@ def with_circle(lon: float = 0.0, **extra: Any) -> dict[str, Any]:
 
 
 OP = "/v1/operations/{op_id}"
+NATIVE = ("/v1/operations", "/v1/constraints", "/v1/zones", "/v1/messages", "/v1/tracks")
 
 
 def test_an_operations_life_matches_the_documented_answers(
@@ -141,9 +142,9 @@ def test_a_dry_run_a_batch_and_state_changes_match_the_documented_answers(
     conforms(again, state, "post")
 
 
-def test_every_answer_of_the_operations_api_has_a_schema(doc: dict[str, Any]) -> None:
+def test_every_answer_of_the_native_api_has_a_schema(doc: dict[str, Any]) -> None:
     for path, item in doc["paths"].items():
-        if not path.startswith("/v1/operations"):
+        if not path.startswith(NATIVE):
             continue
         for method, operation in item.items():
             for status, answer in operation["responses"].items():
@@ -226,3 +227,85 @@ def test_tracks_and_alerts_match_the_documented_answers(
     conforms(tactical.get("/v1/alerts", headers=auth("alpha", *scopes)), "/v1/alerts", "get")
     admin = auth("operator", "deconflict.admin")
     conforms(tactical.get("/v1/tracks", headers=admin), "/v1/tracks", "get")
+
+
+def test_constraints_match_the_documented_answers(
+    client: TestClient, auth: Headers, conforms: Conforms
+) -> None:
+    restricted = {
+        "type": "restricted",
+        "volumes": with_circle(2.0)["volumes"],
+        "allowed_parties": ["beta"],
+        "allowed_min_priority": 10,
+        "name": "range",
+        "details": {"why": "firing"},
+    }
+    one = "/v1/constraints/{cid}"
+    created = client.put("/v1/constraints/c1", json=restricted, headers=auth("alpha"))
+    assert created.status_code == 201, created.text
+    conforms(created, one, "put")
+    conforms(client.put("/v1/constraints/c1", json=restricted, headers=auth("alpha")), one, "put")
+    conforms(client.get("/v1/constraints/c1", headers=auth("alpha")), one, "get")
+    seen = client.get("/v1/constraints/c1", headers=auth("beta"))
+    assert seen.json()["reference"] is True
+    conforms(seen, one, "get")
+    conforms(client.get("/v1/constraints", headers=auth("beta")), "/v1/constraints", "get")
+    conforms(client.delete("/v1/constraints/c1", headers=auth("alpha")), one, "delete")
+
+
+def test_agreed_zones_match_the_documented_answers(
+    client: TestClient, auth: Headers, conforms: Conforms
+) -> None:
+    admin = auth("ops", *OPERATOR)
+    zone = {
+        "line": [[0.0, 0.0], [0.0, 0.1]],
+        "width_m": 2000,
+        "left_party": "alpha",
+        "right_party": "bravo",
+        "valid_start": "2030-07-01T06:00:00Z",
+        "valid_end": "2030-07-01T18:00:00Z",
+        "altitude_lower_m": 0,
+        "altitude_upper_m": 500,
+    }
+    one = "/v1/zones/{zid}"
+    created = client.put("/v1/zones/river", json=zone, headers=admin)
+    assert created.status_code == 201, created.text
+    conforms(created, one, "put")
+    sectors = {
+        "sectors": [
+            {
+                "geometry": {"type": "Point", "coordinates": [1, 0]},
+                "radius_m": 500,
+                "party": "alpha",
+            }
+        ],
+        "valid_start": zone["valid_start"],
+        "valid_end": zone["valid_end"],
+    }
+    conforms(client.put("/v1/zones/river", json=sectors, headers=admin), one, "put")
+    conforms(client.get("/v1/zones/river", headers=auth("alpha")), one, "get")
+    seen = client.get("/v1/zones/river", headers=auth("charlie"))
+    assert seen.json()["reference"] is True
+    conforms(seen, one, "get")
+    conforms(client.get("/v1/zones", headers=auth("charlie")), "/v1/zones", "get")
+    conforms(client.delete("/v1/zones/river", headers=admin), one, "delete")
+    history = client.get("/v1/zones/river/history", headers=admin)
+    assert [v["deleted"] for v in history.json()["versions"]][-1] is True
+    conforms(history, "/v1/zones/{zid}/history", "get")
+
+
+def test_hotline_messages_match_the_documented_answers(
+    client: TestClient, auth: Headers, conforms: Conforms
+) -> None:
+    sent = client.post("/v1/messages", json={"to": "beta", "text": "hold"}, headers=auth())
+    assert sent.status_code == 201, sent.text
+    conforms(sent, "/v1/messages", "post")
+    one = "/v1/messages/{message_id}"
+    msg = sent.json()["id"]
+    conforms(client.get(f"/v1/messages/{msg}", headers=auth("beta")), one, "get")
+    acked = client.post(f"/v1/messages/{msg}/ack", headers=auth("beta"))
+    assert acked.status_code == 200, acked.text
+    conforms(acked, "/v1/messages/{message_id}/ack", "post")
+    conforms(client.get("/v1/messages", headers=auth()), "/v1/messages", "get")
+    operator = client.get("/v1/messages", params={"all": "true"}, headers=auth("ops", *OPERATOR))
+    conforms(operator, "/v1/messages", "get")

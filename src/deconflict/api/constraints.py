@@ -44,6 +44,18 @@ from deconflict.api.airspace_wire import (
 from deconflict.api.deps import AppSettings, NotifierDep, Store
 from deconflict.api.disclosure import policy_for
 from deconflict.api.native import ERRORS
+from deconflict.api.native_schema import (
+    ConstraintListOut,
+    ConstraintOut,
+    ConstraintReferenceOut,
+    DeletedOut,
+    ProblemOut,
+    ZoneHistoryOut,
+    ZoneListOut,
+    ZoneOut,
+    ZoneReferenceOut,
+    body,
+)
 from deconflict.api.params import if_match_version, query_area, query_window
 from deconflict.api.security import require_scopes
 from deconflict.audit.entry import AuditEntry
@@ -147,7 +159,11 @@ def _record_shown(
 
 @router.put(
     "/constraints/{cid}",
-    responses={201: {"description": "Created"}, 409: {"description": "Stale version"}},
+    responses={
+        200: body(ConstraintOut, "Replaced."),
+        201: body(ConstraintOut, "Created."),
+        409: body(ProblemOut, "Stale version (If-Match)."),
+    },
 )
 def put_constraint(
     cid: str,
@@ -167,7 +183,10 @@ def put_constraint(
     return _receipted(request, response, principal, airspace.written)
 
 
-@router.get("/constraints")
+@router.get(
+    "/constraints",
+    responses={200: body(ConstraintListOut, "Own in full, others' as references.")},
+)
 def list_constraints(
     principal: Reader,
     airspace: Reads,
@@ -189,14 +208,17 @@ def list_constraints(
     return _json(200, {"constraints": [_constraint_view(s, principal, policy) for s in found]})
 
 
-@router.get("/constraints/{cid}")
+@router.get(
+    "/constraints/{cid}",
+    responses={200: body(ConstraintOut | ConstraintReferenceOut, "In full, or a reference.")},
+)
 def get_constraint(cid: str, principal: Reader, airspace: Reads, store: Store) -> Response:
     found, policy = airspace.constraint(cid, _policy(principal))
     _record_shown(store, principal, [found], policy, "get")
     return _json(200, _constraint_view(found, principal, policy))
 
 
-@router.delete("/constraints/{cid}")
+@router.delete("/constraints/{cid}", responses={200: body(DeletedOut, "Deleted.")})
 def delete_constraint(cid: str, request: Request, principal: Writer, airspace: Writes) -> Response:
     airspace.service.delete_constraint(cid, _editor(principal))
     response = _json(200, {"id": cid, "deleted": True})
@@ -214,7 +236,11 @@ def _zone_view(z: AgreedZone, p: Principal, policy: DisclosurePolicy) -> dict[st
 
 @router.put(
     "/zones/{zid}",
-    responses={201: {"description": "Created"}, 409: {"description": "Stale version"}},
+    responses={
+        200: body(ZoneOut, "Changed: a new version."),
+        201: body(ZoneOut, "Created."),
+        409: body(ProblemOut, "Stale version (If-Match)."),
+    },
 )
 def put_zone(
     zid: str,
@@ -234,7 +260,9 @@ def put_zone(
     return _receipted(request, response, principal, airspace.written)
 
 
-@router.get("/zones")
+@router.get(
+    "/zones", responses={200: body(ZoneListOut, "In full to its parties, else references.")}
+)
 def list_zones(
     principal: Reader,
     airspace: Reads,
@@ -249,20 +277,23 @@ def list_zones(
     return _json(200, {"zones": [_zone_view(z, principal, policy) for z in found]})
 
 
-@router.get("/zones/{zid}")
+@router.get(
+    "/zones/{zid}",
+    responses={200: body(ZoneOut | ZoneReferenceOut, "In full, or a reference.")},
+)
 def get_zone(zid: str, principal: Reader, airspace: Reads) -> Response:
     found, policy = airspace.zone(zid, _policy(principal))
     return _json(200, _zone_view(found, principal, policy))
 
 
-@router.get("/zones/{zid}/history")
+@router.get("/zones/{zid}/history", responses={200: body(ZoneHistoryOut, "Every version.")})
 def zone_history(zid: str, principal: Reader, airspace: Reads) -> Response:
     """Every version, for the operator and the parties any version assigned sectors to."""
     history = airspace.zone_history(zid, _editor(principal))
     return _json(200, zone_history_json(zid, history))
 
 
-@router.delete("/zones/{zid}")
+@router.delete("/zones/{zid}", responses={200: body(DeletedOut, "Deleted.")})
 def delete_zone(zid: str, principal: Operator, airspace: Writes) -> Response:
     airspace.service.delete_zone(zid, principal.sub)
     return _json(200, {"id": zid, "deleted": True})

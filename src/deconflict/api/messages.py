@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from deconflict.api import disclosure
 from deconflict.api.deps import HotlineDep, Store
+from deconflict.api.native_schema import MessageListOut, MessageOut, body
 from deconflict.api.problems import error_responses
 from deconflict.api.security import require_scopes
 from deconflict.auth.principal import Principal
@@ -71,7 +72,11 @@ def _views(hotline: Hotline, messages: list[Message], principal: Principal) -> l
     return hotline.views(principal.sub, messages, operator=_operator(principal))
 
 
-@router.post("/conflicts/{conflict_id}/messages", status_code=201)
+@router.post(
+    "/conflicts/{conflict_id}/messages",
+    status_code=201,
+    responses={201: body(MessageOut, "Sent.")},
+)
 def send_to_conflict(
     conflict_id: str, body: ConflictMessageIn, hotline: HotlineDep, principal: Sender
 ) -> Response:
@@ -81,14 +86,14 @@ def send_to_conflict(
     return _json(201, _view(hotline, message, principal))
 
 
-@router.post("/messages", status_code=201)
+@router.post("/messages", status_code=201, responses={201: body(MessageOut, "Sent.")})
 def send(body: MessageIn, hotline: HotlineDep, principal: Sender) -> Response:
     """Message a named party; it must acknowledge before the deadline or it escalates."""
     message = hotline.send(principal.sub, body.to, body.text, body.deadline_s)
     return _json(201, _view(hotline, message, principal))
 
 
-@router.get("/messages")
+@router.get("/messages", responses={200: body(MessageListOut, "Yours, newest first.")})
 def list_messages(
     hotline: HotlineDep,
     store: Store,
@@ -123,7 +128,7 @@ def list_messages(
     return _json(200, {"messages": _views(hotline, found, principal)})
 
 
-@router.get("/messages/{message_id}")
+@router.get("/messages/{message_id}", responses={200: body(MessageOut, "The message.")})
 def get_message(message_id: str, hotline: HotlineDep, store: Store, principal: Reader) -> Response:
     """A message you sent or received (the operator: any)."""
     message = hotline.get(principal.sub, message_id, operator=_operator(principal))
@@ -145,7 +150,7 @@ def _record_operator_reads(
     disclosure.record(store, disclosure.shown_objects(principal.sub, objects, "messages"))
 
 
-@router.post("/messages/{message_id}/ack")
+@router.post("/messages/{message_id}/ack", responses={200: body(MessageOut, "Acknowledged.")})
 def acknowledge(message_id: str, hotline: HotlineDep, principal: Sender) -> Response:
     """Acknowledge a message addressed to you; the sender is told. Repeating is harmless."""
     message = hotline.acknowledge(principal.sub, message_id, operator=_operator(principal))

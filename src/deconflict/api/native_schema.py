@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from deconflict.core.constraints import ConstraintReason
 from deconflict.core.rules import Reason, Verdict
+from deconflict.hotline.model import MessageStatus
+from deconflict.model.constraint import ConstraintType
 from deconflict.model.operation import OperationState
 
 
@@ -181,6 +183,116 @@ class FeatureCollectionOut(_Out):
 class DeletedOut(_Out):
     id: str
     deleted: bool = Field(description="Always true: the operation is gone.")
+
+
+# ------------------------------------------------- constraints and agreed zones
+# What ``api/airspace_wire.py`` builds.
+
+
+class _Identity(_Out):
+    id: str
+    owner: str
+    name: str
+    version: int
+
+
+class ConstraintOut(_Identity):
+    """A constraint in full: to its owner, the operator, a ``details`` agreement."""
+
+    type: ConstraintType
+    created: datetime
+    updated: datetime
+    valid_start: datetime
+    valid_end: datetime
+    allowed_parties: list[str]
+    allowed_min_priority: int | None
+    volumes: list[VolumeOut]
+    details: dict[str, Any]
+
+
+class ConstraintReferenceOut(_Identity):
+    """Another's constraint: its extent, and whether the viewer may enter; no shape."""
+
+    type: ConstraintType
+    reference: Literal[True]
+    valid_start: datetime
+    valid_end: datetime
+    altitude_lower_m: float
+    altitude_upper_m: float
+    bbox: list[float] = Field(min_length=4, max_length=4)
+    allowed_for_you: bool
+    allowed_min_priority: int | None
+
+
+class ConstraintListOut(_Out):
+    constraints: list[ConstraintOut | ConstraintReferenceOut]
+
+
+class SectorOut(_Out):
+    party: str = Field(description="The one party allowed in this sector.")
+    geometry: dict[str, Any] = Field(description=GEOJSON_GEOMETRY)
+    radius_m: float | None = None
+
+
+class ZoneOut(_Identity):
+    """An agreed zone in full: to the operator and the parties it assigns."""
+
+    valid_start: datetime
+    valid_end: datetime
+    sectors: list[SectorOut]
+    altitude_lower_m: float | None = Field(None, description="Absent: every altitude.")
+    altitude_upper_m: float | None = None
+
+
+class ZoneReferenceOut(_Identity):
+    reference: Literal[True]
+    valid_start: datetime
+    valid_end: datetime
+    altitude_lower_m: float
+    altitude_upper_m: float
+    bbox: list[float] = Field(min_length=4, max_length=4)
+
+
+class ZoneListOut(_Out):
+    zones: list[ZoneOut | ZoneReferenceOut]
+
+
+class ZoneVersionOut(_Out):
+    version: int
+    deleted: bool
+    changed_by: str
+    changed: datetime
+    zone: ZoneOut | None = Field(description="None for the deletion.")
+
+
+class ZoneHistoryOut(_Out):
+    id: str
+    versions: list[ZoneVersionOut]
+
+
+# ------------------------------------------------------------------ the hotline
+# What ``hotline/events.py`` builds.
+
+
+class MessageOut(_Out):
+    """A hotline message as the viewer may see it: the other side of a conflict's
+    message is named only under an agreement (None otherwise)."""
+
+    id: str
+    conflict_id: str | None
+    from_: str | None = Field(alias="from")
+    to: str | None
+    text: str
+    status: MessageStatus
+    created: datetime
+    deadline: datetime
+    acknowledged_at: datetime | None
+    escalated_at: datetime | None
+    acknowledged_by: str | None = Field(None, description="To the operator only.")
+
+
+class MessageListOut(_Out):
+    messages: list[MessageOut]
 
 
 def body(model: type[BaseModel] | Any, description: str) -> dict[str, Any]:
