@@ -192,7 +192,11 @@ def list_constraints(
     airspace: Reads,
     store: Store,
     bbox: Annotated[
-        str | None, Query(description="west,south,east,north in degrees (great-circle edges).")
+        str | None,
+        Query(
+            description="west,south,east,north in degrees (great-circle edges); west greater "
+            "than east crosses the antimeridian."
+        ),
     ] = None,
     start: datetime | None = None,
     end: datetime | None = None,
