@@ -13,11 +13,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from deploy.ha.cluster import Cluster, require_binaries
 
 from tests.e2e.ha.failover import create_database
+from tests.e2e.replicas.conftest import Server
 
 if not os.environ.get("DECONFLICT_HA_TESTS"):
     collect_ignore_glob = ["test_*.py"]
@@ -56,6 +59,16 @@ def heal(cluster: Cluster) -> None:
         if node.patroni_pid is None:
             cluster.start_node(node)
     cluster.wait_whole()
+
+
+def start_replicas(tmp_path: Path, cluster: Cluster, database: str) -> list[Server]:
+    """Two ``deconflict serve`` on the cluster's multi-host URL, sharing one data
+    directory (one signing key), started side by side."""
+    args = ("--database-timeout", str(DATABASE_TIMEOUT_S))
+    servers = [Server(tmp_path, cluster.url(database), None, *args) for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(Server.start, servers))
+    return servers
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from deploy.ha.cluster import Cluster, Node
 
-from tests.e2e.ha.conftest import DATABASE_TIMEOUT_S, heal
+from tests.e2e.ha.conftest import heal, start_replicas
 from tests.e2e.ha.failover import (
     Ledger,
     WriteLoad,
@@ -35,15 +35,13 @@ from tests.e2e.replicas.conftest import Server, token
 RECOVERY_S = 30.0
 """The issue's bound: writes succeed again within this long after the kill."""
 PAUSE_S = 20.0
-ACKS_BEFORE = 30
+ACKS_BEFORE = 20
 """Acknowledged writes before each loss, so that the loss lands mid-load."""
 
 
 def replicas(tmp_path: Path, cluster: Cluster, database: str) -> list[Server]:
     """Two ``deconflict serve`` on the cluster's multi-host URL, one data directory."""
-    args = ("--database-timeout", str(DATABASE_TIMEOUT_S))
-    url = cluster.url(database)
-    return [Server(tmp_path, url, None, *args).start() for _ in range(2)]
+    return start_replicas(tmp_path, cluster, database)
 
 
 def load_on(tmp_path: Path, servers: list[Server]) -> WriteLoad:
@@ -118,9 +116,11 @@ def test_primary_killed_under_load_twice_loses_no_acknowledged_write(
             wait_rejoined(cluster, old)
             cluster.wait_whole()
     finally:
-        ledger = load.stop()
-        for s in servers:
-            s.stop()
+        try:
+            ledger = load.stop()
+        finally:
+            for s in servers:
+                s.stop()
     assert_answers_are_2xx_or_503(ledger)
     assert ledger.native and ledger.intents, "both APIs should have been written"
     assert_nothing_lost(cluster, ledger, database)
@@ -147,9 +147,11 @@ def test_partitioned_primary_gives_503s_then_rejoins_without_split_brain(
         me = wait_rejoined(cluster, old)
         load.wait_acks(ACKS_BEFORE, 60.0)
     finally:
-        ledger = load.stop()
-        for s in servers:
-            s.stop()
+        try:
+            ledger = load.stop()
+        finally:
+            for s in servers:
+                s.stop()
         heal(cluster)
 
     assert_answers_are_2xx_or_503(ledger)

@@ -1,0 +1,117 @@
+"""One tactical picture behind two replicas, on the cluster, after a failover (issue 19).
+
+Two ``deconflict serve`` replicas share the cluster's database. The primary is lost
+first (``kill -9``, then its Patroni stopped): each replica's picture bus (PostgreSQL
+``LISTEN/NOTIFY``, which only a primary carries) must find the new primary as its
+writes do. Then each party reports its aircraft to a different replica, head-on: each
+party's event stream gets exactly one ``alert.new``, under one alert id, shown by both.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from deploy.ha.cluster import Cluster
+
+from tests.e2e.ha.conftest import start_replicas
+from tests.e2e.ha.failover import WriteLoad, fail_primary
+from tests.e2e.replicas.conftest import token
+
+HEAD_ON_LON = 0.18
+"""About 20 km apart at 100 m/s each: a 5 NM zone is about 54 s ahead (a caution)."""
+WAIT_S = 60.0
+"""A safety net: no alert by then is a failure, not a slow machine."""
+
+
+def report(ident: str, lon: float, track_deg: float) -> dict[str, Any]:
+    return {
+        "id": ident,
+        "time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "lat": 0.0,
+        "lon": lon,
+        "alt_m": 3000.0,
+        "gs_mps": 100.0,
+        "track_deg": track_deg,
+        "vs_mps": 0.0,
+    }
+
+
+def alerts_on_stream(http: httpx.Client, headers: dict[str, str]) -> list[tuple[str, Any]]:
+    """The ``alert.*`` events of the caller's party stream so far (SSE, not followed)."""
+    r = http.get("/v1/events", params={"follow": "false"}, headers=headers)
+    assert r.status_code == 200, r.text
+    out: list[tuple[str, Any]] = []
+    for block in r.text.split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if lines.get("event", "").startswith("alert."):
+            out.append((lines["event"], json.loads(lines["data"])["data"]))
+    return out
+
+
+def bearer(tmp_path: Path, party: str) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {token(tmp_path, party, 'deconflict.track', 'deconflict.read')}"
+    }
+
+
+def test_reports_to_two_replicas_make_one_alert_after_a_failover(
+    tmp_path: Path, cluster: Cluster, database: str
+) -> None:
+    one, two = start_replicas(tmp_path, cluster, database)
+    try:
+        # The primary goes while both replicas write, and writes resume on the new one.
+        load = WriteLoad(
+            [one.url, two.url],
+            token(tmp_path, "ha-party"),
+            token(tmp_path, "ha-uss", "utm.strategic_coordination"),
+            clients_per_replica=1,
+        ).start()
+        try:
+            load.wait_acks(10, 60.0)
+            failure = fail_primary(cluster, signal.SIGTERM)
+            assert load.wait_failover(failure, 30.0) is not None, "no write after the failover"
+        finally:
+            load.stop()
+
+        alpha, beta = bearer(tmp_path, "alpha"), bearer(tmp_path, "beta")
+        with (
+            httpx.Client(base_url=one.url, timeout=30) as h1,
+            httpx.Client(base_url=two.url, timeout=30) as h2,
+        ):
+            deadline = time.monotonic() + WAIT_S
+            moved = 0.0
+            while time.monotonic() < deadline:
+                # Trackers report every second; a replica still subscribing misses a
+                # report or two, as it would in service, and takes the next one.
+                a = {"reports": [report("A1", moved, 90.0)]}
+                b = {"reports": [report("B1", HEAD_ON_LON - moved, 270.0)]}
+                r1 = h1.post("/v1/tracks", json=a, headers=alpha)
+                r2 = h2.post("/v1/tracks", json=b, headers=beta)
+                assert r1.status_code == r2.status_code == 200, (r1.text, r2.text)
+                if alerts_on_stream(h1, alpha) and alerts_on_stream(h2, beta):
+                    break
+                time.sleep(1.0)
+                moved += 0.0009
+            for _ in range(3):  # both replicas keep detecting it: still one alert each
+                h1.post("/v1/tracks", json={"reports": [report("A1", moved, 90.0)]}, headers=alpha)
+                b = {"reports": [report("B1", HEAD_ON_LON - moved, 270.0)]}
+                h2.post("/v1/tracks", json=b, headers=beta)
+                time.sleep(0.5)
+            to_alpha = [d for k, d in alerts_on_stream(h2, alpha) if k == "alert.new"]
+            to_beta = [d for k, d in alerts_on_stream(h1, beta) if k == "alert.new"]
+            assert len(to_alpha) == len(to_beta) == 1, (to_alpha, to_beta)
+            alert_id = to_alpha[0]["id"]
+            assert to_beta[0]["id"] == alert_id
+            assert (to_alpha[0]["own"], to_beta[0]["own"]) == ("A1", "B1")
+            for http, headers in ((h1, alpha), (h2, alpha), (h1, beta), (h2, beta)):
+                shown = http.get("/v1/alerts", headers=headers).json()["alerts"]
+                assert [x["id"] for x in shown] == [alert_id], (http.base_url, shown)
+    finally:
+        one.stop()
+        two.stop()
