@@ -16,7 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from deconflict.airspace.notices import bbox
 from deconflict.airspace.versions import StoredConstraint, ZoneVersion
-from deconflict.api.wire import GeometryIn, Integer, Number, VolumeIn, volume_json, volumes_of
+from deconflict.api.wire import (
+    GeometryIn,
+    Integer,
+    Number,
+    VolumeIn,
+    as_sent,
+    volume_json,
+    volumes_of,
+)
 from deconflict.errors import InvalidInput
 from deconflict.geo.footprint import Circle
 from deconflict.geo.volume import AltitudeBand, TimeWindow
@@ -177,7 +185,8 @@ class ZoneIn(BaseModel):
             try:
                 sectors.append(Sector(parse_geometry(s.geometry.model_dump(), props), s.party))
             except InvalidInput as exc:
-                raise exc.within(f"sectors[{k}]") from None
+                # In this body's fields (radius_m beside the geometry), not the parser's.
+                raise as_sent(exc, s.geometry.coordinates).within(f"sectors[{k}]") from None
         return AgreedZone(zid, owner, tuple(sectors), validity, altitude, self.name)
 
 

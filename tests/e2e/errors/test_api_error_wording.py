@@ -82,3 +82,17 @@ def test_a_constraint_names_the_volume_fields_alike(client: TestClient, auth: He
     r = client.put("/v1/constraints/c1", json=body, headers=auth("alpha", "deconflict.admin"))
     assert r.status_code == 400, r.text
     assert r.json()["message"].startswith("volumes[0].radius_m: ")
+
+
+def test_a_zone_sector_names_the_fields_of_the_sector(client: TestClient, auth: Headers) -> None:
+    admin = auth("ops", "deconflict.admin")
+    when = {"valid_start": "2030-07-01T06:00:00Z", "valid_end": "2030-07-01T18:00:00Z"}
+    point = {"geometry": {"type": "Point", "coordinates": [1, 0]}, "party": "alpha"}
+    r = client.put("/v1/zones/z1", json={**when, "sectors": [point]}, headers=admin)
+    assert r.status_code == 400
+    assert r.json()["message"].startswith("sectors[0].radius_m: ")
+    ring = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [0, 0]]]}
+    flat = {"geometry": ring, "party": "alpha"}
+    r = client.put("/v1/zones/z1", json={**when, "sectors": [flat]}, headers=admin)
+    assert r.status_code == 400
+    assert r.json()["message"].startswith("sectors[0].geometry.coordinates[0]: ")
