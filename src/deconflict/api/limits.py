@@ -23,7 +23,7 @@ from fastapi import Depends, FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deconflict.api import deps
-from deconflict.api.problems import answer, error_handler
+from deconflict.api.problems import answer, error_handler, message
 from deconflict.api.security import PRINCIPAL_STATE_ATTR
 from deconflict.auth.principal import Principal
 from deconflict.errors import Busy, RateLimited, TooLarge
@@ -109,6 +109,10 @@ UNLIMITED_PATHS = frozenset({"/healthy", "/ready", "/metrics"})
 from one address must not be refused, nor starve the clients behind that address."""
 
 
+def retry_after(exc: RateLimited) -> dict[str, str]:
+    return {"Retry-After": str(exc.retry_after_s)}
+
+
 class _RefusedRoute:
     """What ``scope["route"]`` holds for a request refused before routing, so that
     ``/metrics`` counts it under ``<rate_limited>`` rather than as a stray path."""
@@ -127,15 +131,32 @@ class RateLimit:
         self.on = limits.limits_addresses
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.on and scope["type"] == "http" and scope["path"] not in UNLIMITED_PATHS:
+        if (
+            self.on
+            and scope["type"] in ("http", "websocket")
+            and scope["path"] not in UNLIMITED_PATHS
+        ):
             client = scope.get("client")
             try:
                 self.limits.check_address(client[0] if client else "-")
             except RateLimited as exc:
-                scope["route"] = _RefusedRoute()
-                await answer(Request(scope), exc)(scope, receive, send)
+                await self._refuse(exc, scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _refuse(exc: RateLimited, scope: Scope, receive: Receive, send: Send) -> None:
+        """The 429; a WebSocket handshake gets it too where the server can answer one
+        (ASGI's ``websocket.http.response``), else it is closed unaccepted (a 403)."""
+        scope["route"] = _RefusedRoute()
+        if scope["type"] == "http":
+            await answer(Request(scope), exc)(scope, receive, send)
+            return
+        await receive()  # websocket.connect
+        if "websocket.http.response" in scope.get("extensions", {}):
+            await message(exc.http_status, str(exc), retry_after(exc))(scope, receive, send)
+        else:
+            await send({"type": "websocket.close", "code": 1013})  # try again later
 
 
 class HeavySlot:

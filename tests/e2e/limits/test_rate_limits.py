@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.testclient import WebSocketDenialResponse
 
 from deconflict.api.app import create_app
 from deconflict.settings import RateLimitSettings, Settings
@@ -135,3 +136,15 @@ def test_disabled_limits_refuse_nothing(tmp_path: Path) -> None:
     for client in _client(tmp_path, enabled=False, per_address_rps=SLOW, per_address_burst=1):
         statuses = {client.get("/v1/operations").status_code for _ in range(5)}
         assert statuses == {401}
+
+
+def test_a_websocket_handshake_over_the_address_rate_gets_429(per_address: TestClient) -> None:
+    for _ in range(3):
+        per_address.get("/v1/operations")
+    with (
+        pytest.raises(WebSocketDenialResponse) as refused,
+        per_address.websocket_connect("/v1/stream"),
+    ):
+        pass
+    assert refused.value.status_code == 429
+    assert int(refused.value.headers["Retry-After"]) > 900
