@@ -21,7 +21,7 @@ from deconflict.api.app import create_app
 from deconflict.api.tactical import live_picture
 from deconflict.settings import Settings
 from deconflict.store.sharing import save_agreement
-from deconflict.store.sql import SqlStore
+from deconflict.store.sql import SqlStore, open_store
 from tests.conftest import Grant, Headers, catch_up, native_op
 from tests.tactical.helpers import T0, FakeClock, config
 
@@ -29,10 +29,14 @@ Conforms = Callable[..., None]
 OPERATOR = ("deconflict.admin", "deconflict.read", "deconflict.plan")
 
 
-@pytest.fixture
-def doc(client: TestClient) -> dict[str, Any]:
-    document: dict[str, Any] = client.get("/openapi.json").json()
-    return document
+@pytest.fixture(scope="module")
+def doc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The served document, built once: it depends on the code, not on the store."""
+    data = tmp_path_factory.mktemp("openapi")
+    store = open_store(f"sqlite:///{data / 'doc.db'}")
+    with TestClient(create_app(Settings(data_dir=data), store)) as c:
+        yield c.get("/openapi.json").json()
+    store.close()
 
 
 def validator(doc: dict[str, Any], schema: dict[str, Any]) -> Any:
