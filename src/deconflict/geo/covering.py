@@ -214,7 +214,7 @@ def _inside_one_cell(footprint: Footprint) -> int | None:
         points = [unit_vector(footprint.lon, footprint.lat)]
         room = math.sin(metres_to_radians(footprint.radius_m + 2.0 * GROWTH_M))
     else:
-        points = [unit_vector(lon, lat) for lon, lat in footprint.vertices]
+        points = list(footprint.points)
         room = _ROOM
     cell = to_signed(s2.S2CellId(s2.S2Point_FromRaw(*points[0])).parent(CELL_LEVEL).id())
     for nx, ny, nz in _inward_normals(cell):

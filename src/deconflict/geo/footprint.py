@@ -23,7 +23,7 @@ import numpy as np
 import spherely
 
 from deconflict.errors import InvalidInput
-from deconflict.geo.earth import MAX_CIRCLE_RADIUS_M, MAX_VERTICES, destination
+from deconflict.geo.earth import MAX_CIRCLE_RADIUS_M, MAX_VERTICES, destination, unit_vector
 
 MIN_AREA_M2 = 1e-6
 """A ring enclosing less than a square millimetre is a line, not an area."""
@@ -69,6 +69,11 @@ class Polygon:
         """The area on the unit sphere, measured once at construction (every request
         asks for the area several times: the limits, the cost estimate, the checks)."""
         return self._steradians
+
+    @cached_property
+    def points(self) -> tuple[tuple[float, float, float], ...]:
+        """The vertices as unit vectors, made once (the covering and the perimeter)."""
+        return tuple(unit_vector(lon, lat) for lon, lat in self.vertices)
 
     @classmethod
     def from_ring(cls, ring: Sequence[Sequence[float]]) -> Polygon:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from deconflict.geo.earth import EARTH_RADIUS_M, unit_vector
+from deconflict.geo.earth import EARTH_RADIUS_M
 from deconflict.geo.footprint import Circle, Footprint
 
 
@@ -21,7 +21,7 @@ def perimeter_m(footprint: Footprint) -> float:
     """The length of the boundary along the surface (great-circle edges)."""
     if isinstance(footprint, Circle):
         return 2.0 * math.pi * EARTH_RADIUS_M * math.sin(footprint.radius_m / EARTH_RADIUS_M)
-    points = [unit_vector(lon, lat) for lon, lat in footprint.vertices]
+    points = list(footprint.points)
     total = 0.0
     for a, b in zip(points, points[1:] + points[:1], strict=True):
         cross = (

@@ -354,10 +354,14 @@ class SqlDssSession:
         values = _columns(sub, skip=("dependent_operational_intents",))
         values["audience_id"] = key
         values["audience_mark"] = self._audience_count(key)
-        if _upsert(self.conn, dss_subscriptions.c.id, values, stamped=True):
+        values["updated_us"] = to_us(datetime.now(UTC))
+        # Statements built once (an implicit subscription is written with every intent).
+        if self.conn.execute(_UPDATE_SUBSCRIPTION, {"key": sub.id, **values}).rowcount:
             self.conn.execute(
                 delete(subscription_cells).where(subscription_cells.c.subscription_id == sub.id)
             )
+        else:
+            self.conn.execute(_INSERT_SUBSCRIPTION, {**values, "created_us": values["updated_us"]})
         if cells:
             self.conn.execute(
                 insert(subscription_cells),
@@ -781,6 +785,12 @@ _BUMP_AUDIENCES = (
     .where(_AUD.id.in_(bindparam("ids", expanding=True)))
     .values(notification_count=_AUD.notification_count + 1)
 )
+_UPDATE_SUBSCRIPTION = (
+    update(dss_subscriptions)
+    .where(_SUBS.id == bindparam("key"))
+    .values({c.name: bindparam(c.name) for c in dss_subscriptions.c if c.name != "created_us"})
+)
+_INSERT_SUBSCRIPTION = insert(dss_subscriptions)
 _AUDIENCE_OF = select(_SUBS.audience_id).where(_SUBS.id == bindparam("id"))
 _AUDIENCE_COUNT = select(_AUD.notification_count).where(_AUD.id == bindparam("id"))
 _NEW_AUDIENCE = insert(dss_audiences).values(id=bindparam("id"), notification_count=0)
