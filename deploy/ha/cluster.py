@@ -508,12 +508,19 @@ class Cluster:
 
     def down(self, remove: bool = True) -> None:
         """Stop every node, then etcd, and leave no process behind; remove the directory."""
-        patronis = [n.patroni_pid for n in self.nodes if n.patroni_pid and pid_alive(n.patroni_pid)]
-        for pid in patronis:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)  # a paused node would never hear SIGTERM
-                os.kill(pid, signal.SIGTERM)
-        wait_gone(patronis, 30.0)
+        # The standbys first, then the primary: stopped together, the primary's Patroni
+        # waits for standbys that are going away to confirm its shutdown checkpoint.
+        leader = self.leader()
+        order = [n for n in self.nodes if n is not leader] + ([leader] if leader else [])
+        patronis: list[int] = []
+        for group in (order[:-1], order[-1:]):
+            pids = [n.patroni_pid for n in group if n.patroni_pid and pid_alive(n.patroni_pid)]
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)  # a paused node would never hear SIGTERM
+                    os.kill(pid, signal.SIGTERM)
+            wait_gone(pids, 30.0)
+            patronis += pids
         leftovers = [p for p in patronis if pid_alive(p)]
         for node in self.nodes:
             leftovers += self.postgres_pids(node)
