@@ -297,8 +297,11 @@ class SqlDssSession:
         operation = Operation(intent_id, manager, priority, state, tuple(volumes))
         stored = self.ops.put(operation, native=False)
         values = {"ovn": ovn, "uss_base_url": uss_base_url, "subscription_id": subscription_id}
-        done = self.conn.execute(_UPDATE_INTENT, {"key": intent_id, **values})
-        if not done.rowcount:
+        # A first version has no row to update: one round trip less on every creation.
+        if (
+            stored.version == 1
+            or not self.conn.execute(_UPDATE_INTENT, {"key": intent_id, **values}).rowcount
+        ):
             self.conn.execute(_INSERT_INTENT, {"operation_id": intent_id, **values})
         availability = self._availability_of([manager]).get(manager, UssAvailability.UNKNOWN)
         return _intent_ref(stored, ovn, uss_base_url, subscription_id, availability)
