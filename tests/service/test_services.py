@@ -18,6 +18,12 @@ from deconflict.store.sql import SqlStore
 from tests.core.factories import operation, square, volume
 
 WORKERS = {"deconflict-notify", "deconflict-audit", "deconflict-auth-tally", "hotline-escalator"}
+PICTURE_WORKERS = {"deconflict-picture-listen", "deconflict-picture-send"}
+"""On PostgreSQL only: the live picture shared with other replicas (picture_sync)."""
+
+
+def workers(store: SqlStore, base: set[str] = WORKERS) -> set[str]:
+    return base | (PICTURE_WORKERS if store.is_postgresql else set())
 
 
 def _settings(tmp_path: Path, **changes: object) -> Settings:
@@ -67,8 +73,8 @@ def test_start_twice_starts_each_worker_once_and_stop_ends_them(
     started = _new_threads(before)
     try:
         names = sorted(t.name for t in started)
-        assert set(names) == WORKERS
-        assert len(names) == len(WORKERS)  # the second start started nothing
+        assert set(names) == workers(store)
+        assert len(names) == len(workers(store))  # the second start started nothing
     finally:
         services.stop()
     assert not any(t.is_alive() for t in started)
@@ -84,7 +90,7 @@ def test_services_start_again_after_a_stop(tmp_path: Path, store: SqlStore) -> N
     services.stop()
     services.start()
     try:
-        assert {t.name for t in _new_threads(before)} == WORKERS
+        assert {t.name for t in _new_threads(before)} == workers(store)
     finally:
         services.stop()
     assert not _new_threads(before)
@@ -102,10 +108,9 @@ def test_workers_the_settings_leave_to_other_processes_are_not_started(
     before = set(threading.enumerate())
     services.start()
     try:
-        assert {t.name for t in _new_threads(before)} == {
-            "deconflict-audit",
-            "deconflict-auth-tally",
-        }
+        assert {t.name for t in _new_threads(before)} == workers(
+            store, {"deconflict-audit", "deconflict-auth-tally"}
+        )
     finally:
         services.stop()
 

@@ -7,12 +7,22 @@ events to both parties of an alert, on lifecycle and severity changes only (neve
 position report), and ``conformance.notice`` to the parties flying near an operation
 that monitoring made Nonconforming or Contingent, or that recovered. Each batch is one
 transaction: events, hotline registrations and audit entries commit together.
+
+Several replicas (issue 19): every replica holds the whole picture (``picture_sync.py``
+shares the reports), so each detects each conflict; the alert events go out once all the
+same, because each batch is settled against the shared ``tactical_alerts`` table in the
+transaction that writes it (``store/tactical_alerts.py``). A batch that cannot be written
+(the database is down) is kept, in order, and written again every ``RETRY_S`` until it
+goes through: an alert detected during an outage reaches the streams once the database
+is back. Settling is idempotent, so a batch retried after another replica announced the
+same alert adds nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Protocol
@@ -34,6 +44,7 @@ from deconflict.store.hotline import register_conflict
 from deconflict.store.outbox import NewEvent
 from deconflict.store.sharing import policy_of
 from deconflict.store.sql import SqlStore
+from deconflict.store.tactical_alerts import settle
 from deconflict.tactical.alerts import EventKind
 from deconflict.tactical.configure import live_config
 from deconflict.tactical.live import (
@@ -43,6 +54,7 @@ from deconflict.tactical.live import (
     LiveConfig,
     LivePicture,
     MonitoredOperation,
+    PositionReport,
     utc_now,
 )
 from deconflict.tactical.nearby import STATE_NOTICE, Region, nearby_parties, trouble_regions
@@ -92,18 +104,28 @@ def alert_event_json(notice: AlertNotice, sharing: Sharing) -> dict[str, Any]:
     return body
 
 
-def publish_alerts(wiring: PictureWiring, notices: Sequence[AlertNotice]) -> None:
-    """Alert events to every party involved, in one transaction of the party event log.
+def publish_alerts(wiring: PictureWiring, notices: Sequence[AlertNotice]) -> dict[int, int]:
+    """Alert events to every party involved, in one transaction of the party event log;
+    returns the alert ids another replica had already announced (ours -> theirs).
 
     A new alert between two parties is registered with the hotline in the same
     transaction (conflict id = alert id), so the id a party sees can be messaged about.
+    Only the events ``settle`` lets through are written (one per event of a conflict
+    pair, whichever replicas detected it).
     """
     if not notices:
-        return
+        return {}
     notifier = wiring.notifier
     store = wiring.store
 
-    def work(session: Any) -> None:
+    def work(session: Any) -> dict[int, int]:
+        settled, adopted = settle(session, notices)
+        publish_settled(session, settled)
+        return adopted
+
+    def publish_settled(session: Any, notices: Sequence[AlertNotice]) -> None:
+        if not notices:
+            return
         sharing = sharing_of(session)
         events = [
             NewEvent(
@@ -134,7 +156,84 @@ def publish_alerts(wiring: PictureWiring, notices: Sequence[AlertNotice]) -> Non
         notifier.record_events(session, events)
         append_audit(session, alert_disclosures(notices, sharing))
 
-    store.run(work)
+    adopted: dict[int, int] = store.run(work)
+    return adopted
+
+
+RETRY_S = 1.0
+"""How often alert events that could not be written are tried again."""
+
+
+class AlertPublisher:
+    """Writes the picture's alert events in order, keeping what fails for later.
+
+    A batch that raises (``StoreUnavailable``: the database is down, or in a failover)
+    stays at the head of the queue, and a retry thread tries again every ``RETRY_S``
+    until the queue is empty; later batches wait behind it, so a party never hears of a
+    resolution before the alert. Ids another replica announced first are handed to
+    ``picture.adopt_ids``.
+    """
+
+    def __init__(self, wiring: PictureWiring) -> None:
+        self._wiring = wiring
+        self.picture: LivePicture | None = None
+        self._queue: deque[list[AlertNotice]] = deque()
+        self._lock = threading.Lock()
+        self._drain_lock = threading.Lock()
+        self._retrying = False
+
+    @property
+    def waiting(self) -> int:
+        """Batches not written yet."""
+        with self._lock:
+            return len(self._queue)
+
+    def publish(self, notices: Sequence[AlertNotice]) -> None:
+        with self._lock:
+            self._queue.append(list(notices))
+        self.drain()
+
+    def drain(self) -> bool:
+        """Write what is queued; False (and a retry scheduled) if the database failed."""
+        with self._drain_lock:
+            while True:
+                with self._lock:
+                    if not self._queue:
+                        return True
+                    batch = self._queue[0]
+                try:
+                    adopted = publish_alerts(self._wiring, batch)
+                except Exception as exc:
+                    log.warning(
+                        "%d alert events kept to send when the database answers: %s",
+                        len(batch),
+                        exc,
+                    )
+                    self._schedule_retry()
+                    return False
+                with self._lock:
+                    self._queue.popleft()
+                if adopted and self.picture is not None:
+                    self.picture.adopt_ids(adopted)
+
+    def _schedule_retry(self) -> None:
+        with self._lock:
+            if self._retrying:
+                return
+            self._retrying = True
+        threading.Thread(target=self._retry, name="deconflict-alert-retry", daemon=True).start()
+
+    def _retry(self) -> None:
+        try:
+            while True:
+                threading.Event().wait(RETRY_S)
+                if self.drain():
+                    return
+        finally:
+            with self._lock:
+                self._retrying = False
+            if self.waiting:  # queued after the last drain and before the flag fell
+                self._schedule_retry()
 
 
 def alert_disclosures(notices: Sequence[AlertNotice], sharing: Sharing) -> list[AuditEntry]:
@@ -297,6 +396,7 @@ def live_picture(
     """
     cfg = config if config is not None else live_config(wiring.settings.tactical)
     nearby = NearbyTeller(wiring)
+    publisher = AlertPublisher(wiring)
 
     def load(op_id: str) -> MonitoredOperation | None:
         store = wiring.store
@@ -310,6 +410,10 @@ def live_picture(
         current = load(change.operation)
         if current is None or current.state not in MONITORED_STATES:
             return False  # deleted or ended meanwhile: monitoring must not bring it back
+        if current.state is change.state:
+            # Another replica's picture (the same tracks, the same monitoring) made
+            # this change first and told the parties nearby: nothing left to do.
+            return True
         if not is_allowed(current.state, change.state):
             # The one transition table decides here too: a Contingent operation only
             # ends (F3548), so an aircraft back inside leaves it Contingent.
@@ -338,14 +442,28 @@ def live_picture(
             log.exception("could not tell the parties near operation %s", change.operation)
         return True
 
-    return LivePicture(
+    def share_reports(party: str, reports: Sequence[PositionReport]) -> None:
+        sync = getattr(wiring, "picture_sync", None)
+        if sync is not None:
+            sync.share_reports(party, reports)
+
+    def share_ack(party: str, alert_id: int) -> None:
+        sync = getattr(wiring, "picture_sync", None)
+        if sync is not None:
+            sync.share_ack(party, alert_id)
+
+    picture = LivePicture(
         cfg,
         load_operation=load,
         on_state=set_state,
-        on_alerts=lambda notices: publish_alerts(wiring, notices),
+        on_alerts=publisher.publish,
         on_disclosed=lambda shown: record_track_disclosures(wiring.store, shown),
+        on_submitted=share_reports,
+        on_acknowledged=share_ack,
         clock=clock,
     )
+    publisher.picture = picture
+    return picture
 
 
 def record_track_disclosures(store: SqlStore, shown: Sequence[Disclosed]) -> None:

@@ -33,6 +33,7 @@ from deconflict.service.hotline_parts import HotlineParts
 from deconflict.service.live_picture import live_picture
 from deconflict.service.metering import MeteredEngine, ServiceMetrics
 from deconflict.service.notify_parts import NotifyParts
+from deconflict.service.picture_sync import PictureSync
 from deconflict.service.rate_limits import RateLimits
 from deconflict.settings import Settings
 from deconflict.store.audit import use_key
@@ -67,6 +68,8 @@ class Services:
     probe_budget: ProbeBudget
     rate_limits: RateLimits
     live: LivePicture = field(init=False)
+    picture_sync: PictureSync = field(init=False)
+    """Shares the live picture with the other replicas (``service/picture_sync.py``)."""
     _started: bool = field(default=False, init=False)
 
     @classmethod
@@ -111,6 +114,7 @@ class Services:
             rate_limits=RateLimits(settings.rate_limits, metrics.registry),
         )
         services.live = live_picture(services)
+        services.picture_sync = PictureSync(services)
         built.append(services)
         return services
 
@@ -144,12 +148,14 @@ class Services:
         self.auth_failures.start()
         self.chainer.start()
         self.hotline_parts.start()
+        self.picture_sync.start()
 
     def stop(self) -> None:
         """Stop what :meth:`start` started, in reverse: the hotline's escalations and
         the last authentication failures are recorded before the chainer links them,
         and the delivery worker goes last. Closes the store if :meth:`build` opened it.
         Stopping twice, or without a start, is harmless."""
+        self.picture_sync.stop()
         self.hotline_parts.stop()
         self.auth_failures.stop()
         self.chainer.stop()

@@ -22,6 +22,10 @@ When things happen:
   changes anything (operations included, so a refused batch leaves no trace), stores the
   reports, feeds the conformance machines and then runs a detection pass at once, so the
   caller's answer already reflects its own reports.
+- ``ingest`` takes reports another replica accepted (shared by ``on_submitted`` there):
+  as ``submit``, without the submitter's checks and without sharing them again, so that
+  every replica's picture holds every track (``service/picture_sync.py``). Alert ids the
+  replicas agreed on (``adopt_ids``) replace this picture's own in every view.
 - ``run_pass`` is also what a background ticker calls every ``pass_interval_s``: without
   it a track that stops reporting would never go stale, an alert whose pair stopped
   reporting would never resolve and an aircraft last seen outside its volumes would never
@@ -258,6 +262,8 @@ OperationLoader = Callable[[str], MonitoredOperation | None]
 StateSink = Callable[[StateChange], bool]
 AlertSink = Callable[[Sequence[AlertNotice]], None]
 DisclosureSink = Callable[[Sequence[Disclosed]], None]
+ReportSink = Callable[[str, Sequence[PositionReport]], None]
+AckSink = Callable[[str, int], None]
 OFF_NOMINAL_STATES = frozenset({OperationState.NONCONFORMING, OperationState.CONTINGENT})
 
 
@@ -353,9 +359,19 @@ class LivePicture:
         on_state: StateSink | None = None,
         on_alerts: AlertSink | None = None,
         on_disclosed: DisclosureSink | None = None,
+        on_submitted: ReportSink | None = None,
+        on_acknowledged: AckSink | None = None,
         clock: Clock = utc_now,
     ) -> None:
+        """``on_submitted(party, reports)`` hears of the reports a party submitted here
+        (and this picture accepted), ``on_acknowledged(party, alert_id)`` of an
+        acknowledgement made here: what other replicas' pictures need (``ingest``,
+        ``acknowledged_elsewhere``) to stay one picture."""
         self.config = config or LiveConfig()
+        self._on_submitted = on_submitted or (lambda _party, _reports: None)
+        self._on_acknowledged = on_acknowledged or (lambda _party, _alert_id: None)
+        self._agreed: dict[int, int] = {}
+        """This picture's alert id -> the id the replicas agreed on (``adopt_ids``)."""
         self._load_operation = load_operation or (lambda _op_id: None)
         self._on_state = on_state or (lambda _change: True)
         self._on_alerts = on_alerts or (lambda _notices: None)
@@ -401,25 +417,45 @@ class LivePicture:
                     f"[{k}].time",
                     f"is more than {self.config.max_future_s:g} s ahead of the service clock",
                 )
+        taken = self._take(party, reports, now_s)
+        if taken:
+            try:
+                self._on_submitted(party, taken)
+            except Exception:
+                log.exception("could not share %d reports with the other replicas", len(taken))
+        return SubmitResult(len(taken), len(reports) - len(taken))
+
+    def ingest(self, party: str, reports: Sequence[PositionReport]) -> int:
+        """Reports another replica accepted (``on_submitted`` there): taken as if
+        submitted here, without the submitter's checks, which that replica made, and
+        without sharing them again. Returns how many were newer than those held."""
+        for r in reports:
+            if r.party != party:
+                raise InvalidInput("party", "every report must be the submitter's")
+        return len(self._take(party, reports, self._clock().timestamp()))
+
+    def _take(
+        self, party: str, reports: Sequence[PositionReport], now_s: float
+    ) -> list[PositionReport]:
+        """Store the reports newer than those held, monitor them, run a pass."""
         operations = self._operations_of(party, reports)
+        taken: list[PositionReport] = []
         with self._lock:
             for op_id, op in operations.items():
                 self._op_states[op_id] = op.state
-            accepted = ignored = 0
             for r in sorted(reports, key=lambda rep: rep.time_s):
                 key = track_key(party, r.id)
                 held = self._tracks.get(key)
                 if now_s - r.time_s > self.config.stale_after_s or (
                     held is not None and r.time_s < held.time_s
                 ):
-                    ignored += 1
                     continue
                 self._tracks[key] = r
-                accepted += 1
+                taken.append(r)
                 self._monitor(key, r, operations)
             self._pass_locked(now_s)
         self._flush()
-        return SubmitResult(accepted, ignored)
+        return taken
 
     def run_pass(self) -> PassSummary:
         """One detection pass at the clock's current time (what the ticker calls)."""
@@ -435,22 +471,46 @@ class LivePicture:
         Both parties of the alert are told (``acknowledged``): the other side learns that
         someone is looking at it, which is what an acknowledgement is for.
         """
+        if not self._acknowledge(party, alert_id, tell=True):
+            return False
+        self._flush()
+        try:
+            self._on_acknowledged(party, alert_id)
+        except Exception:
+            log.exception("could not share the acknowledgement of alert %s", alert_id)
+        return True
+
+    def acknowledged_elsewhere(self, party: str, alert_id: int) -> bool:
+        """An acknowledgement another replica took and announced: recorded here so
+        this picture shows it too, announced to no one again."""
+        return self._acknowledge(party, alert_id, tell=False)
+
+    def adopt_ids(self, agreed: dict[int, int]) -> None:
+        """Show these alerts under the ids the replicas agreed on (this picture's own
+        id -> the agreed one): another replica announced the alert first."""
+        if agreed:
+            with self._lock:
+                self._agreed.update(agreed)
+
+    def _acknowledge(self, party: str, alert_id: int, tell: bool) -> bool:
         now_s = self._clock().timestamp()
         with self._lock:
             for alert in self._book.active():
-                if alert.alert_id == alert_id and party in (
+                if self._id(alert) == alert_id and party in (
                     _party_of(alert.a),
                     _party_of(alert.b),
                 ):
-                    event = self._book.acknowledge(alert_id, party, now_s)
+                    event = self._book.acknowledge(alert.alert_id, party, now_s)
                     if event is None:
                         return False
-                    self._pending.append(self._notices(event.kind, event.alert, by=party))
-                    break
-            else:
-                return False
-        self._flush()
-        return True
+                    if tell:
+                        self._pending.append(self._notices(event.kind, event.alert, by=party))
+                    return True
+            return False
+
+    def _id(self, alert: Alert) -> int:
+        """The alert's id as the replicas agreed on it (its own until told otherwise)."""
+        return self._agreed.get(alert.alert_id, alert.alert_id)
 
     # ------------------------------------------------------------------ reads
 
@@ -459,7 +519,7 @@ class LivePicture:
         with self._lock:
             alerts = [*self._book.active(), *(a for a, _ in self._resolved.values())]
             out: list[PartyAlert] = []
-            for alert in sorted(alerts, key=lambda a: a.alert_id):
+            for alert in sorted(alerts, key=self._id):
                 for own, other in ((alert.a, alert.b), (alert.b, alert.a)):
                     if _party_of(own) == party:
                         view = self._party_alert(party, alert, own, other)
@@ -701,6 +761,7 @@ class LivePicture:
         for alert_id, (_, at) in list(self._resolved.items()):
             if now_s - at > self.config.resolved_retention_s:
                 del self._resolved[alert_id]
+                self._agreed.pop(alert_id, None)
         self._tick_conformance(now_s)
         dropped_ids = tuple(sorted(_id_of(t) for t in dropped))
         return PassSummary(_at(now_s), len(reports), len(observations), dropped_ids)
@@ -782,7 +843,7 @@ class LivePicture:
         shown = other_id if alias is None else alias
         names = (_id_of(own), shown) if own == alert.latest.a else (shown, _id_of(own))
         return PartyAlert(
-            alert_id=alert.alert_id,
+            alert_id=self._id(alert),
             own=_id_of(own),
             other_id=other_id if mine else None,
             other_alias=alias,
