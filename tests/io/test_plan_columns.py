@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from deconflict.core.batch import PlanPool, Shapes, check_columns, check_plan, volume_shapes
 from deconflict.errors import InvalidInput
+from deconflict.geo.footprint import Polygon
 from deconflict.io.plan import parse_plan
-from deconflict.io.plan_columns import read_plan_columns, read_raw_columns
+from deconflict.io.plan_columns import read_plan_columns, read_raw_columns, surely_valid
 from deconflict.model.columns import PlanColumns, VolumeArrays
 from deconflict.synth import generate_plan, write_plan
 
@@ -284,3 +285,62 @@ def test_chunks_never_read_anything_but_what_the_whole_file_says(
     if read is None:
         return
     same_columns(read[0], read_plan_columns(orjson.loads(raw)))
+
+
+def ring_arrays(rings: list[list[tuple[float, float]]]) -> VolumeArrays:
+    count = np.array([len(r) for r in rings], dtype=np.int64)
+    zeros = np.zeros(len(rings))
+    return VolumeArrays(
+        op=np.arange(len(rings)),
+        t0=zeros,
+        t1=zeros,
+        lo=zeros,
+        hi=zeros,
+        radius=zeros,
+        first_vertex=np.cumsum(count) - count,
+        vertex_count=count,
+        lons=np.array([p[0] for r in rings for p in r], dtype=np.float64),
+        lats=np.array([p[1] for r in rings for p in r], dtype=np.float64),
+        t0_us=zeros.astype(np.int64),
+        t1_us=zeros.astype(np.int64),
+        feature=np.arange(len(rings)),
+    )
+
+
+@st.composite
+def rings(draw: st.DrawFn) -> list[tuple[float, float]]:
+    """Rings near and far from valid: jittered regular polygons of every size, anywhere
+    (poles, antimeridian), some reordered, squashed or given a repeated vertex."""
+    lon = draw(st.sampled_from([0.0, 179.9999, -180.0, 180.0, 8.7, -73.9]))
+    lat = draw(st.sampled_from([0.0, 50.1, 89.9999, -89.99, 90.0, 45.0]))
+    size = draw(st.sampled_from([1e-9, 1e-7, 1e-5, 1e-3, 0.1, 3.0, 10.0]))
+    n = draw(st.integers(3, 7))
+    squash = draw(st.sampled_from([1.0, 1e-3, 1e-7, 0.0]))
+    points = []
+    for k in range(n):
+        angle = 2 * math.pi * k / n + draw(st.floats(-0.5, 0.5)) / n
+        dx, dy = math.cos(angle) * size, math.sin(angle) * size * squash
+        points.append((max(-180.0, min(180.0, lon + dx)), max(-90.0, min(90.0, lat + dy))))
+    if draw(st.booleans()):
+        i, j = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
+        points[i], points[j] = points[j], points[i]
+    if draw(st.integers(0, 5)) == 0:
+        points[draw(st.integers(0, n - 1))] = points[0]
+    return points
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(rings(), min_size=1, max_size=4))
+def test_a_ring_surely_valid_is_valid_for_the_domain(
+    drawn: list[list[tuple[float, float]]],
+) -> None:
+    sure = surely_valid(ring_arrays(drawn), np.arange(len(drawn)))
+    for ring, accepted in zip(drawn, sure.tolist(), strict=True):
+        if accepted:
+            Polygon(tuple(ring))  # raises InvalidInput if the shortcut was wrong
+
+
+def test_the_corridors_of_a_generated_plan_skip_s2_validation() -> None:
+    a = read_plan_columns(generate_plan(300, seed=1)).arrays
+    polygons = np.flatnonzero(a.radius == 0.0)
+    assert surely_valid(a, polygons).mean() > 0.8

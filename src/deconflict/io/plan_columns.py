@@ -23,7 +23,8 @@ import numpy as np
 import orjson
 
 from deconflict.errors import InvalidInput
-from deconflict.geo.earth import MAX_CIRCLE_RADIUS_M
+from deconflict.geo.caps import lonlat_to_xyz
+from deconflict.geo.earth import EARTH_RADIUS_M, MAX_CIRCLE_RADIUS_M, MAX_VERTICES
 from deconflict.geo.footprint import Circle, invalid_rings
 from deconflict.io.plan import _Builder, in_feature, parse_feature
 from deconflict.model.columns import PlanColumns, VolumeArrays, micros
@@ -411,7 +412,8 @@ def _read_chunk(
         ((a.lats >= -90.0) & (a.lats <= 90.0) & (a.lons >= -180.0) & (a.lons <= 180.0)).all()
     )
     if clean:
-        polygons = np.flatnonzero(a.radius == 0.0).tolist()
+        polygons = np.flatnonzero(a.radius == 0.0)
+        polygons = polygons[~surely_valid(a, polygons)].tolist()
         lons, lats = reader.lons, reader.lats
         at, count = a.first_vertex.tolist(), reader.vertex_count
         rings = [
@@ -525,3 +527,82 @@ def _merge(chunks: list[_Chunk]) -> PlanColumns | None:
     return PlanColumns.from_arrays(
         op_ids, parties, priorities, states, VolumeArrays.concatenate(parts)
     )
+
+
+SURE_EDGE_RAD = 1e-7
+"""Shortest edge (0.6 m) of a ring that ``surely_valid`` may accept without S2."""
+SURE_TURN = 1e-6
+"""Smallest turn at a vertex (sine of the angle, about 0.2 arc seconds) it may accept."""
+SURE_REACH = 0.99
+"""Every vertex within about 8 degrees of the ring's centre."""
+SURE_AREA_M2 = 1.0
+"""Smallest area it may accept: a million times ``MIN_AREA_M2``."""
+
+
+def surely_valid(a: VolumeArrays, polygons: np.ndarray) -> np.ndarray:
+    """Which of ``polygons`` are strictly convex rings with room to spare, hence valid
+    by every rule of ``Polygon`` (S2's included); the others still go to S2.
+
+    In the gnomonic projection about a point, great-circle arcs are straight lines, so
+    a ring whose projection turns the same way at every vertex, by more than
+    ``SURE_TURN``, and once round in all, is a convex polygon: simple, no repeated
+    vertex, no degenerate edge. The margins dwarf the rounding of float coordinates
+    (about 1e-16), so S2's exact predicates see the same. The projection only enlarges
+    areas (by 1 / cos³ of the distance from the centre), so the projected area times
+    the cube of the smallest cosine bounds the true area from below. A property test
+    holds every ring this accepts to ``Polygon``.
+    """
+    out = np.zeros(len(polygons), dtype=bool)
+    if len(polygons) == 0:
+        return out
+    n = a.vertex_count[polygons]
+    fine = (n >= 3) & (n <= MAX_VERTICES)
+    owner = np.repeat(np.arange(len(polygons)), n)
+    start = np.repeat(a.first_vertex[polygons], n)
+    local = np.arange(len(owner)) - np.repeat(np.cumsum(n) - n, n)
+    here = start + local
+    nxt = start + (local + 1) % np.repeat(n, n)
+    xyz = lonlat_to_xyz(a.lons[here], a.lats[here])
+    centre = np.zeros((len(polygons), 3))
+    np.add.at(centre, owner, xyz)
+    norm = np.linalg.norm(centre, axis=1)
+    fine &= norm > 0.0
+    centre /= np.where(norm > 0.0, norm, 1.0)[:, None]
+    c = centre[owner]
+    cos = np.einsum("ij,ij->i", xyz, c)
+    lowest = np.full(len(polygons), 2.0)
+    np.minimum.at(lowest, owner, cos)
+    fine &= lowest > SURE_REACH
+    # A tangent frame at the centre; vertices projected onto the tangent plane.
+    helper = np.where(np.abs(centre[:, 2:3]) < 0.9, [[0.0, 0.0, 1.0]], [[1.0, 0.0, 0.0]])
+    east = np.cross(helper, centre)
+    east /= np.linalg.norm(east, axis=1)[:, None]
+    north = np.cross(centre, east)
+    scale = 1.0 / np.where(cos > 0.0, cos, 1.0)
+    u = np.einsum("ij,ij->i", xyz, east[owner]) * scale
+    v = np.einsum("ij,ij->i", xyz, north[owner]) * scale
+    position = np.empty(len(a.lons), dtype=np.int64)
+    position[here] = np.arange(len(here))
+    after = position[nxt]
+    du, dv = u[after] - u, v[after] - v  # edge k: from vertex k to k + 1
+    length = np.hypot(du, dv)
+    shortest = np.full(len(polygons), np.inf)
+    np.minimum.at(shortest, owner, length)
+    fine &= shortest > SURE_EDGE_RAD
+    du2, dv2 = du[after], dv[after]  # edge k + 1
+    cross = du * dv2 - dv * du2
+    turn = cross / np.maximum(length * length[after], 1e-300)
+    left = np.ones(len(polygons), dtype=bool)
+    right = np.ones(len(polygons), dtype=bool)
+    np.logical_and.at(left, owner, turn > SURE_TURN)
+    np.logical_and.at(right, owner, turn < -SURE_TURN)
+    fine &= left | right
+    winding = np.zeros(len(polygons))
+    np.add.at(winding, owner, np.arctan2(cross, du * du2 + dv * dv2))
+    fine &= np.abs(np.abs(winding) - 2.0 * np.pi) < 1e-6
+    twice_area = np.zeros(len(polygons))
+    np.add.at(twice_area, owner, u * v[after] - u[after] * v)
+    area_m2 = np.abs(twice_area) / 2.0 * lowest**3 * EARTH_RADIUS_M**2
+    fine &= area_m2 > SURE_AREA_M2
+    out[:] = fine
+    return out
