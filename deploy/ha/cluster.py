@@ -71,6 +71,9 @@ PG_PARAMETERS: dict[str, Any] = {
     # synchronous_standby_names): an acknowledged write is on two disks.
     "synchronous_commit": "on",
     "hot_standby": "on",
+    # A standby whose primary went away tries the new one after this long (default 5 s):
+    # under synchronous_mode_strict, writes on a new primary wait for a standby to follow.
+    "wal_retrieve_retry_interval": "1s",
     "wal_log_hints": "on",  # pg_rewind, to bring a deposed primary back as a standby
     "listen_addresses": "127.0.0.1",
 }

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -63,11 +62,17 @@ def heal(cluster: Cluster) -> None:
 
 def start_replicas(tmp_path: Path, cluster: Cluster, database: str) -> list[Server]:
     """Two ``deconflict serve`` on the cluster's multi-host URL, sharing one data
-    directory (one signing key), started side by side."""
+    directory (one signing key). The first migrates the fresh database; two started
+    side by side would both create its tables."""
     args = ("--database-timeout", str(DATABASE_TIMEOUT_S))
     servers = [Server(tmp_path, cluster.url(database), None, *args) for _ in range(2)]
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(Server.start, servers))
+    try:
+        for server in servers:
+            server.start()
+    except BaseException:
+        for server in servers:
+            server.stop()
+        raise
     return servers
 
 
