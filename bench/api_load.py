@@ -203,6 +203,28 @@ async def drive(
     }
 
 
+def store_retries(urls: list[str], token: str) -> int:
+    """Transactions the replicas retried so far (serialization failures, lock waits), from
+    their /metrics; -1 when a replica does not say."""
+    total = 0
+    for url in urls:
+        try:
+            text = httpx.get(
+                f"{url}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10
+            ).text
+        except httpx.HTTPError:
+            return -1
+        values = [
+            float(line.split()[-1])
+            for line in text.splitlines()
+            if line.startswith("deconflict_store_retries_total ")
+        ]
+        if not values:
+            return -1
+        total += int(values[0])
+    return total
+
+
 def start(exe: Path, port: int, data: str, database: str | None) -> subprocess.Popen[bytes]:
     """One `deconflict serve` on ``port``, answering /healthy."""
     cmd = [str(exe), "serve", "--port", str(port), "--data-dir", data]
@@ -263,7 +285,9 @@ def run(replicas: int, args: argparse.Namespace, exe: Path, database: str | None
             print(f"{replicas} replica(s):")
             for name, bodies, prefix, target in phases:
                 before = cpu_split(*pids)
+                retried = store_retries(urls, token)
                 result = asyncio.run(drive(urls, token, bodies, args.clients, prefix, args.api))
+                retried = store_retries(urls, token) - retried if retried >= 0 else -1
                 cost = [
                     (b - a) / len(bodies) * 1000
                     for a, b in zip(before, cpu_split(*pids), strict=True)
@@ -275,7 +299,9 @@ def run(replicas: int, args: argparse.Namespace, exe: Path, database: str | None
                 )
                 print(
                     f"    CPU per creation: service {cost[0]:.2f} ms, database "
-                    f"{cost[1]:.2f} ms, clients {cost[2]:.2f} ms",
+                    f"{cost[1]:.2f} ms, clients {cost[2]:.2f} ms; transactions retried "
+                    f"{retried if retried >= 0 else 'n/a'}; load average "
+                    f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}",
                     flush=True,
                 )
         finally:

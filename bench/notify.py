@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -138,11 +139,12 @@ def main() -> None:
     )
     ap.add_argument(
         "--mode",
-        choices=["dss", "outbox"],
+        choices=["dss", "outbox", "cost"],
         default="dss",
         help="dss: changes through DssService (its index bumps included); outbox: only the "
         "notifier's transaction (same rows, same bodies), to measure delivery at rates the "
-        "DSS write path cannot reach on SQLite",
+        "DSS write path cannot reach on SQLite; cost: 200 changes one after another, nothing "
+        "delivered, and the CPU each costs this process (the writer thread's included)",
     )
     args = ap.parse_args()
     if args.baseline:
@@ -197,6 +199,10 @@ def run_on(args: argparse.Namespace, url: str, port: int) -> None:
                 notify_for_operational_intents=True,
             ),
         )
+    if args.mode == "cost":
+        change_cost(args, dss, now, url)
+        store.close()
+        return
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     worker = DeliveryWorker(store, settings, ServiceTokens(key, issuer="bench", subject="bench"))
     notifier.on_outbox.append(worker.wake)
@@ -283,6 +289,33 @@ def run_on(args: argparse.Namespace, url: str, port: int) -> None:
         f"commit-to-delivery p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms, "
         f"max {latencies[-1] * 1000:.0f} ms; load average "
         f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}  (target p99 < 1000 ms at 100/s)",
+        flush=True,
+    )
+
+
+def change_cost(args: argparse.Namespace, dss: DssService, now: datetime, url: str) -> None:
+    """CPU and wall time per DSS change over the subscribers, one change at a time."""
+
+    def one(n: int) -> None:
+        start = now + timedelta(minutes=5 + n)
+        extent = Extent(Circle(7.0, 46.0, 200.0), 0, 100, start, start + timedelta(seconds=30))
+        params = IntentParams((extent,), OperationState.ACCEPTED, "http://127.0.0.1:9/manager")
+        dss.put_intent("manager", str(uuid.uuid4()), None, params, conformance_monitoring=False)
+
+    for n in range(20):
+        one(n)
+    count = 200
+    cpu, wall = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    for n in range(20, 20 + count):
+        one(n)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    used = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
+    print(
+        f"notify [cost]: {args.subscribers} subscribers over {args.usss} USSs, "
+        f"{'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}: "
+        f"{used / count * 1000:.2f} ms CPU and {(time.perf_counter() - wall) / count * 1000:.1f} "
+        f"ms wall per change (this process; the database server's own work not counted); "
+        f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
         flush=True,
     )
 
