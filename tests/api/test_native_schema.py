@@ -23,6 +23,9 @@ from deconflict.settings import Settings
 from deconflict.store.sharing import save_agreement
 from deconflict.store.sql import SqlStore, open_store
 from tests.conftest import Grant, Headers, catch_up, native_op
+from tests.e2e.dss import test_one_airspace as airspace
+from tests.e2e.dss.conftest import CP, new_id
+from tests.e2e.dss.test_uss_plans_reach_parties import plan_over_native
 from tests.tactical.helpers import T0, FakeClock, config
 
 Conforms = Callable[..., None]
@@ -70,6 +73,7 @@ def with_circle(lon: float = 0.0, **extra: Any) -> dict[str, Any]:
 
 OP = "/v1/operations/{op_id}"
 NATIVE = ("/v1/operations", "/v1/constraints", "/v1/zones", "/v1/messages", "/v1/tracks")
+SERVICE = ("/v1/console", "/ready", "/healthy")
 
 
 def test_an_operations_life_matches_the_documented_answers(
@@ -148,7 +152,7 @@ def test_a_dry_run_a_batch_and_state_changes_match_the_documented_answers(
 
 def test_every_answer_of_the_native_api_has_a_schema(doc: dict[str, Any]) -> None:
     for path, item in doc["paths"].items():
-        if not path.startswith(NATIVE):
+        if not path.startswith(NATIVE + SERVICE):
             continue
         for method, operation in item.items():
             for status, answer in operation["responses"].items():
@@ -313,3 +317,62 @@ def test_hotline_messages_match_the_documented_answers(
     conforms(client.get("/v1/messages", headers=auth()), "/v1/messages", "get")
     operator = client.get("/v1/messages", params={"all": "true"}, headers=auth("ops", *OPERATOR))
     conforms(operator, "/v1/messages", "get")
+
+
+def test_standing_conflicts_match_the_documented_answers(
+    client: TestClient, auth: Headers, conforms: Conforms, grant: Grant
+) -> None:
+    grant("beta", priority_max=5)
+    assert client.put("/v1/operations/a1", json=native_op(), headers=auth("alpha")).is_success
+    over = client.put("/v1/operations/b1", json=native_op(0.005, priority=5), headers=auth("beta"))
+    assert over.status_code == 201, over.text
+    path = "/v1/console/conflicts"
+    seen = client.get(path, headers=auth("alpha"))
+    [standing] = seen.json()["conflicts"]
+    assert standing["conflict_id"]
+    conforms(seen, path, "get")
+    operator = client.get(path, headers=auth("ops", *OPERATOR))
+    assert operator.json()["conflicts"][0]["party"] in ("alpha", "beta")
+    conforms(operator, path, "get")
+
+
+def test_uss_plans_match_the_documented_answer(
+    client: TestClient, auth: Headers, conforms: Conforms, store: SqlStore, grant: Grant
+) -> None:
+    plan_over_native(client, auth, store, grant)
+    reference = {
+        "id": new_id(),
+        "manager": "uss-far",
+        "uss_availability": "Normal",
+        "version": 1,
+        "time_start": {"value": airspace.T0, "format": "RFC3339"},
+        "time_end": {"value": airspace.T1, "format": "RFC3339"},
+        "uss_base_url": "https://uss-far.example.com",
+    }
+    constraint = {
+        "constraint_id": reference["id"],
+        "constraint": {"reference": reference, "details": {"volumes": [airspace.extent()]}},
+        "subscriptions": [{"subscription_id": new_id(), "notification_index": 3}],
+    }
+    told = client.post("/uss/v1/constraints", json=constraint, headers=auth("uss-far", CP))
+    assert told.status_code == 204, told.text
+    plans = client.get("/v1/console/uss_plans", headers=auth(airspace.PARTY))
+    assert {p["kind"] for p in plans.json()["uss_plans"]} == {"uss_intent", "uss_constraint"}
+    conforms(plans, "/v1/console/uss_plans", "get")
+
+
+def test_readiness_matches_the_documented_answers(client: TestClient, conforms: Conforms) -> None:
+    ready = client.get("/ready")
+    assert ready.status_code == 200, ready.text
+    conforms(ready, "/ready", "get")
+    client.app.state.services.audit_key = None  # type: ignore[attr-defined]
+    missing = client.get("/ready")
+    assert missing.status_code == 503
+    conforms(missing, "/ready", "get")
+
+
+def test_liveness_matches_the_documented_answer(client: TestClient, doc: dict[str, Any]) -> None:
+    alive = client.get("/healthy")
+    schema = doc["paths"]["/healthy"]["get"]["responses"]["200"]["content"]["text/plain"]
+    assert validator(doc, schema["schema"]).is_valid(alive.text), alive.text
+    assert schema["schema"].get("enum") == [alive.text]

@@ -76,7 +76,17 @@ def app_for(services: Services) -> FastAPI:
     app.add_middleware(RequestId)
     install_log_records()
 
-    @app.get("/healthy", response_class=PlainTextResponse, tags=["service"])
+    @app.get(
+        "/healthy",
+        response_class=PlainTextResponse,
+        tags=["service"],
+        responses={
+            200: {
+                "description": "Alive (whether it may take traffic: /ready).",
+                "content": {"text/plain": {"schema": {"type": "string", "enum": ["ok"]}}},
+            }
+        },
+    )
     def healthy() -> str:
         return "ok"
 

@@ -40,6 +40,7 @@ from deconflict.api import deps, disclosure
 from deconflict.api.disclosure import policy_for
 from deconflict.api.listing import in_shown_order
 from deconflict.api.native import ERRORS
+from deconflict.api.native_schema import StandingConflictListOut, body
 from deconflict.api.security import require_scopes
 from deconflict.api.wire import conflict_json
 from deconflict.auth.principal import Principal
@@ -300,7 +301,11 @@ def _add_files(router: APIRouter, root: Path) -> None:
 
 
 def _add_conflicts(router: APIRouter) -> None:
-    @router.get("/v1/console/conflicts", tags=["console"], responses=ERRORS)
+    @router.get(
+        "/v1/console/conflicts",
+        tags=["console"],
+        responses={**ERRORS, 200: body(StandingConflictListOut, "Each standing overlap, once.")},
+    )
     def conflicts(
         request: Request,
         principal: Reader,

@@ -295,6 +295,72 @@ class MessageListOut(_Out):
     messages: list[MessageOut]
 
 
+# ------------------------------------------------------- the console's reads
+# What ``api/console.py`` and ``api/uss_plans.py`` send.
+
+
+class StandingConflictOut(ConflictOut):
+    """A standing overlap between one of the caller's live operations and another."""
+
+    operation: str = Field(description="The caller's operation (any party's, to the operator).")
+    party: str | None = Field(
+        None, description="Whose ``operation`` it is: to the operator (deconflict.admin) only."
+    )
+    conflict_id: str | None = Field(
+        None, description="The hotline's id for messaging the other side (two parties)."
+    )
+
+
+class StandingConflictListOut(_Out):
+    conflicts: list[StandingConflictOut]
+
+
+class UssOverlapOut(WhereAndWhen):
+    volume: int = Field(description="Index of the party's operation's volume.")
+
+
+class UssPlanOut(_Out):
+    """The newest ``uss_intent.changed`` / ``uss_constraint.changed`` event's body the
+    caller was told of a USS's plan near one of its operations, with its ``kind``."""
+
+    kind: Literal["uss_intent", "uss_constraint"]
+    operational_intent_id: str | None = Field(None, description="The F3548 id (uss_intent).")
+    constraint_id: str | None = Field(None, description="The F3548 id (uss_constraint).")
+    manager: str = Field(description="The USS.")
+    version: int
+    via: str = Field(description="How it was learnt: the DSS's own sighting, or the USS's POST.")
+    operation_id: str = Field(description="The caller's operation it meets.")
+    change: Literal["created", "updated"]
+    time_start: datetime
+    time_end: datetime
+    overlaps: list[UssOverlapOut]
+    state: OperationState | None = Field(None, description="An intent's state.")
+    priority: int | None = Field(None, description="An intent's priority, as the rules hold it.")
+    verdict: Verdict | None = Field(None, description="The rules' verdict on an intent.")
+    reason: Reason | None = None
+
+
+class UssPlanListOut(_Out):
+    uss_plans: list[UssPlanOut]
+
+
+# ----------------------------------------------------------------- the service
+
+
+class ReadyChecksOut(_Out):
+    database: str = Field(description="ok, or what is wrong (unreachable, read-only: ...).")
+    migrations: str = Field(description="ok, or where the schema is against the code.")
+    keys: str = Field(description="ok, or which keys are not loaded.")
+
+
+class ReadyOut(_Out):
+    """``/ready``'s answer, 200 or 503 alike: each check, ``ok`` or what is missing."""
+
+    ready: bool
+    checks: ReadyChecksOut
+    message: str | None = Field(None, description="When not ready: every problem in one line.")
+
+
 def body(model: type[BaseModel] | Any, description: str) -> dict[str, Any]:
     """An OpenAPI response entry with ``model`` as its JSON body."""
     return {"model": model, "description": description}

@@ -30,6 +30,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from deconflict.api.deps import AppServices
+from deconflict.api.native_schema import ReadyOut, body
 from deconflict.errors import StoreUnavailable
 from deconflict.service.services import Services
 from deconflict.store.migrations_runner import MIGRATIONS
@@ -89,7 +90,10 @@ def _keys(services: Services) -> str | None:
 
 @router.get(
     "/ready",
-    responses={503: {"description": "Not ready: the body names what is missing."}},
+    responses={
+        200: body(ReadyOut, "Ready: every check is ok."),
+        503: body(ReadyOut, "Not ready: the body names what is missing."),
+    },
 )
 def ready(services: AppServices) -> JSONResponse:
     """Readiness for a load balancer or orchestrator: 200 when every check passes."""

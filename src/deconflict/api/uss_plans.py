@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Response
 
 from deconflict.api import deps
 from deconflict.api.native import ERRORS
+from deconflict.api.native_schema import UssPlanListOut, body
 from deconflict.api.security import require_scopes
 from deconflict.auth.principal import Principal
 from deconflict.auth.scopes import Scope
@@ -27,7 +28,10 @@ Reader = Annotated[Principal, Depends(require_scopes(Scope.READ, Scope.PLAN))]
 router = APIRouter(tags=["console"], responses=ERRORS)
 
 
-@router.get("/v1/console/uss_plans")
+@router.get(
+    "/v1/console/uss_plans",
+    responses={200: body(UssPlanListOut, "The USS plans told and not since withdrawn.")},
+)
 def uss_plans(principal: Reader, store: deps.Store) -> Response:
     """Each: ``kind`` (``uss_intent`` or ``uss_constraint``), the F3548 id, ``manager``,
     ``operation_id`` (the caller's operation it meets), ``state``, ``priority``,
