@@ -1,6 +1,6 @@
 """Issue 18: ``/docs`` works with no internet. Swagger UI comes from the installed
-package, every address a served page names is the service's own, and ReDoc (which
-only a CDN could serve) is off."""
+package, every address a served page names is the service's own (the console's page
+and scripts too), and ReDoc (which only a CDN could serve) is off."""
 
 from __future__ import annotations
 
@@ -29,6 +29,43 @@ def test_the_docs_page_names_no_address_outside_the_service(client: TestClient) 
     r = client.get("/docs")
     assert r.status_code == 200
     assert outside_addresses(r.text) == []
+
+
+HTTP_ADDRESS = re.compile(r"""https?://[^\s"'`<>)]+""")
+THIRD_PARTY = ("/console/vendor/", "/docs/assets/")
+"""Libraries shipped as their packages hold them (Leaflet, topojson-client, Swagger UI):
+their text names their projects' sites and XML namespaces, which no page fetches (the
+browser tests refuse every outside request)."""
+
+
+def our_files(client: TestClient, page: str) -> dict[str, str]:
+    """``page`` and the scripts and stylesheets of our own it loads, modules imported
+    by modules included: path -> text."""
+    found = {page: client.get(page).text}
+    todo = re.findall(r'(?:src|href)="(/[^"]+)"', found[page])
+    while todo:
+        path = todo.pop()
+        if path in found or path.startswith(THIRD_PARTY):
+            continue
+        r = client.get(path)
+        assert r.status_code == 200, path
+        found[path] = r.text
+        base = path.rsplit("/", 1)[0]
+        todo += [f"{base}/{name}" for name in re.findall(r'from "\./([^"]+)"', r.text)]
+    return found
+
+
+@pytest.mark.parametrize("page", ["/", "/docs"])
+def test_no_page_or_script_of_ours_names_an_address_outside_the_service(
+    client: TestClient, page: str
+) -> None:
+    files = our_files(client, page)
+    assert len(files) > 1 or page == "/docs", files.keys()
+    named = {
+        path: [a for a in HTTP_ADDRESS.findall(text) if urlsplit(a).hostname not in LOCAL_HOSTS]
+        for path, text in files.items()
+    }
+    assert {path: found for path, found in named.items() if found} == {}
 
 
 def test_every_script_and_stylesheet_of_the_docs_page_is_served_here(client: TestClient) -> None:
