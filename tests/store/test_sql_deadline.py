@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from deconflict.errors import StoreUnavailable
-from deconflict.store.sql import SqlStore, open_store
+from deconflict.store.sql import SqlStore, open_store, request_budget
 from tests.conftest import BACKENDS, PG_URL
 from tests.core.factories import operation, square, volume
 
@@ -110,3 +110,27 @@ def test_the_store_writes_again_once_the_lock_is_released(
     assert put(store, "b").version == 1
     with store.session() as s:
         assert s.get("b") is not None
+
+
+def test_a_request_budget_ends_a_transaction_before_its_own_longer_deadline(
+    locked: tuple[SqlStore, Holder],
+) -> None:
+    store, hold = locked
+    patient = SqlStore(store.engine, timeout_s=SAFETY_S * 2)  # would outwait the safety net
+
+    def within_budget() -> Any:
+        with request_budget(TIMEOUT_S):
+            return put(patient, "a")
+
+    with hold():
+        assert isinstance(outcome(within_budget), StoreUnavailable)
+
+
+def test_a_spent_request_budget_is_store_unavailable_before_any_work(
+    locked: tuple[SqlStore, Holder],
+) -> None:
+    store, _ = locked
+    with request_budget(0.0), pytest.raises(StoreUnavailable, match="spent"):
+        put(store, "late")
+    with store.session() as s:
+        assert s.get("late") is None

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 
 from deconflict import __version__
+from deconflict.api.budget import RequestBudget
 from deconflict.api.console import console_router
 from deconflict.api.constraints import router as constraints_router
 from deconflict.api.deps import SERVICES_STATE_ATTR
@@ -68,6 +69,8 @@ def app_for(services: Services) -> FastAPI:
     install_auth_error_handlers(app)
     install_error_handlers(app)
     install_limits(app)
+    # One deadline for all the database work of a write request (api/budget.py).
+    app.add_middleware(RequestBudget, seconds=services.store.timeout_s)
     app.add_middleware(BodyLimit)
     # Before the body is read; inside the metrics and ids, so a 429 is counted and named.
     app.add_middleware(RateLimit, limits=services.rate_limits)

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -264,6 +265,23 @@ WATCHDOG_GRACE_S = 0.5
 answers its own ``statement_timeout`` ends the query first (the connection survives)."""
 
 
+REQUEST_DEADLINE: ContextVar[float | None] = ContextVar("deconflict_request_deadline", default=None)
+"""The ``time.monotonic()`` by which the current request must be answered, if any: every
+transaction it opens ends by then (``request_budget``), however many it opens."""
+
+
+@contextmanager
+def request_budget(seconds: float) -> Iterator[None]:
+    """Bound every transaction opened in this context (this request) by one deadline
+    ``seconds`` from now, on top of each transaction's own ``timeout_s``: a request that
+    spent its time on one transaction gets a 503 from the next, not another budget."""
+    token = REQUEST_DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        REQUEST_DEADLINE.reset(token)
+
+
 class StoreCounts:
     """Transactions retried and given up (``StoreUnavailable``) since the store opened:
     plain counters the service's metrics read, so the store needs no metrics library."""
@@ -293,6 +311,19 @@ class SqlStore:
         self.grouping: GroupCommit[SqlSession] = GroupCommit(self)
         self.counts = StoreCounts()
 
+    def _deadline(self, deadline: float | None) -> float:
+        """``deadline``, or ``timeout_s`` from now, but never past the request's
+        (``request_budget``); ``StoreUnavailable`` at once if that is already spent."""
+        if deadline is None:
+            deadline = time.monotonic() + self.timeout_s
+        request = REQUEST_DEADLINE.get()
+        if request is not None:
+            if request <= time.monotonic():
+                self.counts.add(unavailable=1)
+                raise StoreUnavailable("the request's time for the database is spent")
+            deadline = min(deadline, request)
+        return deadline
+
     @property
     def retry_budget_s(self) -> float:
         """The former name of ``timeout_s``."""
@@ -307,8 +338,7 @@ class SqlStore:
         pooled connection, for the server to answer, all count. Serialization failures
         are retried by ``run``; a plain ``session`` raises them.
         """
-        if deadline is None:
-            deadline = time.monotonic() + self.timeout_s
+        deadline = self._deadline(deadline)
         if self.is_sqlite:
             with self._sqlite_session(write, deadline) as s:
                 yield s
@@ -415,8 +445,7 @@ class SqlStore:
         ``deadline``, a ``time.monotonic()``), then ``StoreUnavailable`` (a 503) is
         raised. Every attempt shares that deadline.
         """
-        if deadline is None:
-            deadline = time.monotonic() + self.timeout_s
+        deadline = self._deadline(deadline)
         cap = 0.005
         while True:
             try:

@@ -90,8 +90,8 @@ async def writer(
             except httpx.HTTPError:
                 return  # the server died under us: the outcome of this write is unknown
             if r.status_code == 503:
-                # Not acknowledged, so nothing to prove about it. (Whether far-apart writers
-                # should ever see one is test_race's far-apart proof, an xfail for now.)
+                # Not acknowledged, so nothing to prove about it. (That far-apart writers
+                # never see one is test_race's far-apart proof.)
                 await asyncio.sleep(0.05)
                 continue
             assert r.status_code in (200, 201), (r.status_code, r.text)
