@@ -112,3 +112,22 @@ def test_bulk_ring_check_rejects_exactly_what_polygon_rejects() -> None:
             rejected.append(k)
     assert rejected == [1, 2, 3, 4, 5, 6]
     assert invalid_rings(rings) == rejected
+
+
+@pytest.mark.parametrize(
+    ("bad", "rule"),
+    [
+        ([1.0, "north"], "coordinates must be numbers, got 'north'"),
+        ([None, 1.0], "coordinates must be numbers, got None"),
+        ([1.0, True], "coordinates must be numbers, not true/false"),
+        ([1.0], "a position must be [lon, lat]"),
+        ("1,1", "a position must be [lon, lat]"),
+    ],
+)
+def test_a_position_that_is_not_two_numbers_is_named_by_its_own_index(
+    bad: object, rule: str
+) -> None:
+    ring = [[0.0, 0.0], [1.0, 0.0], bad, [0.0, 1.0], [0.0, 0.0]]
+    with pytest.raises(InvalidInput) as err:
+        Polygon.from_ring(ring)  # type: ignore[arg-type]
+    assert (err.value.field, err.value.rule) == ("vertices[2]", rule)

@@ -77,19 +77,19 @@ class Polygon:
 
     @classmethod
     def from_ring(cls, ring: Sequence[Sequence[float]]) -> Polygon:
-        """From a GeoJSON-style ring of [lon, lat] positions, closed or not."""
+        """From a GeoJSON-style ring of [lon, lat] positions, closed or not.
+
+        A position that is not two numbers is named by its own index: the fast read
+        below fails at the first bad one without saying which, so the ring is read
+        again, position by position, on that path only.
+        """
         try:
             points = [(p[0] + 0.0, p[1] + 0.0) for p in ring]
         except (TypeError, IndexError, KeyError):
-            for k, p in enumerate(ring):
-                if not isinstance(p, list | tuple) or len(p) < 2:
-                    raise InvalidInput(f"vertices[{k}]", "a position must be [lon, lat]") from None
-                raise InvalidInput(
-                    f"vertices[{k}]", f"coordinates must be numbers, got {p[0]!r}, {p[1]!r}"
-                ) from None
+            _raise_first_unreadable(ring)
             raise
         if any(type(c) is bool for p in ring for c in p[:2]):
-            raise InvalidInput("vertices", "coordinates must be numbers, not true/false")
+            _raise_first_unreadable(ring)
         if len(points) > 1 and points[0] == points[-1]:
             points.pop()
         return cls(tuple(points))
@@ -163,6 +163,23 @@ def _ring_geography(vertices: Sequence[tuple[float, float]]) -> Any:
         return spherely.create_polygon(vertices)
     except (RuntimeError, ValueError) as exc:
         raise InvalidInput("vertices", _explain_s2_error(str(exc))) from None
+
+
+def _raise_first_unreadable(ring: Sequence[Any]) -> None:
+    """Names the first position of ``ring`` that is not [lon, lat] numbers, if any
+    (JSON true/false is not a number, whatever Python's bool-is-int says)."""
+    for k, p in enumerate(ring):
+        if not isinstance(p, list | tuple) or len(p) < 2:
+            raise InvalidInput(f"vertices[{k}]", "a position must be [lon, lat]")
+        for c in p[:2]:
+            if type(c) is bool:
+                raise InvalidInput(f"vertices[{k}]", "coordinates must be numbers, not true/false")
+            try:
+                c + 0.0
+            except TypeError:
+                raise InvalidInput(
+                    f"vertices[{k}]", f"coordinates must be numbers, got {c!r}"
+                ) from None
 
 
 def _explain_vertices(vertices: Sequence[tuple[float, float]]) -> None:
