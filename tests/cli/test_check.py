@@ -97,7 +97,26 @@ def test_invalid_input_exits_two_naming_feature_and_field_with_empty_stdout(tmp_
         ),
         (
             lambda f: f["geometry"].update(coordinates=[[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]),
-            "features[0].geometry.vertices",
+            "features[0].geometry.coordinates[0]: ",
+        ),
+        (
+            lambda f: f["geometry"]["coordinates"][0][2].__setitem__(1, "north"),
+            "features[0].geometry.coordinates[0][2]: coordinates must be numbers",
+        ),
+        (
+            lambda f: f["geometry"]["coordinates"][0].__setitem__(3, [0.01, 0]),
+            "features[0].geometry.coordinates[0][3]: repeats vertex 1",
+        ),
+        (
+            lambda f: f["geometry"]["coordinates"][0][1].__setitem__(1, 95),
+            "features[0].geometry.coordinates[0][1]: latitude 95",
+        ),
+        (
+            lambda f: f.update(
+                geometry={"type": "Point", "coordinates": [0, 95]},
+                properties={**f["properties"], "radius_m": 50},
+            ),
+            "features[0].geometry.coordinates: latitude 95",
         ),
         (
             lambda f: f.update(geometry={"type": "Point", "coordinates": [0, 0]}),
@@ -115,6 +134,7 @@ def test_each_invalid_field_is_named(tmp_path: Path, mutate: Any, field: str) ->
     result = runner.invoke(app, ["check", str(write(tmp_path, f)), "--format", "json"])
     assert result.exit_code == 2
     assert field in result.stderr
+    assert "vertices" not in result.stderr and "center" not in result.stderr
 
 
 def test_not_json_exits_two(tmp_path: Path) -> None:
@@ -203,7 +223,7 @@ def test_an_invalid_feature_is_named_by_its_index_and_its_operation(tmp_path: Pa
     bowtie["geometry"]["coordinates"] = [[[1, 1], [1.01, 1.01], [1.01, 1], [1, 1.01], [1, 1]]]
     result = runner.invoke(app, ["check", str(write(tmp_path, feature("a", "x", 0, 0), bowtie))])
     assert result.exit_code == 2
-    assert "features[1].geometry.vertices" in result.stderr
+    assert "features[1].geometry.coordinates[0]: " in result.stderr
     assert "(operation 'op-7')" in result.stderr
 
 

@@ -186,7 +186,7 @@ class ZoneIn(BaseModel):
                 sectors.append(Sector(parse_geometry(s.geometry.model_dump(), props), s.party))
             except InvalidInput as exc:
                 # In this body's fields (radius_m beside the geometry), not the parser's.
-                raise as_sent(exc, s.geometry.coordinates).within(f"sectors[{k}]") from None
+                raise as_sent(exc).within(f"sectors[{k}]") from None
         return AgreedZone(zid, owner, tuple(sectors), validity, altitude, self.name)
 
 

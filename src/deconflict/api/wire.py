@@ -62,40 +62,23 @@ class VolumeIn(BaseModel):
         try:
             footprint = parse_geometry(self.geometry.model_dump(), props)
         except InvalidInput as exc:
-            raise as_sent(exc, self.geometry.coordinates) from None
+            raise as_sent(exc) from None
         altitude = AltitudeBand(self.altitude_lower_m, self.altitude_upper_m)
         return Volume4D(footprint, altitude, TimeWindow(self.time_start, self.time_end))
 
 
-def as_sent(exc: InvalidInput, coordinates: list[Any]) -> InvalidInput:
+def as_sent(exc: InvalidInput) -> InvalidInput:
     """A footprint's error in the fields of this body, not of the GeoJSON plan file the
-    parser also reads, nor of the domain polygon.
+    parser also reads.
 
-    The parser names a circle's radius ``properties.radius_m`` (a plan file's place
-    for it) and a ring's positions ``vertices[k]`` (the polygon's); this body has
-    ``radius_m`` beside the geometry and the ring at ``geometry.coordinates[0]``, and a
-    client must be told the field it sent. A position that is not two numbers is found
-    here, on this error path only, since the polygon names the first position it could
-    not read rather than the one at fault.
+    The parser names the ring's positions as GeoJSON has them
+    (``geometry.coordinates[0][k]``, ``io.plan.as_written``), as this body does too, but
+    a circle's radius ``properties.radius_m`` (a plan file's place for it); this body
+    has ``radius_m`` beside the geometry, and a client must be told the field it sent.
     """
-    field = exc.field
-    if field == "properties.radius_m":
+    if exc.field == "properties.radius_m":
         return InvalidInput("radius_m", exc.rule)
-    prefix = "geometry.vertices"
-    if not field.startswith(prefix):
-        return exc
-    ring = coordinates[0] if coordinates and isinstance(coordinates[0], list) else []
-    if exc.rule.startswith("coordinates must be numbers"):
-        for k, p in enumerate(ring):
-            if not isinstance(p, list) or len(p) < 2:
-                return InvalidInput(
-                    f"geometry.coordinates[0][{k}]", "a position must be [lon, lat]"
-                )
-            if any(isinstance(c, bool) or not isinstance(c, int | float) for c in p[:2]):
-                return InvalidInput(
-                    f"geometry.coordinates[0][{k}]", f"coordinates must be numbers, got {p[:2]!r}"
-                )
-    return InvalidInput("geometry.coordinates[0]" + field.removeprefix(prefix), exc.rule)
+    return exc
 
 
 def volumes_of(given: Sequence[VolumeIn]) -> tuple[Volume4D, ...]:

@@ -150,8 +150,20 @@ def parse_geometry(geometry: Any, props: dict[str, Any]) -> Footprint:
     except InvalidInput as exc:
         if exc.field == "radius_m":
             raise InvalidInput("properties.radius_m", exc.rule) from None
-        raise exc.within("geometry") from None
+        raise InvalidInput(as_written(exc.field), exc.rule).within("geometry") from None
     raise InvalidInput("geometry.type", f"{kind!r}: a footprint is a Polygon or a Point")
+
+
+def as_written(field: str) -> str:
+    """A footprint's field in GeoJSON's terms, which the user wrote, rather than the
+    domain's: the polygon names its positions ``vertices[k]``, read from the ring at
+    ``coordinates[0]`` (index for index: only a closing repeat of the first position
+    is dropped, at the end), and a circle its ``center``, read from ``coordinates``."""
+    if field == "vertices" or field.startswith("vertices["):
+        return "coordinates[0]" + field.removeprefix("vertices")
+    if field == "center":
+        return "coordinates"
+    return field
 
 
 def _radius(props: dict[str, Any]) -> float:
