@@ -24,20 +24,22 @@ from deconflict.store.dss import DssStore
 from deconflict.store.schema_dss import dss_audiences, dss_subscriptions, subscription_cells
 from deconflict.store.sql import SqlStore, open_store
 
-NOW = datetime.now(UTC)
 WRITERS = 6
 
 
 def subscribe(service: DssService, uss: str, radius_m: float, hours: float = 2.0) -> str:
-    area = Extent(Circle(7.0, 46.0, radius_m), None, None, NOW, NOW + timedelta(hours=hours))
+    now = datetime.now(UTC)
+    area = Extent(Circle(7.0, 46.0, radius_m), None, None, now, now + timedelta(hours=hours))
     params = SubscriptionParams(area, f"https://{uss}.example.com", True)
     return service.put_subscription(uss, new_uuid4(), None, params).subscription.id
 
 
-def change(service: DssService, k: int, lon: float = 7.0) -> IntentChange:
+def change(
+    service: DssService, k: int, lon: float = 7.0, start_in: timedelta = timedelta(minutes=1)
+) -> IntentChange:
     """An intent of its own altitude band (none conflicts), touching whoever is over
-    (lon, 46.0)."""
-    start = NOW + timedelta(minutes=1)
+    (lon, 46.0) from ``start_in`` on, for five minutes."""
+    start = datetime.now(UTC) + start_in
     e = Extent(Circle(lon, 46.0, 50.0), 10.0 * k, 10.0 * k + 5, start, start + timedelta(minutes=5))
     params = IntentParams((e,), OperationState.ACCEPTED, "https://writer.example.com")
     return service.put_intent("writer", new_uuid4(), None, params, conformance_monitoring=False)
@@ -105,7 +107,21 @@ def test_concurrent_changes_give_every_subscription_its_indices_without_gaps(
         got = sorted(indices.get(sub_id, []))
         assert got == list(range(1, len(got) + 1)), (sub_id, got)
         assert service.get_subscription(f"uss{i}", sub_id).notification_index == len(got)
-    assert audience_rows(store) == 5
+    assert audience_rows(store) == 4  # by cells and kinds: 800, 3000, 300 and 6000 m
+
+
+def test_a_member_whose_window_a_change_misses_is_not_told_and_keeps_counting(
+    store: SqlStore,
+) -> None:
+    service = DssService(DssStore(store))
+    short = subscribe(service, "a", 2000.0, hours=0.5)  # over before the late change
+    long = subscribe(service, "b", 2000.0, hours=3.0)
+    assert audience_rows(store) == 1
+    assert told([change(service, 0)]) == {short: [1], long: [1]}
+    late = change(service, 1, start_in=timedelta(hours=1))
+    assert told([late]) == {long: [2]}
+    assert service.get_subscription("a", short).notification_index == 1
+    assert told([change(service, 2)]) == {short: [2], long: [3]}
 
 
 def test_an_updated_subscription_keeps_its_index_in_its_new_audience(store: SqlStore) -> None:
@@ -114,7 +130,8 @@ def test_an_updated_subscription_keeps_its_index_in_its_new_audience(store: SqlS
     other = subscribe(service, "b", 2000.0)
     change(service, 0)
     old = service.get_subscription("a", sub_id)
-    wider = Extent(Circle(7.0, 46.0, 4000.0), None, None, NOW, NOW + timedelta(hours=2))
+    now = datetime.now(UTC)
+    wider = Extent(Circle(7.0, 46.0, 4000.0), None, None, now, now + timedelta(hours=2))
     params = SubscriptionParams(wider, "https://a.example.com", True)
     service.put_subscription("a", sub_id, old.version, params)
     assert service.get_subscription("a", sub_id).notification_index == 1
@@ -125,6 +142,7 @@ def test_an_updated_subscription_keeps_its_index_in_its_new_audience(store: SqlS
 
 def test_migration_0016_keeps_every_index(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
+    now = datetime.now(UTC)
     engine = create_engine(url)
     with engine.begin() as conn:
         migrations_runner.upgrade(conn, "0015")
@@ -140,8 +158,8 @@ def test_migration_0016_keeps_every_index(tmp_path: Path) -> None:
                     notify_for_operational_intents=True,
                     notify_for_constraints=False,
                     implicit=False,
-                    time_start_us=to_us(NOW),
-                    time_end_us=to_us(NOW + timedelta(hours=2)),
+                    time_start_us=to_us(now),
+                    time_end_us=to_us(now + timedelta(hours=2)),
                     created_us=0,
                     updated_us=0,
                 )

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from deconflict.access.grants import DEFAULT_PRIORITY_MAX
 from deconflict.core.ports import StoredOperation
@@ -346,13 +346,7 @@ class SqlDssSession:
     def put_subscription(self, sub: SubscriptionRec, cells: Collection[int]) -> None:
         """The subscription joins the audience of its cells, window and kinds with the
         index it has (``sub.notification_index``), leaving its old one if that differs."""
-        key = audience_key(
-            cells,
-            to_us(sub.time_start),
-            to_us(sub.time_end),
-            sub.notify_for_operational_intents,
-            sub.notify_for_constraints,
-        )
+        key = audience_key(cells, sub.notify_for_operational_intents, sub.notify_for_constraints)
         left = self.conn.execute(_AUDIENCE_OF, {"id": sub.id}).scalar()
         values = _columns(sub, skip=("dependent_operational_intents",))
         values["audience_id"] = key
@@ -424,10 +418,22 @@ class SqlDssSession:
             audiences = ids_in_cells(self.conn, _AUDIENCES_IN[for_constraints], cells, span)
         notified: list[NotifiedSubscription] = []
         for chunk in chunks(audiences):
+            # A member whose window the change misses is not told: it leaves for an
+            # audience of its own (named by its id) with its index, before the bump.
+            for sub_id, index in self.conn.execute(_MISSED, {"ids": chunk, **span}).all():
+                self._go_alone(sub_id, int(index))
             self.conn.execute(_BUMP_AUDIENCES, {"ids": chunk})
             rows = self.conn.execute(_MEMBERS, {"ids": chunk})
             notified.extend(NotifiedSubscription(*r) for r in rows)
         return notified
+
+    def _go_alone(self, sub_id: str, index: int) -> None:
+        if self.conn.execute(_AUDIENCE_COUNT, {"id": sub_id}).scalar() is None:
+            self.conn.execute(_NEW_AUDIENCE, {"id": sub_id})
+        count = int(self.conn.execute(_AUDIENCE_COUNT, {"id": sub_id}).scalar_one())
+        self.conn.execute(
+            _MOVE_SUBSCRIPTION, {"key": sub_id, "audience": sub_id, "index": index, "mark": count}
+        )
 
     def _adopt(self, subscription_ids: Collection[str]) -> None:
         """Give subscriptions that have no audience theirs, their index unchanged."""
@@ -677,18 +683,13 @@ def _upsert(conn: Connection, key: Any, values: dict[str, Any], *, stamped: bool
     return False
 
 
-def audience_key(
-    cells: Collection[int],
-    start_us: int,
-    end_us: int,
-    for_intents: bool,
-    for_constraints: bool,
-) -> str:
-    """The audience of a subscription: what decides which changes it is told of (its
-    cells, its window, the kinds it asks for), as 32 hex digits of a SHA-256, so that
-    every replica names the same audience alike."""
+def audience_key(cells: Collection[int], for_intents: bool, for_constraints: bool) -> str:
+    """The audience of a subscription: its cells and the kinds of change it asks for, as
+    32 hex digits of a SHA-256, so that every replica names the same audience alike.
+    Its time window is not part of it: a change that misses a member's window makes that
+    member leave first (``bump_notification_indices``)."""
     h = hashlib.sha256()
-    h.update(f"{start_us}:{end_us}:{int(for_intents)}:{int(for_constraints)}:".encode())
+    h.update(f"{int(for_intents)}:{int(for_constraints)}:".encode())
     for c in sorted(cells):
         h.update(c.to_bytes(8, "big", signed=True))
     return h.hexdigest()[:32]
@@ -782,6 +783,21 @@ _MEMBERS = (
     select(_SUBS.id, _SUBS.uss_base_url, _CURRENT_INDEX)
     .select_from(_WITH_AUDIENCE)
     .where(_SUBS.audience_id.in_(bindparam("ids", expanding=True)))
+)
+_MISSED = (
+    select(_SUBS.id, _CURRENT_INDEX)
+    .select_from(_WITH_AUDIENCE)
+    .where(_SUBS.audience_id.in_(bindparam("ids", expanding=True)))
+    .where(or_(_SUBS.time_start_us > bindparam("t1"), _SUBS.time_end_us < bindparam("t0")))
+)
+_MOVE_SUBSCRIPTION = (
+    update(dss_subscriptions)
+    .where(_SUBS.id == bindparam("key"))
+    .values(
+        audience_id=bindparam("audience"),
+        notification_index=bindparam("index"),
+        audience_mark=bindparam("mark"),
+    )
 )
 _BUMP_AUDIENCES = (
     update(dss_audiences)

@@ -70,9 +70,10 @@ dss_audiences = Table(
     Column("id", String(36), primary_key=True),
     Column("notification_count", BigInteger, nullable=False),
 )
-"""Subscriptions that are told of exactly the same changes (the same cells, the same
-time window, the same kinds of change) share one counter, so a change touching a
-thousand such subscriptions writes one row, not a thousand (docs/architecture.md)."""
+"""Subscriptions over the same cells asking for the same kinds of change share one
+counter, so a change touching a thousand such subscriptions writes one row, not a
+thousand; a member whose time window a change misses leaves first, for an audience of
+its own named by its id (docs/architecture.md)."""
 
 subscription_cells = area_cells("subscription_cells", "subscription_id", "dss_subscriptions")
 

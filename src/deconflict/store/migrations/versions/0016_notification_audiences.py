@@ -24,12 +24,12 @@ def upgrade() -> None:
     op.add_column("dss_subscriptions", sa.Column("audience_mark", sa.BigInteger, nullable=True))
     op.create_index("ix_dss_subscriptions_audience", "dss_subscriptions", ["audience_id"])
     conn = op.get_bind()
-    # Every subscription joins the audience of its cells, window and kinds at count 0,
+    # Every subscription joins the audience of its cells and kinds at count 0,
     # so its index stays what it was (notification_index + 0 - 0).
     subs = conn.execute(
         sa.text(
-            "SELECT id, time_start_us, time_end_us, notify_for_operational_intents, "
-            "notify_for_constraints FROM dss_subscriptions"
+            "SELECT id, notify_for_operational_intents, notify_for_constraints "
+            "FROM dss_subscriptions"
         )
     ).all()
     cells: dict[str, list[int]] = {}
@@ -39,8 +39,6 @@ def upgrade() -> None:
     for s in subs:
         key = audience_key(
             cells.get(s.id, []),
-            int(s.time_start_us),
-            int(s.time_end_us),
             bool(s.notify_for_operational_intents),
             bool(s.notify_for_constraints),
         )
