@@ -3,6 +3,7 @@ first acknowledged write, writes lost, and throughput with synchronous replicati
 against a single PostgreSQL node.
 
 Run:  .venv/bin/python bench/ha_failover.py [--rounds 4] [--skip-throughput]
+                                           [--skip-failover] [--repeat 1]
                                            [--count 2000] [--hot-count 500]
 
 1. Starts the cluster of ``deploy/ha`` (one etcd, three PostgreSQL 15 nodes under
@@ -17,7 +18,8 @@ Run:  .venv/bin/python bench/ha_failover.py [--rounds 4] [--skip-throughput]
    looked for on the primary: the count missing is the writes lost.
 3. ``bench/api_load.py``'s phases (non-overlapping creations, then creations in one
    S2 cell; one replica, 10 clients) against a standalone PostgreSQL 15 with the same
-   settings (fsync on), then against the cluster, and the ratio.
+   settings (fsync on) and against the cluster, in A B B A order, and the ratio of the
+   medians.
 
 Everything shares the machine's cores: three PostgreSQL nodes, etcd, the replicas and
 the clients. The load average is printed with the figures.
@@ -82,7 +84,11 @@ class SingleNode:
             "-w",
             "start",
         )
-        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "bench")
+
+    def database(self, name: str) -> str:
+        """A fresh database on this node, and its URL."""
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
     def _run(self, tool: str, *args: str) -> None:
         subprocess.run(
@@ -92,10 +98,6 @@ class SingleNode:
             user=self.user,
             timeout=120,
         )
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/bench"
 
     def destroy(self) -> None:
         self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
@@ -191,6 +193,37 @@ def throughput(url: str, count: int, hot: int, work: Path) -> tuple[float, float
     return spread["rate"], cell["rate"]
 
 
+def compare_throughput(cluster: Cluster, args: argparse.Namespace, work: Path) -> None:
+    """Single node and cluster in A B B A order (``--repeat`` times), so that the
+    machine's drift over the run weighs on both alike; the ratio of the medians."""
+    print(f"throughput (one replica, 10 clients), order A B B A x {args.repeat}:")
+    single = SingleNode()
+    rates: dict[str, list[tuple[float, float]]] = {"single": [], "cluster": []}
+    try:
+        # Each run on a fresh database: the phases' plans would all conflict with the
+        # previous run's (409s, which cost less than creations).
+        for k in range(args.repeat):
+            for name in ("single", "cluster", "cluster", "single"):
+                db = f"throughput_{k}_{len(rates[name])}"
+                if name == "single":
+                    print("  single PostgreSQL node:")
+                    url = single.database(db)
+                else:
+                    print("  cluster, synchronous replication to one of two standbys:")
+                    create_database(cluster, db)
+                    url = cluster.url(db)
+                rates[name].append(throughput(url, args.count, args.hot_count, work))
+    finally:
+        single.destroy()
+    for i, phase in enumerate(("non-overlapping", "one cell")):
+        one = statistics.median(r[i] for r in rates["single"])
+        ha = statistics.median(r[i] for r in rates["cluster"])
+        print(
+            f"  {phase}: single {one:.0f} /s, cluster {ha:.0f} /s (medians of "
+            f"{len(rates['single'])}), cluster / single {ha / one:.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=4)
@@ -198,6 +231,7 @@ def main() -> None:
     parser.add_argument("--skip-failover", action="store_true")
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--hot-count", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=1, help="A B B A rounds of throughput")
     args = parser.parse_args()
     os.environ.setdefault("DECONFLICT_LIMITS__PLAN_HORIZON_S", str(20 * 365 * 86400))
     work = Path(tempfile.mkdtemp(prefix="deconflict-ha-bench-"))
@@ -211,20 +245,7 @@ def main() -> None:
             print(f"failover, {args.rounds} rounds, two replicas, mixed load:")
             failover_rounds(cluster, args.rounds, work)
         if not args.skip_throughput:
-            print("throughput (one replica, 10 clients):")
-            single = SingleNode()
-            try:
-                print("  single PostgreSQL node:")
-                one = throughput(single.url, args.count, args.hot_count, work)
-            finally:
-                single.destroy()
-            create_database(cluster, "ha_throughput")
-            print("  cluster, synchronous replication to one of two standbys:")
-            ha = throughput(cluster.url("ha_throughput"), args.count, args.hot_count, work)
-            print(
-                f"  cluster / single: non-overlapping {ha[0] / one[0]:.2f}, "
-                f"one cell {ha[1] / one[1]:.2f}"
-            )
+            compare_throughput(cluster, args, work)
     finally:
         t = time.monotonic()
         pids = [n.patroni_pid for n in cluster.nodes if n.patroni_pid]
