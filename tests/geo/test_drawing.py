@@ -17,17 +17,19 @@ from typing import Any
 import numpy as np
 import shapely
 import spherely
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import shape
 
 from deconflict.core.batch import check_plan
+from deconflict.errors import InvalidInput
 from deconflict.geo.earth import EARTH_RADIUS_M, destination
 from deconflict.geo.footprint import Circle, Footprint, Polygon
-from deconflict.geo.overlap import footprint_overlap
+from deconflict.geo.overlap import footprint_overlap, footprints_conflict
 from deconflict.model.operation import Operation
 
 from ..core.hard_plans import CONTINENTAL_SCALES_M, hard_plans
+from .strategies import facing_triangles, line_at, lonlat
 
 
 def rings_of(geometry: dict[str, Any]) -> list[list[list[float]]]:
@@ -145,3 +147,136 @@ def test_a_polygon_with_a_vertex_on_the_pole_overlaps_as_a_wedge() -> None:
     assert_valid_rfc7946(geometry)
     west, _, east, north = shape(geometry).bounds
     assert (round(west, 9), round(east, 9), north) == (0.0, 90.0, 90.0)
+
+
+def test_a_sliver_along_an_edge_through_the_south_pole_is_drawn_as_the_sliver_not_the_world() -> (
+    None
+):
+    """Found by hypothesis: a corridor whose base edge crosses the south pole and a
+    star with an edge 10 cm from it share a strip 3 µm wide; drawn within a
+    millimetre, its ring crossed itself and turned clockwise in the plane, and the
+    drawing was the whole world but the strip."""
+    a = Polygon(
+        (
+            (-89.99994268186873, -89.99999100679636),
+            (90.00005727342776, -89.99999100679636),
+            (90.00011456347826, -89.9100589704239),
+            (-89.99988539181822, -89.9100589704239),
+        )
+    )
+    b = Polygon(
+        (
+            (-0.00028647866229924784, -89.91006796362566),
+            (-179.9997135213377, -89.91006796362566),
+            (89.99999999999554, -89.95503398181378),
+        )
+    )
+    geometry, _ = footprint_overlap(a, b)
+    assert_valid_rfc7946(geometry)
+    assert shape(geometry).bounds[3] < -89.9, "no part of it is north of the shapes"
+    assert_drawn_where_it_is(a, b, geometry)
+
+
+def test_a_sliver_drawn_as_a_ring_that_crosses_itself_is_drawn_valid() -> None:
+    """Found by hypothesis: a sliver a micrometre wide beside the south pole was
+    drawn as its ring, which crossed itself (invalid GeoJSON)."""
+    a = Polygon(
+        (
+            (56.81625430270551, -89.99990958057406),
+            (-122.21948560301921, -89.99991055320284),
+            (-32.0953499051234, -89.99995427725258),
+        )
+    )
+    b = Polygon(
+        (
+            (56.759270914718876, -89.99990958057406),
+            (-122.16188320389368, -89.99991055320284),
+            (146.66606590136328, -89.99995579298894),
+        )
+    )
+    geometry, _ = footprint_overlap(a, b)
+    assert_valid_rfc7946(geometry)
+    assert_drawn_where_it_is(a, b, geometry)
+
+
+def test_a_cap_whose_ring_starts_on_the_antimeridian_is_drawn() -> None:
+    """Found by hypothesis: a ring round the north pole starting at -180 exactly
+    ended, once round, exactly on 180, and no crossing of the antimeridian was found."""
+    a = Polygon(
+        (
+            (179.99999713521103, 89.99991006962624),
+            (2.8647889755400026e-06, 89.99991006962624),
+            (-89.99999999552965, 89.9999550327868),
+        )
+    )
+    b = Polygon(
+        (
+            (-179.99999713521103, 89.99991006962624),
+            (-2.8647889755400026e-06, 89.99991006962624),
+            (89.99999999552965, 89.9999550327868),
+        )
+    )
+    geometry, _ = footprint_overlap(a, b)
+    assert_valid_rfc7946(geometry)
+    assert_drawn_where_it_is(a, b, geometry)
+
+
+bearings = st.floats(0.0, 2.0 * math.pi, exclude_max=True)
+
+
+@st.composite
+def across_a_pole(draw: st.DrawFn, pole: float) -> Polygon:
+    """A corridor or a triangle whose base edge passes over the pole, or within a
+    millimetre to a metre of it: edges where the side of the pole a ring turns is
+    decided by rounding."""
+    miss_m = draw(st.sampled_from([0.0, 1e-3, 0.1, 1.0]))
+    c, t = line_at(*destination(0.0, pole, draw(bearings), miss_m), draw(bearings))
+    n = np.cross(c, t)  # across the base; ``t`` along the corridor
+    half = draw(st.sampled_from([0.25, 2.5, 100.0])) / EARTH_RADIUS_M
+    length = draw(st.sampled_from([10.0, 1_000.0, 10_000.0])) / EARTH_RADIUS_M
+    end = math.cos(length) * np.asarray(c) + math.sin(length) * np.asarray(t)
+    left, right = (
+        lonlat(tuple(math.cos(half) * np.asarray(c) + s * math.sin(half) * n)) for s in (1, -1)
+    )
+    far = [
+        lonlat(tuple(math.cos(half) * end - math.sin(half) * n)),
+        lonlat(tuple(math.cos(half) * end + math.sin(half) * n)),
+    ]
+    if draw(st.booleans()):
+        far = [lonlat(tuple(end))]
+    try:
+        return Polygon((left, right, *far))
+    except InvalidInput:
+        assume(False)
+        raise
+
+
+@st.composite
+def slivers_over_a_pole(draw: st.DrawFn, pole: float) -> tuple[Polygon, Polygon]:
+    """Two triangles facing each other across a line over the pole (or within a
+    millimetre to a metre of it), overlapping by a micrometre to a centimetre: a
+    sliver narrower than the drawing's stray from its arcs."""
+    miss_m = draw(st.sampled_from([0.0, 1e-3, 0.1, 1.0]))
+    line = line_at(*destination(0.0, pole, draw(bearings), miss_m), draw(bearings))
+    overlap_m = draw(st.sampled_from([1e-6, 1e-4, 1e-2]))
+    size = draw(st.sampled_from([10.0, 1_000.0, 10_000.0]))
+    try:
+        return facing_triangles(*line, -overlap_m, size, size / 2.0, straddle=draw(st.booleans()))
+    except InvalidInput:
+        assume(False)
+        raise
+
+
+@settings(max_examples=40, deadline=None)
+@given(pole=st.sampled_from([90.0, -90.0]), slivers=st.booleans(), data=st.data())
+def test_an_overlap_of_shapes_with_edges_over_a_pole_is_drawn_where_it_is(
+    pole: float, slivers: bool, data: st.DataObject
+) -> None:
+    if slivers:
+        a, b = data.draw(slivers_over_a_pole(pole))
+    else:
+        a, b = data.draw(across_a_pole(pole)), data.draw(across_a_pole(pole))
+    assume(footprints_conflict(a, b))
+    geometry, _ = footprint_overlap(a, b)
+    assert_valid_rfc7946(geometry)
+    assert_drawn_where_it_is(a, b, geometry)
