@@ -221,6 +221,30 @@ def test_a_cap_whose_ring_starts_on_the_antimeridian_is_drawn() -> None:
     assert_drawn_where_it_is(a, b, geometry)
 
 
+def test_a_polygon_of_bare_pole_vertices_in_an_intersection_is_drawn_as_nothing() -> None:
+    """Found by hypothesis: the intersection of two triangles with a vertex on the north
+    pole carries, beside its sliver, a polygon of three vertices all on the pole; its
+    ring wound once round the pole and drew as the whole world."""
+    a = Polygon(
+        (
+            (-7.016709298534895e-15, 90.0),
+            (180.0, 89.99998258636607),
+            (151.92751305823583, 89.99999045452044),
+        )
+    )
+    b = Polygon(
+        (
+            (38.65980814992472, 90.0),
+            (178.52172734313348, 89.99998256544879),
+            (-151.92751305823583, 89.99999045452044),
+        )
+    )
+    geometry, _ = footprint_overlap(a, b)
+    assert_valid_rfc7946(geometry)
+    assert shape(geometry).bounds[1] > 89.9, "no part of it is south of the shapes"
+    assert_drawn_where_it_is(a, b, geometry)
+
+
 bearings = st.floats(0.0, 2.0 * math.pi, exclude_max=True)
 
 

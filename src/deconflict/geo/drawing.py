@@ -22,6 +22,9 @@ vertices, exactly as S2 wrote them) is measured on the sphere, and a drawn side 
 area is more than half the sphere (2π sr) away from it is the wrong one; its
 complement is drawn. No drawing error comes near half the sphere, so the check only
 overturns a side decided wrongly, and only where the sphere's answer is above rounding.
+A ring whose area rounding cannot tell from nothing (S2 writes the bare pole as a
+polygon whose vertices are all on it) winds round the pole in the map but encloses
+nothing: as a shell it is drawn as nothing, as a hole it takes nothing away.
 """
 
 from __future__ import annotations
@@ -60,10 +63,17 @@ def draw_polygons(polygons: Sequence[Sequence[Sequence[Sequence[float]]]]) -> di
     regions: list[BaseGeometry] = []
     for rings, dense_rings in zip(polygons, dense, strict=True):
         region: BaseGeometry = _WORLD
-        for ring, dense_ring in zip(rings, dense_rings, strict=True):
+        for k, (ring, dense_ring) in enumerate(zip(rings, dense_rings, strict=True)):
             left = _left_steradians([(p[0], p[1]) for p in ring])
+            if left is None:
+                # No area rounding can tell (S2 writes the bare pole as a polygon of
+                # pole vertices): a shell of it is nothing, a hole of it takes nothing.
+                if k == 0:
+                    break
+                continue
             region = region.intersection(_left_of(dense_ring, left))
-        regions.append(region)
+        else:
+            regions.append(region)
     merged = shapely.make_valid(shapely.union_all(regions)) if regions else None
     parts = [p for p in _polygons(merged) if not p.is_empty and p.area > 0.0]
     if not parts:
