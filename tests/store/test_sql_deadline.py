@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -13,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
+import deconflict.store.sql as sql
 from deconflict.errors import StoreUnavailable
 from deconflict.store.sql import SqlStore, open_store, request_budget
 from tests.conftest import BACKENDS, PG_URL
@@ -134,3 +137,21 @@ def test_a_spent_request_budget_is_store_unavailable_before_any_work(
         put(store, "late")
     with store.session() as s:
         assert s.get("late") is None
+
+
+@pytest.mark.skipif(PG_URL is None, reason="needs DECONFLICT_TEST_DATABASE_URL")
+def test_migrations_are_not_ended_for_idling_between_statements(
+    pg_schema: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each connection carries idle and lock ceilings of the store's deadline; the
+    migrations' transaction, which nothing waits on but the starting process, does not."""
+    real_upgrade = sql.upgrade
+
+    def slow_upgrade(conn: Any) -> None:
+        conn.execute(text("SELECT 1"))
+        time.sleep(0.6)  # longer than the 0.2 s ceiling below
+        real_upgrade(conn)
+
+    monkeypatch.setattr(sql, "upgrade", slow_upgrade)
+    store = open_store(pg_schema(), timeout_s=0.2)
+    store.close()

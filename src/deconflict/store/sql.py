@@ -666,8 +666,15 @@ def open_store(url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> SqlStore:
         )
         event.listen(engine, "handle_error", _drop_gone)
     # Migrations run without the request deadline: on a large database they may
-    # rightly take longer, and nothing waits on them but the starting process.
+    # rightly take longer, and nothing waits on them but the starting process. That
+    # includes the per-connection ceilings set above: a migration's transaction whose
+    # process is slow between two statements (a busy machine importing a migration's
+    # module) must not be ended for idling.
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(
+                "SET LOCAL idle_in_transaction_session_timeout = 0; SET LOCAL lock_timeout = 0"
+            )
         upgrade(conn)
     return SqlStore(engine, timeout_s)
 
