@@ -11,13 +11,8 @@ accept writes again without a restart, and every acknowledged write must be stor
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import glob
 import os
-import shutil
 import signal
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,9 +24,9 @@ import pytest
 
 from deconflict.store.integrity import check
 from deconflict.store.sql import open_store
-from tests.e2e.replicas.conftest import Server, free_port, token
+from tests.e2e.replicas.conftest import Server, token
+from tests.store.pg_nodes import BINARIES, Node
 
-BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 CLIENTS = 4
 DOWN_S = 2.0
 REQUEST_TIMEOUT_S = 20.0
@@ -44,48 +39,15 @@ DATABASE_TIMEOUT_S = 3.0
 """The server's ``--database-timeout``: well inside ``HUNG_TIMEOUT_S``."""
 
 
-class Cluster:
-    """A private PostgreSQL: ``initdb`` once, then ``start``/``stop`` at will."""
-
-    def __init__(self) -> None:
-        self.bin = Path(BINARIES[-1])
-        self.dir = Path(tempfile.mkdtemp(prefix="deconflict-pg-"))
-        self.data = self.dir / "data"
-        self.port = free_port()
-        # initdb refuses to run as root: run the server as the postgres user then.
-        self.user = "postgres" if os.geteuid() == 0 else None
-        if self.user is not None:
-            shutil.chown(self.dir, self.user)
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-N")
-
-    def _run(self, tool: str, *args: str) -> None:
-        subprocess.run(
-            [str(self.bin / tool), *args],
-            check=True,
-            capture_output=True,
-            user=self.user,
-            timeout=120,
-        )
+class Cluster(Node):
+    """A private PostgreSQL (``tests/store/pg_nodes.py``): ``initdb`` once, then
+    ``start``/``stop`` at will, reached with a short connect timeout."""
 
     @property
     def url(self) -> str:
         # connect_timeout: a connection attempt to a stopped or unreachable server
         # must fail fast for the service to answer 503 instead of hanging.
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres?connect_timeout=3"
-
-    def start(self) -> None:
-        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run(
-            "pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start"
-        )
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-
-    def destroy(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
-            self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        return f"postgresql+psycopg://postgres@{self.host}/postgres?connect_timeout=3"
 
 
 @pytest.fixture
@@ -190,20 +152,6 @@ def test_service_answers_503_while_postgresql_is_down_and_recovers(
         store.close()
 
 
-def cluster_pids(c: Cluster) -> list[int]:
-    """The postmaster (first line of postmaster.pid) and its children, from /proc."""
-    master = int((c.data / "postmaster.pid").read_text().split()[0])
-    pids = [master]
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == master:
-            pids.append(int(stat.parent.name))
-    return pids
-
-
 def test_service_answers_503_when_postgresql_stops_answering(
     tmp_path: Path, cluster: Cluster, servers: Any
 ) -> None:
@@ -213,7 +161,7 @@ def test_service_answers_503_when_postgresql_stops_answering(
     headers = {"Authorization": f"Bearer {token(tmp_path, 'pause-test')}"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=HUNG_TIMEOUT_S) as http:
         assert http.put("/v1/operations/before", json=body(0)).status_code == 201
-        pids = cluster_pids(cluster)
+        pids = cluster.pids()
         for pid in pids:
             os.kill(pid, signal.SIGSTOP)
         try:
