@@ -9,12 +9,9 @@ party's event stream gets exactly one ``alert.new``, under one alert id, shown b
 
 from __future__ import annotations
 
-import json
 import signal
 import time
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 from deploy.ha.cluster import Cluster
@@ -22,36 +19,12 @@ from deploy.ha.cluster import Cluster
 from tests.e2e.ha.conftest import start_replicas
 from tests.e2e.ha.failover import WriteLoad, fail_primary
 from tests.e2e.replicas.conftest import token
+from tests.e2e.replicas.test_tactical_replicas import alert_events, report
 
 HEAD_ON_LON = 0.18
 """About 20 km apart at 100 m/s each: a 5 NM zone is about 54 s ahead (a caution)."""
 WAIT_S = 60.0
 """A safety net: no alert by then is a failure, not a slow machine."""
-
-
-def report(ident: str, lon: float, track_deg: float) -> dict[str, Any]:
-    return {
-        "id": ident,
-        "time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        "lat": 0.0,
-        "lon": lon,
-        "alt_m": 3000.0,
-        "gs_mps": 100.0,
-        "track_deg": track_deg,
-        "vs_mps": 0.0,
-    }
-
-
-def alerts_on_stream(http: httpx.Client, headers: dict[str, str]) -> list[tuple[str, Any]]:
-    """The ``alert.*`` events of the caller's party stream so far (SSE, not followed)."""
-    r = http.get("/v1/events", params={"follow": "false"}, headers=headers)
-    assert r.status_code == 200, r.text
-    out: list[tuple[str, Any]] = []
-    for block in r.text.split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-        if lines.get("event", "").startswith("alert."):
-            out.append((lines["event"], json.loads(lines["data"])["data"]))
-    return out
 
 
 def bearer(tmp_path: Path, party: str) -> dict[str, str]:
@@ -94,7 +67,7 @@ def test_reports_to_two_replicas_make_one_alert_after_a_failover(
                 r1 = h1.post("/v1/tracks", json=a, headers=alpha)
                 r2 = h2.post("/v1/tracks", json=b, headers=beta)
                 assert r1.status_code == r2.status_code == 200, (r1.text, r2.text)
-                if alerts_on_stream(h1, alpha) and alerts_on_stream(h2, beta):
+                if alert_events(h1, alpha) and alert_events(h2, beta):
                     break
                 time.sleep(1.0)
                 moved += 0.0009
@@ -103,8 +76,8 @@ def test_reports_to_two_replicas_make_one_alert_after_a_failover(
                 b = {"reports": [report("B1", HEAD_ON_LON - moved, 270.0)]}
                 h2.post("/v1/tracks", json=b, headers=beta)
                 time.sleep(0.5)
-            to_alpha = [d for k, d in alerts_on_stream(h2, alpha) if k == "alert.new"]
-            to_beta = [d for k, d in alerts_on_stream(h1, beta) if k == "alert.new"]
+            to_alpha = [d for k, d in alert_events(h2, alpha) if k == "alert.new"]
+            to_beta = [d for k, d in alert_events(h1, beta) if k == "alert.new"]
             assert len(to_alpha) == len(to_beta) == 1, (to_alpha, to_beta)
             alert_id = to_alpha[0]["id"]
             assert to_beta[0]["id"] == alert_id
