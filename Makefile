@@ -42,7 +42,7 @@ test: $(DEV_STAMP) web chromium
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q --durations=25
 
 # The high-availability proofs (issue 19, tests/e2e/ha, docs/deployment.md): one etcd and
 # three PostgreSQL 15 nodes under Patroni (deploy/ha), started once for the run.
