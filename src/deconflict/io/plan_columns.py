@@ -25,9 +25,9 @@ import orjson
 from deconflict.errors import InvalidInput
 from deconflict.geo.caps import lonlat_to_xyz
 from deconflict.geo.earth import EARTH_RADIUS_M, MAX_CIRCLE_RADIUS_M, MAX_VERTICES
-from deconflict.geo.footprint import Circle, invalid_rings
+from deconflict.geo.footprint import invalid_rings
 from deconflict.io.plan import _Builder, in_feature, parse_feature
-from deconflict.model.columns import PlanColumns, VolumeArrays, micros
+from deconflict.model.columns import PlanColumns, VolumeArrays, append_footprint, micros
 from deconflict.model.operation import OperationState
 
 _STATES = {s.value: s for s in OperationState}
@@ -205,17 +205,7 @@ class _Reader:
         self.t1.append(micros(v.time.end))
         self.lo.append(v.altitude.lower_m)
         self.hi.append(v.altitude.upper_m)
-        f = v.footprint
-        if isinstance(f, Circle):
-            self.radius.append(f.radius_m)
-            self.vertex_count.append(1)
-            self.lons.append(f.lon)
-            self.lats.append(f.lat)
-        else:
-            self.radius.append(0.0)
-            self.vertex_count.append(len(f.vertices))
-            self.lons.extend(p[0] for p in f.vertices)
-            self.lats.extend(p[1] for p in f.vertices)
+        append_footprint(v.footprint, self.radius, self.vertex_count, self.lons, self.lats)
 
     def _operation_row(
         self, i: int, op_id: str, party: str, priority: int, state: OperationState

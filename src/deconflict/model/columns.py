@@ -21,6 +21,28 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_US = timedelta(microseconds=1)
 
 
+def append_footprint(
+    f: Footprint,
+    radius: list[float],
+    vertex_count: list[int],
+    lons: list[float],
+    lats: list[float],
+) -> None:
+    """A footprint as columns: a circle is its radius and its one centre, a polygon is
+    a radius of 0 and its vertices (ring not closed). Both readers of plans write rows
+    this way, so the arrays mean the same whichever built them."""
+    if isinstance(f, Circle):
+        radius.append(f.radius_m)
+        vertex_count.append(1)
+        lons.append(f.lon)
+        lats.append(f.lat)
+    else:
+        radius.append(0.0)
+        vertex_count.append(len(f.vertices))
+        lons.extend(p[0] for p in f.vertices)
+        lats.extend(p[1] for p in f.vertices)
+
+
 def micros(t: datetime) -> int:
     """An aware time as integer microseconds since the epoch: exact, unlike a float."""
     return (t - EPOCH) // ONE_US
@@ -92,17 +114,7 @@ class PlanColumns:
         self.lo.append(v.altitude.lower_m)
         self.hi.append(v.altitude.upper_m)
         self.first_vertex.append(len(self.lons))
-        f = v.footprint
-        if isinstance(f, Circle):
-            self.radius.append(f.radius_m)
-            self.vertex_count.append(1)
-            self.lons.append(f.lon)
-            self.lats.append(f.lat)
-        else:
-            self.radius.append(0.0)
-            self.vertex_count.append(len(f.vertices))
-            self.lons.extend(p[0] for p in f.vertices)
-            self.lats.extend(p[1] for p in f.vertices)
+        append_footprint(v.footprint, self.radius, self.vertex_count, self.lons, self.lats)
 
     def add_operation(self, op: Operation, feature: int = -1) -> int:
         k = len(self.op_ids)
