@@ -19,7 +19,11 @@ from deploy.ha.cluster import Cluster
 from tests.e2e.ha.conftest import start_replicas
 from tests.e2e.ha.failover import WriteLoad, fail_primary
 from tests.e2e.replicas.conftest import token
-from tests.e2e.replicas.test_tactical_replicas import alert_events, report
+from tests.e2e.replicas.test_tactical_replicas import (
+    alert_events,
+    assert_one_alert_shown_by_both,
+    report,
+)
 
 HEAD_ON_LON = 0.18
 """About 20 km apart at 100 m/s each: a 5 NM zone is about 54 s ahead (a caution)."""
@@ -71,20 +75,7 @@ def test_reports_to_two_replicas_make_one_alert_after_a_failover(
                     break
                 time.sleep(1.0)
                 moved += 0.0009
-            for _ in range(3):  # both replicas keep detecting it: still one alert each
-                h1.post("/v1/tracks", json={"reports": [report("A1", moved, 90.0)]}, headers=alpha)
-                b = {"reports": [report("B1", HEAD_ON_LON - moved, 270.0)]}
-                h2.post("/v1/tracks", json=b, headers=beta)
-                time.sleep(0.5)
-            to_alpha = [d for k, d in alert_events(h2, alpha) if k == "alert.new"]
-            to_beta = [d for k, d in alert_events(h1, beta) if k == "alert.new"]
-            assert len(to_alpha) == len(to_beta) == 1, (to_alpha, to_beta)
-            alert_id = to_alpha[0]["id"]
-            assert to_beta[0]["id"] == alert_id
-            assert (to_alpha[0]["own"], to_beta[0]["own"]) == ("A1", "B1")
-            for http, headers in ((h1, alpha), (h2, alpha), (h1, beta), (h2, beta)):
-                shown = http.get("/v1/alerts", headers=headers).json()["alerts"]
-                assert [x["id"] for x in shown] == [alert_id], (http.base_url, shown)
+            assert_one_alert_shown_by_both(h1, h2, alpha, beta, moved)
     finally:
         one.stop()
         two.stop()

@@ -51,6 +51,32 @@ def alert_events(http: httpx.Client, headers: dict[str, str]) -> list[tuple[str,
 
 
 @needs_pg
+def assert_one_alert_shown_by_both(
+    h1: httpx.Client,
+    h2: httpx.Client,
+    alpha: dict[str, str],
+    beta: dict[str, str],
+    moved: float,
+) -> None:
+    """Alpha reports A1 to the first replica, beta B1 to the second, head on and already
+    in conflict: however often both replicas detect it, each party's stream (read on the
+    other replica) carries one ``alert.new`` under one id, and both replicas show it."""
+    for _ in range(3):  # both replicas keep detecting it: still one alert each
+        h1.post("/v1/tracks", json={"reports": [report("A1", moved, 90.0)]}, headers=alpha)
+        b = {"reports": [report("B1", HEAD_ON_LON - moved, 270.0)]}
+        h2.post("/v1/tracks", json=b, headers=beta)
+        time.sleep(0.5)
+    to_alpha = [d for k, d in alert_events(h2, alpha) if k == "alert.new"]
+    to_beta = [d for k, d in alert_events(h1, beta) if k == "alert.new"]
+    assert len(to_alpha) == len(to_beta) == 1, (to_alpha, to_beta)
+    alert_id = to_alpha[0]["id"]
+    assert to_beta[0]["id"] == alert_id
+    assert (to_alpha[0]["own"], to_beta[0]["own"]) == ("A1", "B1")
+    for http, headers in ((h1, alpha), (h2, alpha), (h1, beta), (h2, beta)):
+        shown = http.get("/v1/alerts", headers=headers).json()["alerts"]
+        assert [a["id"] for a in shown] == [alert_id], (http.base_url, shown)
+
+
 def test_reports_to_two_replicas_make_one_alert_on_both_parties_streams(
     tmp_path: Path, servers: Callable[..., Any], pg_schema: Callable[[], str]
 ) -> None:
@@ -86,20 +112,4 @@ def test_reports_to_two_replicas_make_one_alert_on_both_parties_streams(
             time.sleep(1.0)
             moved += 0.0009
         assert seen, "no alert reached alpha's stream"
-        for _ in range(3):  # both replicas keep detecting it: still one alert each
-            h1.post("/v1/tracks", json={"reports": [report("A1", moved, 90.0)]}, headers=alpha)
-            h2.post(
-                "/v1/tracks",
-                json={"reports": [report("B1", HEAD_ON_LON - moved, 270.0)]},
-                headers=beta,
-            )
-            time.sleep(0.5)
-        to_alpha = [b for k, b in alert_events(h2, alpha) if k == "alert.new"]
-        to_beta = [b for k, b in alert_events(h1, beta) if k == "alert.new"]
-        assert len(to_alpha) == len(to_beta) == 1, (to_alpha, to_beta)
-        alert_id = to_alpha[0]["id"]
-        assert to_beta[0]["id"] == alert_id
-        assert (to_alpha[0]["own"], to_beta[0]["own"]) == ("A1", "B1")
-        for http, headers in ((h1, alpha), (h2, alpha), (h1, beta), (h2, beta)):
-            shown = http.get("/v1/alerts", headers=headers).json()["alerts"]
-            assert [a["id"] for a in shown] == [alert_id], (http.base_url, shown)
+        assert_one_alert_shown_by_both(h1, h2, alpha, beta, moved)
