@@ -29,14 +29,15 @@ from deconflict.settings import Settings
 from deconflict.store.sql import open_store
 
 
-def _scope(path: str) -> dict[str, Any]:
+def get_scope(path: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> dict[str, Any]:
+    """An ASGI scope of one GET, to drive an app in-process without a socket."""
     return {
         "type": "http",
         "method": "GET",
         "path": path,
         "raw_path": path.encode(),
         "query_string": b"",
-        "headers": [(b"host", b"bench")],
+        "headers": [(b"host", b"bench"), *headers],
         "scheme": "http",
         "server": ("bench", 80),
         "client": ("127.0.0.1", 1),
@@ -46,18 +47,18 @@ def _scope(path: str) -> dict[str, Any]:
     }
 
 
-async def _receive() -> dict[str, Any]:
+async def receive() -> dict[str, Any]:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
-async def _send(message: dict[str, Any]) -> None:
+async def send(message: dict[str, Any]) -> None:
     return None
 
 
 async def _calls(app: FastAPI, path: str, n: int) -> float:
     start = time.perf_counter()
     for _ in range(n):
-        await app(_scope(path), _receive, _send)
+        await app(get_scope(path), receive, send)
     return (time.perf_counter() - start) / n
 
 

@@ -23,7 +23,6 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -33,37 +32,13 @@ from deconflict.auth.tokens import mint_token
 from deconflict.service.rate_limits import RateLimits
 from deconflict.settings import RateLimitSettings, Settings
 from deconflict.store.sql import open_store
-
-
-def _scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "method": "GET",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "headers": [(b"host", b"bench"), *headers],
-        "scheme": "http",
-        "server": ("bench", 80),
-        "client": ("127.0.0.1", 1),
-        "root_path": "",
-        "http_version": "1.1",
-        "state": {},
-    }
-
-
-async def _receive() -> dict[str, Any]:
-    return {"type": "http.request", "body": b"", "more_body": False}
-
-
-async def _send(message: dict[str, Any]) -> None:
-    return None
+from observability import get_scope, receive, send
 
 
 async def _rate(app: FastAPI, path: str, headers: list[tuple[bytes, bytes]], n: int) -> float:
     start = time.perf_counter()
     for _ in range(n):
-        await app(_scope(path, headers), _receive, _send)
+        await app(get_scope(path, tuple(headers)), receive, send)
     return n / (time.perf_counter() - start)
 
 
