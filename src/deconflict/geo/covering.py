@@ -167,6 +167,9 @@ def covering(footprint: Footprint) -> list[int]:
     alone = _inside_one_cell(footprint)
     if alone is not None:
         return [alone]
+    near = _near_cells(footprint)
+    if near is not None:
+        return near
     coverer = _coverer()
     regions = [s2_region(footprint, GROWTH_M)]
     if not isinstance(footprint, Circle):
@@ -222,6 +225,59 @@ def _inside_one_cell(footprint: Footprint) -> int | None:
             if x * nx + y * ny + z * nz <= room:
                 return None
     return cell
+
+
+_NEAR_M = 300.0
+"""Reach from its first point within which a footprint may take ``_near_cells``: far
+less than the narrowest level-13 cell (about 0.73 km), so the grown footprint lies in
+that point's cell and the cells around it."""
+
+_NEAR_COS = math.cos(metres_to_radians(_NEAR_M))
+
+
+def _near_cells(footprint: Footprint) -> list[int] | None:
+    """The covering of a small footprint that straddles level-13 cell edges, when each
+    cell around it is surely in or surely out: then it is the coverer's own answer
+    (the level-13 cells the grown footprint meets) without S2's buffer and coverer.
+
+    The grown footprint lies in the cell of its first point or one of the eight around
+    it (``_NEAR_M``). A cell is surely out when every point of the footprint is more
+    than the room (``_ROOM``, twice the growth) outside one of its edge planes: the
+    spherical hull of the points is then that far out too (the argument of
+    ``_inside_one_cell``, with the signs turned), and growing cannot cross. It is surely
+    in when a vertex (a circle's centre) lies inside all four planes by the room: the
+    footprint itself meets the cell there. Any other cell (an edge crossing a corner,
+    a vertex centimetres from an edge) is not decided here: None, and S2 decides."""
+    if isinstance(footprint, Circle):
+        if footprint.radius_m > _NEAR_M:
+            return None
+        points = [unit_vector(footprint.lon, footprint.lat)]
+        out_room = math.sin(metres_to_radians(footprint.radius_m + 2.0 * GROWTH_M))
+    else:
+        points = list(footprint.points)
+        x0, y0, z0 = points[0]
+        if any(x * x0 + y * y0 + z * z0 < _NEAR_COS for x, y, z in points):
+            return None
+        out_room = _ROOM
+    first = to_signed(s2.S2CellId(s2.S2Point_FromRaw(*points[0])).parent(CELL_LEVEL).id())
+    found = []
+    for cell in (first, *_neighbours(first)):
+        normals = _inward_normals(cell)
+        heights = [[x * nx + y * ny + z * nz for nx, ny, nz in normals] for x, y, z in points]
+        if any(all(h[k] < -out_room for h in heights) for k in range(4)):
+            continue  # surely out
+        if any(min(h) > _ROOM for h in heights):
+            found.append(cell)  # surely in
+            continue
+        return None
+    return sorted(set(found))
+
+
+@lru_cache(maxsize=1 << 16)
+def _neighbours(cell: int) -> tuple[int, ...]:
+    """The level-13 cells that share an edge or a vertex with ``cell`` (signed ids)."""
+    s2cell = s2.S2CellId(to_unsigned(cell))
+    return tuple(to_signed(c.id()) for c in s2cell.GetAllNeighbors(CELL_LEVEL))
 
 
 @lru_cache(maxsize=1 << 16)
