@@ -77,12 +77,15 @@ def check_raw(
     mark: Callable[[str], None] | None = None,
     ended: Callable[[list[str], int], None] | None = None,
     chunks: bool = True,
+    draw: bool = True,
 ) -> BatchReport:
     """A plan file's bytes to its report, as fast as this machine allows.
 
     The file is read in chunks by worker processes when it is laid out one feature per
     line (``io.plan_columns.read_raw_columns``), else whole; ``chunks=False`` reads it
     whole regardless (benchmarks compare the two).
+    ``draw=False``: overlaps without their GeoJSON, for the table, which shows none
+    (drawing them was a fifth of the check's CPU at 100,000 operations).
     ``mark(phase)`` is called as each phase ends (benchmarks time them).
     ``ended(ids, operations)`` gets the operations whose every volume ends before now.
     ``raw`` handed over in a one-item list is taken out of it, and let go once read:
@@ -120,7 +123,7 @@ def check_raw(
             del raw
             if ended is not None:
                 ended(ended_operations(cols, datetime.now(UTC)), len(cols.op_ids))
-            report = check_columns(cols, policy, tested, pool, mark, shapes)
+            report = check_columns(cols, policy, tested, pool, mark, shapes, draw)
             if airspace is not None:
                 found = check_plan_airspace(
                     cols,
@@ -229,6 +232,7 @@ def _run_check(
                 tested=tested,
                 airspace=airspace,
                 ended=warn_ended,
+                draw=fmt is Format.JSON,  # the table shows no geometry
             )
         except orjson.JSONDecodeError as exc:
             progress.stop()
@@ -262,7 +266,7 @@ def conflict_rows(report: BatchReport) -> list[Row]:
     """The conflict table's cells as plain text, for rich and for ``plain_table`` alike."""
     rows = []
     for c in report.conflicts:
-        data = c.to_json()
+        data = c.to_json(geometry=False)
         overlaps = data["overlaps"]
         for k, o in enumerate(overlaps):
             first = k == 0

@@ -154,11 +154,14 @@ def check_columns(
     pool: PlanPool | None = None,
     mark: Callable[[str], None] | None = None,
     shapes: Shapes | None = None,
+    draw: bool = True,
 ) -> BatchReport:
     """``check_plan`` on columns; ``pool`` spreads the exact tests over processes.
 
     ``mark(phase)`` is called as each phase ends, for benchmarks to time them.
-    ``shapes``: ``volume_shapes`` of the columns, when the reader computed them."""
+    ``shapes``: ``volume_shapes`` of the columns, when the reader computed them.
+    ``draw=False``: the overlaps' areas without their GeoJSON (``geo.overlap.overlap``),
+    for a report that shows no geometry (the check's table)."""
     mark = mark or _no_mark
     live_ops = np.array([s.is_live for s in cols.states], dtype=bool)
     rows = np.flatnonzero(live_ops[cols.arrays.op]) if len(cols) else np.zeros(0, np.int64)
@@ -170,7 +173,7 @@ def check_columns(
     cols.settle()
     mark("waiting for polygon checks")
     try:
-        conflicts = _conflicts(cols, a, b, policy, progress, pool, mark)
+        conflicts = _conflicts(cols, a, b, policy, progress, pool, mark, draw)
     except InvalidInput as exc:
         # Every input rule was settled above: one failing now fails on our own work.
         raise InternalError(f"checking a plan already found valid: {exc}") from exc
@@ -185,6 +188,7 @@ def _conflicts(
     progress: Callable[[int, int], None] | None,
     pool: PlanPool | None,
     mark: Callable[[str], None],
+    draw: bool,
 ) -> list[OperationConflict]:
     """The conflicts among candidate volume pairs ``(a[k], b[k])``, judged and sorted."""
     op_of = cols.arrays.op
@@ -194,7 +198,7 @@ def _conflicts(
     distances = pool.distances(cols, a, b)
     hit = distances <= TOLERANCE_M
     mark("exact distances")
-    waiting = pool.overlaps(cols, a[hit], b[hit])
+    waiting = pool.overlaps(cols, a[hit], b[hit], draw)
     by_ops: dict[tuple[int, int], list[int]] = defaultdict(list)
     for k, (oi, oj) in enumerate(zip(op_of[a[hit]].tolist(), op_of[b[hit]].tolist(), strict=True)):
         by_ops[(oi, oj)].append(k)
@@ -335,16 +339,16 @@ class PlanPool:
         return np.concatenate(list(found))
 
     def overlaps(
-        self, cols: PlanColumns, a: np.ndarray, b: np.ndarray
+        self, cols: PlanColumns, a: np.ndarray, b: np.ndarray, draw: bool = True
     ) -> Callable[[], list[Overlap | None]]:
         """Starts computing the overlap of each pair ``(a[k], b[k])``; the returned call
         waits for them, in order. The intersections and their GeoJSON are most of the
         report's cost, so the workers do them while this process builds the operations."""
         pool = self._pool(cols)
         if pool is None or len(a) < OVERLAPS_IN_WORKERS:
-            return lambda: _overlaps(cols, a, b)
+            return lambda: _overlaps(cols, a, b, draw)
         parts = np.array_split(np.arange(len(a)), self.workers * 4)
-        futures = [pool.submit(_overlaps_shared, a[p], b[p]) for p in parts]
+        futures = [pool.submit(_overlaps_shared, a[p], b[p], draw) for p in parts]
         return lambda: [ov for f in futures for ov in f.result()]
 
 
@@ -388,16 +392,18 @@ def _distances_shared(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _distances(_SHARED, a, b)
 
 
-def _overlaps(cols: PlanColumns, a: np.ndarray, b: np.ndarray) -> list[Overlap | None]:
+def _overlaps(
+    cols: PlanColumns, a: np.ndarray, b: np.ndarray, draw: bool = True
+) -> list[Overlap | None]:
     return [
-        overlap(cols.volume(i, _footprint(cols, i)), cols.volume(j, _footprint(cols, j)))
+        overlap(cols.volume(i, _footprint(cols, i)), cols.volume(j, _footprint(cols, j)), draw=draw)
         for i, j in zip(a.tolist(), b.tolist(), strict=True)
     ]
 
 
-def _overlaps_shared(a: np.ndarray, b: np.ndarray) -> list[Overlap | None]:
+def _overlaps_shared(a: np.ndarray, b: np.ndarray, draw: bool) -> list[Overlap | None]:
     assert _SHARED is not None
-    return _overlaps(_SHARED, a, b)
+    return _overlaps(_SHARED, a, b, draw)
 
 
 SPACE_BITS = 14

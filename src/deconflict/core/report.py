@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from deconflict.core.rules import Reason, Verdict
+from deconflict.errors import InternalError
 from deconflict.geo.overlap import Overlap, overlap
 from deconflict.geo.volume import Volume4D
 from deconflict.model.operation import Operation
@@ -35,8 +36,9 @@ class OperationConflict:
     verdict: Verdict
     reason: Reason
 
-    def to_json(self) -> dict[str, Any]:
-        """The wire form shared by the CLI and the API (ids ordered so that a < b)."""
+    def to_json(self, geometry: bool = True) -> dict[str, Any]:
+        """The wire form shared by the CLI and the API (ids ordered so that a < b);
+        ``geometry=False`` leaves the overlaps' drawings out (the check's table)."""
         a, b, swap = (self.a, self.b, False) if self.a.id < self.b.id else (self.b, self.a, True)
         return {
             "a": a.id,
@@ -48,7 +50,7 @@ class OperationConflict:
             "verdict": self.verdict.value,
             "reason": self.reason.value,
             "overlaps": [
-                overlap_json(o, swap)
+                overlap_json(o, swap, geometry)
                 for o in sorted(
                     self.overlaps,
                     key=lambda o: (o.b_index, o.a_index) if swap else (o.a_index, o.b_index),
@@ -57,24 +59,31 @@ class OperationConflict:
         }
 
 
-def overlap_json(o: VolumeOverlap, swap: bool = False) -> dict[str, Any]:
+def overlap_json(o: VolumeOverlap, swap: bool = False, geometry: bool = True) -> dict[str, Any]:
     return {
         "volume_a": o.b_index if swap else o.a_index,
         "volume_b": o.a_index if swap else o.b_index,
-        **where_and_when(o.overlap),
+        **where_and_when(o.overlap, geometry),
     }
 
 
-def where_and_when(ov: Overlap) -> dict[str, Any]:
-    """The wire form of an overlap, shared by every report, response and notice."""
-    return {
+def where_and_when(ov: Overlap, geometry: bool = True) -> dict[str, Any]:
+    """The wire form of an overlap, shared by every report, response and notice
+    (``geometry=False``: without its drawing)."""
+    out = {
         "time_start": rfc3339(ov.time.start),
         "time_end": rfc3339(ov.time.end),
         "altitude_lower_m": ov.altitude.lower_m,
         "altitude_upper_m": ov.altitude.upper_m,
         "area_m2": ov.area_m2,
-        "geometry": ov.geometry,
     }
+    if geometry:
+        if not ov.geometry:
+            # Computed with draw=False, for a report that shows no geometry: a form
+            # that shows it must never go out without it.
+            raise InternalError("an overlap computed without its drawing reached a report of it")
+        out["geometry"] = ov.geometry
+    return out
 
 
 def volume_overlaps(

@@ -77,19 +77,26 @@ class Overlap:
     area_m2: float
 
 
-def overlap(a: Volume4D, b: Volume4D, tolerance_m: float = TOLERANCE_M) -> Overlap | None:
-    """The overlap of two volumes, or None when they do not conflict."""
+def overlap(
+    a: Volume4D, b: Volume4D, tolerance_m: float = TOLERANCE_M, draw: bool = True
+) -> Overlap | None:
+    """The overlap of two volumes, or None when they do not conflict.
+
+    ``draw=False``: its area only, geometry left empty (``{}``), for a report that
+    shows no geometry; drawing is most of an overlap's cost."""
     time = a.time.overlap(b.time)
     altitude = a.altitude.overlap(b.altitude)
     if time is None or altitude is None:
         return None
     if not footprints_conflict(a.footprint, b.footprint, tolerance_m):
         return None
-    geometry, area = footprint_overlap(a.footprint, b.footprint)
+    geometry, area = footprint_overlap(a.footprint, b.footprint, draw)
     return Overlap(time=time, altitude=altitude, geometry=geometry, area_m2=area)
 
 
-def footprint_overlap(a: Footprint, b: Footprint) -> tuple[dict[str, Any], float]:
+def footprint_overlap(
+    a: Footprint, b: Footprint, draw: bool = True
+) -> tuple[dict[str, Any], float]:
     """GeoJSON of the common area and its area in m², for footprints known to conflict.
 
     The footprints were validated when they were read, so a rule that fails here fails
@@ -97,21 +104,23 @@ def footprint_overlap(a: Footprint, b: Footprint) -> tuple[dict[str, Any], float
     not reach the user as invalid input.
     """
     try:
-        return _drawn_overlap(a, b)
+        return _drawn_overlap(a, b, draw)
     except InvalidInput as exc:
         raise InternalError(f"drawing the overlap of two conflicting footprints: {exc}") from exc
 
 
-def _drawn_overlap(a: Footprint, b: Footprint) -> tuple[dict[str, Any], float]:
+def _drawn_overlap(a: Footprint, b: Footprint, draw: bool = True) -> tuple[dict[str, Any], float]:
     for f in (a, b):
         if isinstance(f, Circle) and f.radius_m < TOLERANCE_M:
             # Below the promised precision a circle is its centre (its inscribed
             # polygon would enclose under a square millimetre: no area at all).
-            return f.to_geojson(), 0.0
+            return (f.to_geojson() if draw else {}), 0.0
     pa = _as_polygon(a)
     pb = _as_polygon(b)
     common = spherely.intersection(pa.geography, pb.geography)
     area = float(spherely.area(common, radius=EARTH_RADIUS_M))
+    if not draw:
+        return {}, (area if not spherely.is_empty(common) and area > 0.0 else 0.0)
     if not spherely.is_empty(common) and area > 0.0:
         drawn = _to_geojson(common)
         if drawn is not None:
