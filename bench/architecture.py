@@ -19,6 +19,7 @@ PACKAGE = "deconflict"
 LAYERS: list[tuple[str, ...]] = [
     ("errors",),
     ("auth",),
+    ("policy",),
     ("settings",),
     ("geo",),
     ("model",),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import tomllib
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -26,13 +25,7 @@ from pydantic_settings import (
 
 from deconflict.auth.trust import AuthSettings
 from deconflict.errors import ConfigError
-
-
-class EqualPriorityPolicy(StrEnum):
-    """What happens when two active operations of equal priority overlap."""
-
-    REJECT = "reject"
-    ALLOW_WITH_NOTICE = "allow_with_notice"
+from deconflict.policy import EqualPriorityPolicy as EqualPriorityPolicy  # its home until now
 
 
 class NotifySettings(BaseModel):

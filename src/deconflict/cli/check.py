@@ -35,7 +35,7 @@ from deconflict.errors import InternalError, InvalidInput
 from deconflict.io.airspace import Airspace, load_airspace
 from deconflict.io.plan_columns import read_plan_columns, read_raw_columns
 from deconflict.model.columns import PlanColumns, micros
-from deconflict.settings import EqualPriorityPolicy
+from deconflict.policy import EqualPriorityPolicy
 
 PROGRESS_FROM_FEATURES = 5_000
 INTERNAL_ERROR = InternalError.exit_code

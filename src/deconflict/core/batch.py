@@ -33,7 +33,7 @@ from deconflict.geo.overlap import Overlap, footprint_distances_m, overlap
 from deconflict.geo.volume import Volume4D
 from deconflict.model.columns import PlanColumns, VolumeArrays
 from deconflict.model.operation import Operation
-from deconflict.settings import EqualPriorityPolicy
+from deconflict.policy import EqualPriorityPolicy
 
 OVERLAPS_IN_WORKERS = 200
 """Fewer conflicting volume pairs than this are not worth a round trip to the workers."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from deconflict.model.operation import Operation
-from deconflict.settings import EqualPriorityPolicy
+from deconflict.policy import EqualPriorityPolicy
 
 
 class Verdict(StrEnum):
