@@ -5,7 +5,8 @@ A directory that needs other settings overrides ``settings``; ``client`` and ``a
 then use its settings.
 
 ``DECONFLICT_TEST_DATABASE_URL`` names the PostgreSQL server (``.ci/run`` sets it).
-Each xdist worker gets its own schema there, emptied before every test.
+Each xdist worker migrates once per backend and gives every test a copy of the migrated
+database (``tests/stores.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from deconflict.auth.tokens import mint_token
 from deconflict.settings import Settings
 from deconflict.store.audit import chain_pending, entries_about
 from deconflict.store.sql import SqlStore, open_store
+from tests.stores import PgSchemaPool, SqliteTemplate
 
 PG_URL = os.environ.get("DECONFLICT_TEST_DATABASE_URL")
 
@@ -43,37 +45,36 @@ os.environ.setdefault("DECONFLICT_LIMITS__PLAN_HORIZON_S", str(20 * 365 * 86400)
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 
-def _pg_schema(drop: bool = False) -> str:
-    """A schema of this worker process (unique even across concurrent runs), fresh."""
-    import psycopg
-
-    assert PG_URL is not None
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    schema = f"deconflict_test_{worker}_{os.getpid()}"
-    plain = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        if not drop:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-    return schema
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    """This worker's migrated SQLite database, copied for each test (``tests/stores.py``)."""
+    return SqliteTemplate(tmp_path_factory.mktemp("migrated"))
 
 
-def _pg_store() -> SqlStore:
-    assert PG_URL is not None
-    sep = "&" if "?" in PG_URL else "?"
-    return open_store(f"{PG_URL}{sep}options=-csearch_path%3D{_pg_schema()}")
+@pytest.fixture(scope="session")
+def pg_pool() -> Iterator[PgSchemaPool]:
+    """This worker's migrated PostgreSQL schemas, each lent to one test at a time and
+    reset to the migrated state in between (``tests/stores.py``); dropped at the end."""
+    if PG_URL is None:
+        pytest.skip("DECONFLICT_TEST_DATABASE_URL is not set")
+    pool = PgSchemaPool(PG_URL)
+    yield pool
+    pool.close()
 
 
 @pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: SqliteTemplate
+) -> Iterator[SqlStore]:
+    """A fresh, fully migrated store of the test's own, on each backend."""
     if request.param == "sqlite":
-        s = open_store(f"sqlite:///{tmp_path / 'test.db'}")
+        s = open_store(f"sqlite:///{sqlite_template.copy(tmp_path / 'test.db')}")
+        yield s
+        s.close()
     else:
-        s = _pg_store()
-    yield s
-    s.close()
-    if request.param != "sqlite":
-        _pg_schema(drop=True)
+        pool: PgSchemaPool = request.getfixturevalue("pg_pool")
+        with pool.store() as s:
+            yield s
 
 
 Headers = Callable[..., dict[str, str]]

@@ -2,8 +2,9 @@
 
 Servers are ``.venv/bin/deconflict serve`` subprocesses on free loopback ports; two
 replicas share one data directory so that they trust the same signing key. Each
-PostgreSQL test gets a schema of its own (dropped afterwards) on the server named by
-``DECONFLICT_TEST_DATABASE_URL``, so tests and xdist workers never see each other's rows.
+PostgreSQL test gets an empty schema of its own (``database_url``, ``pg_schema``: the
+servers migrate it as they start) on the server named by ``DECONFLICT_TEST_DATABASE_URL``,
+so tests and xdist workers never see each other's rows.
 
 ``DECONFLICT_TEST_SERVE`` (a command line) replaces ``.venv/bin/deconflict`` as the
 server command: run the proofs against a patched build without installing it.
@@ -24,8 +25,7 @@ import httpx
 import pytest
 
 from deconflict.cli.token import token_command
-from deconflict.store.sql import SqlStore, open_store
-from tests.conftest import BACKENDS, PG_URL
+from tests.conftest import PG_URL
 
 BIN = Path(sys.executable).parent
 DECONFLICT = str(BIN / "deconflict")
@@ -43,19 +43,6 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
-
-
-@pytest.fixture(params=BACKENDS)
-def store(
-    request: pytest.FixtureRequest, tmp_path: Path, pg_schema: Callable[[], str]
-) -> Iterator[SqlStore]:
-    """The root ``store`` fixture, but with a schema no other run can share: the root one
-    names schemas after the xdist worker (``gw0``), and two concurrent runs on the same
-    server (two engineers, or a run and CI) would drop each other's tables mid-test."""
-    url = f"sqlite:///{tmp_path / 'test.db'}" if request.param == "sqlite" else pg_schema()
-    s = open_store(url)
-    yield s
-    s.close()
 
 
 class Server:
