@@ -24,6 +24,12 @@ non-2xx is a failure), the service's CPU per intent and the machine's load avera
 ``--baseline SRC`` runs the same workload first against a service imported from
 ``SRC`` (e.g. a ``git worktree`` of the old commit: ``SRC=/tmp/old/src``) and prints the
 ratios, so that before and after share one run's machine load.
+
+``--phases N`` profiles instead: N intents of the same workload through the service's
+own parts in this process (no HTTP, no clients, no background workers), printing the
+CPU per intent of each phase (JSON parsing, reading the body by the fast lane and by
+the pydantic model, the service's write, the answer), which a busy machine's load
+does not blur as it blurs wall-clock profiles.
 """
 
 from __future__ import annotations
@@ -245,6 +251,79 @@ def run_one(label: str, args: argparse.Namespace, src: str | None) -> dict[str, 
     return result
 
 
+def phases(n: int, seed: int) -> None:
+    """CPU per intent of each phase of an intent PUT, in this process (``--phases``)."""
+    import json
+
+    from deconflict.api.dss.router import _intent_change, dss_service
+    from deconflict.dss.wire import convert, fast
+    from deconflict.dss.wire import models as w
+    from deconflict.service.services import Services
+    from deconflict.settings import Settings
+
+    rng = random.Random(seed)
+    centres = clusters()
+    with tempfile.TemporaryDirectory() as data:
+        settings = Settings().model_copy(
+            update={"data_dir": Path(data), "database_url": f"sqlite:///{data}/bench.db"}
+        )
+        services = Services.build(settings)
+        try:
+            service = dss_service(services.store, services.dss_notifier, settings)
+            now = datetime.now(UTC)
+            for lat, lng in centres:
+                sub = w.PutSubscriptionParameters.model_validate(subscription_body(lat, lng, now))
+                params = convert.subscription_params(sub)
+                service.put_subscription("bench-uss", str(uuid.uuid4()), None, params)
+            spent = dict.fromkeys(["parse", "lane", "model", "service", "answer"], 0.0)
+            ovns: list[str] = []
+            extents = 0
+            for _ in range(n):
+                lat, lng = rng.choice(centres)
+                body = {
+                    "state": "Accepted",
+                    "uss_base_url": USS_BASE_URL,
+                    "new_subscription": {"uss_base_url": USS_BASE_URL},
+                    "extents": flight_extents(rng, lat, lng),
+                    "key": ovns,
+                }
+                extents += len(body["extents"])
+                raw = json.dumps(body).encode()
+                t0 = time.process_time()
+                parsed = json.loads(raw)
+                t1 = time.process_time()
+                lane = fast.intent_params(parsed)
+                t2 = time.process_time()
+                model = convert.intent_params(
+                    w.PutOperationalIntentReferenceParameters.model_validate(parsed)
+                )
+                t3 = time.process_time()
+                assert lane == model, "the fast lane read the body otherwise"
+                change = service.put_intent(
+                    "bench-uss", str(uuid.uuid4()), None, model, conformance_monitoring=False
+                )
+                t4 = time.process_time()
+                answer = _intent_change(change, "bench-uss")
+                json.dumps(answer.model_dump(mode="json", exclude_none=True))
+                t5 = time.process_time()
+                ovns = [*ovns, change.intent.ovn]
+                for k, dt in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
+                    spent[k] += dt
+        finally:
+            services.stop()
+    per = {k: v / n * 1000 for k, v in spent.items()}
+    served = per["parse"] + per["lane"] + per["service"] + per["answer"]
+    print(
+        f"phases, CPU ms per intent over {n} intents ({extents / n:.0f} extents on average, "
+        f"key up to {n - 1} OVNs): JSON parse {per['parse']:.2f}, body by the fast lane "
+        f"{per['lane']:.2f} (by the model + convert {per['model']:.2f}), service write "
+        f"{per['service']:.2f}, answer {per['answer']:.2f}; served total {served:.2f} "
+        f"(HTTP, routing and background work not included); load average "
+        f"{os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default=None, help="postgresql://... (default: SQLite)")
@@ -259,12 +338,22 @@ def main() -> None:
     )
     parser.add_argument("--no-wait", dest="wait", action="store_false")
     parser.add_argument(
+        "--phases",
+        type=int,
+        default=0,
+        metavar="N",
+        help="profile N intents in-process by phase (CPU per intent) instead of serving",
+    )
+    parser.add_argument(
         "--baseline",
         default=None,
         metavar="SRC",
         help="also run a service imported from SRC first (a checkout's src/) and compare",
     )
     args = parser.parse_args()
+    if args.phases:
+        phases(args.phases, args.seed)
+        return
     print(
         f"flights in subscriptions: {CLUSTERS} clusters of {RADIUS_M / 1000:.1f} km, paths up "
         f"to {MAX_FLIGHT_M / 1000:.0f} km, {INTENT_S} s intents, {args.clients} clients, "
