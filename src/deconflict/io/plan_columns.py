@@ -85,7 +85,8 @@ class _Reader:
     repeats the same few thousand instants, and the text alone decides the instant.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, times: dict[str, int] | None = None) -> None:
+        """``times``: a cache of parsed instants to share (a worker's, over its chunks)."""
         self.op_ids: list[str] = []
         self.parties: list[str] = []
         self.priorities: list[int] = []
@@ -102,7 +103,7 @@ class _Reader:
         self.vertex_count: list[int] = []
         self.lons: list[float] = []
         self.lats: list[float] = []
-        self.times: dict[str, int] = {}
+        self.times: dict[str, int] = {} if times is None else times
 
     def read(self, feature: Any, i: int) -> None:
         """Adds feature ``i``; raises ``InvalidInput`` placed under ``features[i]``."""
@@ -389,7 +390,7 @@ def _read_chunk(
     except orjson.JSONDecodeError:
         return None
     del piece
-    reader = _Reader()
+    reader = _Reader(_CHUNK_TIMES)
     try:
         for i, feature in enumerate(features):
             reader.read(feature, i)
@@ -423,6 +424,10 @@ def _read_chunk(
     )
 
 
+_CHUNK_TIMES: dict[str, int] = {}
+"""Instants parsed by this process's chunk readers (the text alone decides the instant):
+a worker reads many chunks of one day, and parsed each chunk's instants anew."""
+
 _RAW: bytes = b""
 """The file a forked reading worker inherited; set only just before forking."""
 
@@ -452,12 +457,15 @@ def read_raw_columns(
     if ranges is None:
         return None
     tasks = [(s, e, k == 0, k == len(ranges) - 1, extra) for k, (s, e) in enumerate(ranges)]
-    chunks: list[_Chunk] = []
+    _CHUNK_TIMES.clear()  # a cache per read (and per worker), not one growing for good
+    merged = _Merged()
+    extras: list[Any] = []
 
     def take(chunk: _Chunk | None) -> bool:
-        if chunk is None or not chunk.clean:
+        # Joined as it comes, while the workers read the next ones.
+        if chunk is None or not chunk.clean or not merged.add(chunk):
             return False
-        chunks.append(chunk)
+        extras.append(chunk.extra)
         if progress is not None:
             progress(chunk.features)
         return True
@@ -480,23 +488,27 @@ def read_raw_columns(
         for task in tasks:
             if not take(_read_chunk(raw, *task)):
                 return None
-    cols = _merge(chunks)
-    if cols is None:
-        return None
-    return cols, [c.extra for c in chunks]
+    _CHUNK_TIMES.clear()
+    return merged.columns(), extras
 
 
-def _merge(chunks: list[_Chunk]) -> PlanColumns | None:
-    """The chunks as one plan: an operation's features may sit in several chunks,
-    which must agree on its party, priority and state (None if they do not)."""
-    op_ids: list[str] = []
-    parties: list[str] = []
-    priorities: list[int] = []
-    states: list[OperationState] = []
-    index: dict[str, int] = {}
-    parts: list[VolumeArrays] = []
-    offset = 0
-    for c in chunks:
+class _Merged:
+    """The chunks, in order, as one plan: an operation's features may sit in several
+    chunks, which must agree on its party, priority and state. Chunks are added as
+    they arrive, so that joining them overlaps the reading of the next ones."""
+
+    def __init__(self) -> None:
+        self.op_ids: list[str] = []
+        self.parties: list[str] = []
+        self.priorities: list[int] = []
+        self.states: list[OperationState] = []
+        self.index: dict[str, int] = {}
+        self.parts: list[VolumeArrays] = []
+        self.offset = 0
+
+    def add(self, c: _Chunk) -> bool:
+        """False if the chunk disagrees with an earlier one on an operation."""
+        index, op_ids = self.index, self.op_ids
         mapping = np.empty(len(c.op_ids), dtype=np.int64)
         for local, (op_id, party, priority, state) in enumerate(
             zip(c.op_ids, c.parties, c.priorities, c.states, strict=True)
@@ -505,18 +517,29 @@ def _merge(chunks: list[_Chunk]) -> PlanColumns | None:
             if k is None:
                 k = index[op_id] = len(op_ids)
                 op_ids.append(op_id)
-                parties.append(party)
-                priorities.append(priority)
-                states.append(state)
-            elif parties[k] != party or priorities[k] != priority or states[k] is not state:
-                return None
+                self.parties.append(party)
+                self.priorities.append(priority)
+                self.states.append(state)
+            elif (
+                self.parties[k] != party
+                or self.priorities[k] != priority
+                or self.states[k] is not state
+            ):
+                return False
             mapping[local] = k
         a = c.arrays
-        parts.append(replace(a, op=mapping[a.op], feature=a.feature + offset))
-        offset += c.features
-    return PlanColumns.from_arrays(
-        op_ids, parties, priorities, states, VolumeArrays.concatenate(parts)
-    )
+        self.parts.append(replace(a, op=mapping[a.op], feature=a.feature + self.offset))
+        self.offset += c.features
+        return True
+
+    def columns(self) -> PlanColumns:
+        return PlanColumns.from_arrays(
+            self.op_ids,
+            self.parties,
+            self.priorities,
+            self.states,
+            VolumeArrays.concatenate(self.parts),
+        )
 
 
 SURE_EDGE_RAD = 1e-7
