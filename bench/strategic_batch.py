@@ -1,11 +1,17 @@
 """Whole-plan deconfliction: `deconflict check` on a synthetic plan, phase by phase.
 
 Run:  .venv/bin/python bench/strategic_batch.py [--operations 1000000] [--seed 1]
-          [--plan FILE] [--compare | --no-compare] [--planar]
+          [--plan FILE] [--compare | --no-compare] [--planar] [--draw]
+          [--baseline /tmp/old/src] [--formats table,json] [--repeat N]
 
 The plan is generated on first use and kept (``--plan``, default in the temp
 directory, named by operations and seed), so a second run measures the check alone.
-Prints, each with the machine's load average: the wall time and peak memory of the
+First, the command as a user runs it (``deconflict check --format F plan``, a new
+interpreter, output to a file) for each of ``--formats``: wall time, CPU of the command
+and its workers, the load before and after; with ``--baseline SRC`` another version's
+command too, alternating, and whether both wrote the same bytes. Then, in this process,
+with ``--draw`` the overlaps drawn (as ``--format json``), else undrawn (as the table),
+it prints, each with the machine's load average: the wall time and peak memory of the
 exact checker as the CLI runs it (read the file in chunks in worker processes, then
 check); each phase's wall and CPU time, in this process and in its worker processes
 (CPU time is what to compare on a loaded machine); peak RSS of this process, of the
@@ -59,6 +65,24 @@ def main() -> None:
         help=f"also run the previous path (default: up to {COMPARE_UP_TO:,} operations)",
     )
     parser.add_argument("--planar", action="store_true", help="also run the planar baseline")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a src directory of another version (/tmp/old/src): its command is run on the "
+        "same file, alternating with this one, and the outputs compared byte for byte",
+    )
+    parser.add_argument(
+        "--formats",
+        default="table,json",
+        help="the command's output formats to run end to end (comma-separated; '' for none)",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="runs of the command per version")
+    parser.add_argument(
+        "--draw",
+        action="store_true",
+        help="phases with the overlaps drawn as GeoJSON (what --format json does); by "
+        "default as the table (the command's default output) computes them, undrawn",
+    )
     args = parser.parse_args()
     plan = args.plan or Path(tempfile.gettempdir()) / (
         f"deconflict-plan-{args.operations}-seed{args.seed}.geojson"
@@ -68,7 +92,62 @@ def main() -> None:
     else:
         generate(plan, args.operations, args.seed)
     compare = args.compare if args.compare is not None else args.operations <= COMPARE_UP_TO
-    measure(plan, compare, args.planar)
+    formats = [f for f in args.formats.split(",") if f]
+    if formats:
+        commands(plan, formats, args.baseline, args.repeat)
+    measure(plan, compare, args.planar, args.draw)
+
+
+def commands(plan: Path, formats: list[str], baseline: Path | None, repeat: int) -> None:
+    """``deconflict check`` as a user runs it (a new interpreter: imports, workers, the
+    output written to a file), for each format; with ``baseline``, that version's too,
+    alternating, and whether both wrote the same bytes with the same exit code. CPU is
+    the command's and its workers' (user + system, from the children's rusage)."""
+    here = Path(__file__).resolve().parents[1] / "src"
+    versions = [("now", here)] + ([("baseline", baseline.resolve())] if baseline else [])
+    for fmt in formats:
+        outputs: dict[str, bytes] = {}
+        codes: dict[str, int] = {}
+        for k in range(repeat):
+            for name, src in versions:
+                out = Path(tempfile.gettempdir()) / f"deconflict-check-{name}-{fmt}.out"
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                load_before = load()
+                t = time.perf_counter()
+                with out.open("wb") as sink:
+                    done = subprocess.run(
+                        [
+                            sys.executable,
+                            "-m",
+                            "deconflict.cli.main",
+                            "check",
+                            "--format",
+                            fmt,
+                            str(plan),
+                        ],
+                        stdout=sink,
+                        stderr=subprocess.DEVNULL,
+                        env={**os.environ, "PYTHONPATH": str(src)},
+                    )
+                wall = time.perf_counter() - t
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                outputs[name], codes[name] = out.read_bytes(), done.returncode
+                user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+                print(
+                    f"command: {name:8s} check --format {fmt:5s} run {k + 1}: {wall:6.2f} s wall, "
+                    f"{cpu:6.2f} s CPU (command + workers; user {user:.2f}, system {system:.2f}), "
+                    f"exit {done.returncode}, "
+                    f"{len(outputs[name]) / 1e6:.1f} MB written; before: {load_before}; "
+                    f"after: {load()}",
+                    flush=True,
+                )
+        if baseline:
+            same = outputs["now"] == outputs["baseline"] and codes["now"] == codes["baseline"]
+            print(
+                f"command: --format {fmt}: same output and exit code as the baseline: "
+                f"{'yes' if same else 'NO'}"
+            )
 
 
 def generate(plan: Path, operations: int, seed: int) -> None:
@@ -96,13 +175,14 @@ def generate(plan: Path, operations: int, seed: int) -> None:
     )
 
 
-def measure(plan: Path, compare: bool, planar: bool) -> None:
+def measure(plan: Path, compare: bool, planar: bool, draw: bool) -> None:
     from deconflict.cli.check import check_raw
     from deconflict.io.plan import load_plan
 
     base_rss = peak_rss_mb()
     print(f"before:  {load()}")
-    report, wall = run(check_raw, plan, "exact", chunks=True)
+    print(f"phases:  overlaps {'drawn (as --format json)' if draw else 'undrawn (as the table)'}")
+    report, wall = run(check_raw, plan, "exact", chunks=True, draw=draw)
     exact_pairs = pairs(report)
     print(
         f"memory:  peak RSS {peak_rss_mb():.0f} MB in the main process (interpreter and "
@@ -110,9 +190,9 @@ def measure(plan: Path, compare: bool, planar: bool) -> None:
         f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0:.0f} MB"
     )
     if compare:
-        old, old_wall = run(check_raw, plan, "previous", chunks=False)
-        same = pairs(old) == exact_pairs and [c.to_json() for c in old.conflicts] == [
-            c.to_json() for c in report.conflicts
+        old, old_wall = run(check_raw, plan, "previous", chunks=False, draw=draw)
+        same = pairs(old) == exact_pairs and [c.to_json(geometry=draw) for c in old.conflicts] == [
+            c.to_json(geometry=draw) for c in report.conflicts
         ]
         print(
             f"compare: chunked {wall:.2f} s, whole-file {old_wall:.2f} s, ratio "
@@ -138,7 +218,7 @@ def pairs(report) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
     return {(min(c.a.id, c.b.id), max(c.a.id, c.b.id)) for c in report.conflicts}
 
 
-def run(check_raw, plan: Path, name: str, chunks: bool):  # type: ignore[no-untyped-def]
+def run(check_raw, plan: Path, name: str, chunks: bool, draw: bool):  # type: ignore[no-untyped-def]
     """One check of the file, as the CLI runs it; prints its figures and phases."""
     clock = PhaseClock()
     memory = PeakMemory()
@@ -146,7 +226,7 @@ def run(check_raw, plan: Path, name: str, chunks: bool):  # type: ignore[no-unty
     c0 = time.process_time()
     held = [plan.read_bytes()]  # handed over: check_raw lets the bytes go once read
     clock.mark("read file")
-    report = check_raw(held, mark=clock.mark, chunks=chunks)
+    report = check_raw(held, mark=clock.mark, chunks=chunks, draw=draw)
     clock.mark("return")
     wall = time.perf_counter() - t0
     cpu = time.process_time() - c0
