@@ -85,6 +85,29 @@ async def app(scope, receive, send):
 """
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_started(proc: subprocess.Popen[bytes]) -> None:
+    """Until the worker has imported everything (its CPU from then on is delivery's);
+    its stderr is echoed from then on by a thread, so that it never blocks on it."""
+    assert proc.stderr is not None
+    stream = proc.stderr
+    for line in stream:
+        sys.stderr.write(line.decode(errors="replace"))
+        if b"deconflict worker on" in line:
+            break
+
+    def echo() -> None:
+        for more in stream:
+            sys.stderr.write(more.decode(errors="replace"))
+
+    threading.Thread(target=echo, daemon=True).start()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -160,13 +183,13 @@ def main() -> None:
     port = free_port()
     receiver = start_receiver(workdir, port)
     try:
-        run(args, workdir, port)
+        run(args, workdir, port, receiver.pid)
     finally:
         receiver.terminate()
         receiver.wait(10)
 
 
-def run(args: argparse.Namespace, workdir: Path, port: int) -> None:
+def run(args: argparse.Namespace, workdir: Path, port: int, receiver_pid: int) -> None:
     with contextlib.ExitStack() as stack:
         if args.database:
             sys.path.insert(0, str(Path(__file__).parent))
@@ -176,10 +199,10 @@ def run(args: argparse.Namespace, workdir: Path, port: int) -> None:
             url = url.replace("postgresql://", "postgresql+psycopg://", 1)
         else:
             url = f"sqlite:///{workdir / 'bench.db'}"
-        run_on(args, url, port)
+        run_on(args, url, port, receiver_pid)
 
 
-def run_on(args: argparse.Namespace, url: str, port: int) -> None:
+def run_on(args: argparse.Namespace, url: str, port: int, receiver_pid: int) -> None:
     store = open_store(url)
     settings = NotifySettings(poll_interval_s=0.05)
     # The service relays USS changes only when told to (DssSettings.relay_uss_notifications):
@@ -219,7 +242,9 @@ def run_on(args: argparse.Namespace, url: str, port: int) -> None:
                 tempfile.mkdtemp(prefix="deconflict-bench-notify-worker-"),
             ],
             env={**os.environ, "DECONFLICT_NOTIFY__POLL_INTERVAL_S": "0.02"},
+            stderr=subprocess.PIPE,
         )
+        wait_started(separate)
     else:
         thread.start()
 
@@ -228,6 +253,9 @@ def run_on(args: argparse.Namespace, url: str, port: int) -> None:
     if args.mode == "outbox":
         template, subscribers = first_change(dss, now, port, args.usss)
     total = int(args.rate * args.seconds)
+    own_cpu = cpu_s(os.getpid())
+    worker_cpu = cpu_s(separate.pid) if separate is not None else 0.0
+    receiver_cpu = cpu_s(receiver_pid)
     committed: dict[str, float] = {}
     lock = threading.Lock()
     began = time.time()
@@ -267,7 +295,10 @@ def run_on(args: argparse.Namespace, url: str, port: int) -> None:
         if len(arrivals) >= expected:
             break
         time.sleep(0.2)
+    own_cpu = cpu_s(os.getpid()) - own_cpu
+    receiver_cpu = cpu_s(receiver_pid) - receiver_cpu
     if separate is not None:
+        worker_cpu = cpu_s(separate.pid) - worker_cpu
         separate.terminate()
         separate.wait(10)
     else:
@@ -289,6 +320,14 @@ def run_on(args: argparse.Namespace, url: str, port: int) -> None:
         f"commit-to-delivery p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms, "
         f"max {latencies[-1] * 1000:.0f} ms; load average "
         f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}  (target p99 < 1000 ms at 100/s)",
+    )
+    print(
+        f"  CPU per change: this process {own_cpu / total * 1000:.2f} ms (clients, writer"
+        f"{'' if args.worker_process else ', worker'}), "
+        + (f"worker process {worker_cpu / total * 1000:.2f} ms, " if args.worker_process else "")
+        + f"receiver {receiver_cpu / total * 1000:.2f} ms; "
+        f"total {(own_cpu + worker_cpu) / total * 1000:.2f} ms without the receiver "
+        f"(2 cores give 20 ms per change at 100/s)",
         flush=True,
     )
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import random
+from typing import Any
 
 import httpx
+import pytest
 
 from deconflict.notify.worker import DeliveryWorker
 from deconflict.store.sql import SqlStore
 from tests.notify.helpers import fast_notify
-from tests.notify.test_worker import Clock, Tokens, enqueue
+from tests.notify.test_worker import Clock, Tokens, enqueue, statuses
 
 
 def test_attempts_are_counted_as_delivered_failed_or_dead_lettered(store: SqlStore) -> None:
@@ -33,3 +35,34 @@ def test_attempts_are_counted_as_delivered_failed_or_dead_lettered(store: SqlSto
     asyncio.run(worker.drain())
     counts = worker.counts
     assert (counts.delivered, counts.failed, counts.dead_lettered) == (2, 1, 1)
+
+
+def test_the_results_of_many_channels_are_recorded_in_one_transaction(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker in its own process waits for SQLite's writer lock at every write: ten
+    channels' batches cost one write to claim and one to record, not one each."""
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url.host))
+        return httpx.Response(204)
+
+    worker = DeliveryWorker(
+        store, fast_notify(), Tokens(), clock=Clock(), transport=httpx.MockTransport(handler)
+    )
+    for i in range(10):
+        enqueue(store, f"http://r{i}", 3, start=10 * i)
+    writes = 0
+    run = store.run
+
+    def counted(work: Any, write: bool = True, deadline: float | None = None) -> Any:
+        nonlocal writes
+        writes += write
+        return run(work, write, deadline)
+
+    monkeypatch.setattr(store, "run", counted)
+    asyncio.run(worker.drain())
+    assert len(sent) == 30 and worker.counts.delivered == 30
+    assert all(s == "delivered" for _, s in statuses(store))
+    assert writes <= 3

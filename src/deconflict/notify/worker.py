@@ -29,7 +29,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -62,6 +62,17 @@ class Outcome:
     ok: bool
     error: str = ""
     permanent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Result:
+    """What a sender did with a channel's claimed rows, for the loop to record."""
+
+    delivered: list[outbox.OutboxRow]
+    failed: outbox.OutboxRow | None = None
+    outcome: Outcome | None = None
+    release: list[int] = field(default_factory=list)
+    """Leased rows not attempted (after a failure, or while stopping)."""
 
 
 def scope_for(kind: str) -> str:
@@ -119,6 +130,8 @@ class DeliveryWorker:
         self._inflight: dict[str, asyncio.Future[None]] = {}
         self._max_parallel = max_parallel
         self._stopping = threading.Event()
+        self._results: list[_Result] = []
+        self._results_lock = threading.Lock()
         self.counts = DeliveryCounts()
 
     # ------------------------------------------------------------------ control
@@ -153,6 +166,7 @@ class DeliveryWorker:
                 self._stopping.set()
                 if self._inflight:
                     await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+                await self._settle_left()
                 self._loop = None
 
     async def drain(self, max_rounds: int = 1000) -> None:
@@ -167,6 +181,7 @@ class DeliveryWorker:
                     await asyncio.gather(*self._inflight.values(), return_exceptions=True)
                 if not started:
                     break
+            await self._settle_left()
 
     def _sender(self) -> Sender:
         """Synchronous POSTs in a thread pool: measured several times faster here than
@@ -183,15 +198,22 @@ class DeliveryWorker:
     # ----------------------------------------------------------------- delivery
 
     async def _dispatch(self, client: Sender, pool: ThreadPoolExecutor) -> int:
-        """Claim idle due channels (as many as there are free senders) and start them."""
-        free = self._max_parallel - len(self._inflight)
-        if free <= 0:
-            return 0
+        """Record what the senders finished and claim idle due channels (as many as
+        there are free senders), in one write transaction; start the claimed ones."""
+        # The finished results first, then the busy channels: a channel that is not
+        # busy any more handed its result in before (its done callback ran on this
+        # loop), so it is recorded in this transaction before it can be claimed again.
+        results = self._take_results()
         busy = set(self._inflight)
+        free = self._max_parallel - len(busy)
+        if free <= 0 and not results:
+            return 0
         try:
-            claimed = await asyncio.to_thread(self._claim, busy, free)
+            claimed = await asyncio.to_thread(self._settle_and_claim, results, busy, free)
         except Exception:  # the database may be briefly unavailable: try next round
-            log.exception("notify: claiming from the outbox failed")
+            log.exception("notify: recording or claiming in the outbox failed")
+            with self._results_lock:
+                self._results[:0] = results
             return 0
         assert self._loop is not None
         for channel, rows in claimed.items():
@@ -205,15 +227,41 @@ class DeliveryWorker:
         if self._wake is not None:
             self._wake.set()
 
-    def _claim(self, busy: set[str], channels: int) -> dict[str, list[outbox.OutboxRow]]:
-        now_us = to_us(self.clock())
-        lease_us = int(self.settings.lease_s * 1e6)
+    def _take_results(self) -> list[_Result]:
+        with self._results_lock:
+            results, self._results = self._results, []
+        return results
 
-        if not self.store.run(lambda s: outbox.has_due(s.conn, now_us), write=False):
+    async def _settle_left(self) -> None:
+        """Record the results of the last senders (the worker is stopping)."""
+        results = self._take_results()
+        if results:
+            try:
+                await asyncio.to_thread(self._settle_and_claim, results, set(), 0)
+            except Exception:  # their leases expire: the rows are sent again
+                log.exception("notify: recording the last deliveries failed")
+
+    def _settle_and_claim(
+        self, results: list[_Result], busy: set[str], channels: int
+    ) -> dict[str, list[outbox.OutboxRow]]:
+        """One write transaction a round, however many channels finished: on SQLite a
+        worker in its own process waits for the writer lock at every one (the busy
+        handler sleeps), and a transaction per channel's batch made delivery fall
+        behind the changes (``bench/notify.py --worker-process``)."""
+        now = self.clock()
+        now_us = to_us(now)
+        lease_us = int(self.settings.lease_s * 1e6)
+        if not results and (
+            channels <= 0
+            or not self.store.run(lambda s: outbox.has_due(s.conn, now_us), write=False)
+        ):
             return {}
 
-        def work(s: SqlSession) -> dict[str, list[outbox.OutboxRow]]:
-            return outbox.claim(
+        def work(s: SqlSession) -> tuple[list[bool | None], dict[str, list[outbox.OutboxRow]]]:
+            dead = [self._settle(s, r, now_us) for r in results]
+            if channels <= 0:
+                return dead, {}
+            claimed = outbox.claim(
                 s.conn,
                 self.owner,
                 now_us,
@@ -222,30 +270,60 @@ class DeliveryWorker:
                 exclude=busy,
                 max_channels=channels,
             )
+            return dead, claimed
 
-        return self.store.run(work)
+        dead, claimed = self.store.run(work)
+        for result, died in zip(results, dead, strict=True):
+            self.counts.add(
+                delivered=len(result.delivered),
+                failed=int(died is False),
+                dead_lettered=int(died is True),
+            )
+            if self.on_delivered is not None:
+                for r in result.delivered:
+                    self.on_delivered(r, now)
+        return claimed
+
+    def _settle(self, s: SqlSession, result: _Result, now_us: int) -> bool | None:
+        """Write one channel's result; whether its failed attempt (if any) dead-lettered
+        its notification."""
+        outbox.mark_delivered(s.conn, [r.id for r in result.delivered], self.owner, now_us)
+        dead = None
+        failed, outcome = result.failed, result.outcome
+        if failed is not None and outcome is not None:
+            next_us = (
+                None
+                if outcome.permanent
+                else self.backoff.next_attempt_us(failed.created_us, now_us, failed.attempts + 1)
+            )
+            outbox.mark_failed(s.conn, failed.id, now_us, outcome.error, next_attempt_us=next_us)
+            dead = next_us is None
+        outbox.release(s.conn, result.release, self.owner)
+        return dead
 
     def _drain_channel(self, client: Sender, channel: str, rows: list[outbox.OutboxRow]) -> None:
-        """Send a channel's rows in order (in a sender thread); stop at the first failure."""
+        """Send a channel's rows in order (in a sender thread); stop at the first failure.
+        The result is recorded by the loop's next round, with the other channels'."""
         delivered: list[outbox.OutboxRow] = []
+        result = _Result(delivered)
         try:
             for i, row in enumerate(rows):
                 if self._stopping.is_set():
-                    self._record(delivered, None, None, [r.id for r in rows[i:]])
+                    result = _Result(delivered, release=[r.id for r in rows[i:]])
                     return
                 outcome = self._post(client, row)
                 if outcome.ok:
                     delivered.append(row)
                     continue
-                self._record(delivered, row, outcome, [r.id for r in rows[i + 1 :]])
+                result = _Result(delivered, row, outcome, [r.id for r in rows[i + 1 :]])
                 return
-            self._record(delivered, None, None, [])
         except Exception:
             log.exception("notify: channel %s", channel)
             done = {r.id for r in delivered}
-            with contextlib.suppress(Exception):
-                self._record(delivered, None, None, [r.id for r in rows if r.id not in done])
+            result = _Result(delivered, release=[r.id for r in rows if r.id not in done])
         finally:
+            with self._results_lock:
+                self._results.append(result)
             self.wake()
 
     def _post(self, client: Sender, row: outbox.OutboxRow) -> Outcome:
@@ -266,43 +344,6 @@ class DeliveryWorker:
             f"HTTP {answer.status}: {answer.text}",
             permanent=answer.status in PERMANENT_STATUSES,
         )
-
-    def _record(
-        self,
-        delivered: list[outbox.OutboxRow],
-        failed: outbox.OutboxRow | None,
-        outcome: Outcome | None,
-        release: list[int],
-    ) -> None:
-        now = self.clock()
-        now_us = to_us(now)
-
-        def work(s: SqlSession) -> bool | None:
-            """Whether the failed attempt (if any) dead-lettered its notification."""
-            outbox.mark_delivered(s.conn, [r.id for r in delivered], self.owner, now_us)
-            dead = None
-            if failed is not None and outcome is not None:
-                next_us = (
-                    None
-                    if outcome.permanent
-                    else self.backoff.next_attempt_us(
-                        failed.created_us, now_us, failed.attempts + 1
-                    )
-                )
-                outbox.mark_failed(
-                    s.conn, failed.id, now_us, outcome.error, next_attempt_us=next_us
-                )
-                dead = next_us is None
-            outbox.release(s.conn, release, self.owner)
-            return dead
-
-        dead = self.store.run(work)
-        self.counts.add(
-            delivered=len(delivered), failed=int(dead is False), dead_lettered=int(dead is True)
-        )
-        if self.on_delivered is not None:
-            for r in delivered:
-                self.on_delivered(r, now)
 
     # -------------------------------------------------------------- housekeeping
 
