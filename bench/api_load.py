@@ -2,6 +2,7 @@
 
 Run:  .venv/bin/python bench/api_load.py [--database postgresql://...] [--replicas 1 2 4]
                                          [--clients 10] [--count 2000] [--hot-count 500]
+                                         [--api f3548] [--baseline /tmp/old/src]
 
 Starts the service in subprocesses on free loopback ports (SQLite in a temporary data
 directory, or with --database a fresh scratch schema on that PostgreSQL server for each
@@ -14,7 +15,14 @@ clients spread round-robin over the replicas:
 Each phase prints the rate, p50, p99, the statuses, and the CPU per creation of the
 service processes, the local PostgreSQL server and the clients. Targets: issue 3
 (SQLite) >= 500 /s non-overlapping, >= 100 /s in one cell; issue 6 (PostgreSQL, on
-these 2 cores) >= 300 /s and >= 50 /s. The reference DSS: ~120-150 /s and 6-8 /s.
+these 2 cores) >= 300 /s and >= 50 /s; issue 20 (PostgreSQL, 2 replicas, F3548) >= 200
+/s in one cell, and non-overlapping no slower with 2 replicas than with 1. The reference
+DSS: ~120-150 /s and 6-8 /s.
+
+``--baseline SRC`` also runs every replica count against a service imported from
+``SRC`` (another checkout's ``src``, through ``PYTHONPATH``), alternating baseline and
+this tree per replica count, and ends with a table of rates, retried transactions and
+the ratios: on a busy machine the ratios of one run say more than the rates.
 """
 
 from __future__ import annotations
@@ -225,12 +233,16 @@ def store_retries(urls: list[str], token: str) -> int:
     return total
 
 
-def start(exe: Path, port: int, data: str, database: str | None) -> subprocess.Popen[bytes]:
-    """One `deconflict serve` on ``port``, answering /healthy."""
+def start(
+    exe: Path, port: int, data: str, database: str | None, src: str | None = None
+) -> subprocess.Popen[bytes]:
+    """One `deconflict serve` on ``port``, answering /healthy; ``src``: import the
+    service from there (a baseline checkout) rather than from this tree."""
     cmd = [str(exe), "serve", "--port", str(port), "--data-dir", data]
     if database:
         cmd += ["--database", database]
-    proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, env={**os.environ})
+    env = {**os.environ, **({"PYTHONPATH": src} if src else {})}
+    proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, env=env)
     for _ in range(1200):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthy").status_code == 200:
@@ -257,16 +269,24 @@ def scratch_schema(database: str) -> Iterator[str]:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-def run(replicas: int, args: argparse.Namespace, exe: Path, database: str | None) -> None:
+def run(
+    replicas: int,
+    args: argparse.Namespace,
+    exe: Path,
+    database: str | None,
+    src: str | None = None,
+) -> dict[str, tuple[float, int]]:
     """Both phases against ``replicas`` service processes sharing one data directory
-    (one signing key) and ``database``; clients spread round-robin over them."""
+    (one signing key) and ``database``; clients spread round-robin over them. Returns
+    each phase's (rate, transactions retried)."""
     procs: list[subprocess.Popen[bytes]] = []
+    out: dict[str, tuple[float, int]] = {}
     with tempfile.TemporaryDirectory() as data:
         try:
             ports = [free_port() for _ in range(replicas)]
             # The first replica migrates the schema; the others then find it done.
-            procs.append(start(exe, ports[0], data, database))
-            procs += [start(exe, p, data, database) for p in ports[1:]]
+            procs.append(start(exe, ports[0], data, database, src))
+            procs += [start(exe, p, data, database, src) for p in ports[1:]]
             mint = [str(exe), "token", "--sub", "bench", "--scope", API_SCOPES[args.api]]
             token = subprocess.run(
                 [*mint, "--data-dir", data], capture_output=True, text=True, check=True
@@ -274,7 +294,7 @@ def run(replicas: int, args: argparse.Namespace, exe: Path, database: str | None
             urls = [f"http://127.0.0.1:{p}" for p in ports]
             pids = [p.pid for p in procs]
             targets = (
-                ("300 /s (issue 6)", "50 /s (issue 6)")
+                ("300 /s (issue 6)", "200 /s (issue 20)")
                 if database
                 else ("500 /s (issue 3)", "100 /s (issue 3)")
             )
@@ -282,12 +302,13 @@ def run(replicas: int, args: argparse.Namespace, exe: Path, database: str | None
                 ("non-overlapping", spread_bodies(args.count, random.Random(7)), "s", targets[0]),
                 ("one level-13 cell", hot_cell_bodies(args.hot_count), "h", targets[1]),
             ]
-            print(f"{replicas} replica(s):")
+            print(f"{replicas} replica(s){f' (baseline {src})' if src else ''}:")
             for name, bodies, prefix, target in phases:
                 before = cpu_split(*pids)
                 retried = store_retries(urls, token)
                 result = asyncio.run(drive(urls, token, bodies, args.clients, prefix, args.api))
                 retried = store_retries(urls, token) - retried if retried >= 0 else -1
+                out[name] = (result["rate"], retried)
                 cost = [
                     (b - a) / len(bodies) * 1000
                     for a, b in zip(before, cpu_split(*pids), strict=True)
@@ -309,6 +330,35 @@ def run(replicas: int, args: argparse.Namespace, exe: Path, database: str | None
                 p.terminate()
             for p in procs:
                 p.wait(15)
+    return out
+
+
+def summary(results: dict[tuple[str, int], dict[str, tuple[float, int]]]) -> None:
+    """Rates and retries side by side; this tree against the baseline, and each
+    replica count against the first (issue 20: 2 replicas no slower than 1)."""
+    print("summary (rate /s, transactions retried):")
+    counts = sorted({n for _, n in results})
+    for phase in ("non-overlapping", "one level-13 cell"):
+        for variant in ("baseline", "this tree"):
+            row = [results.get((variant, n), {}).get(phase) for n in counts]
+            if not any(row):
+                continue
+            cells = [
+                f"{n} replica(s) {r[0]:.0f} /s ({r[1]} retried)"
+                for n, r in zip(counts, row, strict=True)
+                if r
+            ]
+            first = row[0]
+            ratios = [f"x{r[0] / first[0]:.2f}" for r in row[1:] if r and first and first[0] > 0]
+            print(
+                f"  {phase}, {variant}: {'; '.join(cells)}"
+                + (f"; against 1 replica: {' '.join(ratios)}" if ratios else "")
+            )
+        for n in counts:
+            old = results.get(("baseline", n), {}).get(phase)
+            new = results.get(("this tree", n), {}).get(phase)
+            if old and new and old[0] > 0:
+                print(f"  {phase}, {n} replica(s): this tree / baseline x{new[0] / old[0]:.2f}")
 
 
 def main() -> None:
@@ -330,21 +380,35 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--hot-count", type=int, default=500)
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        help="also run a service imported from this src directory, alternating with this tree",
+    )
     args = parser.parse_args()
+    variants: list[tuple[str, str | None]] = [("this tree", None)]
+    if args.baseline:
+        variants.insert(0, ("baseline", args.baseline))
+    results: dict[tuple[str, int], dict[str, tuple[float, int]]] = {}
     exe = Path(sys.executable).with_name("deconflict")
     if args.database is None:
         if args.replicas not in (None, [1]):
             parser.error("several replicas need --database postgresql://...")
         print(f"SQLite (WAL); {args.api} API; {args.clients} concurrent clients")
-        run(1, args, exe, None)
+        for variant, src in variants:
+            results[(variant, 1)] = run(1, args, exe, None, src)
     else:
         print(
             f"PostgreSQL {args.database}; {args.api} API; {args.clients} concurrent clients; "
             f"{os.cpu_count()} cores shared by the clients, the replicas and the database"
         )
         for n in args.replicas or [1, 2, 4]:
-            with scratch_schema(args.database) as url:
-                run(n, args, exe, url)
+            for variant, src in variants:
+                with scratch_schema(args.database) as url:
+                    results[(variant, n)] = run(n, args, exe, url, src)
+            # Alternate which goes first, so neither always meets the machine's drift first.
+            variants.reverse()
+    summary(results)
     print(f"machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 

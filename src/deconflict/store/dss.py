@@ -85,6 +85,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 R = TypeVar("R", bound="DataclassInstance")
 
+_AVAILABILITY = "dss.availability"
+"""``SqlSession.shared``: each USS's declared availability, None where it declared none."""
+
 DSS_PRIORITY = 0
 """F3548 references carry no priority; without a grant a USS's intents are at the lowest."""
 
@@ -146,8 +149,16 @@ class SqlDssSession:
     # ------------------------------------------------------------------ intents
 
     def _availability_of(self, parties: Iterable[str]) -> dict[str, UssAvailability]:
-        rows = rows_by_id(self.conn, dss_uss_availability, set(parties), "uss_id")
-        return {r.uss_id: UssAvailability(r.availability) for r in rows}
+        """Of those ``parties`` that declared one; read once per transaction (every
+        intent write answers with its manager's), ``put_availability`` keeps it."""
+        known: dict[str, UssAvailability | None] = self.ops.shared.setdefault(_AVAILABILITY, {})
+        wanted = set(parties)
+        missing = wanted - known.keys()
+        if missing:
+            known.update(dict.fromkeys(missing))
+            for r in rows_by_id(self.conn, dss_uss_availability, missing, "uss_id"):
+                known[r.uss_id] = UssAvailability(r.availability)
+        return {p: a for p in wanted if (a := known[p]) is not None}
 
     def _refs(self, stored: Sequence[StoredOperation], *, native: bool = True) -> list[IntentRef]:
         """Intent references for those of ``stored`` that are DSS intents and, unless
@@ -224,7 +235,8 @@ class SqlDssSession:
 
     def get_intent(self, intent_id: str) -> IntentRef | None:
         """The USS intent ``intent_id``, else the native operation USSs know by it."""
-        stored = self.ops.get(intent_id)
+        stored, native_of = self.ops.get_or_native(intent_id)
+        self._native_ids[intent_id] = native_of
         refs = self._refs([stored], native=False) if stored is not None else []
         if refs:
             return refs[0]
@@ -256,8 +268,7 @@ class SqlDssSession:
         nearby are neither loaded nor mapped (every USS intent write asks this)."""
         bounds = volume_bounds(volume)
         ids = ids_in_cells(self.conn, _NATIVE_CANDIDATES, cells_of(volume.footprint), bounds)
-        found = (self.ops.get(i) for i in sorted(ids))
-        stored = {s.operation.id: s for s in found if s is not None}
+        stored = {s.operation.id: s for s in self.ops.get_many(ids)}
         return [
             (ref, stored[op_id].operation)
             for op_id, ref in self._native_refs(list(stored.values()))
@@ -280,8 +291,7 @@ class SqlDssSession:
             "hi": altitudes.upper_m,
         }
         ids = ids_in_cells(self.conn, _INTENTS_IN, cells, params)
-        stored = [s for s in (self.ops.get(i) for i in sorted(ids)) if s is not None]
-        return self._refs(stored)
+        return self._refs(self.ops.get_many(ids))
 
     def put_intent(
         self,
@@ -295,14 +305,16 @@ class SqlDssSession:
         priority: int = DSS_PRIORITY,
     ) -> IntentRef:
         operation = Operation(intent_id, manager, priority, state, tuple(volumes))
-        stored = self.ops.put(operation, native=False)
         values = {"ovn": ovn, "uss_base_url": uss_base_url, "subscription_id": subscription_id}
-        # A first version has no row to update: one round trip less on every creation.
-        if (
-            stored.version == 1
-            or not self.conn.execute(_UPDATE_INTENT, {"key": intent_id, **values}).rowcount
-        ):
-            self.conn.execute(_INSERT_INTENT, {"operation_id": intent_id, **values})
+        row = {"operation_id": intent_id, **values}
+        if self.ops.exists(intent_id):
+            stored = self.ops.put(operation, native=False)
+            if not self.conn.execute(_UPDATE_INTENT, {"key": intent_id, **values}).rowcount:
+                self.conn.execute(_INSERT_INTENT, row)
+        else:
+            # A first version has no row to update: written with the operation, its
+            # volumes and cells, in one statement on PostgreSQL (``store.bulk``).
+            stored = self.ops.put(operation, native=False, also=[(dss_intents, [row])])
         availability = self._availability_of([manager]).get(manager, UssAvailability.UNKNOWN)
         return _intent_ref(stored, ovn, uss_base_url, subscription_id, availability)
 
@@ -566,6 +578,7 @@ class SqlDssSession:
             "updated_us": to_us(now),
         }
         _upsert(self.conn, dss_uss_availability.c.uss_id, values)
+        self.ops.shared.setdefault(_AVAILABILITY, {})[status.uss] = status.availability
 
     def add_report(
         self, report_id: str, reporter: str, report: dict[str, Any], now: datetime

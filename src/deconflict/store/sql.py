@@ -15,7 +15,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -26,11 +26,11 @@ import orjson
 from sqlalchemy import (
     Connection,
     Engine,
+    Table,
     bindparam,
     create_engine,
     delete,
     event,
-    insert,
     select,
     update,
 )
@@ -43,6 +43,7 @@ from deconflict.errors import StoreUnavailable
 from deconflict.geo.covering import cells_of
 from deconflict.geo.volume import Volume4D
 from deconflict.model.operation import Operation, OperationState
+from deconflict.store.bulk import insert_rows
 from deconflict.store.cellindex import (
     cell_search,
     chunks,
@@ -56,6 +57,7 @@ from deconflict.store.hooks import take_after_commit
 from deconflict.store.migrations_runner import upgrade
 from deconflict.store.schema import CELL_OF_VOLUME, operations, volume_cells, volumes
 from deconflict.store.schema_dss import native_intents
+from deconflict.store.schema_writers import WRITER_LOCK
 from deconflict.store.urls import checked_url, host_count
 from deconflict.store.watchdog import WATCHDOG, Watch
 
@@ -82,6 +84,14 @@ _CANDIDATES = cell_search(
     times=[(volumes.c.time_start_us, volumes.c.time_end_us)],
     altitudes=[(volumes.c.altitude_lower_m, volumes.c.altitude_upper_m)],
 ).where(operations.c.state != OperationState.ENDED.value)
+_KEY = select(bindparam("key", type_=operations.c.id.type).label("key")).subquery("asked")
+_GET_OR_NATIVE = select(
+    *operations.c, native_intents.c.operation_id.label("native_of")
+).select_from(
+    _KEY.outerjoin(operations, operations.c.id == _KEY.c.key).outerjoin(
+        native_intents, native_intents.c.intent_id == _KEY.c.key
+    )
+)
 _VERSION = select(operations.c.version, operations.c.created_us).where(
     operations.c.id == bindparam("id")
 )
@@ -91,10 +101,6 @@ _UPDATE = (
     .where(operations.c.id == bindparam("key"))
     .values({name: bindparam(name) for name in _COLUMNS})
 )
-_INSERT_OPERATION = insert(operations)
-_INSERT_VOLUME = insert(volumes)
-_INSERT_CELL = insert(volume_cells)
-_INSERT_NATIVE_INTENT = insert(native_intents)
 _DELETE_CELLS = delete(volume_cells).where(volume_cells.c.operation_id == bindparam("id"))
 _DELETE_VOLUMES = delete(volumes).where(volumes.c.operation_id == bindparam("id"))
 _DELETE_OPERATION = delete(operations).where(operations.c.id == bindparam("id"))
@@ -106,6 +112,21 @@ class SqlSession:
         # (version, created) of operations read in this transaction, None if absent:
         # a write after a read then needs no second look-up.
         self._known: dict[str, tuple[int, int] | None] = {}
+        self.shared: dict[str, Any] = {}
+        """Reads that the works of this transaction share (group commit runs several
+        in one, ``grouped.py``), by the name of what they hold; whoever writes what a
+        name caches updates it in the same transaction."""
+
+    def get_or_native(self, key: str) -> tuple[StoredOperation | None, str | None]:
+        """The operation whose id is ``key``, and the native operation's id USSs know
+        by ``key`` (``native_intents``): one round trip for what an F3548 write asks
+        first, whether the id is taken."""
+        row = self.conn.execute(_GET_OR_NATIVE, {"key": key}).first()
+        assert row is not None  # the key's own row is always there
+        if row.id is None:
+            self._known[key] = None
+            return None, row.native_of
+        return self._load([row])[0], row.native_of
 
     def get(self, operation_id: str) -> StoredOperation | None:
         row = self.conn.execute(_GET, {"id": operation_id}).first()
@@ -113,6 +134,14 @@ class SqlSession:
             self._known[operation_id] = None
             return None
         return self._load([row])[0]
+
+    def get_many(self, operation_ids: Collection[str]) -> list[StoredOperation]:
+        """The operations with these ids that exist, in id order: two round trips
+        however many (their rows, then their volumes), where ``get`` takes two each."""
+        rows = sorted(rows_by_id(self.conn, operations, operation_ids), key=lambda r: r.id)
+        for i in set(operation_ids) - {r.id for r in rows}:
+            self._known[i] = None
+        return self._load(rows)
 
     def exists(self, operation_id: str) -> bool:
         """Whether an operation (native or F3548) has this id; free after a ``get``."""
@@ -131,10 +160,18 @@ class SqlSession:
             return []
         return self._load(rows_by_id(self.conn, operations, ids))
 
-    def put(self, operation: Operation, *, native: bool = True) -> StoredOperation:
+    def put(
+        self,
+        operation: Operation,
+        *,
+        native: bool = True,
+        also: Sequence[tuple[Table, Sequence[Mapping[str, Any]]]] = (),
+    ) -> StoredOperation:
         """Create or replace ``operation``. A new ``native`` one (not an F3548 intent,
         whose id is already its F3548 id) also gets the random F3548 id USSs will know
-        it by (``native_intents``)."""
+        it by (``native_intents``). ``also``: more rows to insert with it (an F3548
+        intent's own row), in the same statement as its volumes and cells on PostgreSQL
+        (``bulk.py``)."""
         now = datetime.now(UTC)
         if operation.id in self._known:
             old = self._known[operation.id]
@@ -154,32 +191,29 @@ class SqlSession:
             "details": orjson.dumps(operation.details).decode(),
             "updated_us": to_us(now),
         }
+        writes: list[tuple[Table, Sequence[Mapping[str, Any]]]] = []
         if old is None:
             version, created_us = 1, to_us(now)
-            self.conn.execute(
-                _INSERT_OPERATION,
-                {"id": operation.id, "version": version, "created_us": created_us, **values},
-            )
+            created = {"id": operation.id, "version": version, "created_us": created_us}
+            writes.append((operations, [{**created, **values}]))
             if native:
-                self.conn.execute(
-                    _INSERT_NATIVE_INTENT,
-                    {"operation_id": operation.id, "intent_id": str(uuid.uuid4())},
-                )
+                intent = {"operation_id": operation.id, "intent_id": str(uuid.uuid4())}
+                writes.append((native_intents, [intent]))
         else:
             version, created_us = old[0] + 1, old[1]
             self.conn.execute(_UPDATE, {"key": operation.id, "version": version, **values})
             self.conn.execute(_DELETE_CELLS, {"id": operation.id})
             self.conn.execute(_DELETE_VOLUMES, {"id": operation.id})
-        self.conn.execute(
-            _INSERT_VOLUME,
-            [volume_row(operation.id, i, v) for i, v in enumerate(operation.volumes)],
+        writes.append(
+            (volumes, [volume_row(operation.id, i, v) for i, v in enumerate(operation.volumes)])
         )
         cell_rows = [
             {"cell": c, "operation_id": operation.id, "idx": i}
             for i, v in enumerate(operation.volumes)
             for c in cells_of(v.footprint)
         ]
-        self.conn.execute(_INSERT_CELL, cell_rows)
+        writes.append((volume_cells, cell_rows))
+        insert_rows(self.conn, [*writes, *also])
         self._known[operation.id] = (version, created_us)
         return StoredOperation(operation, version, from_us(created_us), now)
 
@@ -343,7 +377,7 @@ class SqlStore:
             with self._sqlite_session(write, deadline) as s:
                 yield s
         else:
-            with self._server_session(deadline) as s:
+            with self._server_session(deadline, write) as s:
                 yield s
 
     @contextmanager
@@ -360,10 +394,10 @@ class SqlStore:
                 self._writer.release()
 
     @contextmanager
-    def _server_session(self, deadline: float) -> Iterator[SqlSession]:
+    def _server_session(self, deadline: float, write: bool) -> Iterator[SqlSession]:
         with WATCHDOG.watch(deadline + WATCHDOG_GRACE_S) as watch:
             try:
-                with self._connect(deadline, watch) as conn, _committed(conn) as s:
+                with self._connect(deadline, watch, write) as conn, _committed(conn) as s:
                     yield s
             except (OperationalError, SaTimeoutError) as exc:
                 if watch.fired or isinstance(exc, SaTimeoutError) or _timed_out(exc):
@@ -379,7 +413,7 @@ class SqlStore:
                 raise
 
     @contextmanager
-    def _connect(self, deadline: float, watch: Watch) -> Iterator[Connection]:
+    def _connect(self, deadline: float, watch: Watch, write: bool) -> Iterator[Connection]:
         """A pooled connection in a SERIALIZABLE transaction bounded by ``deadline``.
 
         The first statement (the transaction's settings) doubles as the pool's liveness
@@ -400,7 +434,7 @@ class SqlStore:
                 WATCHDOG.arm(watch, _socket_of(conn))
                 conn = conn.execution_options(isolation_level="SERIALIZABLE")
                 conn.begin()
-                conn.exec_driver_sql(self._settings_sql(deadline))
+                conn.exec_driver_sql(self._settings_sql(deadline, write))
             except DBAPIError as exc:
                 conn.close()
                 if attempt == 1 and exc.connection_invalidated and not watch.fired:
@@ -413,8 +447,8 @@ class SqlStore:
                 yield conn
             return
 
-    def _settings_sql(self, deadline: float) -> str:
-        """``SET LOCAL`` statements for one transaction, sent in a single round trip.
+    def _settings_sql(self, deadline: float, write: bool = False) -> str:
+        """The first statements of one transaction, sent in a single round trip.
 
         ``statement_timeout`` makes a live server end a query (a lock wait included)
         by the transaction's deadline and give its locks back. On PostgreSQL, under
@@ -427,11 +461,23 @@ class SqlStore:
         standby") right here, before any work ran: a pooled connection to a node that a
         failover turned into a standby is then dropped (``_drop_gone``) and the
         transaction retried on the primary (``run``).
+
+        A write transaction on PostgreSQL then waits for its turn: ``LOCK TABLE
+        writer_lock IN EXCLUSIVE MODE`` (architecture decision 17). The lock is taken
+        before the transaction's snapshot (``LOCK`` takes none), so each writer sees
+        everything the writers before it committed, and writers of every replica no
+        longer abort each other on shared index pages; SERIALIZABLE stays, so a
+        transaction that writes without its turn (a session opened as a read) is still
+        checked. The wait counts against ``statement_timeout`` and ``lock_timeout``,
+        so a writer that never gets its turn ends at its deadline with a 503.
+        CockroachDB has no ``LOCK TABLE``; its writers keep retrying instead.
         """
         ms = max(1, int((deadline - time.monotonic()) * 1000))
         sql = f"SET LOCAL statement_timeout = {ms}"
         if self.is_postgresql:
             sql += "; SET LOCAL enable_seqscan = off"
+            if write:
+                sql += f"; LOCK TABLE {WRITER_LOCK} IN EXCLUSIVE MODE"
         return sql
 
     def run(
