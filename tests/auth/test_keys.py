@@ -67,6 +67,26 @@ def test_private_key_readable_by_others_is_refused(tmp_path: Path) -> None:
         load_or_create_signing_key(tmp_path)
 
 
+def test_a_key_file_read_again_is_what_it_holds_now(tmp_path: Path) -> None:
+    """Each content is parsed once per process: a replaced or spoiled file is still seen."""
+    first = load_or_create_signing_key(tmp_path)
+    assert load_or_create_signing_key(tmp_path).private_numbers() == first.private_numbers()
+    path = signing_key_path(tmp_path)
+    other = new_key()
+    path.write_bytes(
+        other.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    assert load_or_create_signing_key(tmp_path).private_numbers() == other.private_numbers()
+    path.write_bytes(b"-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+    for _ in range(2):
+        with pytest.raises(KeyFileError, match="not an unencrypted PEM"):
+            load_or_create_signing_key(tmp_path)
+
+
 def test_trusted_key_may_be_given_as_a_certificate(tmp_path: Path) -> None:
     key = new_key()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "auth.example.com")])

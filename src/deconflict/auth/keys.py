@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -107,9 +108,18 @@ def read_private_file(
             f"run `chmod 600 {path}`" + (f" {remedy}" if remedy else "")
         )
     try:
-        return serialization.load_pem_private_key(data, password=None)
+        return _parse_private_pem(data)
     except (ValueError, TypeError) as exc:
         raise error(f"{what} {path} is not an unencrypted PEM private key") from exc
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_private_pem(data: bytes) -> PrivateKeyTypes:
+    """Parsing checks an RSA key's consistency, ~40 ms of CPU; a process reads the same
+    key file several times (app, verifier, delivery worker, list secret, CLI), so each
+    content is parsed and checked once. The file is still read and its mode checked every
+    time, and bytes that fail to parse fail every time (exceptions are not cached)."""
+    return serialization.load_pem_private_key(data, password=None)
 
 
 def _write_public_key(path: Path, key: rsa.RSAPublicKey) -> None:
