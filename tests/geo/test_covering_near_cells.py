@@ -156,3 +156,25 @@ def test_a_leg_across_the_middle_of_an_edge_takes_the_shortcut() -> None:
 def test_a_long_or_wide_footprint_is_left_to_s2() -> None:
     assert cov._near_cells(_leg(7.0, 46.0, 0.3, 700.0, 10.0)) is None
     assert cov._near_cells(Circle(7.0, 46.0, 400.0)) is None
+
+
+@PROPERTY
+@given(centres(), st.integers(0, 30))
+def test_a_cells_edge_normals_are_the_planes_of_its_vertices_pointing_inside(
+    c: tuple[float, float], level: int
+) -> None:
+    """The closed-form normals (both shortcuts test points against them) against the
+    cell's own vertices from S2: edge k is the plane through vertices k and k + 1, and
+    the other two vertices are on its inner side. Every face, every level."""
+    cell_id = s2.S2CellId(s2.S2LatLng.FromDegrees(c[1], c[0])).parent(level)
+    cell = s2.S2Cell(cell_id)
+    vs = [(v.x(), v.y(), v.z()) for v in (cell.GetVertex(k) for k in range(4))]
+    normals = cov._inward_normals.__wrapped__(cov.to_signed(cell_id.id()))  # type: ignore[attr-defined]
+    for k, n in enumerate(normals):
+        assert math.isclose(math.hypot(*n), 1.0, rel_tol=1e-12)
+        heights = [sum(a * b for a, b in zip(n, v, strict=True)) for v in vs]
+        assert abs(heights[k]) < 1e-12 and abs(heights[(k + 1) % 4]) < 1e-12
+        inner = min(heights[(k + 2) % 4], heights[(k + 3) % 4])
+        assert inner > 0.0
+        # As far in as the cell is wide: a level-30 cell spans about 1e-9 radians.
+        assert inner > 1e-10

@@ -282,19 +282,63 @@ def _neighbours(cell: int) -> tuple[int, ...]:
 
 @lru_cache(maxsize=1 << 16)
 def _inward_normals(cell: int) -> tuple[tuple[float, float, float], ...]:
-    """Unit normals of the planes of the cell's four edges, pointing inside (S2 lists a
-    cell's vertices counter-clockwise)."""
-    s2cell = s2.S2Cell(s2.S2CellId(to_unsigned(cell)))
-    vs = [s2cell.GetVertex(k) for k in range(4)]
+    """Unit normals of the planes of the cell's four edges, pointing inside, in S2's
+    edge order (bottom, right, top, left: from vertex k to k + 1, counter-clockwise).
+
+    A cell's edges lie on lines of constant u or v of its cube face, whose planes have
+    S2's closed-form normals (``S2::GetUNorm``, ``GetVNorm``; ``S2Cell::GetEdgeRaw``),
+    from the cell's (i, j) bounds: one call into S2 instead of a dozen for its vertices
+    (a corridor meets new cells all along; tested against the vertices' planes)."""
+    cell_id = s2.S2CellId(to_unsigned(cell))
+    face, i, j, _ = cell_id.ToFaceIJOrientation()
+    size = 1 << (_MAX_LEVEL - cell_id.level())
+    i0, j0 = i & -size, j & -size  # (i, j) is a leaf beside the centre: the cell's corner
+    u0, u1 = _st_to_uv(i0 / _IJ_SIZE), _st_to_uv((i0 + size) / _IJ_SIZE)
+    v0, v1 = _st_to_uv(j0 / _IJ_SIZE), _st_to_uv((j0 + size) / _IJ_SIZE)
+    (bx, by, bz), (tx, ty, tz) = _v_norm(face, v0), _v_norm(face, v1)
+    (rx, ry, rz), (lx, ly, lz) = _u_norm(face, u1), _u_norm(face, u0)
     normals = []
-    for k in range(4):
-        a, b = vs[k], vs[(k + 1) % 4]
-        nx = a.y() * b.z() - a.z() * b.y()
-        ny = a.z() * b.x() - a.x() * b.z()
-        nz = a.x() * b.y() - a.y() * b.x()
+    for nx, ny, nz in ((bx, by, bz), (rx, ry, rz), (-tx, -ty, -tz), (-lx, -ly, -lz)):
         norm = math.sqrt(nx * nx + ny * ny + nz * nz)
         normals.append((nx / norm, ny / norm, nz / norm))
     return tuple(normals)
+
+
+_IJ_SIZE = float(1 << _MAX_LEVEL)
+"""Leaf cells along a face's side: (i, j) over this is (s, t)."""
+
+
+def _st_to_uv(s: float) -> float:
+    """S2's quadratic projection from a face's (s, t) to its (u, v) coordinates."""
+    if s >= 0.5:
+        return (1.0 / 3.0) * (4.0 * s * s - 1.0)
+    return (1.0 / 3.0) * (1.0 - 4.0 * (1.0 - s) * (1.0 - s))
+
+
+def _u_norm(face: int, u: float) -> tuple[float, float, float]:
+    """The normal (not unit) of the plane of the line of constant ``u`` of ``face``,
+    right-handed for an edge towards +v (``S2::GetUNorm``)."""
+    return (
+        (u, -1.0, 0.0),
+        (1.0, u, 0.0),
+        (1.0, 0.0, u),
+        (-u, 0.0, 1.0),
+        (0.0, -u, 1.0),
+        (0.0, -1.0, -u),
+    )[face]
+
+
+def _v_norm(face: int, v: float) -> tuple[float, float, float]:
+    """The normal (not unit) of the plane of the line of constant ``v`` of ``face``,
+    left-handed for an edge towards +u (``S2::GetVNorm``)."""
+    return (
+        (-v, 0.0, 1.0),
+        (0.0, -v, 1.0),
+        (0.0, -1.0, -v),
+        (v, -1.0, 0.0),
+        (1.0, v, 0.0),
+        (1.0, 0.0, v),
+    )[face]
 
 
 class _WeighedCache:
