@@ -251,13 +251,18 @@ def run_one(label: str, args: argparse.Namespace, src: str | None) -> dict[str, 
     return result
 
 
-def phases(n: int, seed: int) -> None:
+def phases(n: int, seed: int, label: str) -> None:
     """CPU per intent of each phase of an intent PUT, in this process (``--phases``)."""
     import json
 
     from deconflict.api.dss.router import _intent_change, dss_service
-    from deconflict.dss.wire import convert, fast
+    from deconflict.dss.wire import convert
     from deconflict.dss.wire import models as w
+
+    try:
+        from deconflict.dss.wire import fast
+    except ImportError:  # a baseline from before the fast lane
+        fast = None
     from deconflict.service.services import Services
     from deconflict.settings import Settings
 
@@ -292,13 +297,13 @@ def phases(n: int, seed: int) -> None:
                 t0 = time.process_time()
                 parsed = json.loads(raw)
                 t1 = time.process_time()
-                lane = fast.intent_params(parsed)
+                lane = fast.intent_params(parsed) if fast is not None else None
                 t2 = time.process_time()
                 model = convert.intent_params(
                     w.PutOperationalIntentReferenceParameters.model_validate(parsed)
                 )
                 t3 = time.process_time()
-                assert lane == model, "the fast lane read the body otherwise"
+                assert fast is None or lane == model, "the fast lane read the body otherwise"
                 change = service.put_intent(
                     "bench-uss", str(uuid.uuid4()), None, model, conformance_monitoring=False
                 )
@@ -312,11 +317,13 @@ def phases(n: int, seed: int) -> None:
         finally:
             services.stop()
     per = {k: v / n * 1000 for k, v in spent.items()}
-    served = per["parse"] + per["lane"] + per["service"] + per["answer"]
+    body = per["lane"] if fast is not None else per["model"]
+    served = per["parse"] + body + per["service"] + per["answer"]
+    lane = f"{per['lane']:.2f}" if fast is not None else "(none)"
     print(
-        f"phases, CPU ms per intent over {n} intents ({extents / n:.0f} extents on average, "
+        f"{label}: CPU ms per intent over {n} intents ({extents / n:.0f} extents on average, "
         f"key up to {n - 1} OVNs): JSON parse {per['parse']:.2f}, body by the fast lane "
-        f"{per['lane']:.2f} (by the model + convert {per['model']:.2f}), service write "
+        f"{lane} (by the model + convert {per['model']:.2f}), service write "
         f"{per['service']:.2f}, answer {per['answer']:.2f}; served total {served:.2f} "
         f"(HTTP, routing and background work not included); load average "
         f"{os.getloadavg()[0]:.1f}",
@@ -344,6 +351,7 @@ def main() -> None:
         metavar="N",
         help="profile N intents in-process by phase (CPU per intent) instead of serving",
     )
+    parser.add_argument("--label", default="this tree", help=argparse.SUPPRESS)
     parser.add_argument(
         "--baseline",
         default=None,
@@ -352,7 +360,12 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.phases:
-        phases(args.phases, args.seed)
+        if args.baseline:  # the same phases, the package imported from there
+            env = {**os.environ, "PYTHONPATH": args.baseline}
+            cmd = [sys.executable, __file__, "--phases", str(args.phases), "--seed"]
+            cmd += [str(args.seed), "--label", f"baseline ({args.baseline})"]
+            subprocess.run(cmd, env=env, check=True)
+        phases(args.phases, args.seed, args.label)
         return
     print(
         f"flights in subscriptions: {CLUSTERS} clusters of {RADIUS_M / 1000:.1f} km, paths up "
