@@ -15,7 +15,7 @@ from deconflict.dss.records import (
     AvailabilityStatus,
     ConstraintRef,
     IntentRef,
-    NotifiedSubscription,
+    Subscriber,
     SubscriptionRec,
 )
 from deconflict.geo.volume import AltitudeBand, TimeWindow, Volume4D
@@ -97,9 +97,10 @@ class DssSession(Protocol):
         end: datetime,
         *,
         for_constraints: bool,
-    ) -> list[NotifiedSubscription]:
+    ) -> tuple[Subscriber, ...]:
         """Increment the index of every subscription over ``cells`` and the time window
-        that asks for this kind of change; return them with their new index."""
+        that asks for this kind of change; return them with their new index, as the
+        subscribers to notify (``records.subscribers_to_notify``)."""
         ...
 
     # --- constraint references ---

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from itertools import groupby
+from operator import itemgetter
 
 from deconflict.geo.footprint import Footprint
 from deconflict.geo.volume import Volume4D
@@ -93,18 +95,23 @@ class SubscriptionRec:
 
 
 @dataclass(frozen=True)
-class NotifiedSubscription:
-    id: str
-    uss_base_url: str
-    notification_index: int
-
-
-@dataclass(frozen=True)
 class Subscriber:
     """One ``SubscriberToNotify``: every subscription of one USS touched by a change."""
 
     uss_base_url: str
     subscriptions: tuple[tuple[str, int], ...]
+
+
+def subscribers_to_notify(members: list[tuple[str, str, int]]) -> tuple[Subscriber, ...]:
+    """``SubscriberToNotify`` entries from ``(uss_base_url, subscription id, index)``
+    (sorted in place): one per base URL, so a USS gets one POST, subscriptions by id.
+    Plain tuples, no object per subscription: a change over an audience of 1,000
+    subscriptions answers all of them (``bench/notify.py``)."""
+    members.sort()
+    return tuple(
+        Subscriber(url, tuple((sid, index) for _, sid, index in group))
+        for url, group in groupby(members, key=itemgetter(0))
+    )
 
 
 @dataclass(frozen=True)

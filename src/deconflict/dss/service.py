@@ -43,7 +43,6 @@ from deconflict.dss.records import (
     IntentChange,
     IntentParams,
     IntentRef,
-    NotifiedSubscription,
     Subscriber,
     SubscriptionChange,
     SubscriptionParams,
@@ -86,14 +85,6 @@ def _later(t: datetime, delta: timedelta) -> datetime:
         return t + delta
     except OverflowError:
         return ALL_TIME.end
-
-
-def group_subscribers(notified: Iterable[NotifiedSubscription]) -> tuple[Subscriber, ...]:
-    """``SubscriberToNotify`` entries: one per USS base URL, so a USS gets one POST."""
-    by_url: dict[str, list[tuple[str, int]]] = {}
-    for n in sorted(notified, key=lambda n: (n.uss_base_url, n.id)):
-        by_url.setdefault(n.uss_base_url, []).append((n.id, n.notification_index))
-    return tuple(Subscriber(url, tuple(subs)) for url, subs in by_url.items())
 
 
 def _span(volumes: Iterable[Volume4D]) -> TimeWindow:
@@ -380,10 +371,9 @@ def _bump(s: DssSession, airspace: _Airspace, *, for_constraints: bool) -> tuple
     """Bump the subscriptions over ``airspace`` (those of the change's kind): the
     subscribers to tell, each with its new notification indices."""
     cells, window = airspace
-    notified = s.bump_notification_indices(
+    return s.bump_notification_indices(
         cells, window.start, window.end, for_constraints=for_constraints
     )
-    return group_subscribers(notified)
 
 
 class DssNotifier(Protocol):

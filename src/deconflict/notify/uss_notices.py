@@ -17,7 +17,6 @@ from typing import Any
 from deconflict.audit.entry import DISCLOSURE, AuditEntry
 from deconflict.dss.checks import volumes_cells
 from deconflict.dss.records import Subscriber
-from deconflict.dss.service import group_subscribers
 from deconflict.dss.wire.uss_notifications import with_subscriptions
 from deconflict.geo.volume import Volume4D
 from deconflict.store.dss import SqlDssSession
@@ -84,10 +83,9 @@ def bump(
     vs = list(volumes)
     start = min(v.time.start for v in vs)
     end = max(v.time.end for v in vs)
-    notified = dss.bump_notification_indices(
+    return dss.bump_notification_indices(
         volumes_cells(vs), start, end, for_constraints=for_constraints
     )
-    return group_subscribers(notified)
 
 
 def owners_of(dss: SqlDssSession, subscriber: Subscriber) -> list[str]:
