@@ -10,9 +10,17 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, insert, select
 
-from deconflict.dss.records import Extent, IntentChange, IntentParams, SubscriptionParams
+from deconflict.dss.records import (
+    Extent,
+    IntentChange,
+    IntentParams,
+    SubscriptionParams,
+    subscribers_to_notify,
+)
 from deconflict.dss.service import DssService
 from deconflict.dss.uuids import new_uuid4
 from deconflict.geo.covering import cells_of
@@ -173,3 +181,27 @@ def test_migration_0016_keeps_every_index(tmp_path: Path) -> None:
     assert told([change(service, 0)]) == {"s-five": [6], "s-nine": [10]}
     assert audience_rows(store) == 1
     store.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["https://a.example", "https://b.example", "https://B.example/x"]),
+            st.uuids().map(str),
+            st.integers(min_value=0, max_value=10**12),
+        ),
+        unique_by=lambda m: m[1],
+    )
+)
+def test_subscribers_to_notify_group_by_base_url_then_id_as_one_post_each(
+    members: list[tuple[str, str, int]],
+) -> None:
+    """The grouping the DSS answer and the notifications share (plain tuples, one sort)
+    equals the straightforward one: per base URL in order, its subscriptions by id, each
+    with the index the store gave it."""
+    expected: dict[str, list[tuple[str, int]]] = {}
+    for url, sub_id, index in sorted(members, key=lambda m: (m[0], m[1])):
+        expected.setdefault(url, []).append((sub_id, index))
+    got = subscribers_to_notify(list(members))
+    assert [(s.uss_base_url, list(s.subscriptions)) for s in got] == list(expected.items())
