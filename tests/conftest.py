@@ -12,6 +12,7 @@ database (``tests/stores.py``).
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 import time
@@ -29,7 +30,7 @@ from starlette.types import ASGIApp
 
 from deconflict.api.app import create_app
 from deconflict.audit.entry import DISCLOSURE, AuditEntry
-from deconflict.auth.keys import load_or_create_signing_key
+from deconflict.auth.keys import load_or_create_signing_key, signing_key_path
 from deconflict.auth.tokens import mint_token
 from deconflict.settings import Settings
 from deconflict.store.audit import chain_pending, entries_about
@@ -81,9 +82,31 @@ Headers = Callable[..., dict[str, str]]
 """``auth(sub="alpha", *scopes)``: the Authorization header of a token for ``sub``."""
 
 
+@pytest.fixture(scope="session")
+def signing_key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory holding only a signing key pair, made once per worker."""
+    path = tmp_path_factory.mktemp("signing-key")
+    load_or_create_signing_key(path)
+    return path
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
+def keyed_data_dir(tmp_path: Path, signing_key_dir: Path) -> Path:
+    """``tmp_path / "data"``, holding a copy of the worker's signing key pair (modes kept).
+
+    Making an RSA key costs 0.05-0.3 s of CPU, and the service's key is only read, so
+    the services of different tests may share one. Making it on first use is what
+    tests/auth/test_keys.py and every ``deconflict serve`` the e2e tests start do.
+    """
+    data = tmp_path / "data"
+    if not signing_key_path(data).exists():  # a test's own app may have made one already
+        shutil.copytree(signing_key_dir, data, dirs_exist_ok=True)
+    return data
+
+
+@pytest.fixture
+def settings(keyed_data_dir: Path) -> Settings:
+    return Settings(data_dir=keyed_data_dir)
 
 
 @pytest.fixture

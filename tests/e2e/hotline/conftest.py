@@ -19,8 +19,8 @@ def hotline_settings() -> HotlineSettings:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, hotline_settings: HotlineSettings) -> Settings:
-    return Settings(data_dir=tmp_path / "data", hotline=hotline_settings)
+def settings(keyed_data_dir: Path, hotline_settings: HotlineSettings) -> Settings:
+    return Settings(data_dir=keyed_data_dir, hotline=hotline_settings)
 
 
 def stream_of(client: TestClient, headers: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:

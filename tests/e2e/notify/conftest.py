@@ -33,10 +33,10 @@ def notify_settings() -> NotifySettings:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, notify_settings: NotifySettings) -> Settings:
+def settings(keyed_data_dir: Path, notify_settings: NotifySettings) -> Settings:
     """These tests are about delivering what the service relays: relaying on."""
     relay = DssSettings(relay_uss_notifications=True)
-    return Settings(data_dir=tmp_path / "data", notify=notify_settings, dss=relay)
+    return Settings(data_dir=keyed_data_dir, notify=notify_settings, dss=relay)
 
 
 # ------------------------------------------------------------------ request bodies

@@ -41,8 +41,8 @@ def wire(app: FastAPI, cfg: LiveConfig, clock: Callable[[], datetime]) -> LivePi
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
+def settings(keyed_data_dir: Path) -> Settings:
+    return Settings(data_dir=keyed_data_dir)
 
 
 @pytest.fixture
