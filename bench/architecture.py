@@ -19,7 +19,7 @@ PACKAGE = "deconflict"
 LAYERS: list[tuple[str, ...]] = [
     ("errors",),
     ("auth",),
-    ("policy",),
+    ("equal_priority",),
     ("settings",),
     ("geo",),
     ("model",),

@@ -24,8 +24,8 @@ from pydantic_settings import (
 )
 
 from deconflict.auth.trust import AuthSettings
+from deconflict.equal_priority import EqualPriorityPolicy as EqualPriorityPolicy  # re-exported
 from deconflict.errors import ConfigError
-from deconflict.policy import EqualPriorityPolicy as EqualPriorityPolicy  # its home until now
 
 
 class NotifySettings(BaseModel):

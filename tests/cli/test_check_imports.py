@@ -23,7 +23,7 @@ def test_the_check_command_does_not_import_the_settings_tree_nor_token_libraries
 def test_the_policy_is_the_same_enum_wherever_it_is_imported_from() -> None:
     from deconflict.auth import TokenVerifier
     from deconflict.auth.verify import TokenVerifier as Direct
-    from deconflict.policy import EqualPriorityPolicy
+    from deconflict.equal_priority import EqualPriorityPolicy
     from deconflict.settings import EqualPriorityPolicy as FromSettings
 
     assert FromSettings is EqualPriorityPolicy

@@ -31,11 +31,11 @@ from deconflict.cli.consoles import error_console
 from deconflict.cli.wording import counted
 from deconflict.core.batch import BatchReport, PlanPool, Shapes, check_columns, volume_shapes
 from deconflict.core.constraints import check_plan_airspace
+from deconflict.equal_priority import EqualPriorityPolicy
 from deconflict.errors import InternalError, InvalidInput
 from deconflict.io.airspace import Airspace, load_airspace
 from deconflict.io.plan_columns import read_plan_columns, read_raw_columns
 from deconflict.model.columns import PlanColumns, micros
-from deconflict.policy import EqualPriorityPolicy
 
 PROGRESS_FROM_FEATURES = 5_000
 INTERNAL_ERROR = InternalError.exit_code

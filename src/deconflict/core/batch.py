@@ -24,6 +24,7 @@ import numpy as np
 from deconflict.core.constraints import ConstraintConflict
 from deconflict.core.report import OperationConflict, VolumeOverlap
 from deconflict.core.rules import judge_pair
+from deconflict.equal_priority import EqualPriorityPolicy
 from deconflict.errors import InternalError, InvalidInput
 from deconflict.geo.boxes import Boxes, apart, oriented_boxes
 from deconflict.geo.caps import angle_to_chord, bounding_caps_of_arrays, lonlat_to_xyz
@@ -33,7 +34,6 @@ from deconflict.geo.overlap import Overlap, footprint_distances_m, overlap
 from deconflict.geo.volume import Volume4D
 from deconflict.model.columns import PlanColumns, VolumeArrays
 from deconflict.model.operation import Operation
-from deconflict.policy import EqualPriorityPolicy
 
 OVERLAPS_IN_WORKERS = 200
 """Fewer conflicting volume pairs than this are not worth a round trip to the workers."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from deconflict.equal_priority import EqualPriorityPolicy
 from deconflict.model.operation import Operation
-from deconflict.policy import EqualPriorityPolicy
 
 
 class Verdict(StrEnum):
