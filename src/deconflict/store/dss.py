@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
 from deconflict.access.grants import DEFAULT_PRIORITY_MAX
 from deconflict.core.ports import StoredOperation
@@ -436,17 +436,23 @@ class SqlDssSession:
         if None in audiences:  # rows written without one (an old export): adopt them
             self._adopt(ids_in_cells(self.conn, _STRAYS_IN[for_constraints], cells, span))
             audiences = ids_in_cells(self.conn, _AUDIENCES_IN[for_constraints], cells, span)
+        t0, t1 = span["t0"], span["t1"]
         members: list[tuple[str, str, int]] = []
         for chunk in chunks(audiences):
-            # A member whose window the change misses is not told: it leaves for an
-            # audience of its own (named by its id) with its index, before the bump.
-            for sub_id, index in self.conn.execute(_MISSED, {"ids": chunk, **span}).all():
-                self._go_alone(sub_id, int(index))
-            self.conn.execute(_BUMP_AUDIENCES, {"ids": chunk})
-            # The driver's plain tuples (no row object per member: 1,000 per change).
+            # The members are read once, before the bump, as the driver's plain tuples
+            # (no row object per member: 1,000 per change). A member whose window the
+            # change misses is not told: it leaves for an audience of its own (named by
+            # its id) with its index, before the bump; every other one is told with the
+            # index the bump gives it, its own plus one.
             result = self.conn.execute(_MEMBERS, {"ids": chunk})
-            members.extend(result.cursor.fetchall())
+            rows = result.cursor.fetchall()
             result.close()
+            for url, sub_id, index, start_us, end_us in rows:
+                if start_us > t1 or end_us < t0:
+                    self._go_alone(sub_id, int(index))
+                else:
+                    members.append((url, sub_id, int(index) + 1))
+            self.conn.execute(_BUMP_AUDIENCES, {"ids": chunk})
         return subscribers_to_notify(members)
 
     def _go_alone(self, sub_id: str, index: int) -> None:
@@ -810,15 +816,9 @@ _SUBSCRIPTION_ROWS = select(
 _SUBSCRIPTION_BY_ID = _SUBSCRIPTION_ROWS.where(_SUBS.id == bindparam("id"))
 _SUBSCRIPTIONS_BY_IDS = _SUBSCRIPTION_ROWS.where(_SUBS.id.in_(bindparam("ids", expanding=True)))
 _MEMBERS = (
-    select(_SUBS.uss_base_url, _SUBS.id, _CURRENT_INDEX)
+    select(_SUBS.uss_base_url, _SUBS.id, _CURRENT_INDEX, _SUBS.time_start_us, _SUBS.time_end_us)
     .select_from(_WITH_AUDIENCE)
     .where(_SUBS.audience_id.in_(bindparam("ids", expanding=True)))
-)
-_MISSED = (
-    select(_SUBS.id, _CURRENT_INDEX)
-    .select_from(_WITH_AUDIENCE)
-    .where(_SUBS.audience_id.in_(bindparam("ids", expanding=True)))
-    .where(or_(_SUBS.time_start_us > bindparam("t1"), _SUBS.time_end_us < bindparam("t0")))
 )
 _MOVE_SUBSCRIPTION = (
     update(dss_subscriptions)
