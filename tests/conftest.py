@@ -46,6 +46,23 @@ os.environ.setdefault("DECONFLICT_LIMITS__PLAN_HORIZON_S", str(20 * 365 * 86400)
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 
 
+SLOW_FIRST = (
+    "tests/e2e/replicas/",
+    "tests/e2e/packaging/",
+    "tests/e2e/one_airspace/test_race.py",
+    "tests/e2e/notify/test_crash.py",
+    "test_schemathesis.py",
+)
+"""Tests of tens of seconds each (servers killed and restarted, a wheel built, races,
+fuzzing): run first, so that xdist's last minutes are short tests that both workers
+share, not one worker finishing a long one while the other waits."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow ones first (``SLOW_FIRST``), the rest in their usual order."""
+    items.sort(key=lambda item: not any(part in item.nodeid for part in SLOW_FIRST))
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
     """This worker's migrated SQLite database, copied for each test (``tests/stores.py``)."""
