@@ -7,6 +7,7 @@ the feature index, its operation and the field; nothing on stdout), 3 an interna
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
 import sys
@@ -38,6 +39,10 @@ from deconflict.io.plan_columns import read_plan_columns, read_raw_columns
 from deconflict.model.columns import PlanColumns, micros
 
 PROGRESS_FROM_FEATURES = 5_000
+KEEP_FREED_BYTES = 256 << 20
+"""Freed memory the command's processes keep for reuse (``keep_freed_memory``)."""
+_M_TRIM_THRESHOLD = -1  # glibc's malloc.h
+_M_MMAP_THRESHOLD = -3
 INTERNAL_ERROR = InternalError.exit_code
 """Anything escaping that is not the input's is ours (``errors.py``: exit 3)."""
 
@@ -57,6 +62,25 @@ def report_json(report: BatchReport, airspace: bool = False) -> dict[str, Any]:
     if airspace:
         out["constraint_conflicts"] = [c.to_json() for c in report.airspace]
     return out
+
+
+def keep_freed_memory() -> bool:
+    """Has glibc's allocator keep freed memory (up to ``KEEP_FREED_BYTES`` at the top of
+    the heap, blocks up to that size from the heap rather than their own mappings) for
+    the next allocation instead of handing it back to the kernel at once. Each chunk of
+    the plan is decoded into tens of megabytes of objects, freed, and the next chunk's
+    took the same pages again from the kernel, zeroed: 390,000 page faults and 0.9 CPU-s
+    of system time at 100,000 operations, half of it saved (measured with the
+    environment's ``MALLOC_*_THRESHOLD_``). Set in the command's process before the
+    workers are forked, which inherit it. False where the C library has no
+    ``mallopt`` (not glibc): nothing changes there but the speed."""
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    trim = mallopt(_M_TRIM_THRESHOLD, KEEP_FREED_BYTES)
+    return bool(trim and mallopt(_M_MMAP_THRESHOLD, KEEP_FREED_BYTES))
 
 
 def ended_operations(cols: PlanColumns, now: datetime) -> list[str]:
@@ -177,6 +201,7 @@ def _run_check(
     constraints: Path | None,
     err: Console,
 ) -> int:
+    keep_freed_memory()
     try:
         raw = path.read_bytes() if str(path) != "-" else sys.stdin.buffer.read()
     except OSError as exc:
