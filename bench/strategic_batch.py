@@ -78,6 +78,12 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs of the command per version")
     parser.add_argument(
+        "--phases",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run the check in this process, phase by phase (--no-phases: the command only)",
+    )
+    parser.add_argument(
         "--draw",
         action="store_true",
         help="phases with the overlaps drawn as GeoJSON (what --format json does); by "
@@ -95,7 +101,8 @@ def main() -> None:
     formats = [f for f in args.formats.split(",") if f]
     if formats:
         commands(plan, formats, args.baseline, args.repeat)
-    measure(plan, compare, args.planar, args.draw)
+    if args.phases:
+        measure(plan, compare, args.planar, args.draw)
 
 
 def commands(plan: Path, formats: list[str], baseline: Path | None, repeat: int) -> None:
@@ -114,6 +121,7 @@ def commands(plan: Path, formats: list[str], baseline: Path | None, repeat: int)
                 before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 load_before = load()
                 t = time.perf_counter()
+                memory = PeakMemory()
                 with out.open("wb") as sink:
                     done = subprocess.run(
                         [
@@ -130,6 +138,7 @@ def commands(plan: Path, formats: list[str], baseline: Path | None, repeat: int)
                         env={**os.environ, "PYTHONPATH": str(src)},
                     )
                 wall = time.perf_counter() - t
+                peak = memory.stop()
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
                 outputs[name], codes[name] = out.read_bytes(), done.returncode
@@ -137,7 +146,7 @@ def commands(plan: Path, formats: list[str], baseline: Path | None, repeat: int)
                 print(
                     f"command: {name:8s} check --format {fmt:5s} run {k + 1}: {wall:6.2f} s wall, "
                     f"{cpu:6.2f} s CPU (command + workers; user {user:.2f}, system {system:.2f}), "
-                    f"exit {done.returncode}, "
+                    f"exit {done.returncode}, peak {peak:.0f} MB (PSS, all processes), "
                     f"{len(outputs[name]) / 1e6:.1f} MB written; before: {load_before}; "
                     f"after: {load()}",
                     flush=True,
@@ -266,10 +275,14 @@ class PeakMemory:
 
 
 def tree_pss_mb() -> float:
-    """PSS of this process and its live children (Linux; 0 elsewhere)."""
+    """PSS of this process and its live descendants (Linux; 0 elsewhere)."""
     me = os.getpid()
     total = 0
-    for pid in [me, *children(me)]:
+    tree, k = [me], 0
+    while k < len(tree):  # the command's workers are this process's grandchildren
+        tree.extend(children(tree[k]))
+        k += 1
+    for pid in tree:
         try:
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
