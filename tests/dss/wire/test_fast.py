@@ -27,7 +27,8 @@ def full_path(body: Any) -> IntentParams | str:
     """What the service is given by the full path, or ``REFUSED`` when that path
     answers an error."""
     try:
-        return convert.intent_params(w.PutOperationalIntentReferenceParameters.model_validate(body))
+        model = w.PutOperationalIntentReferenceParameters.model_validate(body, from_attributes=True)
+        return convert.intent_params(model)
     except (ValidationError, DssError):
         return REFUSED
 

@@ -203,7 +203,9 @@ def _intent_body(body: Any) -> IntentParams | w.PutOperationalIntentReferencePar
         if params is not None:
             return params
     try:
-        return w.PutOperationalIntentReferenceParameters.model_validate(body)
+        # As FastAPI validates a body (``from_attributes``, which words a non-object
+        # "a valid dictionary or object to extract fields from").
+        return w.PutOperationalIntentReferenceParameters.model_validate(body, from_attributes=True)
     except ValidationError as exc:
         errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         raise RequestValidationError(errors, body=body) from None
