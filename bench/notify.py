@@ -348,6 +348,7 @@ def change_cost(
             cur.execute("SELECT pg_backend_pid()")
             pid = int(cur.fetchone()[0])
             cur.close()
+            dbapi_conn.rollback()  # the store sets the connection's mode next
             backends[pid] = cpu_s(pid)
 
         event.listen(store.engine, "connect", note_backend)
