@@ -73,11 +73,43 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
-def cpu_split(*server_pids: int) -> tuple[float, float, float]:
-    """CPU seconds so far of the service (all its replicas), the local database server
-    and this process (the clients): where each creation's cost goes."""
+def backend_cpu(database: str | None) -> dict[int, float]:
+    """CPU seconds so far of each local PostgreSQL backend serving the bench's service
+    (its connections carry the scratch schema's name as ``application_name``): unlike
+    ``postgres_cpu_seconds``, blind to other work on the same server."""
+    if database is None:
+        return {}
+    import psycopg
+
+    name = database.rsplit("application_name=", 1)[-1]
+    plain = database.split("?", 1)[0]
+    with psycopg.connect(plain, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (name,)
+        ).fetchall()
+    found = {}
+    for (pid,) in rows:
+        try:
+            found[int(pid)] = cpu_seconds(int(pid))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def cpu_split(
+    *server_pids: int, database: str | None = None
+) -> tuple[float, float, float, dict[int, float]]:
+    """CPU seconds so far of the service (all its replicas), the local database server,
+    this process (the clients), and each backend serving the service: where each
+    creation's cost goes."""
     server = sum(cpu_seconds(pid) for pid in server_pids)
-    return server, postgres_cpu_seconds(), time.process_time()
+    return server, postgres_cpu_seconds(), time.process_time(), backend_cpu(database)
+
+
+def backends_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU the service's backends spent between two ``backend_cpu`` readings (a backend
+    that ended meanwhile is not counted: the pool keeps them for the whole phase)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def free_port() -> int:
@@ -263,7 +295,9 @@ def scratch_schema(database: str) -> Iterator[str]:
         conn.execute(f"CREATE SCHEMA {schema}")
     sep = "&" if "?" in plain else "?"
     try:
-        yield f"{plain}{sep}options=-csearch_path%3D{schema}"
+        # The schema's name as application_name too: the backends serving this run
+        # are then told apart from other work on the server (``backend_cpu``).
+        yield f"{plain}{sep}options=-csearch_path%3D{schema}&application_name={schema}"
     finally:
         with psycopg.connect(plain, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
@@ -304,15 +338,15 @@ def run(
             ]
             print(f"{replicas} replica(s){f' (baseline {src})' if src else ''}:")
             for name, bodies, prefix, target in phases:
-                before = cpu_split(*pids)
+                before = cpu_split(*pids, database=database)
                 retried = store_retries(urls, token)
                 result = asyncio.run(drive(urls, token, bodies, args.clients, prefix, args.api))
                 retried = store_retries(urls, token) - retried if retried >= 0 else -1
                 out[name] = (result["rate"], retried)
-                cost = [
-                    (b - a) / len(bodies) * 1000
-                    for a, b in zip(before, cpu_split(*pids), strict=True)
-                ]
+                after = cpu_split(*pids, database=database)
+                spent = zip(before[:3], after[:3], strict=True)
+                cost = [(b - a) / len(bodies) * 1000 for a, b in spent]
+                backends = backends_spent(before[3], after[3]) / len(bodies) * 1000
                 print(
                     f"  {name}: {len(bodies)} creations, {result['rate']:.0f} /s, "
                     f"p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, "
@@ -320,7 +354,8 @@ def run(
                 )
                 print(
                     f"    CPU per creation: service {cost[0]:.2f} ms, database "
-                    f"{cost[1]:.2f} ms, clients {cost[2]:.2f} ms; transactions retried "
+                    f"{cost[1]:.2f} ms (its backends serving the service "
+                    f"{backends:.2f} ms), clients {cost[2]:.2f} ms; transactions retried "
                     f"{retried if retried >= 0 else 'n/a'}; load average "
                     f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}",
                     flush=True,
