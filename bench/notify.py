@@ -288,7 +288,8 @@ def run_on(args: argparse.Namespace, url: str, port: int, receiver_pid: int) -> 
         for f in futures:
             f.result()
     offered = time.time() - began
-    expected = total * args.usss
+    # --mode outbox's template is a real change: its POSTs arrive too.
+    expected = total * args.usss + (args.usss if args.mode == "outbox" else 0)
     deadline = time.time() + 120
     arrivals: list[Any] = []
     while time.time() < deadline:
