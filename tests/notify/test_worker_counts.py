@@ -7,6 +7,7 @@ import random
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from deconflict.notify.worker import DeliveryWorker
@@ -66,3 +67,35 @@ def test_the_results_of_many_channels_are_recorded_in_one_transaction(
     assert len(sent) == 30 and worker.counts.delivered == 30
     assert all(s == "delivered" for _, s in statuses(store))
     assert writes <= 3
+
+
+def test_results_a_failed_recording_kept_are_recorded_next_round_and_not_resent(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database refusing the round that records what was sent: the results wait in
+    memory for the next round; nothing is sent twice and everything ends delivered."""
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(orjson.loads(request.content)["n"])
+        return httpx.Response(204)
+
+    worker = DeliveryWorker(
+        store, fast_notify(), Tokens(), clock=Clock(), transport=httpx.MockTransport(handler)
+    )
+    enqueue(store, "http://a", 3)
+    writes = 0
+    run = store.run
+
+    def flaky(work: Any, write: bool = True, deadline: float | None = None) -> Any:
+        nonlocal writes
+        writes += write
+        if write and writes == 2:  # the round after the first claim: it records
+            raise RuntimeError("database gone for a moment")
+        return run(work, write, deadline)
+
+    monkeypatch.setattr(store, "run", flaky)
+    asyncio.run(worker.drain())
+    assert sent == [1, 2, 3]
+    assert worker.counts.delivered == 3
+    assert statuses(store) == [("e1", "delivered"), ("e2", "delivered"), ("e3", "delivered")]
