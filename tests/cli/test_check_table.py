@@ -32,11 +32,13 @@ _odd = st.one_of(
     st.text(min_size=1, max_size=6),
 )
 _name = st.integers(0, 19).flatmap(
-    lambda k: _odd
-    if k == 0
-    else st.text(_ascii, min_size=30, max_size=70)
-    if k == 1
-    else st.text(_ascii, min_size=1, max_size=12)
+    lambda k: (
+        _odd
+        if k == 0
+        else st.text(_ascii, min_size=30, max_size=70)
+        if k == 1
+        else st.text(_ascii, min_size=1, max_size=12)
+    )
 )
 _reason = st.sampled_from(["higher_priority", "equal_priority", "lower_priority"])
 
