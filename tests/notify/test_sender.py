@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from deconflict.notify.sender import HttpSender, SendError
+from deconflict.notify.sender import HttpSender, SendError, sender_for
 from tests.notify.helpers import free_port
 
 
@@ -21,6 +21,7 @@ class KeepAliveReceiver:
 
     def __init__(self, *, status: int = 204, answer: bytes = b"", silent_close: bool = False):
         self.bodies: list[bytes] = []
+        self.paths: list[str] = []
         self.connections = 0
         receiver = self
 
@@ -33,6 +34,7 @@ class KeepAliveReceiver:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
+                receiver.paths.append(self.path)
                 receiver.bodies.append(self.rfile.read(length))
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(answer)))
@@ -110,3 +112,47 @@ def test_an_unreachable_receiver_is_a_send_error(sender: HttpSender) -> None:
 def test_a_url_that_is_not_http_is_a_send_error(sender: HttpSender) -> None:
     with pytest.raises(SendError, match="not an http"):
         sender.post("ftp://example.com/x", b"{}", {})
+
+
+def test_a_proxy_named_by_the_environment_carries_the_notification(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    proxy = KeepAliveReceiver()
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server.server_address[1]}")
+    # A receiver this machine cannot resolve: only the proxy can have delivered it.
+    target = "http://uss.invalid:8080/uss/v1/operational_intents"
+    sender = sender_for(2.0)
+    try:
+        answer = sender.post(target, b'{"n": 1}', {})
+    finally:
+        sender.close()
+        proxy.stop()
+    assert answer.status == 204
+    assert proxy.paths == [target]
+    assert proxy.bodies == [b'{"n": 1}']
+
+
+def test_without_a_proxy_the_worker_posts_on_kept_alive_connections(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    r = KeepAliveReceiver()
+    sender = sender_for(2.0)
+    try:
+        for i in range(3):
+            sender.post(r.url, b'{"n": %d}' % i, {})
+    finally:
+        sender.close()
+        r.stop()
+    assert r.connections == 1
+    assert r.paths == ["/uss/v1/operational_intents"] * 3

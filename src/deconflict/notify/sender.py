@@ -12,8 +12,10 @@ A kept-alive connection may have been closed by the receiver while it sat idle; 
 first write or read on it then fails at once. Such a POST is sent again, once, on a
 fresh connection: the receiver closed the connection, so it did not act on this
 request (and delivery is at least once anyway). TLS uses httpx's default context (the
-same trust store as before). Proxy variables (``HTTPS_PROXY``) are not read: receivers
-are reached directly, as F3548's USS-to-USS calls are.
+same trust store as before). Where the environment names a proxy (``HTTP_PROXY``,
+``HTTPS_PROXY``, ``ALL_PROXY``), ``sender_for`` gives httpx instead, which honours them
+and ``NO_PROXY`` as every other outgoing call of the service does: a deployment that
+must go through a proxy keeps working, at httpx's cost per POST.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import http.client
 import ssl
 import threading
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -164,7 +167,8 @@ class HttpxSender:
     """POSTs through an httpx transport: the tests' scripted receivers
     (``httpx.MockTransport``) answer the worker through this."""
 
-    def __init__(self, timeout_s: float, transport: httpx.BaseTransport) -> None:
+    def __init__(self, timeout_s: float, transport: httpx.BaseTransport | None = None) -> None:
+        # No transport: httpx's own, which reads the proxy variables.
         self._client = httpx.Client(timeout=timeout_s, transport=transport)
 
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> Answer:
@@ -176,3 +180,19 @@ class HttpxSender:
 
     def close(self) -> None:
         self._client.close()
+
+
+def proxied() -> bool:
+    """Whether the environment names a proxy for HTTP or HTTPS."""
+    return bool({"http", "https", "all"} & urllib.request.getproxies().keys())
+
+
+def sender_for(
+    timeout_s: float, transport: httpx.BaseTransport | None = None, *, idle_per_origin: int = 4
+) -> Sender:
+    """The worker's client: a given transport (tests' scripted receivers) and a proxied
+    environment go through httpx; otherwise the standard library's, on kept-alive
+    connections."""
+    if transport is not None or proxied():
+        return HttpxSender(timeout_s, transport)
+    return HttpSender(timeout_s, idle_per_origin=idle_per_origin)

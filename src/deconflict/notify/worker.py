@@ -38,7 +38,7 @@ import httpx
 from deconflict.auth.scopes import Scope
 from deconflict.notify.backoff import Backoff
 from deconflict.notify.recorder import KIND_CONSTRAINT
-from deconflict.notify.sender import HttpSender, HttpxSender, Sender, SendError
+from deconflict.notify.sender import Sender, SendError, sender_for
 from deconflict.notify.tokens import TokenSource
 from deconflict.settings import NotifySettings
 from deconflict.store import outbox
@@ -186,11 +186,8 @@ class DeliveryWorker:
     def _sender(self) -> Sender:
         """Synchronous POSTs in a thread pool: measured several times faster here than
         httpx's asyncio client under concurrency (bench/notify.py). A transport given
-        (tests' scripted receivers) is used through httpx."""
-        timeout = self.settings.request_timeout_s
-        if self._transport is not None:
-            return HttpxSender(timeout, self._transport)
-        return HttpSender(timeout, idle_per_origin=4)
+        (tests' scripted receivers) or a proxy in the environment goes through httpx."""
+        return sender_for(self.settings.request_timeout_s, self._transport)
 
     def _pool(self) -> ThreadPoolExecutor:
         return ThreadPoolExecutor(self._max_parallel, thread_name_prefix="deconflict-deliver")
