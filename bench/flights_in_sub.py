@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import math
 import os
 import random
@@ -274,7 +275,9 @@ def phases(n: int, seed: int, label: str) -> None:
         )
         services = Services.build(settings)
         try:
-            service = dss_service(services.store, services.dss_notifier, settings)
+            made = dss_service(services.store, services.dss_notifier, settings)
+            # An ``async`` dependency now (it runs on the event loop), a plain one before.
+            service = asyncio.run(made) if inspect.iscoroutine(made) else made
             now = datetime.now(UTC)
             for lat, lng in centres:
                 sub = w.PutSubscriptionParameters.model_validate(subscription_body(lat, lng, now))

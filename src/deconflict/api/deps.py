@@ -3,11 +3,18 @@
 A route names what it needs (``store: Store``, ``engine: Engine``) and FastAPI hands it
 over; no router reads ``app.state`` itself. ``HTTPConnection`` serves HTTP requests and
 WebSockets alike.
+
+Each getter below is a plain function (routes and helpers call them directly), but
+FastAPI takes each through ``dependency``: an ``async`` wrapper. FastAPI runs every
+synchronous dependency in its thread pool, a hand-off to a worker thread and back for
+what is an attribute look-up; a request of the F3548 write routes resolved seven of them.
+A test that overrides a part overrides ``dependency(getter)``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI
 from starlette.requests import HTTPConnection
@@ -24,6 +31,8 @@ from deconflict.service.services import Services
 from deconflict.settings import LimitsSettings, Settings
 from deconflict.store.sql import SqlStore
 from deconflict.tactical.live import LivePicture
+
+T = TypeVar("T")
 
 SERVICES_STATE_ATTR = "services"
 """The one attribute of ``app.state`` that the app factory sets."""
@@ -93,16 +102,35 @@ def probe_budget(conn: HTTPConnection) -> ProbeBudget:
     return services(conn).probe_budget
 
 
-AppServices = Annotated[Services, Depends(services)]
-AppSettings = Annotated[Settings, Depends(settings)]
-Store = Annotated[SqlStore, Depends(store)]
-Engine = Annotated[StrategicEngine, Depends(engine)]
-NotifierDep = Annotated[Notifier, Depends(notifier)]
-DssNotifier = Annotated[AuditedDssNotifier, Depends(dss_notifier)]
-HotlineDep = Annotated[Hotline, Depends(hotline)]
-Live = Annotated[LivePicture, Depends(live)]
-Bus = Annotated[PartyBus, Depends(party_bus)]
-AuditKeyDep = Annotated[AuditKey | None, Depends(audit_key)]
-Metrics = Annotated[ServiceMetrics, Depends(metrics)]
-Limits = Annotated[LimitsSettings, Depends(limits)]
-Probes = Annotated[ProbeBudget, Depends(probe_budget)]
+_DEPENDENCIES: dict[Callable[..., Any], Callable[..., Awaitable[Any]]] = {}
+
+
+def dependency(getter: Callable[[HTTPConnection], T]) -> Callable[[HTTPConnection], Awaitable[T]]:
+    """The one ``async`` dependency FastAPI resolves ``getter`` by (the same object
+    every time, so that FastAPI's per-request cache and ``dependency_overrides`` see
+    one dependency). Only for getters that do no I/O: they run on the event loop."""
+    found = _DEPENDENCIES.get(getter)
+    if found is None:
+
+        async def resolved(conn: HTTPConnection) -> T:
+            return getter(conn)
+
+        resolved.__name__ = resolved.__qualname__ = getter.__name__
+        resolved.__doc__ = getter.__doc__
+        found = _DEPENDENCIES[getter] = resolved
+    return found
+
+
+AppServices = Annotated[Services, Depends(dependency(services))]
+AppSettings = Annotated[Settings, Depends(dependency(settings))]
+Store = Annotated[SqlStore, Depends(dependency(store))]
+Engine = Annotated[StrategicEngine, Depends(dependency(engine))]
+NotifierDep = Annotated[Notifier, Depends(dependency(notifier))]
+DssNotifier = Annotated[AuditedDssNotifier, Depends(dependency(dss_notifier))]
+HotlineDep = Annotated[Hotline, Depends(dependency(hotline))]
+Live = Annotated[LivePicture, Depends(dependency(live))]
+Bus = Annotated[PartyBus, Depends(dependency(party_bus))]
+AuditKeyDep = Annotated[AuditKey | None, Depends(dependency(audit_key))]
+Metrics = Annotated[ServiceMetrics, Depends(dependency(metrics))]
+Limits = Annotated[LimitsSettings, Depends(dependency(limits))]
+Probes = Annotated[ProbeBudget, Depends(dependency(probe_budget))]

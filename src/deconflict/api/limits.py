@@ -186,7 +186,7 @@ class HeavySlot:
 
 
 async def _heavy_slot(
-    request: Request, gate: Annotated[PartyGate, Depends(deps.party_gate)]
+    request: Request, gate: Annotated[PartyGate, Depends(deps.dependency(deps.party_gate))]
 ) -> AsyncIterator[HeavySlot]:
     """Declared after the route's principal dependency (FastAPI solves dependencies in
     order, and before it validates the body): a large body is refused here, after

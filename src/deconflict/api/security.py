@@ -16,12 +16,13 @@ several apps in one process can each trust different keys.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import Annotated
 
 from fastapi import FastAPI, HTTPException, Request, Security, WebSocket
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from deconflict.api.deps import SERVICES_STATE_ATTR
@@ -148,6 +149,26 @@ def authenticate(request: Request) -> Principal:
     except AuthError as exc:
         record_auth_failure(request, exc)
         raise AuthHTTPException(exc) from None
+    return _admitted(request, principal)
+
+
+async def authenticate_async(request: Request) -> Principal:
+    """``authenticate`` for the event loop: a token the verifier has lately verified
+    (``TokenVerifier.verified_lately``, a client's every request after its first) is
+    admitted here without a thread; anything else (a first sight of a token, which may
+    fetch a JWKS, and every failure, which the audit records) goes to ``authenticate``
+    in the thread pool, which answers as it always did."""
+    try:
+        token = bearer_token(request)
+    except AuthError:
+        token = None
+    principal = None if token is None else _verifier(request).verified_lately(token)
+    if principal is None:
+        return await run_in_threadpool(authenticate, request)
+    return _admitted(request, principal)
+
+
+def _admitted(request: Request, principal: Principal) -> Principal:
     wiring = _wiring(request)
     if isinstance(wiring, Services):
         # The verified subject's rate (RateLimited, 429), never a claimed one's.
@@ -176,7 +197,7 @@ def record_auth_failure(
 ScopeAlternative = str | Collection[str]
 
 
-def require_scopes(*any_of: ScopeAlternative) -> Callable[..., Principal]:
+def require_scopes(*any_of: ScopeAlternative) -> Callable[..., Awaitable[Principal]]:
     """A dependency that admits a request when its token grants *any one* of ``any_of``.
 
     F3548 endpoints list several alternative security requirements (e.g. creating an
@@ -195,11 +216,13 @@ def require_scopes(*any_of: ScopeAlternative) -> Callable[..., Principal]:
         raise ValueError("an empty scope alternative would admit every token")
     wanted = " or ".join(" and ".join(sorted(alt)) for alt in alternatives)
 
-    def dependency(
+    # ``async`` so that FastAPI runs it on the event loop, not in a worker thread
+    # (``authenticate_async`` sends what may wait there itself).
+    async def dependency(
         request: Request,
         _docs: Annotated[HTTPAuthorizationCredentials | None, Security(_openapi_bearer)],
     ) -> Principal:
-        principal = authenticate(request)
+        principal = await authenticate_async(request)
         if alternatives and not any(principal.has_all(alt) for alt in alternatives):
             raise AuthHTTPException(
                 Forbidden(

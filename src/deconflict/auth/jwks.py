@@ -64,6 +64,17 @@ class JwksCache:
             fetched = self._fetched_at
             return fetched is None or self._monotonic() - fetched >= self._max_age_s
 
+    def due_or_busy(self) -> bool:
+        """``due()`` for a caller that must not wait (the event loop): a refresh holds
+        the lock through its HTTP request, and then the answer is True, as if due."""
+        if not self._lock.acquire(blocking=False):
+            return True
+        try:
+            fetched = self._fetched_at
+            return fetched is None or self._monotonic() - fetched >= self._max_age_s
+        finally:
+            self._lock.release()
+
     def candidates(self, kid: str | None) -> list[rsa.RSAPublicKey]:
         """Keys that may have signed a token with this ``kid`` (all of them if it has none)."""
         with self._lock:

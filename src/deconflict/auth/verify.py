@@ -162,6 +162,27 @@ class TokenVerifier:
                 self._cache.popitem(last=False)
         return principal
 
+    def verified_lately(self, token: str) -> Principal | None:
+        """The principal ``verify`` would return for ``token`` without any work beyond a
+        look-up (a fresh cache hit whose times still hold, no key set due for a
+        refresh), else ``None``: then ``verify`` must be asked, and gives its answer or
+        its error. It never waits on I/O, so the event loop may call it (a JWKS refresh
+        in ``verify`` is an HTTP request); it changes nothing, so ``verify`` after it
+        behaves as it would have alone."""
+        if len(token) > MAX_TOKEN_CHARS:
+            return None
+        with self._cache_lock:
+            hit = self._cache.get(token)
+        if hit is None or self._monotonic() - hit[0] > CACHE_TTL_S:
+            return None
+        if any(jwks.due_or_busy() for jwks in self._jwks):
+            return None
+        try:
+            self._check_times(hit[1])
+        except Unauthenticated:
+            return None
+        return hit[2]
+
     def _header(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)

@@ -73,7 +73,7 @@ def test_a_large_f3548_body_needs_the_uss_heavy_slot(dss: Dss) -> None:
     answered 429 before it is validated; another USS's is not held up. The body is large
     in bytes, not in cells: the slot is about the body."""
     extents = [volume4d(fine_ring(lat=46.0))]
-    gate = dss.client.app.dependency_overrides[deps.party_gate]()  # type: ignore[attr-defined]
+    gate = dss.client.app.dependency_overrides[deps.dependency(deps.party_gate)]()  # type: ignore[attr-defined]
     gate.acquire(dss.alpha.sub)
     try:
         r = dss.alpha.create_intent(new_id(), extents=extents)

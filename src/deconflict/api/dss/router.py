@@ -15,7 +15,7 @@ Errors leave as the spec's ``ErrorResponse`` (``{"message": ...}``), missing OVN
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar
@@ -214,9 +214,10 @@ def _intent_body(body: Any) -> IntentParams | w.PutOperationalIntentReferencePar
 # ------------------------------------------------------------------ dependencies
 
 
-def dss_service(
+async def dss_service(
     store: deps.Store, notifier: deps.DssNotifier, settings: deps.AppSettings
 ) -> DssService:
+    # ``async`` (it does no I/O) so that FastAPI does not hand it to a worker thread.
     # Constraint references are native constraints too: their party events (to the
     # parties with operations inside) go through the same notifier, waking live streams.
     # Native operations appear to USSs under the service's F3548 identity.
@@ -239,13 +240,15 @@ class _Call:
     principal: Principal
 
 
-def _call_by(role: Callable[..., Principal]) -> Callable[..., _Call]:
+def _call_by(role: Callable[..., Awaitable[Principal]]) -> Callable[..., Awaitable[_Call]]:
     """A dependency: the request's ``_Call``, its caller admitted by ``role`` (one of
     the ``require_scopes`` above, which FastAPI then runs once a request)."""
 
     # ``role`` goes in the default, not in an ``Annotated``: FastAPI reads annotations
     # in the module's namespace, where this function's ``role`` is not.
-    def call(*, principal: Principal = Depends(role), service: Service, store: deps.Store) -> _Call:
+    async def call(
+        *, principal: Principal = Depends(role), service: Service, store: deps.Store
+    ) -> _Call:
         return _Call(service, store, principal)
 
     return call

@@ -35,13 +35,13 @@ def make_dss_app(store: SqlStore, data_dir: Path) -> FastAPI:
     """The DSS router on ``store``, trusting the signing key kept in ``data_dir`` as the
     service's own issuer (``ISSUER``)."""
     app = FastAPI(title="deconflict DSS (test app)", redirect_slashes=False)
-    app.dependency_overrides[deps.store] = lambda: store
+    app.dependency_overrides[deps.dependency(deps.store)] = lambda: store
     app.dependency_overrides[dss_service] = lambda: DssService(DssStore(store))
     key = load_or_create_signing_key(data_dir)
     app.state.token_verifier = TokenVerifier(issuers=[own_issuer(ISSUER, key.public_key())])
     install_auth_error_handlers(app)
     gate = PartyGate(LimitsSettings())
-    app.dependency_overrides[deps.party_gate] = lambda: gate
+    app.dependency_overrides[deps.dependency(deps.party_gate)] = lambda: gate
     install_limits(app)
     app.include_router(router)
     app.add_middleware(BodyLimit)
