@@ -56,3 +56,19 @@ def test_an_app_resolves_its_parts_through_the_async_dependencies(dss: Any) -> N
     routes would fail to find the app's ``Services``)."""
     r = dss.alpha.create_intent()
     assert r.status_code == 201, r.text
+
+
+def test_the_intent_writes_hand_their_work_to_a_thread_once() -> None:
+    """A synchronous route costs two hand-offs (the route, then its answer's
+    validation); the intent PUTs are ``async`` and send their work to the pool once."""
+    puts = [
+        r
+        for r in router.routes
+        if isinstance(r, APIRoute)
+        and r.path.startswith("/dss/v1/operational_intent_references/{entityid}")
+        and r.methods == {"PUT"}
+        and r.include_in_schema
+    ]
+    assert len(puts) == 2
+    for route in puts:
+        assert inspect.iscoroutinefunction(route.endpoint), route.path
