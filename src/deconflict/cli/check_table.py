@@ -108,8 +108,15 @@ def _justify(text: str, width: int, how: Justify) -> str:
 
 def _plain(out: Console, text: str) -> bool:
     """Rich prints the escaped text as it is: printable ASCII lines (one cell per
-    character), no emoji code that rich would replace."""
+    character), and no markup escape (a backslash before a bracket) nor emoji code
+    that rich would still read, which its own rendering of the text tells."""
     for line in text.split("\n"):
         if not (line.isascii() and line.isprintable()):
             return False
-    return ":" not in text or out.render_str(escape(text)).plain == text
+    if not any(c in text for c in _MARKUP_CHARACTERS):
+        return True
+    return out.render_str(escape(text)).plain == text
+
+
+_MARKUP_CHARACTERS = ":[]\\"
+"""Characters that may start an emoji code or take part in markup."""
