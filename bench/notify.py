@@ -109,6 +109,21 @@ def wait_started(proc: subprocess.Popen[bytes]) -> None:
     threading.Thread(target=echo, daemon=True).start()
 
 
+SUBSCRIBED = timedelta(hours=23)
+CHANGE_S = timedelta(seconds=10)
+
+
+def change_start(now: datetime, n: int) -> datetime:
+    """When change ``n``'s intent starts: one after the other (12 s apart, 10 s long, so
+    that no two intents overlap and none needs a key), and inside the subscriptions'
+    23 hours for the first 6,900 changes (69 s at 100/s): a change past their end has
+    no subscriber to notify and would be missing from the deliveries counted."""
+    start = now + timedelta(minutes=5) + n * timedelta(seconds=12)
+    if start + CHANGE_S > now + SUBSCRIBED:
+        raise SystemExit(f"change {n} would start after the subscriptions end: fewer changes")
+    return start
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -218,7 +233,7 @@ def run_on(args: argparse.Namespace, url: str, port: int, receiver_pid: int) -> 
             str(uuid.uuid4()),
             None,
             SubscriptionParams(
-                extent=Extent(area, None, None, now, now + timedelta(hours=23)),
+                extent=Extent(area, None, None, now, now + SUBSCRIBED),
                 uss_base_url=f"http://127.0.0.1:{port}/uss{i % args.usss}",
                 notify_for_operational_intents=True,
             ),
@@ -262,12 +277,10 @@ def run_on(args: argparse.Namespace, url: str, port: int, receiver_pid: int) -> 
     began = time.time()
 
     def one(n: int) -> None:
-        start = now + timedelta(minutes=5 + n)
+        start = change_start(now, n)
         intent_id = str(uuid.uuid4())
         params = IntentParams(
-            extents=(
-                Extent(Circle(7.0, 46.0, 200.0), 0, 100, start, start + timedelta(seconds=30)),
-            ),
+            extents=(Extent(Circle(7.0, 46.0, 200.0), 0, 100, start, start + CHANGE_S),),
             state=OperationState.ACCEPTED,
             uss_base_url="http://127.0.0.1:9/manager",
         )
@@ -355,8 +368,8 @@ def change_cost(
         event.listen(store.engine, "connect", note_backend)
 
     def one(n: int) -> None:
-        start = now + timedelta(minutes=5 + n)
-        extent = Extent(Circle(7.0, 46.0, 200.0), 0, 100, start, start + timedelta(seconds=30))
+        start = change_start(now, n)
+        extent = Extent(Circle(7.0, 46.0, 200.0), 0, 100, start, start + CHANGE_S)
         params = IntentParams((extent,), OperationState.ACCEPTED, "http://127.0.0.1:9/manager")
         dss.put_intent("manager", str(uuid.uuid4()), None, params, conformance_monitoring=False)
 
