@@ -221,11 +221,7 @@ def main() -> None:
                     "PUT",
                     "/v1/operations/tiles2",
                     alpha,
-                    {
-                        "volumes": [
-                            vol(box(k, 0, k + 0.1, 0.1), end=century) for k in range(12)
-                        ]
-                    },
+                    {"volumes": [vol(box(k, 0, k + 0.1, 0.1), end=century) for k in range(12)]},
                 ),
                 ("GET bbox=0,0,10,10", "GET", "/v1/operations?bbox=0,0,10,10", alpha, None),
                 (

@@ -135,8 +135,7 @@ def serve(
     try:
         app = app_for(Services.build(settings, store))
         typer.echo(
-            f"deconflict on http://{host}:{port}  (docs: /docs, database: "
-            f"{masked(db_url)})",
+            f"deconflict on http://{host}:{port}  (docs: /docs, database: {masked(db_url)})",
             err=True,
         )
         config = log_config(settings.log_format)
