@@ -364,7 +364,7 @@ class SqlDssSession:
         return frozenset(r[0] for r in rows)
 
     def put_subscription(self, sub: SubscriptionRec, cells: Collection[int]) -> None:
-        """The subscription joins the audience of its cells, window and kinds with the
+        """The subscription joins the audience of its cells and kinds with the
         index it has (``sub.notification_index``), leaving its old one if that differs."""
         key = audience_key(cells, sub.notify_for_operational_intents, sub.notify_for_constraints)
         left = self.conn.execute(_AUDIENCE_OF, {"id": sub.id}).scalar()
@@ -456,9 +456,7 @@ class SqlDssSession:
         return subscribers_to_notify(members)
 
     def _go_alone(self, sub_id: str, index: int) -> None:
-        if self.conn.execute(_AUDIENCE_COUNT, {"id": sub_id}).scalar() is None:
-            self.conn.execute(_NEW_AUDIENCE, {"id": sub_id})
-        count = int(self.conn.execute(_AUDIENCE_COUNT, {"id": sub_id}).scalar_one())
+        count = self._audience_count(sub_id)
         self.conn.execute(
             _MOVE_SUBSCRIPTION, {"key": sub_id, "audience": sub_id, "index": index, "mark": count}
         )
