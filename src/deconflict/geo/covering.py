@@ -211,20 +211,30 @@ def _inside_one_cell(footprint: Footprint) -> int | None:
     its height above each edge's plane (``p . n``, normalised) is at least the least
     height of a vertex. A cap lies inside when its centre is higher than the sine of
     its radius above every edge's plane."""
-    if isinstance(footprint, Circle):
-        if footprint.radius_m > _ONE_CELL_MAX_M:
-            return None
-        points = [unit_vector(footprint.lon, footprint.lat)]
-        room = math.sin(metres_to_radians(footprint.radius_m + 2.0 * GROWTH_M))
-    else:
-        points = list(footprint.points)
-        room = _ROOM
-    cell = to_signed(s2.S2CellId(s2.S2Point_FromRaw(*points[0])).parent(CELL_LEVEL).id())
+    if isinstance(footprint, Circle) and footprint.radius_m > _ONE_CELL_MAX_M:
+        return None
+    points, room = _points_and_room(footprint)
+    cell = _cell_of(points[0])
     for nx, ny, nz in _inward_normals(cell):
         for x, y, z in points:
             if x * nx + y * ny + z * nz <= room:
                 return None
     return cell
+
+
+def _points_and_room(footprint: Footprint) -> tuple[list[tuple[float, float, float]], float]:
+    """The unit vectors whose spherical hull, widened by the room (the sine of an
+    angle), holds the footprint grown by ``GROWTH_M`` with room to spare: a polygon's
+    vertices with ``_ROOM``; a circle's centre with the sine of its radius plus that."""
+    if isinstance(footprint, Circle):
+        room = math.sin(metres_to_radians(footprint.radius_m + 2.0 * GROWTH_M))
+        return [unit_vector(footprint.lon, footprint.lat)], room
+    return list(footprint.points), _ROOM
+
+
+def _cell_of(point: tuple[float, float, float]) -> int:
+    """The level-13 cell (signed id) of a unit vector."""
+    return to_signed(s2.S2CellId(s2.S2Point_FromRaw(*point)).parent(CELL_LEVEL).id())
 
 
 _NEAR_M = 300.0
@@ -248,18 +258,13 @@ def _near_cells(footprint: Footprint) -> list[int] | None:
     in when a vertex (a circle's centre) lies inside all four planes by the room: the
     footprint itself meets the cell there. Any other cell (an edge crossing a corner,
     a vertex centimetres from an edge) is not decided here: None, and S2 decides."""
-    if isinstance(footprint, Circle):
-        if footprint.radius_m > _NEAR_M:
-            return None
-        points = [unit_vector(footprint.lon, footprint.lat)]
-        out_room = math.sin(metres_to_radians(footprint.radius_m + 2.0 * GROWTH_M))
-    else:
-        points = list(footprint.points)
-        x0, y0, z0 = points[0]
-        if any(x * x0 + y * y0 + z * z0 < _NEAR_COS for x, y, z in points):
-            return None
-        out_room = _ROOM
-    first = to_signed(s2.S2CellId(s2.S2Point_FromRaw(*points[0])).parent(CELL_LEVEL).id())
+    if isinstance(footprint, Circle) and footprint.radius_m > _NEAR_M:
+        return None
+    points, out_room = _points_and_room(footprint)
+    x0, y0, z0 = points[0]
+    if any(x * x0 + y * y0 + z * z0 < _NEAR_COS for x, y, z in points):
+        return None
+    first = _cell_of(points[0])
     found = []
     for cell in (first, *_neighbours(first)):
         normals = _inward_normals(cell)
