@@ -18,6 +18,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from deconflict.dss.records import Extent, ImplicitSubscription, IntentParams
 from deconflict.dss.uuids import parse_uuid4
 from deconflict.dss.wire import models as w
@@ -27,6 +29,20 @@ from deconflict.geo.footprint import Polygon
 from deconflict.model.operation import OperationState
 
 _STATES = {s.value: OperationState(s.value) for s in w.OperationalIntentState}
+
+
+def _bounds(model: type[BaseModel], field: str) -> tuple[float, float]:
+    """The model's own bounds of a number field (its ``Field(ge=..., le=...)``): the
+    lane accepts what the model accepts, and follows it if the bounds change."""
+    metadata = model.model_fields[field].metadata
+    low = next(m.ge for m in metadata if getattr(m, "ge", None) is not None)
+    high = next(m.le for m in metadata if getattr(m, "le", None) is not None)
+    return float(low), float(high)
+
+
+_ALTITUDE = _bounds(w.Altitude, "value")
+_LNG = _bounds(w.LatLngPoint, "lng")
+_LAT = _bounds(w.LatLngPoint, "lat")
 
 
 class _Off(Exception):
@@ -120,7 +136,7 @@ def _altitude(value: Any) -> float | None:
         return None
     if type(value) is not dict or value.get("reference") != "W84" or value.get("units") != "M":
         raise _Off
-    return _number(value.get("value"), -8000.0, 100000.0)
+    return _number(value.get("value"), *_ALTITUDE)
 
 
 def _time(value: Any) -> datetime | None:
@@ -148,7 +164,7 @@ def _polygon(value: Any) -> Polygon:
     for p in vertices:
         if type(p) is not dict:
             raise _Off
-        points.append((_number(p.get("lng"), -180.0, 180.0), _number(p.get("lat"), -90.0, 90.0)))
+        points.append((_number(p.get("lng"), *_LNG), _number(p.get("lat"), *_LAT)))
     return Polygon(tuple(points))  # InvalidInput: the full path names the rule
 
 
