@@ -35,7 +35,7 @@ from deconflict.auth.tokens import mint_token
 from deconflict.settings import Settings
 from deconflict.store.audit import chain_pending, entries_about
 from deconflict.store.sql import SqlStore, open_store
-from tests.stores import PgSchemaPool, SqliteTemplate
+from tests.stores import PgSchemaPool, SqliteTemplate, plain_url, schema_url
 
 PG_URL = os.environ.get("DECONFLICT_TEST_DATABASE_URL")
 
@@ -248,16 +248,6 @@ def served(app: ASGIApp, **config: Any) -> Iterator[int]:
         thread.join(5)
 
 
-def with_params(url: str, **params: str) -> str:
-    sep = "&" if "?" in url else "?"
-    return url + sep + "&".join(f"{k}={v}" for k, v in params.items())
-
-
-def plain_url(url: str) -> str:
-    """A libpq URL (psycopg.connect does not know SQLAlchemy's ``+psycopg``)."""
-    return url.replace("postgresql+psycopg://", "postgresql://")
-
-
 def sqlalchemy_url(url: str) -> str:
     return "postgresql+psycopg://" + url.removeprefix("postgresql://")
 
@@ -275,7 +265,7 @@ def pg_schema() -> Iterator[Callable[[], str]]:
         with psycopg.connect(plain_url(PG_URL), autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
         made.append(schema)
-        return with_params(sqlalchemy_url(plain_url(PG_URL)), options=f"-csearch_path%3D{schema}")
+        return schema_url(sqlalchemy_url(plain_url(PG_URL)), schema)
 
     yield make
     if made:
