@@ -169,18 +169,11 @@ class Dss:
     client: TestClient
 
 
-@pytest.fixture(scope="session")
-def key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One signing key for the session: creating an RSA key per test costs ~0.5 s."""
-    path = tmp_path_factory.mktemp("dss-keys")
-    load_or_create_signing_key(path)
-    return path
-
-
 @pytest.fixture
-def dss(store: SqlStore, key_dir: Path) -> Iterator[Dss]:
-    app = make_dss_app(store, key_dir)
-    key = load_or_create_signing_key(key_dir)
+def dss(store: SqlStore, signing_key_dir: Path) -> Iterator[Dss]:
+    # The worker's one signing key (tests/conftest.py): an RSA key per test costs ~0.5 s.
+    app = make_dss_app(store, signing_key_dir)
+    key = load_or_create_signing_key(signing_key_dir)
     with TestClient(app) as client:
         yield Dss(
             alpha=Uss("uss-alpha", client, key, "https://alpha.example.com/utm"),
