@@ -43,9 +43,10 @@ def star_polygon(draw: st.DrawFn, lon: float, lat: float, size_m: float) -> Poly
 
 
 @st.composite
-def footprints(draw: st.DrawFn) -> Polygon | Circle:
+def footprints(draw: st.DrawFn, sizes: st.SearchStrategy[float] = sizes_m) -> Polygon | Circle:
+    """A circle or a star-shaped polygon of a size drawn from ``sizes``, anywhere."""
     lon, lat = draw(centres())
-    size = draw(sizes_m)
+    size = draw(sizes)
     if draw(st.booleans()):
         return Circle(lon, lat, size)
     return draw(star_polygon(lon, lat, size))
