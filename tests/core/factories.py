@@ -33,3 +33,12 @@ def operation(
     state: OperationState = OperationState.ACCEPTED,
 ) -> Operation:
     return Operation(op_id, party, priority, state, tuple(volumes))
+
+
+def crowd(n: int = 30) -> list[Operation]:
+    """``n`` squares each overlapping every other, over four parties: with 30, 435
+    pairs, enough for the check to hand them to its worker processes."""
+    return [
+        operation(f"op{k:02d}", volume(square(k * 0.0002, k * 0.0001)), party=f"p{k % 4}")
+        for k in range(n)
+    ]

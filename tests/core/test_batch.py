@@ -28,7 +28,7 @@ from deconflict.settings import EqualPriorityPolicy
 from deconflict.synth import generate_plan
 
 from ..geo.strategies import star_polygon
-from .factories import operation, square, volume
+from .factories import crowd, operation, square, volume
 
 PLACES = st.sampled_from(
     [(0.0, 0.0), (179.999, 10.0), (-179.999, -10.0), (45.0, 89.99), (8.7, 50.1)]
@@ -120,10 +120,7 @@ def test_policy_decides_the_verdict_of_equal_priority_pairs() -> None:
 
 def test_worker_processes_report_the_same_overlaps_as_this_process() -> None:
     # 30 squares all overlapping each other: 435 pairs, enough to go to the workers.
-    ops = [
-        operation(f"op{k:02d}", volume(square(k * 0.0002, k * 0.0001)), party=f"p{k % 4}")
-        for k in range(30)
-    ]
+    ops = crowd()
     alone = check_columns(PlanColumns.of(ops))
     with PlanPool(2) as pool:
         spread = check_columns(PlanColumns.of(ops), pool=pool)

@@ -13,7 +13,7 @@ from deconflict.errors import InternalError
 from deconflict.model.columns import PlanColumns
 from deconflict.model.operation import Operation
 
-from .factories import operation, square, volume
+from .factories import crowd, operation, square, volume
 from .test_batch import plans
 
 
@@ -30,10 +30,7 @@ def test_undrawn_overlaps_are_the_drawn_ones_without_their_geometry(ops: list[Op
 
 
 def test_workers_leave_the_drawing_out_too_and_agree_on_the_rest() -> None:
-    ops = [
-        operation(f"op{k:02d}", volume(square(k * 0.0002, k * 0.0001)), party=f"p{k % 4}")
-        for k in range(30)
-    ]
+    ops = crowd()
     drawn = check_columns(PlanColumns.of(ops))
     with PlanPool(2) as pool:
         undrawn = check_columns(PlanColumns.of(ops), pool=pool, draw=False)
