@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from deconflict.core.engine import StrategicEngine
+from deconflict.model.operation import Operation
 from deconflict.settings import EqualPriorityPolicy
 from deconflict.store.sql import SqlSession, SqlStore, open_store
 
@@ -97,16 +98,20 @@ def test_a_reader_does_not_wait_for_a_writer(replicas: tuple[SqlStore, SqlStore]
             assert r.get("a") is None  # the write is not committed, and nothing waited
 
 
+def submit_across(replicas: tuple[SqlStore, SqlStore], plans: list[Operation]) -> list[bool]:
+    """Whether each plan was accepted, submitted by 16 threads at once, the even-numbered
+    ones through the first replica's engine and the others through the second's."""
+    engines = [StrategicEngine(s, EqualPriorityPolicy.REJECT) for s in replicas]
+    with ThreadPoolExecutor(16) as pool:
+        return list(pool.map(lambda k: engines[k % 2].submit(plans[k]).accepted, range(len(plans))))
+
+
 def test_replicas_writing_overlapping_plans_accept_exactly_one_and_retry_nothing(
     replicas: tuple[SqlStore, SqlStore],
 ) -> None:
-    engines = [StrategicEngine(s, EqualPriorityPolicy.REJECT) for s in replicas]
     # Squares 0.01° wide, 0.0005° apart: every two of them overlap.
     plans = [operation(f"p{k}", volume(square(0.0005 * k, 0))) for k in range(16)]
-    with ThreadPoolExecutor(16) as pool:
-        decisions = list(
-            pool.map(lambda k: engines[k % 2].submit(plans[k]).accepted, range(len(plans)))
-        )
+    decisions = submit_across(replicas, plans)
     assert sum(decisions) == 1
     with replicas[0].session() as s:
         assert sum(s.get(p.id) is not None for p in plans) == 1
@@ -116,11 +121,7 @@ def test_replicas_writing_overlapping_plans_accept_exactly_one_and_retry_nothing
 def test_replicas_writing_apart_all_commit_without_a_retry(
     replicas: tuple[SqlStore, SqlStore],
 ) -> None:
-    engines = [StrategicEngine(s, EqualPriorityPolicy.REJECT) for s in replicas]
     plans = [operation(f"p{k}", volume(square(0.05 * k, 0))) for k in range(40)]
-    with ThreadPoolExecutor(16) as pool:
-        decisions = list(
-            pool.map(lambda k: engines[k % 2].submit(plans[k]).accepted, range(len(plans)))
-        )
+    decisions = submit_across(replicas, plans)
     assert all(decisions)
     assert [s.counts.retries for s in replicas] == [0, 0]
